@@ -1,0 +1,55 @@
+"""Plain files: shipped and user template folders, durations tables."""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+from pathlib import Path
+
+from mapsheets.errors import TemplateError, UsageError
+
+PACKAGE_TEMPLATES = "mapsheets.templates_data"
+
+
+def template_sources(extra_dirs: list[Path]) -> dict[str, tuple[str, str]]:
+    """Template name -> (source to name in errors, YAML text); later folders override earlier."""
+    found: dict[str, tuple[str, str]] = {}
+    shipped = resources.files(PACKAGE_TEMPLATES)
+    for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith((".yaml", ".yml")):
+            found[entry.name.rsplit(".", 1)[0]] = (f"sheet_templates/{entry.name}", entry.read_text("utf-8"))
+    for folder in extra_dirs:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise UsageError(f"{folder}: templates folder does not exist")
+        for path in sorted(folder.glob("*.y*ml")):
+            try:
+                found[path.stem] = (str(path), path.read_text("utf-8"))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise TemplateError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    return found
+
+
+def read_durations(path: Path) -> dict[str, int]:
+    """A durations table: CSV with columns ``stage`` and ``days`` (business days)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+            header = [h.strip().lower() for h in (rows[0].keys() if rows else [])]
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"{path}: cannot read durations ({exc.__class__.__name__})") from None
+    if not {"stage", "days"} <= set(header):
+        raise UsageError(f"{path}: expected CSV columns 'stage' and 'days'")
+    table: dict[str, int] = {}
+    for line, row in enumerate(rows, start=2):
+        norm = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        try:
+            days = int(norm["days"])
+            if not 0 <= days <= 365:
+                raise ValueError
+        except ValueError:
+            raise UsageError(f"{path}:{line}: days {norm['days']!r} is not a whole number from 0 to 365") from None
+        table[norm["stage"]] = days
+    return table

@@ -1,0 +1,1 @@
+"""The pure core: plan model, templates, scheduling, layout, parsing, health. No I/O here."""

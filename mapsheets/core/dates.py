@@ -1,0 +1,141 @@
+"""Business-day arithmetic and the lenient date reading that hand-edited sheets need."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from datetime import date, datetime, timedelta
+
+NO_HOLIDAYS: frozenset[date] = frozenset()
+# Spreadsheet serial day 0 (Google Sheets, Excel's 1900 system after its leap-year bug).
+SERIAL_EPOCH = date(1899, 12, 30)
+
+
+def is_business_day(day: date, holidays: Collection[date] = NO_HOLIDAYS) -> bool:
+    return day.weekday() < 5 and day not in holidays
+
+
+def roll_forward(day: date, holidays: Collection[date] = NO_HOLIDAYS) -> date:
+    while not is_business_day(day, holidays):
+        day += timedelta(days=1)
+    return day
+
+
+def roll_back(day: date, holidays: Collection[date] = NO_HOLIDAYS) -> date:
+    while not is_business_day(day, holidays):
+        day -= timedelta(days=1)
+    return day
+
+
+def add_business_days(day: date, n: int, holidays: Collection[date] = NO_HOLIDAYS) -> date:
+    """``day`` moved by ``n`` business days (negative goes back); 0 rolls a weekend forward."""
+    if n == 0:
+        return roll_forward(day, holidays)
+    step = 1 if n > 0 else -1
+    remaining = abs(n)
+    # Whole weeks first so long plans do not walk day by day.
+    if not holidays and remaining > 5:
+        weeks, remaining = divmod(remaining, 5)
+        day += timedelta(days=7 * weeks * step)
+    while remaining:
+        day += timedelta(days=step)
+        if is_business_day(day, holidays):
+            remaining -= 1
+    return day
+
+
+def business_days_between(start: date, end: date, holidays: Collection[date] = NO_HOLIDAYS) -> int:
+    """Business days from ``start`` to ``end``: positive when ``end`` is later, 0 on the same day.
+
+    Counts the business days in (start, end], so Friday→Monday is 1.
+    """
+    if start == end:
+        return 0
+    sign = 1 if end > start else -1
+    lo, hi = (start, end) if sign > 0 else (end, start)
+    days = (hi - lo).days
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5
+    cursor = lo + timedelta(days=weeks * 7)
+    for _ in range(rest):
+        cursor += timedelta(days=1)
+        if cursor.weekday() < 5:
+            count += 1
+    if holidays:
+        count -= sum(1 for h in holidays if lo < h <= hi and h.weekday() < 5)
+    return sign * count
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+_SLASHED = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})[ -]([A-Za-z]{3,9})\.?,?[ -](\d{4})$")
+_MONTH_DAY = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
+
+
+def from_serial(serial: float) -> date:
+    return SERIAL_EPOCH + timedelta(days=int(serial))
+
+
+def to_serial(day: date) -> int:
+    return (day - SERIAL_EPOCH).days
+
+
+def parse_date(value: object) -> date | None:
+    """A date from what a person or a spreadsheet put in a cell; None if it is not one.
+
+    Accepts date/datetime objects, serial numbers, ISO text, ``3/15/2027`` (US order unless the
+    first number cannot be a month), ``15 Mar 2027`` and ``Mar 15, 2027``.
+    """
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        # Serials between 1950 and 2200 only: small numbers are far more likely typos.
+        return from_serial(value) if 18264 <= value <= 109574 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        if m := _ISO.match(text):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        if m := _SLASHED.match(text):
+            a, b, year = int(m[1]), int(m[2]), int(m[3])
+            year += 2000 if year < 100 else 0
+            month, day = (a, b) if a <= 12 else (b, a)
+            return date(year, month, day)
+        if m := _DAY_MONTH.match(text):
+            return date(int(m[3]), _month(m[2]), int(m[1]))
+        if m := _MONTH_DAY.match(text):
+            return date(int(m[3]), _month(m[1]), int(m[2]))
+        if re.fullmatch(r"\d{5}(\.\d+)?", text):
+            return parse_date(float(text))
+    except (ValueError, KeyError):
+        return None
+    return None
+
+
+def _month(name: str) -> int:
+    return _MONTHS[name[:3].lower()]
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """A timestamp from a cell (datetime, serial with fraction, or ISO text); None if not one."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        day = parse_date(value)
+        return datetime.combine(day, datetime.min.time()) + timedelta(days=value % 1) if day else None
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            day = parse_date(value)
+            return datetime.combine(day, datetime.min.time()) if day else None
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time())
+    return None

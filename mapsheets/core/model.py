@@ -1,0 +1,217 @@
+"""The plan model: Plan, Step, Stakeholder, Signature. Pure data, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random as _random
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any
+
+KINDS = ("closing", "mutual")
+SIDES = ("buyer", "seller", "joint")
+STATUSES = ("not started", "in progress", "done", "blocked", "n/a")
+ROLES = (
+    "Champion", "Economic buyer", "Decision maker", "Legal", "Security", "Procurement",
+    "IT", "Finance", "User", "AE", "SE", "CSM", "Sales manager", "Executive sponsor", "Other",
+)
+OPEN_STATUSES = ("not started", "in progress", "blocked")
+
+# Crockford base32 without I, L, O, U: IDs people can read aloud and retype.
+ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ID_PREFIX = "S-"
+ID_LENGTH = 4
+
+
+def new_step_id(taken: set[str] | frozenset[str] = frozenset(), rng: _random.Random | None = None) -> str:
+    """A short random ID such as ``S-4K2P``: stable, and no need to read the sheet to avoid clashes."""
+    pick = (rng or _random.SystemRandom()).choice
+    while True:
+        candidate = ID_PREFIX + "".join(pick(ID_ALPHABET) for _ in range(ID_LENGTH))
+        if candidate not in taken:
+            return candidate
+
+
+@dataclass
+class Step:
+    id: str
+    title: str
+    phase: str = ""
+    side: str = "joint"
+    owners: list[str] = field(default_factory=list)
+    due: date | None = None
+    status: str = "not started"
+    done_on: date | None = None
+    depends_on: list[str] = field(default_factory=list)
+    notes: str = ""
+    # Columns people added by hand, header -> value; kept and written back untouched.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Cells we could not understand, header -> original value; written back as they were.
+    unparsed: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "phase": self.phase,
+            "title": self.title,
+            "side": self.side,
+            "owners": list(self.owners),
+            "due": _iso(self.due),
+            "status": self.status,
+            "done_on": _iso(self.done_on),
+            "depends_on": list(self.depends_on),
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Step:
+        return cls(
+            id=data["id"], title=data.get("title", ""), phase=data.get("phase", ""),
+            side=data.get("side", "joint"), owners=list(data.get("owners", [])),
+            due=_date(data.get("due")), status=data.get("status", "not started"),
+            done_on=_date(data.get("done_on")), depends_on=list(data.get("depends_on", [])),
+            notes=data.get("notes", ""),
+        )
+
+
+@dataclass
+class Stakeholder:
+    name: str
+    email: str = ""
+    side: str = "buyer"
+    role: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "email": self.email, "side": self.side, "role": self.role}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Stakeholder:
+        return cls(**{f.name: data.get(f.name, "") for f in fields(cls)})
+
+
+@dataclass
+class Signature:
+    name: str
+    email: str
+    side: str
+    signed_at: datetime | None
+    fingerprint: str
+
+    def to_dict(self, current_fingerprint: str | None = None) -> dict[str, Any]:
+        out = {
+            "name": self.name, "email": self.email, "side": self.side,
+            "signed_at": self.signed_at.isoformat() if self.signed_at else None,
+            "fingerprint": self.fingerprint,
+        }
+        if current_fingerprint is not None:
+            out["status"] = "valid" if self.fingerprint == current_fingerprint else "stale"
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Signature:
+        at = data.get("signed_at")
+        return cls(
+            name=data.get("name", ""), email=data.get("email", ""), side=data.get("side", ""),
+            signed_at=datetime.fromisoformat(at) if at else None, fingerprint=data.get("fingerprint", ""),
+        )
+
+
+# Overview fields, in sheet order: attribute, label shown in the sheet, type.
+OVERVIEW_FIELDS: tuple[tuple[str, str, type], ...] = (
+    ("title", "Plan", str),
+    ("kind", "Kind", str),
+    ("buyer", "Buyer", str),
+    ("seller", "Seller", str),
+    ("problem", "Problem we are solving", str),
+    ("solution", "Proposed solution", str),
+    ("start_date", "Start date", date),
+    ("target_close", "Target close", date),
+    ("go_live", "Go-live", date),
+    ("buying_process", "Buying process", str),
+    ("seller_lead", "Seller lead", str),
+    ("buyer_lead", "Buyer lead", str),
+    ("close_step", "Close step", str),
+    ("template", "Template", str),
+)
+
+
+@dataclass
+class Plan:
+    kind: str
+    title: str
+    buyer: str
+    seller: str
+    problem: str = ""
+    solution: str = ""
+    start_date: date | None = None
+    target_close: date | None = None
+    go_live: date | None = None
+    buying_process: str = ""
+    seller_lead: str = ""
+    buyer_lead: str = ""
+    close_step: str = ""  # ID of the step that closes the deal (signature)
+    template: str = ""
+    steps: list[Step] = field(default_factory=list)
+    stakeholders: list[Stakeholder] = field(default_factory=list)
+    signatures: list[Signature] = field(default_factory=list)
+    # Steps-table column order as found in the sheet (incl. extra columns); empty = default order.
+    step_columns: list[str] = field(default_factory=list, compare=False)
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    @property
+    def step_ids(self) -> set[str]:
+        return {s.id for s in self.steps}
+
+    def content_dict(self) -> dict[str, Any]:
+        """Everything people agree on when they sign: overview, steps, team; not the signatures."""
+        out: dict[str, Any] = {}
+        for attr, _label, typ in OVERVIEW_FIELDS:
+            value = getattr(self, attr)
+            out[attr] = _iso(value) if typ is date else value
+        out["steps"] = [s.to_dict() for s in self.steps]
+        out["stakeholders"] = [s.to_dict() for s in self.stakeholders]
+        return out
+
+    def fingerprint(self) -> str:
+        """A short content hash; a signature is stale once the plan no longer has it."""
+        canonical = json.dumps(self.content_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.content_dict()
+        fp = self.fingerprint()
+        out["fingerprint"] = fp
+        out["signatures"] = [s.to_dict(fp) for s in self.signatures]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        kwargs: dict[str, Any] = {}
+        for attr, _label, typ in OVERVIEW_FIELDS:
+            value = data.get(attr)
+            kwargs[attr] = _date(value) if typ is date else (value or "")
+        return cls(
+            **kwargs,
+            steps=[Step.from_dict(s) for s in data.get("steps", [])],
+            stakeholders=[Stakeholder.from_dict(s) for s in data.get("stakeholders", [])],
+            signatures=[Signature.from_dict(s) for s in data.get("signatures", [])],
+        )
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value)

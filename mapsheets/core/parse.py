@@ -1,0 +1,344 @@
+"""Grid -> Plan: the reader that survives people editing the sheet by hand.
+
+Tables are found by their header labels, not fixed cells. Whatever cannot be understood becomes a
+warning naming the cell and is kept verbatim so a rewrite never loses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from mapsheets.core.dates import parse_date, parse_datetime
+from mapsheets.core.layout import (
+    PLAN_TAB, SIGNOFF_TAB, STEP_COLUMNS, TEAM_TAB, cell_ref,
+)
+from mapsheets.core.model import (
+    ID_ALPHABET, ID_PREFIX, OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step,
+)
+from mapsheets.errors import PlanFileError
+
+Grid = dict[str, list[list[Any]]]
+
+
+@dataclass(frozen=True)
+class Warning:
+    cell: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.cell}: {self.message}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"cell": self.cell, "message": self.message}
+
+
+@dataclass
+class PlanLocation:
+    """Where the steps table is, so writers can append or fill cells without a rewrite."""
+
+    tab: str
+    header_row: int
+    columns: dict[str, int]  # standard or extra header label -> 0-based column
+    next_row: int  # first row after the last non-empty table row
+    step_rows: dict[str, int] = field(default_factory=dict)  # step id -> row
+    missing_ids: dict[int, str] = field(default_factory=dict)  # row -> id given on read
+
+
+@dataclass
+class ParsedPlan:
+    plan: Plan
+    warnings: list[Warning]
+    location: PlanLocation
+
+
+def _norm(value: Any) -> str:
+    return re.sub(r"[\s_:*]+", " ", str(value)).strip().lower() if value is not None else ""
+
+
+# Header synonyms people use, normalised -> step field.
+_STEP_HEADER_SYNONYMS: dict[str, str] = {
+    "id": "id", "step id": "id", "#": "id", "ref": "id",
+    "phase": "phase", "stage": "phase", "milestone": "phase",
+    "step": "title", "title": "title", "task": "title", "action": "title", "activity": "title",
+    "side": "side", "party": "side", "responsible party": "side",
+    "owners": "owners", "owner": "owners", "who": "owners", "responsible": "owners", "assignee": "owners",
+    "due": "due", "due date": "due", "target date": "due", "deadline": "due", "date": "due",
+    "status": "status", "state": "status",
+    "done on": "done_on", "completed on": "done_on", "completed": "done_on", "date completed": "done_on",
+    "depends on": "depends_on", "dependencies": "depends_on", "depends": "depends_on", "after": "depends_on",
+    "notes": "notes", "note": "notes", "comments": "notes", "comment": "notes",
+}
+_LABEL_OF = {attr: label for attr, label, _w in STEP_COLUMNS}
+
+_STATUS_WORDS = {
+    "done": ("done", "complete", "completed", "finished", "closed", "yes", "signed", "100%",
+             "✅", "✔", "✔️", "✓", "☑", "☑️"),
+    "in progress": ("in progress", "wip", "started", "ongoing", "doing", "in-progress", "underway",
+                    "working", "active", "🔄", "⏳", "🟡"),
+    "not started": ("not started", "todo", "to do", "to-do", "open", "pending", "planned", "new",
+                    "not yet", "tbd", "0%"),
+    "blocked": ("blocked", "stuck", "on hold", "on-hold", "waiting", "⛔", "🚫", "🛑", "🔴"),
+    "n/a": ("n/a", "na", "not applicable", "skipped", "skip", "cancelled", "canceled", "dropped", "-", "—"),
+}
+_STATUS_SYNONYMS = {word: status for status, words in _STATUS_WORDS.items() for word in words}
+
+_SIDE_SYNONYMS = {
+    "buyer": "buyer", "customer": "buyer", "client": "buyer", "prospect": "buyer", "buy": "buyer",
+    "seller": "seller", "vendor": "seller", "supplier": "seller", "us": "seller", "sell": "seller",
+    "joint": "joint", "both": "joint", "mutual": "joint", "shared": "joint", "all": "joint",
+}
+_SPLIT_PEOPLE = re.compile(r"[,;\n]+|\s+/\s+|\s+&\s+|\s+and\s+")
+_SPLIT_IDS = re.compile(r"[,;\s]+")
+
+
+def parse_status(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "not started"
+    if isinstance(value, bool):
+        return "done" if value else "not started"
+    return _STATUS_SYNONYMS.get(_norm(value).replace(" / ", "/"))
+
+
+def parse_side(value: Any, buyer: str = "", seller: str = "") -> str | None:
+    text = _norm(value)
+    if not text:
+        return "joint"
+    if buyer and text == _norm(buyer):
+        return "buyer"
+    if seller and text == _norm(seller):
+        return "seller"
+    return _SIDE_SYNONYMS.get(text)
+
+
+def split_people(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [p.strip() for p in _SPLIT_PEOPLE.split(str(value)) if p.strip()]
+
+
+def split_ids(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [p.strip().upper() for p in _SPLIT_IDS.split(str(value)) if p.strip()]
+
+
+def derived_step_id(seed: str, taken: set[str]) -> str:
+    """An ID for a row that has none, stable across reads of the same content."""
+    for salt in range(1000):
+        digest = hashlib.sha256(f"{seed}|{salt}".encode()).digest()
+        candidate = ID_PREFIX + "".join(ID_ALPHABET[b % 32] for b in digest[:4])
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("unreachable: 1000 clashing IDs")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _find_tab(grid: Grid, wanted: str) -> str | None:
+    return next((t for t in grid if _norm(t) == _norm(wanted)), None)
+
+
+def _find_header(rows: list[list[Any]], synonyms: dict[str, str], required: set[str]) -> tuple[int, dict[int, str]] | None:
+    """First row whose cells name all ``required`` fields; returns it and col -> field."""
+    for r, row in enumerate(rows[:200]):
+        found = {c: synonyms[_norm(v)] for c, v in enumerate(row) if _norm(v) in synonyms}
+        fields_found = set(found.values())
+        if required <= fields_found and len(fields_found) >= min(3, len(required) + 2):
+            return r, found
+    return None
+
+
+def parse_plan(grid: Grid) -> ParsedPlan:
+    tab = _find_tab(grid, PLAN_TAB)
+    located = _find_header(grid[tab], _STEP_HEADER_SYNONYMS, {"title"}) if tab else None
+    if located is None:
+        # The Plan tab may have been renamed: any tab with a steps table will do.
+        for other in grid:
+            located = _find_header(grid[other], _STEP_HEADER_SYNONYMS, {"title"})
+            if located:
+                tab = other
+                break
+    if located is None or tab is None:
+        raise PlanFileError("no steps table found: expected a 'Plan' tab with a header row "
+                            "containing at least 'Step' (and 'ID', 'Due', 'Status', ...)")
+    header_row, colmap = located
+    rows = grid[tab]
+    warnings: list[Warning] = []
+    plan = Plan(kind="mutual", title="", buyer="", seller="")
+    _read_overview(plan, rows[:header_row], tab, warnings)
+
+    header_cells = rows[header_row]
+    columns: dict[str, int] = {}
+    order: list[str] = []
+    seen_fields: set[str] = set()
+    for c, value in enumerate(header_cells):
+        if _text(value) == "":
+            continue
+        field_name = colmap.get(c)
+        if field_name and field_name not in seen_fields:
+            seen_fields.add(field_name)
+            label = _LABEL_OF[field_name]
+        else:
+            label = _text(value)
+        columns[label] = c
+        order.append(label)
+    plan.step_columns = order
+    location = PlanLocation(tab=tab, header_row=header_row, columns=columns, next_row=header_row + 1)
+
+    taken = {_text(row[columns["ID"]]).upper() for row in rows[header_row + 1:]
+             if "ID" in columns and columns["ID"] < len(row)} - {""}
+    for r in range(header_row + 1, len(rows)):
+        row = rows[r]
+        if not any(_text(v) for v in row):
+            continue
+        location.next_row = r + 1
+        step = _read_step(row, r, tab, columns, plan, warnings)
+        if not step.id:
+            step.id = derived_step_id(f"{step.phase}|{step.title}", taken)
+            location.missing_ids[r] = step.id
+        elif step.id in location.step_rows:
+            warnings.append(Warning(cell_ref(tab, r, columns["ID"]), f"duplicate ID {step.id}: given a new one"))
+            step.unparsed.pop("ID", None)
+            step.id = derived_step_id(f"{step.phase}|{step.title}|{r}", taken)
+            location.missing_ids[r] = step.id
+        taken.add(step.id)
+        location.step_rows[step.id] = r
+        plan.steps.append(step)
+
+    ids = plan.step_ids
+    for step in plan.steps:
+        for dep in step.depends_on:
+            if dep not in ids:
+                r = location.step_rows[step.id]
+                warnings.append(Warning(cell_ref(tab, r, columns["Depends on"]), f"unknown step {dep} in 'Depends on'"))
+
+    plan.stakeholders = _read_team(grid, warnings)
+    plan.signatures = _read_signoff(grid, warnings)
+    return ParsedPlan(plan=plan, warnings=warnings, location=location)
+
+
+def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[Warning]) -> None:
+    labels = {_norm(label): (attr, typ) for attr, label, typ in OVERVIEW_FIELDS}
+    labels.update({"title": ("title", str), "customer": ("buyer", str), "vendor": ("seller", str),
+                   "target close date": ("target_close", date), "close date": ("target_close", date),
+                   "go live": ("go_live", date), "problem": ("problem", str), "solution": ("solution", str)})
+    heading: str | None = None
+    for r, row in enumerate(rows):
+        filled = [(c, v) for c, v in enumerate(row) if _text(v)]
+        if not filled:
+            continue
+        c, first = filled[0]
+        key = _norm(first)
+        if key in labels:
+            attr, typ = labels[key]
+            value = filled[1] if len(filled) > 1 else (c + 1, None)
+            if typ is str:
+                setattr(plan, attr, _text(value[1]))
+            elif _text(value[1]):
+                parsed = parse_date(value[1])
+                if parsed is None:
+                    warnings.append(Warning(cell_ref(tab, r, value[0]), f'"{_text(value[1])}" is not a date'))
+                setattr(plan, attr, parsed)
+        elif heading is None and len(filled) == 1:
+            heading = _text(first)
+    if not plan.title and heading:
+        plan.title = heading
+    if plan.kind not in ("closing", "mutual"):
+        plan.kind = "closing" if "closing" in _norm(plan.kind) else "mutual"
+
+
+def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: Plan, warnings: list[Warning]) -> Step:
+    def cell(label: str) -> Any:
+        c = columns.get(label)
+        return row[c] if c is not None and c < len(row) else None
+
+    def warn(label: str, message: str) -> None:
+        warnings.append(Warning(cell_ref(tab, r, columns[label]), message))
+
+    step = Step(id=_text(cell("ID")).upper(), title=_text(cell("Step")), phase=_text(cell("Phase")),
+                owners=split_people(cell("Owners")), notes=_text(cell("Notes")),
+                depends_on=split_ids(cell("Depends on")))
+    if not step.title:
+        warn("Step", "step has no title") if "Step" in columns else None
+    side = parse_side(cell("Side"), plan.buyer, plan.seller)
+    if side is None:
+        warn("Side", f'"{_text(cell("Side"))}" is not a side (buyer, seller or joint)')
+        step.unparsed["Side"] = cell("Side")
+    step.side = side or "joint"
+    status = parse_status(cell("Status"))
+    if status is None:
+        warn("Status", f'"{_text(cell("Status"))}" is not a status (not started, in progress, done, blocked, n/a)')
+        step.unparsed["Status"] = cell("Status")
+    step.status = status or "not started"
+    for label, attr in (("Due", "due"), ("Done on", "done_on")):
+        raw = cell(label)
+        if _text(raw) == "":
+            continue
+        parsed = parse_date(raw)
+        if parsed is None:
+            warn(label, f'"{_text(raw)}" is not a date')
+            step.unparsed[label] = raw
+        setattr(step, attr, parsed)
+    known = set(_LABEL_OF.values())
+    step.extra = {label: row[c] for label, c in columns.items() if label not in known and c < len(row)}
+    return step
+
+
+def _table(grid: Grid, tab_name: str, synonyms: dict[str, str], required: set[str]):
+    tab = _find_tab(grid, tab_name)
+    if tab is None:
+        return None, None, []
+    found = _find_header(grid[tab], synonyms, required)
+    if not found:
+        return tab, None, []
+    header_row, colmap = found
+    cols = {f: c for c, f in sorted(colmap.items(), reverse=True)}
+    out = []
+    for r in range(header_row + 1, len(grid[tab])):
+        row = grid[tab][r]
+        if any(_text(v) for v in row):
+            out.append((r, {f: row[c] if c < len(row) else None for f, c in cols.items()}))
+    return tab, cols, out
+
+
+_TEAM_SYNONYMS = {"name": "name", "email": "email", "e-mail": "email", "side": "side", "role": "role", "title": "role"}
+_SIGN_SYNONYMS = {"name": "name", "email": "email", "e-mail": "email", "side": "side", "signed at": "signed_at",
+                  "signed": "signed_at", "date": "signed_at", "fingerprint": "fingerprint", "status": "status"}
+
+
+def _read_team(grid: Grid, warnings: list[Warning]) -> list[Stakeholder]:
+    tab, cols, rows = _table(grid, TEAM_TAB, _TEAM_SYNONYMS, {"name", "email"})
+    people = []
+    for r, cells in rows:
+        side = parse_side(cells.get("side")) or ""
+        if side not in ("buyer", "seller"):
+            if _text(cells.get("side")):
+                warnings.append(Warning(cell_ref(tab, r, cols["side"]), f'"{_text(cells.get("side"))}" is not buyer or seller'))
+            side = _text(cells.get("side"))
+        people.append(Stakeholder(name=_text(cells.get("name")), email=_text(cells.get("email")),
+                                  side=side, role=_text(cells.get("role"))))
+    return people
+
+
+def _read_signoff(grid: Grid, warnings: list[Warning]) -> list[Signature]:
+    tab, cols, rows = _table(grid, SIGNOFF_TAB, _SIGN_SYNONYMS, {"name", "fingerprint"})
+    signatures = []
+    for r, cells in rows:
+        raw = cells.get("signed_at")
+        signed_at = parse_datetime(raw) if _text(raw) else None
+        if _text(raw) and signed_at is None:
+            warnings.append(Warning(cell_ref(tab, r, cols["signed_at"]), f'"{_text(raw)}" is not a date and time'))
+        signatures.append(Signature(name=_text(cells.get("name")), email=_text(cells.get("email")),
+                                    side=_text(cells.get("side")), signed_at=signed_at,
+                                    fingerprint=_text(cells.get("fingerprint"))))
+    return signatures

@@ -1,0 +1,61 @@
+"""One exception hierarchy: surfaces turn MapsheetsError into a one-line message or an HTTP status."""
+
+from __future__ import annotations
+
+
+class MapsheetsError(Exception):
+    """Base of every error mapsheets raises on purpose; its str() is the one line a user sees."""
+
+    http_status = 400
+
+
+class UsageError(MapsheetsError):
+    """The caller asked for something that cannot be done as asked (bad option, bad value)."""
+
+
+class TemplateError(MapsheetsError):
+    """A template is missing, unreadable or invalid."""
+
+
+class ScheduleError(MapsheetsError):
+    """Dates or dependencies cannot be scheduled (cycle, close before start)."""
+
+
+class PlanFileError(MapsheetsError):
+    """A plan file or sheet cannot be read or written as a plan."""
+
+
+class NotFound(MapsheetsError):
+    """A plan, revision, step or spreadsheet does not exist."""
+
+    http_status = 404
+
+
+class AlreadyExists(MapsheetsError):
+    """Refusing to overwrite something a user made."""
+
+    http_status = 409
+
+
+class PermissionDenied(MapsheetsError):
+    """The caller may not read or change this resource."""
+
+    http_status = 403
+
+
+class QuotaExceeded(MapsheetsError):
+    """A remote service kept refusing for quota or load after all retries."""
+
+    http_status = 429
+
+
+class StoreError(MapsheetsError):
+    """The state store cannot be reached or used."""
+
+    http_status = 503
+
+
+class RemoteError(MapsheetsError):
+    """A remote service (Google, SMTP) failed in a way the caller cannot fix."""
+
+    http_status = 502

@@ -1,0 +1,200 @@
+"""Plan operations: the API the CLI and the add-on backend call (templates, new, read, add-step)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from mapsheets.adapters import files
+from mapsheets.core import schedule
+from mapsheets.core.dates import add_business_days
+from mapsheets.core import templates as tpl
+from mapsheets.core.health import Health, assess
+from mapsheets.core.layout import step_cells, step_columns, workbook_spec
+from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
+from mapsheets.core.parse import ParsedPlan, Warning, parse_plan
+from mapsheets.errors import NotFound, ScheduleError, UsageError
+from mapsheets.service.refs import open_workbook
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    name: str
+    kind: str
+    description: str
+    steps: int
+    stages: int
+    source: str
+
+
+def load_templates(template_dirs: Sequence[Path] = ()) -> dict[str, tpl.Template]:
+    return {name: tpl.parse_template(text, name, source)
+            for name, (source, text) in files.template_sources(list(template_dirs)).items()}
+
+
+def list_templates(template_dirs: Sequence[Path] = ()) -> list[TemplateInfo]:
+    return [TemplateInfo(t.name, t.kind, t.description, len(t.steps), len(t.stages), t.source)
+            for t in load_templates(template_dirs).values()]
+
+
+def get_template(name: str, template_dirs: Sequence[Path] = ()) -> tpl.Template:
+    sources = files.template_sources(list(template_dirs))
+    if name not in sources:
+        raise NotFound(f"unknown template {name!r} (available: {', '.join(sorted(sources))})")
+    source, text = sources[name]
+    return tpl.parse_template(text, name, source)
+
+
+@dataclass
+class PlanView:
+    """A plan as read now: the plan, what could not be read, and what today makes of it."""
+
+    plan: Plan
+    warnings: list[Warning]
+    projection: schedule.Projection
+    health: Health
+    today: date
+    ref: str = ""
+    parsed: ParsedPlan | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON contract of ``mapsheets show --json``."""
+        out = self.plan.to_dict()
+        out["projected_close"] = self.projection.close.isoformat() if self.projection.close else None
+        out["projected_slip_days"] = self.projection.slip
+        out["progress"] = {"done": self.health.done, "total": self.health.total,
+                           "overdue": len(self.health.overdue), "blocked": len(self.health.blocked)}
+        out["health"] = self.health.state
+        out["warnings"] = [w.to_dict() for w in self.warnings]
+        out["ref"] = self.ref
+        return out
+
+
+@dataclass
+class NewPlanResult:
+    view: PlanView
+    fit: schedule.Fit
+    location: str
+
+
+def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, close: date | None = None,
+               backward: bool = False, durations: dict[str, int] | None = None,
+               roles: dict[str, str] | None = None, title: str | None = None,
+               rng: random.Random | None = None) -> tuple[Plan, schedule.Fit]:
+    """A new Plan from a template, scheduled in business days; pure apart from the ID randomness."""
+    if not buyer.strip() or not seller.strip():
+        raise UsageError("--buyer and --seller must not be empty")
+    if close is not None and close < start:
+        raise ScheduleError(f"close date {close} is before start date {start}")
+    if backward and close is None:
+        raise UsageError("--backward needs --close-date")
+    stage_keys = {s.key for s in template.stages}
+    unknown = sorted(set(durations or {}) - stage_keys)
+    if unknown:
+        raise UsageError(f"durations: unknown stage {unknown[0]!r} (stages: {', '.join(sorted(stage_keys))})")
+    values = {"buyer": buyer.strip(), "seller": seller.strip(), "start_date": start, "close_date": close}
+    context = tpl.render_context(template, values, roles)
+    tasks = tpl.tasks(template, durations)
+    close_key = next((s.key for s in template.steps if s.closes), None)
+    if backward:
+        due = schedule.schedule_backward(tasks, close, close_key=close_key)
+    else:
+        due = schedule.schedule_forward(tasks, start)
+    fit = schedule.fit(tasks, due, start, close, close_key=close_key)
+
+    ids: dict[str, str] = {}
+    for step in template.steps:
+        ids[step.key] = new_step_id(set(ids.values()), rng)
+
+    def render(text: str, path: str) -> str:
+        return tpl.render_text(text, context, template.source, path)
+
+    steps = []
+    for i, ts in enumerate(template.steps):
+        steps.append(Step(
+            id=ids[ts.key], title=render(ts.title, f"steps[{i}].title"),
+            phase=template.stage(ts.stage).name, side=ts.side,
+            owners=[render(o, f"steps[{i}].owner") for o in ts.owners], due=due[ts.key],
+            depends_on=[ids[d] for d in ts.depends_on],
+            notes=render(ts.notes, f"steps[{i}].notes") if ts.notes else "",
+        ))
+    overview = {k: render(v, f"overview.{k}") for k, v in template.overview.items()}
+    go_live = None
+    if template.go_live_days is not None:
+        go_live = add_business_days(close or fit.finish, template.go_live_days)
+    plan = Plan(
+        kind=template.kind, title=title or render(template.title, "title"), buyer=values["buyer"],
+        seller=values["seller"], problem=overview.get("problem", ""), solution=overview.get("solution", ""),
+        start_date=start, target_close=close, go_live=go_live,
+        buying_process=overview.get("buying_process", ""),
+        seller_lead=render(template.leads["seller"], "leads.seller") if "seller" in template.leads else "",
+        buyer_lead=render(template.leads["buyer"], "leads.buyer") if "buyer" in template.leads else "",
+        template=template.name, steps=steps,
+        close_step=next((ids[s.key] for s in template.steps if s.closes), ""),
+        stakeholders=[Stakeholder(name=render(m["name"], f"team[{i}].name"), email=m.get("email", ""),
+                                  side=m["side"], role=m["role"]) for i, m in enumerate(template.team)],
+    )
+    return plan, fit
+
+
+def new_plan(template: str, output: str, *, buyer: str, seller: str, today: date,
+             start: date | None = None, close: date | None = None, backward: bool = False,
+             durations_file: Path | None = None, roles: dict[str, str] | None = None,
+             title: str | None = None, force: bool = False, template_dirs: Sequence[Path] = ()) -> NewPlanResult:
+    tmpl = get_template(template, template_dirs)
+    durations = files.read_durations(durations_file) if durations_file else None
+    plan, fit = build_plan(tmpl, buyer=buyer, seller=seller, start=start or today, close=close,
+                           backward=backward, durations=durations, roles=roles, title=title)
+    book = open_workbook(output)
+    location = book.create(workbook_spec(plan), force=force)
+    return NewPlanResult(view=view_of(plan, [], today, ref=location), fit=fit, location=location)
+
+
+def view_of(plan: Plan, warnings: list[Warning], today: date, ref: str = "",
+            parsed: ParsedPlan | None = None) -> PlanView:
+    return PlanView(plan=plan, warnings=warnings, projection=schedule.project(plan, today),
+                    health=assess(plan, today), today=today, ref=ref, parsed=parsed)
+
+
+def read_plan(ref: str, *, today: date) -> PlanView:
+    book = open_workbook(ref)
+    parsed = parse_plan(book.read_grid())
+    return view_of(parsed.plan, parsed.warnings, today, ref=book.ref, parsed=parsed)
+
+
+def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: Sequence[str] = (),
+             due: date | None = None, phase: str = "", depends_on: Sequence[str] = (), notes: str = "",
+             status: str = "not started") -> Step:
+    """Append one step to the plan's steps table; no other row is touched."""
+    if not title.strip():
+        raise UsageError("--title must not be empty")
+    if side not in SIDES:
+        raise UsageError(f"--side {side!r} is not one of {', '.join(SIDES)}")
+    if status not in STATUSES:
+        raise UsageError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
+    book = open_workbook(ref)
+    parsed = parse_plan(book.read_grid())
+    plan = parsed.plan
+    deps = [d.strip().upper() for d in depends_on if d.strip()]
+    missing = [d for d in deps if d not in plan.step_ids]
+    if missing:
+        raise UsageError(f"--depends-on {missing[0]}: no such step in {book.ref}")
+    step = Step(id=new_step_id(plan.step_ids), title=title.strip(), phase=phase.strip(), side=side,
+                owners=[o.strip() for o in owners if o.strip()], due=due, status=status,
+                done_on=today if status == "done" else None, depends_on=deps, notes=notes.strip())
+    loc = parsed.location
+    headers = step_columns(plan)
+    # Only the columns the sheet has: a missing column is not silently recreated mid-sheet.
+    row = step_cells(step, headers)
+    cells = {(loc.next_row, loc.columns[h]): v for h, v in zip(headers, row) if h in loc.columns}
+    if "Step" not in loc.columns:
+        raise UsageError(f"{book.ref}: the steps table has no 'Step' column")
+    # Rows that had no ID get the one they were given on read, so it stays stable.
+    if "ID" in loc.columns:
+        cells.update({(r, loc.columns["ID"]): sid for r, sid in loc.missing_ids.items()})
+    book.update_cells(loc.tab, cells)
+    return step

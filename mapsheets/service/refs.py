@@ -1,0 +1,35 @@
+"""Plan references: a local .xlsx path, a Google Sheets URL or a spreadsheet ID."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from mapsheets.errors import UsageError
+
+_SHEETS_URL = re.compile(r"^https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
+_SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{25,}$")
+
+
+def google_id(ref: str) -> str | None:
+    """The spreadsheet ID if ``ref`` names a Google Sheet, else None."""
+    if m := _SHEETS_URL.match(ref.strip()):
+        return m[1]
+    if _SHEET_ID.match(ref.strip()) and not Path(ref).exists():
+        return ref.strip()
+    return None
+
+
+def open_workbook(ref: str):
+    """The backend object for a plan reference (same operations whatever the backend)."""
+    if not ref or not ref.strip():
+        raise UsageError("no plan given: pass a .xlsx path, a Google Sheets URL or a spreadsheet ID")
+    sheet_id = google_id(ref)
+    if sheet_id is not None:
+        from mapsheets.adapters.gsheets import GoogleWorkbook
+        return GoogleWorkbook.from_env(sheet_id)
+    path = Path(ref)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise UsageError(f"{ref}: not a plan reference (expected a .xlsx file, a Google Sheets URL or ID)")
+    from mapsheets.adapters.xlsx import XlsxWorkbook
+    return XlsxWorkbook(path)

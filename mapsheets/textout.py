@@ -1,0 +1,42 @@
+"""Plain-text renderings for the terminal (the CLI's presentation, kept out of the commands)."""
+
+from __future__ import annotations
+
+from mapsheets.core.health import overdue_days
+
+
+def _slip_words(days: int | None) -> str:
+    if days is None:
+        return ""
+    if days > 0:
+        return f" ({days} business days late)"
+    if days < 0:
+        return f" ({-days} business days early)"
+    return " (on target)"
+
+
+def plan_summary(view) -> str:
+    plan, health, proj = view.plan, view.health, view.projection
+    lines = [plan.title or "(untitled plan)", f"{plan.kind} plan · buyer {plan.buyer} · seller {plan.seller}"]
+    leads = ", ".join(x for x in (plan.seller_lead, plan.buyer_lead) if x)
+    if leads:
+        lines.append(f"Owners: {leads}")
+    pct = round(100 * health.progress)
+    lines.append(f"Progress: {health.done}/{health.total} steps done ({pct}%) · "
+                 f"overdue {len(health.overdue)} · blocked {len(health.blocked)} · {health.state}")
+    target = plan.target_close.isoformat() if plan.target_close else "not set"
+    projected = proj.close.isoformat() if proj.close else "unknown"
+    lines.append(f"Target close: {target} · projected close: {projected}{_slip_words(proj.slip)}")
+    open_steps = sorted((s for s in plan.steps if s.is_open), key=lambda s: (s.due is None, s.due or view.today))
+    if open_steps:
+        lines.append("")
+        lines.append("Next steps:")
+        for step in open_steps[:10]:
+            late = overdue_days(step, view.today)
+            flag = f"  OVERDUE {late}d" if late else ("  BLOCKED" if step.status == "blocked" else "")
+            due = step.due.isoformat() if step.due else "no date   "
+            owners = ", ".join(step.owners) or "no owner"
+            lines.append(f"  {step.id}  {due}  {step.title}  [{step.side}] {owners}{flag}")
+        if len(open_steps) > 10:
+            lines.append(f"  … and {len(open_steps) - 10} more")
+    return "\n".join(lines)

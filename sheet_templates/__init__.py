@@ -1,0 +1,1 @@
+"""Plan templates shipped with mapsheets (installed as ``mapsheets.templates_data``)."""

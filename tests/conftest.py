@@ -1,0 +1,35 @@
+"""Shared fixtures: a fixed 'today', a freshly built plan, a plan workbook on disk."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from mapsheets.adapters.xlsx import write_workbook
+from mapsheets.core.layout import workbook_spec
+from mapsheets.service import build_plan, get_template
+
+TODAY = date(2026, 12, 1)
+
+
+@pytest.fixture
+def today() -> date:
+    return TODAY
+
+
+@pytest.fixture
+def plan():
+    """An enterprise MAP for Acme Corp × Globex, deterministic IDs, Dec 2026 → Mar 2027."""
+    built, _fit = build_plan(get_template("enterprise-map"), buyer="Acme Corp", seller="Globex",
+                             start=TODAY, close=date(2027, 3, 31), rng=random.Random(7))
+    return built
+
+
+@pytest.fixture
+def plan_file(tmp_path: Path, plan) -> Path:
+    path = tmp_path / "acme-map.xlsx"
+    write_workbook(path, workbook_spec(plan))
+    return path
