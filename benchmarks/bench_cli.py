@@ -1,0 +1,67 @@
+"""Start-up and `new` speed of the CLI, as a user feels them (wall time of real processes).
+
+Targets (issue 2): `mapsheets --help` under 0.15 s; `mapsheets new` for a 25-step plan under 0.5 s.
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RUNS = 7
+
+
+def wall(cmd: list[str]) -> float:
+    """Median wall time of ``cmd`` over RUNS runs, after one warm-up."""
+    subprocess.run(cmd, check=True, capture_output=True)
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def template_25(folder: Path) -> None:
+    """A 25-step mutual template: five stages of five chained steps."""
+    lines = ["kind: mutual", 'title: "MAP: {{ buyer }} × {{ seller }}"', "stages:"]
+    lines += [f"  - {{key: s{i}, name: Stage {i}, days: 10}}" for i in range(5)]
+    lines.append("steps:")
+    prev = None
+    for n in range(25):
+        dep = f", depends_on: [k{prev}]" if prev is not None else ""
+        side = ("buyer", "seller", "joint")[n % 3]
+        lines.append(f'  - {{key: k{n}, stage: s{n // 5}, title: "Step {n} for {{{{ buyer }}}}", side: {side}, '
+                     f'owner: "owner{n}@example.com", days: 2{dep}}}')
+        prev = n
+    (folder / "bench-25.yaml").write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    exe = shutil.which("mapsheets")
+    if exe is None:
+        sys.exit("mapsheets is not installed: pip install -e .")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        template_25(folder)
+        out = folder / "plan.xlsx"
+        python_floor = wall([sys.executable, "-c", "pass"])
+        help_time = wall([exe, "--help"])
+        new_time = wall([exe, "new", "--template", "bench-25", "--templates", str(folder), "--buyer", "Acme",
+                         "--seller", "Globex", "--start-date", "2026-12-01", "--close-date", "2027-06-30",
+                         "-o", str(out), "--force"])
+        show_time = wall([exe, "show", str(out), "--json"])
+    print(f"python -c pass (floor)      {python_floor * 1000:7.1f} ms")
+    print(f"mapsheets --help            {help_time * 1000:7.1f} ms   (target < 150 ms)")
+    print(f"mapsheets new (25 steps)    {new_time * 1000:7.1f} ms   (target < 500 ms)")
+    print(f"mapsheets show --json       {show_time * 1000:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
