@@ -18,7 +18,7 @@ from mapsheets.core.layout import step_cells, step_columns, workbook_spec
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning, parse_plan
 from mapsheets.errors import NotFound, ScheduleError, UsageError
-from mapsheets.service.refs import open_workbook
+from mapsheets.service.refs import new_workbook, open_workbook
 
 
 @dataclass(frozen=True)
@@ -141,15 +141,16 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     return plan, fit
 
 
-def new_plan(template: str, output: str, *, buyer: str, seller: str, today: date,
+def new_plan(template: str, output: str | None, *, buyer: str, seller: str, today: date,
              start: date | None = None, close: date | None = None, backward: bool = False,
              durations_file: Path | None = None, roles: dict[str, str] | None = None,
-             title: str | None = None, force: bool = False, template_dirs: Sequence[Path] = ()) -> NewPlanResult:
+             title: str | None = None, force: bool = False, template_dirs: Sequence[Path] = (),
+             google: bool = False) -> NewPlanResult:
     tmpl = get_template(template, template_dirs)
     durations = files.read_durations(durations_file) if durations_file else None
     plan, fit = build_plan(tmpl, buyer=buyer, seller=seller, start=start or today, close=close,
                            backward=backward, durations=durations, roles=roles, title=title)
-    book = open_workbook(output)
+    book = new_workbook(output, google=google)
     location = book.create(workbook_spec(plan), force=force)
     return NewPlanResult(view=view_of(plan, [], today, ref=location), fit=fit, location=location)
 

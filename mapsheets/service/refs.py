@@ -33,3 +33,13 @@ def open_workbook(ref: str):
         raise UsageError(f"{ref}: not a plan reference (expected a .xlsx file, a Google Sheets URL or ID)")
     from mapsheets.adapters.xlsx import XlsxWorkbook
     return XlsxWorkbook(path)
+
+
+def new_workbook(output: str | None, *, google: bool = False):
+    """Where ``new`` writes: a new Google Sheet, an existing one (by URL or ID), or a .xlsx path."""
+    if google and not output:
+        from mapsheets.adapters.gsheets import GoogleWorkbook
+        return GoogleWorkbook.from_env(None)
+    if not output:
+        raise UsageError("say where to create the plan: -o FILE.xlsx, -o SHEET-URL, or --google")
+    return open_workbook(output)

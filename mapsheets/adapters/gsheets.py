@@ -1,0 +1,249 @@
+"""Google Sheets and Drive through gspread's HTTP client and google-auth.
+
+Every plan operation is a fixed, small number of raw API requests (Google allows 60 reads and 60
+writes a minute per user): create = 1, read = 1, update cells = 1. gspread's helpers re-fetch
+metadata on every call, so we send batch requests through its HTTPClient instead.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mapsheets.adapters import gsheets_cells as cells_json
+from mapsheets.core.layout import WorkbookSpec
+from mapsheets.errors import (
+    AlreadyExists, MapsheetsError, NotFound, PermissionDenied, PlanFileError, QuotaExceeded, RemoteError,
+    UsageError,
+)
+
+GOOGLE_ROOTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
+SHEETS_V4 = "https://sheets.googleapis.com/v4/spreadsheets"
+DRIVE_V3 = "https://www.googleapis.com/drive/v3/files"
+# Least privilege: Sheets, and Drive only for files this app created or the user opened with it.
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive.file")
+SHEET_MIME = "application/vnd.google-apps.spreadsheet"
+GRID_FIELDS = ("sheets(properties(sheetId,title,index),"
+               "data(startRow,startColumn,rowData(values(effectiveValue,userEnteredFormat.numberFormat))))")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with full jitter; gspread's own BackOffHTTPClient never gives up."""
+
+    attempts: int = 6
+    base: float = 0.5
+    cap: float = 16.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.cap, self.base * 2 ** attempt))
+
+
+def _retryable(status: int, body: Mapping[str, Any]) -> bool:
+    if status in (408, 429) or status >= 500:
+        return True
+    if status == 403:
+        reasons = {e.get("domain") for e in body.get("error", {}).get("errors", []) if isinstance(e, dict)}
+        reasons |= {e.get("reason") for e in body.get("error", {}).get("errors", []) if isinstance(e, dict)}
+        return bool(reasons & {"usageLimits", "userRateLimitExceeded", "rateLimitExceeded"})
+    return False
+
+
+def _error_body(response) -> dict[str, Any]:
+    try:
+        body = response.json()
+        return body if isinstance(body, dict) else {}
+    except ValueError:
+        return {}
+
+
+def to_mapsheets_error(status: int, body: Mapping[str, Any], what: str) -> MapsheetsError:
+    message = str(body.get("error", {}).get("message") or f"HTTP {status}").splitlines()[0]
+    if status == 404:
+        return NotFound(f"{what}: not found, or not shared with this account")
+    if status in (401, 403) and not _retryable(status, body):
+        return PermissionDenied(f"{what}: no permission ({message})")
+    if status == 429 or _retryable(status, body):
+        return QuotaExceeded(f"{what}: Google kept refusing (HTTP {status}: {message}); try again in a minute")
+    if status == 400:
+        return PlanFileError(f"{what}: Google rejected the request: {message}")
+    return RemoteError(f"{what}: Google answered HTTP {status}: {message}")
+
+
+def _client_class():
+    from gspread.http_client import HTTPClient
+
+    class Client(HTTPClient):
+        """gspread's HTTP client, pointed at ``api_root`` and retrying within a budget."""
+
+        def __init__(self, session, api_root: str | None, policy: RetryPolicy):
+            super().__init__(auth=None, session=session)
+            self.api_root = api_root.rstrip("/") if api_root else None
+            self.policy = policy
+
+        def request(self, method, endpoint, *args, **kwargs):
+            from gspread.exceptions import APIError
+
+            if self.api_root:
+                for root in GOOGLE_ROOTS:
+                    if endpoint.startswith(root):
+                        endpoint = self.api_root + endpoint[len(root):]
+            for attempt in range(self.policy.attempts):
+                try:
+                    return super().request(method, endpoint, *args, **kwargs)
+                except APIError as exc:
+                    body = _error_body(exc.response)
+                    last_try = attempt == self.policy.attempts - 1
+                    if not _retryable(exc.response.status_code, body) or last_try:
+                        raise
+                    self.policy.sleep(self.policy.delay(attempt))
+            raise AssertionError("unreachable")
+
+    return Client
+
+
+def credentials_from_env(env: Mapping[str, str]):
+    """An access token (MAPSHEETS_GOOGLE_TOKEN, e.g. from the add-on) or a service-account file."""
+    token = env.get("MAPSHEETS_GOOGLE_TOKEN")
+    if token:
+        from google.oauth2.credentials import Credentials
+
+        return Credentials(token=token)
+    path = env.get("MAPSHEETS_GOOGLE_CREDENTIALS") or env.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if path:
+        from google.oauth2 import service_account
+
+        try:
+            return service_account.Credentials.from_service_account_file(path, scopes=list(SCOPES))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{path}: not a usable service-account key ({exc.__class__.__name__})") from None
+    raise UsageError("no Google credentials: set MAPSHEETS_GOOGLE_CREDENTIALS to a service-account key file "
+                     "or MAPSHEETS_GOOGLE_TOKEN to an access token")
+
+
+def make_client(credentials, api_root: str | None = None, policy: RetryPolicy | None = None):
+    from google.auth.transport.requests import AuthorizedSession
+
+    return _client_class()(AuthorizedSession(credentials), api_root, policy or RetryPolicy())
+
+
+class GoogleWorkbook:
+    """A plan in a Google Sheet; same operations as the .xlsx backend."""
+
+    kind = "google"
+
+    def __init__(self, sheet_id: str | None, client):
+        self.sheet_id = sheet_id
+        self.client = client
+        self._sheet_ids: dict[str, int] = {}
+
+    @classmethod
+    def from_env(cls, sheet_id: str | None, env: Mapping[str, str] | None = None) -> GoogleWorkbook:
+        env = os.environ if env is None else env
+        return cls(sheet_id, make_client(credentials_from_env(env), env.get("MAPSHEETS_GOOGLE_API_ROOT")))
+
+    @property
+    def ref(self) -> str:
+        return f"https://docs.google.com/spreadsheets/d/{self.sheet_id}" if self.sheet_id else "(new Google Sheet)"
+
+    def _call(self, method: str, url: str, **kwargs) -> dict[str, Any]:
+        from gspread.exceptions import APIError
+
+        try:
+            response = self.client.request(method, url, **kwargs)
+        except APIError as exc:
+            raise to_mapsheets_error(exc.response.status_code, _error_body(exc.response), self.ref) from None
+        except OSError as exc:  # connection refused, DNS, TLS
+            raise RemoteError(f"{self.ref}: cannot reach Google ({exc.__class__.__name__})") from None
+        return response.json() if response.content else {}
+
+    # --- plan operations ---------------------------------------------------------------
+
+    def read_grid(self) -> dict[str, list[list[Any]]]:
+        """Every tab's values in one spreadsheets.get."""
+        data = self._call("get", f"{SHEETS_V4}/{self.sheet_id}",
+                          params={"includeGridData": "true", "fields": GRID_FIELDS})
+        grid = {}
+        for sheet in data.get("sheets", []):
+            props = sheet["properties"]
+            self._sheet_ids[props["title"]] = props["sheetId"]
+            grid[props["title"]] = cells_json.grid_rows(sheet)
+        return grid
+
+    def create(self, spec: WorkbookSpec, *, force: bool = False) -> str:
+        """A new spreadsheet carrying the whole formatted plan: one spreadsheets.create."""
+        if self.sheet_id is not None:
+            return self.write_into(spec, force=force)
+        data = self._call("post", SHEETS_V4, json=cells_json.create_body(spec))
+        self.sheet_id = data["spreadsheetId"]
+        self._sheet_ids = {s["properties"]["title"]: s["properties"]["sheetId"] for s in data.get("sheets", [])}
+        return data.get("spreadsheetUrl") or self.ref
+
+    def write_into(self, spec: WorkbookSpec, *, force: bool = False) -> str:
+        """The plan into an existing spreadsheet (the add-on case): one spreadsheets.batchUpdate."""
+        requests = cells_json.add_sheets_requests(spec, first_id=random.randint(10_000, 2**30))
+        if force:
+            existing = {s["properties"]["title"]: s["properties"]["sheetId"] for s in self._call(
+                "get", f"{SHEETS_V4}/{self.sheet_id}", params={"fields": "sheets.properties(sheetId,title)"})["sheets"]}
+            drops = [{"deleteSheet": {"sheetId": existing[s.title]}} for s in spec.sheets if s.title in existing]
+            requests = requests[:1] + drops + requests[1:] if drops else requests
+        try:
+            self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
+        except PlanFileError as exc:
+            if "already exists" in str(exc):
+                raise AlreadyExists(f"{self.ref}: already has plan tabs (use --force to replace them)") from None
+            raise
+        return self.ref
+
+    def update_cells(self, tab: str, cells: Mapping[tuple[int, int], Any]) -> None:
+        if tab not in self._sheet_ids:
+            self.read_grid()
+        if tab not in self._sheet_ids:
+            raise PlanFileError(f"{self.ref}: no tab named {tab!r}")
+        requests = cells_json.update_cells_requests(self._sheet_ids[tab], dict(cells))
+        self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
+
+    def revision(self) -> dict[str, Any]:
+        """Drive's modifiedTime and lastModifyingUser, for change detection and attribution."""
+        data = self._call("get", f"{DRIVE_V3}/{self.sheet_id}",
+                          params={"fields": "id,name,modifiedTime,version,lastModifyingUser(displayName,emailAddress)"})
+        user = data.get("lastModifyingUser") or {}
+        return {"modified_time": data.get("modifiedTime"), "version": data.get("version"),
+                "modified_by": user.get("emailAddress") or user.get("displayName")}
+
+    def share(self, email: str, role: str = "writer", message: str | None = None) -> None:
+        """One Drive permissions.create per person; a notification email only with a message."""
+        if role not in ("writer", "commenter", "reader"):
+            raise UsageError(f"role {role!r} is not writer, commenter or reader")
+        params = {"sendNotificationEmail": "true" if message else "false", "supportsAllDrives": "true"}
+        if message:
+            params["emailMessage"] = message
+        self._call("post", f"{DRIVE_V3}/{self.sheet_id}/permissions", params=params,
+                   json={"type": "user", "role": role, "emailAddress": email})
+
+
+def find_plans(client, name_contains: str = "", modified_after: str | None = None) -> list[dict[str, Any]]:
+    """Spreadsheets this app can see, newest first: Drive files.list, paged."""
+    query = [f"mimeType='{SHEET_MIME}'", "trashed=false"]
+    if name_contains:
+        escaped = name_contains.replace("\\", "\\\\").replace("'", "\\'")
+        query.append(f"name contains '{escaped}'")
+    if modified_after:
+        query.append(f"modifiedTime > '{modified_after}'")
+    book = GoogleWorkbook(None, client)
+    files, token = [], None
+    while True:
+        params = {"q": " and ".join(query), "orderBy": "modifiedTime desc", "pageSize": "1000",
+                  "fields": "nextPageToken,files(id,name,modifiedTime,lastModifyingUser(displayName,emailAddress))"}
+        if token:
+            params["pageToken"] = token
+        data = book._call("get", DRIVE_V3, params=params)
+        files.extend(data.get("files", []))
+        token = data.get("nextPageToken")
+        if not token:
+            return files

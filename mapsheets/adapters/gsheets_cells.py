@@ -1,0 +1,212 @@
+"""WorkbookSpec <-> Sheets API v4 JSON (pure): CellData, GridData, whole-sheet bodies.
+
+Kept apart from the HTTP side so the request shapes can be read and tested on their own.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from mapsheets.core.dates import SERIAL_EPOCH, from_serial
+from mapsheets.core.layout import DATE_FORMAT, DATETIME_FORMAT, SheetSpec, WorkbookSpec
+
+HEADER_BG = {"red": 0.12, "green": 0.22, "blue": 0.39}
+WHITE = {"red": 1, "green": 1, "blue": 1}
+MUTED = {"red": 0.62, "green": 0.62, "blue": 0.62}
+ALERT_BG = {"red": 0.97, "green": 0.84, "blue": 0.85}
+ALERT_FG = {"red": 0.61, "green": 0.0, "blue": 0.02}
+PIXELS_PER_CHAR = 7
+
+
+def serial(value: date) -> float:
+    if isinstance(value, datetime):
+        delta = value.replace(tzinfo=None) - datetime(SERIAL_EPOCH.year, SERIAL_EPOCH.month, SERIAL_EPOCH.day)
+        return round(delta.total_seconds() / 86400, 8)
+    return float((value - SERIAL_EPOCH).days)
+
+
+def cell_data(value: Any, fmt: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One CellData. Text is always stringValue: never parsed, never a formula."""
+    out: dict[str, Any] = {}
+    user_format: dict[str, Any] = dict(fmt or {})
+    if isinstance(value, bool):
+        out["userEnteredValue"] = {"boolValue": value}
+    elif isinstance(value, datetime):
+        out["userEnteredValue"] = {"numberValue": serial(value)}
+        user_format["numberFormat"] = {"type": "DATE_TIME", "pattern": DATETIME_FORMAT}
+    elif isinstance(value, date):
+        out["userEnteredValue"] = {"numberValue": serial(value)}
+        user_format["numberFormat"] = {"type": "DATE", "pattern": DATE_FORMAT}
+    elif isinstance(value, (int, float)):
+        out["userEnteredValue"] = {"numberValue": value}
+    elif value is not None and value != "":
+        out["userEnteredValue"] = {"stringValue": str(value)}
+    if user_format:
+        out["userEnteredFormat"] = user_format
+    return out
+
+
+def grid_value(cell: dict[str, Any]) -> Any:
+    """A Python value from a CellData read back (dates where the cell is formatted as one)."""
+    value = cell.get("effectiveValue")
+    if value is None:
+        return None
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "boolValue" in value:
+        return value["boolValue"]
+    if "numberValue" in value:
+        number = value["numberValue"]
+        kind = (cell.get("userEnteredFormat") or cell.get("effectiveFormat") or {}).get("numberFormat", {}).get("type")
+        if kind == "DATE":
+            return from_serial(number)
+        if kind == "DATE_TIME":
+            day = from_serial(number)
+            seconds = round((number - int(number)) * 86400)
+            return datetime(day.year, day.month, day.day) + _seconds(seconds)
+        return int(number) if float(number).is_integer() else number
+    if "errorValue" in value:
+        return value["errorValue"].get("message") or value["errorValue"].get("type")
+    return None
+
+
+def _seconds(n: int):
+    from datetime import timedelta
+
+    return timedelta(seconds=n)
+
+
+def grid_rows(sheet: dict[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for block in sheet.get("data", []):
+        start = block.get("startRow", 0)
+        for i, row in enumerate(block.get("rowData", [])):
+            while len(rows) < start + i:
+                rows.append([])
+            values = [grid_value(c) for c in row.get("values", [])]
+            if len(rows) == start + i:
+                rows.append(values)
+            else:
+                rows[start + i] = values
+    return rows
+
+
+def _grid_range(sheet_id: int, r0: int, r1: int, c0: int, c1: int) -> dict[str, int]:
+    return {"sheetId": sheet_id, "startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": c0, "endColumnIndex": c1}
+
+
+def _row_cells(spec: SheetSpec, r: int, width: int) -> list[dict[str, Any]]:
+    row = spec.rows[r] if r < len(spec.rows) else []
+    validations = {v.column: v for v in spec.validations if v.first_row <= r <= v.last_row}
+    cells = []
+    for c in range(width):
+        value = row[c] if c < len(row) else None
+        fmt: dict[str, Any] = {}
+        if spec.header_row is not None and r == spec.header_row:
+            fmt = {"textFormat": {"bold": True, "foregroundColor": WHITE}, "backgroundColor": HEADER_BG}
+        elif r in spec.heading_rows and c == 0:
+            fmt = {"textFormat": {"bold": True, "fontSize": 16}}
+        elif spec.label_column == c and (spec.header_row is None or r < spec.header_row):
+            fmt = {"textFormat": {"bold": True}}
+        elif spec.header_row is not None and r > spec.header_row:
+            fmt = {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
+            if c in spec.column_formats and r < len(spec.rows):
+                kind = "DATE_TIME" if spec.column_formats[c] == DATETIME_FORMAT else "DATE"
+                fmt["numberFormat"] = {"type": kind, "pattern": spec.column_formats[c]}
+        cell = cell_data(value, fmt)
+        if c in validations:
+            v = validations[c]
+            cell["dataValidation"] = {
+                "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": o} for o in v.options]},
+                "strict": v.strict, "showCustomUi": True,
+            }
+        cells.append(cell)
+    return cells
+
+
+def sheet_body(spec: SheetSpec, sheet_id: int, index: int) -> dict[str, Any]:
+    """A full Sheet for spreadsheets.create: properties, data, conditional formats, protection."""
+    width = max([len(r) for r in spec.rows] + [len(spec.widths), 1])
+    last = max([len(spec.rows)] + [v.last_row + 1 for v in spec.validations])
+    row_count = max(last, 100)
+    body: dict[str, Any] = {
+        "properties": {
+            "sheetId": sheet_id, "title": spec.title, "index": index,
+            "gridProperties": {"rowCount": row_count, "columnCount": max(width, 26),
+                               "frozenRowCount": spec.frozen_rows},
+        },
+        "data": [{
+            "startRow": 0, "startColumn": 0,
+            "rowData": [{"values": _row_cells(spec, r, width)} for r in range(last)],
+            "columnMetadata": [{"pixelSize": w * PIXELS_PER_CHAR + 10} for w in spec.widths],
+        }],
+    }
+    if spec.protected:
+        body["properties"]["tabColorStyle"] = {"rgbColor": MUTED}
+        body["protectedRanges"] = [{
+            "range": {"sheetId": sheet_id}, "warningOnly": True,
+            "description": "Written by mapsheets when people sign; edit by hand only if you mean to.",
+        }]
+    rules = []
+    for cf in spec.conditional:
+        fmt = ({"textFormat": {"foregroundColor": MUTED}} if cf.style == "muted"
+               else {"backgroundColor": ALERT_BG, "textFormat": {"foregroundColor": ALERT_FG}})
+        rules.append({
+            "ranges": [_grid_range(sheet_id, cf.first_row, cf.last_row + 1, 0, cf.columns)],
+            "booleanRule": {"condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": cf.formula}]},
+                            "format": fmt},
+        })
+    if rules:
+        body["conditionalFormats"] = rules
+    return body
+
+
+def create_body(spec: WorkbookSpec) -> dict[str, Any]:
+    """The whole formatted workbook as one spreadsheets.create body."""
+    return {
+        "properties": {"title": spec.title},
+        "sheets": [sheet_body(s, i, i) for i, s in enumerate(spec.sheets)],
+    }
+
+
+def add_sheets_requests(spec: WorkbookSpec, first_id: int) -> list[dict[str, Any]]:
+    """The same workbook as batchUpdate requests into an existing spreadsheet (the add-on case)."""
+    requests: list[dict[str, Any]] = []
+    for i, sheet in enumerate(spec.sheets):
+        body = sheet_body(sheet, first_id + i, i)
+        requests.append({"addSheet": {"properties": body["properties"]}})
+        data = body["data"][0]
+        requests.append({"updateCells": {
+            "start": {"sheetId": first_id + i, "rowIndex": 0, "columnIndex": 0},
+            "rows": data["rowData"], "fields": "userEnteredValue,userEnteredFormat,dataValidation"}})
+        for c, meta in enumerate(data["columnMetadata"]):
+            requests.append({"updateDimensionProperties": {
+                "range": {"sheetId": first_id + i, "dimension": "COLUMNS", "startIndex": c, "endIndex": c + 1},
+                "properties": {"pixelSize": meta["pixelSize"]}, "fields": "pixelSize"}})
+        for rule in body.get("conditionalFormats", []):
+            requests.append({"addConditionalFormatRule": {"rule": rule, "index": 0}})
+        for protected in body.get("protectedRanges", []):
+            requests.append({"addProtectedRange": {"protectedRange": protected}})
+    return requests
+
+
+def update_cells_requests(sheet_id: int, cells: dict[tuple[int, int], Any]) -> list[dict[str, Any]]:
+    """One updateCells per cell run on a row; only values and number formats are touched."""
+    requests = []
+    by_row: dict[int, dict[int, Any]] = {}
+    for (r, c), v in cells.items():
+        by_row.setdefault(r, {})[c] = v
+    for r in sorted(by_row):
+        cols = sorted(by_row[r])
+        run: list[int] = []
+        for c in cols + [None]:
+            if run and (c is None or c != run[-1] + 1):
+                requests.append({"updateCells": {
+                    "start": {"sheetId": sheet_id, "rowIndex": r, "columnIndex": run[0]},
+                    "rows": [{"values": [cell_data(by_row[r][k]) for k in run]}],
+                    "fields": "userEnteredValue,userEnteredFormat.numberFormat"}})
+                run = []
+            if c is not None:
+                run.append(c)
+    return requests
