@@ -33,3 +33,21 @@ def plan_file(tmp_path: Path, plan) -> Path:
     path = tmp_path / "acme-map.xlsx"
     write_workbook(path, workbook_spec(plan))
     return path
+
+
+@pytest.fixture(scope="session")
+def google_api():
+    """The Sheets v4 / Drive v3 test double, over real HTTP on 127.0.0.1."""
+    from mapsheets.testing.google_api import GoogleApiDouble
+
+    with GoogleApiDouble() as double:
+        yield double
+
+
+@pytest.fixture
+def google_env(google_api, monkeypatch):
+    """Point mapsheets at the double the way a user would: environment variables."""
+    monkeypatch.setenv("MAPSHEETS_GOOGLE_API_ROOT", google_api.root)
+    monkeypatch.setenv("MAPSHEETS_GOOGLE_TOKEN", "test-token-not-secret")
+    google_api.reset()
+    return google_api

@@ -17,6 +17,9 @@ MUTED = {"red": 0.62, "green": 0.62, "blue": 0.62}
 ALERT_BG = {"red": 0.97, "green": 0.84, "blue": 0.85}
 ALERT_FG = {"red": 0.61, "green": 0.0, "blue": 0.02}
 PIXELS_PER_CHAR = 7
+# Dropdowns are per cell in the API: cover this many spare rows below the data, not the whole
+# TABLE_ROWS the .xlsx gets as a range, or a new plan's create body grows to megabytes.
+SPARE_ROWS = 200
 
 
 def serial(value: date) -> float:
@@ -99,6 +102,8 @@ def _grid_range(sheet_id: int, r0: int, r1: int, c0: int, c1: int) -> dict[str, 
 def _row_cells(spec: SheetSpec, r: int, width: int) -> list[dict[str, Any]]:
     row = spec.rows[r] if r < len(spec.rows) else []
     validations = {v.column: v for v in spec.validations if v.first_row <= r <= v.last_row}
+    if r >= len(spec.rows):  # a spare row: only its dropdowns
+        width = max(validations, default=-1) + 1
     cells = []
     for c in range(width):
         value = row[c] if c < len(row) else None
@@ -109,7 +114,7 @@ def _row_cells(spec: SheetSpec, r: int, width: int) -> list[dict[str, Any]]:
             fmt = {"textFormat": {"bold": True, "fontSize": 16}}
         elif spec.label_column == c and (spec.header_row is None or r < spec.header_row):
             fmt = {"textFormat": {"bold": True}}
-        elif spec.header_row is not None and r > spec.header_row:
+        elif spec.header_row is not None and spec.header_row < r < len(spec.rows):
             fmt = {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
             if c in spec.column_formats and r < len(spec.rows):
                 kind = "DATE_TIME" if spec.column_formats[c] == DATETIME_FORMAT else "DATE"
@@ -128,7 +133,7 @@ def _row_cells(spec: SheetSpec, r: int, width: int) -> list[dict[str, Any]]:
 def sheet_body(spec: SheetSpec, sheet_id: int, index: int) -> dict[str, Any]:
     """A full Sheet for spreadsheets.create: properties, data, conditional formats, protection."""
     width = max([len(r) for r in spec.rows] + [len(spec.widths), 1])
-    last = max([len(spec.rows)] + [v.last_row + 1 for v in spec.validations])
+    last = max([len(spec.rows)] + [min(v.last_row + 1, len(spec.rows) + SPARE_ROWS) for v in spec.validations])
     row_count = max(last, 100)
     body: dict[str, Any] = {
         "properties": {
