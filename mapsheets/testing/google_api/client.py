@@ -1,0 +1,52 @@
+"""Point requests-based Google clients (gspread) at another root, e.g. the double.
+
+Reusable by production code (MAPSHEETS_GOOGLE_API_ROOT): imports only requests/google-auth.
+"""
+from __future__ import annotations
+
+from requests import Session
+
+GOOGLE_PREFIXES = ("https://sheets.googleapis.com", "https://www.googleapis.com")
+
+
+def rebase_url(url: str, root: str) -> str:
+    for prefix in GOOGLE_PREFIXES:
+        if url.startswith(prefix):
+            return root.rstrip("/") + url[len(prefix):]
+    return url
+
+
+class _Rebasing:
+    """Mixin: rewrite Google API hosts to `self.api_root` before sending."""
+
+    api_root: str = ""
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        return super().request(method, rebase_url(str(url), self.api_root), *args, **kwargs)
+
+
+class RebasingSession(_Rebasing, Session):
+    """A plain requests.Session that sends a bearer token of your choice."""
+
+    def __init__(self, root: str, token: str = "test-token"):
+        super().__init__()
+        self.api_root = root
+        self.headers["Authorization"] = f"Bearer {token}"
+
+
+def rebasing_session(root: str, credentials=None, token: str = "test-token") -> Session:
+    """A session for `gspread.Client(None, session=...)`.
+
+    Without credentials: a plain Session with a fixed bearer token (enough for the double).
+    With google-auth credentials: an AuthorizedSession that refreshes tokens as usual.
+    """
+    if credentials is None:
+        return RebasingSession(root, token)
+    from google.auth.transport.requests import AuthorizedSession
+
+    class RebasingAuthorizedSession(_Rebasing, AuthorizedSession):
+        pass
+
+    session = RebasingAuthorizedSession(credentials)
+    session.api_root = root
+    return session

@@ -1,0 +1,264 @@
+"""HTTP front: routing, auth, discovery validation, stats, injection, /__double__ control."""
+from __future__ import annotations
+
+import email.parser
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from . import batch_update, discovery, drive, fieldmask, sheets, values
+from .errors import ApiError
+from .state import State
+from .stats import Stats
+
+SS = r"/v4/spreadsheets/(?P<sid>[^/:]+)"
+FILE = r"/drive/v3/files/(?P<fid>[^/]+)"
+# (HTTP method, path regex, discovery method id, handler name, writes?)
+ROUTES = [
+    ("POST", r"/v4/spreadsheets", "sheets.spreadsheets.create", "ss_create"),
+    ("GET", SS, "sheets.spreadsheets.get", "ss_get"),
+    ("POST", SS + ":batchUpdate", "sheets.spreadsheets.batchUpdate", "ss_batch_update"),
+    ("GET", SS + "/values:batchGet", "sheets.spreadsheets.values.batchGet", "v_batch_get"),
+    ("POST", SS + "/values:batchUpdate", "sheets.spreadsheets.values.batchUpdate", "v_batch_update"),
+    ("POST", SS + "/values:batchClear", "sheets.spreadsheets.values.batchClear", "v_batch_clear"),
+    ("POST", SS + "/values/(?P<range>.+):append", "sheets.spreadsheets.values.append", "v_append"),
+    ("POST", SS + "/values/(?P<range>.+):clear", "sheets.spreadsheets.values.clear", "v_clear"),
+    ("GET", SS + "/values/(?P<range>[^/]+)", "sheets.spreadsheets.values.get", "v_get"),
+    ("PUT", SS + "/values/(?P<range>[^/]+)", "sheets.spreadsheets.values.update", "v_update"),
+    ("GET", r"/drive/v3/files", "drive.files.list", "f_list"),
+    ("POST", r"/drive/v3/files", "drive.files.create", "f_create"),
+    ("POST", r"/upload/drive/v3/files", "drive.files.create", "f_upload"),
+    ("GET", FILE + "/export", "drive.files.export", "f_export"),
+    ("GET", FILE + "/comments", "drive.comments.list", "f_comments"),
+    ("POST", FILE + "/copy", "drive.files.copy", "f_copy"),
+    ("POST", FILE + "/permissions", "drive.permissions.create", "p_create"),
+    ("GET", FILE + "/permissions", "drive.permissions.list", "p_list"),
+    ("GET", FILE, "drive.files.get", "f_get"),
+    ("PATCH", FILE, "drive.files.update", "f_update"),
+    ("DELETE", FILE, "drive.files.delete", "f_delete"),
+]
+_COMPILED = [(m, re.compile(p + "$"), mid, h) for m, p, mid, h in ROUTES]
+SHEETS_WRITES = {"ss_batch_update", "v_batch_update", "v_batch_clear", "v_append", "v_clear", "v_update"}
+_USER = re.compile(r"^\s*(?:(?P<name>[^<]*?)\s*<(?P<email>[^>]+)>|(?P<bare>\S+@\S+))\s*$")
+
+
+class Handlers:
+    """Route targets: each takes (match groups, params, body, user) under the state lock."""
+
+    def __init__(self, state: State):
+        self.state = state
+
+    def ss_create(self, g, p, body, user):
+        return sheets.create(self.state, body or {}, user)
+
+    def ss_get(self, g, p, body, user):
+        return sheets.get(self.state.spreadsheet(g["sid"]), p)
+
+    def ss_batch_update(self, g, p, body, user):
+        return batch_update.run(self.state.spreadsheet(g["sid"]), body or {}, user)
+
+    def v_batch_get(self, g, p, body, user):
+        return values.batch_get(self.state.spreadsheet(g["sid"]), p)
+
+    def v_batch_update(self, g, p, body, user):
+        return values.batch_update(self.state.spreadsheet(g["sid"]), p, body or {})
+
+    def v_batch_clear(self, g, p, body, user):
+        return values.batch_clear(self.state.spreadsheet(g["sid"]), body or {})
+
+    def v_append(self, g, p, body, user):
+        return values.append(self.state.spreadsheet(g["sid"]), g["range"], p, body or {})
+
+    def v_clear(self, g, p, body, user):
+        ss = self.state.spreadsheet(g["sid"])
+        return {"spreadsheetId": ss.id, "clearedRange": values.clear(ss, g["range"])}
+
+    def v_get(self, g, p, body, user):
+        return values.get(self.state.spreadsheet(g["sid"]), g["range"], p)
+
+    def v_update(self, g, p, body, user):
+        return values.update(self.state.spreadsheet(g["sid"]), g["range"], p, body or {})
+
+    def f_list(self, g, p, body, user):
+        return drive.list_files(self.state, p)
+
+    def f_create(self, g, p, body, user):
+        return drive.create(self.state, body or {}, p, user)
+
+    def f_upload(self, g, p, body, user):
+        meta, content = body if isinstance(body, tuple) else ({}, b"")
+        return drive.create(self.state, meta, p, user, content)
+
+    def f_export(self, g, p, body, user):
+        return drive.export(self.state, g["fid"], p)
+
+    def f_comments(self, g, p, body, user):
+        self.state.file(g["fid"])
+        return {"comments": []}
+
+    def f_copy(self, g, p, body, user):
+        return drive.copy_file(self.state, g["fid"], body or {}, p, user)
+
+    def p_create(self, g, p, body, user):
+        return drive.create_permission(self.state, g["fid"], body or {}, p)
+
+    def p_list(self, g, p, body, user):
+        return drive.list_permissions(self.state, g["fid"], p)
+
+    def f_get(self, g, p, body, user):
+        return drive.get(self.state, g["fid"], p)
+
+    def f_update(self, g, p, body, user):
+        return drive.update(self.state, g["fid"], body or {}, p, user)
+
+    def f_delete(self, g, p, body, user):
+        drive.delete(self.state, g["fid"])
+        return None
+
+
+def _parse_multipart(ctype: str, raw: bytes) -> tuple[dict, bytes]:
+    msg = email.parser.BytesParser().parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
+    parts = msg.get_payload() if msg.is_multipart() else []
+    meta = json.loads(parts[0].get_payload(decode=True) or b"{}") if parts else {}
+    content = parts[1].get_payload(decode=True) if len(parts) > 1 else b""
+    return meta, content
+
+
+def make_handler(state: State, stats: Stats, control):
+    handlers = Handlers(state)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        wbufsize = 1 << 16  # one write per response: avoids Nagle + delayed-ACK stalls
+        disable_nagle_algorithm = True
+
+        def log_message(self, *args):  # keep test output clean
+            pass
+
+        def _send(self, code: int, payload, ctype: str = "application/json; charset=UTF-8") -> None:
+            if payload is None:
+                data = b""
+            elif isinstance(payload, bytes):
+                data = payload
+            else:
+                data = json.dumps(payload, ensure_ascii=False, indent=2).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", ctype if payload is not None else "text/html")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _body(self) -> bytes:
+            n = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(n) if n else b""
+
+        def _user(self) -> str:
+            m = _USER.match(self.headers.get("X-Double-User") or "")
+            if not m:
+                return state.default_user
+            return m.group("email") or m.group("bare")
+
+        def _dispatch(self, verb: str) -> None:
+            url = urlsplit(self.path)
+            raw = self._body()
+            if url.path.startswith("/__double__/"):
+                code, payload = control(verb, url.path[len("/__double__/"):], raw)
+                return self._send(code, payload)
+            for method, rx, method_id, name in _COMPILED:
+                m = rx.match(url.path)
+                if m and method == verb:
+                    break
+            else:
+                return self._send(404, ApiError(404, f"Method not found: {verb} {url.path}").body())
+            api = method_id.split(".")[0]
+            stats.count(method_id)
+            try:
+                self._send_result(*self._run(api, method_id, name, m, url, raw))
+            except ApiError as err:
+                self._send(err.code, err.body())
+
+        def _run(self, api, method_id, name, m, url, raw):
+            auth = self.headers.get("Authorization") or ""
+            if not auth.lower().startswith("bearer ") or not auth[7:].strip():
+                raise ApiError(401, details=[{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                              "reason": "CREDENTIALS_MISSING",
+                                              "domain": "googleapis.com"}])
+            injected = stats.take_injection(method_id)
+            if injected is not None:
+                raise injected
+            groups = {k: unquote(v) for k, v in m.groupdict().items()}
+            query = {k: v for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+            params = discovery.validate_params(api, method_id, query, tuple(groups))
+            body = None
+            ctype = self.headers.get("Content-Type") or ""
+            if name == "f_upload":
+                body = _parse_multipart(ctype, raw) if "multipart" in ctype else ({}, raw)
+                discovery.validate_body(api, method_id, body[0])
+            elif raw.strip():
+                try:
+                    body = json.loads(raw)
+                except ValueError as exc:
+                    raise ApiError(400, f"Invalid JSON payload received. {exc}.") from None
+                discovery.validate_body(api, method_id, body)
+            user = self._user()
+            with state.lock:
+                result = getattr(handlers, name)(groups, params, body, user)
+                if name in SHEETS_WRITES or name == "ss_create":
+                    sid = groups.get("sid") or (result or {}).get("spreadsheetId")
+                    state.touch(sid, user)
+            if api == "sheets" and params.get("fields") and isinstance(result, dict):
+                result = fieldmask.apply(result, fieldmask.parse(params["fields"]))
+                if method_id == "sheets.spreadsheets.get":
+                    result = sheets.trim_grid(result)
+            if name == "f_delete":
+                return 204, None, None
+            if name == "f_export":
+                return 200, result[0], result[1]
+            return 200, result, None
+
+        def _send_result(self, code, payload, ctype):
+            if ctype:
+                self._send(code, payload, ctype)
+            else:
+                self._send(code, payload)
+
+        def do_GET(self):
+            self._dispatch("GET")
+
+        def do_POST(self):
+            self._dispatch("POST")
+
+        def do_PUT(self):
+            self._dispatch("PUT")
+
+        def do_PATCH(self):
+            self._dispatch("PATCH")
+
+        def do_DELETE(self):
+            self._dispatch("DELETE")
+
+    return Handler
+
+
+class Server:
+    """A ThreadingHTTPServer on 127.0.0.1 serving in a daemon thread."""
+
+    def __init__(self, state: State, stats: Stats, control, port: int = 0):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(state, stats, control))
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="google-api-double", daemon=True)
+
+    @property
+    def root(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)

@@ -1,0 +1,69 @@
+"""Request counting (for benchmarks) and error injection (for retry tests)."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+from .errors import ApiError, drive_rate_limited
+
+
+@dataclass
+class Injection:
+    code: int
+    remaining: int
+    method: str = "*"  # method id or prefix ('sheets', 'drive.files.list', ...)
+    message: str | None = None
+    reason: str | None = None
+
+    def matches(self, method_id: str) -> bool:
+        return self.method in ("*", "") or method_id == self.method or method_id.startswith(self.method + ".")
+
+    def error(self, method_id: str) -> ApiError:
+        if self.code == 403 and (self.reason or method_id.startswith("drive.")):
+            if (self.reason or "userRateLimitExceeded") in ("userRateLimitExceeded", "rateLimitExceeded"):
+                err = drive_rate_limited()
+                if self.reason:
+                    err.errors[0]["reason"] = self.reason
+                return err
+        return ApiError(self.code, self.message)
+
+
+class Stats:
+    """Thread-safe counters keyed by method id, plus a queue of injected errors."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.counts: Counter = Counter()
+        self.injections: list[Injection] = []
+
+    def count(self, method_id: str) -> None:
+        with self._lock:
+            self.counts[method_id] += 1
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {"total": sum(self.counts.values()), "methods": dict(sorted(self.counts.items()))}
+
+    def clear(self) -> None:
+        with self._lock:
+            self.counts.clear()
+
+    def inject(self, code: int, count: int = 1, method: str = "*", message: str | None = None,
+               reason: str | None = None) -> None:
+        with self._lock:
+            self.injections.append(Injection(int(code), int(count), method or "*", message, reason))
+
+    def clear_injections(self) -> None:
+        with self._lock:
+            self.injections.clear()
+
+    def take_injection(self, method_id: str) -> ApiError | None:
+        with self._lock:
+            for inj in self.injections:
+                if inj.remaining > 0 and inj.matches(method_id):
+                    inj.remaining -= 1
+                    if inj.remaining == 0:
+                        self.injections.remove(inj)
+                    return inj.error(method_id)
+        return None
