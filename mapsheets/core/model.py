@@ -66,6 +66,9 @@ class Step:
             "done_on": _iso(self.done_on),
             "depends_on": list(self.depends_on),
             "notes": self.notes,
+            # Hand-added columns and cells that did not parse: part of what people agreed on.
+            "extra": {k: jsonable(v) for k, v in self.extra.items() if jsonable(v) is not None},
+            "unparsed": {k: jsonable(v) for k, v in self.unparsed.items()},
         }
 
     @classmethod
@@ -75,7 +78,8 @@ class Step:
             side=data.get("side", "joint"), owners=list(data.get("owners", [])),
             due=_date(data.get("due")), status=data.get("status", "not started"),
             done_on=_date(data.get("done_on")), depends_on=list(data.get("depends_on", [])),
-            notes=data.get("notes", ""),
+            notes=data.get("notes", ""), extra=dict(data.get("extra") or {}),
+            unparsed=dict(data.get("unparsed") or {}),
         )
 
 
@@ -203,6 +207,17 @@ class Plan:
             stakeholders=[Stakeholder.from_dict(s) for s in data.get("stakeholders", [])],
             signatures=[Signature.from_dict(s) for s in data.get("signatures", [])],
         )
+
+
+def jsonable(value: Any) -> Any:
+    """A cell value as JSON keeps it: dates as ISO text, whole floats as ints, blanks as None."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
 
 
 def _iso(value: date | None) -> str | None:

@@ -1,0 +1,421 @@
+"""Semantic plan diff: what changed between two revisions, in the plan's own words. Pure.
+
+Steps are matched by ID; steps whose ID cell was deleted or retyped are matched to their old selves
+by content (exact title first, then a phase+title+owners similarity), only among leftovers, so the
+common case is O(n) dict look-ups. Row order is reported only as ``step_moved``, using a longest
+increasing subsequence so moving one row reports one move.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from difflib import SequenceMatcher
+from typing import Any
+
+from mapsheets.core.dates import business_days_between
+from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, jsonable
+
+KINDS = (
+    "step_added", "step_removed", "step_changed", "step_moved", "overview_changed",
+    "stakeholder_added", "stakeholder_removed", "stakeholder_changed",
+    "signature_added", "signature_stale", "signature_removed",
+)
+# Step fields in report order, with the sheet label used in wording (and for unparsed cells).
+STEP_FIELDS: tuple[tuple[str, str], ...] = (
+    ("id", "ID"), ("phase", "Phase"), ("title", "Step"), ("side", "Side"), ("owners", "Owners"),
+    ("due", "Due"), ("status", "Status"), ("done_on", "Done on"), ("depends_on", "Depends on"),
+    ("notes", "Notes"),
+)
+_LABEL = dict(STEP_FIELDS)
+_FIELD_ORDER = {f: i for i, (f, _label) in enumerate(STEP_FIELDS)}
+_OVERVIEW_LABEL = {attr: label for attr, label, _typ in OVERVIEW_FIELDS}
+_OVERVIEW_ORDER = {attr: i for i, (attr, _l, _t) in enumerate(OVERVIEW_FIELDS)}
+# Content matching: weights of title / phase / owners similarity, and the bar a pair must clear.
+_W_TITLE, _W_PHASE, _W_OWNERS = 0.6, 0.2, 0.2
+MATCH_THRESHOLD = 0.7
+MIN_TITLE_RATIO = 0.5
+BIG_SLIP = 5  # business days later at which a due-date change is high severity
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    step_id: str | None = None
+    field: str | None = None
+    old: Any = None
+    new: Any = None
+    slip_days: int | None = None  # due changes only: business days, positive = later
+    severity: str = "normal"  # "low" | "normal" | "high"
+    title: str = ""  # step title, stakeholder or signer name, for wording
+    side: str = ""  # stakeholder's or signer's side
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"kind": self.kind, "step_id": self.step_id, "field": self.field,
+               "old": _json(self.old), "new": _json(self.new)}
+        if self.slip_days is not None:
+            out["slip_days"] = self.slip_days
+        out.update(severity=self.severity, title=self.title, side=self.side or None, text=self.describe())
+        return out
+
+    def describe(self) -> str:
+        return _describe(self)
+
+
+def diff(old: Plan, new: Plan, holidays: Collection[date] = ()) -> list[Change]:
+    """Every change from ``old`` to ``new``, steps in new-plan order, then overview, team, sign-off."""
+    out: list[tuple[tuple, Change]] = []
+    pairs, removed, added = match_steps(old.steps, new.steps)
+    id_map = {old.steps[i].id: new.steps[j].id for i, j in pairs}
+    for i, j in pairs:
+        for n, change in enumerate(_step_changes(old.steps[i], new.steps[j], id_map, holidays, old.close_step)):
+            out.append(((0, j, 0, 1 + _FIELD_ORDER.get(change.field, len(_FIELD_ORDER)), n), change))
+    for j in added:
+        s = new.steps[j]
+        out.append(((0, j, 0, 0, 0), Change("step_added", s.id, None, None, s.to_dict(),
+                                            severity=_sev_presence(s, new), title=s.title)))
+    anchor, last, matched_old = {}, -1, dict(pairs)  # removed step -> new index of the matched one before it
+    for i in range(len(old.steps)):
+        anchor[i] = last = matched_old.get(i, last)
+    for i in removed:
+        s = old.steps[i]
+        out.append(((0, anchor[i], 1, i, 0), Change("step_removed", s.id, None, s.to_dict(), None,
+                                                    severity=_sev_presence(s, old), title=s.title)))
+    for i, j in moved_pairs(pairs):
+        s = new.steps[j]
+        out.append(((0, j, 0, 99, 0), Change("step_moved", s.id, "position", i + 1, j + 1,
+                                             severity="low", title=s.title)))
+    rest = (_overview_changes(old, new, id_map), _stakeholder_changes(old.stakeholders, new.stakeholders),
+            _signature_changes(old, new))
+    out += [((part, n), change) for part, changes in enumerate(rest, 1) for n, change in enumerate(changes)]
+    out.sort(key=lambda kc: kc[0])
+    return [c for _k, c in out]
+
+
+def summary(changes: Iterable[Change]) -> dict[str, int]:
+    """Counts by kind (every kind present, zeros too), total, high-severity count, days slipped later."""
+    out = {kind: 0 for kind in KINDS}
+    total = high = slipped = 0
+    for c in changes:
+        out[c.kind] = out.get(c.kind, 0) + 1
+        total += 1
+        high += c.severity == "high"
+        slipped += max(c.slip_days or 0, 0)
+    out.update(total=total, high_severity=high, slipped_days_total=slipped)
+    return out
+
+
+# --- matching ------------------------------------------------------------------------------------
+
+def match_steps(old: list[Step], new: list[Step]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """(old index, new index) pairs, unmatched old indices, unmatched new indices."""
+    new_by_id: dict[str, list[int]] = {}
+    for j, s in enumerate(new):
+        new_by_id.setdefault(s.id, []).append(j)
+    pairs: list[tuple[int, int]] = []
+    used_new: set[int] = set()
+    for i, s in enumerate(old):  # a duplicated ID pairs its n-th use in old with its n-th use in new
+        js = new_by_id.get(s.id)
+        if js:
+            j = js.pop(0)
+            pairs.append((i, j))
+            used_new.add(j)
+    used_old = {i for i, _j in pairs}
+    left_old = [i for i in range(len(old)) if i not in used_old]
+    left_new = [j for j in range(len(new)) if j not in used_new]
+    if left_old and left_new:
+        pairs.extend(_match_by_content(old, new, left_old, left_new))
+        used_old = {i for i, _j in pairs}
+        used_new = {j for _i, j in pairs}
+        left_old = [i for i in left_old if i not in used_old]
+        left_new = [j for j in left_new if j not in used_new]
+    return sorted(pairs, key=lambda p: p[1]), left_old, left_new
+
+
+def _match_by_content(old: list[Step], new: list[Step], left_old: list[int], left_new: list[int]) -> list[tuple[int, int]]:
+    pairs: list[tuple[int, int]] = []
+    by_title: dict[str, list[int]] = {}
+    for i in left_old:
+        by_title.setdefault(_fold(old[i].title), []).append(i)
+    rest_new = []
+    for j in left_new:  # exact title first, in order
+        candidates = by_title.get(_fold(new[j].title))
+        if candidates and new[j].title.strip():
+            pairs.append((candidates.pop(0), j))
+        else:
+            rest_new.append(j)
+    taken = {i for i, _j in pairs}
+    rest_old = [i for i in left_old if i not in taken]
+    scored = []
+    matcher = SequenceMatcher(autojunk=False)
+    for j in rest_new:
+        matcher.set_seq2(_fold(new[j].title))
+        for i in rest_old:
+            rest = _W_PHASE * (_fold(old[i].phase) == _fold(new[j].phase)) + _W_OWNERS * _jaccard(old[i].owners, new[j].owners)
+            if rest + _W_TITLE < MATCH_THRESHOLD:
+                continue
+            matcher.set_seq1(_fold(old[i].title))
+            if matcher.real_quick_ratio() < MIN_TITLE_RATIO or matcher.quick_ratio() < MIN_TITLE_RATIO:
+                continue
+            ratio = matcher.ratio()
+            score = _W_TITLE * ratio + rest
+            if ratio >= MIN_TITLE_RATIO and score >= MATCH_THRESHOLD:
+                scored.append((-score, i, j))
+    scored.sort()
+    used_o, used_n = set(), set()
+    for _neg, i, j in scored:  # greedy, best first
+        if i not in used_o and j not in used_n:
+            used_o.add(i)
+            used_n.add(j)
+            pairs.append((i, j))
+    return pairs
+
+
+def moved_pairs(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Pairs (sorted by new index) outside a longest increasing run of old indices: the moved rows."""
+    seq = [i for i, _j in pairs]
+    tails: list[int] = []  # tails[k] = smallest old index ending a run of length k+1
+    tail_at: list[int] = []  # position in seq of that tail
+    back = [-1] * len(seq)
+    for pos, value in enumerate(seq):
+        k = bisect.bisect_left(tails, value)
+        back[pos] = tail_at[k - 1] if k else -1
+        if k == len(tails):
+            tails.append(value)
+            tail_at.append(pos)
+        else:
+            tails[k], tail_at[k] = value, pos
+    keep, pos = set(), tail_at[-1] if tail_at else -1
+    while pos >= 0:
+        keep.add(pos)
+        pos = back[pos]
+    return [p for n, p in enumerate(pairs) if n not in keep]
+
+
+# --- field comparison ----------------------------------------------------------------------------
+
+def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection[date], close_step: str) -> list[Change]:
+    if a == b and a.extra == b.extra and a.unparsed == b.unparsed:
+        return []  # the common case, one tuple comparison
+    out: list[Change] = []
+
+    def add(name: str, old: Any, new: Any, severity: str = "normal", slip: int | None = None) -> None:
+        out.append(Change("step_changed", b.id, name, old, new, slip, severity, b.title))
+
+    if a.id != b.id:
+        add("id", a.id, b.id, "low")
+    for name in ("phase", "title", "side", "notes"):
+        old, new = _value(a, name), _value(b, name)
+        if old != new:
+            add(name, old, new, "low" if name == "notes" else "normal")
+    if a.owners != b.owners and _people(a.owners) != _people(b.owners):
+        add("owners", tuple(a.owners), tuple(b.owners))
+    old_due, new_due = _value(a, "due"), _value(b, "due")
+    if old_due != new_due:
+        slip = None
+        if isinstance(old_due, date) and isinstance(new_due, date):
+            slip = business_days_between(old_due, new_due, holidays)
+        late = slip is not None and (slip >= BIG_SLIP or (slip > 0 and a.id == close_step))
+        add("due", old_due, new_due, "high" if late else "normal", slip)
+    old_status, new_status = _value(a, "status"), _value(b, "status")
+    if old_status != new_status:
+        add("status", old_status, new_status, "high" if new_status == "blocked" else "normal")
+    old_done, new_done = _value(a, "done_on"), _value(b, "done_on")
+    if old_done != new_done:
+        add("done_on", old_done, new_done, "low")
+    deps_new = set(b.depends_on)
+    if deps_new != set(a.depends_on) and deps_new != {id_map.get(d, d) for d in a.depends_on}:
+        add("depends_on", tuple(a.depends_on), tuple(b.depends_on))
+    for header in list(b.extra) + [h for h in a.extra if h not in b.extra]:
+        old, new = _blank(a.extra.get(header)), _blank(b.extra.get(header))
+        if old != new:
+            add(f"extra:{header}", old, new, "low")
+    return out
+
+
+def _value(step: Step, name: str) -> Any:
+    """The field as the sheet shows it: a cell we could not parse counts as its raw text."""
+    label = _LABEL[name]
+    if label in step.unparsed:
+        return _blank(step.unparsed[label])
+    return getattr(step, name)
+
+
+def _overview_changes(old: Plan, new: Plan, id_map: dict[str, str]) -> list[Change]:
+    out = []
+    for attr, _label, _typ in OVERVIEW_FIELDS:
+        a, b = getattr(old, attr), getattr(new, attr)
+        if a == b or (attr == "close_step" and id_map.get(a) == b):
+            continue
+        later = isinstance(a, date) and isinstance(b, date) and b > a
+        severity = "high" if attr in ("target_close", "go_live") and later else "normal"
+        out.append(Change("overview_changed", None, attr, a, b, severity=severity, title=new.title))
+    return out
+
+
+def _stakeholder_changes(old: list[Stakeholder], new: list[Stakeholder]) -> list[Change]:
+    pairs: list[tuple[int, int]] = []
+    for key in (lambda p: _fold(p.email), lambda p: _fold(p.name)):  # email first, then name
+        used_o, used_n = {i for i, _ in pairs}, {j for _, j in pairs}
+        index: dict[str, list[int]] = {}
+        for i, p in enumerate(old):
+            if i not in used_o and key(p):
+                index.setdefault(key(p), []).append(i)
+        for j, p in enumerate(new):
+            if j not in used_n and index.get(key(p)):
+                pairs.append((index[key(p)].pop(0), j))
+    matched = dict((j, i) for i, j in pairs)
+    out = []
+    for j, p in enumerate(new):
+        if j not in matched:
+            out.append(Change("stakeholder_added", None, None, None, p.to_dict(), title=p.name, side=p.side))
+            continue
+        q = old[matched[j]]
+        for attr in ("name", "email", "side", "role"):
+            if getattr(q, attr) != getattr(p, attr):
+                out.append(Change("stakeholder_changed", None, attr, getattr(q, attr), getattr(p, attr),
+                                  title=p.name, side=p.side))
+    gone = set(range(len(old))) - {i for i, _ in pairs}
+    out += [Change("stakeholder_removed", None, None, old[i].to_dict(), None, title=old[i].name, side=old[i].side)
+            for i in sorted(gone)]
+    return out
+
+
+def _signature_changes(old: Plan, new: Plan) -> list[Change]:
+    if not old.signatures and not new.signatures:
+        return []
+    old_fp, new_fp = old.fingerprint(), new.fingerprint()
+    before: dict[tuple[str, str], list[Signature]] = {}
+    for s in old.signatures:
+        before.setdefault(_signer(s), []).append(s)
+    out = []
+    for s in new.signatures:
+        prior = before.get(_signer(s))
+        was = prior.pop(0) if prior else None
+        fresh = was is None or (was.fingerprint, was.signed_at) != (s.fingerprint, s.signed_at)
+        if fresh:
+            out.append(Change("signature_added", None, "fingerprint", was.fingerprint if was else None,
+                              s.fingerprint, title=s.name, side=s.side))
+        if s.fingerprint != new_fp and (fresh or was.fingerprint == old_fp):
+            out.append(Change("signature_stale", None, "fingerprint", s.fingerprint, new_fp,
+                              severity="high", title=s.name, side=s.side))
+    for rest in before.values():
+        out += [Change("signature_removed", None, None, s.to_dict(), None, title=s.name, side=s.side)
+                for s in rest]
+    return out
+
+
+def _signer(s: Signature) -> tuple[str, str]:
+    return (_fold(s.email) or _fold(s.name), _fold(s.side))
+
+
+def _sev_presence(step: Step, plan: Plan) -> str:
+    return "high" if step.id and step.id == plan.close_step else "normal"
+
+
+def _fold(text: Any) -> str:
+    return " ".join(str(text or "").split()).casefold()
+
+
+def _people(names: list[str]) -> set[str]:
+    return {_fold(n) for n in names}
+
+
+def _jaccard(a: list[str], b: list[str]) -> float:
+    sa, sb = _people(a), _people(b)
+    return 1.0 if not sa and not sb else len(sa & sb) / len(sa | sb)
+
+
+def _blank(value: Any) -> Any:
+    # Live cells (datetime, 3.0) and stored ones (ISO text, 3) must compare equal.
+    return jsonable(value)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json(v) for k, v in value.items()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+# --- wording -------------------------------------------------------------------------------------
+
+def _show(value: Any, limit: int = 60) -> str:
+    if value in (None, "", (), []):
+        return "(empty)"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    text = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _days(n: int) -> str:
+    return f"{n} business day" + ("" if n == 1 else "s")
+
+
+def _whose(side: str) -> str:
+    return f"{side.capitalize()}'s" if side else "A"
+
+
+def _describe(c: Change) -> str:
+    q = f'"{c.title}"'
+    ref = f"{c.step_id} {q}"
+    if c.kind == "step_added":
+        due = c.new.get("due") if isinstance(c.new, dict) else None
+        return f"Step added: {ref}" + (f" (due {due})" if due else "")
+    if c.kind == "step_removed":
+        return f"Step removed: {ref}"
+    if c.kind == "step_moved":
+        return f"{q} moved from row {c.old} to row {c.new} of the steps table"
+    if c.kind == "step_changed":
+        return _describe_step_field(c, q, ref)
+    if c.kind == "overview_changed":
+        return f"{_OVERVIEW_LABEL.get(c.field, c.field)} changed: {_show(c.old)} → {_show(c.new)}"
+    who = f"{c.title}" + (f" ({c.side})" if c.side else "")
+    if c.kind == "stakeholder_added":
+        return f"{who} joined the team"
+    if c.kind == "stakeholder_removed":
+        return f"{who} left the team"
+    if c.kind == "stakeholder_changed":
+        return f"{c.field.capitalize()} of {c.title} changed: {_show(c.old)} → {_show(c.new)}"
+    signer = f"{_whose(c.side)} signature ({c.title})"
+    if c.kind == "signature_added":
+        return f"{signer} added" + (" (signed again)" if c.old else "")
+    if c.kind == "signature_stale":
+        return f"{signer} is stale: the plan changed after signing"
+    if c.kind == "signature_removed":
+        return f"{signer} removed"
+    return f"{c.kind} {c.step_id or ''} {c.field or ''}".strip()
+
+
+def _describe_step_field(c: Change, q: str, ref: str) -> str:
+    if c.field == "due":
+        if c.slip_days:
+            verb = "slipped" if c.slip_days > 0 else "was pulled in"
+            return f"{q} {verb} {_days(abs(c.slip_days))} ({_show(c.old)} → {_show(c.new)})"
+        if c.new is None:
+            return f"{q} no longer has a due date (was {_show(c.old)})"
+        return f"{q} is now due {_show(c.new)}" + (f" (was {_show(c.old)})" if c.old is not None else "")
+    if c.field == "status":
+        return f"{q} is now {c.new}" + ("" if c.new == "done" else f" (was {_show(c.old)})")
+    if c.field == "owners":
+        olds, news = list(c.old or ()), list(c.new or ())
+        gone = [o for o in olds if _fold(o) not in _people(news)]
+        came = [n for n in news if _fold(n) not in _people(olds)]
+        if len(gone) == 1 and len(came) == 1:
+            return f"Owner of {ref} changed: {gone[0]} → {came[0]}"
+        parts = ([f"added {', '.join(came)}"] if came else []) + ([f"removed {', '.join(gone)}"] if gone else [])
+        return f"Owners of {ref} changed: " + "; ".join(parts)
+    if c.field == "id":
+        return f"{q} has a new ID: {c.old} → {c.new}"
+    if c.field == "title":
+        return f'{c.step_id} renamed: "{c.old}" → "{c.new}"'
+    label = c.field[6:] if c.field and c.field.startswith("extra:") else _LABEL.get(c.field, c.field)
+    return f"{label} of {ref} changed: {_show(c.old)} → {_show(c.new)}"
