@@ -75,6 +75,15 @@ def to_mapsheets_error(status: int, body: Mapping[str, Any], what: str) -> Mapsh
     return RemoteError(f"{what}: Google answered HTTP {status}: {message}")
 
 
+def rebase_url(url: str, root: str | None) -> str:
+    """Google API URLs moved to ``root`` (MAPSHEETS_GOOGLE_API_ROOT, e.g. the test double)."""
+    if root:
+        for prefix in GOOGLE_ROOTS:
+            if url.startswith(prefix):
+                return root.rstrip("/") + url[len(prefix):]
+    return url
+
+
 def _client_class():
     from gspread.http_client import HTTPClient
 
@@ -89,10 +98,7 @@ def _client_class():
         def request(self, method, endpoint, *args, **kwargs):
             from gspread.exceptions import APIError
 
-            if self.api_root:
-                for root in GOOGLE_ROOTS:
-                    if endpoint.startswith(root):
-                        endpoint = self.api_root + endpoint[len(root):]
+            endpoint = rebase_url(endpoint, self.api_root)
             for attempt in range(self.policy.attempts):
                 try:
                     return super().request(method, endpoint, *args, **kwargs)

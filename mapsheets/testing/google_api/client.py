@@ -6,14 +6,7 @@ from __future__ import annotations
 
 from requests import Session
 
-GOOGLE_PREFIXES = ("https://sheets.googleapis.com", "https://www.googleapis.com")
-
-
-def rebase_url(url: str, root: str) -> str:
-    for prefix in GOOGLE_PREFIXES:
-        if url.startswith(prefix):
-            return root.rstrip("/") + url[len(prefix):]
-    return url
+from mapsheets.adapters.gsheets import rebase_url
 
 
 class _Rebasing:
