@@ -1,0 +1,144 @@
+"""Tables and migrations.
+
+Migrations are a ``schema_version`` table plus the ordered ``MIGRATIONS`` list below, applied on
+start in one transaction under a lock (PostgreSQL ``pg_advisory_xact_lock``; SQLite ``BEGIN
+IMMEDIATE``), so two processes starting at once never migrate twice. Chosen over Alembic because we
+need no autogenerate and no branches, the migrations must ship inside the package and run
+unattended whenever a CLI user runs any command, and Alembic would bring an ini file, a script
+folder and its own start-up cost for what is a list of functions. Later issues (digests, sidebar)
+add their tables by appending a migration.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from mapsheets.errors import StoreError
+
+_MIGRATION_LOCK = 0x6D617073686565  # PostgreSQL advisory lock key ("mapshee"), one for all migrations
+
+
+@functools.cache
+def tables() -> SimpleNamespace:
+    """The current tables, built on first use so SQLAlchemy is imported only when a store is opened."""
+    import sqlalchemy as sa
+
+    class UTCDateTime(sa.types.TypeDecorator):
+        """Aware UTC datetimes in and out; SQLite keeps naive text, so it gets the UTC wall time."""
+
+        impl = sa.DateTime
+        cache_ok = True
+
+        def process_bind_param(self, value, dialect):
+            if value is None:
+                return None
+            value = value.astimezone(UTC)
+            return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+        def process_result_value(self, value, dialect):
+            if value is None:
+                return None
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def when() -> Any:
+        return UTCDateTime(timezone=True)
+
+    md = sa.MetaData()
+    t = SimpleNamespace(metadata=md)
+    t.schema_version = sa.Table(
+        "schema_version", md,
+        sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("applied_at", when(), nullable=False),
+    )
+    t.plans = sa.Table(
+        "plans", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("ref", sa.Text, nullable=False, unique=True),  # absolute path or Google sheet ID
+        sa.Column("backend", sa.String(40), nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("created_at", when(), nullable=False),
+    )
+    t.revisions = sa.Table(
+        "revisions", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("seq", sa.Integer, nullable=False),
+        sa.Column("taken_at", when(), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("content", sa.Text, nullable=False),  # canonical_json(plan dict)
+        sa.Column("step_count", sa.Integer, nullable=False),
+        sa.Column("done_count", sa.Integer, nullable=False),
+        sa.Column("source", sa.Text, nullable=False),  # JSON: backend revision info
+        sa.UniqueConstraint("plan_id", "seq", name="uq_revisions_plan_seq"),
+    )
+    t.signatures = sa.Table(
+        "signatures", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("email", sa.Text, nullable=False),
+        sa.Column("side", sa.String(20), nullable=False),
+        sa.Column("signed_at", when(), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
+    )
+    t.events = sa.Table(
+        "events", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=True),
+        sa.Column("at", when(), nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("kind", sa.String(60), nullable=False),
+        sa.Column("detail", sa.Text, nullable=False),  # JSON object
+        sa.Index("ix_events_plan_at", "plan_id", "at"),
+    )
+    return t
+
+
+# A released migration's DDL is frozen. Migration 1 builds the tables above as they are today; when a
+# later migration alters one of them, first copy that table's v1 definition into _m1 (the test
+# test_schema_matches_tables fails until you do). Each runs inside the start-up transaction.
+def _m1_initial(conn: Any, t: SimpleNamespace) -> None:
+    t.metadata.create_all(conn, tables=[t.plans, t.revisions, t.signatures, t.events], checkfirst=False)
+
+
+MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] = (
+    (1, "plans, revisions, signatures, events", _m1_initial),
+)
+LATEST = MIGRATIONS[-1][0]
+
+
+def version(conn: Any) -> int:
+    """The schema version of the database on ``conn`` (0: empty)."""
+    import sqlalchemy as sa
+
+    if not sa.inspect(conn).has_table("schema_version"):
+        return 0
+    return conn.execute(sa.select(sa.func.max(tables().schema_version.c.version))).scalar() or 0
+
+
+def migrate(conn: Any, url: str) -> list[int]:
+    """Apply pending migrations in the caller's writing transaction; the versions applied."""
+    import sqlalchemy as sa
+
+    t = tables()
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+    t.metadata.create_all(conn, tables=[t.schema_version])
+    current = version(conn)  # read under the lock: another process may have just migrated
+    if current > LATEST:
+        raise StoreError(f"the state store {url} has schema version {current}, newer than this "
+                         f"mapsheets knows ({LATEST}): upgrade mapsheets")
+    applied = []
+    for number, name, step in MIGRATIONS:
+        if number > current:
+            step(conn, t)
+            conn.execute(sa.insert(t.schema_version).values(
+                version=number, name=name, applied_at=datetime.now(UTC)))
+            applied.append(number)
+    return applied

@@ -1,0 +1,139 @@
+"""Revisions: snapshot a plan into the state store, list them, diff any two plans or revisions."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mapsheets.core.diff import Change, diff, summary
+from mapsheets.core.griddiff import GridChange, diff_grids
+from mapsheets.core.layout import SIGNOFF_TAB, TEAM_TAB
+from mapsheets.core.model import Plan, jsonable
+from mapsheets.core.parse import ParsedPlan, parse_plan
+from mapsheets.service.refs import google_id, open_workbook
+
+_REV = re.compile(r"^(latest|-?\d+)$")
+
+
+def open_store(url: str | None = None):
+    """The state store at ``url`` (default: MAPSHEETS_DB, else the per-user SQLite file)."""
+    from mapsheets.adapters.store import Store
+
+    return Store(url)
+
+
+def canonical_ref(ref: str) -> str:
+    """One spelling per plan in the store: absolute paths, bare spreadsheet IDs."""
+    sheet_id = google_id(ref)
+    return sheet_id if sheet_id else str(Path(ref).expanduser().resolve())
+
+
+def other_tabs(grid: dict[str, list[list[Any]]], parsed: ParsedPlan) -> dict[str, list[list[Any]]]:
+    """Tabs people added that mapsheets does not model, JSON-safe, for the generic grid diff."""
+    modelled = {parsed.location.tab, TEAM_TAB, SIGNOFF_TAB}
+    return {tab: [[jsonable(v) for v in row] for row in rows]
+            for tab, rows in grid.items() if tab not in modelled}
+
+
+@dataclass
+class Snapshot:
+    """A plan as stored: the parsed plan plus the tabs mapsheets does not model."""
+
+    plan: Plan
+    tabs: dict[str, list[list[Any]]] = field(default_factory=dict)
+    label: str = ""
+
+    def content(self) -> dict[str, Any]:
+        return {"plan": self.plan.to_dict(), "tabs": self.tabs}
+
+    @classmethod
+    def from_content(cls, content: dict[str, Any], label: str) -> Snapshot:
+        return cls(plan=Plan.from_dict(content["plan"]), tabs=content.get("tabs", {}), label=label)
+
+
+def read_snapshot(ref: str) -> tuple[Snapshot, dict[str, Any]]:
+    """The live plan behind ``ref`` and its backend revision info."""
+    book = open_workbook(ref)
+    source = book.revision()
+    grid = book.read_grid()
+    parsed = parse_plan(grid)
+    return Snapshot(parsed.plan, other_tabs(grid, parsed), label=book.ref), source
+
+
+@dataclass
+class SnapshotResult:
+    revision: Any
+    created: bool
+    snapshot: Snapshot
+
+
+def snapshot(ref: str, *, now: datetime, store_url: str | None = None) -> SnapshotResult:
+    """Store the plan's current content as a new revision, unless it equals the latest."""
+    snap, source = read_snapshot(ref)
+    plan = snap.plan
+    store = open_store(store_url)
+    key = canonical_ref(ref)
+    store.register_plan(key, "google" if google_id(ref) else "xlsx", plan.title)
+    revision, created = store.add_revision(
+        key, snap.content(), plan.fingerprint(), taken_at=now, source=source,
+        step_count=len(plan.steps), done_count=sum(s.status == "done" for s in plan.steps))
+    return SnapshotResult(revision=revision, created=created, snapshot=snap)
+
+
+def log(ref: str, *, store_url: str | None = None) -> list[Any]:
+    store = open_store(store_url)
+    key = canonical_ref(ref)
+    if store.get_plan(key) is None:
+        from mapsheets.errors import NotFound
+
+        raise NotFound(f"{ref}: no revisions stored (run `mapsheets snapshot {ref}` first)")
+    return store.revisions(key)
+
+
+def split_rev(spec: str) -> tuple[str, str | None]:
+    """``PLAN@REV`` -> (PLAN, REV); a plain reference -> (ref, None)."""
+    head, sep, tail = spec.rpartition("@")
+    if sep and head and _REV.match(tail):
+        return head, tail
+    return spec, None
+
+
+def load(spec: str, *, store_url: str | None = None) -> Snapshot:
+    """A plan from ``PLAN`` (live) or ``PLAN@REV`` (stored revision: N, latest, -1, ...)."""
+    ref, rev = split_rev(spec)
+    if rev is None:
+        return read_snapshot(ref)[0]
+    record = open_store(store_url).revision(canonical_ref(ref), rev)
+    content = record.content if isinstance(record.content, dict) else json.loads(record.content)
+    return Snapshot.from_content(content, label=f"{ref}@{record.seq}")
+
+
+@dataclass
+class DiffResult:
+    old: Snapshot
+    new: Snapshot
+    changes: list[Change]
+    tabs: dict[str, list[GridChange]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "old": self.old.label, "new": self.new.label,
+            "changes": [c.to_dict() for c in self.changes],
+            "summary": summary(self.changes),
+            "tabs": {tab: [c.to_dict() for c in changes] for tab, changes in self.tabs.items()},
+        }
+
+
+def diff_plans(old_spec: str, new_spec: str | None = None, *, since: str | None = None,
+               store_url: str | None = None) -> DiffResult:
+    """What changed from ``old_spec`` to ``new_spec``; with ``since``, from that revision to now."""
+    if since is not None:
+        ref = split_rev(old_spec)[0]
+        old, new = load(f"{ref}@{since}", store_url=store_url), load(ref, store_url=store_url)
+    else:
+        old, new = load(old_spec, store_url=store_url), load(new_spec or "", store_url=store_url)
+    return DiffResult(old=old, new=new, changes=diff(old.plan, new.plan), tabs=diff_grids(old.tabs, new.tabs))
