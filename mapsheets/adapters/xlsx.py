@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -68,16 +69,44 @@ def update_cells(path: Path, tab: str, cells: Mapping[tuple[int, int], Any]) -> 
 
 
 def save_atomic(workbook, path: Path) -> None:
-    """Write beside the target, then rename: a crash never leaves half a workbook."""
+    """Write beside the target, then rename: a crash never leaves half a workbook.
+
+    The file keeps the mode it had (a new one gets the umask's, as any saved file would), and a
+    folder that is missing or not writable is one PlanFileError, not a traceback.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
     try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = None
+    try:
+        tmp = _create_temp(path)
+    except FileNotFoundError:
+        raise PlanFileError(f"{path}: folder {path.parent} does not exist") from None
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    try:
+        if mode is not None:
+            os.chmod(tmp, mode)
         workbook.save(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
         raise
+
+
+def _create_temp(path: Path) -> Path:
+    """An empty new file beside ``path``, created with 0666 so the umask applies (not mkstemp's 0600)."""
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def _set(cell, value: Any) -> None:

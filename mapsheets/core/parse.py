@@ -107,6 +107,8 @@ def parse_side(value: Any, buyer: str = "", seller: str = "") -> str | None:
     text = _norm(value)
     if not text:
         return "joint"
+    if text in ("buyer", "seller", "joint"):  # the words themselves win over a company so named
+        return text
     if buyer and text == _norm(buyer):
         return "buyer"
     if seller and text == _norm(seller):
@@ -239,7 +241,9 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
             continue
         c, first = filled[0]
         key = _norm(first)
-        if key in labels:
+        if heading is None and r == 0 and len(filled) == 1 and c == 0:
+            heading = _text(first)  # the title in A1, even a title such as "Plan"
+        elif key in labels:
             attr, typ = labels[key]
             value = filled[1] if len(filled) > 1 else (c + 1, None)
             if typ is str:

@@ -244,18 +244,22 @@ def tasks(template: Template, stage_days: dict[str, int] | None = None) -> list[
     """
     wanted = {s.key: s.days for s in template.stages}
     wanted.update(stage_days or {})
-    chain = _stage_chains(template)
+    ends, chain = _stage_chains(template)
+    by_key = {s.key: s for s in template.steps}
     out = []
     for step in template.steps:
         length = chain[step.stage]
         scale = wanted[step.stage] / length if length else 0
-        days = round(step.days * scale) if length else 0
+        # Round where the step ends along its stage, not its length, so the longest chain of a
+        # stage adds up to exactly the stage's days (rounding each step alone can lose days).
+        begin = max((ends[d] for d in step.depends_on if by_key[d].stage == step.stage), default=0)
+        days = round(ends[step.key] * scale) - round(begin * scale)
         out.append(Task(step.key, max(days, 1 if step.days and wanted[step.stage] else 0), step.depends_on, step.stage))
     return out
 
 
-def _stage_chains(template: Template) -> dict[str, int]:
-    """Per stage, the longest run of step days along dependencies inside that stage."""
+def _stage_chains(template: Template) -> tuple[dict[str, int], dict[str, int]]:
+    """Per step, where it ends along its stage's dependencies; per stage, its longest run of days."""
     by_key = {s.key: s for s in template.steps}
     best: dict[str, int] = {}
     for key in topological(by_key, {k: s.depends_on for k, s in by_key.items()}):
@@ -266,4 +270,4 @@ def _stage_chains(template: Template) -> dict[str, int]:
     for key, total in best.items():
         stage = by_key[key].stage
         chains[stage] = max(chains[stage], total)
-    return chains
+    return best, chains
