@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -53,3 +55,16 @@ def read_durations(path: Path) -> dict[str, int]:
             raise UsageError(f"{path}:{line}: days {norm['days']!r} is not a whole number from 0 to 365") from None
         table[norm["stage"]] = days
     return table
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write beside the target, then rename: readers never see half a file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -214,6 +214,22 @@ class GoogleWorkbook:
         requests = cells_json.update_cells_requests(self._sheet_ids[tab], dict(cells))
         self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
 
+    def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str]) -> None:
+        """Rows at the end of ``tab``, made with ``header`` if missing: one batchUpdate (appendCells)."""
+        if not self._sheet_ids:
+            self.read_grid()
+        requests: list[dict[str, Any]] = []
+        sheet_id = self._sheet_ids.get(tab)
+        if sheet_id is None:
+            sheet_id = random.randint(10_000, 2**30)
+            requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": tab,
+                                                         "gridProperties": {"frozenRowCount": 1}}}})
+            rows = [list(header)] + rows
+        requests.append({"appendCells": {"sheetId": sheet_id, "fields": "userEnteredValue,userEnteredFormat.numberFormat",
+                                         "rows": [{"values": [cells_json.cell_data(v) for v in row]} for row in rows]}})
+        self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
+        self._sheet_ids[tab] = sheet_id
+
     def revision(self) -> dict[str, Any]:
         """Drive's modifiedTime and lastModifyingUser, for change detection and attribution."""
         data = self._call("get", f"{DRIVE_V3}/{self.sheet_id}",

@@ -194,6 +194,21 @@ class XlsxWorkbook:
     def update_cells(self, tab: str, cells: Mapping[tuple[int, int], Any]) -> None:
         update_cells(self.path, tab, cells)
 
+    def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str]) -> None:
+        """Rows after the tab's last used row; the tab (with ``header``) is made if missing."""
+        workbook = load(self.path, data_only=False)
+        if tab not in workbook.sheetnames:
+            ws = workbook.create_sheet(tab)
+            for c, label in enumerate(header):
+                _set(ws.cell(row=1, column=c + 1), label)
+            ws.freeze_panes = "A2"
+        ws = workbook[tab]
+        last = max((cell.row for row in ws.iter_rows() for cell in row if cell.value is not None), default=0)
+        for i, row in enumerate(rows):
+            for c, value in enumerate(row):
+                _set(ws.cell(row=last + 1 + i, column=c + 1), value)
+        save_atomic(workbook, self.path)
+
     def revision(self) -> dict[str, Any]:
         """What identifies this version of the file, for change detection."""
         try:

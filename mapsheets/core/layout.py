@@ -11,7 +11,7 @@ from typing import Any
 
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
 
-PLAN_TAB, TEAM_TAB, SIGNOFF_TAB = "Plan", "Team", "Sign-off"
+PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
 # Rows the dropdowns and conditional formats cover, so rows people add by hand get them too.
 TABLE_ROWS = 1000
 DATE_FORMAT = "yyyy-mm-dd"

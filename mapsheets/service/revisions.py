@@ -11,7 +11,7 @@ from typing import Any
 
 from mapsheets.core.diff import Change, diff, summary
 from mapsheets.core.griddiff import GridChange, diff_grids
-from mapsheets.core.layout import SIGNOFF_TAB, TEAM_TAB
+from mapsheets.core.layout import CHANGES_TAB, SIGNOFF_TAB, TEAM_TAB
 from mapsheets.core.model import Plan, jsonable
 from mapsheets.core.parse import ParsedPlan, parse_plan
 from mapsheets.service.refs import google_id, open_workbook
@@ -34,7 +34,8 @@ def canonical_ref(ref: str) -> str:
 
 def other_tabs(grid: dict[str, list[list[Any]]], parsed: ParsedPlan) -> dict[str, list[list[Any]]]:
     """Tabs people added that mapsheets does not model, JSON-safe, for the generic grid diff."""
-    modelled = {parsed.location.tab, TEAM_TAB, SIGNOFF_TAB}
+    # The Changes tab is mapsheets' own log of these diffs: diffing it would report every change twice.
+    modelled = {parsed.location.tab, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB}
     return {tab: [[jsonable(v) for v in row] for row in rows]
             for tab, rows in grid.items() if tab not in modelled}
 
@@ -55,10 +56,10 @@ class Snapshot:
         return cls(plan=Plan.from_dict(content["plan"]), tabs=content.get("tabs", {}), label=label)
 
 
-def read_snapshot(ref: str) -> tuple[Snapshot, dict[str, Any]]:
+def read_snapshot(ref: str, *, book=None, source: dict[str, Any] | None = None) -> tuple[Snapshot, dict[str, Any]]:
     """The live plan behind ``ref`` and its backend revision info."""
-    book = open_workbook(ref)
-    source = book.revision()
+    book = book or open_workbook(ref)
+    source = source if source is not None else book.revision()
     grid = book.read_grid()
     parsed = parse_plan(grid)
     return Snapshot(parsed.plan, other_tabs(grid, parsed), label=book.ref), source
@@ -71,17 +72,22 @@ class SnapshotResult:
     snapshot: Snapshot
 
 
-def snapshot(ref: str, *, now: datetime, store_url: str | None = None) -> SnapshotResult:
+def snapshot_into(store, ref: str, *, now: datetime,
+                  snapshot: tuple[Snapshot, dict[str, Any]] | None = None) -> SnapshotResult:
     """Store the plan's current content as a new revision, unless it equals the latest."""
-    snap, source = read_snapshot(ref)
+    snap, source = snapshot or read_snapshot(ref)
     plan = snap.plan
-    store = open_store(store_url)
     key = canonical_ref(ref)
     store.register_plan(key, "google" if google_id(ref) else "xlsx", plan.title)
     revision, created = store.add_revision(
         key, snap.content(), plan.fingerprint(), taken_at=now, source=source,
         step_count=len(plan.steps), done_count=sum(s.status == "done" for s in plan.steps))
+    store.set_seen_source(key, source, now)
     return SnapshotResult(revision=revision, created=created, snapshot=snap)
+
+
+def snapshot(ref: str, *, now: datetime, store_url: str | None = None) -> SnapshotResult:
+    return snapshot_into(open_store(store_url), ref, now=now)
 
 
 def log(ref: str, *, store_url: str | None = None) -> list[Any]:

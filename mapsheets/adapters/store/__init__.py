@@ -14,10 +14,11 @@ from mapsheets.adapters.store.connect import ENV_VAR, default_url, mask_url
 from mapsheets.adapters.store.records import (
     EventRecord, PlanRecord, RevisionRecord, SignatureRecord, canonical_json,
 )
+from mapsheets.adapters.store.digests import PERIODS, DeliveryRecord, SubscriptionRecord
 from mapsheets.adapters.store.schema import MIGRATIONS
 from mapsheets.adapters.store.store import Store
 
 __all__ = [
-    "ENV_VAR", "MIGRATIONS", "EventRecord", "PlanRecord", "RevisionRecord", "SignatureRecord", "Store",
+    "ENV_VAR", "MIGRATIONS", "PERIODS", "DeliveryRecord", "EventRecord", "SubscriptionRecord", "PlanRecord", "RevisionRecord", "SignatureRecord", "Store",
     "canonical_json", "default_url", "mask_url",
 ]

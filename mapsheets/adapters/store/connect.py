@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -88,3 +90,16 @@ def _sqlite_events(sa: Any, engine: Any) -> None:
         # which the busy timeout cannot wait out; it also serialises writers of one plan.
         write = conn.get_execution_options().get("mapsheets_write")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _guarded(method):
+    """Database failures become one-line StoreErrors naming the (masked) URL."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except self._sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot use the state store {self.url}: {self._reason(exc)}") from None
+
+    return wrapper

@@ -97,6 +97,40 @@ def tables() -> SimpleNamespace:
         sa.Column("detail", sa.Text, nullable=False),  # JSON object
         sa.Index("ix_events_plan_at", "plan_id", "at"),
     )
+    t.plan_sources = sa.Table(
+        "plan_sources", md,  # what the backend last said about the file, to skip unchanged plans
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("source", sa.Text, nullable=False),  # JSON, as Workbook.revision() returns it
+        sa.Column("checked_at", when(), nullable=False),
+    )
+    t.subscriptions = sa.Table(
+        "subscriptions", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("email", sa.Text, nullable=False),
+        sa.Column("every", sa.String(10), nullable=False),  # daily | weekly
+        sa.Column("only_changes", sa.Boolean, nullable=False),
+        sa.Column("created_at", when(), nullable=False),
+        sa.Column("last_sent_at", when(), nullable=True),
+        # The revision this recipient last received a digest up to: the next digest starts there.
+        sa.Column("last_revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
+        sa.UniqueConstraint("plan_id", "email", name="uq_subscriptions_plan_email"),
+    )
+    t.deliveries = sa.Table(
+        "deliveries", md,  # the outbox: recorded before sending, confirmed after
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("subscription_id", sa.ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("message_id", sa.String(255), nullable=False, unique=True),
+        sa.Column("from_revision_id", sa.Integer, nullable=True),
+        sa.Column("to_revision_id", sa.Integer, nullable=False),
+        sa.Column("created_at", when(), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),  # pending | sent
+        sa.Column("sent_at", when(), nullable=True),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.Text, nullable=False),
+        sa.Column("message", sa.Text, nullable=False),  # the whole RFC 5322 message, resent as is
+        sa.Index("ix_deliveries_status", "status"),
+    )
     return t
 
 
@@ -107,8 +141,13 @@ def _m1_initial(conn: Any, t: SimpleNamespace) -> None:
     t.metadata.create_all(conn, tables=[t.plans, t.revisions, t.signatures, t.events], checkfirst=False)
 
 
+def _m2_digests(conn: Any, t: SimpleNamespace) -> None:
+    t.metadata.create_all(conn, tables=[t.plan_sources, t.subscriptions, t.deliveries], checkfirst=False)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] = (
     (1, "plans, revisions, signatures, events", _m1_initial),
+    (2, "digest subscriptions, deliveries, plan sources", _m2_digests),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections.abc import Iterator
@@ -11,27 +10,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mapsheets.adapters.store import schema
-from mapsheets.adapters.store.connect import default_url, mask_url, open_engine
+from mapsheets.adapters.store.connect import _guarded, default_url, mask_url, open_engine
+from mapsheets.adapters.store.digests import DigestStoreMixin
 from mapsheets.adapters.store.records import (
     EventRecord, PlanRecord, RevisionRecord, SignatureRecord, canonical_json,
 )
 from mapsheets.errors import NotFound, StoreError, UsageError
 
 
-def _guarded(method):
-    """Database failures become one-line StoreErrors naming the (masked) URL."""
-
-    @functools.wraps(method)
-    def wrapper(self: Store, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except self._sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot use the state store {self.url}: {self._reason(exc)}") from None
-
-    return wrapper
-
-
-class Store:
+class Store(DigestStoreMixin):
     """The state store at a SQLAlchemy URL (default: ``default_url(os.environ)``); migrates on open."""
 
     def __init__(self, url: str | None = None) -> None:

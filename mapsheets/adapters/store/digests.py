@@ -1,0 +1,182 @@
+"""Digest state: who watches which plan, what each was last sent, and the outbox of messages.
+
+A digest is recorded (pending, with its Message-ID and whole text) in the same transaction that
+moves the recipient's cursor; it is confirmed after the mail server accepts it. A run killed in
+between leaves it pending, and the next run resends exactly that message.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mapsheets.adapters.store.connect import _guarded
+from mapsheets.errors import NotFound
+
+PERIODS = ("daily", "weekly")
+
+
+@dataclass(frozen=True)
+class SubscriptionRecord:
+    id: int
+    ref: str
+    email: str
+    every: str
+    only_changes: bool
+    created_at: datetime
+    last_sent_at: datetime | None
+    last_revision_id: int | None
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    id: int
+    subscription_id: int
+    message_id: str
+    to_revision_id: int
+    status: str
+    attempts: int
+    message: str
+
+
+class DigestStoreMixin:
+    """Store methods for digests; mixed into Store, which supplies _tx, _sa, _t and _plan_id."""
+
+    @_guarded
+    def watch(self, ref: str, emails: list[str], *, every: str, only_changes: bool, now: datetime,
+              start_revision_id: int | None = None) -> list[SubscriptionRecord]:
+        """Subscribe each email to a registered plan; an existing subscription takes the new settings.
+
+        New subscribers' first digest covers what changed after ``start_revision_id``.
+        """
+        sa, s = self._sa, self._t.subscriptions
+        with self._tx(write=True) as conn:
+            plan_id = self._required_plan(conn, ref)
+            for email in emails:
+                row = conn.execute(sa.select(s.c.id).where(s.c.plan_id == plan_id, s.c.email == email)).first()
+                if row is None:
+                    conn.execute(sa.insert(s).values(plan_id=plan_id, email=email, every=every,
+                                                     only_changes=only_changes, created_at=now,
+                                                     last_revision_id=start_revision_id))
+                else:
+                    conn.execute(sa.update(s).where(s.c.id == row.id).values(every=every, only_changes=only_changes))
+        return [sub for sub in self.subscriptions(ref) if sub.email in emails]
+
+    @_guarded
+    def unwatch(self, ref: str, emails: list[str] | None = None) -> int:
+        """Remove subscriptions to a plan (all of them without ``emails``); how many were removed."""
+        sa, s = self._sa, self._t.subscriptions
+        with self._tx(write=True) as conn:
+            plan_id = self._required_plan(conn, ref)
+            query = sa.delete(s).where(s.c.plan_id == plan_id)
+            if emails is not None:
+                query = query.where(s.c.email.in_(emails))
+            return conn.execute(query).rowcount
+
+    @_guarded
+    def subscriptions(self, ref: str | None = None) -> list[SubscriptionRecord]:
+        sa, t = self._sa, self._t
+        s, p = t.subscriptions, t.plans
+        query = sa.select(s, p.c.ref).join(p, p.c.id == s.c.plan_id).order_by(p.c.ref, s.c.email)
+        if ref is not None:
+            query = query.where(p.c.ref == ref)
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        return [SubscriptionRecord(r.id, r.ref, r.email, r.every, bool(r.only_changes), r.created_at,
+                                   r.last_sent_at, r.last_revision_id) for r in rows]
+
+    @_guarded
+    def revision_by_id(self, revision_id: int):
+        sa, t = self._sa, self._t
+        r = t.revisions
+        with self._tx() as conn:
+            row = conn.execute(sa.select(r, t.plans.c.ref.label("plan_ref"))
+                               .join(t.plans, t.plans.c.id == r.c.plan_id).where(r.c.id == revision_id)).first()
+        if row is None:
+            raise NotFound(f"no revision with id {revision_id}")
+        return self._revision(row, row.plan_ref)
+
+    @_guarded
+    def seen_sources(self) -> dict[str, dict[str, Any]]:
+        """Per plan ref, what its backend said last time we looked (for skipping unchanged plans)."""
+        sa, t = self._sa, self._t
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(t.plans.c.ref, t.plan_sources.c.source)
+                                .join(t.plan_sources, t.plan_sources.c.plan_id == t.plans.c.id)).all()
+        return {r.ref: json.loads(r.source) for r in rows}
+
+    @_guarded
+    def set_seen_source(self, ref: str, source: dict[str, Any], now: datetime) -> None:
+        sa, ps = self._sa, self._t.plan_sources
+        text = json.dumps(source, sort_keys=True, default=str)
+        with self._tx(write=True) as conn:
+            plan_id = self._required_plan(conn, ref)
+            if conn.execute(sa.update(ps).where(ps.c.plan_id == plan_id)
+                            .values(source=text, checked_at=now)).rowcount == 0:
+                conn.execute(sa.insert(ps).values(plan_id=plan_id, source=text, checked_at=now))
+
+    @_guarded
+    def record_delivery(self, subscription: SubscriptionRecord, *, message_id: str, to_revision_id: int,
+                        message: str, now: datetime) -> DeliveryRecord | None:
+        """Record a digest as pending and move the recipient's cursor past it, atomically.
+
+        Compare-and-set on the cursor: if another run moved it since ``subscription`` was read,
+        nothing is recorded and None comes back, so overlapping cron runs never both send.
+        """
+        sa, t = self._sa, self._t
+        d, s = t.deliveries, t.subscriptions
+        with self._tx(write=True) as conn:
+            sent = s.c.last_sent_at
+            unchanged = sent.is_(None) if subscription.last_sent_at is None else sent == subscription.last_sent_at
+            moved = conn.execute(sa.update(s).where(s.c.id == subscription.id, unchanged)
+                                 .values(last_sent_at=now, last_revision_id=to_revision_id)).rowcount
+            if not moved:
+                return None
+            conn.execute(sa.insert(d).values(
+                subscription_id=subscription.id, message_id=message_id,
+                from_revision_id=subscription.last_revision_id, to_revision_id=to_revision_id, created_at=now,
+                status="pending", attempts=0, last_error="", message=message))
+            row = conn.execute(sa.select(d).where(d.c.message_id == message_id)).one()
+        return _delivery(row)
+
+    @_guarded
+    def claim_delivery(self, delivery: DeliveryRecord) -> bool:
+        """Take a pending delivery for sending; False if another run took it first."""
+        sa, d = self._sa, self._t.deliveries
+        with self._tx(write=True) as conn:
+            return conn.execute(sa.update(d).where(d.c.id == delivery.id, d.c.status == "pending",
+                                                   d.c.attempts == delivery.attempts)
+                                .values(attempts=d.c.attempts + 1)).rowcount == 1
+
+    @_guarded
+    def pending_deliveries(self) -> list[DeliveryRecord]:
+        sa, d = self._sa, self._t.deliveries
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(d).where(d.c.status == "pending").order_by(d.c.id)).all()
+        return [_delivery(r) for r in rows]
+
+    @_guarded
+    def mark_sent(self, delivery_id: int, now: datetime) -> None:
+        sa, d = self._sa, self._t.deliveries
+        with self._tx(write=True) as conn:
+            conn.execute(sa.update(d).where(d.c.id == delivery_id).values(status="sent", sent_at=now, last_error=""))
+
+    @_guarded
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        sa, d = self._sa, self._t.deliveries
+        with self._tx(write=True) as conn:
+            conn.execute(sa.update(d).where(d.c.id == delivery_id).values(last_error=error[:500]))
+
+    def _required_plan(self, conn: Any, ref: str) -> int:
+        plan_id = self._plan_id(conn, ref)
+        if plan_id is None:
+            raise NotFound(f"{ref} is not registered in the state store")
+        return plan_id
+
+
+def _delivery(row: Any) -> DeliveryRecord:
+    return DeliveryRecord(id=row.id, subscription_id=row.subscription_id, message_id=row.message_id,
+                          to_revision_id=row.to_revision_id, status=row.status, attempts=row.attempts,
+                          message=row.message)
