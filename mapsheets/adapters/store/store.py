@@ -15,7 +15,7 @@ from mapsheets.adapters.store.digests import DigestStoreMixin
 from mapsheets.adapters.store.records import (
     EventRecord, PlanRecord, RevisionRecord, SignatureRecord, canonical_json,
 )
-from mapsheets.errors import NotFound, StoreError, UsageError
+from mapsheets.errors import NotFound, UsageError
 
 
 class Store(DigestStoreMixin):
@@ -173,7 +173,7 @@ class Store(DigestStoreMixin):
     @_guarded
     def revision(self, ref: str, spec: str | int) -> RevisionRecord:
         """A revision by seq (``"3"``), ``"latest"``, or counting back from latest (``"-1"``, ``"-2"``)."""
-        sa, r = self._sa, self._t.revisions
+        _sa, r = self._sa, self._t.revisions
         text = str(spec).strip()
         number: int | None = None
         if text.lower() != "latest":

@@ -1,0 +1,3 @@
+from mapsheets.cli import cli
+
+cli()

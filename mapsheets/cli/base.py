@@ -1,0 +1,75 @@
+"""The click group, shared options and the one place errors become a line and exit status 1."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from mapsheets.errors import MapsheetsError
+
+
+class _Cli(click.Group):
+    """Turns every expected error into ``Error: ...`` and exit 1, without a traceback."""
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            sys.exit(1)
+        except MapsheetsError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+class _Date(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        from mapsheets.core.dates import parse_date
+
+        parsed = parse_date(value)
+        if parsed is None:
+            self.fail(f"{value!r} is not a date (use YYYY-MM-DD)", param, ctx)
+        return parsed
+
+
+DATE = _Date()
+TEMPLATES_OPTION = click.option(
+    "--templates", "template_dirs", multiple=True, type=click.Path(path_type=Path),
+    envvar="MAPSHEETS_TEMPLATES", help="Extra folder of templates (repeatable; env MAPSHEETS_TEMPLATES, ':'-separated).")
+AS_OF_OPTION = click.option(
+    "--as-of", "as_of", type=DATE, default=None, envvar="MAPSHEETS_TODAY",
+    help="Judge overdue steps and the projected close as of this date (default: today).")
+
+
+def _today(as_of: date | None) -> date:
+    return as_of or date.today()
+
+
+def _print_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mapsheets")
+def cli():
+    """Build and keep Mutual Action Plans as shared spreadsheets.
+
+    A PLAN is a local .xlsx file, a Google Sheets URL or a spreadsheet ID.
+    """
+
+
+DB_OPTION = click.option("--db", "db_url", envvar="MAPSHEETS_DB", metavar="URL",
+                         help="State store (SQLAlchemy URL; env MAPSHEETS_DB; default: a per-user SQLite file).")

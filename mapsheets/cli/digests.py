@@ -1,0 +1,128 @@
+"""Digest commands: watch, unwatch, watching, digest."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from mapsheets.cli.base import DB_OPTION, _print_json, cli
+
+
+@cli.command()
+@click.argument("plan")
+@click.option("--to", "emails", multiple=True, required=True, metavar="EMAIL", help="Recipient (repeatable).")
+@click.option("--every", type=click.Choice(["daily", "weekly"]), default="daily", show_default=True)
+@click.option("--only-changes", is_flag=True, help="No email for overdue steps alone, only when something changed.")
+@DB_OPTION
+def watch(plan, emails, every, only_changes, db_url):
+    """Email people a digest of what changes in a plan."""
+    from datetime import datetime, timezone
+
+    from mapsheets.service import digest
+
+    for sub in digest.watch(plan, emails, every=every, only_changes=only_changes,
+                            now=datetime.now(timezone.utc), store_url=db_url):
+        click.echo(f"{sub.email} gets a {sub.every} digest of {plan}" + (" (changes only)" if sub.only_changes else ""))
+
+
+@cli.command()
+@click.argument("plan")
+@click.option("--to", "emails", multiple=True, metavar="EMAIL", help="Recipient to remove (default: everyone).")
+@DB_OPTION
+def unwatch(plan, emails, db_url):
+    """Stop digests of a plan (for some recipients or all)."""
+    from mapsheets.service import digest
+
+    click.echo(f"Removed {digest.unwatch(plan, emails, store_url=db_url)} subscription(s) to {plan}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@DB_OPTION
+def watching(as_json, db_url):
+    """List digest subscriptions."""
+    from mapsheets.service import digest
+
+    subs = digest.watching(store_url=db_url)
+    if as_json:
+        _print_json([{"plan": s.ref, "email": s.email, "every": s.every, "only_changes": s.only_changes,
+                      "last_sent_at": s.last_sent_at} for s in subs])
+        return
+    for s in subs:
+        last = f"{s.last_sent_at:%Y-%m-%d %H:%M}" if s.last_sent_at else "never"
+        click.echo(f"{s.email}  {s.every}{' (changes only)' if s.only_changes else ''}  last sent {last}  {s.ref}")
+
+
+def _default_outbox() -> Path:
+    from mapsheets.adapters.store import default_url
+
+    return Path(default_url({}).split("///", 1)[-1]).parent / "outbox"
+
+
+@cli.command()
+@click.option("--now", "now_text", metavar="ISO-TIME", help="Pretend it is this time (default: now, UTC).")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent; send and record nothing.")
+@click.option("--outbox", type=click.Path(path_type=Path, file_okay=False), envvar="MAPSHEETS_OUTBOX",
+              help="Folder for .eml files when MAPSHEETS_SMTP_URL is not set (default: beside the state store).")
+@click.option("--smtp", "smtp_url", envvar="MAPSHEETS_SMTP_URL", metavar="URL",
+              help="smtp://user:pass@host:587 (STARTTLS) or smtps://...:465 (env MAPSHEETS_SMTP_URL).")
+@click.option("--from", "sender", envvar="MAPSHEETS_MAIL_FROM", default="mapsheets <mapsheets@localhost>",
+              show_default=True, help="Sender address (env MAPSHEETS_MAIL_FROM).")
+@click.option("--stale-after", type=click.IntRange(1, 365), help="Call a plan stalled after this many days without an update.")
+@click.option("--preview", "preview_plan", metavar="PLAN", help="Write the digest of PLAN to --output as HTML instead.")
+@click.option("--since", metavar="REV", help="With --preview: changes since this stored revision.")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default="digest.html",
+              show_default=True, help="With --preview: where to write the HTML.")
+@DB_OPTION
+def digest(now_text, dry_run, outbox, smtp_url, sender, stale_after, preview_plan, since, output, db_url):
+    """Send every change digest that is due; safe to run from cron every few minutes."""
+    from datetime import datetime, timezone
+
+    from mapsheets.service import digest as digests
+
+    if preview_plan:
+        path = digests.preview(preview_plan, output, today=date.today(), since=since, store_url=db_url)
+        click.echo(f"Wrote {path}")
+        return
+    now = datetime.now(timezone.utc)
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError:
+            raise click.BadParameter(f"{now_text!r} is not an ISO time", param_hint="'--now'") from None
+        now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    from mapsheets.adapters.mail import mailer_from_url
+
+    mailer = mailer_from_url(smtp_url, outbox or _default_outbox())
+    show_bar = sys.stderr.isatty()
+
+    def progress(items):
+        if not show_bar or len(items) < 20:
+            return items
+        return click.progressbar(items, label="Plans", file=sys.stderr)
+
+    report = digests.run(now=now, mailer=mailer, store_url=db_url, dry_run=dry_run, sender=sender,
+                         stale_update_days=stale_after, progress=lambda items: _iterate(progress(items)))
+    for to, subject in report.would_send:
+        click.echo(f"would send to {to}: {subject}")
+    for to, subject in report.sent:
+        click.echo(f"sent to {to}: {subject}")
+    for failure in report.failed:
+        click.echo(f"failed: {failure}", err=True)
+    if report.sent or report.resent or report.failed or not sys.stdout.isatty():
+        click.echo(f"{len(report.sent)} sent, {report.resent} resent, {len(report.failed)} failed; "
+                   f"{report.plans} plans due, {report.unchanged} unchanged, {report.snapshots} new revisions")
+    if report.failed:
+        sys.exit(1)
+
+
+def _iterate(items):
+    """Iterate a click progress bar (a context manager) or a plain list alike."""
+    if hasattr(items, "__enter__"):
+        with items as bar:
+            yield from bar
+    else:
+        yield from items

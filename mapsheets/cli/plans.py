@@ -1,0 +1,129 @@
+"""Plan commands: templates, new, show, add-step, demo."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from mapsheets.cli.base import AS_OF_OPTION, DATE, TEMPLATES_OPTION, _print_json, _today, cli
+
+
+@cli.command()
+@TEMPLATES_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def templates(template_dirs, as_json):
+    """List the plan templates with their kind and step counts."""
+    from mapsheets import service
+
+    infos = service.list_templates(template_dirs)
+    if as_json:
+        _print_json([vars(i) for i in infos])
+        return
+    width = max((len(i.name) for i in infos), default=4)
+    for info in infos:
+        click.echo(f"{info.name:<{width}}  {info.kind:<7}  {info.steps:>2} steps  {info.description}")
+
+
+def _parse_roles(values: tuple[str, ...]) -> dict[str, str]:
+    roles = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE (e.g. champion=jane@acme.example)",
+                                     param_hint="'--role'")
+        roles[key.strip()] = value.strip()
+    return roles
+
+
+@cli.command()
+@click.option("--template", "-t", "template_name", required=True, help="Template name (see `mapsheets templates`).")
+@click.option("--buyer", required=True, help="The buyer's company.")
+@click.option("--seller", required=True, help="Your company.")
+@click.option("--close-date", type=DATE, help="Target close date.")
+@click.option("--start-date", type=DATE, help="First day of the plan (default: today).")
+@click.option("--backward", is_flag=True, help="Schedule back from --close-date instead of forward from the start.")
+@click.option("--durations", type=click.Path(path_type=Path, dir_okay=False),
+              help="CSV of business days per stage (columns: stage, days).")
+@click.option("--role", "roles", multiple=True, metavar="KEY=VALUE",
+              help="Fill a template role, e.g. --role champion=jane@acme.example (repeatable).")
+@click.option("--title", help="Plan title (default: from the template).")
+@click.option("--output", "-o", help="Where to create the plan: a .xlsx path, or a Google Sheets URL/ID to write into.")
+@click.option("--google", is_flag=True, help="Create a new Google Sheet (credentials: see README) and print its URL.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@TEMPLATES_OPTION
+def new(template_name, buyer, seller, close_date, start_date, backward, durations, roles, title, output, google,
+        force, template_dirs):
+    """Create a plan from a template, with target dates scheduled in business days."""
+    from mapsheets import service
+
+    result = service.new_plan(
+        template_name, output, buyer=buyer, seller=seller, today=date.today(), start=start_date,
+        close=close_date, backward=backward, durations_file=durations, roles=_parse_roles(roles), title=title,
+        force=force, template_dirs=template_dirs, google=google)
+    plan, fit = result.view.plan, result.fit
+    click.echo(f"Created {result.location}: {len(plan.steps)} steps, {fit.start} → {fit.finish}")
+    if fit.target_close is not None:
+        if fit.slack == 0:
+            click.echo(f"Lands exactly on the target close {fit.target_close}.")
+        elif fit.fits:
+            click.echo(f"Fits the target close {fit.target_close} with {fit.slack} business days to spare.")
+        else:
+            click.echo(f"Misses the target close {fit.target_close} by {-fit.slack} business days.")
+
+
+@cli.command()
+@click.argument("plan")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable plan (stable contract).")
+@AS_OF_OPTION
+def show(plan, as_json, as_of):
+    """Summarise a plan: progress, overdue steps, projected close."""
+    from mapsheets import service
+    from mapsheets.textout import plan_summary
+
+    view = service.read_plan(plan, today=_today(as_of))
+    if as_json:
+        _print_json(view.to_dict())
+    else:
+        click.echo(plan_summary(view))
+    for warning in view.warnings if not as_json else ():
+        click.echo(f"warning: {warning}", err=True)
+
+
+@cli.command("add-step")
+@click.argument("plan")
+@click.option("--title", required=True, help="What has to happen.")
+@click.option("--side", type=click.Choice(["buyer", "seller", "joint"]), default="joint", show_default=True)
+@click.option("--owner", "owners", multiple=True, help="Owner name or email (repeatable).")
+@click.option("--due", type=DATE, help="Due date.")
+@click.option("--phase", default="", help="Phase the step belongs to.")
+@click.option("--depends-on", "depends_on", multiple=True, metavar="ID", help="Step ID this waits for (repeatable).")
+@click.option("--status", type=click.Choice(["not started", "in progress", "done", "blocked", "n/a"]),
+              default="not started", show_default=True)
+@click.option("--notes", default="")
+@AS_OF_OPTION
+def add_step(plan, title, side, owners, due, phase, depends_on, status, notes, as_of):
+    """Append a step to a plan without touching any other row."""
+    from mapsheets import service
+
+    step = service.add_step(plan, title=title, side=side, owners=owners, due=due, phase=phase,
+                            depends_on=depends_on, status=status, notes=notes, today=_today(as_of))
+    click.echo(f"Added {step.id}: {step.title}")
+
+
+@cli.command()
+@click.option("--output", "-o", default="demo-map.xlsx", show_default=True, help="Where to write the demo plan.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def demo(output, force):
+    """Create an example enterprise MAP (Acme Corp × Globex) and show it."""
+    from mapsheets import service
+    from mapsheets.textout import plan_summary
+
+    from mapsheets.core.dates import add_business_days
+
+    today = date.today()
+    result = service.new_plan("enterprise-map", output, buyer="Acme Corp", seller="Globex", today=today,
+                              close=add_business_days(today, 90), force=force)
+    click.echo(f"Created {result.location}\n")
+    click.echo(plan_summary(service.read_plan(output, today=today)))

@@ -1,0 +1,52 @@
+"""Sign-off and sharing commands: sign, share, find."""
+
+from __future__ import annotations
+
+import click
+
+from mapsheets.cli.base import _print_json, cli
+
+
+@cli.command()
+@click.argument("plan")
+@click.option("--name", required=True, help="Your name as it should appear on the plan.")
+@click.option("--email", required=True, help="Your email.")
+@click.option("--side", type=click.Choice(["buyer", "seller"]), required=True)
+def sign(plan, name, email, side):
+    """Sign the plan as it reads now (not legally binding); earlier signatures show if stale."""
+    from datetime import datetime, timezone
+
+    from mapsheets.service import signoff
+
+    signature = signoff.sign(plan, name=name, email=email, side=side, now=datetime.now(timezone.utc))
+    click.echo(f"Signed by {signature.name} ({signature.side}) at {signature.signed_at:%Y-%m-%d %H:%M} UTC, "
+               f"fingerprint {signature.fingerprint}")
+
+
+@cli.command()
+@click.argument("plan")
+@click.option("--with", "emails", multiple=True, required=True, metavar="EMAIL", help="Person to share with (repeatable).")
+@click.option("--role", type=click.Choice(["writer", "commenter", "reader"]), default="writer", show_default=True)
+@click.option("--message", help="Send Google's notification email with this message (default: no email).")
+def share(plan, emails, role, message):
+    """Share a Google Sheet plan with people (one Drive request per person)."""
+    from mapsheets.service import signoff
+
+    for email in signoff.share(plan, emails, role=role, message=message):
+        click.echo(f"Shared with {email} as {role}")
+
+
+@cli.command()
+@click.option("--name", "name_contains", default="", help="Only sheets whose name contains this.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def find(name_contains, as_json):
+    """List the Google Sheets plans this account can reach through mapsheets."""
+    from mapsheets.service import signoff
+
+    files = signoff.find_plans(name_contains)
+    if as_json:
+        _print_json(files)
+        return
+    for f in files:
+        who = (f.get("lastModifyingUser") or {}).get("emailAddress", "")
+        click.echo(f"{f['id']}  {f.get('modifiedTime', '')}  {f.get('name', '')}  {who}")
