@@ -51,3 +51,12 @@ def google_env(google_api, monkeypatch):
     monkeypatch.setenv("MAPSHEETS_GOOGLE_TOKEN", "test-token-not-secret")
     google_api.reset()
     return google_api
+
+
+@pytest.fixture(autouse=True)
+def _private_state(tmp_path_factory, monkeypatch):
+    """No test touches the user's own state store or outbox."""
+    home = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("MAPSHEETS_DB", f"sqlite:///{home / 'state.db'}")
+    monkeypatch.setenv("MAPSHEETS_OUTBOX", str(home / "outbox"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))

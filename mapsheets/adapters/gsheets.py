@@ -261,7 +261,7 @@ def find_plans(client, name_contains: str = "", modified_after: str | None = Non
     files, token = [], None
     while True:
         params = {"q": " and ".join(query), "orderBy": "modifiedTime desc", "pageSize": "1000",
-                  "fields": "nextPageToken,files(id,name,modifiedTime,lastModifyingUser(displayName,emailAddress))"}
+                  "fields": "nextPageToken,files(id,name,modifiedTime,version,lastModifyingUser(displayName,emailAddress))"}
         if token:
             params["pageToken"] = token
         data = book._call("get", DRIVE_V3, params=params)

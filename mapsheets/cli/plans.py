@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mapsheets.cli.base import AS_OF_OPTION, DATE, TEMPLATES_OPTION, _print_json, _today, cli
+from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, TEMPLATES_OPTION, _print_json, _today, cli
 
 
 @cli.command()
@@ -52,16 +52,19 @@ def _parse_roles(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--output", "-o", help="Where to create the plan: a .xlsx path, or a Google Sheets URL/ID to write into.")
 @click.option("--google", is_flag=True, help="Create a new Google Sheet (credentials: see README) and print its URL.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option("--watch/--no-watch", "watch_owners", default=True, envvar="MAPSHEETS_WATCH_OWNERS", show_default=True,
+              help="Subscribe the plan's owners (where they are emails) to its daily digest.")
+@DB_OPTION
 @TEMPLATES_OPTION
 def new(template_name, buyer, seller, close_date, start_date, backward, durations, roles, title, output, google,
-        force, template_dirs):
+        force, watch_owners, db_url, template_dirs):
     """Create a plan from a template, with target dates scheduled in business days."""
     from mapsheets import service
 
     result = service.new_plan(
         template_name, output, buyer=buyer, seller=seller, today=date.today(), start=start_date,
         close=close_date, backward=backward, durations_file=durations, roles=_parse_roles(roles), title=title,
-        force=force, template_dirs=template_dirs, google=google)
+        force=force, template_dirs=template_dirs, google=google, watch_owners=watch_owners, store_url=db_url)
     plan, fit = result.view.plan, result.fit
     click.echo(f"Created {result.location}: {len(plan.steps)} steps, {fit.start} → {fit.finish}")
     if fit.target_close is not None:
@@ -71,6 +74,10 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
             click.echo(f"Fits the target close {fit.target_close} with {fit.slack} business days to spare.")
         else:
             click.echo(f"Misses the target close {fit.target_close} by {-fit.slack} business days.")
+    if result.watchers:
+        click.echo(f"Daily digest to {', '.join(result.watchers)} (mapsheets digest sends it; --no-watch to opt out).")
+    if result.watch_error:
+        click.echo(f"warning: plan created, but its owners are not subscribed: {result.watch_error}", err=True)
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +20,9 @@ from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_s
 from mapsheets.core.parse import ParsedPlan, Warning, parse_plan
 from mapsheets.errors import NotFound, ScheduleError, UsageError
 from mapsheets.service.refs import new_workbook, open_workbook
+
+
+_EMAIL_IN = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class NewPlanResult:
     view: PlanView
     fit: schedule.Fit
     location: str
+    watchers: list[str] = field(default_factory=list)  # plan owners subscribed to its digest
+    watch_error: str | None = None  # the plan exists; only the subscription failed
 
 
 def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, close: date | None = None,
@@ -145,14 +151,29 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
              start: date | None = None, close: date | None = None, backward: bool = False,
              durations_file: Path | None = None, roles: dict[str, str] | None = None,
              title: str | None = None, force: bool = False, template_dirs: Sequence[Path] = (),
-             google: bool = False) -> NewPlanResult:
+             google: bool = False, watch_owners: bool = False, store_url: str | None = None) -> NewPlanResult:
+    """Create a plan; with ``watch_owners``, its two owners (where they are email addresses) get
+    its daily digest."""
     tmpl = get_template(template, template_dirs)
     durations = files.read_durations(durations_file) if durations_file else None
     plan, fit = build_plan(tmpl, buyer=buyer, seller=seller, start=start or today, close=close,
                            backward=backward, durations=durations, roles=roles, title=title)
     book = new_workbook(output, google=google)
     location = book.create(workbook_spec(plan), force=force)
-    return NewPlanResult(view=view_of(plan, [], today, ref=location), fit=fit, location=location)
+    result = NewPlanResult(view=view_of(plan, [], today, ref=location), fit=fit, location=location)
+    owners = [m[0] for lead in (plan.seller_lead, plan.buyer_lead) if (m := _EMAIL_IN.search(lead))]
+    if watch_owners and owners:
+        from datetime import datetime, timezone
+
+        from mapsheets.errors import MapsheetsError
+        from mapsheets.service.digest import watch
+
+        try:
+            watch(book.ref if google else location, owners, now=datetime.now(timezone.utc), store_url=store_url)
+            result.watchers = owners
+        except MapsheetsError as exc:
+            result.watch_error = str(exc)
+    return result
 
 
 def view_of(plan: Plan, warnings: list[Warning], today: date, ref: str = "",

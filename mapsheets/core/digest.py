@@ -1,0 +1,260 @@
+"""What a change digest says about one plan: health, close outlook, changes by kind, what is due. Pure.
+
+Rendering (HTML / text) lives in ``mapsheets.emails``; this module only decides the content, so
+the CLI preview, the email and the JSON output all tell the same story.
+
+Who made a change (``actors``) is looked up, first match wins, by:
+  1. ``change_key(change)``, e.g. ``"step_changed:S-4K2P:due"`` or ``"overview_changed::target_close"``;
+  2. the step ID, e.g. ``"S-4K2P"`` (the sidebar's audit log knows who touched a step);
+  3. ``"*"``: one person for every change (Drive's ``lastModifyingUser`` when only one person edited).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from mapsheets.core.dates import NO_HOLIDAYS, business_days_between
+from mapsheets.core.diff import Change
+from mapsheets.core.health import AT_RISK, ON_TRACK, STALLED, assess
+from mapsheets.core.model import Plan, Step
+from mapsheets.core.schedule import project
+
+DUE_SOON_DAYS = 7
+# Groups in the order a reader cares about them: (key, heading).
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("steps", "Steps added or removed"),
+    ("status", "Status changes"),
+    ("due", "Due dates moved"),
+    ("owners", "Owners changed"),
+    ("signoff", "Sign-off"),
+    ("overview", "Plan overview"),
+    ("team", "Stakeholders"),
+    ("other", "Other edits"),
+)
+_HEADING = dict(GROUPS)
+SUBJECT_LIMIT = 140  # long titles from the sheet must not make a subject nobody can read
+
+
+def change_key(change: Change) -> str:
+    """A stable key for one change, for ``actors``: ``kind:step_id-or-name:field``."""
+    who = change.step_id if change.step_id is not None else ("" if change.kind == "overview_changed" else change.title)
+    return f"{change.kind}:{who}:{change.field or ''}"
+
+
+def group_of(change: Change) -> str:
+    if change.kind in ("step_added", "step_removed"):
+        return "steps"
+    if change.kind == "step_changed" and change.field in ("status", "due", "owners"):
+        return change.field
+    if change.kind.startswith("signature_"):
+        return "signoff"
+    if change.kind == "overview_changed":
+        return "overview"
+    if change.kind.startswith("stakeholder_"):
+        return "team"
+    return "other"
+
+
+@dataclass(frozen=True)
+class ChangeItem:
+    text: str  # the change in the plan's words (Change.describe())
+    kind: str
+    severity: str  # low | normal | high
+    step_id: str | None = None
+    slip_days: int | None = None
+    who: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "kind": self.kind, "severity": self.severity, "step_id": self.step_id,
+                "slip_days": self.slip_days, "who": self.who}
+
+
+@dataclass(frozen=True)
+class ChangeGroup:
+    key: str
+    heading: str
+    items: tuple[ChangeItem, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "heading": self.heading, "items": [i.to_dict() for i in self.items]}
+
+
+@dataclass(frozen=True)
+class StepLine:
+    """An open step worth a look: overdue (``days_overdue`` > 0) or due soon."""
+
+    id: str
+    title: str
+    owners: tuple[str, ...]
+    due: date | None
+    status: str
+    side: str
+    days_overdue: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "owners": list(self.owners),
+                "due": _iso(self.due), "status": self.status,
+                "side": self.side, "days_overdue": self.days_overdue}
+
+
+@dataclass(frozen=True)
+class CloseOutlook:
+    projected: date | None
+    target: date | None
+    slip_days: int | None  # projected vs target, business days; positive = late
+    previous: date | None  # projected close in the last digest
+    moved_days: int | None  # since ``previous``, business days; positive = later
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"projected": _iso(self.projected), "target": _iso(self.target), "slip_days": self.slip_days,
+                "previous": _iso(self.previous), "moved_days": self.moved_days}
+
+
+@dataclass(frozen=True)
+class Digest:
+    plan_title: str
+    buyer: str
+    seller: str
+    plan_url: str
+    today: date
+    health: str  # on track | at risk | stalled
+    health_reason: str
+    close: CloseOutlook
+    groups: tuple[ChangeGroup, ...]  # non-empty groups only, in GROUPS order
+    overdue: tuple[StepLine, ...]  # most overdue first
+    due_soon: tuple[StepLine, ...]  # soonest first
+    done: int = 0
+    total: int = 0
+    change_count: int = 0
+    high_severity: int = 0
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """How people call the deal: ``Acme Corp × Globex``, else the plan's title."""
+        if self.buyer and self.seller:
+            return f"{self.buyer} × {self.seller}"
+        return self.plan_title or self.buyer or self.seller or "Untitled plan"
+
+    @property
+    def is_worth_sending(self) -> bool:
+        """No change and nothing overdue: nothing to tell, so no email."""
+        return bool(self.change_count or self.overdue)
+
+    @property
+    def subject(self) -> str:
+        parts = []
+        if self.change_count:
+            parts.append(_plural(self.change_count, "change"))
+        if self.overdue:
+            parts.append(f"{len(self.overdue)} overdue")
+        body = ", ".join(parts) or "no changes"
+        name = _one_line(self.name)
+        tail = f": {body} · {self.health}"
+        room = SUBJECT_LIMIT - len("[MAP] ") - len(tail)
+        if len(name) > room:
+            name = name[: max(room - 1, 1)] + "…"
+        return f"[MAP] {name}{tail}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plan": {"title": self.plan_title, "name": self.name, "buyer": self.buyer, "seller": self.seller,
+                     "url": self.plan_url},
+            "today": self.today.isoformat(), "subject": self.subject,
+            "health": {"state": self.health, "reason": self.health_reason},
+            "progress": {"done": self.done, "total": self.total},
+            "close": self.close.to_dict(),
+            "changes": {"count": self.change_count, "high_severity": self.high_severity,
+                        "groups": [g.to_dict() for g in self.groups]},
+            "overdue": [s.to_dict() for s in self.overdue],
+            "due_soon": [s.to_dict() for s in self.due_soon],
+            "worth_sending": self.is_worth_sending,
+        }
+
+
+def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: str, previous_close: date | None,
+                 actors: dict[str, str] | None = None, stalled_after_days: int = 7,
+                 stale_update_days: int | None = None, last_update: date | None = None,
+                 holidays: Collection[date] = NO_HOLIDAYS) -> Digest:
+    """The digest of ``plan`` as of ``today``, given the ``changes`` since the recipient's last one.
+
+    ``changes`` is what ``core.diff.diff`` returned; a Done-on date set together with the step's
+    change to done is folded into that status change (``change_count`` counts what is shown).
+    ``stale_update_days``: calendar days without any update (``last_update``) after which the plan
+    counts as stalled even with nothing overdue; ignored when either is None.
+    """
+    health = assess(plan, today, soon_days=DUE_SOON_DAYS, holidays=holidays)
+    worst = health.overdue[0][1] if health.overdue else 0
+    quiet = None
+    if stale_update_days is not None and last_update is not None:
+        quiet = (today - last_update).days
+        quiet = quiet if quiet >= stale_update_days else None
+    if worst >= stalled_after_days or quiet is not None:
+        state = STALLED
+    else:
+        state = AT_RISK if worst else ON_TRACK
+    reason = _health_reason(len(health.overdue), worst, quiet, len(health.blocked))
+
+    projection = project(plan, today, holidays)
+    moved = None
+    if previous_close and projection.close:
+        moved = business_days_between(previous_close, projection.close, holidays)
+    close = CloseOutlook(projected=projection.close, target=plan.target_close, slip_days=projection.slip,
+                         previous=previous_close, moved_days=moved)
+
+    who = actors or {}
+    # "Done on" filled in alongside "is now done" says nothing new to a reader: fold it in.
+    finished = {c.step_id for c in changes if c.kind == "step_changed" and c.field == "status" and c.new == "done"}
+    changes = [c for c in changes if not (c.field == "done_on" and c.step_id in finished and c.old is None)]
+    buckets: dict[str, list[ChangeItem]] = {key: [] for key, _h in GROUPS}
+    for c in changes:
+        person = who.get(change_key(c)) or (who.get(c.step_id) if c.step_id else None) or who.get("*")
+        buckets[group_of(c)].append(ChangeItem(text=c.describe(), kind=c.kind, severity=c.severity,
+                                               step_id=c.step_id, slip_days=c.slip_days, who=person or None))
+    groups = tuple(ChangeGroup(key, _HEADING[key], tuple(items)) for key, items in buckets.items() if items)
+
+    return Digest(
+        plan_title=plan.title, buyer=plan.buyer, seller=plan.seller, plan_url=plan_url, today=today,
+        health=state, health_reason=reason, close=close, groups=groups,
+        overdue=tuple(_line(s, d) for s, d in health.overdue),
+        due_soon=tuple(_line(s, 0) for s in health.due_soon),
+        done=health.done, total=health.total, change_count=len(changes),
+        high_severity=sum(c.severity == "high" for c in changes),
+        stats={key: len(items) for key, items in buckets.items()},
+    )
+
+
+def _line(step: Step, days: int) -> StepLine:
+    return StepLine(id=step.id, title=step.title, owners=tuple(step.owners), due=step.due, status=step.status,
+                    side=step.side, days_overdue=days)
+
+
+def _health_reason(overdue: int, worst: int, quiet: int | None, blocked: int) -> str:
+    parts = []
+    if overdue:
+        late = _plural(worst, "business day")
+        parts.append(f"1 step overdue by {late}" if overdue == 1 else f"{overdue} steps overdue, up to {late}")
+    if quiet is not None:
+        parts.append(f"no update for {_plural(quiet, 'day')}")
+    if blocked:
+        parts.append(f"{blocked} blocked")
+    if not parts:
+        return "Nothing overdue"
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _one_line(text: str) -> str:
+    # Subjects become mail headers: a newline typed into a sheet cell must not reach them.
+    return " ".join(str(text).split())

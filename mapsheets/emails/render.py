@@ -1,0 +1,126 @@
+"""Render a Digest to (html, text). All presentation choices (limits, colours, dates) live here."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from mapsheets.core.digest import Digest, StepLine
+
+GMAIL_CLIP_BYTES = 102 * 1024  # Gmail hides everything after this behind "[Message clipped]"
+HTML_BUDGET = 90 * 1024  # leave room for the headers/transfer encoding some clients count
+# (changes shown in all, per group, overdue/due-soon rows): tried in turn until the HTML fits.
+LIMITS = ((60, 15, 25), (30, 8, 12), (12, 4, 6), (4, 2, 3))
+CLIP_CHARS = 240  # one cell's text; a pasted essay must not fill the email
+
+BADGE = {  # health state -> (background, text colour, label)
+    "on track": ("#e6f4ea", "#137333", "On track"),
+    "at risk": ("#fef7e0", "#b06000", "At risk"),
+    "stalled": ("#fce8e6", "#c5221f", "Stalled"),
+}
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("mapsheets.emails", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters["clip"] = clip
+    env.filters["day"] = day
+    return env
+
+
+def render_digest(digest: Digest) -> tuple[str, str]:
+    """The digest as (HTML, plain text); the HTML always fits under Gmail's clipping limit."""
+    env = environment()
+    html = ""
+    for limits in LIMITS:
+        html = env.get_template("digest.html").render(**_context(digest, *limits))
+        if len(html.encode("utf-8")) <= HTML_BUDGET:
+            break
+    text = env.get_template("digest.txt").render(**_context(digest, *LIMITS[0]))
+    return html, text
+
+
+def safe_href(url: str) -> str | None:
+    """``url`` if it is a plain http(s) link, else None (never a javascript:/data: href)."""
+    text = (url or "").strip()
+    if any(ch in text for ch in "\r\n\t \"'<>\\") or any(ord(ch) < 32 for ch in text):
+        return None
+    parts = urlsplit(text)
+    return text if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def clip(value: Any, limit: int = CLIP_CHARS) -> str:
+    text = " ".join(str(value if value is not None else "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def day(value: date | None) -> str:
+    """``Fri 26 Feb 2027``: unambiguous for US and European readers alike."""
+    if value is None:
+        return "—"
+    return f"{value:%a} {value.day} {value:%b %Y}"
+
+
+def _days(n: int) -> str:
+    return f"{n} business day" + ("" if n == 1 else "s")
+
+
+def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict[str, Any]:
+    bg, fg, label = BADGE.get(d.health, BADGE["at risk"])
+    groups, left = [], max_changes
+    for g in d.groups:
+        shown = g.items[: max(0, min(per_group, left))]
+        left -= len(shown)
+        groups.append({"heading": g.heading, "count": len(g.items), "items": shown,
+                       "hidden": len(g.items) - len(shown)})
+    hidden = sum(x["hidden"] for x in groups)
+    return {
+        "d": d, "name": d.name, "href": safe_href(d.plan_url), "location": clip(d.plan_url, 300),
+        "badge": {"bg": bg, "fg": fg, "label": label}, "outlook": _outlook(d),
+        "progress_pct": round(100 * d.done / d.total) if d.total else 0,
+        "groups": groups, "hidden_changes": hidden, "preheader": _preheader(d),
+        "overdue": _rows(d.overdue, max_rows), "due_soon": _rows(d.due_soon, max_rows),
+    }
+
+
+def _rows(lines: tuple[StepLine, ...], limit: int) -> dict[str, Any]:
+    return {"rows": lines[:limit], "hidden": max(0, len(lines) - limit), "count": len(lines)}
+
+
+def _outlook(d: Digest) -> dict[str, Any]:
+    """The close in words: how far off target, and how it moved since the last digest."""
+    c = d.close
+    if c.slip_days is None:
+        vs, tone = ("no target close set" if c.target is None else "not projected yet"), "#5f6368"
+    elif c.slip_days > 0:
+        vs, tone = f"{_days(c.slip_days)} after target", "#c5221f"
+    elif c.slip_days < 0:
+        vs, tone = f"{_days(-c.slip_days)} ahead of target", "#137333"
+    else:
+        vs, tone = "on target", "#137333"
+    moved = None
+    if c.moved_days:
+        way = "later" if c.moved_days > 0 else "earlier"
+        moved = f"{_days(abs(c.moved_days))} {way} than in your last digest ({day(c.previous)})"
+    elif c.moved_days == 0:
+        moved = "unchanged since your last digest"
+    return {"vs": vs, "tone": tone, "moved": moved, "moved_later": bool(c.moved_days and c.moved_days > 0)}
+
+
+def _preheader(d: Digest) -> str:
+    """The grey line inbox lists show after the subject."""
+    bits = [d.health_reason]
+    if d.close.projected:
+        bits.append(f"projected close {day(d.close.projected)}")
+    if d.change_count:
+        bits.append(f"{d.change_count} change" + ("" if d.change_count == 1 else "s"))
+    return clip(" · ".join(bits), 150)
+

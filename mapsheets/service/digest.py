@@ -1,0 +1,225 @@
+"""Change digests: who watches which plan, and the cron-safe run that emails what changed.
+
+The run is safe to start every few minutes and to kill at any point:
+1. messages recorded earlier but never confirmed are resent first, with their Message-ID;
+2. each due subscription's digest is recorded (pending) in the same transaction that moves the
+   recipient's cursor, then sent, then confirmed. A kill before the record loses nothing (nothing
+   was sent; the next run builds it again); a kill after it is healed by step 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from mapsheets.core.diff import Change, diff
+from mapsheets.core.layout import CHANGES_TAB
+from mapsheets.core.model import Plan
+from mapsheets.core.schedule import project
+from mapsheets.errors import RemoteError, UsageError
+from mapsheets.service.refs import google_id, open_workbook
+from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
+from mapsheets.service.signoff import check_email
+
+PERIOD = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
+# A cron job that runs at 07:00 every day must not skip a day because the last run took a minute.
+SLACK = timedelta(hours=1)
+CHANGES_HEADER = ["When (UTC)", "Who", "What", "Step", "Kind"]
+DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
+
+
+def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes: bool = False,
+          now: datetime, store_url: str | None = None) -> list[Any]:
+    """Subscribe people to a plan's digest; their first digest covers changes from now on."""
+    if every not in PERIOD:
+        raise UsageError(f"--every {every!r} is not daily or weekly")
+    checked = [check_email(e, "--to") for e in emails]
+    if not checked:
+        raise UsageError("give at least one --to EMAIL")
+    store = open_store(store_url)
+    result = snapshot_into(store, ref, now=now)
+    return store.watch(canonical_ref(ref), checked, every=every, only_changes=only_changes, now=now,
+                       start_revision_id=result.revision.id)
+
+
+def unwatch(ref: str, emails: Iterable[str] = (), *, store_url: str | None = None) -> int:
+    checked = [check_email(e, "--to") for e in emails]
+    return open_store(store_url).unwatch(canonical_ref(ref), checked or None)
+
+
+def watching(*, store_url: str | None = None) -> list[Any]:
+    return open_store(store_url).subscriptions()
+
+
+def is_due(subscription, now: datetime) -> bool:
+    last = subscription.last_sent_at
+    return last is None or now - last >= PERIOD[subscription.every] - SLACK
+
+
+@dataclass
+class RunReport:
+    plans: int = 0
+    unchanged: int = 0  # plans not read at all: their backend said nothing changed
+    snapshots: int = 0
+    sent: list[tuple[str, str]] = field(default_factory=list)  # (to, subject)
+    resent: int = 0
+    quiet: int = 0  # due, but nothing to tell
+    failed: list[str] = field(default_factory=list)
+    would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run
+
+
+def plan_url(ref: str) -> str:
+    sheet_id = google_id(ref)
+    return f"https://docs.google.com/spreadsheets/d/{sheet_id}/edit" if sheet_id else Path(ref).as_uri()
+
+
+def _changed_google_ids(refs: list[str], seen: dict[str, dict]) -> dict[str, dict] | None:
+    """Google plans modified since we last looked, from one Drive files.list (paged), not N opens.
+
+    Returns sheet ID -> its new source (as ``GoogleWorkbook.revision()`` gives it), or None when
+    some plan was never seen and all must be read.
+    """
+    known = [seen[r]["modified_time"] for r in refs if r in seen and seen[r].get("modified_time")]
+    if not refs or len(known) < len(refs):
+        return None  # some plan was never seen: read them all this once
+    from mapsheets.adapters.gsheets import GoogleWorkbook, find_plans
+
+    files = find_plans(GoogleWorkbook.from_env(None).client, modified_after=min(known))
+    return {f["id"]: {"modified_time": f.get("modifiedTime"), "version": f.get("version"),
+                      "modified_by": (f.get("lastModifyingUser") or {}).get("emailAddress")}
+            for f in files if f.get("modifiedTime") != seen.get(f["id"], {}).get("modified_time")}
+
+
+def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = False,
+        sender: str = DEFAULT_SENDER, stale_update_days: int | None = None,
+        progress: Callable[[Iterable], Iterable] = lambda items: items) -> RunReport:
+    """Send every digest that is due (see the module docstring for why this is kill-safe)."""
+    from mapsheets.adapters import mail
+    from mapsheets.core.digest import build_digest
+    from mapsheets.emails import render_digest
+
+    if now.tzinfo is None:
+        raise UsageError("--now needs a time zone (e.g. 2027-01-04T07:00:00+00:00)")
+    store = open_store(store_url)
+    report = RunReport()
+    if not dry_run:
+        for delivery in store.pending_deliveries():
+            _deliver(store, mailer, delivery, mail.parse_message(delivery.message), now, report, resend=True)
+
+    due: dict[str, list[Any]] = {}
+    for sub in store.subscriptions():
+        if is_due(sub, now):
+            due.setdefault(sub.ref, []).append(sub)
+    seen = store.seen_sources()
+    changed_google = _changed_google_ids([r for r in due if google_id(r)], seen)
+    today = now.date()
+    for ref in progress(list(due)):
+        report.plans += 1
+        latest = _refresh(store, ref, seen, changed_google, now, report, dry_run)
+        if latest is None:
+            continue
+        current = Plan.from_dict(latest.content["plan"])
+        for sub in due[ref]:
+            since = store.revision_by_id(sub.last_revision_id) if sub.last_revision_id else latest
+            before = Plan.from_dict(since.content["plan"])
+            changes = diff(before, current) if since.id != latest.id else []
+            if sub.only_changes and not changes:
+                report.quiet += 1
+                continue
+            digest = build_digest(
+                plan=current, changes=changes, today=today, plan_url=plan_url(ref),
+                previous_close=project(before, since.taken_at.date()).close,
+                actors=_actors(latest.source), stale_update_days=stale_update_days,
+                last_update=latest.taken_at.date())
+            if not digest.is_worth_sending:
+                report.quiet += 1
+                continue
+            if dry_run:
+                report.would_send.append((sub.email, digest.subject))
+                continue
+            html, text = render_digest(digest)
+            message_id = mail.make_msgid(sender.rpartition("@")[2].strip(">") or "mapsheets.invalid")
+            message = mail.build_message(sender=sender, to=[sub.email], subject=digest.subject, html=html,
+                                         text=text, message_id=message_id)
+            delivery = store.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
+                                             message=message.as_string(), now=now)
+            if delivery is not None:  # None: an overlapping run already took this one
+                _deliver(store, mailer, delivery, message, now, report)
+    return report
+
+
+def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None, now: datetime,
+             report: RunReport, dry_run: bool):
+    """The plan's latest revision, snapshotting it first unless its backend says it is unchanged."""
+    sheet_id = google_id(ref)
+    book = open_workbook(ref)
+    try:
+        if sheet_id is not None and changed_google is not None and ref in seen:
+            unchanged = sheet_id not in changed_google
+            source = seen[ref] if unchanged else changed_google[sheet_id]
+        else:
+            source = book.revision()
+            unchanged = seen.get(ref) == source
+        if unchanged:
+            report.unchanged += 1
+            return store.revision(ref, "latest")
+        before = store.revisions(ref)[-1:] or [None]
+        result = snapshot_into(store, ref, now=now, snapshot=read_snapshot(ref, book=book, source=source))
+    except RemoteError as exc:
+        report.failed.append(f"{ref}: {exc}")
+        return None
+    report.snapshots += result.created
+    if result.created and before[0] is not None and not dry_run:
+        changes = diff(Plan.from_dict(before[0].content["plan"]), result.snapshot.plan)
+        if changes:
+            _append_change_log(book, changes, now, _actors(source).get("*", ""))
+            source = book.revision()  # our own write to the Changes tab is not a change
+    store.set_seen_source(ref, source, now)
+    return result.revision
+
+
+def _append_change_log(book, changes: list[Change], now: datetime, who: str) -> None:
+    when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    rows = [[when, who, c.describe(), c.step_id or "", c.kind] for c in changes]
+    book.append_rows(CHANGES_TAB, rows, header=CHANGES_HEADER)
+
+
+def _actors(source: dict) -> dict[str, str]:
+    """Who to credit: Drive's lastModifyingUser for the whole revision, where the backend has it."""
+    who = source.get("modified_by") if isinstance(source, dict) else None
+    return {"*": who} if who else {}
+
+
+def _deliver(store, mailer, delivery, message, now: datetime, report: RunReport, resend: bool = False) -> None:
+    if not store.claim_delivery(delivery):
+        return
+    try:
+        mailer.send(message)
+    except RemoteError as exc:  # kept pending: the next run retries it with the same Message-ID
+        store.mark_failed(delivery.id, str(exc))
+        report.failed.append(f"{delivery.message_id}: {exc}")
+        return
+    store.mark_sent(delivery.id, now)
+    if resend:
+        report.resent += 1
+    else:
+        report.sent.append((str(message["To"]), str(message["Subject"])))
+
+
+def preview(ref: str, output: Path, *, today: date, since: str | None = None,
+            store_url: str | None = None) -> Path:
+    """Write the digest a subscriber would get now (changes since revision ``since``) as HTML."""
+    from mapsheets.adapters.files import write_text_atomic
+    from mapsheets.core.digest import build_digest
+    from mapsheets.emails import render_digest
+    from mapsheets.service.revisions import load
+
+    current = read_snapshot(ref)[0].plan
+    before = load(f"{ref}@{since}", store_url=store_url).plan if since else current
+    digest = build_digest(plan=current, changes=diff(before, current), today=today, plan_url=plan_url(ref),
+                          previous_close=project(before, today).close)
+    write_text_atomic(output, render_digest(digest)[0])
+    return output

@@ -1,0 +1,262 @@
+"""The digest run end to end: real workbooks, a real SQLite store, a real SMTP server on loopback,
+and real SIGKILLs of the `mapsheets digest` process at the worst moments."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import signal
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import openpyxl
+import pytest
+from aiosmtpd.controller import Controller
+
+from mapsheets.adapters.mail import OutboxMailer, SmtpMailer
+from mapsheets.adapters.xlsx import read_grid
+from mapsheets.service import digest
+
+T0 = datetime(2026, 12, 1, 7, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def db(tmp_path):
+    return f"sqlite:///{tmp_path / 'state.db'}"
+
+
+def edit(path: Path, **cells):
+    book = openpyxl.load_workbook(path)
+    for ref, value in cells.items():
+        book["Plan"][ref] = value
+    book.save(path)
+
+
+def outbox_messages(folder: Path):
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]
+
+
+def html_of(message) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+def test_digest_tells_what_changed_once_and_logs_it_in_the_sheet(plan_file, plan, db, tmp_path):
+    outbox = tmp_path / "outbox"
+    mailer = OutboxMailer(outbox)
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
+
+    quiet = digest.run(now=T0 + timedelta(minutes=5), mailer=mailer, store_url=db)
+    assert quiet.sent == [] and quiet.quiet == 1 and quiet.unchanged == 1  # no change, nothing overdue
+
+    edit(plan_file, G17="Done", F18="2026-12-24", C19="<script>alert(1)</script>")
+    report = digest.run(now=T0 + timedelta(days=1), mailer=mailer, store_url=db)
+    assert [to for to, _s in report.sent] == ["ae@globex.example"]
+    [message] = outbox_messages(outbox)
+    assert message["Subject"].startswith("[MAP] Acme Corp × Globex: 3 changes")
+    body = html_of(message)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "<script>" not in body
+    assert "is now done" in body and "slipped" in body
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "<script>alert(1)</script>" in text  # plain text needs no escaping
+
+    changes_tab = read_grid(plan_file)["Changes"]
+    assert changes_tab[0] == ["When (UTC)", "Who", "What", "Step", "Kind"]
+    assert [row[3] for row in changes_tab[1:]] == [s.id for s in plan.steps[:3]]
+    # The Changes tab is ours: writing it is not a change of the plan.
+    again = digest.run(now=T0 + timedelta(days=2), mailer=mailer, store_url=db)
+    assert again.sent == [] and again.unchanged == 1 and again.snapshots == 0
+    assert len(outbox_messages(outbox)) == 1
+
+
+def test_not_due_yet_and_weekly(plan_file, db, tmp_path):
+    mailer = OutboxMailer(tmp_path / "outbox")
+    digest.watch(str(plan_file), ["cfo@acme.example"], every="weekly", now=T0, store_url=db)
+    edit(plan_file, G17="Done")
+    assert len(digest.run(now=T0 + timedelta(days=7), mailer=mailer, store_url=db).sent) == 1
+    edit(plan_file, G18="Done")
+    assert digest.run(now=T0 + timedelta(days=8), mailer=mailer, store_url=db).sent == []  # a week not over
+    assert len(digest.run(now=T0 + timedelta(days=14), mailer=mailer, store_url=db).sent) == 1
+
+
+def test_only_changes_skips_overdue_reminders(plan_file, db, tmp_path):
+    mailer = OutboxMailer(tmp_path / "outbox")
+    digest.watch(str(plan_file), ["a@globex.example"], now=T0, store_url=db)
+    digest.watch(str(plan_file), ["b@globex.example"], only_changes=True, now=T0, store_url=db)
+    late = T0 + timedelta(days=30)  # steps are overdue by now, nothing changed
+    report = digest.run(now=late, mailer=mailer, store_url=db)
+    assert [to for to, _s in report.sent] == ["a@globex.example"]
+    assert "overdue" in report.sent[0][1]
+
+
+def test_dry_run_sends_and_records_nothing(plan_file, db, tmp_path):
+    outbox = tmp_path / "outbox"
+    digest.watch(str(plan_file), ["a@globex.example"], now=T0, store_url=db)
+    edit(plan_file, G17="Done")
+    report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(outbox), store_url=db, dry_run=True)
+    assert [to for to, _s in report.would_send] == ["a@globex.example"] and report.sent == []
+    assert not outbox.exists() or not list(outbox.iterdir())
+    assert "Changes" not in read_grid(plan_file)
+    assert len(digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(outbox), store_url=db).sent) == 1
+
+
+# -- a real SMTP server, and killing the run ---------------------------------------------------
+
+
+class Recorder:
+    """aiosmtpd handler: keeps what it accepted; can SIGKILL the client at a chosen moment."""
+
+    def __init__(self):
+        self.received: list[email.message.EmailMessage] = []
+        self.kill_pid: int | None = None
+        self.kill_on: str | None = None  # "ehlo": before anything is sent; "data": sent, not confirmed
+        self.drop_data = False
+        self.lock = threading.Lock()
+
+    def _maybe_kill(self, moment: str) -> None:
+        if self.kill_on == moment and self.kill_pid:
+            os.kill(self.kill_pid, signal.SIGKILL)
+            self.kill_on = None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        self._maybe_kill("ehlo")
+        return responses
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.drop_data:
+            self.drop_data = False
+            server.transport.close()  # the connection drops mid-send
+            return "421 dropped"
+        with self.lock:
+            self.received.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
+        self._maybe_kill("data")  # the server has it; the client dies before hearing 250
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    import socket
+
+    with socket.socket() as probe:  # aiosmtpd checks its port by connecting, so port 0 won't do
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Recorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.url = f"smtp://127.0.0.1:{port}"
+    yield handler
+    controller.stop()
+
+
+def run_cli(db: str, smtp_url: str, now: datetime, smtp: Recorder | None = None, kill_on: str | None = None):
+    env = {**os.environ, "MAPSHEETS_DB": db, "MAPSHEETS_SMTP_URL": smtp_url}
+    proc = subprocess.Popen([sys.executable, "-m", "mapsheets.cli", "digest", "--now", now.isoformat()],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if smtp is not None:
+        smtp.kill_pid, smtp.kill_on = proc.pid, kill_on
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
+
+
+def _changed_plan(plan_file, db):
+    digest.watch(str(plan_file), ["ae@globex.example", "champion@acme.example"], now=T0, store_url=db)
+    edit(plan_file, G17="Done")
+
+
+def test_killed_after_the_server_took_it_resends_the_same_message_only(plan_file, db, smtp):
+    _changed_plan(plan_file, db)
+    code, _out, _err = run_cli(db, smtp.url, T0 + timedelta(days=1), smtp, kill_on="data")
+    assert code == -signal.SIGKILL
+    first_ids = [m["Message-ID"] for m in smtp.received]
+    assert len(first_ids) == 1  # killed right after the first message reached the server
+    code, out, err = run_cli(db, smtp.url, T0 + timedelta(days=1, minutes=5))
+    assert code == 0, err
+    ids = [m["Message-ID"] for m in smtp.received]
+    # No loss: both recipients have their digest. No duplicate: the unconfirmed one went out again
+    # with its own Message-ID (receivers fold it into one), nothing else was sent twice.
+    assert sorted({m["To"] for m in smtp.received}) == ["ae@globex.example", "champion@acme.example"]
+    assert len(set(ids)) == 2 and ids.count(first_ids[0]) == 2 and len(ids) == 3
+    code, _out, _err = run_cli(db, smtp.url, T0 + timedelta(days=1, minutes=10))
+    assert len(smtp.received) == 3  # and a third run sends nothing
+
+
+def test_killed_after_recording_before_sending_loses_nothing(plan_file, db, smtp):
+    _changed_plan(plan_file, db)
+    code, _out, _err = run_cli(db, smtp.url, T0 + timedelta(days=1), smtp, kill_on="ehlo")
+    assert code == -signal.SIGKILL and smtp.received == []
+    code, _out, err = run_cli(db, smtp.url, T0 + timedelta(days=1, minutes=5))
+    assert code == 0, err
+    assert sorted(m["To"] for m in smtp.received) == ["ae@globex.example", "champion@acme.example"]
+    assert len({m["Message-ID"] for m in smtp.received}) == 2
+
+
+def test_connection_dropped_mid_send_is_retried_next_run(plan_file, db, smtp):
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
+    edit(plan_file, G17="Done")
+    smtp.drop_data = True
+    report = digest.run(now=T0 + timedelta(days=1), mailer=SmtpMailer(smtp.url), store_url=db)
+    assert report.sent == [] and len(report.failed) == 1 and smtp.received == []
+    retry = digest.run(now=T0 + timedelta(days=1, minutes=5), mailer=SmtpMailer(smtp.url), store_url=db)
+    assert retry.resent == 1 and len(smtp.received) == 1
+    assert "is now done" in html_of(smtp.received[0])
+
+
+def test_cli_bad_inputs_are_one_line(plan_file, db):
+    from click.testing import CliRunner
+
+    from mapsheets.cli import cli
+
+    result = CliRunner().invoke(cli, ["watch", str(plan_file), "--to", "not-an-email", "--db", db])
+    assert result.exit_code == 1 and result.output.strip() == "Error: --to 'not-an-email' is not an email address"
+    result = CliRunner().invoke(cli, ["digest", "--now", "yesterday", "--db", db])
+    assert result.exit_code == 1 and "is not an ISO time" in result.output and "Traceback" not in result.output
+
+
+def test_google_plans_unchanged_are_never_opened(google_env, plan, db, tmp_path):
+    import random as _random
+
+    from google.oauth2.credentials import Credentials
+
+    from mapsheets.adapters.gsheets import GoogleWorkbook, make_client
+    from mapsheets.core.layout import workbook_spec
+
+    client = make_client(Credentials(token="t"), google_env.root)
+    ids = []
+    for _ in range(3):
+        book = GoogleWorkbook(None, client)
+        book.create(workbook_spec(plan))
+        ids.append(book.sheet_id)
+        digest.watch(book.sheet_id, ["ae@globex.example"], now=T0, store_url=db)
+    google_env.clock.advance(hours=1)
+    client.request("put", f"https://sheets.googleapis.com/v4/spreadsheets/{ids[1]}/values/Plan!G17",
+                   params={"valueInputOption": "USER_ENTERED"}, json={"values": [["Done"]]})
+    google_env.reset()
+    mailer = OutboxMailer(tmp_path / "outbox")
+    report = digest.run(now=T0 + timedelta(days=1), mailer=mailer, store_url=db)
+    methods = google_env.stats()["methods"]
+    assert len(report.sent) == 1 and report.unchanged == 2
+    assert methods["drive.files.list"] == 1 and methods["sheets.spreadsheets.get"] == 1
+    assert google_env.values(ids[1], "Changes!C2")[0][0].endswith("is now done")
+    google_env.reset()
+    quiet = digest.run(now=T0 + timedelta(days=2), mailer=mailer, store_url=db)
+    assert quiet.sent == [] and google_env.stats()["methods"] == {"drive.files.list": 1}
+
+
+def test_new_plan_subscribes_its_owners_unless_told_not_to(tmp_path, db):
+    from click.testing import CliRunner
+
+    from mapsheets.cli import cli
+
+    args = ["new", "-t", "midmarket-map", "--buyer", "Acme", "--seller", "Globex", "--db", db,
+            "--role", "ae=sam@globex.example", "--role", "champion=Jane Doe <jane@acme.example>"]
+    result = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "a.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "Daily digest to sam@globex.example, jane@acme.example" in result.output
+    assert sorted(s.email for s in digest.watching(store_url=db)) == ["jane@acme.example", "sam@globex.example"]
+    result = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "b.xlsx"), "--no-watch"])
+    assert result.exit_code == 0 and "Daily digest" not in result.output
+    assert len(digest.watching(store_url=db)) == 2
