@@ -217,7 +217,6 @@ def test_cli_bad_inputs_are_one_line(plan_file, db):
 
 
 def test_google_plans_unchanged_are_never_opened(google_env, plan, db, tmp_path):
-    import random as _random
 
     from google.oauth2.credentials import Credentials
 

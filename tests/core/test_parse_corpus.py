@@ -13,7 +13,7 @@ import pytest
 
 from mapsheets import service
 from mapsheets.adapters.xlsx import write_workbook
-from mapsheets.core.layout import STEP_HEADERS, workbook_spec
+from mapsheets.core.layout import workbook_spec
 from mapsheets.errors import PlanFileError
 
 TODAY = date(2026, 12, 1)
