@@ -259,3 +259,26 @@ def test_new_plan_subscribes_its_owners_unless_told_not_to(tmp_path, db):
     result = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "b.xlsx"), "--no-watch"])
     assert result.exit_code == 0 and "Daily digest" not in result.output
     assert len(digest.watching(store_url=db)) == 2
+
+
+def test_cli_is_silent_under_cron_and_previews_html(plan_file, db, tmp_path):
+    from click.testing import CliRunner
+
+    from mapsheets.cli import cli
+
+    outbox = tmp_path / "outbox"
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
+    edit(plan_file, C17="<b>Kickoff</b> & more", G17="Done")
+    base = ["digest", "--db", db, "--outbox", str(outbox)]
+    dry = CliRunner().invoke(cli, [*base, "--dry-run", "--now", (T0 + timedelta(days=1)).isoformat()])
+    assert dry.exit_code == 0 and "would send to ae@globex.example: [MAP] Acme Corp × Globex" in dry.output
+    assert not outbox.exists() or not list(outbox.glob("*.eml"))
+    sent = CliRunner().invoke(cli, [*base, "--now", (T0 + timedelta(days=1)).isoformat()])
+    assert sent.exit_code == 0 and sent.output == ""  # not a terminal: cron mails nothing on success
+    assert len(list(outbox.glob("*.eml"))) == 1
+    html = tmp_path / "preview.html"
+    preview = CliRunner().invoke(cli, ["digest", "--preview", str(plan_file), "--since", "1", "-o", str(html),
+                                       "--db", db])
+    assert preview.exit_code == 0, preview.output
+    page = html.read_text()
+    assert "&lt;b&gt;Kickoff&lt;/b&gt; &amp; more" in page and "<b>Kickoff</b>" not in page

@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mapsheets.adapters import gsheets_cells as cells_json
@@ -113,23 +114,63 @@ def _client_class():
     return Client
 
 
+def authorized_user_path(env: Mapping[str, str]) -> Path:
+    """Where ``mapsheets login`` keeps a user's OAuth refresh token (readable by the user only)."""
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "mapsheets" / "authorized_user.json"
+
+
 def credentials_from_env(env: Mapping[str, str]):
-    """An access token (MAPSHEETS_GOOGLE_TOKEN, e.g. from the add-on) or a service-account file."""
+    """Credentials, first found: an access token (MAPSHEETS_GOOGLE_TOKEN, e.g. from the add-on), a key
+    file (MAPSHEETS_GOOGLE_CREDENTIALS: service account or authorized user), or ``mapsheets login``'s."""
     token = env.get("MAPSHEETS_GOOGLE_TOKEN")
     if token:
         from google.oauth2.credentials import Credentials
 
         return Credentials(token=token)
     path = env.get("MAPSHEETS_GOOGLE_CREDENTIALS") or env.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if not path and authorized_user_path(env).exists():
+        path = str(authorized_user_path(env))
     if path:
+        return _credentials_file(path)
+    raise UsageError("no Google credentials: run `mapsheets login --client-secrets FILE`, or set "
+                     "MAPSHEETS_GOOGLE_CREDENTIALS to a service-account key file, or MAPSHEETS_GOOGLE_TOKEN")
+
+
+def _credentials_file(path: str):
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            kind = json.load(fh).get("type")
+        if kind == "authorized_user":
+            from google.oauth2.credentials import Credentials
+
+            return Credentials.from_authorized_user_file(path, list(SCOPES))
         from google.oauth2 import service_account
 
-        try:
-            return service_account.Credentials.from_service_account_file(path, scopes=list(SCOPES))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{path}: not a usable service-account key ({exc.__class__.__name__})") from None
-    raise UsageError("no Google credentials: set MAPSHEETS_GOOGLE_CREDENTIALS to a service-account key file "
-                     "or MAPSHEETS_GOOGLE_TOKEN to an access token")
+        return service_account.Credentials.from_service_account_file(path, scopes=list(SCOPES))
+    except (OSError, ValueError, AttributeError) as exc:
+        raise UsageError(f"{path}: not a usable service-account or authorized-user key "
+                         f"({exc.__class__.__name__})") from None
+
+
+def login(client_secrets: Path, env: Mapping[str, str]) -> Path:
+    """A user's OAuth consent in the browser (gspread's local-server flow), kept for later runs."""
+    import json
+
+    from gspread.auth import local_server_flow, store_credentials
+
+    try:
+        config = json.loads(Path(client_secrets).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{client_secrets}: not an OAuth client secrets file ({exc.__class__.__name__})") from None
+    credentials = local_server_flow(config, list(SCOPES))
+    target = authorized_user_path(env)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    store_credentials(credentials, target)
+    target.chmod(0o600)  # a refresh token is a password
+    return target
 
 
 def make_client(credentials, api_root: str | None = None, policy: RetryPolicy | None = None):

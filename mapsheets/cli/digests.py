@@ -57,9 +57,13 @@ def watching(as_json, db_url):
 
 
 def _default_outbox() -> Path:
+    """Beside the default SQLite state store (the per-user data folder)."""
+    import os
+
     from mapsheets.adapters.store import default_url
 
-    return Path(default_url({}).split("///", 1)[-1]).parent / "outbox"
+    env = {k: v for k, v in os.environ.items() if k != "MAPSHEETS_DB"}
+    return Path(default_url(env).split("///", 1)[-1]).parent / "outbox"
 
 
 @cli.command()
@@ -106,13 +110,15 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, stale_after, preview_pla
 
     report = digests.run(now=now, mailer=mailer, store_url=db_url, dry_run=dry_run, sender=sender,
                          stale_update_days=stale_after, progress=lambda items: _iterate(progress(items)))
+    # Cron mails whatever a job prints: off a terminal, say nothing unless something failed.
+    chatty = sys.stdout.isatty() or dry_run
     for to, subject in report.would_send:
         click.echo(f"would send to {to}: {subject}")
-    for to, subject in report.sent:
+    for to, subject in report.sent if chatty else ():
         click.echo(f"sent to {to}: {subject}")
     for failure in report.failed:
         click.echo(f"failed: {failure}", err=True)
-    if report.sent or report.resent or report.failed or not sys.stdout.isatty():
+    if chatty:
         click.echo(f"{len(report.sent)} sent, {report.resent} resent, {len(report.failed)} failed; "
                    f"{report.plans} plans due, {report.unchanged} unchanged, {report.snapshots} new revisions")
     if report.failed:

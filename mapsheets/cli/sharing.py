@@ -50,3 +50,16 @@ def find(name_contains, as_json):
     for f in files:
         who = (f.get("lastModifyingUser") or {}).get("emailAddress", "")
         click.echo(f"{f['id']}  {f.get('modifiedTime', '')}  {f.get('name', '')}  {who}")
+
+
+@cli.command()
+@click.option("--client-secrets", required=True, type=click.Path(dir_okay=False),
+              help="OAuth client secrets JSON (a Desktop app client from Google Cloud console).")
+def login(client_secrets):
+    """Sign in to Google in your browser; later commands use that account."""
+    import os
+
+    from mapsheets.service import signoff
+
+    path = signoff.login(client_secrets, os.environ)
+    click.echo(f"Signed in; token kept in {path}")

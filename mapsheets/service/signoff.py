@@ -79,3 +79,12 @@ def find_plans(name_contains: str = "", modified_after: str | None = None) -> li
     from mapsheets.adapters.gsheets import GoogleWorkbook, find_plans as drive_find
 
     return drive_find(GoogleWorkbook.from_env(None).client, name_contains, modified_after)
+
+
+def login(client_secrets: str, env) -> str:
+    """Run Google's OAuth consent for a user and keep the token for later commands."""
+    from pathlib import Path
+
+    from mapsheets.adapters.gsheets import login as google_login
+
+    return str(google_login(Path(client_secrets), env))

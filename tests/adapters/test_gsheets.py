@@ -142,7 +142,19 @@ def test_credentials_come_from_env_and_bad_key_file_is_one_line(tmp_path):
     assert credentials_from_env({"MAPSHEETS_GOOGLE_TOKEN": "abc"}).token == "abc"
     bad = tmp_path / "key.json"
     bad.write_text(json.dumps({"type": "service_account"}))
-    with pytest.raises(UsageError, match="not a usable service-account key"):
+    with pytest.raises(UsageError, match="not a usable service-account or authorized-user key"):
         credentials_from_env({"MAPSHEETS_GOOGLE_CREDENTIALS": str(bad)})
     with pytest.raises(UsageError, match="no Google credentials"):
-        credentials_from_env({})
+        credentials_from_env({"XDG_CONFIG_HOME": str(tmp_path)})
+
+
+def test_a_stored_user_login_is_used_and_service_account_files_still_work(tmp_path):
+    config = tmp_path / "config"
+    stored = config / "mapsheets" / "authorized_user.json"
+    stored.parent.mkdir(parents=True)
+    stored.write_text(json.dumps({"type": "authorized_user", "client_id": "id.apps.googleusercontent.com",
+                                  "client_secret": "s", "refresh_token": "r"}))
+    creds = credentials_from_env({"XDG_CONFIG_HOME": str(config)})
+    assert creds.refresh_token == "r"
+    assert set(creds.scopes) == {"https://www.googleapis.com/auth/spreadsheets",
+                                 "https://www.googleapis.com/auth/drive.file"}
