@@ -13,11 +13,14 @@ import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import shutil
+
 import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 
 from mapsheets.adapters.mail import OutboxMailer, SmtpMailer
+from mapsheets.adapters.store import Store
 from mapsheets.adapters.xlsx import read_grid
 from mapsheets.service import digest
 
@@ -100,7 +103,52 @@ def test_dry_run_sends_and_records_nothing(plan_file, db, tmp_path):
     assert [to for to, _s in report.would_send] == ["a@globex.example"] and report.sent == []
     assert not outbox.exists() or not list(outbox.iterdir())
     assert "Changes" not in read_grid(plan_file)
+    assert [r.seq for r in Store(db).revisions(str(plan_file.resolve()))] == [1]  # nothing recorded
     assert len(digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(outbox), store_url=db).sent) == 1
+    assert [row[2] for row in read_grid(plan_file)["Changes"][1:]][0].endswith("is now done")
+
+
+def test_one_broken_plan_does_not_stop_the_others(plan_file, db, tmp_path):
+    other = tmp_path / "other.xlsx"
+    shutil.copy(plan_file, other)
+    digest.watch(str(other), ["a@globex.example"], now=T0, store_url=db)
+    digest.watch(str(plan_file), ["b@globex.example"], now=T0, store_url=db)
+    other.unlink()
+    edit(plan_file, G17="Done")
+    report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "outbox"), store_url=db)
+    assert [to for to, _s in report.sent] == ["b@globex.example"]
+    assert len(report.failed) == 1 and "other.xlsx: no such file" in report.failed[0]
+
+
+def test_changes_snapshotted_by_hand_still_reach_the_changes_tab(plan_file, db, tmp_path):
+    from mapsheets.service.revisions import snapshot
+
+    mailer = OutboxMailer(tmp_path / "outbox")
+    digest.watch(str(plan_file), ["a@globex.example"], now=T0, store_url=db)
+    edit(plan_file, G17="Done")
+    snapshot(str(plan_file), now=T0 + timedelta(hours=1), store_url=db)
+    digest.run(now=T0 + timedelta(days=1), mailer=mailer, store_url=db)
+    logged = [row[2] for row in read_grid(plan_file)["Changes"][1:]]
+    assert len(logged) == 1 and logged[0].endswith("is now done")
+
+
+def test_a_claimed_delivery_is_left_alone_until_its_lease_runs_out(plan_file, db, tmp_path):
+    from mapsheets.adapters.mail import build_message
+
+    store = Store(db)
+    digest.watch(str(plan_file), ["a@globex.example"], now=T0, store_url=db)
+    [sub] = store.subscriptions()
+    rev = store.revision(sub.ref, "latest")
+    message = build_message(sender="m@globex.example", to=[sub.email], subject="s", html="<p>h</p>", text="t",
+                            message_id="<claim-test@globex.example>")
+    delivery = store.record_delivery(sub, message_id="<claim-test@globex.example>", to_revision_id=rev.id,
+                                     message=message.as_string(), now=T0)
+    assert store.claim_delivery(delivery, T0)  # run A is sending it
+    assert not store.claim_delivery(delivery, T0 + timedelta(minutes=1))  # run B must not send it again
+    report = digest.run(now=T0 + timedelta(minutes=2), mailer=OutboxMailer(tmp_path / "o"), store_url=db)
+    assert report.resent == 0
+    later = digest.run(now=T0 + timedelta(hours=1), mailer=OutboxMailer(tmp_path / "o"), store_url=db)
+    assert later.resent == 1  # A died: after the lease, the message is not lost
 
 
 # -- a real SMTP server, and killing the run ---------------------------------------------------
@@ -173,22 +221,26 @@ def test_killed_after_the_server_took_it_resends_the_same_message_only(plan_file
     assert code == -signal.SIGKILL
     first_ids = [m["Message-ID"] for m in smtp.received]
     assert len(first_ids) == 1  # killed right after the first message reached the server
-    code, out, err = run_cli(db, smtp.url, T0 + timedelta(days=1, minutes=5))
+    # Within the claim lease the message is left alone (the killed run might still be sending)...
+    run_cli(db, smtp.url, T0 + timedelta(days=1, minutes=5))
+    assert [m["Message-ID"] for m in smtp.received][:1] == first_ids and len(smtp.received) == 2
+    # ...after it, the unconfirmed message goes out again.
+    code, out, err = run_cli(db, smtp.url, T0 + timedelta(days=1, minutes=20))
     assert code == 0, err
     ids = [m["Message-ID"] for m in smtp.received]
     # No loss: both recipients have their digest. No duplicate: the unconfirmed one went out again
     # with its own Message-ID (receivers fold it into one), nothing else was sent twice.
     assert sorted({m["To"] for m in smtp.received}) == ["ae@globex.example", "champion@acme.example"]
     assert len(set(ids)) == 2 and ids.count(first_ids[0]) == 2 and len(ids) == 3
-    code, _out, _err = run_cli(db, smtp.url, T0 + timedelta(days=1, minutes=10))
-    assert len(smtp.received) == 3  # and a third run sends nothing
+    code, _out, _err = run_cli(db, smtp.url, T0 + timedelta(days=1, minutes=40))
+    assert len(smtp.received) == 3  # and a later run sends nothing
 
 
 def test_killed_after_recording_before_sending_loses_nothing(plan_file, db, smtp):
     _changed_plan(plan_file, db)
     code, _out, _err = run_cli(db, smtp.url, T0 + timedelta(days=1), smtp, kill_on="ehlo")
     assert code == -signal.SIGKILL and smtp.received == []
-    code, _out, err = run_cli(db, smtp.url, T0 + timedelta(days=1, minutes=5))
+    code, _out, err = run_cli(db, smtp.url, T0 + timedelta(days=1, minutes=20))
     assert code == 0, err
     assert sorted(m["To"] for m in smtp.received) == ["ae@globex.example", "champion@acme.example"]
     assert len({m["Message-ID"] for m in smtp.received}) == 2

@@ -238,7 +238,12 @@ class GoogleWorkbook:
             existing = {s["properties"]["title"]: s["properties"]["sheetId"] for s in self._call(
                 "get", f"{SHEETS_V4}/{self.sheet_id}", params={"fields": "sheets.properties(sheetId,title)"})["sheets"]}
             drops = [{"deleteSheet": {"sheetId": existing[s.title]}} for s in spec.sheets if s.title in existing]
-            requests = requests[:1] + drops + requests[1:] if drops else requests
+            if drops:
+                # Old tabs go before new ones of the same name are added; a spreadsheet must keep one
+                # tab at all times, so a placeholder holds the place meanwhile.
+                holder = random.randint(10_000, 2**30)
+                requests = ([{"addSheet": {"properties": {"sheetId": holder, "title": f"mapsheets-{holder}"}}}]
+                            + drops + requests + [{"deleteSheet": {"sheetId": holder}}])
         try:
             self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
         except PlanFileError as exc:

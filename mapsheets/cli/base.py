@@ -42,6 +42,8 @@ class _Date(click.ParamType):
         parsed = parse_date(value)
         if parsed is None:
             self.fail(f"{value!r} is not a date (use YYYY-MM-DD)", param, ctx)
+        if not 1950 <= parsed.year <= 2200:
+            self.fail(f"{value!r} is outside the years 1950–2200", param, ctx)
         return parsed
 
 

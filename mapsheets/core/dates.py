@@ -33,8 +33,9 @@ def add_business_days(day: date, n: int, holidays: Collection[date] = NO_HOLIDAY
         return roll_forward(day, holidays)
     step = 1 if n > 0 else -1
     remaining = abs(n)
-    # Whole weeks first so long plans do not walk day by day.
-    if not holidays and remaining > 5:
+    # Whole weeks first so long plans do not walk day by day (from a weekday only: a week on
+    # from a Saturday is a Saturday).
+    if not holidays and remaining > 5 and is_business_day(day):
         weeks, remaining = divmod(remaining, 5)
         day += timedelta(days=7 * weeks * step)
     while remaining:

@@ -192,6 +192,12 @@ def parse_plan(grid: Grid) -> ParsedPlan:
             label = _LABEL_OF[field_name]
         else:
             label = _text(value)
+        if label in columns:  # a second "Notes" column is kept as an extra, never hidden
+            base, n = label, 2
+            while f"{base} ({n})" in columns:
+                n += 1
+            label = f"{base} ({n})"
+            warnings.append(Warning(cell_ref(tab, header_row, c), f'second "{base}" column: read as "{label}"'))
         columns[label] = c
         order.append(label)
     plan.step_columns = order

@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from mapsheets.core.diff import Change, diff
+from mapsheets.core.diff import diff
 from mapsheets.core.layout import CHANGES_TAB
 from mapsheets.core.model import Plan
 from mapsheets.core.schedule import project
-from mapsheets.errors import RemoteError, UsageError
+from mapsheets.errors import MapsheetsError, RemoteError, UsageError
 from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
 from mapsheets.service.signoff import check_email
@@ -41,6 +41,9 @@ def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes
         raise UsageError("give at least one --to EMAIL")
     store = open_store(store_url)
     result = snapshot_into(store, ref, now=now)
+    key = canonical_ref(ref)
+    if store.logged_revision(key) is None:  # the Changes tab logs what changes from here on
+        store.set_logged_revision(key, result.revision.id)
     return store.watch(canonical_ref(ref), checked, every=every, only_changes=only_changes, now=now,
                        start_revision_id=result.revision.id)
 
@@ -73,7 +76,7 @@ class RunReport:
 
 def plan_url(ref: str) -> str:
     sheet_id = google_id(ref)
-    return f"https://docs.google.com/spreadsheets/d/{sheet_id}/edit" if sheet_id else Path(ref).as_uri()
+    return f"https://docs.google.com/spreadsheets/d/{sheet_id}/edit" if sheet_id else Path(ref).resolve().as_uri()
 
 
 def _changed_google_ids(refs: list[str], seen: dict[str, dict]) -> dict[str, dict] | None:
@@ -118,8 +121,12 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     today = now.date()
     for ref in progress(list(due)):
         report.plans += 1
-        latest = _refresh(store, ref, seen, changed_google, now, report, dry_run)
-        if latest is None:
+        try:
+            latest, book = _refresh(store, ref, seen, changed_google, now, report, dry_run)
+            if not dry_run:
+                _log_changes(store, ref, book, latest, now)
+        except MapsheetsError as exc:  # one missing or broken plan must not stop everyone's digest
+            report.failed.append(f"{ref}: {exc}")
             continue
         current = Plan.from_dict(latest.content["plan"])
         for sub in due[ref]:
@@ -151,40 +158,59 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     return report
 
 
+@dataclass(frozen=True)
+class _Unsaved:
+    """The live plan under --dry-run, shaped like a stored revision but never stored."""
+
+    content: dict[str, Any]
+    taken_at: datetime
+    source: dict[str, Any]
+    id: int = -1
+
+
 def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None, now: datetime,
              report: RunReport, dry_run: bool):
-    """The plan's latest revision, snapshotting it first unless its backend says it is unchanged."""
+    """(latest revision, workbook): a new snapshot first, unless the backend says nothing changed.
+
+    Under dry_run the live plan is read but nothing is stored.
+    """
     sheet_id = google_id(ref)
     book = open_workbook(ref)
-    try:
-        if sheet_id is not None and changed_google is not None and ref in seen:
-            unchanged = sheet_id not in changed_google
-            source = seen[ref] if unchanged else changed_google[sheet_id]
-        else:
-            source = book.revision()
-            unchanged = seen.get(ref) == source
-        if unchanged:
-            report.unchanged += 1
-            return store.revision(ref, "latest")
-        before = store.revisions(ref)[-1:] or [None]
-        result = snapshot_into(store, ref, now=now, snapshot=read_snapshot(ref, book=book, source=source))
-    except RemoteError as exc:
-        report.failed.append(f"{ref}: {exc}")
-        return None
+    if sheet_id is not None and changed_google is not None and ref in seen:
+        unchanged = sheet_id not in changed_google
+        source = seen[ref] if unchanged else changed_google[sheet_id]
+    else:
+        source = book.revision()
+        unchanged = seen.get(ref) == source
+    if unchanged:
+        report.unchanged += 1
+        return store.revision(ref, "latest"), book
+    snap = read_snapshot(ref, book=book, source=source)
+    if dry_run:
+        return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book
+    result = snapshot_into(store, ref, now=now, snapshot=snap)
     report.snapshots += result.created
-    if result.created and before[0] is not None and not dry_run:
-        changes = diff(Plan.from_dict(before[0].content["plan"]), result.snapshot.plan)
+    return result.revision, book
+
+
+def _log_changes(store, ref: str, book, latest, now: datetime) -> None:
+    """Append to the plan's Changes tab what changed since the last revision logged there.
+
+    A cursor of its own, so changes snapshotted by hand (`mapsheets snapshot`) are logged too.
+    """
+    logged = store.logged_revision(ref)
+    if logged == latest.id:
+        return
+    if logged is not None:
+        before = Plan.from_dict(store.revision_by_id(logged).content["plan"])
+        changes = diff(before, Plan.from_dict(latest.content["plan"]))
         if changes:
-            _append_change_log(book, changes, now, _actors(source).get("*", ""))
-            source = book.revision()  # our own write to the Changes tab is not a change
-    store.set_seen_source(ref, source, now)
-    return result.revision
-
-
-def _append_change_log(book, changes: list[Change], now: datetime, who: str) -> None:
-    when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
-    rows = [[when, who, c.describe(), c.step_id or "", c.kind] for c in changes]
-    book.append_rows(CHANGES_TAB, rows, header=CHANGES_HEADER)
+            when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+            who = _actors(latest.source).get("*", "")
+            book.append_rows(CHANGES_TAB, [[when, who, c.describe(), c.step_id or "", c.kind] for c in changes],
+                             header=CHANGES_HEADER)
+            store.set_seen_source(ref, book.revision(), now)  # our own write is not a change
+    store.set_logged_revision(ref, latest.id)
 
 
 def _actors(source: dict) -> dict[str, str]:
@@ -194,12 +220,12 @@ def _actors(source: dict) -> dict[str, str]:
 
 
 def _deliver(store, mailer, delivery, message, now: datetime, report: RunReport, resend: bool = False) -> None:
-    if not store.claim_delivery(delivery):
+    if not store.claim_delivery(delivery, now):
         return
     try:
         mailer.send(message)
     except RemoteError as exc:  # kept pending: the next run retries it with the same Message-ID
-        store.mark_failed(delivery.id, str(exc))
+        store.release_delivery(delivery.id, str(exc))
         report.failed.append(f"{delivery.message_id}: {exc}")
         return
     store.mark_sent(delivery.id, now)

@@ -106,10 +106,13 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     context = tpl.render_context(template, values, roles)
     tasks = tpl.tasks(template, durations)
     close_key = next((s.key for s in template.steps if s.closes), None)
-    if backward:
-        due = schedule.schedule_backward(tasks, close, close_key=close_key)
-    else:
-        due = schedule.schedule_forward(tasks, start)
+    try:
+        if backward:
+            due = schedule.schedule_backward(tasks, close, close_key=close_key)
+        else:
+            due = schedule.schedule_forward(tasks, start)
+    except OverflowError:
+        raise ScheduleError(f"the schedule runs past the calendar from {start} (check the dates)") from None
     fit = schedule.fit(tasks, due, start, close, close_key=close_key)
 
     ids: dict[str, str] = {}

@@ -11,7 +11,7 @@ from google.oauth2.credentials import Credentials
 from mapsheets import service
 from mapsheets.adapters.gsheets import GoogleWorkbook, RetryPolicy, credentials_from_env, make_client
 from mapsheets.core.layout import workbook_spec
-from mapsheets.errors import NotFound, PermissionDenied, PlanFileError, QuotaExceeded, UsageError
+from mapsheets.errors import AlreadyExists, NotFound, PermissionDenied, PlanFileError, QuotaExceeded, UsageError
 from mapsheets.service.signoff import share, sign
 
 TODAY = date(2026, 12, 1)
@@ -158,3 +158,15 @@ def test_a_stored_user_login_is_used_and_service_account_files_still_work(tmp_pa
     assert creds.refresh_token == "r"
     assert set(creds.scopes) == {"https://www.googleapis.com/auth/spreadsheets",
                                  "https://www.googleapis.com/auth/drive.file"}
+
+
+def test_force_replaces_plan_tabs_in_an_existing_spreadsheet(google_env, client, plan):
+    book = GoogleWorkbook(None, client)
+    book.create(workbook_spec(plan))
+    again = GoogleWorkbook(book.sheet_id, client)
+    with pytest.raises(AlreadyExists, match="already has plan tabs"):
+        again.create(workbook_spec(plan))
+    plan.steps[0].title = "Replaced"
+    again.create(workbook_spec(plan), force=True)
+    assert [s.title for s in google_env.spreadsheet(book.sheet_id).sheets] == ["Plan", "Team", "Sign-off"]
+    assert service.read_plan(book.ref, today=TODAY).plan.steps[0].title == "Replaced"

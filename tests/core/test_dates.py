@@ -122,3 +122,15 @@ def test_parse_datetime():
     assert parse_datetime(46461.5) == datetime(2027, 3, 15, 12, 0)
     assert parse_datetime("15 Mar 2027") == datetime(2027, 3, 15)
     assert parse_datetime("soon") is None
+
+
+def test_whole_weeks_from_a_weekend_land_on_a_weekday():
+    from datetime import date
+
+    from mapsheets.core.dates import add_business_days
+
+    saturday = date(2027, 1, 2)
+    assert add_business_days(saturday, 10) == date(2027, 1, 15)
+    assert add_business_days(saturday, -10) == date(2026, 12, 21)
+    for n in range(-30, 31):
+        assert add_business_days(saturday, n).weekday() < 5

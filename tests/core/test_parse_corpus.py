@@ -350,3 +350,14 @@ def test_workbook_without_steps_table_is_one_line_error(tmp_path):
     with pytest.raises(PlanFileError) as err:
         read(path)
     assert "\n" not in str(err.value) and "no steps table" in str(err.value)
+
+
+def test_a_second_column_with_a_standard_label_is_kept_not_hidden(plan_file, plan):
+    sheet = Sheet(plan_file)
+    extra = len(sheet.cols) + 1
+    sheet.ws.cell(sheet.header, extra, "Notes")
+    sheet.ws.cell(sheet.row_of(plan.steps[0].id), extra, "important caveat")
+    sheet.save()
+    view = read(plan_file)
+    assert view.plan.steps[0].extra == {"Notes (2)": "important caveat"}
+    assert [w.message for w in view.warnings] == ['second "Notes" column: read as "Notes (2)"']

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from mapsheets.adapters.store.connect import _guarded
 from mapsheets.errors import NotFound
 
 PERIODS = ("daily", "weekly")
+# Longer than any one send can take: a claim this old was left by a run that was killed.
+CLAIM_LEASE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -142,13 +144,39 @@ class DigestStoreMixin:
         return _delivery(row)
 
     @_guarded
-    def claim_delivery(self, delivery: DeliveryRecord) -> bool:
-        """Take a pending delivery for sending; False if another run took it first."""
+    def claim_delivery(self, delivery: DeliveryRecord, now: datetime, lease: timedelta = CLAIM_LEASE) -> bool:
+        """Take a pending delivery for sending; False if another run holds it (or already sent it).
+
+        A claim older than ``lease`` belongs to a run that died; it may be taken over.
+        """
+        sa, d = self._sa, self._t.deliveries
+        free = sa.or_(d.c.claimed_at.is_(None), d.c.claimed_at < now - lease)
+        with self._tx(write=True) as conn:
+            return conn.execute(sa.update(d).where(d.c.id == delivery.id, d.c.status == "pending", free)
+                                .values(attempts=d.c.attempts + 1, claimed_at=now)).rowcount == 1
+
+    @_guarded
+    def release_delivery(self, delivery_id: int, error: str) -> None:
+        """Sending failed: keep it pending for the next run, and say why."""
         sa, d = self._sa, self._t.deliveries
         with self._tx(write=True) as conn:
-            return conn.execute(sa.update(d).where(d.c.id == delivery.id, d.c.status == "pending",
-                                                   d.c.attempts == delivery.attempts)
-                                .values(attempts=d.c.attempts + 1)).rowcount == 1
+            conn.execute(sa.update(d).where(d.c.id == delivery_id).values(claimed_at=None, last_error=error[:500]))
+
+    @_guarded
+    def logged_revision(self, ref: str) -> int | None:
+        """The last revision whose changes were written to the plan's Changes tab."""
+        sa, t = self._sa, self._t
+        with self._tx() as conn:
+            return conn.execute(sa.select(t.plan_sources.c.logged_revision_id)
+                                .join(t.plans, t.plans.c.id == t.plan_sources.c.plan_id)
+                                .where(t.plans.c.ref == ref)).scalar()
+
+    @_guarded
+    def set_logged_revision(self, ref: str, revision_id: int) -> None:
+        sa, ps = self._sa, self._t.plan_sources
+        with self._tx(write=True) as conn:
+            plan_id = self._required_plan(conn, ref)
+            conn.execute(sa.update(ps).where(ps.c.plan_id == plan_id).values(logged_revision_id=revision_id))
 
     @_guarded
     def pending_deliveries(self) -> list[DeliveryRecord]:
@@ -162,12 +190,6 @@ class DigestStoreMixin:
         sa, d = self._sa, self._t.deliveries
         with self._tx(write=True) as conn:
             conn.execute(sa.update(d).where(d.c.id == delivery_id).values(status="sent", sent_at=now, last_error=""))
-
-    @_guarded
-    def mark_failed(self, delivery_id: int, error: str) -> None:
-        sa, d = self._sa, self._t.deliveries
-        with self._tx(write=True) as conn:
-            conn.execute(sa.update(d).where(d.c.id == delivery_id).values(last_error=error[:500]))
 
     def _required_plan(self, conn: Any, ref: str) -> int:
         plan_id = self._plan_id(conn, ref)

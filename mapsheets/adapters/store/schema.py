@@ -102,6 +102,8 @@ def tables() -> SimpleNamespace:
         sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("source", sa.Text, nullable=False),  # JSON, as Workbook.revision() returns it
         sa.Column("checked_at", when(), nullable=False),
+        # The last revision whose changes went into the plan's Changes tab.
+        sa.Column("logged_revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
     )
     t.subscriptions = sa.Table(
         "subscriptions", md,
@@ -125,6 +127,7 @@ def tables() -> SimpleNamespace:
         sa.Column("to_revision_id", sa.Integer, nullable=False),
         sa.Column("created_at", when(), nullable=False),
         sa.Column("status", sa.String(10), nullable=False),  # pending | sent
+        sa.Column("claimed_at", when(), nullable=True),  # a run is sending it; others leave it alone
         sa.Column("sent_at", when(), nullable=True),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("last_error", sa.Text, nullable=False),
