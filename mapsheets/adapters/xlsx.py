@@ -40,9 +40,33 @@ def load(path: Path, *, data_only: bool = True):
 
 
 def read_grid(path: Path) -> dict[str, list[list[Any]]]:
-    """Every tab's cell values, rows of Python values (dates as datetime)."""
+    """Every tab's cell values, rows of Python values (dates as datetime).
+
+    A formula reads as its cached result. A formula with none (the file was last saved by a program
+    that does not calculate, openpyxl included) reads as its text, so the parser warns about the
+    cell instead of finding it silently empty.
+    """
     workbook = load(path)
-    return {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in workbook.worksheets}
+    grid = {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in workbook.worksheets}
+    if _has_formulas(path):
+        formulas = load(path, data_only=False)
+        for ws in formulas.worksheets:
+            rows = grid[ws.title]
+            for r, row in enumerate(ws.iter_rows(values_only=True)):
+                for c, value in enumerate(row):
+                    if isinstance(value, str) and value.startswith("=") and rows[r][c] is None:
+                        rows[r][c] = value
+    return grid
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any sheet holds a formula: a look at the XML, far cheaper than a second full load."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(b"<f>" in archive.read(n) or b"<f " in archive.read(n)
+                       for n in archive.namelist() if n.startswith("xl/worksheets/sheet"))
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def write_workbook(path: Path, spec: WorkbookSpec, *, force: bool = False) -> None:

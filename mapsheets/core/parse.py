@@ -48,11 +48,26 @@ class PlanLocation:
     missing_ids: dict[int, str] = field(default_factory=dict)  # row -> id given on read
 
 
+@dataclass(frozen=True)
+class TableLocation:
+    """A small table (Team, Sign-off) as found: its header row, field -> column, and data rows."""
+
+    tab: str
+    header_row: int
+    columns: dict[str, int]
+    rows: list[int]  # in the order of the records read from them
+
+    @property
+    def next_row(self) -> int:
+        return (self.rows[-1] if self.rows else self.header_row) + 1
+
+
 @dataclass
 class ParsedPlan:
     plan: Plan
     warnings: list[Warning]
     location: PlanLocation
+    signoff: TableLocation | None = None
 
 
 def _norm(value: Any) -> str:
@@ -231,8 +246,8 @@ def parse_plan(grid: Grid) -> ParsedPlan:
                 warnings.append(Warning(cell_ref(tab, r, columns["Depends on"]), f"unknown step {dep} in 'Depends on'"))
 
     plan.stakeholders = _read_team(grid, warnings)
-    plan.signatures = _read_signoff(grid, warnings)
-    return ParsedPlan(plan=plan, warnings=warnings, location=location)
+    plan.signatures, signoff = _read_signoff(grid, warnings)
+    return ParsedPlan(plan=plan, warnings=warnings, location=location, signoff=signoff)
 
 
 def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[Warning]) -> None:
@@ -307,10 +322,10 @@ def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: 
 def _table(grid: Grid, tab_name: str, synonyms: dict[str, str], required: set[str]):
     tab = _find_tab(grid, tab_name)
     if tab is None:
-        return None, None, []
+        return None, -1, None, []
     found = _find_header(grid[tab], synonyms, required)
     if not found:
-        return tab, None, []
+        return tab, -1, None, []
     header_row, colmap = found
     cols = {f: c for c, f in sorted(colmap.items(), reverse=True)}
     out = []
@@ -318,7 +333,7 @@ def _table(grid: Grid, tab_name: str, synonyms: dict[str, str], required: set[st
         row = grid[tab][r]
         if any(_text(v) for v in row):
             out.append((r, {f: row[c] if c < len(row) else None for f, c in cols.items()}))
-    return tab, cols, out
+    return tab, header_row, cols, out
 
 
 _TEAM_SYNONYMS = {"name": "name", "email": "email", "e-mail": "email", "side": "side", "role": "role", "title": "role"}
@@ -327,7 +342,7 @@ _SIGN_SYNONYMS = {"name": "name", "email": "email", "e-mail": "email", "side": "
 
 
 def _read_team(grid: Grid, warnings: list[Warning]) -> list[Stakeholder]:
-    tab, cols, rows = _table(grid, TEAM_TAB, _TEAM_SYNONYMS, {"name", "email"})
+    tab, _header, cols, rows = _table(grid, TEAM_TAB, _TEAM_SYNONYMS, {"name", "email"})
     people = []
     for r, cells in rows:
         side = parse_side(cells.get("side")) or ""
@@ -340,8 +355,8 @@ def _read_team(grid: Grid, warnings: list[Warning]) -> list[Stakeholder]:
     return people
 
 
-def _read_signoff(grid: Grid, warnings: list[Warning]) -> list[Signature]:
-    tab, cols, rows = _table(grid, SIGNOFF_TAB, _SIGN_SYNONYMS, {"name", "fingerprint"})
+def _read_signoff(grid: Grid, warnings: list[Warning]) -> tuple[list[Signature], TableLocation | None]:
+    tab, header, cols, rows = _table(grid, SIGNOFF_TAB, _SIGN_SYNONYMS, {"name", "fingerprint"})
     signatures = []
     for r, cells in rows:
         raw = cells.get("signed_at")
@@ -351,4 +366,7 @@ def _read_signoff(grid: Grid, warnings: list[Warning]) -> list[Signature]:
         signatures.append(Signature(name=_text(cells.get("name")), email=_text(cells.get("email")),
                                     side=_text(cells.get("side")), signed_at=signed_at,
                                     fingerprint=_text(cells.get("fingerprint"))))
-    return signatures
+    location = None
+    if tab is not None and cols is not None:
+        location = TableLocation(tab=tab, header_row=header, columns=dict(cols), rows=[r for r, _c in rows])
+    return signatures, location

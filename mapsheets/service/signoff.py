@@ -33,32 +33,24 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime) -> Signat
         raise UsageError("--name must not be empty")
     email = check_email(email)
     book = open_workbook(ref)
-    grid = book.read_grid()
-    parsed = parse_plan(grid)
-    tab = next((t for t in grid if t.strip().lower() == SIGNOFF_TAB.lower()), None)
-    if tab is None:
-        raise PlanFileError(f"{book.ref}: no '{SIGNOFF_TAB}' tab to sign in")
-    rows = grid[tab]
-    header = next((r for r, row in enumerate(rows) if any(str(v or "").strip().lower() == "fingerprint" for v in row)), None)
-    if header is None:
-        raise PlanFileError(f"{book.ref}: the '{SIGNOFF_TAB}' tab has no 'Fingerprint' column")
+    parsed = parse_plan(book.read_grid())
+    table = parsed.signoff
+    if table is None:
+        raise PlanFileError(f"{book.ref}: no '{SIGNOFF_TAB}' tab with 'Name' and 'Fingerprint' columns to sign in")
     fingerprint = parsed.plan.fingerprint()
     if now.tzinfo is not None:  # sheets hold naive times: "Signed at" is UTC
         now = now.astimezone(timezone.utc).replace(tzinfo=None)
     signature = Signature(name=name.strip(), email=email, side=side, signed_at=now.replace(microsecond=0),
                           fingerprint=fingerprint)
-    labels = [label for _a, label, _w in SIGNOFF_COLUMNS]
-    columns = {str(v).strip(): c for c, v in enumerate(rows[header]) if v}
-    status_col = columns.get("Status")
     cells = {}
-    filled = [r for r in range(header + 1, len(rows)) if any(str(v or "").strip() for v in rows[r])]
-    for r, old in zip(filled, parsed.plan.signatures):
-        if status_col is not None:
-            cells[(r, status_col)] = "valid" if old.fingerprint == fingerprint else "stale"
-    next_row = (filled[-1] + 1) if filled else header + 1
-    for label, value in zip(labels, signature_cells(signature, fingerprint)):
-        if label in columns:
-            cells[(next_row, columns[label])] = value
+    if "status" in table.columns:  # earlier signatures: valid or stale against the plan as it is now
+        for r, old in zip(table.rows, parsed.plan.signatures):
+            cells[(r, table.columns["status"])] = "valid" if old.fingerprint == fingerprint else "stale"
+    fields = [f for f, _label, _w in SIGNOFF_COLUMNS]
+    for field, value in zip(fields, signature_cells(signature, fingerprint)):
+        if field in table.columns:
+            cells[(table.next_row, table.columns[field])] = value
+    tab = table.tab
     book.update_cells(tab, cells)
     return signature
 

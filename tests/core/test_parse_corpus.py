@@ -361,3 +361,16 @@ def test_a_second_column_with_a_standard_label_is_kept_not_hidden(plan_file, pla
     view = read(plan_file)
     assert view.plan.steps[0].extra == {"Notes (2)": "important caveat"}
     assert [w.message for w in view.warnings] == ['second "Notes" column: read as "Notes (2)"']
+
+
+def test_a_formula_without_a_cached_value_is_a_warning_not_a_blank(plan_file, plan):
+    sheet = Sheet(plan_file)
+    row = sheet.row_of(plan.steps[0].id)
+    sheet.ws.cell(row, sheet.cols["Due"], "=DATE(2030,3,15)")  # openpyxl stores no cached result
+    sheet.save()
+    view = read(plan_file)
+    assert view.plan.steps[0].due is None
+    assert [w.message for w in view.warnings] == ['"=DATE(2030,3,15)" is not a date']
+    add_step(plan_file)
+    book = openpyxl.load_workbook(plan_file)
+    assert book["Plan"].cell(row, sheet.cols["Due"]).value == "=DATE(2030,3,15)"  # still the formula
