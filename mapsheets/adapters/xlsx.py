@@ -145,6 +145,13 @@ def _set(cell, value: Any) -> None:
         cell.number_format = fmt
 
 
+def _lines(value: Any, width: int) -> int:
+    """Lines a wrapped cell needs at a column width (in characters), roughly."""
+    if not isinstance(value, str) or not value:
+        return 1
+    return sum(max(1, -(-len(part) // max(width - 1, 1))) for part in value.split("\n"))
+
+
 def _write_sheet(ws, sheet: SheetSpec) -> None:
     from openpyxl.formatting.rule import FormulaRule
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -177,6 +184,16 @@ def _write_sheet(ws, sheet: SheetSpec) -> None:
         for r in range(first_body, len(sheet.rows) + 1):
             for c in range(len(header)):
                 ws.cell(row=r, column=c + 1).alignment = wrap
+            # LibreOffice does not grow rows for wrapped text on open: give them their height.
+            lines = max((_lines(ws.cell(row=r, column=c + 1).value, sheet.widths[c] if c < len(sheet.widths) else 16)
+                         for c in range(len(header))), default=1)
+            if lines > 1:
+                ws.row_dimensions[r].height = 15 * lines
+    if sheet.label_column is not None:
+        left = Alignment(horizontal="left", vertical="top", wrap_text=False)
+        for r in range(len(sheet.rows)):
+            if sheet.header_row is None or r < sheet.header_row:
+                ws.cell(row=r + 1, column=sheet.label_column + 2).alignment = left
     if sheet.frozen_rows:
         ws.freeze_panes = ws.cell(row=sheet.frozen_rows + 1, column=1)
     for v in sheet.validations:
