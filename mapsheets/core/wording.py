@@ -1,0 +1,81 @@
+"""Changes in the plan's own words: "Security review" slipped 5 business days (…)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from mapsheets.core.diff import _LABEL, _OVERVIEW_LABEL, Change, _fold, _people
+
+def _show(value: Any, limit: int = 60) -> str:
+    if value in (None, "", (), []):
+        return "(empty)"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    text = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _days(n: int) -> str:
+    return f"{n} business day" + ("" if n == 1 else "s")
+
+
+def _whose(side: str) -> str:
+    return f"{side.capitalize()}'s" if side else "A"
+
+
+def describe(c: Change) -> str:
+    q = f'"{c.title}"'
+    ref = f"{c.step_id} {q}"
+    if c.kind == "step_added":
+        due = c.new.get("due") if isinstance(c.new, dict) else None
+        return f"Step added: {ref}" + (f" (due {due})" if due else "")
+    if c.kind == "step_removed":
+        return f"Step removed: {ref}"
+    if c.kind == "step_moved":
+        return f"{q} moved from row {c.old} to row {c.new} of the steps table"
+    if c.kind == "step_changed":
+        return _describe_step_field(c, q, ref)
+    if c.kind == "overview_changed":
+        return f"{_OVERVIEW_LABEL.get(c.field, c.field)} changed: {_show(c.old)} → {_show(c.new)}"
+    who = f"{c.title}" + (f" ({c.side})" if c.side else "")
+    if c.kind == "stakeholder_added":
+        return f"{who} joined the team"
+    if c.kind == "stakeholder_removed":
+        return f"{who} left the team"
+    if c.kind == "stakeholder_changed":
+        return f"{c.field.capitalize()} of {c.title} changed: {_show(c.old)} → {_show(c.new)}"
+    signer = f"{_whose(c.side)} signature ({c.title})"
+    if c.kind == "signature_added":
+        return f"{signer} added" + (" (signed again)" if c.old else "")
+    if c.kind == "signature_stale":
+        return f"{signer} is stale: the plan changed after signing"
+    if c.kind == "signature_removed":
+        return f"{signer} removed"
+    return f"{c.kind} {c.step_id or ''} {c.field or ''}".strip()
+
+
+def _describe_step_field(c: Change, q: str, ref: str) -> str:
+    if c.field == "due":
+        if c.slip_days:
+            verb = "slipped" if c.slip_days > 0 else "was pulled in"
+            return f"{q} {verb} {_days(abs(c.slip_days))} ({_show(c.old)} → {_show(c.new)})"
+        if c.new is None:
+            return f"{q} no longer has a due date (was {_show(c.old)})"
+        return f"{q} is now due {_show(c.new)}" + (f" (was {_show(c.old)})" if c.old is not None else "")
+    if c.field == "status":
+        return f"{q} is now {c.new}" + ("" if c.new == "done" else f" (was {_show(c.old)})")
+    if c.field == "owners":
+        olds, news = list(c.old or ()), list(c.new or ())
+        gone = [o for o in olds if _fold(o) not in _people(news)]
+        came = [n for n in news if _fold(n) not in _people(olds)]
+        if len(gone) == 1 and len(came) == 1:
+            return f"Owner of {ref} changed: {gone[0]} → {came[0]}"
+        parts = ([f"added {', '.join(came)}"] if came else []) + ([f"removed {', '.join(gone)}"] if gone else [])
+        return f"Owners of {ref} changed: " + "; ".join(parts)
+    if c.field == "id":
+        return f"{q} has a new ID: {c.old} → {c.new}"
+    if c.field == "title":
+        return f'{c.step_id} renamed: "{c.old}" → "{c.new}"'
+    label = c.field[6:] if c.field and c.field.startswith("extra:") else _LABEL.get(c.field, c.field)
+    return f"{label} of {ref} changed: {_show(c.old)} → {_show(c.new)}"
