@@ -114,6 +114,13 @@ def _client_class():
     return Client
 
 
+def scopes(env: Mapping[str, str]) -> list[str]:
+    """SCOPES, unless MAPSHEETS_GOOGLE_SCOPES widens them (e.g. to watch sheets made outside mapsheets)."""
+    extra = env.get("MAPSHEETS_GOOGLE_SCOPES", "")
+    wanted = [s.strip() for s in extra.split(",") if s.strip()] or list(SCOPES)
+    return [s if s.startswith("https://") else f"https://www.googleapis.com/auth/{s}" for s in wanted]
+
+
 def authorized_user_path(env: Mapping[str, str]) -> Path:
     """Where ``mapsheets login`` keeps a user's OAuth refresh token (readable by the user only)."""
     base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
@@ -146,10 +153,10 @@ def _credentials_file(path: str):
         if kind == "authorized_user":
             from google.oauth2.credentials import Credentials
 
-            return Credentials.from_authorized_user_file(path, list(SCOPES))
+            return Credentials.from_authorized_user_file(path, scopes(os.environ))
         from google.oauth2 import service_account
 
-        return service_account.Credentials.from_service_account_file(path, scopes=list(SCOPES))
+        return service_account.Credentials.from_service_account_file(path, scopes=scopes(os.environ))
     except (OSError, ValueError, AttributeError) as exc:
         raise UsageError(f"{path}: not a usable service-account or authorized-user key "
                          f"({exc.__class__.__name__})") from None
@@ -165,7 +172,7 @@ def login(client_secrets: Path, env: Mapping[str, str]) -> Path:
         config = json.loads(Path(client_secrets).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"{client_secrets}: not an OAuth client secrets file ({exc.__class__.__name__})") from None
-    credentials = local_server_flow(config, list(SCOPES))
+    credentials = local_server_flow(config, scopes(env))
     target = authorized_user_path(env)
     target.parent.mkdir(parents=True, exist_ok=True)
     store_credentials(credentials, target)
