@@ -24,6 +24,14 @@ from mapsheets.service import build_plan, digest, get_template
 T0 = datetime(2026, 12, 1, 7, 0, tzinfo=timezone.utc)
 
 
+def first_status_cell(plan) -> str:
+    """A1 cell of the first step's Status, where `workbook_spec` puts it."""
+    from mapsheets.core.layout import column_letter
+
+    spec = workbook_spec(plan).sheet("Plan")
+    return f"{column_letter(spec.rows[spec.header_row].index('Status'))}{spec.header_row + 2}"
+
+
 def a_plan(seed: int):
     plan, _fit = build_plan(get_template("enterprise-map"), buyer=f"Buyer {seed}", seller="Globex",
                             start=date(2026, 12, 1), close=date(2027, 6, 30), rng=random.Random(seed))
@@ -46,7 +54,7 @@ def local(count: int, changed: int) -> None:
         for i in random.Random(1).sample(range(count), changed):
             path = folder / f"plan-{i:04d}.xlsx"
             book = load(path, data_only=False)
-            book["Plan"]["G17"] = "Done"
+            book["Plan"][first_status_cell(a_plan(0))] = "Done"
             save_atomic(book, path)
         mailer = OutboxMailer(folder / "outbox")
         start = time.perf_counter()
@@ -75,7 +83,7 @@ def google(count: int, changed: int) -> None:
             digest.watch(book.sheet_id, [f"owner{i}@globex.example"], now=T0, store_url=db)
         double.clock.advance(hours=1)
         for sheet_id in random.Random(2).sample(ids, changed):
-            client.request("put", f"https://sheets.googleapis.com/v4/spreadsheets/{sheet_id}/values/Plan!G17",
+            client.request("put", f"https://sheets.googleapis.com/v4/spreadsheets/{sheet_id}/values/Plan!{first_status_cell(a_plan(0))}",
                            params={"valueInputOption": "USER_ENTERED"}, json={"values": [["Done"]]})
         double.reset()
         report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(Path(tmp) / "outbox"), store_url=db)

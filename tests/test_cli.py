@@ -117,16 +117,19 @@ def test_show_json_contract(run):
 def test_show_json_warnings_have_cell_and_message(run, tmp_path):
     import openpyxl
 
+    from plan_cells import step_cell
+
     run(*QUICKSTART)
+    cell = step_cell(tmp_path / "acme-map.xlsx", 1, "Due")
     wb = openpyxl.load_workbook(tmp_path / "acme-map.xlsx")
-    wb["Plan"]["F18"] = "next week"
+    wb["Plan"][cell] = "next week"
     wb.save(tmp_path / "acme-map.xlsx")
     data = json.loads(run("show", "acme-map.xlsx", "--json").stdout)
-    assert data["warnings"] == [{"cell": "Plan!F18", "message": '"next week" is not a date'}]
+    assert data["warnings"] == [{"cell": f"Plan!{cell}", "message": '"next week" is not a date'}]
     assert data["steps"][1]["due"] is None
     text = run("show", "acme-map.xlsx")
     assert text.exit_code == 0
-    assert text.stderr == 'warning: Plan!F18: "next week" is not a date\n'
+    assert text.stderr == f'warning: Plan!{cell}: "next week" is not a date\n'
 
 
 def test_as_of_from_environment(run):

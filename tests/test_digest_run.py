@@ -19,6 +19,7 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 
+from plan_cells import step_cell
 from mapsheets.adapters.mail import OutboxMailer, SmtpMailer
 from mapsheets.adapters.store import Store
 from mapsheets.adapters.xlsx import read_grid
@@ -32,10 +33,12 @@ def db(tmp_path):
     return f"sqlite:///{tmp_path / 'state.db'}"
 
 
-def edit(path: Path, **cells):
+def edit(path, cells: dict) -> None:
+    """A person typing into the steps table: (step index, column header) -> value."""
+    where = {key: step_cell(path, *key) for key in cells}
     book = openpyxl.load_workbook(path)
-    for ref, value in cells.items():
-        book["Plan"][ref] = value
+    for key, value in cells.items():
+        book["Plan"][where[key]] = value
     book.save(path)
 
 
@@ -55,7 +58,7 @@ def test_digest_tells_what_changed_once_and_logs_it_in_the_sheet(plan_file, plan
     quiet = digest.run(now=T0 + timedelta(minutes=5), mailer=mailer, store_url=db)
     assert quiet.sent == [] and quiet.quiet == 1 and quiet.unchanged == 1  # no change, nothing overdue
 
-    edit(plan_file, G17="Done", F18="2026-12-24", C19="<script>alert(1)</script>")
+    edit(plan_file, {(0, "Status"): "Done", (1, "Due"): "2026-12-24", (2, "Step"): "<script>alert(1)</script>"})
     report = digest.run(now=T0 + timedelta(days=1), mailer=mailer, store_url=db)
     assert [to for to, _s in report.sent] == ["ae@globex.example"]
     [message] = outbox_messages(outbox)
@@ -78,9 +81,9 @@ def test_digest_tells_what_changed_once_and_logs_it_in_the_sheet(plan_file, plan
 def test_not_due_yet_and_weekly(plan_file, db, tmp_path):
     mailer = OutboxMailer(tmp_path / "outbox")
     digest.watch(str(plan_file), ["cfo@acme.example"], every="weekly", now=T0, store_url=db)
-    edit(plan_file, G17="Done")
+    edit(plan_file, {(0, "Status"): "Done"})
     assert len(digest.run(now=T0 + timedelta(days=7), mailer=mailer, store_url=db).sent) == 1
-    edit(plan_file, G18="Done")
+    edit(plan_file, {(1, "Status"): "Done"})
     assert digest.run(now=T0 + timedelta(days=8), mailer=mailer, store_url=db).sent == []  # a week not over
     assert len(digest.run(now=T0 + timedelta(days=14), mailer=mailer, store_url=db).sent) == 1
 
@@ -98,7 +101,7 @@ def test_only_changes_skips_overdue_reminders(plan_file, db, tmp_path):
 def test_dry_run_sends_and_records_nothing(plan_file, db, tmp_path):
     outbox = tmp_path / "outbox"
     digest.watch(str(plan_file), ["a@globex.example"], now=T0, store_url=db)
-    edit(plan_file, G17="Done")
+    edit(plan_file, {(0, "Status"): "Done"})
     report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(outbox), store_url=db, dry_run=True)
     assert [to for to, _s in report.would_send] == ["a@globex.example"] and report.sent == []
     assert not outbox.exists() or not list(outbox.iterdir())
@@ -114,7 +117,7 @@ def test_one_broken_plan_does_not_stop_the_others(plan_file, db, tmp_path):
     digest.watch(str(other), ["a@globex.example"], now=T0, store_url=db)
     digest.watch(str(plan_file), ["b@globex.example"], now=T0, store_url=db)
     other.unlink()
-    edit(plan_file, G17="Done")
+    edit(plan_file, {(0, "Status"): "Done"})
     report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "outbox"), store_url=db)
     assert [to for to, _s in report.sent] == ["b@globex.example"]
     assert len(report.failed) == 1 and "other.xlsx: no such file" in report.failed[0]
@@ -125,7 +128,7 @@ def test_changes_snapshotted_by_hand_still_reach_the_changes_tab(plan_file, db, 
 
     mailer = OutboxMailer(tmp_path / "outbox")
     digest.watch(str(plan_file), ["a@globex.example"], now=T0, store_url=db)
-    edit(plan_file, G17="Done")
+    edit(plan_file, {(0, "Status"): "Done"})
     snapshot(str(plan_file), now=T0 + timedelta(hours=1), store_url=db)
     digest.run(now=T0 + timedelta(days=1), mailer=mailer, store_url=db)
     logged = [row[2] for row in read_grid(plan_file)["Changes"][1:]]
@@ -212,7 +215,7 @@ def run_cli(db: str, smtp_url: str, now: datetime, smtp: Recorder | None = None,
 
 def _changed_plan(plan_file, db):
     digest.watch(str(plan_file), ["ae@globex.example", "champion@acme.example"], now=T0, store_url=db)
-    edit(plan_file, G17="Done")
+    edit(plan_file, {(0, "Status"): "Done"})
 
 
 def test_killed_after_the_server_took_it_resends_the_same_message_only(plan_file, db, smtp):
@@ -248,7 +251,7 @@ def test_killed_after_recording_before_sending_loses_nothing(plan_file, db, smtp
 
 def test_connection_dropped_mid_send_is_retried_next_run(plan_file, db, smtp):
     digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
-    edit(plan_file, G17="Done")
+    edit(plan_file, {(0, "Status"): "Done"})
     smtp.drop_data = True
     report = digest.run(now=T0 + timedelta(days=1), mailer=SmtpMailer(smtp.url), store_url=db)
     assert report.sent == [] and len(report.failed) == 1 and smtp.received == []
@@ -273,7 +276,7 @@ def test_google_plans_unchanged_are_never_opened(google_env, plan, db, tmp_path)
     from google.oauth2.credentials import Credentials
 
     from mapsheets.adapters.gsheets import GoogleWorkbook, make_client
-    from mapsheets.core.layout import workbook_spec
+    from mapsheets.core.layout import column_letter, workbook_spec
 
     client = make_client(Credentials(token="t"), google_env.root)
     ids = []
@@ -283,7 +286,9 @@ def test_google_plans_unchanged_are_never_opened(google_env, plan, db, tmp_path)
         ids.append(book.sheet_id)
         digest.watch(book.sheet_id, ["ae@globex.example"], now=T0, store_url=db)
     google_env.clock.advance(hours=1)
-    client.request("put", f"https://sheets.googleapis.com/v4/spreadsheets/{ids[1]}/values/Plan!G17",
+    spec = workbook_spec(plan).sheet("Plan")
+    status = f"Plan!{column_letter(spec.rows[spec.header_row].index('Status'))}{spec.header_row + 2}"
+    client.request("put", f"https://sheets.googleapis.com/v4/spreadsheets/{ids[1]}/values/{status}",
                    params={"valueInputOption": "USER_ENTERED"}, json={"values": [["Done"]]})
     google_env.reset()
     mailer = OutboxMailer(tmp_path / "outbox")
@@ -320,7 +325,7 @@ def test_cli_is_silent_under_cron_and_previews_html(plan_file, db, tmp_path):
 
     outbox = tmp_path / "outbox"
     digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
-    edit(plan_file, C17="<b>Kickoff</b> & more", G17="Done")
+    edit(plan_file, {(0, "Step"): "<b>Kickoff</b> & more", (0, "Status"): "Done"})
     base = ["digest", "--db", db, "--outbox", str(outbox)]
     dry = CliRunner().invoke(cli, [*base, "--dry-run", "--now", (T0 + timedelta(days=1)).isoformat()])
     assert dry.exit_code == 0 and "would send to ae@globex.example: [MAP] Acme Corp × Globex" in dry.output

@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from plan_cells import step_cell
 from mapsheets.adapters.store import Store
 from mapsheets.cli import cli
 
@@ -23,10 +24,12 @@ def run(*args, db=None):
     return result.exit_code, result.output
 
 
-def edit(path, **cells):
+def edit(path, cells: dict) -> None:
+    """A person typing into the steps table: (step index, column header) -> value."""
+    where = {key: step_cell(path, *key) for key in cells}
     book = openpyxl.load_workbook(path)
-    for ref, value in cells.items():
-        book["Plan"][ref] = value
+    for key, value in cells.items():
+        book["Plan"][where[key]] = value
     book.save(path)
 
 
@@ -40,7 +43,7 @@ def one_line_error(code, output):
 def test_snapshot_is_stored_once_per_content_and_logged(plan_file, db):
     assert run("snapshot", str(plan_file), db=db)[1].startswith("Stored revision 1 ")
     assert run("snapshot", str(plan_file), db=db)[1].startswith("Unchanged since revision 1 ")
-    edit(plan_file, G17="Done")
+    edit(plan_file, {(0, "Status"): "Done"})
     assert run("snapshot", str(plan_file), db=db)[1].startswith("Stored revision 2 ")
     code, out = run("log", str(plan_file), "--json", db=db)
     log = json.loads(out)
@@ -50,7 +53,7 @@ def test_snapshot_is_stored_once_per_content_and_logged(plan_file, db):
 
 def test_diff_between_revisions_and_since(plan_file, plan, db):
     run("snapshot", str(plan_file), db=db)
-    edit(plan_file, G17="Done", F18="2027-02-01")
+    edit(plan_file, {(0, "Status"): "Done", (1, "Due"): "2027-02-01"})
     code, out = run("diff", str(plan_file), "--since", "latest", "--json", db=db)
     assert code == 0, out
     changes = json.loads(out)["changes"]
@@ -67,7 +70,7 @@ def test_diff_between_revisions_and_since(plan_file, plan, db):
 def test_diff_two_files_reports_hand_edits_in_plan_words(plan_file, plan, tmp_path):
     old = tmp_path / "old.xlsx"
     shutil.copy(plan_file, old)
-    edit(plan_file, E19="ann@acme.example; bob@acme.example")
+    edit(plan_file, {(2, "Owners"): "ann@acme.example; bob@acme.example"})
     code, out = run("diff", str(old), str(plan_file))
     assert code == 0
     assert f'Owners of {plan.steps[2].id}' in out and "ann@acme.example" in out

@@ -49,6 +49,8 @@ def _parse_roles(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--role", "roles", multiple=True, metavar="KEY=VALUE",
               help="Fill a template role, e.g. --role champion=jane@acme.example (repeatable).")
 @click.option("--title", help="Plan title (default: from the template).")
+@click.option("--holidays", default="", envvar="MAPSHEETS_HOLIDAYS", metavar="CALENDAR",
+              help="Skip these public holidays too, e.g. US, GB, DE-BY (env MAPSHEETS_HOLIDAYS; default: weekends only).")
 @click.option("--output", "-o", help="Where to create the plan: a .xlsx path, or a Google Sheets URL/ID to write into.")
 @click.option("--google", is_flag=True, help="Create a new Google Sheet (credentials: see README) and print its URL.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
@@ -56,15 +58,16 @@ def _parse_roles(values: tuple[str, ...]) -> dict[str, str]:
               help="Subscribe the plan's owners (where they are emails) to its daily digest.")
 @DB_OPTION
 @TEMPLATES_OPTION
-def new(template_name, buyer, seller, close_date, start_date, backward, durations, roles, title, output, google,
-        force, watch_owners, db_url, template_dirs):
+def new(template_name, buyer, seller, close_date, start_date, backward, durations, roles, title, holidays, output,
+        google, force, watch_owners, db_url, template_dirs):
     """Create a plan from a template, with target dates scheduled in business days."""
     from mapsheets import service
 
     result = service.new_plan(
         template_name, output, buyer=buyer, seller=seller, today=date.today(), start=start_date,
         close=close_date, backward=backward, durations_file=durations, roles=_parse_roles(roles), title=title,
-        force=force, template_dirs=template_dirs, google=google, watch_owners=watch_owners, store_url=db_url)
+        force=force, template_dirs=template_dirs, google=google, watch_owners=watch_owners, store_url=db_url,
+        holidays=holidays)
     plan, fit = result.view.plan, result.fit
     click.echo(f"Created {result.location}: {len(plan.steps)} steps, {fit.start} → {fit.finish}")
     if fit.target_close is not None:

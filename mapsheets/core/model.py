@@ -136,6 +136,7 @@ OVERVIEW_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("start_date", "Start date", date),
     ("target_close", "Target close", date),
     ("go_live", "Go-live", date),
+    ("holidays", "Holidays", str),  # a holiday calendar such as US, GB or DE-BY; empty: weekends only
     ("buying_process", "Buying process", str),
     ("seller_lead", "Seller lead", str),
     ("buyer_lead", "Buyer lead", str),
@@ -155,6 +156,7 @@ class Plan:
     start_date: date | None = None
     target_close: date | None = None
     go_live: date | None = None
+    holidays: str = ""
     buying_process: str = ""
     seller_lead: str = ""
     buyer_lead: str = ""

@@ -45,6 +45,7 @@ class PlanLocation:
     columns: dict[str, int]  # standard or extra header label -> 0-based column
     next_row: int  # first row after the last non-empty table row
     step_rows: dict[str, int] = field(default_factory=dict)  # step id -> row
+    overview_cells: dict[str, str] = field(default_factory=dict)  # overview field -> its value's cell
     missing_ids: dict[int, str] = field(default_factory=dict)  # row -> id given on read
 
 
@@ -192,7 +193,7 @@ def parse_plan(grid: Grid) -> ParsedPlan:
     rows = grid[tab]
     warnings: list[Warning] = []
     plan = Plan(kind="mutual", title="", buyer="", seller="")
-    _read_overview(plan, rows[:header_row], tab, warnings)
+    overview_cells = _read_overview(plan, rows[:header_row], tab, warnings)
 
     header_cells = rows[header_row]
     columns: dict[str, int] = {}
@@ -216,7 +217,8 @@ def parse_plan(grid: Grid) -> ParsedPlan:
         columns[label] = c
         order.append(label)
     plan.step_columns = order
-    location = PlanLocation(tab=tab, header_row=header_row, columns=columns, next_row=header_row + 1)
+    location = PlanLocation(tab=tab, header_row=header_row, columns=columns, next_row=header_row + 1,
+                            overview_cells=overview_cells)
 
     taken = {_text(row[columns["ID"]]).upper() for row in rows[header_row + 1:]
              if "ID" in columns and columns["ID"] < len(row)} - {""}
@@ -250,12 +252,15 @@ def parse_plan(grid: Grid) -> ParsedPlan:
     return ParsedPlan(plan=plan, warnings=warnings, location=location, signoff=signoff)
 
 
-def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[Warning]) -> None:
+def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[Warning]) -> dict[str, str]:
+    """Fill the plan's overview fields; returns field -> the cell its value is in."""
     labels = {_norm(label): (attr, typ) for attr, label, typ in OVERVIEW_FIELDS}
     labels.update({"title": ("title", str), "customer": ("buyer", str), "vendor": ("seller", str),
                    "target close date": ("target_close", date), "close date": ("target_close", date),
-                   "go live": ("go_live", date), "problem": ("problem", str), "solution": ("solution", str)})
+                   "go live": ("go_live", date), "problem": ("problem", str), "solution": ("solution", str),
+                   "holiday calendar": ("holidays", str)})
     heading: str | None = None
+    cells: dict[str, str] = {}
     for r, row in enumerate(rows):
         filled = [(c, v) for c, v in enumerate(row) if _text(v)]
         if not filled:
@@ -267,6 +272,7 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
         elif key in labels:
             attr, typ = labels[key]
             value = filled[1] if len(filled) > 1 else (c + 1, None)
+            cells[attr] = cell_ref(tab, r, value[0])
             if typ is str:
                 setattr(plan, attr, _text(value[1]))
             elif _text(value[1]):
@@ -280,6 +286,7 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
         plan.title = heading
     if plan.kind not in ("closing", "mutual"):
         plan.kind = "closing" if "closing" in _norm(plan.kind) else "mutual"
+    return cells
 
 
 def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: Plan, warnings: list[Warning]) -> Step:

@@ -20,6 +20,7 @@ from mapsheets.core.layout import CHANGES_TAB
 from mapsheets.core.model import Plan
 from mapsheets.core.schedule import project
 from mapsheets.errors import MapsheetsError, RemoteError, UsageError
+from mapsheets.service.calendars import plan_holidays
 from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
 from mapsheets.service.signoff import check_email
@@ -129,18 +130,19 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
             report.failed.append(f"{ref}: {exc}")
             continue
         current = Plan.from_dict(latest.content["plan"])
+        days_off = _days_off(current, today)
         for sub in due[ref]:
             since = store.revision_by_id(sub.last_revision_id) if sub.last_revision_id else latest
             before = Plan.from_dict(since.content["plan"])
-            changes = diff(before, current) if since.id != latest.id else []
+            changes = diff(before, current, days_off) if since.id != latest.id else []
             if sub.only_changes and not changes:
                 report.quiet += 1
                 continue
             digest = build_digest(
                 plan=current, changes=changes, today=today, plan_url=plan_url(ref),
-                previous_close=project(before, since.taken_at.date()).close,
+                previous_close=project(before, since.taken_at.date(), days_off).close,
                 actors=_actors(latest.source), stale_update_days=stale_update_days,
-                last_update=latest.taken_at.date())
+                last_update=latest.taken_at.date(), holidays=days_off)
             if not digest.is_worth_sending:
                 report.quiet += 1
                 continue
@@ -156,6 +158,13 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
             if delivery is not None:  # None: an overlapping run already took this one
                 _deliver(store, mailer, delivery, message, now, report)
     return report
+
+
+def _days_off(plan: Plan, today: date) -> frozenset[date]:
+    try:
+        return plan_holidays(plan, today)
+    except UsageError:  # an unknown calendar typed in the sheet: count weekends only
+        return frozenset()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from mapsheets.core.layout import step_cells, step_columns, workbook_spec
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning, parse_plan
 from mapsheets.errors import NotFound, ScheduleError, UsageError
+from mapsheets.service.calendars import holiday_dates, plan_holidays
 from mapsheets.service.refs import new_workbook, open_workbook
 
 
@@ -89,7 +90,7 @@ class NewPlanResult:
 
 def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, close: date | None = None,
                backward: bool = False, durations: dict[str, int] | None = None,
-               roles: dict[str, str] | None = None, title: str | None = None,
+               roles: dict[str, str] | None = None, title: str | None = None, holidays: str = "",
                rng: random.Random | None = None) -> tuple[Plan, schedule.Fit]:
     """A new Plan from a template, scheduled in business days; pure apart from the ID randomness."""
     if not buyer.strip() or not seller.strip():
@@ -106,14 +107,15 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     context = tpl.render_context(template, values, roles)
     tasks = tpl.tasks(template, durations)
     close_key = next((s.key for s in template.steps if s.closes), None)
+    days_off = holiday_dates(holidays, range(start.year - 1, (close or start).year + 4))
     try:
         if backward:
-            due = schedule.schedule_backward(tasks, close, close_key=close_key)
+            due = schedule.schedule_backward(tasks, close, days_off, close_key=close_key)
         else:
-            due = schedule.schedule_forward(tasks, start)
+            due = schedule.schedule_forward(tasks, start, days_off)
     except OverflowError:
         raise ScheduleError(f"the schedule runs past the calendar from {start} (check the dates)") from None
-    fit = schedule.fit(tasks, due, start, close, close_key=close_key)
+    fit = schedule.fit(tasks, due, start, close, days_off, close_key=close_key)
 
     ids: dict[str, str] = {}
     for step in template.steps:
@@ -134,11 +136,11 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     overview = {k: render(v, f"overview.{k}") for k, v in template.overview.items()}
     go_live = None
     if template.go_live_days is not None:
-        go_live = add_business_days(close or fit.finish, template.go_live_days)
+        go_live = add_business_days(close or fit.finish, template.go_live_days, days_off)
     plan = Plan(
         kind=template.kind, title=title or render(template.title, "title"), buyer=values["buyer"],
         seller=values["seller"], problem=overview.get("problem", ""), solution=overview.get("solution", ""),
-        start_date=start, target_close=close, go_live=go_live,
+        start_date=start, target_close=close, go_live=go_live, holidays=holidays.strip().upper(),
         buying_process=overview.get("buying_process", ""),
         seller_lead=render(template.leads["seller"], "leads.seller") if "seller" in template.leads else "",
         buyer_lead=render(template.leads["buyer"], "leads.buyer") if "buyer" in template.leads else "",
@@ -154,13 +156,14 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
              start: date | None = None, close: date | None = None, backward: bool = False,
              durations_file: Path | None = None, roles: dict[str, str] | None = None,
              title: str | None = None, force: bool = False, template_dirs: Sequence[Path] = (),
-             google: bool = False, watch_owners: bool = False, store_url: str | None = None) -> NewPlanResult:
+             google: bool = False, watch_owners: bool = False, store_url: str | None = None,
+             holidays: str = "") -> NewPlanResult:
     """Create a plan; with ``watch_owners``, its two owners (where they are email addresses) get
     its daily digest."""
     tmpl = get_template(template, template_dirs)
     durations = files.read_durations(durations_file) if durations_file else None
     plan, fit = build_plan(tmpl, buyer=buyer, seller=seller, start=start or today, close=close,
-                           backward=backward, durations=durations, roles=roles, title=title)
+                           backward=backward, durations=durations, roles=roles, title=title, holidays=holidays)
     book = new_workbook(output, google=google)
     location = book.create(workbook_spec(plan), force=force)
     result = NewPlanResult(view=view_of(plan, [], today, ref=location), fit=fit, location=location)
@@ -181,8 +184,14 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
 
 def view_of(plan: Plan, warnings: list[Warning], today: date, ref: str = "",
             parsed: ParsedPlan | None = None) -> PlanView:
-    return PlanView(plan=plan, warnings=warnings, projection=schedule.project(plan, today),
-                    health=assess(plan, today), today=today, ref=ref, parsed=parsed)
+    try:
+        days_off = plan_holidays(plan, today)
+    except UsageError as exc:  # someone typed a calendar we do not know: say where, count weekends only
+        cell = parsed.location.overview_cells.get("holidays", "Plan") if parsed else "Plan"
+        warnings = [*warnings, Warning(cell, str(exc))]
+        days_off = frozenset()
+    return PlanView(plan=plan, warnings=warnings, projection=schedule.project(plan, today, days_off),
+                    health=assess(plan, today, holidays=days_off), today=today, ref=ref, parsed=parsed)
 
 
 def read_plan(ref: str, *, today: date) -> PlanView:

@@ -142,4 +142,12 @@ def diff_plans(old_spec: str, new_spec: str | None = None, *, since: str | None 
         old, new = load(f"{ref}@{since}", store_url=store_url), load(ref, store_url=store_url)
     else:
         old, new = load(old_spec, store_url=store_url), load(new_spec or "", store_url=store_url)
-    return DiffResult(old=old, new=new, changes=diff(old.plan, new.plan), tabs=diff_grids(old.tabs, new.tabs))
+    from mapsheets.errors import UsageError
+    from mapsheets.service.calendars import plan_holidays
+
+    try:
+        days_off = plan_holidays(new.plan)
+    except UsageError:  # an unknown calendar typed in the sheet: `show` warns about it
+        days_off = frozenset()
+    return DiffResult(old=old, new=new, changes=diff(old.plan, new.plan, days_off),
+                      tabs=diff_grids(old.tabs, new.tabs))

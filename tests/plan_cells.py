@@ -1,0 +1,14 @@
+"""Where things are in a plan workbook, for tests that edit it like a person would."""
+
+from pathlib import Path
+
+
+def step_cell(path, index: int, header: str) -> str:
+    """The A1 cell (e.g. ``G18``) of step number ``index``'s column ``header`` in a plan workbook."""
+    from mapsheets.adapters.xlsx import read_grid
+    from mapsheets.core.layout import column_letter
+    from mapsheets.core.parse import parse_plan
+
+    parsed = parse_plan(read_grid(Path(path)))
+    row = parsed.location.step_rows[parsed.plan.steps[index].id]
+    return f"{column_letter(parsed.location.columns[header])}{row + 1}"
