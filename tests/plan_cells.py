@@ -12,3 +12,14 @@ def step_cell(path, index: int, header: str) -> str:
     parsed = parse_plan(read_grid(Path(path)))
     row = parsed.location.step_rows[parsed.plan.steps[index].id]
     return f"{column_letter(parsed.location.columns[header])}{row + 1}"
+
+
+def edit_steps(path, cells: dict) -> None:
+    """A person typing into the steps table: (step index, column header) -> value."""
+    import openpyxl
+
+    where = {key: step_cell(path, *key) for key in cells}
+    book = openpyxl.load_workbook(path)
+    for key, value in cells.items():
+        book["Plan"][where[key]] = value
+    book.save(path)

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import shutil
 
-import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 
-from plan_cells import step_cell
+from plan_cells import edit_steps as edit
 from mapsheets.adapters.mail import OutboxMailer, SmtpMailer
 from mapsheets.adapters.store import Store
 from mapsheets.adapters.xlsx import read_grid
@@ -31,15 +30,6 @@ T0 = datetime(2026, 12, 1, 7, 0, tzinfo=timezone.utc)
 @pytest.fixture
 def db(tmp_path):
     return f"sqlite:///{tmp_path / 'state.db'}"
-
-
-def edit(path, cells: dict) -> None:
-    """A person typing into the steps table: (step index, column header) -> value."""
-    where = {key: step_cell(path, *key) for key in cells}
-    book = openpyxl.load_workbook(path)
-    for key, value in cells.items():
-        book["Plan"][where[key]] = value
-    book.save(path)
 
 
 def outbox_messages(folder: Path):

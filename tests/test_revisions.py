@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from plan_cells import step_cell
+from plan_cells import edit_steps as edit
 from mapsheets.adapters.store import Store
 from mapsheets.cli import cli
 
@@ -22,15 +22,6 @@ def db(tmp_path):
 def run(*args, db=None):
     result = CliRunner().invoke(cli, [*args, *(["--db", db] if db else [])])
     return result.exit_code, result.output
-
-
-def edit(path, cells: dict) -> None:
-    """A person typing into the steps table: (step index, column header) -> value."""
-    where = {key: step_cell(path, *key) for key in cells}
-    book = openpyxl.load_workbook(path)
-    for key, value in cells.items():
-        book["Plan"][where[key]] = value
-    book.save(path)
 
 
 def one_line_error(code, output):
