@@ -1,6 +1,6 @@
 """Signing a plan whose Sign-off tab people have touched by hand."""
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 import openpyxl
 import pytest
@@ -37,3 +37,24 @@ def test_sign_refuses_bad_input_and_a_missing_tab(plan_file):
     book.save(plan_file)
     with pytest.raises(PlanFileError, match="no 'Sign-off' tab"):
         sign(str(plan_file), name="Jane", email="jane@acme.example", side="buyer", now=datetime(2026, 12, 2))
+
+
+def test_recorded_signatures_survive_a_row_deleted_by_hand(plan_file, tmp_path):
+    from mapsheets.adapters.store import Store
+    from mapsheets.service.revisions import diff_plans
+
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    when = datetime(2026, 12, 2, 9, tzinfo=timezone.utc)
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=when,
+         store_url=db, record=True)
+    with Store(db) as store:
+        key = str(plan_file.resolve())
+        [kept] = store.signatures(key)
+        assert (kept.email, kept.signed_at) == ("jane@acme.example", when)
+        assert [e.kind for e in store.events(key)] == ["signed"]
+        signed_rev = store.revision(key, "latest").seq
+    book = openpyxl.load_workbook(plan_file)
+    book["Sign-off"].delete_rows(2)
+    book.save(plan_file)
+    changes = diff_plans(str(plan_file), since=str(signed_rev), store_url=db).changes
+    assert [(c.kind, c.title) for c in changes] == [("signature_removed", "Jane Doe")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mapsheets.cli.base import _print_json, cli
+from mapsheets.cli.base import DB_OPTION, _print_json, cli
 
 
 @cli.command()
@@ -12,13 +12,17 @@ from mapsheets.cli.base import _print_json, cli
 @click.option("--name", required=True, help="Your name as it should appear on the plan.")
 @click.option("--email", required=True, help="Your email.")
 @click.option("--side", type=click.Choice(["buyer", "seller"]), required=True)
-def sign(plan, name, email, side):
+@click.option("--record/--no-record", default=True, show_default=True,
+              help="Also keep the signature in the state store (survives edits to the sheet).")
+@DB_OPTION
+def sign(plan, name, email, side, record, db_url):
     """Sign the plan as it reads now (not legally binding); earlier signatures show if stale."""
     from datetime import datetime, timezone
 
     from mapsheets.service import signoff
 
-    signature = signoff.sign(plan, name=name, email=email, side=side, now=datetime.now(timezone.utc))
+    signature = signoff.sign(plan, name=name, email=email, side=side, now=datetime.now(timezone.utc),
+                             store_url=db_url, record=record)
     click.echo(f"Signed by {signature.name} ({signature.side}) at {signature.signed_at:%Y-%m-%d %H:%M} UTC, "
                f"fingerprint {signature.fingerprint}")
 

@@ -22,10 +22,13 @@ def check_email(email: str, field: str = "--email") -> str:
     return email
 
 
-def sign(ref: str, *, name: str, email: str, side: str, now: datetime) -> Signature:
+def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url: str | None = None,
+         record: bool = False) -> Signature:
     """Add a signature for the plan as it reads now: one read and one write.
 
-    The same write refreshes every earlier signature's Status, so stale ones show as stale.
+    The same write refreshes every earlier signature's Status, so stale ones show as stale. With
+    ``record``, the signature and an audit event also go to the state store, where a row deleted
+    from the sheet by hand cannot take them away.
     """
     if side not in ("buyer", "seller"):
         raise UsageError(f"--side {side!r} is not buyer or seller")
@@ -52,7 +55,22 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime) -> Signat
             cells[(table.next_row, table.columns[field])] = value
     tab = table.tab
     book.update_cells(tab, cells)
+    if record:
+        _record(ref, signature, parsed.plan, now, store_url)
     return signature
+
+
+def _record(ref: str, signature: Signature, plan, now: datetime, store_url: str | None) -> None:
+    from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
+
+    aware = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    store = open_store(store_url)
+    result = snapshot_into(store, ref, now=aware, snapshot=read_snapshot(ref))
+    key = canonical_ref(ref)
+    store.record_signature(key, name=signature.name, email=signature.email, side=signature.side,
+                           signed_at=aware, fingerprint=signature.fingerprint, revision_id=result.revision.id)
+    store.log_event("signed", ref=key, actor=signature.email, at=aware,
+                    detail={"side": signature.side, "fingerprint": signature.fingerprint, "title": plan.title})
 
 
 def share(ref: str, emails: Sequence[str], *, role: str = "writer", message: str | None = None) -> list[str]:
