@@ -82,7 +82,8 @@ def snapshot_into(store, ref: str, *, now: datetime,
     revision, created = store.add_revision(
         key, snap.content(), plan.fingerprint(), taken_at=now, source=source,
         step_count=len(plan.steps), done_count=sum(s.status == "done" for s in plan.steps))
-    store.set_seen_source(key, source, now)
+    if source:  # no backend info (a snapshot made from memory): the next digest run reads the plan
+        store.set_seen_source(key, source, now)
     return SnapshotResult(revision=revision, created=created, snapshot=snap)
 
 

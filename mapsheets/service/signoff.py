@@ -36,7 +36,8 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         raise UsageError("--name must not be empty")
     email = check_email(email)
     book = open_workbook(ref)
-    parsed = parse_plan(book.read_grid())
+    grid = book.read_grid()
+    parsed = parse_plan(grid)
     table = parsed.signoff
     if table is None:
         raise PlanFileError(f"{book.ref}: no '{SIGNOFF_TAB}' tab with 'Name' and 'Fingerprint' columns to sign in")
@@ -56,16 +57,20 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
     tab = table.tab
     book.update_cells(tab, cells)
     if record:
-        _record(ref, signature, parsed.plan, now, store_url)
+        _record(ref, signature, parsed, grid, now, store_url)
     return signature
 
 
-def _record(ref: str, signature: Signature, plan, now: datetime, store_url: str | None) -> None:
-    from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
+def _record(ref: str, signature: Signature, parsed, grid, now: datetime, store_url: str | None) -> None:
+    """The signed plan into the store, from what was just read and written: no more requests."""
+    from mapsheets.service.revisions import Snapshot, canonical_ref, open_store, other_tabs, snapshot_into
 
+    plan = parsed.plan
+    plan.signatures.append(signature)
     aware = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
     store = open_store(store_url)
-    result = snapshot_into(store, ref, now=aware, snapshot=read_snapshot(ref))
+    snap = Snapshot(plan, other_tabs(grid, parsed), label=ref)
+    result = snapshot_into(store, ref, now=aware, snapshot=(snap, {}))
     key = canonical_ref(ref)
     store.record_signature(key, name=signature.name, email=signature.email, side=signature.side,
                            signed_at=aware, fingerprint=signature.fingerprint, revision_id=result.revision.id)
