@@ -60,4 +60,5 @@ def _private_state(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("MAPSHEETS_DB", f"sqlite:///{home / 'state.db'}")
     monkeypatch.setenv("MAPSHEETS_OUTBOX", str(home / "outbox"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    monkeypatch.setenv("MAPSHEETS_TZ", "UTC")
 

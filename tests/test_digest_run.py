@@ -329,3 +329,61 @@ def test_cli_is_silent_under_cron_and_previews_html(plan_file, db, tmp_path):
     assert preview.exit_code == 0, preview.output
     page = html.read_text()
     assert "&lt;b&gt;Kickoff&lt;/b&gt; &amp; more" in page and "<b>Kickoff</b>" not in page
+
+
+def test_frequent_cron_sends_once_a_day_at_the_hour_and_quiet_days_keep_the_slot(plan_file, db, tmp_path):
+    mailer = OutboxMailer(tmp_path / "outbox")
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0 - timedelta(days=1), store_url=db)
+    day1 = T0.replace(hour=6)
+    edit(plan_file, {(0, "Status"): "Done"})
+    sends = []
+    for minutes in range(0, 180, 10):  # every 10 minutes, 06:00 to 08:50
+        at = day1 + timedelta(minutes=minutes)
+        sends += [at for _ in digest.run(now=at, mailer=mailer, store_url=db).sent]
+    assert sends == [T0]  # the 07:00 run, once
+    # Day 2: nothing changed at 07:00 (quiet); an edit at 10:00 waits for day 3's slot.
+    for minutes in range(0, 60, 10):
+        assert digest.run(now=T0 + timedelta(days=1, minutes=minutes), mailer=mailer, store_url=db).sent == []
+    edit(plan_file, {(1, "Status"): "Done"})
+    assert digest.run(now=T0 + timedelta(days=1, hours=3, minutes=10), mailer=mailer, store_url=db).sent == []
+    assert len(digest.run(now=T0 + timedelta(days=2), mailer=mailer, store_url=db).sent) == 1
+
+
+def test_an_edit_saved_while_the_changes_tab_is_written_is_not_missed(plan_file, db, tmp_path):
+    from mapsheets.adapters.xlsx import XlsxWorkbook
+    from mapsheets.service.digest import RunReport, _log_changes
+    from mapsheets.service.revisions import snapshot
+
+    mailer = OutboxMailer(tmp_path / "outbox")
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
+    edit(plan_file, {(0, "Status"): "Done"})
+    result = snapshot(str(plan_file), now=T0 + timedelta(hours=1), store_url=db)
+    read_from = XlsxWorkbook(plan_file).revision()
+    edit(plan_file, {(1, "Status"): "Blocked"})  # a person saves after our read, before our write
+    _log_changes(Store(db), str(plan_file.resolve()), XlsxWorkbook(plan_file), result.revision, read_from,
+                 T0 + timedelta(hours=1), frozenset(), RunReport())
+    report = digest.run(now=T0 + timedelta(days=1), mailer=mailer, store_url=db)
+    assert report.snapshots == 1  # the plan was read again, not taken as unchanged
+    body = html_of(outbox_messages(tmp_path / "outbox")[0])
+    assert "is now done" in body and "is now blocked" in body
+
+
+def test_an_unwritable_outbox_keeps_the_digest_for_the_next_run(plan_file, db, tmp_path):
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
+    edit(plan_file, {(0, "Status"): "Done"})
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the outbox should be")
+    report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(blocked), store_url=db)
+    assert report.sent == [] and len(report.failed) == 1 and "outbox" in report.failed[0]
+    later = digest.run(now=T0 + timedelta(days=1, minutes=10), mailer=OutboxMailer(tmp_path / "ok"), store_url=db)
+    assert later.resent == 1 and len(list((tmp_path / "ok").glob("*.eml"))) == 1
+
+
+def test_a_bad_sender_fails_before_anything_is_read(plan_file, db, tmp_path):
+    from mapsheets.errors import UsageError
+
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
+    edit(plan_file, {(0, "Status"): "Done"})
+    with pytest.raises(UsageError, match="--from 'bogus' is not an email address"):
+        digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "o"), store_url=db, sender="bogus")
+    assert [r.seq for r in Store(db).revisions(str(plan_file.resolve()))] == [1]

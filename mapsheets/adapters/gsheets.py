@@ -36,18 +36,29 @@ GRID_FIELDS = ("sheets(properties(sheetId,title,index),"
 class RetryPolicy:
     """Bounded exponential backoff with full jitter; gspread's own BackOffHTTPClient never gives up."""
 
-    attempts: int = 6
+    attempts: int = 7  # about a minute at most: Google's quotas are per minute
     base: float = 0.5
-    cap: float = 16.0
+    cap: float = 32.0
     sleep: Callable[[float], None] = time.sleep
 
     def delay(self, attempt: int) -> float:
         return random.uniform(0, min(self.cap, self.base * 2 ** attempt))
 
+    def wait(self, attempt: int, retry_after: str | None = None) -> float:
+        """Google's Retry-After when it gives one (seconds), else the jittered backoff."""
+        try:
+            return min(self.cap, max(0.0, float(retry_after))) if retry_after else self.delay(attempt)
+        except ValueError:
+            return self.delay(attempt)
 
-def _retryable(status: int, body: Mapping[str, Any]) -> bool:
-    if status in (408, 429) or status >= 500:
+
+def _retryable(status: int, body: Mapping[str, Any], method: str = "get") -> bool:
+    """Quota answers mean nothing was done: always safe to repeat. A 5xx or timeout may come after
+    Google applied the request, so only reads are repeated then (no second sheet, row or share)."""
+    if status == 429:
         return True
+    if status in (408,) or status >= 500:
+        return method.lower() == "get"
     if status == 403:
         reasons = {e.get("domain") for e in body.get("error", {}).get("errors", []) if isinstance(e, dict)}
         reasons |= {e.get("reason") for e in body.get("error", {}).get("errors", []) if isinstance(e, dict)}
@@ -67,10 +78,13 @@ def to_mapsheets_error(status: int, body: Mapping[str, Any], what: str) -> Mapsh
     message = str(body.get("error", {}).get("message") or f"HTTP {status}").splitlines()[0]
     if status == 404:
         return NotFound(f"{what}: not found, or not shared with this account")
-    if status in (401, 403) and not _retryable(status, body):
+    quota = status == 429 or (status == 403 and _retryable(status, body, "post"))
+    if status in (401, 403) and not quota:
         return PermissionDenied(f"{what}: no permission ({message})")
-    if status == 429 or _retryable(status, body):
+    if quota:
         return QuotaExceeded(f"{what}: Google kept refusing (HTTP {status}: {message}); try again in a minute")
+    if status == 408 or status >= 500:
+        return RemoteError(f"{what}: Google failed (HTTP {status}: {message}); try again later")
     if status == 400:
         return PlanFileError(f"{what}: Google rejected the request: {message}")
     return RemoteError(f"{what}: Google answered HTTP {status}: {message}")
@@ -106,9 +120,9 @@ def _client_class():
                 except APIError as exc:
                     body = _error_body(exc.response)
                     last_try = attempt == self.policy.attempts - 1
-                    if not _retryable(exc.response.status_code, body) or last_try:
+                    if not _retryable(exc.response.status_code, body, method) or last_try:
                         raise
-                    self.policy.sleep(self.policy.delay(attempt))
+                    self.policy.sleep(self.policy.wait(attempt, exc.response.headers.get("Retry-After")))
             raise AssertionError("unreachable")
 
     return Client
@@ -172,7 +186,10 @@ def login(client_secrets: Path, env: Mapping[str, str]) -> Path:
         config = json.loads(Path(client_secrets).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"{client_secrets}: not an OAuth client secrets file ({exc.__class__.__name__})") from None
-    credentials = local_server_flow(config, scopes(env))
+    try:
+        credentials = local_server_flow(config, scopes(env))
+    except ValueError as exc:  # not an "installed" or "web" client
+        raise UsageError(f"{client_secrets}: not an OAuth client secrets file ({exc})") from None
     target = authorized_user_path(env)
     target.parent.mkdir(parents=True, exist_ok=True)
     store_credentials(credentials, target)
@@ -206,6 +223,7 @@ class GoogleWorkbook:
         return f"https://docs.google.com/spreadsheets/d/{self.sheet_id}" if self.sheet_id else "(new Google Sheet)"
 
     def _call(self, method: str, url: str, **kwargs) -> dict[str, Any]:
+        from google.auth.exceptions import GoogleAuthError
         from gspread.exceptions import APIError
 
         try:
@@ -214,6 +232,9 @@ class GoogleWorkbook:
             raise to_mapsheets_error(exc.response.status_code, _error_body(exc.response), self.ref) from None
         except OSError as exc:  # connection refused, DNS, TLS
             raise RemoteError(f"{self.ref}: cannot reach Google ({exc.__class__.__name__})") from None
+        except GoogleAuthError as exc:  # a revoked or expired sign-in, or no way to refresh it
+            raise PermissionDenied(f"{self.ref}: Google sign-in failed ({exc.__class__.__name__}); "
+                                   "run `mapsheets login` again or check the key file") from None
         return response.json() if response.content else {}
 
     # --- plan operations ---------------------------------------------------------------

@@ -42,6 +42,16 @@ def make_msgid(domain: str, key: str | None = None) -> str:
     return f"<{local}@{domain}>"
 
 
+def sender_domain(sender: str) -> str:
+    """The domain of a From address, for Message-IDs; a bad address is an error naming --from."""
+    _one_line("--from", sender)
+    address = parseaddr(sender)[1]
+    domain = address.rpartition("@")[2]
+    if "@" not in address or not _DOMAIN.match(domain):
+        raise UsageError(f"--from {sender!r} is not an email address")
+    return domain
+
+
 def build_message(*, sender: str, to: list[str], subject: str, html: str, text: str, message_id: str,
                   headers: dict[str, str] | None = None, date: datetime | None = None) -> EmailMessage:
     """A multipart/alternative message: the text part first, the HTML part last (preferred)."""
@@ -109,8 +119,11 @@ class OutboxMailer:
         if not message_id:
             raise UsageError("outbox messages need a Message-ID")
         target = self.path_for(str(message_id))
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
+        except OSError as exc:  # kept pending like an SMTP failure: fix the folder, the next run sends
+            raise RemoteError(f"outbox {self.folder}: {exc.strerror or exc.__class__.__name__}") from None
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(message.as_bytes())

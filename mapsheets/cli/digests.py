@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -75,20 +74,26 @@ def _default_outbox() -> Path:
               help="smtp://user:pass@host:587 (STARTTLS) or smtps://...:465 (env MAPSHEETS_SMTP_URL).")
 @click.option("--from", "sender", envvar="MAPSHEETS_MAIL_FROM", default="mapsheets <mapsheets@localhost>",
               show_default=True, help="Sender address (env MAPSHEETS_MAIL_FROM).")
+@click.option("--tz", "tz_name", envvar="MAPSHEETS_TZ", metavar="ZONE",
+              help="The team's time zone, e.g. America/New_York (env MAPSHEETS_TZ; default: this machine's).")
+@click.option("--hour", type=click.IntRange(0, 23), default=7, show_default=True, envvar="MAPSHEETS_DIGEST_HOUR",
+              help="Send each day's digests with the first run at or after this hour (env MAPSHEETS_DIGEST_HOUR).")
 @click.option("--stale-after", type=click.IntRange(1, 365), help="Call a plan stalled after this many days without an update.")
 @click.option("--preview", "preview_plan", metavar="PLAN", help="Write the digest of PLAN to --output as HTML instead.")
 @click.option("--since", metavar="REV", help="With --preview: changes since this stored revision.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default="digest.html",
               show_default=True, help="With --preview: where to write the HTML.")
 @DB_OPTION
-def digest(now_text, dry_run, outbox, smtp_url, sender, stale_after, preview_plan, since, output, db_url):
+def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_after, preview_plan, since, output,
+           db_url):
     """Send every change digest that is due; safe to run from cron every few minutes."""
     from datetime import datetime, timezone
 
     from mapsheets.service import digest as digests
 
+    tz = _zone(tz_name)
     if preview_plan:
-        path = digests.preview(preview_plan, output, today=date.today(), since=since, store_url=db_url)
+        path = digests.preview(preview_plan, output, today=datetime.now(tz).date(), since=since, store_url=db_url)
         click.echo(f"Wrote {path}")
         return
     now = datetime.now(timezone.utc)
@@ -97,7 +102,7 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, stale_after, preview_pla
             now = datetime.fromisoformat(now_text)
         except ValueError:
             raise click.BadParameter(f"{now_text!r} is not an ISO time", param_hint="'--now'") from None
-        now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+        now = now if now.tzinfo else now.replace(tzinfo=tz)
     from mapsheets.adapters.mail import mailer_from_url
 
     mailer = mailer_from_url(smtp_url, outbox or _default_outbox())
@@ -109,7 +114,8 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, stale_after, preview_pla
         return click.progressbar(items, label="Plans", file=sys.stderr)
 
     report = digests.run(now=now, mailer=mailer, store_url=db_url, dry_run=dry_run, sender=sender,
-                         stale_update_days=stale_after, progress=lambda items: _iterate(progress(items)))
+                         stale_update_days=stale_after, tz=tz, hour=hour,
+                         progress=lambda items: _iterate(progress(items)))
     # Cron mails whatever a job prints: off a terminal, say nothing unless something failed.
     chatty = sys.stdout.isatty() or dry_run
     for to, subject in report.would_send:
@@ -118,11 +124,27 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, stale_after, preview_pla
         click.echo(f"sent to {to}: {subject}")
     for failure in report.failed:
         click.echo(f"failed: {failure}", err=True)
+    for note in report.notes if chatty else ():
+        click.echo(f"note: {note}", err=True)
     if chatty:
         click.echo(f"{len(report.sent)} sent, {report.resent} resent, {len(report.failed)} failed; "
                    f"{report.plans} plans due, {report.unchanged} unchanged, {report.snapshots} new revisions")
     if report.failed:
         sys.exit(1)
+
+
+def _zone(name: str | None):
+    """A time zone by IANA name; this machine's own without one."""
+    from datetime import datetime
+
+    if not name:
+        return datetime.now().astimezone().tzinfo
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{name!r} is not a time zone (e.g. Europe/Paris)", param_hint="'--tz'") from None
 
 
 def _iterate(items):

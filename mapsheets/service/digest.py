@@ -25,9 +25,10 @@ from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
 from mapsheets.service.signoff import check_email
 
-PERIOD = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
-# A cron job that runs at 07:00 every day must not skip a day because the last run took a minute.
-SLACK = timedelta(hours=1)
+PERIOD = {"daily": 1, "weekly": 7}  # days between digests
+# Digests go out with the first run at or after this local hour: a cron every 10 minutes sends
+# each daily digest at the same time of day, not drifting by the minutes a run takes.
+DIGEST_HOUR = 7
 CHANGES_HEADER = ["When (UTC)", "Who", "What", "Step", "Kind"]
 DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 
@@ -58,9 +59,15 @@ def watching(*, store_url: str | None = None) -> list[Any]:
     return open_store(store_url).subscriptions()
 
 
-def is_due(subscription, now: datetime) -> bool:
-    last = subscription.last_sent_at
-    return last is None or now - last >= PERIOD[subscription.every] - SLACK
+def is_due(subscription, now: datetime, tz=timezone.utc, hour: int = DIGEST_HOUR) -> bool:
+    """Due once the send hour has come on a day a period (or more) after the last run that looked."""
+    local = now.astimezone(tz)
+    if local.hour < hour:
+        return False
+    last = subscription.last_run_at
+    if last is None:
+        return True
+    return local.date() >= last.astimezone(tz).date() + timedelta(days=PERIOD[subscription.every])
 
 
 @dataclass
@@ -71,6 +78,7 @@ class RunReport:
     sent: list[tuple[str, str]] = field(default_factory=list)  # (to, subject)
     resent: int = 0
     quiet: int = 0  # due, but nothing to tell
+    notes: list[str] = field(default_factory=list)  # worth saying, not failures (a read-only sheet)
     failed: list[str] = field(default_factory=list)
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run
 
@@ -98,15 +106,19 @@ def _changed_google_ids(refs: list[str], seen: dict[str, dict]) -> dict[str, dic
 
 
 def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = False,
-        sender: str = DEFAULT_SENDER, stale_update_days: int | None = None,
-        progress: Callable[[Iterable], Iterable] = lambda items: items) -> RunReport:
-    """Send every digest that is due (see the module docstring for why this is kill-safe)."""
+        sender: str = DEFAULT_SENDER, stale_update_days: int | None = None, tz=timezone.utc,
+        hour: int = DIGEST_HOUR, progress: Callable[[Iterable], Iterable] = lambda items: items) -> RunReport:
+    """Send every digest that is due (see the module docstring for why this is kill-safe).
+
+    ``tz`` is the team's time zone: it decides the send hour and what "today" and "overdue" mean.
+    """
     from mapsheets.adapters import mail
     from mapsheets.core.digest import build_digest
     from mapsheets.emails import render_digest
 
     if now.tzinfo is None:
         raise UsageError("--now needs a time zone (e.g. 2027-01-04T07:00:00+00:00)")
+    domain = mail.sender_domain(sender)  # a bad --from fails before anything is read or recorded
     store = open_store(store_url)
     report = RunReport()
     if not dry_run:
@@ -115,28 +127,34 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
 
     due: dict[str, list[Any]] = {}
     for sub in store.subscriptions():
-        if is_due(sub, now):
+        if is_due(sub, now, tz, hour):
             due.setdefault(sub.ref, []).append(sub)
     seen = store.seen_sources()
-    changed_google = _changed_google_ids([r for r in due if google_id(r)], seen)
-    today = now.date()
+    try:
+        changed_google = _changed_google_ids([r for r in due if google_id(r)], seen)
+    except MapsheetsError as exc:  # Drive cannot list: read each Google plan instead
+        report.notes.append(f"Drive listing failed, reading every Google plan: {exc}")
+        changed_google = None
+    today = now.astimezone(tz).date()
     for ref in progress(list(due)):
         report.plans += 1
         try:
-            latest, book = _refresh(store, ref, seen, changed_google, now, report, dry_run)
-            if not dry_run:
-                _log_changes(store, ref, book, latest, now)
+            latest, book, source = _refresh(store, ref, seen, changed_google, now, report, dry_run)
         except MapsheetsError as exc:  # one missing or broken plan must not stop everyone's digest
             report.failed.append(f"{ref}: {exc}")
             continue
         current = Plan.from_dict(latest.content["plan"])
         days_off = _days_off(current, today)
+        if not dry_run:
+            _log_changes(store, ref, book, latest, source, now, days_off, report)
         for sub in due[ref]:
             since = store.revision_by_id(sub.last_revision_id) if sub.last_revision_id else latest
             before = Plan.from_dict(since.content["plan"])
             changes = diff(before, current, days_off) if since.id != latest.id else []
             if sub.only_changes and not changes:
                 report.quiet += 1
+                if not dry_run:
+                    store.mark_considered(sub, now)
                 continue
             digest = build_digest(
                 plan=current, changes=changes, today=today, plan_url=plan_url(ref),
@@ -145,12 +163,14 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 last_update=latest.taken_at.date(), holidays=days_off)
             if not digest.is_worth_sending:
                 report.quiet += 1
+                if not dry_run:
+                    store.mark_considered(sub, now)
                 continue
             if dry_run:
                 report.would_send.append((sub.email, digest.subject))
                 continue
             html, text = render_digest(digest)
-            message_id = mail.make_msgid(sender.rpartition("@")[2].strip(">") or "mapsheets.invalid")
+            message_id = mail.make_msgid(domain)
             message = mail.build_message(sender=sender, to=[sub.email], subject=digest.subject, html=html,
                                          text=text, message_id=message_id)
             delivery = store.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
@@ -179,7 +199,7 @@ class _Unsaved:
 
 def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None, now: datetime,
              report: RunReport, dry_run: bool):
-    """(latest revision, workbook): a new snapshot first, unless the backend says nothing changed.
+    """(latest revision, workbook, source read): a snapshot first, unless the backend says nothing changed.
 
     Under dry_run the live plan is read but nothing is stored.
     """
@@ -193,33 +213,44 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
         unchanged = seen.get(ref) == source
     if unchanged:
         report.unchanged += 1
-        return store.revision(ref, "latest"), book
+        return store.revision(ref, "latest"), book, source
     snap = read_snapshot(ref, book=book, source=source)
     if dry_run:
-        return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book
+        return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book, source
     result = snapshot_into(store, ref, now=now, snapshot=snap)
     report.snapshots += result.created
-    return result.revision, book
+    return result.revision, book, source
 
 
-def _log_changes(store, ref: str, book, latest, now: datetime) -> None:
+def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report: RunReport) -> None:
     """Append to the plan's Changes tab what changed since the last revision logged there.
 
-    A cursor of its own, so changes snapshotted by hand (`mapsheets snapshot`) are logged too.
+    A cursor of its own, so changes snapshotted by hand (`mapsheets snapshot`) are logged too. The
+    cursor is claimed before the rows are written (compare-and-set), so overlapping or repeated
+    runs never write the same rows twice; a failed write hands it back and is only a note: the
+    digest still goes out to people who cannot write the sheet.
     """
     logged = store.logged_revision(ref)
     if logged == latest.id:
         return
-    if logged is not None:
-        before = Plan.from_dict(store.revision_by_id(logged).content["plan"])
-        changes = diff(before, Plan.from_dict(latest.content["plan"]))
-        if changes:
-            when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
-            who = _actors(latest.source).get("*", "")
-            book.append_rows(CHANGES_TAB, [[when, who, c.describe(), c.step_id or "", c.kind] for c in changes],
-                             header=CHANGES_HEADER)
+    if not store.set_logged_revision(ref, latest.id, expected=logged, check=True) or logged is None:
+        return
+    before = Plan.from_dict(store.revision_by_id(logged).content["plan"])
+    changes = diff(before, Plan.from_dict(latest.content["plan"]), days_off)
+    if not changes:
+        return
+    when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    who = _actors(latest.source).get("*", "")
+    try:
+        # Someone saving between our read and this write must still count as a change next run.
+        untouched = book.revision() == source
+        book.append_rows(CHANGES_TAB, [[when, who, c.describe(), c.step_id or "", c.kind] for c in changes],
+                         header=CHANGES_HEADER)
+        if untouched:
             store.set_seen_source(ref, book.revision(), now)  # our own write is not a change
-    store.set_logged_revision(ref, latest.id)
+    except MapsheetsError as exc:
+        store.set_logged_revision(ref, logged, expected=latest.id, check=True)
+        report.notes.append(f"{ref}: could not write the {CHANGES_TAB} tab: {exc}")
 
 
 def _actors(source: dict) -> dict[str, str]:
@@ -229,7 +260,8 @@ def _actors(source: dict) -> dict[str, str]:
 
 
 def _deliver(store, mailer, delivery, message, now: datetime, report: RunReport, resend: bool = False) -> None:
-    if not store.claim_delivery(delivery, now):
+    # The clock as it is now, not when a long run started: the lease must cover this very send.
+    if not store.claim_delivery(delivery, max(now, datetime.now(timezone.utc))):
         return
     try:
         mailer.send(message)
@@ -254,7 +286,12 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
 
     current = read_snapshot(ref)[0].plan
     before = load(f"{ref}@{since}", store_url=store_url).plan if since else current
-    digest = build_digest(plan=current, changes=diff(before, current), today=today, plan_url=plan_url(ref),
-                          previous_close=project(before, today).close)
-    write_text_atomic(output, render_digest(digest)[0])
+    days_off = _days_off(current, today)
+    digest = build_digest(plan=current, changes=diff(before, current, days_off), today=today,
+                          plan_url=plan_url(ref), previous_close=project(before, today, days_off).close,
+                          holidays=days_off)
+    try:
+        write_text_atomic(output, render_digest(digest)[0])
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
     return output

@@ -174,3 +174,15 @@ def test_force_replaces_plan_tabs_in_an_existing_spreadsheet(google_env, client,
     again.create(workbook_spec(plan), force=True)
     assert [s.title for s in google_env.spreadsheet(book.sheet_id).sheets] == ["Plan", "Team", "Sign-off"]
     assert service.read_plan(book.ref, today=TODAY).plan.steps[0].title == "Replaced"
+
+
+def test_a_5xx_on_a_write_is_not_repeated_a_quota_answer_is(google_env, client, plan, sleeps):
+    from mapsheets.errors import RemoteError
+
+    google_env.inject_errors(503, count=1)
+    with pytest.raises(RemoteError, match="Google failed \\(HTTP 503"):
+        GoogleWorkbook(None, client).create(workbook_spec(plan))  # might have been applied: no second sheet
+    assert sleeps == []
+    google_env.inject_errors(429, count=2)
+    GoogleWorkbook(None, client).create(workbook_spec(plan))  # a 429 means nothing was done
+    assert len(sleeps) == 2

@@ -30,6 +30,7 @@ class SubscriptionRecord:
     created_at: datetime
     last_sent_at: datetime | None
     last_revision_id: int | None
+    last_run_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class DigestStoreMixin:
         with self._tx() as conn:
             rows = conn.execute(query).all()
         return [SubscriptionRecord(r.id, r.ref, r.email, r.every, bool(r.only_changes), r.created_at,
-                                   r.last_sent_at, r.last_revision_id) for r in rows]
+                                   r.last_sent_at, r.last_revision_id, r.last_run_at) for r in rows]
 
     @_guarded
     def revision_by_id(self, revision_id: int):
@@ -130,10 +131,8 @@ class DigestStoreMixin:
         sa, t = self._sa, self._t
         d, s = t.deliveries, t.subscriptions
         with self._tx(write=True) as conn:
-            sent = s.c.last_sent_at
-            unchanged = sent.is_(None) if subscription.last_sent_at is None else sent == subscription.last_sent_at
-            moved = conn.execute(sa.update(s).where(s.c.id == subscription.id, unchanged)
-                                 .values(last_sent_at=now, last_revision_id=to_revision_id)).rowcount
+            moved = conn.execute(sa.update(s).where(s.c.id == subscription.id, self._unchanged(subscription))
+                                 .values(last_sent_at=now, last_run_at=now, last_revision_id=to_revision_id)).rowcount
             if not moved:
                 return None
             conn.execute(sa.insert(d).values(
@@ -142,6 +141,18 @@ class DigestStoreMixin:
                 status="pending", attempts=0, last_error="", message=message))
             row = conn.execute(sa.select(d).where(d.c.message_id == message_id)).one()
         return _delivery(row)
+
+    def _unchanged(self, subscription: SubscriptionRecord):
+        ran = self._t.subscriptions.c.last_run_at
+        return ran.is_(None) if subscription.last_run_at is None else ran == subscription.last_run_at
+
+    @_guarded
+    def mark_considered(self, subscription: SubscriptionRecord, now: datetime) -> bool:
+        """A run looked at this subscription and had nothing to send: its next slot is a period on."""
+        sa, s = self._sa, self._t.subscriptions
+        with self._tx(write=True) as conn:
+            return conn.execute(sa.update(s).where(s.c.id == subscription.id, self._unchanged(subscription))
+                                .values(last_run_at=now)).rowcount == 1
 
     @_guarded
     def claim_delivery(self, delivery: DeliveryRecord, now: datetime, lease: timedelta = CLAIM_LEASE) -> bool:
@@ -172,11 +183,17 @@ class DigestStoreMixin:
                                 .where(t.plans.c.ref == ref)).scalar()
 
     @_guarded
-    def set_logged_revision(self, ref: str, revision_id: int) -> None:
+    def set_logged_revision(self, ref: str, revision_id: int, *, expected: int | None = None,
+                            check: bool = False) -> bool:
+        """Move the Changes-tab cursor; with ``check``, only from ``expected`` (False: another run did)."""
         sa, ps = self._sa, self._t.plan_sources
         with self._tx(write=True) as conn:
             plan_id = self._required_plan(conn, ref)
-            conn.execute(sa.update(ps).where(ps.c.plan_id == plan_id).values(logged_revision_id=revision_id))
+            query = sa.update(ps).where(ps.c.plan_id == plan_id)
+            if check:
+                col = ps.c.logged_revision_id
+                query = query.where(col.is_(None) if expected is None else col == expected)
+            return conn.execute(query.values(logged_revision_id=revision_id)).rowcount == 1
 
     @_guarded
     def pending_deliveries(self) -> list[DeliveryRecord]:

@@ -114,6 +114,9 @@ def tables() -> SimpleNamespace:
         sa.Column("only_changes", sa.Boolean, nullable=False),
         sa.Column("created_at", when(), nullable=False),
         sa.Column("last_sent_at", when(), nullable=True),
+        # When a run last considered this subscription (sent or nothing to tell): the next is due a
+        # period after, so a quiet day still moves the digest to tomorrow's slot.
+        sa.Column("last_run_at", when(), nullable=True),
         # The revision this recipient last received a digest up to: the next digest starts there.
         sa.Column("last_revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
         sa.UniqueConstraint("plan_id", "email", name="uq_subscriptions_plan_email"),
