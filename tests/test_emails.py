@@ -211,3 +211,21 @@ def test_digest_renders_in_chromium_to_a_png(plan):
     assert 600 <= card_width <= 660
     data = target.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_a_first_digest_says_since_you_started_watching_and_names_the_calendar():
+    import dataclasses
+
+    from mapsheets.core.digest import build_digest
+    from mapsheets.core.model import Plan, Step
+    from mapsheets.emails import render_digest
+
+    plan = Plan(kind="mutual", title="T", buyer="Acme", seller="Globex", holidays="US",
+                steps=[Step(id="S-0001", title="Late step", due=date(2027, 1, 4))])
+    first = build_digest(plan=plan, changes=[], today=date(2027, 1, 12), plan_url="https://example.com/p",
+                         previous_close=None, first=True)
+    html, text = render_digest(first)
+    assert "No changes since you started watching" in html and "since your last digest" not in html
+    assert "weekends and US public holidays" in html and "weekends and US public holidays" in text
+    later = dataclasses.replace(first, first=False)
+    assert "No changes since your last digest" in render_digest(later)[0]

@@ -88,7 +88,14 @@ def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict
         "progress_pct": round(100 * d.done / d.total) if d.total else 0,
         "groups": groups, "hidden_changes": hidden, "preheader": _preheader(d),
         "overdue": _rows(d.overdue, max_rows), "due_soon": _rows(d.due_soon, max_rows),
+        "since": _since(d),
+        "business_days": (f"Business days exclude weekends and {d.calendar} public holidays." if d.calendar
+                          else "Business days exclude weekends."),
     }
+
+
+def _since(d: Digest) -> str:
+    return "since you started watching" if d.first else "since your last digest"
 
 
 def _rows(lines: tuple[StepLine, ...], limit: int) -> dict[str, Any]:
@@ -109,9 +116,10 @@ def _outlook(d: Digest) -> dict[str, Any]:
     moved = None
     if c.moved_days:
         way = "later" if c.moved_days > 0 else "earlier"
-        moved = f"{_days(abs(c.moved_days))} {way} than in your last digest ({day(c.previous)})"
+        then = "than when you started watching" if d.first else "than in your last digest"
+        moved = f"{_days(abs(c.moved_days))} {way} {then} ({day(c.previous)})"
     elif c.moved_days == 0:
-        moved = "unchanged since your last digest"
+        moved = f"unchanged {_since(d)}"
     return {"vs": vs, "tone": tone, "moved": moved, "moved_later": bool(c.moved_days and c.moved_days > 0)}
 
 

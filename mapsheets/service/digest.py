@@ -160,7 +160,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 plan=current, changes=changes, today=today, plan_url=plan_url(ref),
                 previous_close=project(before, since.taken_at.date(), days_off).close,
                 actors=_actors(latest.source), stale_update_days=stale_update_days,
-                last_update=latest.taken_at.date(), holidays=days_off)
+                last_update=latest.taken_at.date(), holidays=days_off, first=sub.last_sent_at is None)
             if not digest.is_worth_sending:
                 report.quiet += 1
                 if not dry_run:
