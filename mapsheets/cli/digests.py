@@ -129,6 +129,9 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
     if chatty:
         click.echo(f"{len(report.sent)} sent, {report.resent} resent, {len(report.failed)} failed; "
                    f"{report.plans} plans due, {report.unchanged} unchanged, {report.snapshots} new revisions")
+        if report.waiting:
+            click.echo(f"{report.waiting} subscription(s) not due yet: each goes out once a period, "
+                       f"with the first run at or after {hour:02d}:00 ({tz}); --hour to change")
     if report.failed:
         sys.exit(1)
 

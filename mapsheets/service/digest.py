@@ -78,6 +78,7 @@ class RunReport:
     sent: list[tuple[str, str]] = field(default_factory=list)  # (to, subject)
     resent: int = 0
     quiet: int = 0  # due, but nothing to tell
+    waiting: int = 0  # subscriptions not due yet (before the send hour, or sent this period)
     notes: list[str] = field(default_factory=list)  # worth saying, not failures (a read-only sheet)
     failed: list[str] = field(default_factory=list)
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run
@@ -129,6 +130,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     for sub in store.subscriptions():
         if is_due(sub, now, tz, hour):
             due.setdefault(sub.ref, []).append(sub)
+        else:
+            report.waiting += 1
     seen = store.seen_sources()
     try:
         changed_google = _changed_google_ids([r for r in due if google_id(r)], seen)
