@@ -55,16 +55,6 @@ def watching(as_json, db_url):
         click.echo(f"{s.email}  {s.every}{' (changes only)' if s.only_changes else ''}  last sent {last}  {s.ref}")
 
 
-def _default_outbox() -> Path:
-    """Beside the default SQLite state store (the per-user data folder)."""
-    import os
-
-    from mapsheets.adapters.store import default_url
-
-    env = {k: v for k, v in os.environ.items() if k != "MAPSHEETS_DB"}
-    return Path(default_url(env).split("///", 1)[-1]).parent / "outbox"
-
-
 @cli.command()
 @click.option("--now", "now_text", metavar="ISO-TIME", help="Pretend it is this time (default: now, UTC).")
 @click.option("--dry-run", is_flag=True, help="Say what would be sent; send and record nothing.")
@@ -103,9 +93,7 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
         except ValueError:
             raise click.BadParameter(f"{now_text!r} is not an ISO time", param_hint="'--now'") from None
         now = now if now.tzinfo else now.replace(tzinfo=tz)
-    from mapsheets.adapters.mail import mailer_from_url
-
-    mailer = mailer_from_url(smtp_url, outbox or _default_outbox())
+    mailer = digests.mailer(smtp_url, outbox)
     show_bar = sys.stderr.isatty()
 
     def progress(items):

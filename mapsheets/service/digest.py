@@ -84,6 +84,22 @@ class RunReport:
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run
 
 
+def default_outbox(env: dict[str, str]) -> Path:
+    """Beside the default SQLite state store (the per-user data folder), whatever MAPSHEETS_DB says."""
+    from mapsheets.adapters.store import default_url
+
+    return Path(default_url({k: v for k, v in env.items() if k != "MAPSHEETS_DB"}).split("///", 1)[-1]).parent / "outbox"
+
+
+def mailer(smtp_url: str | None, outbox: Path | None = None, env: dict[str, str] | None = None):
+    """SMTP when a URL is given, else .eml files in the outbox folder (the embedded default)."""
+    import os
+
+    from mapsheets.adapters.mail import mailer_from_url
+
+    return mailer_from_url(smtp_url, outbox or default_outbox(dict(os.environ if env is None else env)))
+
+
 def plan_url(ref: str) -> str:
     sheet_id = google_id(ref)
     return f"https://docs.google.com/spreadsheets/d/{sheet_id}/edit" if sheet_id else Path(ref).resolve().as_uri()

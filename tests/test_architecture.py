@@ -1,0 +1,44 @@
+"""The house rules, checked: a pure core, one adapter per outside library, arrows pointing inward."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "mapsheets"
+IO_LIBRARIES = ("openpyxl", "gspread", "google", "sqlalchemy", "psycopg", "pandas", "requests", "smtplib",
+                "flask", "urllib.request", "http.client", "socket", "sqlite3")
+# Each outside library may be imported in one place only (the double is test infrastructure).
+OWNERS = {
+    "openpyxl": ["adapters/xlsx.py"],
+    "gspread": ["adapters/gsheets.py", "testing/"],
+    "sqlalchemy": ["adapters/store/"],
+    "smtplib": ["adapters/mail.py"],
+}
+
+
+def test_the_core_imports_no_io_library():
+    modules = [f"mapsheets.core.{p.stem}" for p in (PACKAGE / "core").glob("*.py") if p.stem != "__init__"]
+    code = (f"import sys\nfor m in {modules!r}: __import__(m)\n"
+            f"print(sorted(n for n in sys.modules if n.split('.')[0] in {IO_LIBRARIES!r} or n in {IO_LIBRARIES!r}))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", f"core pulled in I/O libraries: {loaded}"
+
+
+def test_each_outside_library_is_imported_by_its_adapter_only():
+    for library, allowed in OWNERS.items():
+        pattern = re.compile(rf"^\s*(?:import|from) {library}\b", re.MULTILINE)
+        users = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if pattern.search(p.read_text()))
+        strays = [u for u in users if not any(u.startswith(a) for a in allowed)]
+        assert strays == [], f"{library} imported outside its adapter: {strays}"
+
+
+def test_surfaces_and_core_do_not_reach_past_the_service():
+    for path in (PACKAGE / "cli").glob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*from mapsheets\.adapters\b", text, re.MULTILINE), path
+    for path in (PACKAGE / "core").glob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*from mapsheets\.(adapters|service|cli)\b", text, re.MULTILINE), path
