@@ -15,7 +15,7 @@ def _slip_words(days: int | None) -> str:
     return " (on target)"
 
 
-def plan_summary(view) -> str:
+def plan_summary(view, limit: int | None = 10) -> str:
     plan, health, proj = view.plan, view.health, view.projection
     lines = [plan.title or "(untitled plan)", f"{plan.kind} plan · buyer {plan.buyer} · seller {plan.seller}"]
     leads = ", ".join(x for x in (plan.seller_lead, plan.buyer_lead) if x)
@@ -31,12 +31,13 @@ def plan_summary(view) -> str:
     if open_steps:
         lines.append("")
         lines.append("Next steps:")
-        for step in open_steps[:10]:
-            late = overdue_days(step, view.today)
-            flag = f"  OVERDUE {late}d" if late else ("  BLOCKED" if step.status == "blocked" else "")
+        for step in open_steps[:limit]:
+            late = overdue_days(step, view.today, view.days_off)
+            flag = (f"  OVERDUE {late} business day{'s' if late != 1 else ''}" if late
+                    else "  BLOCKED" if step.status == "blocked" else "")
             due = step.due.isoformat() if step.due else "no date   "
             owners = ", ".join(step.owners) or "no owner"
             lines.append(f"  {step.id}  {due}  {step.title}  [{step.side}] {owners}{flag}")
-        if len(open_steps) > 10:
-            lines.append(f"  … and {len(open_steps) - 10} more")
+        if limit is not None and len(open_steps) > limit:
+            lines.append(f"  … and {len(open_steps) - limit} more (--all lists them)")
     return "\n".join(lines)

@@ -82,6 +82,8 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
     from mapsheets.service import digest as digests
 
     tz = _zone(tz_name)
+    if (since or output != Path("digest.html")) and not preview_plan:
+        raise click.UsageError("--since and --output go with --preview PLAN")
     if preview_plan:
         path = digests.preview(preview_plan, output, today=datetime.now(tz).date(), since=since, store_url=db_url)
         click.echo(f"Wrote {path}")
@@ -116,7 +118,8 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
         click.echo(f"note: {note}", err=True)
     if chatty:
         click.echo(f"{len(report.sent)} sent, {report.resent} resent, {len(report.failed)} failed; "
-                   f"{report.plans} plans due, {report.unchanged} unchanged, {report.snapshots} new revisions")
+                   f"{report.plans} plans due ({report.snapshots} with new edits read, "
+                   f"{report.unchanged} not modified since last read)")
         if report.waiting:
             click.echo(f"{report.waiting} subscription(s) not due yet: each goes out once a period, "
                        f"with the first run at or after {hour:02d}:00 ({tz}); --hour to change")

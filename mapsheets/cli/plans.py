@@ -70,7 +70,11 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
         holidays=holidays)
     plan, fit = result.view.plan, result.fit
     click.echo(f"Created {result.location}: {len(plan.steps)} steps, {fit.start} → {fit.finish}")
-    if fit.target_close is not None:
+    late = result.view.health.overdue
+    if backward and late:
+        click.echo(f"warning: to close on {fit.target_close} this plan should have started on {fit.start}: "
+                   f"{len(late)} steps are overdue already (`show` projects the real close)", err=True)
+    elif fit.target_close is not None:
         if fit.slack == 0:
             click.echo(f"Lands exactly on the target close {fit.target_close}.")
         elif fit.fits:
@@ -86,8 +90,9 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
 @cli.command()
 @click.argument("plan")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable plan (stable contract).")
+@click.option("--all", "show_all", is_flag=True, help="List every open step, not just the next ten.")
 @AS_OF_OPTION
-def show(plan, as_json, as_of):
+def show(plan, as_json, show_all, as_of):
     """Summarise a plan: progress, overdue steps, projected close."""
     from mapsheets import service
     from mapsheets.textout import plan_summary
@@ -96,7 +101,7 @@ def show(plan, as_json, as_of):
     if as_json:
         _print_json(view.to_dict())
     else:
-        click.echo(plan_summary(view))
+        click.echo(plan_summary(view, limit=None if show_all else 10))
     for warning in view.warnings if not as_json else ():
         click.echo(f"warning: {warning}", err=True)
 

@@ -51,6 +51,8 @@ def find(name_contains, as_json):
     if as_json:
         _print_json(files)
         return
+    if not files:
+        click.echo(f"No plans found{f' whose name contains {name_contains!r}' if name_contains else ''}.")
     for f in files:
         who = (f.get("lastModifyingUser") or {}).get("emailAddress", "")
         click.echo(f"{f['id']}  {f.get('modifiedTime', '')}  {f.get('name', '')}  {who}")

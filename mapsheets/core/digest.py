@@ -132,6 +132,7 @@ class Digest:
     high_severity: int = 0
     stats: dict[str, int] = field(default_factory=dict)
     first: bool = False  # the recipient's first digest: "since you started watching"
+    since_label: str = ""  # overrides "since your last digest" (previews: "since revision 3")
     calendar: str = ""  # the plan's holiday calendar, if any
 
     @property
@@ -180,7 +181,7 @@ class Digest:
 def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: str, previous_close: date | None,
                  actors: dict[str, str] | None = None, stalled_after_days: int = 7,
                  stale_update_days: int | None = None, last_update: date | None = None,
-                 holidays: Collection[date] = NO_HOLIDAYS, first: bool = False) -> Digest:
+                 holidays: Collection[date] = NO_HOLIDAYS, first: bool = False, since_label: str = "") -> Digest:
     """The digest of ``plan`` as of ``today``, given the ``changes`` since the recipient's last one.
 
     ``changes`` is what ``core.diff.diff`` returned; a Done-on date set together with the step's
@@ -226,7 +227,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
         done=health.done, total=health.total, change_count=len(changes),
         high_severity=sum(c.severity == "high" for c in changes),
         stats={key: len(items) for key, items in buckets.items()},
-        first=first, calendar=plan.holidays,
+        first=first, calendar=plan.holidays, since_label=since_label,
     )
 
 

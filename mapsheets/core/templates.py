@@ -16,7 +16,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from mapsheets.core.model import KINDS, SIDES
 from mapsheets.core.schedule import Task, topological
-from mapsheets.errors import ScheduleError, TemplateError
+from mapsheets.errors import ScheduleError, TemplateError, UsageError
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
@@ -59,6 +59,11 @@ class Template:
 
     def stage(self, key: str) -> Stage:
         return next(s for s in self.stages if s.key == key)
+
+    def stage_key(self, name_or_key: str) -> str | None:
+        """A stage by its key or its name as the sheet shows it, any case."""
+        wanted = name_or_key.strip().lower()
+        return next((s.key for s in self.stages if wanted in (s.key, s.name.lower())), None)
 
 
 # --- validation --------------------------------------------------------------------------
@@ -230,7 +235,7 @@ def render_context(template: Template, values: dict[str, Any], roles: dict[str, 
     unknown = sorted(set(roles or {}) - set(rendered))
     if unknown:
         known = ", ".join(sorted(rendered)) or "none"
-        raise TemplateError(f"{template.source}: roles.{unknown[0]}: unknown role (known: {known})")
+        raise UsageError(f"--role {unknown[0]}: template {template.name} has no such role (known: {known})")
     rendered.update(roles or {})
     context["roles"] = rendered
     return context

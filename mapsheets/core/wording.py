@@ -77,5 +77,9 @@ def _describe_step_field(c: Change, q: str, ref: str) -> str:
         return f"{q} has a new ID: {c.old} → {c.new}"
     if c.field == "title":
         return f'{c.step_id} renamed: "{c.old}" → "{c.new}"'
+    if c.field == "done_on":
+        if c.new is None:
+            return f"{q} no longer has a done date (was {_show(c.old)})"
+        return f"{q} done on {_show(c.new)}" + (f" (was {_show(c.old)})" if c.old is not None else "")
     label = c.field[6:] if c.field and c.field.startswith("extra:") else _LABEL.get(c.field, c.field)
     return f"{label} of {ref} changed: {_show(c.old)} → {_show(c.new)}"

@@ -95,6 +95,8 @@ def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict
 
 
 def _since(d: Digest) -> str:
+    if d.since_label:
+        return d.since_label
     return "since you started watching" if d.first else "since your last digest"
 
 
@@ -116,7 +118,8 @@ def _outlook(d: Digest) -> dict[str, Any]:
     moved = None
     if c.moved_days:
         way = "later" if c.moved_days > 0 else "earlier"
-        then = "than when you started watching" if d.first else "than in your last digest"
+        then = ("than " + d.since_label.replace("since ", "at ") if d.since_label
+                else "than when you started watching" if d.first else "than in your last digest")
         moved = f"{_days(abs(c.moved_days))} {way} {then} ({day(c.previous)})"
     elif c.moved_days == 0:
         moved = f"unchanged {_since(d)}"

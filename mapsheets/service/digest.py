@@ -60,9 +60,12 @@ def watching(*, store_url: str | None = None) -> list[Any]:
 
 
 def is_due(subscription, now: datetime, tz=timezone.utc, hour: int = DIGEST_HOUR) -> bool:
-    """Due once the send hour has come on a day a period (or more) after the last run that looked."""
+    """Due once the send hour has come on a weekday a period (or more) after the last run that looked.
+
+    No digests at weekends: what piled up goes out on Monday.
+    """
     local = now.astimezone(tz)
-    if local.hour < hour:
+    if local.hour < hour or local.weekday() >= 5:
         return False
     last = subscription.last_run_at
     if last is None:
@@ -191,7 +194,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
             html, text = render_digest(digest)
             message_id = mail.make_msgid(domain)
             message = mail.build_message(sender=sender, to=[sub.email], subject=digest.subject, html=html,
-                                         text=text, message_id=message_id)
+                                         text=text, message_id=message_id, date=now)
             delivery = store.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
                                              message=message.as_string(), now=now)
             if delivery is not None:  # None: an overlapping run already took this one
@@ -308,7 +311,7 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
     days_off = _days_off(current, today)
     digest = build_digest(plan=current, changes=diff(before, current, days_off), today=today,
                           plan_url=plan_url(ref), previous_close=project(before, today, days_off).close,
-                          holidays=days_off)
+                          holidays=days_off, since_label=f"since revision {since}" if since else "now")
     try:
         write_text_atomic(output, render_digest(digest)[0])
     except OSError as exc:

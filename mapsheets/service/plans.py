@@ -17,10 +17,10 @@ from mapsheets.core import templates as tpl
 from mapsheets.core.health import Health, assess
 from mapsheets.core.layout import step_cells, step_columns, workbook_spec
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
-from mapsheets.core.parse import ParsedPlan, Warning, parse_plan
+from mapsheets.core.parse import ParsedPlan, Warning
 from mapsheets.errors import NotFound, ScheduleError, UsageError
 from mapsheets.service.calendars import holiday_dates, plan_holidays
-from mapsheets.service.refs import new_workbook, open_workbook
+from mapsheets.service.refs import new_workbook, open_workbook, read_parsed
 
 
 _EMAIL_IN = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z]{2,}")
@@ -32,7 +32,7 @@ class TemplateInfo:
     kind: str
     description: str
     steps: int
-    stages: int
+    stages: list[dict[str, Any]]  # key, name, days: the keys a --durations file may use
     source: str
 
 
@@ -42,7 +42,8 @@ def load_templates(template_dirs: Sequence[Path] = ()) -> dict[str, tpl.Template
 
 
 def list_templates(template_dirs: Sequence[Path] = ()) -> list[TemplateInfo]:
-    return [TemplateInfo(t.name, t.kind, t.description, len(t.steps), len(t.stages), t.source)
+    return [TemplateInfo(t.name, t.kind, t.description, len(t.steps),
+                         [{"key": s.key, "name": s.name, "days": s.days} for s in t.stages], t.source)
             for t in load_templates(template_dirs).values()]
 
 
@@ -65,6 +66,7 @@ class PlanView:
     today: date
     ref: str = ""
     parsed: ParsedPlan | None = field(default=None, repr=False)
+    days_off: frozenset[date] = frozenset()  # the plan's holidays: what "business day" means here
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON contract of ``mapsheets show --json``."""
@@ -146,10 +148,19 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
         buyer_lead=render(template.leads["buyer"], "leads.buyer") if "buyer" in template.leads else "",
         template=template.name, steps=steps,
         close_step=next((ids[s.key] for s in template.steps if s.closes), ""),
-        stakeholders=[Stakeholder(name=render(m["name"], f"team[{i}].name"), email=m.get("email", ""),
-                                  side=m["side"], role=m["role"]) for i, m in enumerate(template.team)],
+        stakeholders=[_person(render(m["name"], f"team[{i}].name"), m.get("email", ""), m["side"], m["role"])
+                      for i, m in enumerate(template.team)],
     )
     return plan, fit
+
+
+def _person(name: str, email: str, side: str, role: str) -> Stakeholder:
+    """A team member; a role filled as "Jane Doe <jane@acme.example>" gives name and email apart."""
+    found = _EMAIL_IN.search(name)
+    if found and not email:
+        email = found[0]
+        name = name.replace(f"<{email}>", "").replace(email, "").strip(" <>,") or email
+    return Stakeholder(name=name, email=email, side=side, role=role)
 
 
 def new_plan(template: str, output: str | None, *, buyer: str, seller: str, today: date,
@@ -161,7 +172,15 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
     """Create a plan; with ``watch_owners``, its two owners (where they are email addresses) get
     its daily digest."""
     tmpl = get_template(template, template_dirs)
-    durations = files.read_durations(durations_file) if durations_file else None
+    durations = None
+    if durations_file:
+        durations = {}
+        for stage, days in files.read_durations(durations_file).items():
+            key = tmpl.stage_key(stage)
+            if key is None:
+                known = ", ".join(f"{s.key} ({s.name})" for s in tmpl.stages)
+                raise UsageError(f"{durations_file}: unknown stage {stage!r} (stages of {tmpl.name}: {known})")
+            durations[key] = days
     plan, fit = build_plan(tmpl, buyer=buyer, seller=seller, start=start or today, close=close,
                            backward=backward, durations=durations, roles=roles, title=title, holidays=holidays)
     book = new_workbook(output, google=google)
@@ -191,12 +210,13 @@ def view_of(plan: Plan, warnings: list[Warning], today: date, ref: str = "",
         warnings = [*warnings, Warning(cell, str(exc))]
         days_off = frozenset()
     return PlanView(plan=plan, warnings=warnings, projection=schedule.project(plan, today, days_off),
-                    health=assess(plan, today, holidays=days_off), today=today, ref=ref, parsed=parsed)
+                    health=assess(plan, today, holidays=days_off), today=today, ref=ref, parsed=parsed,
+                    days_off=days_off)
 
 
 def read_plan(ref: str, *, today: date) -> PlanView:
     book = open_workbook(ref)
-    parsed = parse_plan(book.read_grid())
+    _grid, parsed = read_parsed(book)
     return view_of(parsed.plan, parsed.warnings, today, ref=book.ref, parsed=parsed)
 
 
@@ -211,7 +231,7 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
     if status not in STATUSES:
         raise UsageError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
     book = open_workbook(ref)
-    parsed = parse_plan(book.read_grid())
+    _grid, parsed = read_parsed(book)
     plan = parsed.plan
     deps = [d.strip().upper() for d in depends_on if d.strip()]
     missing = [d for d in deps if d not in plan.step_ids]

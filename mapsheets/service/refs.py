@@ -43,3 +43,15 @@ def new_workbook(output: str | None, *, google: bool = False):
     if not output:
         raise UsageError("say where to create the plan: -o FILE.xlsx, -o SHEET-URL, or --google")
     return open_workbook(output)
+
+
+def read_parsed(book):
+    """(grid, parsed plan) of a workbook; a sheet that is not a plan is an error naming it."""
+    from mapsheets.core.parse import parse_plan
+    from mapsheets.errors import PlanFileError
+
+    grid = book.read_grid()
+    try:
+        return grid, parse_plan(grid)
+    except PlanFileError as exc:
+        raise PlanFileError(f"{book.ref}: {exc}") from None

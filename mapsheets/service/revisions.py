@@ -13,8 +13,8 @@ from mapsheets.core.diff import Change, diff, summary
 from mapsheets.core.griddiff import GridChange, diff_grids
 from mapsheets.core.layout import CHANGES_TAB, SIGNOFF_TAB, TEAM_TAB
 from mapsheets.core.model import Plan, jsonable
-from mapsheets.core.parse import ParsedPlan, parse_plan
-from mapsheets.service.refs import google_id, open_workbook
+from mapsheets.core.parse import ParsedPlan
+from mapsheets.service.refs import google_id, open_workbook, read_parsed
 
 _REV = re.compile(r"^(latest|-?\d+)$")
 
@@ -60,8 +60,7 @@ def read_snapshot(ref: str, *, book=None, source: dict[str, Any] | None = None) 
     """The live plan behind ``ref`` and its backend revision info."""
     book = book or open_workbook(ref)
     source = source if source is not None else book.revision()
-    grid = book.read_grid()
-    parsed = parse_plan(grid)
+    grid, parsed = read_parsed(book)
     return Snapshot(parsed.plan, other_tabs(grid, parsed), label=book.ref), source
 
 

@@ -8,9 +8,8 @@ from datetime import datetime, timezone
 
 from mapsheets.core.layout import SIGNOFF_COLUMNS, SIGNOFF_TAB, signature_cells
 from mapsheets.core.model import Signature
-from mapsheets.core.parse import parse_plan
 from mapsheets.errors import PlanFileError, UsageError
-from mapsheets.service.refs import open_workbook
+from mapsheets.service.refs import open_workbook, read_parsed
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
@@ -36,8 +35,7 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         raise UsageError("--name must not be empty")
     email = check_email(email)
     book = open_workbook(ref)
-    grid = book.read_grid()
-    parsed = parse_plan(grid)
+    grid, parsed = read_parsed(book)
     table = parsed.signoff
     if table is None:
         raise PlanFileError(f"{book.ref}: no '{SIGNOFF_TAB}' tab with 'Name' and 'Fingerprint' columns to sign in")

@@ -90,7 +90,7 @@ def test_done_on_set_with_done_is_folded_into_the_status_change():
     d = digest_of(old, new)
     assert [(g.key, [i.text for i in g.items]) for g in d.groups] == [
         ("status", ['"Discovery call" is now done']),
-        ("other", ['Done on of S-0002 "Security review" changed: (empty) → 2027-01-11'])]
+        ("other", ['"Security review" done on 2027-01-11'])]
     assert d.change_count == 2 and len(diff(old, new)) == 3
 
 
