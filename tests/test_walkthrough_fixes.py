@@ -7,7 +7,6 @@ import email.policy
 import json
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from click.testing import CliRunner
 
 from mapsheets.adapters.mail import OutboxMailer
