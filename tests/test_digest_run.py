@@ -18,7 +18,7 @@ import shutil
 import pytest
 from aiosmtpd.controller import Controller
 
-from plan_cells import edit_steps as edit
+from plan_cells import edit_steps as edit, step_cell
 from mapsheets.adapters.mail import OutboxMailer, SmtpMailer
 from mapsheets.adapters.store import Store
 from mapsheets.adapters.xlsx import read_grid
@@ -387,3 +387,14 @@ def test_a_bad_sender_fails_before_anything_is_read(plan_file, db, tmp_path):
     with pytest.raises(UsageError, match="--from 'bogus' is not an email address"):
         digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "o"), store_url=db, sender="bogus")
     assert [r.seq for r in Store(db).revisions(str(plan_file.resolve()))] == [1]
+
+
+def test_cells_that_could_not_be_read_are_listed_in_the_digest(plan_file, db, tmp_path):
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
+    edit(plan_file, {(0, "Status"): "Done", (1, "Due"): "next week"})
+    digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "outbox"), store_url=db)
+    [message] = outbox_messages(tmp_path / "outbox")
+    cell = step_cell(plan_file, 1, "Due")
+    assert f'Plan!{cell}</span> &#34;next week&#34; is not a date' in html_of(message)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert f'Plan!{cell} "next week" is not a date' in text

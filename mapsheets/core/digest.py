@@ -11,7 +11,7 @@ Who made a change (``actors``) is looked up, first match wins, by:
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -114,6 +114,12 @@ class CloseOutlook:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    cell: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Digest:
     plan_title: str
     buyer: str
@@ -133,6 +139,7 @@ class Digest:
     stats: dict[str, int] = field(default_factory=dict)
     first: bool = False  # the recipient's first digest: "since you started watching"
     since_label: str = ""  # overrides "since your last digest" (previews: "since revision 3")
+    unreadable: tuple[Unreadable, ...] = ()  # cells the plan's last read could not understand
     calendar: str = ""  # the plan's holiday calendar, if any
 
     @property
@@ -175,13 +182,15 @@ class Digest:
             "overdue": [s.to_dict() for s in self.overdue],
             "due_soon": [s.to_dict() for s in self.due_soon],
             "worth_sending": self.is_worth_sending,
+            "unreadable": [{"cell": u.cell, "message": u.message} for u in self.unreadable],
         }
 
 
 def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: str, previous_close: date | None,
                  actors: dict[str, str] | None = None, stalled_after_days: int = 7,
                  stale_update_days: int | None = None, last_update: date | None = None,
-                 holidays: Collection[date] = NO_HOLIDAYS, first: bool = False, since_label: str = "") -> Digest:
+                 holidays: Collection[date] = NO_HOLIDAYS, first: bool = False, since_label: str = "",
+                 warnings: Iterable[dict[str, str]] = ()) -> Digest:
     """The digest of ``plan`` as of ``today``, given the ``changes`` since the recipient's last one.
 
     ``changes`` is what ``core.diff.diff`` returned; a Done-on date set together with the step's
@@ -228,6 +237,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
         high_severity=sum(c.severity == "high" for c in changes),
         stats={key: len(items) for key, items in buckets.items()},
         first=first, calendar=plan.holidays, since_label=since_label,
+        unreadable=tuple(Unreadable(w["cell"], w["message"]) for w in warnings),
     )
 
 

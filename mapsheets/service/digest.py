@@ -182,7 +182,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 plan=current, changes=changes, today=today, plan_url=plan_url(ref),
                 previous_close=project(before, since.taken_at.date(), days_off).close,
                 actors=_actors(latest.source), stale_update_days=stale_update_days,
-                last_update=latest.taken_at.date(), holidays=days_off, first=sub.last_sent_at is None)
+                last_update=latest.taken_at.date(), holidays=days_off, first=sub.last_sent_at is None,
+                warnings=latest.content.get("warnings", []))
             if not digest.is_worth_sending:
                 report.quiet += 1
                 if not dry_run:
@@ -306,12 +307,14 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
     from mapsheets.emails import render_digest
     from mapsheets.service.revisions import load
 
-    current = read_snapshot(ref)[0].plan
+    live = read_snapshot(ref)[0]
+    current = live.plan
     before = load(f"{ref}@{since}", store_url=store_url).plan if since else current
     days_off = _days_off(current, today)
     digest = build_digest(plan=current, changes=diff(before, current, days_off), today=today,
                           plan_url=plan_url(ref), previous_close=project(before, today, days_off).close,
-                          holidays=days_off, since_label=f"since revision {since}" if since else "now")
+                          holidays=days_off, since_label=f"since revision {since}" if since else "now",
+                          warnings=live.warnings)
     try:
         write_text_atomic(output, render_digest(digest)[0])
     except OSError as exc:

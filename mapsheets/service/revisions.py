@@ -47,13 +47,15 @@ class Snapshot:
     plan: Plan
     tabs: dict[str, list[list[Any]]] = field(default_factory=dict)
     label: str = ""
+    warnings: list[dict[str, str]] = field(default_factory=list)  # cells the read could not understand
 
     def content(self) -> dict[str, Any]:
-        return {"plan": self.plan.to_dict(), "tabs": self.tabs}
+        return {"plan": self.plan.to_dict(), "tabs": self.tabs, "warnings": self.warnings}
 
     @classmethod
     def from_content(cls, content: dict[str, Any], label: str) -> Snapshot:
-        return cls(plan=Plan.from_dict(content["plan"]), tabs=content.get("tabs", {}), label=label)
+        return cls(plan=Plan.from_dict(content["plan"]), tabs=content.get("tabs", {}), label=label,
+                   warnings=list(content.get("warnings", [])))
 
 
 def read_snapshot(ref: str, *, book=None, source: dict[str, Any] | None = None) -> tuple[Snapshot, dict[str, Any]]:
@@ -61,7 +63,8 @@ def read_snapshot(ref: str, *, book=None, source: dict[str, Any] | None = None) 
     book = book or open_workbook(ref)
     source = source if source is not None else book.revision()
     grid, parsed = read_parsed(book)
-    return Snapshot(parsed.plan, other_tabs(grid, parsed), label=book.ref), source
+    warnings = [w.to_dict() for w in parsed.warnings]
+    return Snapshot(parsed.plan, other_tabs(grid, parsed), label=book.ref, warnings=warnings), source
 
 
 @dataclass

@@ -67,7 +67,7 @@ def _record(ref: str, signature: Signature, parsed, grid, now: datetime, store_u
     plan.signatures.append(signature)
     aware = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
     store = open_store(store_url)
-    snap = Snapshot(plan, other_tabs(grid, parsed), label=ref)
+    snap = Snapshot(plan, other_tabs(grid, parsed), label=ref, warnings=[w.to_dict() for w in parsed.warnings])
     result = snapshot_into(store, ref, now=aware, snapshot=(snap, {}))
     key = canonical_ref(ref)
     store.record_signature(key, name=signature.name, email=signature.email, side=signature.side,
