@@ -21,9 +21,19 @@ _EXPORTS = {
     "list_templates": "mapsheets.service",
     "new_plan": "mapsheets.service",
     "read_plan": "mapsheets.service",
+    "sign": "mapsheets.service.signoff",
+    "share": "mapsheets.service.signoff",
+    "snapshot": "mapsheets.service.revisions",
+    "diff_plans": "mapsheets.service.revisions",
+    "watch": "mapsheets.service.digest",
+    "unwatch": "mapsheets.service.digest",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "MapsheetsError", "Plan", "PlanView", "Signature", "Stakeholder", "Step", "add_step", "build_plan",
+    "diff_plans", "get_template", "list_templates", "new_plan", "read_plan", "share", "sign", "snapshot",
+    "unwatch", "watch",
+]
 
 
 def __getattr__(name: str):

@@ -42,3 +42,11 @@ def test_surfaces_and_core_do_not_reach_past_the_service():
     for path in (PACKAGE / "core").glob("*.py"):
         text = path.read_text()
         assert not re.search(r"^\s*from mapsheets\.(adapters|service|cli)\b", text, re.MULTILINE), path
+
+
+def test_the_public_api_resolves_every_name_it_lists():
+    import mapsheets
+
+    assert sorted(mapsheets.__all__) == sorted(mapsheets._EXPORTS)
+    for name in mapsheets.__all__:
+        assert callable(getattr(mapsheets, name)), name

@@ -41,7 +41,7 @@ def create(state: State, body: dict, user: str) -> dict:
             _load_grid(sheet, data)
         sheet.merges = [grid_range_json(0, box_from_grid_range(m)) for m in spec.get("merges") or []]
         sheet.conditional_formats = copy.deepcopy(spec.get("conditionalFormats") or [])
-        for i, pr in enumerate(spec.get("protectedRanges") or []):
+        for pr in spec.get("protectedRanges") or []:
             pr = copy.deepcopy(pr)
             pr.setdefault("protectedRangeId", state.rng.randrange(1, 2**31 - 1))
             pr["range"] = grid_range_json(sheet.id, box_from_grid_range(pr.get("range") or {}))
