@@ -398,3 +398,24 @@ def test_cells_that_could_not_be_read_are_listed_in_the_digest(plan_file, db, tm
     assert f'Plan!{cell}</span> &#34;next week&#34; is not a date' in html_of(message)
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert f'Plan!{cell} "next week" is not a date' in text
+
+
+def test_an_emptied_id_cell_gets_its_old_id_back(plan_file, plan, db, tmp_path):
+    from mapsheets.service import read_plan
+    from mapsheets.service.revisions import diff_plans, snapshot
+
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
+    lost = plan.steps[1].id  # step 3 depends on it
+    assert lost in plan.steps[2].depends_on
+    edit(plan_file, {(1, "ID"): None, (0, "Status"): "Done"})
+    assert {w.message for w in read_plan(str(plan_file), today=T0.date()).warnings} == {
+        f"unknown step {lost} in 'Depends on'"}
+    snapshot(str(plan_file), now=T0 + timedelta(hours=1), store_url=db)
+    changes = diff_plans(str(plan_file), since="1", store_url=db).changes
+    assert [(c.kind, c.field) for c in changes] == [("step_changed", "status")]  # no "new ID"
+    report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "outbox"), store_url=db)
+    assert len(report.sent) == 1 and "new ID" not in html_of(outbox_messages(tmp_path / "outbox")[0])
+    healed = read_plan(str(plan_file), today=T0.date())  # the sheet has its ID back
+    assert healed.warnings == [] and healed.plan.steps[1].id == lost
+    quiet = digest.run(now=T0 + timedelta(days=2), mailer=OutboxMailer(tmp_path / "outbox"), store_url=db)
+    assert quiet.unchanged == 1 and quiet.snapshots == 0  # writing the ID back was not a change

@@ -346,3 +346,25 @@ def _json(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+def restore_ids(old: Plan, new: Plan, given: set[str]) -> dict[str, str]:
+    """Give steps whose ID cell was emptied (``given``: IDs made up on read) their old IDs back.
+
+    A step is matched to its old self by content, as ``diff`` does; its old ID is taken back only
+    if no other step uses it now. Returns made-up ID -> restored ID; ``new`` is changed in place.
+    """
+    pairs, _gone, _added = match_steps(old.steps, new.steps)
+    taken = {s.id for s in new.steps}
+    restored: dict[str, str] = {}
+    for i, j in pairs:
+        step, before = new.steps[j], old.steps[i]
+        if step.id in given and before.id not in taken:
+            restored[step.id] = before.id
+            taken.add(before.id)
+            step.id = before.id
+    for step in new.steps:
+        step.depends_on = [restored.get(d, d) for d in step.depends_on]
+    if new.close_step in restored:
+        new.close_step = restored[new.close_step]
+    return restored

@@ -242,7 +242,27 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
         return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book, source
     result = snapshot_into(store, ref, now=now, snapshot=snap)
     report.snapshots += result.created
+    source = _fill_ids(store, ref, book, result.snapshot, source, now, report)
     return result.revision, book, source
+
+
+def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: RunReport) -> dict:
+    """Write the IDs of rows whose ID cell was empty back into the sheet (their old ones where the
+    last revision knew them), so `show`, dependencies and people all see the same IDs.
+
+    Returns the backend's version after our own write, when nobody else wrote in between.
+    """
+    if not snap.missing_ids or snap.id_column is None:
+        return source
+    try:
+        untouched = book.revision() == source
+        book.update_cells(snap.tab, {(row, snap.id_column): sid for row, sid in snap.missing_ids.items()})
+        if untouched:
+            source = book.revision()
+            store.set_seen_source(ref, source, now)  # our own write is not a change
+    except MapsheetsError as exc:
+        report.notes.append(f"{ref}: could not fill in step IDs: {exc}")
+    return source
 
 
 def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report: RunReport) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mapsheets.core.diff import Change, diff, summary
+from mapsheets.core.diff import Change, diff, restore_ids, summary
 from mapsheets.core.griddiff import GridChange, diff_grids
 from mapsheets.core.layout import CHANGES_TAB, SIGNOFF_TAB, TEAM_TAB
 from mapsheets.core.model import Plan, jsonable
@@ -48,6 +48,10 @@ class Snapshot:
     tabs: dict[str, list[list[Any]]] = field(default_factory=dict)
     label: str = ""
     warnings: list[dict[str, str]] = field(default_factory=list)  # cells the read could not understand
+    # Rows whose ID cell was empty: row -> the ID they were given (or, restored, their old one).
+    missing_ids: dict[int, str] = field(default_factory=dict, compare=False)
+    id_column: int | None = field(default=None, compare=False)
+    tab: str = ""
 
     def content(self) -> dict[str, Any]:
         return {"plan": self.plan.to_dict(), "tabs": self.tabs, "warnings": self.warnings}
@@ -64,7 +68,9 @@ def read_snapshot(ref: str, *, book=None, source: dict[str, Any] | None = None) 
     source = source if source is not None else book.revision()
     grid, parsed = read_parsed(book)
     warnings = [w.to_dict() for w in parsed.warnings]
-    return Snapshot(parsed.plan, other_tabs(grid, parsed), label=book.ref, warnings=warnings), source
+    loc = parsed.location
+    return Snapshot(parsed.plan, other_tabs(grid, parsed), label=book.ref, warnings=warnings,
+                    missing_ids=dict(loc.missing_ids), id_column=loc.columns.get("ID"), tab=loc.tab), source
 
 
 @dataclass
@@ -80,13 +86,34 @@ def snapshot_into(store, ref: str, *, now: datetime,
     snap, source = snapshot or read_snapshot(ref)
     plan = snap.plan
     key = canonical_ref(ref)
+    if snap.missing_ids and store.get_plan(key) is not None:
+        _restore_ids(store, key, snap)
     store.register_plan(key, "google" if google_id(ref) else "xlsx", plan.title)
     revision, created = store.add_revision(
         key, snap.content(), plan.fingerprint(), taken_at=now, source=source,
         step_count=len(plan.steps), done_count=sum(s.status == "done" for s in plan.steps))
-    if source:  # no backend info (a snapshot made from memory): the next digest run reads the plan
+    # Not marked as seen without backend info (a snapshot made from memory), nor with empty ID
+    # cells: either way the next digest run reads the plan again (and fills the IDs in).
+    if source and not snap.missing_ids:
         store.set_seen_source(key, source, now)
     return SnapshotResult(revision=revision, created=created, snapshot=snap)
+
+
+def _restore_ids(store, key: str, snap: Snapshot) -> None:
+    """An emptied ID cell: the step keeps the ID it had in the last revision (and so do the
+    "Depends on" cells that still name it, which then read without a warning)."""
+    from mapsheets.errors import NotFound
+
+    try:
+        previous = store.revision(key, "latest")
+    except NotFound:
+        return
+    restored = restore_ids(Plan.from_dict(previous.content["plan"]), snap.plan, set(snap.missing_ids.values()))
+    if restored:
+        snap.missing_ids = {row: restored.get(sid, sid) for row, sid in snap.missing_ids.items()}
+        back = set(restored.values())
+        snap.warnings = [w for w in snap.warnings
+                         if not (w["message"].startswith("unknown step ") and w["message"].split()[2] in back)]
 
 
 def snapshot(ref: str, *, now: datetime, store_url: str | None = None) -> SnapshotResult:
@@ -148,6 +175,8 @@ def diff_plans(old_spec: str, new_spec: str | None = None, *, since: str | None 
     from mapsheets.errors import UsageError
     from mapsheets.service.calendars import plan_holidays
 
+    if new.missing_ids:  # an emptied ID cell is the same step, not a new ID
+        restore_ids(old.plan, new.plan, set(new.missing_ids.values()))
     try:
         days_off = plan_holidays(new.plan)
     except UsageError:  # an unknown calendar typed in the sheet: `show` warns about it

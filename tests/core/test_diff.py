@@ -362,3 +362,17 @@ def test_property_random_edit_script_yields_exactly_those_edits(plan, data):
     for c in changes:
         if c.field == "due" and c.step_id in slips:
             assert c.slip_days == slips[c.step_id]
+
+
+def test_restore_ids_gives_an_emptied_id_back_only_when_it_is_free(plan):
+    from mapsheets.core.diff import restore_ids
+    from mapsheets.core.model import Plan
+
+    new = Plan.from_dict(plan.to_dict())
+    lost = new.steps[1].id
+    new.steps[1].id = "S-MADE"  # what the parser gives a row whose ID cell is empty
+    assert restore_ids(plan, new, {"S-MADE"}) == {"S-MADE": lost}
+    assert new.steps[1].id == lost and diff(plan, new) == []
+    clash = Plan.from_dict(plan.to_dict())
+    clash.steps[1].id, clash.steps[3].id = "S-MADE", lost  # someone typed the old ID on another row
+    assert restore_ids(plan, clash, {"S-MADE"}) == {}
