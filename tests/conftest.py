@@ -35,6 +35,12 @@ def plan_file(tmp_path: Path, plan) -> Path:
     return path
 
 
+@pytest.fixture
+def db(tmp_path) -> str:
+    """A fresh SQLite state store for one test."""
+    return f"sqlite:///{tmp_path / 'state.db'}"
+
+
 @pytest.fixture(scope="session")
 def google_api():
     """The Sheets v4 / Drive v3 test double, over real HTTP on 127.0.0.1."""

@@ -6,17 +6,11 @@ import json
 import shutil
 
 import openpyxl
-import pytest
 from click.testing import CliRunner
 
 from plan_cells import edit_steps as edit
 from mapsheets.adapters.store import Store
 from mapsheets.cli import cli
-
-
-@pytest.fixture
-def db(tmp_path):
-    return f"sqlite:///{tmp_path / 'state.db'}"
 
 
 def run(*args, db=None):
