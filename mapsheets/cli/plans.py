@@ -75,12 +75,17 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
         click.echo(f"warning: to close on {fit.target_close} this plan should have started on {fit.start}: "
                    f"{len(late)} steps are overdue already (`show` projects the real close)", err=True)
     elif fit.target_close is not None:
-        if fit.slack == 0:
+        if fit.finish == fit.target_close:
             click.echo(f"Lands exactly on the target close {fit.target_close}.")
+        elif fit.slack == 0:
+            click.echo(f"The close step is due {fit.finish}, the last business day before the target close "
+                       f"{fit.target_close}.")
         elif fit.fits:
-            click.echo(f"Fits the target close {fit.target_close} with {fit.slack} business days to spare.")
+            click.echo(f"Fits the target close {fit.target_close} with {fit.slack} business days to spare "
+                       f"(close step due {fit.finish}).")
         else:
-            click.echo(f"Misses the target close {fit.target_close} by {-fit.slack} business days.")
+            click.echo(f"Misses the target close {fit.target_close} by {-fit.slack} business days "
+                       f"(close step due {fit.finish}).")
     if result.watchers:
         click.echo(f"Daily digest to {', '.join(result.watchers)} (mapsheets digest sends it; --no-watch to opt out).")
     if result.watch_error:

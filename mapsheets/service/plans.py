@@ -112,7 +112,8 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     days_off = holiday_dates(holidays, range(start.year - 1, (close or start).year + 4))
     try:
         if backward:
-            due = schedule.schedule_backward(tasks, close, days_off, close_key=close_key)
+            due = schedule.schedule_backward(tasks, close, days_off, close_key=close_key,
+                                             stages=[s.key for s in template.stages])
         else:
             due = schedule.schedule_forward(tasks, start, days_off)
     except OverflowError:
@@ -142,7 +143,7 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     plan = Plan(
         kind=template.kind, title=title or render(template.title, "title"), buyer=values["buyer"],
         seller=values["seller"], problem=overview.get("problem", ""), solution=overview.get("solution", ""),
-        start_date=start, target_close=close, go_live=go_live, holidays=holidays.strip().upper(),
+        start_date=fit.start, target_close=close, go_live=go_live, holidays=holidays.strip().upper(),
         buying_process=overview.get("buying_process", ""),
         seller_lead=render(template.leads["seller"], "leads.seller") if "seller" in template.leads else "",
         buyer_lead=render(template.leads["buyer"], "leads.buyer") if "buyer" in template.leads else "",
