@@ -64,3 +64,39 @@ def test_new_takes_the_calendar_of_the_locale_and_says_so(run):
     chosen = run(*NEW, "-o", "none.xlsx", "--holidays", "none", "--date-order", "ymd", env={"LANG": "en_US.UTF-8"})
     assert "Holidays: none, weekends only (--holidays none;" in chosen.stdout
     assert (_plan(run, "none.xlsx")["holidays"], _plan(run, "none.xlsx")["date_order"]) == ("", "YMD")
+
+
+def _step(run, name, step_id):
+    return next(s for s in _plan(run, name)["steps"] if s["id"] == step_id)
+
+
+def test_add_step_due_on_a_holiday_or_weekend_is_a_warning_or_snapped(run):
+    run(*NEW, "-o", "us.xlsx", "--holidays", "US")
+    kept = run("add-step", "us.xlsx", "--title", "Board meeting", "--due", "2027-01-18")
+    assert kept.exit_code == 0
+    assert kept.stderr == ("warning: --due 2027-01-18 is Martin Luther King Jr. Day (US), not a business day: "
+                           "kept as given (--snap moves it to 2027-01-19)\n")
+    assert _step(run, "us.xlsx", kept.stdout.split()[1].rstrip(":"))["due"] == "2027-01-18"
+
+    snapped = run("add-step", "us.xlsx", "--title", "Board meeting", "--due", "2027-01-18", "--snap")
+    assert snapped.stderr == "warning: --due 2027-01-18 is Martin Luther King Jr. Day (US): moved to the next business day, 2027-01-19\n"
+    assert _step(run, "us.xlsx", snapped.stdout.split()[1].rstrip(":"))["due"] == "2027-01-19"
+
+    weekend = run("add-step", "us.xlsx", "--title", "Offsite", "--due", "2027-01-16", "--snap")
+    assert weekend.stderr.startswith("warning: --due 2027-01-16 is a Saturday: moved to the next business day, 2027-01-19")
+
+    plain = run("add-step", "us.xlsx", "--title", "Call", "--due", "2027-01-20", "--snap")
+    assert plain.stderr == "" and _step(run, "us.xlsx", plain.stdout.split()[1].rstrip(":"))["due"] == "2027-01-20"
+
+
+def test_decimal_durations_are_rounded_up_and_said_once(run, tmp_path):
+    (tmp_path / "crm.csv").write_text("stage,days\nlegal,7.5\nvalidation,9.2\ndiscovery,5\n", "utf-8")
+    (tmp_path / "whole.csv").write_text("stage,days\nlegal,8\nvalidation,10\ndiscovery,5\n", "utf-8")
+    crm = run(*NEW, "-o", "crm.xlsx", "--durations", "crm.csv")
+    whole = run(*NEW, "-o", "whole.xlsx", "--durations", "whole.csv")
+    assert crm.exit_code == whole.exit_code == 0, crm.stderr
+    notes = [line for line in crm.stdout.splitlines() if line.startswith("note:")]
+    assert notes == ["note: crm.csv: durations rounded up to whole business days: "
+                     "Legal & procurement 7.5 → 8, Solution validation 9.2 → 10"]
+    assert "note:" not in whole.stdout
+    assert [s["due"] for s in _plan(run, "crm.xlsx")["steps"]] == [s["due"] for s in _plan(run, "whole.xlsx")["steps"]]

@@ -144,19 +144,21 @@ def show(plan, as_json, show_all, as_of):
 @click.option("--title", required=True, help="What has to happen.")
 @click.option("--side", type=click.Choice(["buyer", "seller", "joint"]), default="joint", show_default=True)
 @click.option("--owner", "owners", multiple=True, help="Owner name or email (repeatable).")
-@click.option("--due", type=DATE, help="Due date.")
+@click.option("--due", type=DATE, help="Due date (on a weekend or a holiday of the plan's calendar: kept, with a warning).")
+@click.option("--snap", is_flag=True, help="Move a --due on a weekend or holiday to the next business day.")
 @click.option("--phase", default="", help="Phase the step belongs to.")
 @click.option("--depends-on", "depends_on", multiple=True, metavar="ID", help="Step ID this waits for (repeatable).")
 @click.option("--status", type=click.Choice(["not started", "in progress", "done", "blocked", "n/a"]),
               default="not started", show_default=True)
 @click.option("--notes", default="")
 @AS_OF_OPTION
-def add_step(plan, title, side, owners, due, phase, depends_on, status, notes, as_of):
+def add_step(plan, title, side, owners, due, snap, phase, depends_on, status, notes, as_of):
     """Append a step to a plan without touching any other row."""
     from mapsheets import service
 
     step = service.add_step(plan, title=title, side=side, owners=owners, due=due, phase=phase,
-                            depends_on=depends_on, status=status, notes=notes, today=_today(as_of))
+                            depends_on=depends_on, status=status, notes=notes, today=_today(as_of), snap=snap,
+                            on_warning=lambda message: click.echo(f"warning: {message}", err=True))
     click.echo(f"Added {step.id}: {step.title}")
 
 

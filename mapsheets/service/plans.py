@@ -6,7 +6,7 @@ import math
 import os
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,14 +14,16 @@ from typing import Any
 
 from mapsheets.adapters import files
 from mapsheets.core import schedule
-from mapsheets.core.dates import DATE_ORDERS, add_business_days, date_order_for, normal_date_order
+from mapsheets.core.dates import (
+    DATE_ORDERS, add_business_days, date_order_for, is_business_day, normal_date_order, roll_forward,
+)
 from mapsheets.core import templates as tpl
 from mapsheets.core.health import Health, assess
 from mapsheets.core.layout import step_cells, step_columns, workbook_spec
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
 from mapsheets.errors import NotFound, ScheduleError, UsageError
-from mapsheets.service.calendars import holiday_dates, locale_calendar, plan_holidays
+from mapsheets.service.calendars import holiday_dates, holiday_name, locale_calendar, plan_holidays
 from mapsheets.service.refs import new_workbook, open_workbook, read_parsed
 
 
@@ -246,8 +248,13 @@ def read_plan(ref: str, *, today: date) -> PlanView:
 
 def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: Sequence[str] = (),
              due: date | None = None, phase: str = "", depends_on: Sequence[str] = (), notes: str = "",
-             status: str = "not started") -> Step:
-    """Append one step to the plan's steps table; no other row is touched."""
+             status: str = "not started", snap: bool = False,
+             on_warning: Callable[[str], None] | None = None) -> Step:
+    """Append one step to the plan's steps table; no other row is touched.
+
+    A ``due`` on a weekend or a holiday of the plan's calendar is kept with a warning to
+    ``on_warning``, or with ``snap`` moved to the next business day.
+    """
     if not title.strip():
         raise UsageError("--title must not be empty")
     if side not in SIDES:
@@ -261,6 +268,10 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
     missing = [d for d in deps if d not in plan.step_ids]
     if missing:
         raise UsageError(f"--depends-on {missing[0]}: no such step in {book.ref}")
+    if due is not None:
+        due, doubt = _due_on_business_day(plan, due, snap)
+        if doubt and on_warning:
+            on_warning(doubt)
     step = Step(id=new_step_id(plan.step_ids), title=title.strip(), phase=phase.strip(), side=side,
                 owners=[o.strip() for o in owners if o.strip()], due=due, status=status,
                 done_on=today if status == "done" else None, depends_on=deps, notes=notes.strip())
@@ -276,3 +287,19 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         cells.update({(r, loc.columns["ID"]): sid for r, sid in loc.missing_ids.items()})
     book.update_cells(loc.tab, cells)
     return step
+
+
+def _due_on_business_day(plan: Plan, due: date, snap: bool) -> tuple[date, str]:
+    """``due``, moved to the next business day with ``snap``, and what to say if it is a day off."""
+    try:
+        days_off = plan_holidays(plan, due)
+        name = holiday_name(plan.holidays, due)
+    except UsageError:  # a calendar typed into the sheet that we do not know: weekends only
+        days_off, name = frozenset(), None
+    if is_business_day(due, days_off):
+        return due, ""
+    what = f"{due} is {name} ({plan.holidays})" if name else f"{due} is a {due:%A}"
+    after = roll_forward(due, days_off)
+    if snap:
+        return after, f"--due {what}: moved to the next business day, {after}"
+    return due, f"--due {what}, not a business day: kept as given (--snap moves it to {after})"
