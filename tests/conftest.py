@@ -67,4 +67,8 @@ def _private_state(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("MAPSHEETS_OUTBOX", str(home / "outbox"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
     monkeypatch.setenv("MAPSHEETS_TZ", "UTC")
+    # The default holiday calendar follows the locale: no country unless a test sets one.
+    for name in ("LC_ALL", "LC_TIME", "MAPSHEETS_HOLIDAYS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
 

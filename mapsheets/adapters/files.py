@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
@@ -32,8 +33,9 @@ def template_sources(extra_dirs: list[Path]) -> dict[str, tuple[str, str]]:
     return found
 
 
-def read_durations(path: Path) -> dict[str, int]:
-    """A durations table: CSV with columns ``stage`` and ``days`` (business days)."""
+def read_durations(path: Path) -> dict[str, Decimal]:
+    """A durations table: CSV with columns ``stage`` and ``days`` (business days, as a CRM's averages
+    give them: ``7.5`` is read as it is; rounding is the scheduler's business)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.DictReader(fh))
@@ -44,15 +46,15 @@ def read_durations(path: Path) -> dict[str, int]:
         raise UsageError(f"{path}: cannot read durations ({exc.__class__.__name__})") from None
     if not {"stage", "days"} <= set(header):
         raise UsageError(f"{path}: expected CSV columns 'stage' and 'days'")
-    table: dict[str, int] = {}
+    table: dict[str, Decimal] = {}
     for line, row in enumerate(rows, start=2):
         norm = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         try:
-            days = int(norm["days"])
-            if not 0 <= days <= 365:
+            days = Decimal(norm["days"])
+            if not (days.is_finite() and 0 <= days <= 365):
                 raise ValueError
-        except ValueError:
-            raise UsageError(f"{path}:{line}: days {norm['days']!r} is not a whole number from 0 to 365") from None
+        except (ValueError, ArithmeticError):
+            raise UsageError(f"{path}:{line}: days {norm['days']!r} is not a number of days from 0 to 365") from None
         table[norm["stage"]] = days
     return table
 

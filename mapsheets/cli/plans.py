@@ -49,8 +49,12 @@ def _parse_roles(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--role", "roles", multiple=True, metavar="KEY=VALUE",
               help="Fill a template role, e.g. --role champion=jane@acme.example (repeatable).")
 @click.option("--title", help="Plan title (default: from the template).")
-@click.option("--holidays", default="", envvar="MAPSHEETS_HOLIDAYS", metavar="CALENDAR",
-              help="Skip these public holidays too, e.g. US, GB, DE-BY (env MAPSHEETS_HOLIDAYS; default: weekends only).")
+@click.option("--holidays", envvar="MAPSHEETS_HOLIDAYS", metavar="CALENDAR",
+              help="Skip these public holidays too, e.g. US, GB, DE-BY, or 'none' for weekends only "
+                   "(env MAPSHEETS_HOLIDAYS; default: the country of your locale, LC_ALL/LC_TIME/LANG).")
+@click.option("--date-order", type=click.Choice(["MDY", "DMY", "YMD"], case_sensitive=False),
+              help="How dates typed as text in the sheet are read, e.g. 02/05/2027 "
+                   "(default: as the holiday calendar's country writes them: US MDY, JP YMD, most DMY).")
 @click.option("--output", "-o", help="Where to create the plan: a .xlsx path, or a Google Sheets URL/ID to write into.")
 @click.option("--google", is_flag=True, help="Create a new Google Sheet (credentials: see README) and print its URL.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
@@ -58,33 +62,62 @@ def _parse_roles(values: tuple[str, ...]) -> dict[str, str]:
               help="Subscribe the plan's owners (where they are emails) to its daily digest.")
 @DB_OPTION
 @TEMPLATES_OPTION
-def new(template_name, buyer, seller, close_date, start_date, backward, durations, roles, title, holidays, output,
-        google, force, watch_owners, db_url, template_dirs):
+def new(template_name, buyer, seller, close_date, start_date, backward, durations, roles, title, holidays,
+        date_order, output, google, force, watch_owners, db_url, template_dirs):
     """Create a plan from a template, with target dates scheduled in business days."""
     from mapsheets import service
 
+    if holidays is not None and holidays.strip().lower() in ("none", "-"):
+        holidays = ""
     result = service.new_plan(
         template_name, output, buyer=buyer, seller=seller, today=date.today(), start=start_date,
         close=close_date, backward=backward, durations_file=durations, roles=_parse_roles(roles), title=title,
         force=force, template_dirs=template_dirs, google=google, watch_owners=watch_owners, store_url=db_url,
-        holidays=holidays)
+        holidays=holidays, date_order=date_order)
     plan, fit = result.view.plan, result.fit
     click.echo(f"Created {result.location}: {len(plan.steps)} steps, {fit.start} → {fit.finish}")
+    _say_calendar(plan, result.calendar_locale)
+    for note in result.notes:
+        click.echo(f"note: {note}")
     late = result.view.health.overdue
     if backward and late:
         click.echo(f"warning: to close on {fit.target_close} this plan should have started on {fit.start}: "
                    f"{len(late)} steps are overdue already (`show` projects the real close)", err=True)
     elif fit.target_close is not None:
-        if fit.slack == 0:
+        if fit.finish == fit.target_close:
             click.echo(f"Lands exactly on the target close {fit.target_close}.")
+        elif fit.slack == 0:
+            click.echo(f"The close step is due {fit.finish}, the last business day before the target close "
+                       f"{fit.target_close}.")
         elif fit.fits:
-            click.echo(f"Fits the target close {fit.target_close} with {fit.slack} business days to spare.")
+            click.echo(f"Fits the target close {fit.target_close} with {fit.slack} business days to spare "
+                       f"(close step due {fit.finish}).")
         else:
-            click.echo(f"Misses the target close {fit.target_close} by {-fit.slack} business days.")
+            click.echo(f"Misses the target close {fit.target_close} by {-fit.slack} business days "
+                       f"(close step due {fit.finish}).")
     if result.watchers:
         click.echo(f"Daily digest to {', '.join(result.watchers)} (mapsheets digest sends it; --no-watch to opt out).")
     if result.watch_error:
         click.echo(f"warning: plan created, but its owners are not subscribed: {result.watch_error}", err=True)
+
+
+def _say_calendar(plan, locale_setting: str | None) -> None:
+    """Which calendar and date order the plan got, where from, and how to change them."""
+    if locale_setting is None:
+        source = f"--holidays {plan.holidays or 'none'}"
+    elif plan.holidays:
+        source = f"from your locale {locale_setting}"
+    else:
+        source = f"your locale {locale_setting} names no country" if locale_setting else "no locale is set"
+    if plan.holidays:
+        click.echo(f"Holidays: {plan.holidays} ({source}; --holidays CODE or --holidays none to change).")
+    else:
+        click.echo(f"Holidays: none, weekends only ({source}; --holidays US, GB, DE-BY, ... to skip public holidays).")
+    if plan.date_order:
+        click.echo(f"Dates typed as text read {plan.date_order} (--date-order or the Date order row to change).")
+    else:
+        click.echo("Dates typed as text read month first, with a warning when ambiguous "
+                   "(--date-order or the Date order row to set MDY, DMY or YMD).")
 
 
 @cli.command()
@@ -111,19 +144,21 @@ def show(plan, as_json, show_all, as_of):
 @click.option("--title", required=True, help="What has to happen.")
 @click.option("--side", type=click.Choice(["buyer", "seller", "joint"]), default="joint", show_default=True)
 @click.option("--owner", "owners", multiple=True, help="Owner name or email (repeatable).")
-@click.option("--due", type=DATE, help="Due date.")
+@click.option("--due", type=DATE, help="Due date (on a weekend or a holiday of the plan's calendar: kept, with a warning).")
+@click.option("--snap", is_flag=True, help="Move a --due on a weekend or holiday to the next business day.")
 @click.option("--phase", default="", help="Phase the step belongs to.")
 @click.option("--depends-on", "depends_on", multiple=True, metavar="ID", help="Step ID this waits for (repeatable).")
 @click.option("--status", type=click.Choice(["not started", "in progress", "done", "blocked", "n/a"]),
               default="not started", show_default=True)
 @click.option("--notes", default="")
 @AS_OF_OPTION
-def add_step(plan, title, side, owners, due, phase, depends_on, status, notes, as_of):
+def add_step(plan, title, side, owners, due, snap, phase, depends_on, status, notes, as_of):
     """Append a step to a plan without touching any other row."""
     from mapsheets import service
 
     step = service.add_step(plan, title=title, side=side, owners=owners, due=due, phase=phase,
-                            depends_on=depends_on, status=status, notes=notes, today=_today(as_of))
+                            depends_on=depends_on, status=status, notes=notes, today=_today(as_of), snap=snap,
+                            on_warning=lambda message: click.echo(f"warning: {message}", err=True))
     click.echo(f"Added {step.id}: {step.title}")
 
 

@@ -137,12 +137,17 @@ OVERVIEW_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("target_close", "Target close", date),
     ("go_live", "Go-live", date),
     ("holidays", "Holidays", str),  # a holiday calendar such as US, GB or DE-BY; empty: weekends only
+    ("date_order", "Date order", str),  # MDY, DMY or YMD: how dates typed as text are read; empty: month first
     ("buying_process", "Buying process", str),
     ("seller_lead", "Seller lead", str),
     ("buyer_lead", "Buyer lead", str),
     ("close_step", "Close step", str),
     ("template", "Template", str),
 )
+
+# How the sheet is read, not what anyone agreed to: outside the fingerprint, so plans signed before
+# the field existed stay signed (the dates it yields are inside).
+_READING_ONLY = ("date_order",)
 
 
 @dataclass
@@ -157,6 +162,7 @@ class Plan:
     target_close: date | None = None
     go_live: date | None = None
     holidays: str = ""
+    date_order: str = ""
     buying_process: str = ""
     seller_lead: str = ""
     buyer_lead: str = ""
@@ -179,6 +185,8 @@ class Plan:
         """Everything people agree on when they sign: overview, steps, team; not the signatures."""
         out: dict[str, Any] = {}
         for attr, _label, typ in OVERVIEW_FIELDS:
+            if attr in _READING_ONLY:
+                continue
             value = getattr(self, attr)
             out[attr] = _iso(value) if typ is date else value
         out["steps"] = [s.to_dict() for s in self.steps]
@@ -192,6 +200,7 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         out = self.content_dict()
+        out.update({attr: getattr(self, attr) for attr in _READING_ONLY})
         fp = self.fingerprint()
         out["fingerprint"] = fp
         out["signatures"] = [s.to_dict(fp) for s in self.signatures]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from mapsheets.core.dates import parse_date, parse_datetime
+from mapsheets.core.dates import normal_date_order, parse_datetime, read_date
 from mapsheets.core.layout import (
     PLAN_TAB, SIGNOFF_TAB, STEP_COLUMNS, TEAM_TAB, cell_ref,
 )
@@ -258,9 +258,10 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
     labels.update({"title": ("title", str), "customer": ("buyer", str), "vendor": ("seller", str),
                    "target close date": ("target_close", date), "close date": ("target_close", date),
                    "go live": ("go_live", date), "problem": ("problem", str), "solution": ("solution", str),
-                   "holiday calendar": ("holidays", str)})
+                   "holiday calendar": ("holidays", str), "date format": ("date_order", str)})
     heading: str | None = None
     cells: dict[str, str] = {}
+    typed_dates: list[tuple[str, str, Any]] = []  # read once the date order is known
     for r, row in enumerate(rows):
         filled = [(c, v) for c, v in enumerate(row) if _text(v)]
         if not filled:
@@ -276,12 +277,20 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
             if typ is str:
                 setattr(plan, attr, _text(value[1]))
             elif _text(value[1]):
-                parsed = parse_date(value[1])
-                if parsed is None:
-                    warnings.append(Warning(cell_ref(tab, r, value[0]), f'"{_text(value[1])}" is not a date'))
-                setattr(plan, attr, parsed)
+                typed_dates.append((attr, cells[attr], value[1]))
         elif heading is None and len(filled) == 1:
             heading = _text(first)
+    if plan.date_order:
+        order = normal_date_order(plan.date_order)
+        if order is None:
+            warnings.append(Warning(cells["date_order"], f'"{plan.date_order}" is not a date order (MDY, DMY or '
+                                                         "YMD): dates typed as text are read month first"))
+        plan.date_order = order or plan.date_order
+    for attr, ref, raw in typed_dates:
+        parsed, doubt = read_date(raw, plan.date_order)
+        if doubt or parsed is None:
+            warnings.append(Warning(ref, doubt or f'"{_text(raw)}" is not a date'))
+        setattr(plan, attr, parsed)
     if not plan.title and heading:
         plan.title = heading
     if plan.kind not in ("closing", "mutual"):
@@ -316,9 +325,10 @@ def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: 
         raw = cell(label)
         if _text(raw) == "":
             continue
-        parsed = parse_date(raw)
+        parsed, doubt = read_date(raw, plan.date_order)
+        if doubt or parsed is None:
+            warn(label, doubt or f'"{_text(raw)}" is not a date')
         if parsed is None:
-            warn(label, f'"{_text(raw)}" is not a date')
             step.unparsed[label] = raw
         setattr(step, attr, parsed)
     known = set(_LABEL_OF.values())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -95,32 +95,91 @@ def descendants(tasks: list[Task], key: str) -> set[str]:
 
 
 def schedule_backward(tasks: list[Task], close: date, holidays: Collection[date] = NO_HOLIDAYS,
-                      close_key: str | None = None) -> dict[str, date]:
+                      close_key: str | None = None, stages: Sequence[str] = ()) -> dict[str, date]:
     """Due date of each task, laid back from ``close`` so the close step lands on it.
 
+    A side branch (a step nothing waits for, other than the close step) finishes before the
+    stage that follows its own begins, and always before the close step: it must not land on
+    the signature day. ``stages`` gives the stage order (default: as the tasks first name them).
     Steps after the close step (kickoff, onboarding) are laid forward from the close.
     """
     after = descendants(tasks, close_key) if close_key else set()
     before = [t for t in tasks if t.key not in after]
     by_key = {t.key: t for t in tasks}
-    order = topological(by_key, {k: t.depends_on for k, t in by_key.items()})
     dependents: dict[str, list[str]] = {t.key: [] for t in before}
     for t in before:
         for d in t.depends_on:
             if d in dependents:
                 dependents[d].append(t.key)
+    side = _side_branch_successors(before, dependents, close_key, stages)
+    deps = {k: list(t.depends_on) for k, t in by_key.items()}
+    for leaf, successors in side.items():
+        for s in successors:
+            deps[s].append(leaf)
+    try:
+        order = topological(by_key, deps)
+    except ScheduleError:  # stages ordered against the dependencies: side branches take the close
+        side = {}
+        order = topological(by_key, {k: t.depends_on for k, t in by_key.items()})
     close = roll_back(close, holidays)
     due: dict[str, date] = {}
     for key in reversed(order):
         if key in after:
             continue
-        latest = [add_business_days(due[c], -by_key[c].days, holidays) for c in dependents[key]]
+        latest = [add_business_days(due[c], -by_key[c].days, holidays) for c in dependents[key] + side.get(key, [])]
         due[key] = min(latest) if latest else close
+        if key in side and close_key in due and due[key] >= due[close_key]:
+            due[key] = add_business_days(due[close_key], -1, holidays)
     for key in order:
         if key in after:
             task = by_key[key]
             due[key] = add_business_days(max(due[d] for d in task.depends_on if d in due), task.days, holidays)
     return due
+
+
+def _side_branch_successors(before: list[Task], dependents: Mapping[str, list[str]], close_key: str | None,
+                            stages: Sequence[str]) -> dict[str, list[str]]:
+    """Per side branch (nothing waits for it, not the close step): the steps it must finish before.
+
+    Those are the steps of the next stage that has any (none it waits for itself), and the close step.
+    """
+    order = list(dict.fromkeys([*stages, *(t.stage for t in before)]))
+    ancestors = _ancestors(before)
+    out: dict[str, list[str]] = {}
+    for t in before:
+        if dependents[t.key] or t.key == close_key:
+            continue
+        later = order[order.index(t.stage) + 1:] if t.stage in order else []
+        successors: list[str] = []
+        for stage in later:
+            successors = [s.key for s in before if s.stage == stage and s.key not in ancestors[t.key]
+                          and s.key != t.key]
+            if successors:
+                break
+        if close_key in dependents and close_key not in ancestors[t.key] and close_key not in successors:
+            successors.append(close_key)  # whatever the stages say, before the signature
+        if successors:
+            out[t.key] = successors
+    return out
+
+
+def _ancestors(tasks: list[Task]) -> dict[str, set[str]]:
+    """Per task, every task it waits for, directly or not."""
+    deps = {t.key: set(t.depends_on) for t in tasks}
+    found: dict[str, set[str]] = {}
+
+    def walk(key: str, seen: frozenset[str]) -> set[str]:
+        if key not in found:
+            out: set[str] = set()
+            for d in deps.get(key, ()):
+                if d in deps and d not in seen:
+                    out |= {d} | walk(d, seen | {key})
+            found[key] = out
+        return found[key]
+
+    for t in tasks:
+        walk(t.key, frozenset())
+    return found
 
 
 def fit(tasks: list[Task], due: Mapping[str, date], start: date, target_close: date | None,

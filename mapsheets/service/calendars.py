@@ -5,7 +5,8 @@ The ``holidays`` package knows the calendars; the core only ever sees a set of d
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import lru_cache
 
@@ -44,3 +45,33 @@ def plan_years(plan: Plan, today: date | None = None) -> range:
 
 def plan_holidays(plan: Plan, today: date | None = None) -> frozenset[date]:
     return holiday_dates(plan.holidays, plan_years(plan, today))
+
+
+def holiday_name(code: str, day: date) -> str | None:
+    """What ``day`` is called in calendar ``code`` ("Martin Luther King Jr. Day"); None if not a holiday."""
+    if not code or not code.strip() or day not in holiday_dates(code, [day.year]):
+        return None
+    import holidays
+
+    country, _sep, subdiv = code.strip().upper().partition("-")
+    return holidays.country_holidays(country, subdiv=subdiv or None, years=day.year).get(day)
+
+
+_LOCALE_COUNTRY = re.compile(r"^[A-Za-z]{2,3}_([A-Za-z]{2})(?:[.@]|$)")
+
+
+def locale_calendar(environ: Mapping[str, str]) -> tuple[str, str]:
+    """The holiday calendar of the user's locale, and the locale setting it was told from.
+
+    The locale is the first of LC_ALL, LC_TIME and LANG that is set (as POSIX resolves it):
+    ``en_US.UTF-8`` gives US, ``de_DE`` DE; ``C``, ``POSIX`` or a country the ``holidays`` package
+    does not know give "" (weekends only).
+    """
+    setting = next((environ[n].strip() for n in ("LC_ALL", "LC_TIME", "LANG") if environ.get(n, "").strip()), "")
+    found = _LOCALE_COUNTRY.match(setting)
+    if not found:
+        return "", setting
+    import holidays
+
+    country = found[1].upper()
+    return (country if country in holidays.list_supported_countries() else ""), setting

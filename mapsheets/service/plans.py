@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import os
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -12,14 +14,16 @@ from typing import Any
 
 from mapsheets.adapters import files
 from mapsheets.core import schedule
-from mapsheets.core.dates import add_business_days
+from mapsheets.core.dates import (
+    DATE_ORDERS, add_business_days, date_order_for, is_business_day, normal_date_order, roll_forward,
+)
 from mapsheets.core import templates as tpl
 from mapsheets.core.health import Health, assess
 from mapsheets.core.layout import step_cells, step_columns, workbook_spec
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
 from mapsheets.errors import NotFound, ScheduleError, UsageError
-from mapsheets.service.calendars import holiday_dates, plan_holidays
+from mapsheets.service.calendars import holiday_dates, holiday_name, locale_calendar, plan_holidays
 from mapsheets.service.refs import new_workbook, open_workbook, read_parsed
 
 
@@ -88,19 +92,27 @@ class NewPlanResult:
     location: str
     watchers: list[str] = field(default_factory=list)  # plan owners subscribed to its digest
     watch_error: str | None = None  # the plan exists; only the subscription failed
+    calendar_locale: str | None = None  # the locale setting the calendar was told from; None: given
+    notes: list[str] = field(default_factory=list)  # said once, e.g. durations rounded up
 
 
 def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, close: date | None = None,
                backward: bool = False, durations: dict[str, int] | None = None,
                roles: dict[str, str] | None = None, title: str | None = None, holidays: str = "",
-               rng: random.Random | None = None) -> tuple[Plan, schedule.Fit]:
-    """A new Plan from a template, scheduled in business days; pure apart from the ID randomness."""
+               rng: random.Random | None = None, date_order: str | None = None) -> tuple[Plan, schedule.Fit]:
+    """A new Plan from a template, scheduled in business days; pure apart from the ID randomness.
+
+    ``date_order`` (MDY, DMY, YMD) defaults to how the holiday calendar's country writes dates.
+    """
     if not buyer.strip() or not seller.strip():
         raise UsageError("--buyer and --seller must not be empty")
     if close is not None and close < start:
         raise ScheduleError(f"close date {close} is before start date {start}")
     if backward and close is None:
         raise UsageError("--backward needs --close-date")
+    order = date_order_for(holidays) if date_order is None else normal_date_order(date_order) if date_order else ""
+    if order is None:
+        raise UsageError(f"--date-order {date_order!r} is not one of {', '.join(DATE_ORDERS)}")
     stage_keys = {s.key for s in template.stages}
     unknown = sorted(set(durations or {}) - stage_keys)
     if unknown:
@@ -112,7 +124,8 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     days_off = holiday_dates(holidays, range(start.year - 1, (close or start).year + 4))
     try:
         if backward:
-            due = schedule.schedule_backward(tasks, close, days_off, close_key=close_key)
+            due = schedule.schedule_backward(tasks, close, days_off, close_key=close_key,
+                                             stages=[s.key for s in template.stages])
         else:
             due = schedule.schedule_forward(tasks, start, days_off)
     except OverflowError:
@@ -142,7 +155,8 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     plan = Plan(
         kind=template.kind, title=title or render(template.title, "title"), buyer=values["buyer"],
         seller=values["seller"], problem=overview.get("problem", ""), solution=overview.get("solution", ""),
-        start_date=start, target_close=close, go_live=go_live, holidays=holidays.strip().upper(),
+        start_date=fit.start, target_close=close, go_live=go_live, holidays=holidays.strip().upper(),
+        date_order=order,
         buying_process=overview.get("buying_process", ""),
         seller_lead=render(template.leads["seller"], "leads.seller") if "seller" in template.leads else "",
         buyer_lead=render(template.leads["buyer"], "leads.buyer") if "buyer" in template.leads else "",
@@ -168,24 +182,36 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
              durations_file: Path | None = None, roles: dict[str, str] | None = None,
              title: str | None = None, force: bool = False, template_dirs: Sequence[Path] = (),
              google: bool = False, watch_owners: bool = False, store_url: str | None = None,
-             holidays: str = "") -> NewPlanResult:
+             holidays: str | None = "", date_order: str | None = None) -> NewPlanResult:
     """Create a plan; with ``watch_owners``, its two owners (where they are email addresses) get
-    its daily digest."""
+    its daily digest. ``holidays=None`` takes the calendar of the user's locale; ``date_order=None``
+    the order its country writes dates in."""
     tmpl = get_template(template, template_dirs)
+    notes: list[str] = []
     durations = None
     if durations_file:
         durations = {}
+        rounded = []
         for stage, days in files.read_durations(durations_file).items():
             key = tmpl.stage_key(stage)
             if key is None:
                 known = ", ".join(f"{s.key} ({s.name})" for s in tmpl.stages)
                 raise UsageError(f"{durations_file}: unknown stage {stage!r} (stages of {tmpl.name}: {known})")
-            durations[key] = days
+            durations[key] = math.ceil(days)  # a step takes whole business days
+            if durations[key] != days:
+                rounded.append(f"{tmpl.stage(key).name} {days} → {durations[key]}")
+        if rounded:
+            notes.append(f"{durations_file}: durations rounded up to whole business days: {', '.join(rounded)}")
+    locale_setting = None
+    if holidays is None:
+        holidays, locale_setting = locale_calendar(os.environ)
     plan, fit = build_plan(tmpl, buyer=buyer, seller=seller, start=start or today, close=close,
-                           backward=backward, durations=durations, roles=roles, title=title, holidays=holidays)
+                           backward=backward, durations=durations, roles=roles, title=title, holidays=holidays,
+                           date_order=date_order)
     book = new_workbook(output, google=google)
     location = book.create(workbook_spec(plan), force=force)
-    result = NewPlanResult(view=view_of(plan, [], today, ref=location), fit=fit, location=location)
+    result = NewPlanResult(view=view_of(plan, [], today, ref=location), fit=fit, location=location,
+                           calendar_locale=locale_setting, notes=notes)
     owners = [m[0] for lead in (plan.seller_lead, plan.buyer_lead) if (m := _EMAIL_IN.search(lead))]
     if watch_owners and owners:
         from datetime import datetime, timezone
@@ -222,8 +248,13 @@ def read_plan(ref: str, *, today: date) -> PlanView:
 
 def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: Sequence[str] = (),
              due: date | None = None, phase: str = "", depends_on: Sequence[str] = (), notes: str = "",
-             status: str = "not started") -> Step:
-    """Append one step to the plan's steps table; no other row is touched."""
+             status: str = "not started", snap: bool = False,
+             on_warning: Callable[[str], None] | None = None) -> Step:
+    """Append one step to the plan's steps table; no other row is touched.
+
+    A ``due`` on a weekend or a holiday of the plan's calendar is kept with a warning to
+    ``on_warning``, or with ``snap`` moved to the next business day.
+    """
     if not title.strip():
         raise UsageError("--title must not be empty")
     if side not in SIDES:
@@ -237,6 +268,10 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
     missing = [d for d in deps if d not in plan.step_ids]
     if missing:
         raise UsageError(f"--depends-on {missing[0]}: no such step in {book.ref}")
+    if due is not None:
+        due, doubt = _due_on_business_day(plan, due, snap)
+        if doubt and on_warning:
+            on_warning(doubt)
     step = Step(id=new_step_id(plan.step_ids), title=title.strip(), phase=phase.strip(), side=side,
                 owners=[o.strip() for o in owners if o.strip()], due=due, status=status,
                 done_on=today if status == "done" else None, depends_on=deps, notes=notes.strip())
@@ -252,3 +287,19 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         cells.update({(r, loc.columns["ID"]): sid for r, sid in loc.missing_ids.items()})
     book.update_cells(loc.tab, cells)
     return step
+
+
+def _due_on_business_day(plan: Plan, due: date, snap: bool) -> tuple[date, str]:
+    """``due``, moved to the next business day with ``snap``, and what to say if it is a day off."""
+    try:
+        days_off = plan_holidays(plan, due)
+        name = holiday_name(plan.holidays, due)
+    except UsageError:  # a calendar typed into the sheet that we do not know: weekends only
+        days_off, name = frozenset(), None
+    if is_business_day(due, days_off):
+        return due, ""
+    what = f"{due} is {name} ({plan.holidays})" if name else f"{due} is a {due:%A}"
+    after = roll_forward(due, days_off)
+    if snap:
+        return after, f"--due {what}: moved to the next business day, {after}"
+    return due, f"--due {what}, not a business day: kept as given (--snap moves it to {after})"

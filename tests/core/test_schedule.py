@@ -198,3 +198,21 @@ def test_project_survives_hand_made_cycle():
     plan = _plan(Step("A", "a", due=date(2027, 1, 8), depends_on=["B"]),
                  Step("B", "b", due=date(2027, 1, 11), depends_on=["A"]))
     assert project(plan, today=MON).close is not None
+
+
+def test_backward_side_branch_finishes_before_the_next_stage_not_on_the_close():
+    # s1 -> main -> n1 -> close, s1 -> side (nothing waits for side); stages one, one, two, three.
+    tasks = [Task("s1", 2, (), "one"), Task("main", 3, ("s1",), "one"), Task("side", 2, ("s1",), "one"),
+             Task("n1", 4, ("main",), "two"), Task("close", 2, ("n1",), "three")]
+    close = date(2027, 2, 26)
+    due = schedule_backward(tasks, close, close_key="close", stages=["one", "two", "three"])
+    assert due["close"] == close
+    n1_begins = date(2027, 2, 18)  # n1 due Wed 24th, 4 business days of work
+    assert due["n1"] == date(2027, 2, 24) and due["side"] == due["main"] == n1_begins
+    assert due["s1"] == date(2027, 2, 15)  # main needs 3 days after s1, side 2: the longer wins
+
+
+def test_backward_side_branch_in_the_last_stage_ends_before_the_close_step():
+    tasks = [Task("a", 2, (), "one"), Task("close", 0, ("a",), "one"), Task("note", 1, ("a",), "one")]
+    due = schedule_backward(tasks, date(2027, 2, 26), close_key="close")
+    assert due["close"] == date(2027, 2, 26) and due["note"] == date(2027, 2, 25)
