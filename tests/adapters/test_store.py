@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -361,6 +362,30 @@ def test_default_url(tmp_path, monkeypatch):
     with Store() as store:
         assert store.url == f"sqlite:///{tmp_path / 'from-env.db'}"
         assert store.version == MIGRATIONS[-1][0]
+
+
+def test_default_store_is_where_platformdirs_puts_user_data(tmp_path, monkeypatch):
+    """Linux: platformdirs' own answer ($XDG_DATA_HOME/mapsheets); macOS: ~/Library/Application Support."""
+    import platformdirs
+
+    monkeypatch.delenv("MAPSHEETS_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    native = Path(platformdirs.user_data_dir("mapsheets", appauthor=False))
+    assert default_url(os.environ) == f"sqlite:///{native / 'state.db'}"
+
+    # A real process that believes it runs on macOS (platformdirs picks its class on import).
+    code = ("import sys; sys.platform = 'darwin'\n"
+            "from mapsheets.adapters.store import default_url\n"
+            "print(default_url({'HOME': sys.argv[1]}))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAPSHEETS_", "XDG_"))}
+    env["HOME"] = str(tmp_path / "mac")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "mac")], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    folder = tmp_path / "mac" / "Library" / "Application Support" / "mapsheets"
+    assert out.stdout.strip() == f"sqlite:///{folder / 'state.db'}"
+    assert folder.is_dir()
 
 
 def test_importing_the_store_does_not_import_sqlalchemy():
