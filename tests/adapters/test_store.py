@@ -108,6 +108,40 @@ def test_schema_matches_tables(store_url):
         engine.dispose()
 
 
+def test_migration_3_keeps_old_revisions_and_subscriptions(store_url):
+    """A store at version 2 upgrades in place: its revisions have no origin (shown as unknown),
+    its subscribers no name; new ones record both."""
+    import sqlalchemy as sa
+
+    t = tables()
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.begin() as conn:  # a version-2 store with one revision and one subscriber
+            t.metadata.create_all(conn, tables=[t.schema_version])
+            for number, name, step in MIGRATIONS[:2]:
+                step(conn, t)
+                conn.execute(sa.insert(t.schema_version).values(version=number, name=name, applied_at=NOW))
+            conn.exec_driver_sql(f"INSERT INTO plans (id, ref, backend, title, created_at) "
+                                 f"VALUES (1, '{REF}', 'xlsx', 'Acme', '2026-12-01 09:00:00')")
+            conn.exec_driver_sql("INSERT INTO revisions (plan_id, seq, taken_at, fingerprint, content, step_count, "
+                                 "done_count, source) VALUES (1, 1, '2026-12-01 09:00:00', 'f1', '{}', 0, 0, '{}')")
+            conn.exec_driver_sql("INSERT INTO subscriptions (plan_id, email, every, only_changes, created_at) "
+                                 "VALUES (1, 'a@acme.example', 'daily', false, '2026-12-01 09:00:00')")
+    finally:
+        engine.dispose()
+    plan = Plan(kind="mutual", title="Acme", buyer="Acme", seller="Globex")
+    with Store(store_url) as store:
+        assert store.applied == [number for number, _n, _f in MIGRATIONS[2:]]
+        store.add_revision(REF, plan.to_dict(), plan.fingerprint(), taken_at=NOW, step_count=0, done_count=0,
+                           origin="sign")
+        assert [(r.seq, r.origin) for r in store.revisions(REF)] == [(1, None), (2, "sign")]
+        store.watch(REF, ["b@acme.example"], every="daily", only_changes=False, now=NOW,
+                    names={"b@acme.example": "Bea Doe"})
+        store.watch(REF, ["b@acme.example"], every="weekly", only_changes=False, now=NOW)  # keeps her name
+        assert [(s.email, s.name, s.every) for s in store.subscriptions(REF)] == \
+            [("a@acme.example", "", "daily"), ("b@acme.example", "Bea Doe", "weekly")]
+
+
 def test_two_processes_migrating_at_once_migrate_once(store_url, tmp_path):
     results = run_workers(store_url, "migrate", tmp_path)
     every = [number for number, _name, _fn in MIGRATIONS]
