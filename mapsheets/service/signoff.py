@@ -15,9 +15,9 @@ from mapsheets.service.refs import open_workbook, read_parsed
 def check_email(email: str, field: str = "--email") -> str:
     email = email.strip()
     parsed = parse_address(email)
-    if parsed is None or parsed[0]:
+    if parsed is None or parsed[0]:  # a bare address only: the name has its own option
         raise UsageError(f"{field} {email!r} is not an email address")
-    return email
+    return parsed[1]
 
 
 def check_address(text: str, field: str) -> tuple[str, str]:
