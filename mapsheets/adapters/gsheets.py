@@ -184,6 +184,8 @@ def login(client_secrets: Path, env: Mapping[str, str]) -> Path:
 
     try:
         config = json.loads(Path(client_secrets).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{client_secrets}: the file does not exist (--client-secrets)") from None
     except (OSError, ValueError) as exc:
         raise UsageError(f"{client_secrets}: not an OAuth client secrets file ({exc.__class__.__name__})") from None
     try:

@@ -16,11 +16,12 @@ import tempfile
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from mapsheets.core.addresses import parse_address
 from mapsheets.errors import RemoteError, UsageError
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,11 @@ def sender_domain(sender: str) -> str:
     return domain
 
 
+def format_address(name: str, email: str) -> str:
+    """``Jane Doe <jane@acme.example>`` (quoted or encoded as the name needs), or the bare address."""
+    return formataddr((name, email)) if name else email
+
+
 def build_message(*, sender: str, to: list[str], subject: str, html: str, text: str, message_id: str,
                   headers: dict[str, str] | None = None, date: datetime | None = None) -> EmailMessage:
     """A multipart/alternative message: the text part first, the HTML part last (preferred)."""
@@ -59,9 +65,12 @@ def build_message(*, sender: str, to: list[str], subject: str, html: str, text: 
     _one_line("Message-ID", message_id)
     if not re.fullmatch(r"<[^<>\s@]+@[^<>\s@]+>", message_id):
         raise UsageError(f"not a Message-ID: {message_id!r}")
-    for address in [sender, *to]:
+    _one_line("address", sender)
+    if "@" not in parseaddr(sender)[1]:  # not parse_address: a local sender (mapsheets@localhost) is fine
+        raise UsageError(f"not an email address: {sender!r}")
+    for address in to:
         _one_line("address", address)
-        if "@" not in parseaddr(address)[1]:
+        if parse_address(address) is None:
             raise UsageError(f"not an email address: {address!r}")
     if not to:
         raise UsageError("a message needs at least one recipient")

@@ -12,8 +12,16 @@ import click
 from mapsheets.errors import MapsheetsError
 
 
+class _Command(click.Command):
+    def get_short_help_str(self, limit: int = 45) -> str:
+        # `mapsheets --help` shows each command's whole first sentence (wrapped), never cut at "...".
+        return super().get_short_help_str(limit=10_000)
+
+
 class _Cli(click.Group):
     """Turns every expected error into ``Error: ...`` and exit 1, without a traceback."""
+
+    command_class = _Command
 
     def main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False

@@ -12,7 +12,8 @@ from mapsheets.cli.base import DB_OPTION, _print_json, cli
 
 @cli.command()
 @click.argument("plan")
-@click.option("--to", "emails", multiple=True, required=True, metavar="EMAIL", help="Recipient (repeatable).")
+@click.option("--to", "emails", multiple=True, required=True, metavar="EMAIL",
+              help='Recipient: jane@acme.example or "Jane Doe <jane@acme.example>" (repeatable).')
 @click.option("--every", type=click.Choice(["daily", "weekly"]), default="daily", show_default=True)
 @click.option("--only-changes", is_flag=True, help="No email for overdue steps alone, only when something changed.")
 @DB_OPTION
@@ -24,7 +25,8 @@ def watch(plan, emails, every, only_changes, db_url):
 
     for sub in digest.watch(plan, emails, every=every, only_changes=only_changes,
                             now=datetime.now(timezone.utc), store_url=db_url):
-        click.echo(f"{sub.email} gets a {sub.every} digest of {plan}" + (" (changes only)" if sub.only_changes else ""))
+        who = f"{sub.name} <{sub.email}>" if sub.name else sub.email
+        click.echo(f"{who} gets a {sub.every} digest of {plan}" + (" (changes only)" if sub.only_changes else ""))
 
 
 @cli.command()
@@ -47,7 +49,7 @@ def watching(as_json, db_url):
 
     subs = digest.watching(store_url=db_url)
     if as_json:
-        _print_json([{"plan": s.ref, "email": s.email, "every": s.every, "only_changes": s.only_changes,
+        _print_json([{"plan": s.ref, "email": s.email, "name": s.name, "every": s.every, "only_changes": s.only_changes,
                       "last_sent_at": s.last_sent_at} for s in subs])
         return
     for s in subs:
@@ -68,7 +70,9 @@ def watching(as_json, db_url):
               help="The team's time zone, e.g. America/New_York (env MAPSHEETS_TZ; default: this machine's).")
 @click.option("--hour", type=click.IntRange(0, 23), default=7, show_default=True, envvar="MAPSHEETS_DIGEST_HOUR",
               help="Send each day's digests with the first run at or after this hour (env MAPSHEETS_DIGEST_HOUR).")
-@click.option("--stale-after", type=click.IntRange(1, 365), help="Call a plan stalled after this many days without an update.")
+@click.option("--stale-after", type=click.IntRange(1, 365), metavar="DAYS",
+              help="Call a plan stalled after this many calendar days (1-365) without any update to it "
+                   "(default: none, so only overdue steps count).")
 @click.option("--preview", "preview_plan", metavar="PLAN", help="Write the digest of PLAN to --output as HTML instead.")
 @click.option("--since", metavar="REV", help="With --preview: changes since this stored revision.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default="digest.html",

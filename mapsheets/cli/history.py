@@ -1,4 +1,4 @@
-"""Revision commands: snapshot, log, diff."""
+"""Revision commands: snapshot, log, diff, audit."""
 
 from __future__ import annotations
 
@@ -27,18 +27,23 @@ def snapshot(plan, db_url):
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @DB_OPTION
 def log(plan, as_json, db_url):
-    """List the stored revisions of a plan."""
+    """List the stored revisions of a plan and what stored each.
+
+    The last column says where a revision came from: snapshot, sign, digest or watch
+    (unknown for revisions stored before mapsheets recorded it).
+    """
     from mapsheets.service import revisions
 
     records = revisions.log(plan, store_url=db_url)
     if as_json:
         _print_json([{"rev": r.seq, "taken_at": r.taken_at.isoformat(), "fingerprint": r.fingerprint,
-                      "steps": r.step_count, "done": r.done_count} for r in records])
+                      "steps": r.step_count, "done": r.done_count, "origin": r.origin or "unknown"}
+                     for r in records])
         return
     for r in records:
         pct = round(100 * r.done_count / r.step_count) if r.step_count else 0
         click.echo(f"{r.seq:>4}  {r.taken_at:%Y-%m-%d %H:%M}  {r.fingerprint}  "
-                   f"{r.step_count:>3} steps  {r.done_count:>3} done ({pct}%)")
+                   f"{r.step_count:>3} steps  {r.done_count:>3} done ({pct}%)  {r.origin or 'unknown'}")
 
 
 @cli.command("diff")
@@ -51,13 +56,14 @@ def diff_cmd(old, new, since, as_json, db_url):
     """Show what changed between two plans or revisions, in the plan's own words.
 
     OLD and NEW are plans (files, sheets) or PLAN@REV, where REV is a revision number,
-    `latest`, or `-1` for the one before the latest.
+    `latest`, or `-1` for the one before the latest. Without NEW, OLD must be PLAN@REV:
+    that revision is compared with the live plan.
     """
     from mapsheets.errors import UsageError
     from mapsheets.service import revisions
 
-    if (new is None) == (since is None):
-        raise UsageError("give either NEW or --since REV")
+    if new is not None and since is not None:
+        raise UsageError("give either NEW or --since REV, not both")
     result = revisions.diff_plans(old, new, since=since, store_url=db_url)
     if as_json:
         _print_json(result.to_dict())
@@ -66,8 +72,28 @@ def diff_cmd(old, new, since, as_json, db_url):
         click.echo(f"No changes between {result.old.label} and {result.new.label}.")
         return
     click.echo(f"{result.old.label} → {result.new.label}")
-    for change in result.changes:
+    for change in result.readable():
         click.echo(f"  {change.describe()}")
     for tab, changes in result.tabs.items():
         for change in changes:
             click.echo(f"  [{tab}] {change.describe()}")
+
+
+@cli.command()
+@click.argument("plan")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@DB_OPTION
+def audit(plan, as_json, db_url):
+    """List the audit log of a plan: what mapsheets did to it, when and for whom."""
+    from mapsheets.service import revisions
+
+    events = revisions.audit(plan, store_url=db_url)
+    if as_json:
+        _print_json([{"at": e.at.isoformat(), "actor": e.actor, "action": e.kind, "details": e.detail}
+                     for e in events])
+        return
+    if not events:
+        click.echo(f"No audit events for {plan}.")
+    for e in events:
+        details = ", ".join(f"{key}={value}" for key, value in sorted(e.detail.items()))
+        click.echo(f"{e.at:%Y-%m-%d %H:%M}  {e.actor or '-'}  {e.kind}  {details}".rstrip())

@@ -21,6 +21,7 @@ from mapsheets.core.diff import Change
 from mapsheets.core.health import AT_RISK, ON_TRACK, STALLED, assess
 from mapsheets.core.model import Plan, Step
 from mapsheets.core.schedule import project
+from mapsheets.core.wording import fold_done_on
 
 DUE_SOON_DAYS = 7
 # Groups in the order a reader cares about them: (key, heading).
@@ -218,9 +219,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
                          previous=previous_close, moved_days=moved)
 
     who = actors or {}
-    # "Done on" filled in alongside "is now done" says nothing new to a reader: fold it in.
-    finished = {c.step_id for c in changes if c.kind == "step_changed" and c.field == "status" and c.new == "done"}
-    changes = [c for c in changes if not (c.field == "done_on" and c.step_id in finished and c.old is None)]
+    changes = fold_done_on(changes)
     buckets: dict[str, list[ChangeItem]] = {key: [] for key, _h in GROUPS}
     for c in changes:
         person = who.get(change_key(c)) or (who.get(c.step_id) if c.step_id else None) or who.get("*")

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core.diff import _LABEL, _OVERVIEW_LABEL, Change, _fold, _people
+
+
+def fold_done_on(changes: Iterable[Change]) -> list[Change]:
+    """The changes a reader is told: a "Done on" date filled in alongside "is now done" says
+    nothing new, so it folds into that one line (the digest and `diff` both read them so)."""
+    changes = list(changes)
+    finished = {c.step_id for c in changes if c.kind == "step_changed" and c.field == "status" and c.new == "done"}
+    return [c for c in changes if not (c.field == "done_on" and c.step_id in finished and c.old is None)]
+
 
 def _show(value: Any, limit: int = 60) -> str:
     if value in (None, "", (), []):

@@ -23,7 +23,7 @@ from mapsheets.errors import MapsheetsError, RemoteError, UsageError
 from mapsheets.service.calendars import plan_holidays
 from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
-from mapsheets.service.signoff import check_email
+from mapsheets.service.signoff import check_address
 
 PERIOD = {"daily": 1, "weekly": 7}  # days between digests
 # Digests go out with the first run at or after this local hour: a cron every 10 minutes sends
@@ -35,23 +35,29 @@ DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 
 def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes: bool = False,
           now: datetime, store_url: str | None = None) -> list[Any]:
-    """Subscribe people to a plan's digest; their first digest covers changes from now on."""
+    """Subscribe people to a plan's digest; their first digest covers changes from now on.
+
+    Each of ``emails`` is an address or "Jane Doe <jane@acme.example>" (the name goes in the To header).
+    """
     if every not in PERIOD:
         raise UsageError(f"--every {every!r} is not daily or weekly")
-    checked = [check_email(e, "--to") for e in emails]
-    if not checked:
+    names: dict[str, str] = {}
+    for text in emails:
+        name, email = check_address(text, "--to")
+        names[email] = name or names.get(email, "")
+    if not names:
         raise UsageError("give at least one --to EMAIL")
     store = open_store(store_url)
-    result = snapshot_into(store, ref, now=now)
+    result = snapshot_into(store, ref, now=now, origin="watch")
     key = canonical_ref(ref)
     if store.logged_revision(key) is None:  # the Changes tab logs what changes from here on
         store.set_logged_revision(key, result.revision.id)
-    return store.watch(canonical_ref(ref), checked, every=every, only_changes=only_changes, now=now,
-                       start_revision_id=result.revision.id)
+    return store.watch(canonical_ref(ref), list(names), every=every, only_changes=only_changes, now=now,
+                       start_revision_id=result.revision.id, names=names)
 
 
 def unwatch(ref: str, emails: Iterable[str] = (), *, store_url: str | None = None) -> int:
-    checked = [check_email(e, "--to") for e in emails]
+    checked = [check_address(e, "--to")[1] for e in emails]
     return open_store(store_url).unwatch(canonical_ref(ref), checked or None)
 
 
@@ -194,7 +200,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 continue
             html, text = render_digest(digest)
             message_id = mail.make_msgid(domain)
-            message = mail.build_message(sender=sender, to=[sub.email], subject=digest.subject, html=html,
+            message = mail.build_message(sender=sender, to=[mail.format_address(sub.name, sub.email)],
+                                         subject=digest.subject, html=html,
                                          text=text, message_id=message_id, date=now)
             delivery = store.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
                                              message=message.as_string(), now=now)
@@ -240,7 +247,7 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
     snap = read_snapshot(ref, book=book, source=source)
     if dry_run:
         return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book, source
-    result = snapshot_into(store, ref, now=now, snapshot=snap)
+    result = snapshot_into(store, ref, now=now, snapshot=snap, origin="digest")
     report.snapshots += result.created
     source = _fill_ids(store, ref, book, result.snapshot, source, now, report)
     return result.revision, book, source

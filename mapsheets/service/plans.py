@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +13,7 @@ from typing import Any
 
 from mapsheets.adapters import files
 from mapsheets.core import schedule
+from mapsheets.core.addresses import find_email
 from mapsheets.core.dates import (
     DATE_ORDERS, add_business_days, date_order_for, is_business_day, normal_date_order, roll_forward,
 )
@@ -25,9 +25,6 @@ from mapsheets.core.parse import ParsedPlan, Warning
 from mapsheets.errors import NotFound, ScheduleError, UsageError
 from mapsheets.service.calendars import holiday_dates, holiday_name, locale_calendar, plan_holidays
 from mapsheets.service.refs import new_workbook, open_workbook, read_parsed
-
-
-_EMAIL_IN = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True)
@@ -170,9 +167,9 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
 
 def _person(name: str, email: str, side: str, role: str) -> Stakeholder:
     """A team member; a role filled as "Jane Doe <jane@acme.example>" gives name and email apart."""
-    found = _EMAIL_IN.search(name)
+    found = find_email(name)
     if found and not email:
-        email = found[0]
+        email = found
         name = name.replace(f"<{email}>", "").replace(email, "").strip(" <>,") or email
     return Stakeholder(name=name, email=email, side=side, role=role)
 
@@ -212,7 +209,7 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
     location = book.create(workbook_spec(plan), force=force)
     result = NewPlanResult(view=view_of(plan, [], today, ref=location), fit=fit, location=location,
                            calendar_locale=locale_setting, notes=notes)
-    owners = [m[0] for lead in (plan.seller_lead, plan.buyer_lead) if (m := _EMAIL_IN.search(lead))]
+    owners = [m for lead in (plan.seller_lead, plan.buyer_lead) if (m := find_email(lead))]
     if watch_owners and owners:
         from datetime import datetime, timezone
 

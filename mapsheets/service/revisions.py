@@ -80,9 +80,12 @@ class SnapshotResult:
     snapshot: Snapshot
 
 
-def snapshot_into(store, ref: str, *, now: datetime,
-                  snapshot: tuple[Snapshot, dict[str, Any]] | None = None) -> SnapshotResult:
-    """Store the plan's current content as a new revision, unless it equals the latest."""
+def snapshot_into(store, ref: str, *, now: datetime, snapshot: tuple[Snapshot, dict[str, Any]] | None = None,
+                  origin: str = "snapshot") -> SnapshotResult:
+    """Store the plan's current content as a new revision, unless it equals the latest.
+
+    ``origin`` says what stored it (snapshot, sign, digest, watch), for `mapsheets log`.
+    """
     snap, source = snapshot or read_snapshot(ref)
     plan = snap.plan
     key = canonical_ref(ref)
@@ -91,7 +94,7 @@ def snapshot_into(store, ref: str, *, now: datetime,
     store.register_plan(key, "google" if google_id(ref) else "xlsx", plan.title)
     revision, created = store.add_revision(
         key, snap.content(), plan.fingerprint(), taken_at=now, source=source,
-        step_count=len(plan.steps), done_count=sum(s.status == "done" for s in plan.steps))
+        step_count=len(plan.steps), done_count=sum(s.status == "done" for s in plan.steps), origin=origin)
     # Not marked as seen without backend info (a snapshot made from memory), nor with empty ID
     # cells: either way the next digest run reads the plan again (and fills the IDs in).
     if source and not snap.missing_ids:
@@ -121,13 +124,24 @@ def snapshot(ref: str, *, now: datetime, store_url: str | None = None) -> Snapsh
 
 
 def log(ref: str, *, store_url: str | None = None) -> list[Any]:
+    """The stored revisions of a plan, oldest first; each says what stored it (``origin``)."""
     store = open_store(store_url)
+    return store.revisions(_registered(store, ref))
+
+
+def audit(ref: str, *, store_url: str | None = None) -> list[Any]:
+    """The plan's audit log, oldest first: what mapsheets did to it, when and for whom."""
+    store = open_store(store_url)
+    return store.events(_registered(store, ref))
+
+
+def _registered(store, ref: str) -> str:
     key = canonical_ref(ref)
     if store.get_plan(key) is None:
         from mapsheets.errors import NotFound
 
         raise NotFound(f"{ref}: no revisions stored (run `mapsheets snapshot {ref}` first)")
-    return store.revisions(key)
+    return key
 
 
 def split_rev(spec: str) -> tuple[str, str | None]:
@@ -155,6 +169,12 @@ class DiffResult:
     changes: list[Change]
     tabs: dict[str, list[GridChange]]
 
+    def readable(self) -> list[Change]:
+        """The changes as a reader is told them (a step's "Done on" folded into "is now done")."""
+        from mapsheets.core.wording import fold_done_on
+
+        return fold_done_on(self.changes)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "old": self.old.label, "new": self.new.label,
@@ -166,7 +186,17 @@ class DiffResult:
 
 def diff_plans(old_spec: str, new_spec: str | None = None, *, since: str | None = None,
                store_url: str | None = None) -> DiffResult:
-    """What changed from ``old_spec`` to ``new_spec``; with ``since``, from that revision to now."""
+    """What changed from ``old_spec`` to ``new_spec``; with ``since``, from that revision to now.
+
+    ``old_spec`` alone must be ``PLAN@REV``: that revision against the live plan.
+    """
+    if since is None and new_spec is None:
+        ref, rev = split_rev(old_spec)
+        if rev is None:
+            from mapsheets.errors import UsageError
+
+            raise UsageError("give either NEW or --since REV (or OLD as PLAN@REV, to compare it with the live plan)")
+        new_spec = ref
     if since is not None:
         ref = split_rev(old_spec)[0]
         old, new = load(f"{ref}@{since}", store_url=store_url), load(ref, store_url=store_url)

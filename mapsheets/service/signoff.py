@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
+from mapsheets.core.addresses import parse_address
 from mapsheets.core.layout import SIGNOFF_COLUMNS, SIGNOFF_TAB, signature_cells
 from mapsheets.core.model import Signature
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service.refs import open_workbook, read_parsed
 
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-
 
 def check_email(email: str, field: str = "--email") -> str:
     email = email.strip()
-    if not _EMAIL.match(email):
+    parsed = parse_address(email)
+    if parsed is None or parsed[0]:  # a bare address only: the name has its own option
         raise UsageError(f"{field} {email!r} is not an email address")
-    return email
+    return parsed[1]
+
+
+def check_address(text: str, field: str) -> tuple[str, str]:
+    """(name, email) of "jane@acme.example" or "Jane Doe <jane@acme.example>"; else an error naming ``field``."""
+    parsed = parse_address(text)
+    if parsed is None:
+        raise UsageError(f"{field} {text.strip()!r} is not an email address")
+    return parsed
 
 
 def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url: str | None = None,
@@ -68,7 +75,7 @@ def _record(ref: str, signature: Signature, parsed, grid, now: datetime, store_u
     aware = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
     store = open_store(store_url)
     snap = Snapshot(plan, other_tabs(grid, parsed), label=ref, warnings=[w.to_dict() for w in parsed.warnings])
-    result = snapshot_into(store, ref, now=aware, snapshot=(snap, {}))
+    result = snapshot_into(store, ref, now=aware, snapshot=(snap, {}), origin="sign")
     key = canonical_ref(ref)
     store.record_signature(key, name=signature.name, email=signature.email, side=signature.side,
                            signed_at=aware, fingerprint=signature.fingerprint, revision_id=result.revision.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -105,6 +106,40 @@ def test_schema_matches_tables(store_url):
         assert ("plan_id", "seq") in uniques
     finally:
         engine.dispose()
+
+
+def test_migration_3_keeps_old_revisions_and_subscriptions(store_url):
+    """A store at version 2 upgrades in place: its revisions have no origin (shown as unknown),
+    its subscribers no name; new ones record both."""
+    import sqlalchemy as sa
+
+    t = tables()
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.begin() as conn:  # a version-2 store with one revision and one subscriber
+            t.metadata.create_all(conn, tables=[t.schema_version])
+            for number, name, step in MIGRATIONS[:2]:
+                step(conn, t)
+                conn.execute(sa.insert(t.schema_version).values(version=number, name=name, applied_at=NOW))
+            conn.exec_driver_sql(f"INSERT INTO plans (id, ref, backend, title, created_at) "
+                                 f"VALUES (1, '{REF}', 'xlsx', 'Acme', '2026-12-01 09:00:00')")
+            conn.exec_driver_sql("INSERT INTO revisions (plan_id, seq, taken_at, fingerprint, content, step_count, "
+                                 "done_count, source) VALUES (1, 1, '2026-12-01 09:00:00', 'f1', '{}', 0, 0, '{}')")
+            conn.exec_driver_sql("INSERT INTO subscriptions (plan_id, email, every, only_changes, created_at) "
+                                 "VALUES (1, 'a@acme.example', 'daily', false, '2026-12-01 09:00:00')")
+    finally:
+        engine.dispose()
+    plan = Plan(kind="mutual", title="Acme", buyer="Acme", seller="Globex")
+    with Store(store_url) as store:
+        assert store.applied == [number for number, _n, _f in MIGRATIONS[2:]]
+        store.add_revision(REF, plan.to_dict(), plan.fingerprint(), taken_at=NOW, step_count=0, done_count=0,
+                           origin="sign")
+        assert [(r.seq, r.origin) for r in store.revisions(REF)] == [(1, None), (2, "sign")]
+        store.watch(REF, ["b@acme.example"], every="daily", only_changes=False, now=NOW,
+                    names={"b@acme.example": "Bea Doe"})
+        store.watch(REF, ["b@acme.example"], every="weekly", only_changes=False, now=NOW)  # keeps her name
+        assert [(s.email, s.name, s.every) for s in store.subscriptions(REF)] == \
+            [("a@acme.example", "", "daily"), ("b@acme.example", "Bea Doe", "weekly")]
 
 
 def test_two_processes_migrating_at_once_migrate_once(store_url, tmp_path):
@@ -361,6 +396,30 @@ def test_default_url(tmp_path, monkeypatch):
     with Store() as store:
         assert store.url == f"sqlite:///{tmp_path / 'from-env.db'}"
         assert store.version == MIGRATIONS[-1][0]
+
+
+def test_default_store_is_where_platformdirs_puts_user_data(tmp_path, monkeypatch):
+    """Linux: platformdirs' own answer ($XDG_DATA_HOME/mapsheets); macOS: ~/Library/Application Support."""
+    import platformdirs
+
+    monkeypatch.delenv("MAPSHEETS_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    native = Path(platformdirs.user_data_dir("mapsheets", appauthor=False))
+    assert default_url(os.environ) == f"sqlite:///{native / 'state.db'}"
+
+    # A real process that believes it runs on macOS (platformdirs picks its class on import).
+    code = ("import sys; sys.platform = 'darwin'\n"
+            "from mapsheets.adapters.store import default_url\n"
+            "print(default_url({'HOME': sys.argv[1]}))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAPSHEETS_", "XDG_"))}
+    env["HOME"] = str(tmp_path / "mac")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "mac")], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    folder = tmp_path / "mac" / "Library" / "Application Support" / "mapsheets"
+    assert out.stdout.strip() == f"sqlite:///{folder / 'state.db'}"
+    assert folder.is_dir()
 
 
 def test_importing_the_store_does_not_import_sqlalchemy():

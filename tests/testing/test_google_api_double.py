@@ -1,6 +1,7 @@
 """Behaviour of the Google API double over real HTTP."""
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from urllib.parse import quote
@@ -224,3 +225,19 @@ def test_python_m_startup():
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_python_m_without_the_testing_extra_refuses_to_start(tmp_path):
+    """No google-api-python-client: one line naming the extra, exit 1, instead of a server that
+    prints its URL and then drops every connection."""
+    shim = tmp_path / "shim" / "googleapiclient"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("raise ImportError('No module named googleapiclient (test shim)')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(shim.parent), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-m", "mapsheets.testing.google_api", "--port", "0"], env=env,
+                          capture_output=True, text=True, timeout=20)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr
+    assert "pip install 'mapsheets[testing]'" in lines[0]

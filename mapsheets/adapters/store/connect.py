@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,22 +20,30 @@ _EXPECTED = "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
 
 
 def default_url(env: Mapping[str, str]) -> str:
-    """``MAPSHEETS_DB`` if set, else SQLite at ``$XDG_DATA_HOME/mapsheets/state.db``.
-
-    ``XDG_DATA_HOME`` defaults to ``~/.local/share``; the ``mapsheets`` folder is created.
-    """
+    """``MAPSHEETS_DB`` if set, else SQLite at ``state.db`` in the per-user data folder (created)."""
     if env.get(ENV_VAR, "").strip():
         return env[ENV_VAR].strip()
-    xdg = env.get("XDG_DATA_HOME", "")
-    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
-    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
-    folder = base / "mapsheets"
+    folder = data_dir(env)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the state store folder {folder}: {exc.strerror or exc}") from None
     return f"sqlite:///{folder / 'state.db'}"
+
+
+def data_dir(env: Mapping[str, str]) -> Path:
+    """mapsheets' per-user data folder, where platformdirs puts it: ~/Library/Application Support/
+    mapsheets on macOS, %LOCALAPPDATA%\\mapsheets on Windows, $XDG_DATA_HOME/mapsheets elsewhere."""
+    if sys.platform in ("darwin", "win32"):
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir("mapsheets", appauthor=False))
+    # platformdirs' XDG rule, read from ``env`` rather than os.environ so callers can pass their own.
+    xdg = env.get("XDG_DATA_HOME", "")
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
+    return base / "mapsheets"
 
 
 def mask_url(url: str) -> str:

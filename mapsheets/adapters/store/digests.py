@@ -31,6 +31,7 @@ class SubscriptionRecord:
     last_sent_at: datetime | None
     last_revision_id: int | None
     last_run_at: datetime | None = None
+    name: str = ""  # as given with the address ("Jane Doe <jane@...>"), for the To header
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,13 @@ class DigestStoreMixin:
 
     @_guarded
     def watch(self, ref: str, emails: list[str], *, every: str, only_changes: bool, now: datetime,
-              start_revision_id: int | None = None) -> list[SubscriptionRecord]:
+              start_revision_id: int | None = None, names: dict[str, str] | None = None) -> list[SubscriptionRecord]:
         """Subscribe each email to a registered plan; an existing subscription takes the new settings.
 
-        New subscribers' first digest covers what changed after ``start_revision_id``.
+        New subscribers' first digest covers what changed after ``start_revision_id``. ``names``
+        (email -> name) are kept for the To header; an existing name stays unless a new one is given.
         """
+        names = names or {}
         sa, s = self._sa, self._t.subscriptions
         with self._tx(write=True) as conn:
             plan_id = self._required_plan(conn, ref)
@@ -62,9 +65,11 @@ class DigestStoreMixin:
                 if row is None:
                     conn.execute(sa.insert(s).values(plan_id=plan_id, email=email, every=every,
                                                      only_changes=only_changes, created_at=now,
-                                                     last_revision_id=start_revision_id))
+                                                     last_revision_id=start_revision_id, name=names.get(email, "")))
                 else:
-                    conn.execute(sa.update(s).where(s.c.id == row.id).values(every=every, only_changes=only_changes))
+                    named = {"name": names[email]} if names.get(email) else {}
+                    conn.execute(sa.update(s).where(s.c.id == row.id).values(every=every, only_changes=only_changes,
+                                                                              **named))
         return [sub for sub in self.subscriptions(ref) if sub.email in emails]
 
     @_guarded
@@ -88,7 +93,7 @@ class DigestStoreMixin:
         with self._tx() as conn:
             rows = conn.execute(query).all()
         return [SubscriptionRecord(r.id, r.ref, r.email, r.every, bool(r.only_changes), r.created_at,
-                                   r.last_sent_at, r.last_revision_id, r.last_run_at) for r in rows]
+                                   r.last_sent_at, r.last_revision_id, r.last_run_at, r.name) for r in rows]
 
     @_guarded
     def revision_by_id(self, revision_id: int):

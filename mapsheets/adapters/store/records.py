@@ -33,6 +33,7 @@ class RevisionRecord:
     step_count: int
     done_count: int
     source: dict[str, Any]  # backend revision info, e.g. file mtime or Drive modifiedTime
+    origin: str | None = None  # what stored it: snapshot, sign, digest, watch (None: not recorded)
 
     @property
     def content(self) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def tables() -> SimpleNamespace:
         return UTCDateTime(timezone=True)
 
     md = sa.MetaData()
-    t = SimpleNamespace(metadata=md)
+    t = SimpleNamespace(metadata=md, when=when)
     t.schema_version = sa.Table(
         "schema_version", md,
         sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
@@ -74,6 +74,8 @@ def tables() -> SimpleNamespace:
         sa.Column("step_count", sa.Integer, nullable=False),
         sa.Column("done_count", sa.Integer, nullable=False),
         sa.Column("source", sa.Text, nullable=False),  # JSON: backend revision info
+        # What stored it: snapshot | sign | digest | watch (NULL: stored before migration 3).
+        sa.Column("origin", sa.String(20), nullable=True),
         sa.UniqueConstraint("plan_id", "seq", name="uq_revisions_plan_seq"),
     )
     t.signatures = sa.Table(
@@ -110,6 +112,7 @@ def tables() -> SimpleNamespace:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
         sa.Column("email", sa.Text, nullable=False),
+        sa.Column("name", sa.Text, nullable=False, server_default=""),  # for the To header ("" : none given)
         sa.Column("every", sa.String(10), nullable=False),  # daily | weekly
         sa.Column("only_changes", sa.Boolean, nullable=False),
         sa.Column("created_at", when(), nullable=False),
@@ -144,16 +147,61 @@ def tables() -> SimpleNamespace:
 # later migration alters one of them, first copy that table's v1 definition into _m1 (the test
 # test_schema_matches_tables fails until you do). Each runs inside the start-up transaction.
 def _m1_initial(conn: Any, t: SimpleNamespace) -> None:
-    t.metadata.create_all(conn, tables=[t.plans, t.revisions, t.signatures, t.events], checkfirst=False)
+    import sqlalchemy as sa
+
+    md = sa.MetaData()
+    plans, signatures, events = (x.to_metadata(md) for x in (t.plans, t.signatures, t.events))
+    revisions_v1 = sa.Table(
+        "revisions", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("seq", sa.Integer, nullable=False),
+        sa.Column("taken_at", t.when(), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("content", sa.Text, nullable=False),
+        sa.Column("step_count", sa.Integer, nullable=False),
+        sa.Column("done_count", sa.Integer, nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.UniqueConstraint("plan_id", "seq", name="uq_revisions_plan_seq"),
+    )
+    md.create_all(conn, tables=[plans, revisions_v1, signatures, events], checkfirst=False)
 
 
 def _m2_digests(conn: Any, t: SimpleNamespace) -> None:
-    t.metadata.create_all(conn, tables=[t.plan_sources, t.subscriptions, t.deliveries], checkfirst=False)
+    import sqlalchemy as sa
+
+    md = sa.MetaData()
+    t.plans.to_metadata(md), t.revisions.to_metadata(md)  # for the foreign keys only: not created here
+    plan_sources, deliveries = t.plan_sources.to_metadata(md), t.deliveries.to_metadata(md)
+    when = t.when
+    subscriptions_v2 = sa.Table(
+        "subscriptions", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("email", sa.Text, nullable=False),
+        sa.Column("every", sa.String(10), nullable=False),
+        sa.Column("only_changes", sa.Boolean, nullable=False),
+        sa.Column("created_at", when(), nullable=False),
+        sa.Column("last_sent_at", when(), nullable=True),
+        sa.Column("last_run_at", when(), nullable=True),
+        sa.Column("last_revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
+        sa.UniqueConstraint("plan_id", "email", name="uq_subscriptions_plan_email"),
+    )
+    md.create_all(conn, tables=[plan_sources, subscriptions_v2, deliveries], checkfirst=False)
+
+
+def _m3_revision_origin_subscriber_name(conn: Any, t: SimpleNamespace) -> None:
+    """Where each revision came from (older rows stay NULL: unknown), and a subscriber's name."""
+    import sqlalchemy as sa
+
+    conn.execute(sa.text("ALTER TABLE revisions ADD COLUMN origin VARCHAR(20)"))
+    conn.execute(sa.text("ALTER TABLE subscriptions ADD COLUMN name TEXT NOT NULL DEFAULT ''"))
 
 
 MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] = (
     (1, "plans, revisions, signatures, events", _m1_initial),
     (2, "digest subscriptions, deliveries, plan sources", _m2_digests),
+    (3, "revision origin, subscriber name", _m3_revision_origin_subscriber_name),
 )
 LATEST = MIGRATIONS[-1][0]
 

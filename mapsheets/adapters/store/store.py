@@ -94,7 +94,7 @@ class Store(DigestStoreMixin):
         return RevisionRecord(id=row.id, ref=ref, seq=row.seq, taken_at=row.taken_at,
                               fingerprint=row.fingerprint, content_json=row.content,
                               step_count=row.step_count, done_count=row.done_count,
-                              source=json.loads(row.source))
+                              source=json.loads(row.source), origin=row.origin)
 
     # -- plans ---------------------------------------------------------------------------------
 
@@ -130,7 +130,7 @@ class Store(DigestStoreMixin):
     @_guarded
     def add_revision(self, ref: str, content: dict[str, Any], fingerprint: str, *, taken_at: datetime,
                      source: dict[str, Any] | None = None, step_count: int,
-                     done_count: int) -> tuple[RevisionRecord, bool]:
+                     done_count: int, origin: str | None = None) -> tuple[RevisionRecord, bool]:
         """Store the next revision of a registered plan, unless it equals the latest one.
 
         Returns (revision, created); when content and fingerprint equal the latest revision, that
@@ -154,7 +154,7 @@ class Store(DigestStoreMixin):
                     seq = last.seq + 1 if last is not None else 1
                     new_id = conn.execute(sa.insert(r).values(
                         plan_id=plan_id, seq=seq, taken_at=taken_at, fingerprint=fingerprint, content=text,
-                        step_count=step_count, done_count=done_count, source=source_text,
+                        step_count=step_count, done_count=done_count, source=source_text, origin=origin,
                     )).inserted_primary_key[0]
                     row = conn.execute(sa.select(r).where(r.c.id == new_id)).one()
                     return self._revision(row, ref), True

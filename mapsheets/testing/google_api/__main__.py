@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 
+from .discovery import INSTALL_HINT, missing_documents
 from .double import GoogleApiDouble
 
 
@@ -15,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=None, help="seed for generated ids")
     ap.add_argument("--user", default=None, help="default caller email")
     args = ap.parse_args(argv)
+    if (why := missing_documents()) is not None:
+        print(f"Error: {why}; install them with: {INSTALL_HINT}", file=sys.stderr)
+        return 1
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -22,6 +22,20 @@ def document(api: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+INSTALL_HINT = "pip install 'mapsheets[testing]'"
+
+
+def missing_documents() -> str | None:
+    """Why the discovery documents cannot be loaded (None when they can): the double needs them
+    for every request, so a server without them would only drop connections."""
+    try:
+        for api in DOCS:
+            document(api)
+    except (ImportError, OSError, ValueError) as exc:
+        return f"cannot load Google's discovery documents ({exc.__class__.__name__}: {exc})"
+    return None
+
+
 @lru_cache(maxsize=None)
 def methods(api: str) -> dict:
     """Map method id (e.g. 'sheets.spreadsheets.values.get') to its discovery entry."""

@@ -1,0 +1,32 @@
+"""Email addresses as people type them: ``jane@acme.example`` or ``Jane Doe <jane@acme.example>``.
+
+The one address pattern of the package: plans (roles, owners), sign-off, digests and mail use it.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Deliberately loose (no quoting rules): a mailbox, an @ and a domain with a dot in it.
+EMAIL = re.compile(r"[^@\s<>,;\"()]+@[^@\s<>,;\"()]+\.[A-Za-z0-9-]{2,}")
+_NAMED = re.compile(rf"^(?P<name>[^<>]*?)\s*<\s*(?P<email>{EMAIL.pattern})\s*>$")
+
+
+def find_email(text: str) -> str | None:
+    """The first email address anywhere in ``text`` ("Jane Doe <jane@acme.example>, CFO")."""
+    found = EMAIL.search(text or "")
+    return found[0] if found else None
+
+
+def parse_address(text: str) -> tuple[str, str] | None:
+    """(name, email) when ``text`` is one address, bare or as ``Name <email>``; else None.
+
+    The name is "" for a bare address; quotes around it are dropped.
+    """
+    text = (text or "").strip()
+    if EMAIL.fullmatch(text):
+        return "", text
+    named = _NAMED.match(text)
+    if named is None:
+        return None
+    return named["name"].strip().strip("\"'").strip(), named["email"]
