@@ -15,7 +15,7 @@ from mapsheets.core import schedule
 from mapsheets.core.dates import add_business_days
 from mapsheets.core import templates as tpl
 from mapsheets.core.health import Health, assess
-from mapsheets.core.layout import step_cells, step_columns, workbook_spec
+from mapsheets.core.layout import check_cell_text, step_cells, step_columns, workbook_spec
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
 from mapsheets.errors import NotFound, ScheduleError, UsageError
@@ -171,6 +171,8 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
              holidays: str = "") -> NewPlanResult:
     """Create a plan; with ``watch_owners``, its two owners (where they are email addresses) get
     its daily digest."""
+    check_cell_text({"--buyer": buyer, "--seller": seller, "--title": title or "",
+                     **{f"--role {k}": v for k, v in (roles or {}).items()}})
     tmpl = get_template(template, template_dirs)
     durations = None
     if durations_file:
@@ -230,6 +232,8 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         raise UsageError(f"--side {side!r} is not one of {', '.join(SIDES)}")
     if status not in STATUSES:
         raise UsageError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
+    check_cell_text({"--title": title.strip(), "--phase": phase.strip(), "--notes": notes.strip(),
+                     "--owner": ", ".join(o.strip() for o in owners if o.strip())})
     book = open_workbook(ref)
     _grid, parsed = read_parsed(book)
     plan = parsed.plan
