@@ -133,7 +133,7 @@ class OutboxMailer:
         except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
             if isinstance(exc, OSError):  # a full disk: pending like any failed send, the run goes on
-                raise RemoteError(f"outbox {self.folder}: {exc.strerror or exc.__class__.__name__}") from None
+                raise RemoteError(f"outbox {self.folder}: {exc.strerror or exc or type(exc).__name__}") from None
             raise
         log.info("wrote %s", target)
 
