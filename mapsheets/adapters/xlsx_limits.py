@@ -33,6 +33,7 @@ MAX_MEMBERS = 10_000
 CHUNK = 1 << 20
 
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)\b([^>]*)>")
+_REF = re.compile(rb"""\br\s*=\s*["']\$?([A-Za-z]{0,3})\$?([0-9]*)["']""")
 # The fast path, for the usual writing (Excel, LibreOffice, openpyxl): unprefixed tags, the cell's r first.
 _ROW_REF = re.compile(rb'<row\b[^>]*?\br="([0-9]+)"')
 _CELL_REF = re.compile(rb'<c r="\$?([A-Z]{1,3})\$?([0-9]+)"')

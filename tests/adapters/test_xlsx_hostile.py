@@ -124,3 +124,15 @@ def test_formulas_without_a_cached_value_still_read_as_their_text(tmp_path):
     sheet = (b'<row r="1"><c r="A1"><v>2</v></c><c r="B1"><f>A1*2</f></c></row>')
     path = hostile.write(tmp_path / "f.xlsx", hostile._parts(hostile._sheet(sheet)))
     assert read_grid(path) == {"Plan": [[2, "=A1*2"]]}
+
+
+def test_cells_that_do_not_say_where_they_are_are_counted_by_position(tmp_path):
+    # No r attributes and a namespace prefix: legal XML, and openpyxl places each cell after the last.
+    wide = b"<x:row>" + b"<x:c><x:v>1</x:v></x:c>" * 201 + b"</x:row>"
+    sheet = (b'<?xml version="1.0"?><x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b"<x:sheetData>" + wide + b"</x:sheetData></x:worksheet>")
+    path = hostile.write(tmp_path / "prefixed.xlsx", hostile._parts(sheet))
+    assert show_error(path).endswith("tab 'Plan' uses more than 200 columns (column 201; limit MAPSHEETS_MAX_COLUMNS)")
+    tall = b"<x:row><x:c><x:v>1</x:v></x:c></x:row>" * 20_001
+    path = hostile.write(tmp_path / "tall.xlsx", hostile._parts(sheet.replace(wide, tall)))
+    assert show_error(path).endswith("tab 'Plan' uses more than 20,000 rows (row 20,001; limit MAPSHEETS_MAX_ROWS)")
