@@ -139,8 +139,10 @@ class OutboxMailer:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):  # a full disk: pending like any failed send, the run goes on
+                raise RemoteError(f"outbox {self.folder}: {exc.strerror or exc or type(exc).__name__}") from None
             raise
         log.info("wrote %s", target)
 
@@ -178,7 +180,7 @@ class SmtpMailer:
             self.timeout = float(timeout if timeout is not None else query.get("timeout", DEFAULT_TIMEOUT))
         except ValueError:
             raise UsageError("MAPSHEETS_SMTP_URL has a bad timeout") from None
-        self._context = ssl_context or ssl.create_default_context(cafile=query.get("cafile"))
+        self._context = ssl_context or _tls_context(query.get("cafile"))
 
     def __repr__(self) -> str:  # never the password
         who = f"{self.user}@" if self.user else ""
@@ -236,6 +238,15 @@ class SmtpMailer:
             for secret in {self._password, self._password.replace("%", "%25")}:
                 line = line.replace(secret, "***")
         return line
+
+
+def _tls_context(cafile: str | None) -> ssl.SSLContext:
+    """The default verifying context, plus a private CA; a bad ``cafile`` is one line naming it."""
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except OSError as exc:  # also ssl.SSLError: a file that holds no certificate
+        reason = "no certificate in it" if isinstance(exc, ssl.SSLError) else exc.strerror or type(exc).__name__
+        raise UsageError(f"MAPSHEETS_SMTP_URL: cafile {cafile}: {reason}") from None
 
 
 def mailer_from_url(url: str | None, outbox: Path) -> Mailer:

@@ -6,10 +6,12 @@ import os
 import secrets
 import stat
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mapsheets.adapters.xlsx_limits import check_workbook
 from mapsheets.core.layout import SheetSpec, WorkbookSpec, cell_format
 from mapsheets.errors import AlreadyExists, NotFound, PlanFileError
 
@@ -25,6 +27,12 @@ def _openpyxl():
 
 
 def load(path: Path, *, data_only: bool = True):
+    check_workbook(path)
+    return _open(path, data_only=data_only)
+
+
+def _open(path: Path, *, data_only: bool):
+    """openpyxl's load, its failures as one PlanFileError line; check_workbook must have run."""
     openpyxl = _openpyxl()
     try:
         return openpyxl.load_workbook(path, data_only=data_only)
@@ -34,8 +42,16 @@ def load(path: Path, *, data_only: bool = True):
         raise PlanFileError(f"{path}: is a folder, not an .xlsx workbook") from None
     except PermissionError:
         raise PlanFileError(f"{path}: permission denied") from None
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError,
+    except (SyntaxError, zlib.error, EOFError, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError,
             openpyxl.utils.exceptions.InvalidFileException) as exc:
+        # openpyxl re-raises some parse errors as a ValueError "from" the real one: word the real one.
+        cause = exc.__cause__ or exc
+        if type(cause).__module__.startswith("defusedxml"):  # openpyxl parses through defusedxml
+            raise PlanFileError(f"{path}: declares XML entities, which no workbook needs: refusing it") from None
+        if isinstance(cause, SyntaxError):  # xml.etree's ParseError, expat's amplification limit among them
+            raise PlanFileError(f"{path}: not a readable .xlsx workbook (malformed XML: {cause})") from None
+        if isinstance(cause, (zlib.error, EOFError)):
+            raise PlanFileError(f"{path}: is damaged: a compressed part cannot be unpacked ({cause})") from None
         raise PlanFileError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__})") from None
 
 
@@ -46,10 +62,11 @@ def read_grid(path: Path) -> dict[str, list[list[Any]]]:
     that does not calculate, openpyxl included) reads as its text, so the parser warns about the
     cell instead of finding it silently empty.
     """
-    workbook = load(path)
+    checked = check_workbook(path)
+    workbook = _open(path, data_only=True)
     grid = {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in workbook.worksheets}
-    if _has_formulas(path):
-        formulas = load(path, data_only=False)
+    if checked.has_formulas:
+        formulas = _open(path, data_only=False)
         for ws in formulas.worksheets:
             rows = grid[ws.title]
             for r, row in enumerate(ws.iter_rows(values_only=True)):
@@ -57,16 +74,6 @@ def read_grid(path: Path) -> dict[str, list[list[Any]]]:
                     if isinstance(value, str) and value.startswith("=") and rows[r][c] is None:
                         rows[r][c] = value
     return grid
-
-
-def _has_formulas(path: Path) -> bool:
-    """Whether any sheet holds a formula: a look at the XML, far cheaper than a second full load."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return any(b"<f>" in archive.read(n) or b"<f " in archive.read(n)
-                       for n in archive.namelist() if n.startswith("xl/worksheets/sheet"))
-    except (OSError, zipfile.BadZipFile):
-        return False
 
 
 def write_workbook(path: Path, spec: WorkbookSpec, *, force: bool = False) -> None:
@@ -112,12 +119,28 @@ def save_atomic(workbook, path: Path) -> None:
     try:
         if mode is not None:
             os.chmod(tmp, mode)
-        workbook.save(tmp)
+        _save_zip(workbook, tmp)
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise
+
+
+def _save_zip(workbook, tmp: Path) -> None:
+    """openpyxl's save, but the zip is closed even when a write fails (a full disk): left open,
+    its __del__ would retry the write at exit and print a traceback after our one-line error."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    archive = zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    try:
+        ExcelWriter(workbook, archive).save()
+    except BaseException:
+        try:
+            archive.close()  # sets its file to None even when it fails, so __del__ has nothing left to do
+        except (OSError, ValueError):
+            pass
         raise
 
 

@@ -10,11 +10,14 @@ from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
+from mapsheets.errors import UsageError
 
 PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
 # Rows the dropdowns and conditional formats cover, so rows people add by hand get them too.
 TABLE_ROWS = 1000
 DATE_FORMAT = "yyyy-mm-dd"
+# Characters one cell holds (Excel's limit; openpyxl cuts longer text silently).
+CELL_TEXT_LIMIT = 32_767
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 # Step field -> header label, in default column order; widths in characters.
@@ -105,6 +108,13 @@ def step_columns(plan: Plan) -> list[str]:
     """Header labels in the order to write: the sheet's own order, missing standard ones appended."""
     found = list(plan.step_columns)
     return found + [h for h in STEP_HEADERS if h not in found]
+
+
+def check_cell_text(fields: dict[str, Any]) -> None:
+    """Refuse text longer than a cell holds, naming the field, rather than have it cut on write."""
+    for name, value in fields.items():
+        if isinstance(value, str) and len(value) > CELL_TEXT_LIMIT:
+            raise UsageError(f"{name} is {len(value):,} characters long; a cell holds at most {CELL_TEXT_LIMIT:,}")
 
 
 def step_cells(step: Step, headers: list[str]) -> list[Any]:

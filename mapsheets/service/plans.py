@@ -19,7 +19,7 @@ from mapsheets.core.dates import (
 )
 from mapsheets.core import templates as tpl
 from mapsheets.core.health import Health, assess
-from mapsheets.core.layout import step_cells, step_columns, workbook_spec
+from mapsheets.core.layout import check_cell_text, step_cells, step_columns, workbook_spec
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
 from mapsheets.errors import NotFound, ScheduleError, UsageError
@@ -183,6 +183,8 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
     """Create a plan; with ``watch_owners``, its two owners (where they are email addresses) get
     its daily digest. ``holidays=None`` takes the calendar of the user's locale; ``date_order=None``
     the order its country writes dates in."""
+    check_cell_text({"--buyer": buyer, "--seller": seller, "--title": title or "",
+                     **{f"--role {k}": v for k, v in (roles or {}).items()}})
     tmpl = get_template(template, template_dirs)
     notes: list[str] = []
     durations = None
@@ -258,6 +260,8 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         raise UsageError(f"--side {side!r} is not one of {', '.join(SIDES)}")
     if status not in STATUSES:
         raise UsageError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
+    check_cell_text({"--title": title.strip(), "--phase": phase.strip(), "--notes": notes.strip(),
+                     "--owner": ", ".join(o.strip() for o in owners if o.strip())})
     book = open_workbook(ref)
     _grid, parsed = read_parsed(book)
     plan = parsed.plan

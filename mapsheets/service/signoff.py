@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from mapsheets.core.addresses import parse_address
-from mapsheets.core.layout import SIGNOFF_COLUMNS, SIGNOFF_TAB, signature_cells
+from mapsheets.core.layout import SIGNOFF_COLUMNS, SIGNOFF_TAB, check_cell_text, signature_cells
 from mapsheets.core.model import Signature
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service.refs import open_workbook, read_parsed
@@ -40,6 +40,7 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         raise UsageError(f"--side {side!r} is not buyer or seller")
     if not name.strip():
         raise UsageError("--name must not be empty")
+    check_cell_text({"--name": name.strip(), "--email": email.strip()})
     email = check_email(email)
     book = open_workbook(ref)
     grid, parsed = read_parsed(book)

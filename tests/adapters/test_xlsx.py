@@ -145,11 +145,12 @@ def test_refuses_to_overwrite_without_force(plan_file, plan):
 
 def _crash_midway(monkeypatch, exc: BaseException):
     """openpyxl's save writes part of the file, then the 'disk' fails."""
-    def save(self, filename):
-        with open(filename, "wb") as fh:
-            fh.write(b"PK\x03\x04half a workbook")
+    from openpyxl.writer.excel import ExcelWriter
+
+    def save(self):
+        self._archive.writestr("half", b"half a workbook")
         raise exc
-    monkeypatch.setattr(openpyxl.Workbook, "save", save)
+    monkeypatch.setattr(ExcelWriter, "save", save)
 
 
 @pytest.mark.parametrize("exc", [OSError(28, "No space left on device"), KeyboardInterrupt()])

@@ -1,0 +1,138 @@
+"""Workbooks a buyer could send to hurt us: each is one line on stderr, exit 1, quickly and in little memory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mapsheets import service
+from mapsheets.adapters.xlsx import read_grid
+from mapsheets.cli import cli
+from mapsheets.errors import PlanFileError, UsageError
+from mapsheets.testing import hostile_xlsx as hostile
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def show_error(path: Path, env: dict[str, str] | None = None) -> str:
+    """`mapsheets show PATH` fails with exactly one 'Error:' line naming the file, exit 1, no traceback."""
+    result = CliRunner().invoke(cli, ["show", str(path)], env=env, catch_exceptions=False)
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"Error: {path}: "), line
+    return line
+
+
+def measured_show(path: Path) -> tuple[subprocess.CompletedProcess, float, float]:
+    """`mapsheets show` in a child process: its result, wall seconds and peak memory in MB."""
+    code = ("import resource, subprocess, sys, time\n"
+            "start = time.perf_counter()\n"
+            "r = subprocess.run([sys.executable, '-m', 'mapsheets.cli', 'show', sys.argv[1]], capture_output=True, text=True)\n"
+            "took = time.perf_counter() - start\n"
+            "sys.stdout.write(f'{r.returncode}\\n{took}\\n{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n')\n"
+            "sys.stdout.write(r.stderr)\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60, env=env)
+    code_line, took, rss, *stderr = out.stdout.splitlines()
+    result = subprocess.CompletedProcess([], int(code_line), "", "\n".join(stderr))
+    return result, float(took), int(rss) / 1024
+
+
+def test_one_cell_at_the_end_of_the_sheet_is_refused_fast_and_small(tmp_path):
+    far = hostile.far_cell(tmp_path / "far.xlsx")
+    result, seconds, megabytes = measured_show(far)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr == f"Error: {far}: tab 'Plan' uses more than 20,000 rows (row 1,048,576; limit MAPSHEETS_MAX_ROWS)"
+    # The whole process, Python's start included: today's main takes 3.8 GB and two minutes.
+    assert megabytes < 100, megabytes
+    assert seconds < 5, seconds  # the machine is shared: the benchmark shows the real figure (well under 1 s)
+
+
+def test_rows_and_columns_past_the_limits_are_refused(tmp_path):
+    line = show_error(hostile.many_rows(tmp_path / "rows.xlsx", 20_001, columns=3))
+    assert line.endswith("tab 'Plan' uses more than 20,000 rows (row 20,001; limit MAPSHEETS_MAX_ROWS)")
+    line = show_error(hostile.far_cell(tmp_path / "wide.xlsx", "GS1"))
+    assert line.endswith("tab 'Plan' uses more than 200 columns (column 201; limit MAPSHEETS_MAX_COLUMNS)")
+
+
+def test_the_used_range_comes_from_the_cells_not_from_the_dimension_tag(tmp_path):
+    # A file may claim a small range and hold a far cell...
+    liar = hostile.far_cell(tmp_path / "liar.xlsx", "A30000", dimension="A1:B2")
+    assert "more than 20,000 rows (row 30,000" in show_error(liar)
+    # ...or claim the whole sheet and hold two cells: that one is read as it is.
+    modest = hostile.far_cell(tmp_path / "modest.xlsx", "B2", dimension="A1:XFD1048576")
+    assert read_grid(modest) == {"Plan": [[None, None], [None, "far"]]}
+
+
+def test_the_limits_come_from_the_environment(tmp_path, plan_file, today, monkeypatch):
+    rows = hostile.many_rows(tmp_path / "rows.xlsx", 300, columns=2)
+    monkeypatch.setenv("MAPSHEETS_MAX_ROWS", "299")
+    assert show_error(rows).endswith("tab 'Plan' uses more than 299 rows (row 300; limit MAPSHEETS_MAX_ROWS)")
+    monkeypatch.setenv("MAPSHEETS_MAX_ROWS", "300")
+    assert read_grid(rows)["Plan"][-1] == [300, 300]
+    monkeypatch.setenv("MAPSHEETS_MAX_ROWS", "10")
+    with pytest.raises(PlanFileError, match=r"tab 'Plan' uses more than 10 rows"):
+        service.read_plan(str(plan_file), today=today)
+    monkeypatch.setenv("MAPSHEETS_MAX_COLUMNS", "lots")
+    with pytest.raises(UsageError, match="MAPSHEETS_MAX_COLUMNS must be a whole number above 0, not 'lots'"):
+        read_grid(rows)
+    monkeypatch.setenv("MAPSHEETS_MAX_UNCOMPRESSED_MB", "0")
+    with pytest.raises(UsageError, match="MAPSHEETS_MAX_UNCOMPRESSED_MB must be a whole number above 0"):
+        read_grid(rows)
+
+
+def test_a_shared_strings_bomb_is_refused_by_its_declared_size(tmp_path):
+    bomb = hostile.shared_strings_bomb(tmp_path / "bomb.xlsx", 120)
+    assert bomb.stat().st_size < 1_000_000
+    assert show_error(bomb).endswith("unpacks to more than 100 MB (limit MAPSHEETS_MAX_UNCOMPRESSED_MB)")
+    small_bomb = hostile.shared_strings_bomb(tmp_path / "small-bomb.xlsx", 20)  # under 100 MB, but 364:1
+    assert "part xl/sharedStrings.xml inflates 364 times (more than 200): refusing a zip bomb" in show_error(small_bomb)
+
+
+def test_entity_expansion_is_refused(tmp_path):
+    laughs = hostile.entity_expansion(tmp_path / "laughs.xlsx")
+    assert "part xl/sharedStrings.xml declares a DTD or entities" in show_error(laughs)
+    # A DTD pushed past the quick look at each part's start still meets defusedxml (or expat's limit).
+    late = hostile.entity_expansion(tmp_path / "late.xlsx", padding=100_000)
+    line = show_error(late)
+    assert "declares XML entities" in line or "amplification" in line
+
+
+def test_malformed_xml_corrupt_deflate_and_passwords_are_one_line(tmp_path):
+    assert "not a readable .xlsx workbook (malformed XML: unclosed token" in show_error(
+        hostile.malformed_xml(tmp_path / "malformed.xlsx"))
+    assert "is damaged: a compressed part cannot be unpacked (Error -3 while decompressing data" in show_error(
+        hostile.corrupt_deflate(tmp_path / "deflate.xlsx"))
+    assert "is password-protected: save it without a password" in show_error(hostile.encrypted(tmp_path / "locked.xlsx"))
+
+
+def test_a_hostile_workbook_is_refused_by_writes_too(tmp_path):
+    far = hostile.far_cell(tmp_path / "far.xlsx")
+    before = far.read_bytes()
+    result = CliRunner().invoke(cli, ["add-step", str(far), "--title", "x"], catch_exceptions=False)
+    assert result.exit_code == 1 and "more than 20,000 rows" in result.stderr
+    assert far.read_bytes() == before
+
+
+def test_formulas_without_a_cached_value_still_read_as_their_text(tmp_path):
+    sheet = (b'<row r="1"><c r="A1"><v>2</v></c><c r="B1"><f>A1*2</f></c></row>')
+    path = hostile.write(tmp_path / "f.xlsx", hostile._parts(hostile._sheet(sheet)))
+    assert read_grid(path) == {"Plan": [[2, "=A1*2"]]}
+
+
+def test_cells_that_do_not_say_where_they_are_are_counted_by_position(tmp_path):
+    # No r attributes and a namespace prefix: legal XML, and openpyxl places each cell after the last.
+    wide = b"<x:row>" + b"<x:c><x:v>1</x:v></x:c>" * 201 + b"</x:row>"
+    sheet = (b'<?xml version="1.0"?><x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b"<x:sheetData>" + wide + b"</x:sheetData></x:worksheet>")
+    path = hostile.write(tmp_path / "prefixed.xlsx", hostile._parts(sheet))
+    assert show_error(path).endswith("tab 'Plan' uses more than 200 columns (column 201; limit MAPSHEETS_MAX_COLUMNS)")
+    tall = b"<x:row><x:c><x:v>1</x:v></x:c></x:row>" * 20_001
+    path = hostile.write(tmp_path / "tall.xlsx", hostile._parts(sheet.replace(wide, tall)))
+    assert show_error(path).endswith("tab 'Plan' uses more than 20,000 rows (row 20,001; limit MAPSHEETS_MAX_ROWS)")
