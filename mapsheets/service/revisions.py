@@ -52,6 +52,8 @@ class Snapshot:
     missing_ids: dict[int, str] = field(default_factory=dict, compare=False)
     id_column: int | None = field(default=None, compare=False)
     tab: str = ""
+    # The Changes tab's rows as read (None: not read), so the digest run needs no second read.
+    changes_rows: list[list[Any]] | None = field(default=None, compare=False)
 
     def content(self) -> dict[str, Any]:
         return {"plan": self.plan.to_dict(), "tabs": self.tabs, "warnings": self.warnings}
@@ -70,7 +72,8 @@ def read_snapshot(ref: str, *, book=None, source: dict[str, Any] | None = None) 
     warnings = [w.to_dict() for w in parsed.warnings]
     loc = parsed.location
     return Snapshot(parsed.plan, other_tabs(grid, parsed), label=book.ref, warnings=warnings,
-                    missing_ids=dict(loc.missing_ids), id_column=loc.columns.get("ID"), tab=loc.tab), source
+                    missing_ids=dict(loc.missing_ids), id_column=loc.columns.get("ID"), tab=loc.tab,
+                    changes_rows=grid.get(CHANGES_TAB, [])), source
 
 
 @dataclass
