@@ -362,6 +362,10 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
     live = read_snapshot(ref)[0]
     current = live.plan
     before = load(f"{ref}@{since}", store_url=store_url).plan if since else current
+    if since:
+        from mapsheets.service.revisions import keep_formulas
+
+        keep_formulas(before, live)  # a formula whose result was dropped on save has not changed
     days_off = _days_off(current, today)
     digest = build_digest(plan=current, changes=diff(before, current, days_off), today=today,
                           plan_url=plan_url(ref), previous_close=project(before, today, days_off).close,
