@@ -30,6 +30,8 @@ class Recorder:
         self.kill_on: str | None = None  # "ehlo": before anything is sent; "data": sent, not confirmed
         self.drop_data = False
         self.lock = threading.Lock()
+        self.hold = False  # the next client waits at EHLO until `released` is set
+        self.held, self.released = threading.Event(), threading.Event()
 
     def _maybe_kill(self, moment: str) -> None:
         if self.kill_on == moment and self.kill_pid:
@@ -39,6 +41,12 @@ class Recorder:
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
         self._maybe_kill("ehlo")
+        if self.hold:
+            import asyncio
+
+            self.hold = False
+            self.held.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.released.wait, 30)
         return responses
 
     async def handle_DATA(self, server, session, envelope):
@@ -122,3 +130,25 @@ def test_connection_dropped_mid_send_is_retried_next_run(plan_file, db, smtp):
     retry = digest.run(now=T0 + timedelta(days=1, minutes=5), mailer=SmtpMailer(smtp.url), store_url=db)
     assert retry.resent == 1 and len(smtp.received) == 1
     assert "is now done" in html_of(smtp.received[0])
+
+
+def test_two_overlapping_runs_never_both_send_one_digest(plan_file, db, smtp):
+    """Run A has read the subscriptions and is stuck sending the first digest; run B, started
+    meanwhile, records and sends the second; A then reaches the second with what it read before B
+    moved that recipient's cursor. The compare-and-set in record_delivery must turn A away."""
+    _changed_plan(plan_file, db)
+    env = {**os.environ, "MAPSHEETS_DB": db, "MAPSHEETS_SMTP_URL": smtp.url}
+    now = (T0 + timedelta(days=1)).isoformat()
+    smtp.hold = True
+    run_a = subprocess.Popen([sys.executable, "-m", "mapsheets.cli", "digest", "--now", now],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert smtp.held.wait(30), "run A never reached the mail server"
+        code, _out, err = run_cli(db, smtp.url, T0 + timedelta(days=1, minutes=1))
+        assert code == 0, err
+        assert [m["To"] for m in smtp.received] == ["champion@acme.example"]  # B: only what A had not taken
+    finally:
+        smtp.released.set()
+    _out, err = run_a.communicate(timeout=60)
+    assert run_a.returncode == 0, err
+    assert sorted(m["To"] for m in smtp.received) == ["ae@globex.example", "champion@acme.example"]

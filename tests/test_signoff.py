@@ -58,3 +58,25 @@ def test_recorded_signatures_survive_a_row_deleted_by_hand(plan_file, tmp_path):
     book.save(plan_file)
     changes = diff_plans(str(plan_file), since=str(signed_rev), store_url=db).changes
     assert [(c.kind, c.title) for c in changes] == [("signature_removed", "Jane Doe")]
+
+
+def test_cli_sign_twice_says_already_signed_and_a_read_only_store_is_one_line(plan_file, tmp_path):
+    from click.testing import CliRunner
+
+    from mapsheets.adapters.store import Store
+    from mapsheets.cli import cli
+
+    path = tmp_path / "state.db"
+    Store(f"sqlite:///{path}").close()
+    args = ["sign", str(plan_file), "--name", "Jane Doe", "--email", "jane@acme.example", "--side", "buyer"]
+    before = plan_file.read_bytes()
+    failed = CliRunner().invoke(cli, [*args, "--db", f"sqlite:///file:{path}?mode=ro&uri=true"])
+    assert failed.exit_code == 1 and failed.output.count("\n") == 1 and "readonly" in failed.output
+    assert plan_file.read_bytes() == before
+    first = CliRunner().invoke(cli, [*args, "--db", f"sqlite:///{path}"])
+    assert first.exit_code == 0 and first.output.startswith("Signed by Jane Doe")
+    second = CliRunner().invoke(cli, [*args, "--db", f"sqlite:///{path}"])
+    assert second.exit_code == 0, second.output
+    assert second.output.startswith("Already signed by jane@acme.example") and "nothing added" in second.output
+    assert len(openpyxl.load_workbook(plan_file)["Sign-off"]["A"]) == 2  # header and one signature
+    assert len(Store(f"sqlite:///{path}").signatures(str(plan_file.resolve()))) == 1

@@ -59,9 +59,12 @@ def read_grid(path: Path) -> dict[str, list[list[Any]]]:
     """Every tab's cell values, rows of Python values (dates as datetime).
 
     A formula reads as its cached result. A formula with none (the file was last saved by a program
-    that does not calculate, openpyxl included) reads as its text, so the parser warns about the
-    cell instead of finding it silently empty.
+    that does not calculate, openpyxl included) reads as its text, marked ``UncachedFormula``, so
+    the parser warns about the cell instead of finding it silently empty, and the last revision's
+    value can stand in for it.
     """
+    from mapsheets.core.model import UncachedFormula
+
     checked = check_workbook(path)
     workbook = _open(path, data_only=True)
     grid = {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in workbook.worksheets}
@@ -72,7 +75,7 @@ def read_grid(path: Path) -> dict[str, list[list[Any]]]:
             for r, row in enumerate(ws.iter_rows(values_only=True)):
                 for c, value in enumerate(row):
                     if isinstance(value, str) and value.startswith("=") and rows[r][c] is None:
-                        rows[r][c] = value
+                        rows[r][c] = UncachedFormula(value)
     return grid
 
 
@@ -116,6 +119,8 @@ def save_atomic(workbook, path: Path) -> None:
         raise PlanFileError(f"{path}: folder {path.parent} does not exist") from None
     except OSError as exc:
         raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    # openpyxl keeps formulas but drops their results: Excel and LibreOffice recompute on open.
+    workbook.calculation.fullCalcOnLoad = True
     try:
         if mode is not None:
             os.chmod(tmp, mode)

@@ -23,8 +23,12 @@ def sign(plan, name, email, side, record, db_url):
 
     signature = signoff.sign(plan, name=name, email=email, side=side, now=datetime.now(timezone.utc),
                              store_url=db_url, record=record)
-    click.echo(f"Signed by {signature.name} ({signature.side}) at {signature.signed_at:%Y-%m-%d %H:%M} UTC, "
-               f"fingerprint {signature.fingerprint}")
+    when = f"{signature.signed_at:%Y-%m-%d %H:%M} UTC" if signature.signed_at else "an unknown time"
+    if signature.already:
+        click.echo(f"Already signed by {signature.email} at {when} for this version of the plan "
+                   f"(fingerprint {signature.fingerprint}): nothing added")
+        return
+    click.echo(f"Signed by {signature.name} ({signature.side}) at {when}, fingerprint {signature.fingerprint}")
 
 
 @cli.command()

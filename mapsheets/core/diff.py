@@ -16,7 +16,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from mapsheets.core.dates import business_days_between
-from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, jsonable
+from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, UncachedFormula, jsonable
 
 KINDS = (
     "step_added", "step_removed", "step_changed", "step_moved", "overview_changed",
@@ -368,3 +368,30 @@ def restore_ids(old: Plan, new: Plan, given: set[str]) -> dict[str, str]:
     if new.close_step in restored:
         new.close_step = restored[new.close_step]
     return restored
+
+
+# Step cells the parser may leave unparsed, sheet label -> Step attribute.
+_UNPARSED_ATTR = {"Due": "due", "Done on": "done_on", "Status": "status", "Side": "side"}
+
+
+def keep_formula_values(old: Plan, new: Plan) -> list[str]:
+    """Step cells holding a formula whose computed result is gone keep the value ``old`` had there
+    (matched by step ID), so a save by a program that does not calculate is not a change.
+
+    Returns the formulas kept this way (their "is not a date" warnings no longer apply); ``new`` is
+    changed in place.
+    """
+    before = {s.id: s for s in old.steps}
+    kept: list[str] = []
+    for step in new.steps:
+        prev = before.get(step.id)
+        if prev is None:
+            continue
+        for label, raw in list(step.unparsed.items()):
+            attr = _UNPARSED_ATTR.get(label)
+            if not isinstance(raw, UncachedFormula) or attr is None or label in prev.unparsed:
+                continue
+            setattr(step, attr, getattr(prev, attr))
+            del step.unparsed[label]
+            kept.append(str(raw))
+    return kept

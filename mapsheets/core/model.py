@@ -98,6 +98,11 @@ class Stakeholder:
         return cls(**{f.name: data.get(f.name, "") for f in fields(cls)})
 
 
+class UncachedFormula(str):
+    """A formula cell read without its computed result (last saved by a program that does not
+    calculate, openpyxl included): its text, so it reads as a warning, never as an empty cell."""
+
+
 @dataclass
 class Signature:
     name: str

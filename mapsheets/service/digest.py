@@ -5,10 +5,13 @@ The run is safe to start every few minutes and to kill at any point:
 2. each due subscription's digest is recorded (pending) in the same transaction that moves the
    recipient's cursor, then sent, then confirmed. A kill before the record loses nothing (nothing
    was sent; the next run builds it again); a kill after it is healed by step 1.
+The Changes tab is written before its cursor moves, each row keyed by the revisions it covers, so a
+kill in between neither loses rows nor makes the next run write them again.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -29,7 +32,8 @@ PERIOD = {"daily": 1, "weekly": 7}  # days between digests
 # Digests go out with the first run at or after this local hour: a cron every 10 minutes sends
 # each daily digest at the same time of day, not drifting by the minutes a run takes.
 DIGEST_HOUR = 7
-CHANGES_HEADER = ["When (UTC)", "Who", "What", "Step", "Kind"]
+CHANGES_HEADER = ["When (UTC)", "Who", "What", "Step", "Kind", "Revisions"]
+_LOG_KEY = re.compile(r"^\s*(\d+)\s*→\s*(\d+)\s*$")  # a Changes row's "Revisions": from→to (seq numbers)
 DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 
 
@@ -167,14 +171,14 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     for ref in progress(list(due)):
         report.plans += 1
         try:
-            latest, book, source = _refresh(store, ref, seen, changed_google, now, report, dry_run)
+            latest, book, source, changes_rows = _refresh(store, ref, seen, changed_google, now, report, dry_run)
         except MapsheetsError as exc:  # one missing or broken plan must not stop everyone's digest
             report.failed.append(f"{ref}: {exc}")
             continue
         current = Plan.from_dict(latest.content["plan"])
         days_off = _days_off(current, today)
         if not dry_run:
-            _log_changes(store, ref, book, latest, source, now, days_off, report)
+            _log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows)
         for sub in due[ref]:
             since = store.revision_by_id(sub.last_revision_id) if sub.last_revision_id else latest
             before = Plan.from_dict(since.content["plan"])
@@ -229,7 +233,8 @@ class _Unsaved:
 
 def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None, now: datetime,
              report: RunReport, dry_run: bool):
-    """(latest revision, workbook, source read): a snapshot first, unless the backend says nothing changed.
+    """(latest revision, workbook, source read, Changes tab rows or None when not read): a snapshot
+    first, unless the backend says nothing changed.
 
     Under dry_run the live plan is read but nothing is stored.
     """
@@ -243,14 +248,14 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
         unchanged = seen.get(ref) == source
     if unchanged:
         report.unchanged += 1
-        return store.revision(ref, "latest"), book, source
+        return store.revision(ref, "latest"), book, source, None
     snap = read_snapshot(ref, book=book, source=source)
     if dry_run:
-        return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book, source
+        return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book, source, None
     result = snapshot_into(store, ref, now=now, snapshot=snap, origin="digest")
     report.snapshots += result.created
     source = _fill_ids(store, ref, book, result.snapshot, source, now, report)
-    return result.revision, book, source
+    return result.revision, book, source, snap[0].changes_rows
 
 
 def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: RunReport) -> dict:
@@ -272,35 +277,62 @@ def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: 
     return source
 
 
-def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report: RunReport) -> None:
+def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report: RunReport,
+                 rows_read: list[list[Any]] | None = None) -> None:
     """Append to the plan's Changes tab what changed since the last revision logged there.
 
-    A cursor of its own, so changes snapshotted by hand (`mapsheets snapshot`) are logged too. The
-    cursor is claimed before the rows are written (compare-and-set), so overlapping or repeated
-    runs never write the same rows twice; a failed write hands it back and is only a note: the
-    digest still goes out to people who cannot write the sheet.
+    A cursor of its own, so changes snapshotted by hand (`mapsheets snapshot`) are logged too. Rows
+    are written first, each keyed by the revisions it covers ("3→5"), and only then is the cursor
+    moved (compare-and-set): a run killed in between loses nothing, and the next run finds the rows
+    keyed from the cursor, moves the cursor past them and does not write them again. A failed write
+    is only a note: the digest still goes out to people who cannot write the sheet.
     """
     logged = store.logged_revision(ref)
-    if logged == latest.id:
+    if logged is None:  # never logged: the tab logs what changes from here on
+        store.set_logged_revision(ref, latest.id, expected=None, check=True)
         return
-    if not store.set_logged_revision(ref, latest.id, expected=logged, check=True) or logged is None:
+    while logged != latest.id:
+        before = store.revision_by_id(logged)
+        changes = diff(Plan.from_dict(before.content["plan"]), Plan.from_dict(latest.content["plan"]), days_off)
+        if not changes:
+            store.set_logged_revision(ref, latest.id, expected=logged, check=True)
+            return
+        try:
+            if rows_read is None:  # the plan was not read this run (unchanged): read the tab now
+                rows_read = book.read_grid().get(CHANGES_TAB, [])
+            done = _logged_through(rows_read, before.seq)
+            if done is not None and before.seq < done <= latest.seq:  # written by a run killed before the cursor moved
+                through = store.revision(ref, str(done)).id
+                if not store.set_logged_revision(ref, through, expected=logged, check=True):
+                    return  # another run moved the cursor
+                logged = through
+                continue
+            when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+            who = _actors(latest.source).get("*", "")
+            key = f"{before.seq}→{latest.seq}"
+            # Someone saving between our read and this write must still count as a change next run.
+            untouched = book.revision() == source
+            book.append_rows(CHANGES_TAB, [[when, who, c.describe(), c.step_id or "", c.kind, key] for c in changes],
+                             header=CHANGES_HEADER)
+            after = book.revision() if untouched else None
+        except MapsheetsError as exc:
+            report.notes.append(f"{ref}: could not write the {CHANGES_TAB} tab: {exc}")
+            return
+        if store.set_logged_revision(ref, latest.id, expected=logged, check=True) and after is not None:
+            store.set_seen_source(ref, after, now)  # our own write is not a change
         return
-    before = Plan.from_dict(store.revision_by_id(logged).content["plan"])
-    changes = diff(before, Plan.from_dict(latest.content["plan"]), days_off)
-    if not changes:
-        return
-    when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
-    who = _actors(latest.source).get("*", "")
-    try:
-        # Someone saving between our read and this write must still count as a change next run.
-        untouched = book.revision() == source
-        book.append_rows(CHANGES_TAB, [[when, who, c.describe(), c.step_id or "", c.kind] for c in changes],
-                         header=CHANGES_HEADER)
-        if untouched:
-            store.set_seen_source(ref, book.revision(), now)  # our own write is not a change
-    except MapsheetsError as exc:
-        store.set_logged_revision(ref, logged, expected=latest.id, check=True)
-        report.notes.append(f"{ref}: could not write the {CHANGES_TAB} tab: {exc}")
+
+
+def _logged_through(rows: list[list[Any]], from_seq: int) -> int | None:
+    """The revision that rows keyed "from_seq→N" already logged through (the largest N), if any."""
+    header = rows[0] if rows else []
+    col = header.index(CHANGES_HEADER[-1]) if CHANGES_HEADER[-1] in header else len(CHANGES_HEADER) - 1
+    found = None
+    for row in rows[1:]:
+        m = _LOG_KEY.match(str(row[col])) if col < len(row) and row[col] is not None else None
+        if m and int(m[1]) == from_seq:
+            found = max(found or 0, int(m[2]))
+    return found
 
 
 def _actors(source: dict) -> dict[str, str]:
@@ -337,6 +369,10 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
     live = read_snapshot(ref)[0]
     current = live.plan
     before = load(f"{ref}@{since}", store_url=store_url).plan if since else current
+    if since:
+        from mapsheets.service.revisions import keep_formulas
+
+        keep_formulas(before, live)  # a formula whose result was dropped on save has not changed
     days_off = _days_off(current, today)
     digest = build_digest(plan=current, changes=diff(before, current, days_off), today=today,
                           plan_url=plan_url(ref), previous_close=project(before, today, days_off).close,

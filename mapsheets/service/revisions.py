@@ -9,10 +9,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mapsheets.core.diff import Change, diff, restore_ids, summary
+from mapsheets.core.diff import Change, diff, keep_formula_values, restore_ids, summary
 from mapsheets.core.griddiff import GridChange, diff_grids
 from mapsheets.core.layout import CHANGES_TAB, SIGNOFF_TAB, TEAM_TAB
-from mapsheets.core.model import Plan, jsonable
+from mapsheets.core.model import Plan, UncachedFormula, jsonable
 from mapsheets.core.parse import ParsedPlan
 from mapsheets.service.refs import google_id, open_workbook, read_parsed
 
@@ -52,6 +52,8 @@ class Snapshot:
     missing_ids: dict[int, str] = field(default_factory=dict, compare=False)
     id_column: int | None = field(default=None, compare=False)
     tab: str = ""
+    # The Changes tab's rows as read (None: not read), so the digest run needs no second read.
+    changes_rows: list[list[Any]] | None = field(default=None, compare=False)
 
     def content(self) -> dict[str, Any]:
         return {"plan": self.plan.to_dict(), "tabs": self.tabs, "warnings": self.warnings}
@@ -70,7 +72,8 @@ def read_snapshot(ref: str, *, book=None, source: dict[str, Any] | None = None) 
     warnings = [w.to_dict() for w in parsed.warnings]
     loc = parsed.location
     return Snapshot(parsed.plan, other_tabs(grid, parsed), label=book.ref, warnings=warnings,
-                    missing_ids=dict(loc.missing_ids), id_column=loc.columns.get("ID"), tab=loc.tab), source
+                    missing_ids=dict(loc.missing_ids), id_column=loc.columns.get("ID"), tab=loc.tab,
+                    changes_rows=grid.get(CHANGES_TAB, [])), source
 
 
 @dataclass
@@ -91,6 +94,8 @@ def snapshot_into(store, ref: str, *, now: datetime, snapshot: tuple[Snapshot, d
     key = canonical_ref(ref)
     if snap.missing_ids and store.get_plan(key) is not None:
         _restore_ids(store, key, snap)
+    if _uncached(snap.plan) and store.get_plan(key) is not None:
+        _keep_formula_values(store, key, snap)
     store.register_plan(key, "google" if google_id(ref) else "xlsx", plan.title)
     revision, created = store.add_revision(
         key, snap.content(), plan.fingerprint(), taken_at=now, source=source,
@@ -117,6 +122,28 @@ def _restore_ids(store, key: str, snap: Snapshot) -> None:
         back = set(restored.values())
         snap.warnings = [w for w in snap.warnings
                          if not (w["message"].startswith("unknown step ") and w["message"].split()[2] in back)]
+
+
+def _uncached(plan: Plan) -> bool:
+    return any(isinstance(v, UncachedFormula) for step in plan.steps for v in step.unparsed.values())
+
+
+def keep_formulas(old: Plan, new: Snapshot) -> None:
+    """Formula cells of ``new`` without a computed result keep their value in ``old`` (see
+    ``keep_formula_values``), and lose the warnings they caused."""
+    kept = {f'"{text}" is not' for text in keep_formula_values(old, new.plan)}
+    new.warnings = [w for w in new.warnings if not any(w["message"].startswith(k) for k in kept)]
+
+
+def _keep_formula_values(store, key: str, snap: Snapshot) -> None:
+    """The last revision's values for formula cells whose result openpyxl dropped on save."""
+    from mapsheets.errors import NotFound
+
+    try:
+        previous = store.revision(key, "latest")
+    except NotFound:
+        return
+    keep_formulas(Plan.from_dict(previous.content["plan"]), snap)
 
 
 def snapshot(ref: str, *, now: datetime, store_url: str | None = None) -> SnapshotResult:
@@ -207,6 +234,8 @@ def diff_plans(old_spec: str, new_spec: str | None = None, *, since: str | None 
 
     if new.missing_ids:  # an emptied ID cell is the same step, not a new ID
         restore_ids(old.plan, new.plan, set(new.missing_ids.values()))
+    if _uncached(new.plan):  # a formula whose result was dropped on save has not changed
+        keep_formulas(old.plan, new)
     try:
         days_off = plan_holidays(new.plan)
     except UsageError:  # an unknown calendar typed in the sheet: `show` warns about it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from mapsheets.core.addresses import parse_address
@@ -28,13 +29,22 @@ def check_address(text: str, field: str) -> tuple[str, str]:
     return parsed
 
 
+@dataclass
+class Signed(Signature):
+    """What ``sign`` returns: the signature, and whether it was there already (nothing written)."""
+
+    already: bool = False
+
+
 def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url: str | None = None,
-         record: bool = False) -> Signature:
+         record: bool = False) -> Signed:
     """Add a signature for the plan as it reads now: one read and one write.
 
     The same write refreshes every earlier signature's Status, so stale ones show as stale. With
     ``record``, the signature and an audit event also go to the state store, where a row deleted
-    from the sheet by hand cannot take them away.
+    from the sheet by hand cannot take them away; the store is checked writable before the sheet is
+    touched. Signing again with the same email and plan fingerprint adds nothing (``already``),
+    except into the store when an earlier attempt wrote only the sheet.
     """
     if side not in ("buyer", "seller"):
         raise UsageError(f"--side {side!r} is not buyer or seller")
@@ -42,16 +52,28 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         raise UsageError("--name must not be empty")
     check_cell_text({"--name": name.strip(), "--email": email.strip()})
     email = check_email(email)
+    store = None
+    if record:
+        from mapsheets.service.revisions import open_store
+
+        store = open_store(store_url)
+        store.check_writable()  # a read-only store fails here, before the sheet holds a signature
     book = open_workbook(ref)
     grid, parsed = read_parsed(book)
     table = parsed.signoff
     if table is None:
         raise PlanFileError(f"{book.ref}: no '{SIGNOFF_TAB}' tab with 'Name' and 'Fingerprint' columns to sign in")
     fingerprint = parsed.plan.fingerprint()
+    for old in parsed.plan.signatures:
+        if old.email.strip().lower() == email.lower() and old.fingerprint == fingerprint:
+            done = Signed(old.name, old.email, old.side, old.signed_at, old.fingerprint, already=True)
+            if store is not None:
+                _record_missing(store, ref, done, parsed, grid, now)
+            return done
     if now.tzinfo is not None:  # sheets hold naive times: "Signed at" is UTC
         now = now.astimezone(timezone.utc).replace(tzinfo=None)
-    signature = Signature(name=name.strip(), email=email, side=side, signed_at=now.replace(microsecond=0),
-                          fingerprint=fingerprint)
+    signature = Signed(name=name.strip(), email=email, side=side, signed_at=now.replace(microsecond=0),
+                       fingerprint=fingerprint)
     cells = {}
     if "status" in table.columns:  # earlier signatures: valid or stale against the plan as it is now
         for r, old in zip(table.rows, parsed.plan.signatures):
@@ -62,24 +84,38 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
             cells[(table.next_row, table.columns[field])] = value
     tab = table.tab
     book.update_cells(tab, cells)
-    if record:
-        _record(ref, signature, parsed, grid, now, store_url)
+    if store is not None:
+        parsed.plan.signatures.append(signature)
+        _record(store, ref, signature, parsed, grid, now)
     return signature
 
 
-def _record(ref: str, signature: Signature, parsed, grid, now: datetime, store_url: str | None) -> None:
+def _record_missing(store, ref: str, signature: Signature, parsed, grid, now: datetime) -> None:
+    """A signature already in the sheet, into the store unless it is there (an earlier sign wrote
+    the sheet, then could not record)."""
+    from mapsheets.service.revisions import canonical_ref
+
+    key = canonical_ref(ref)
+    if store.get_plan(key) is not None and any(
+            s.email.lower() == signature.email.lower() and s.fingerprint == signature.fingerprint
+            for s in store.signatures(key)):
+        return
+    _record(store, ref, signature, parsed, grid, now)
+
+
+def _record(store, ref: str, signature: Signature, parsed, grid, now: datetime) -> None:
     """The signed plan into the store, from what was just read and written: no more requests."""
-    from mapsheets.service.revisions import Snapshot, canonical_ref, open_store, other_tabs, snapshot_into
+    from mapsheets.service.revisions import Snapshot, canonical_ref, other_tabs, snapshot_into
 
     plan = parsed.plan
-    plan.signatures.append(signature)
     aware = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
-    store = open_store(store_url)
     snap = Snapshot(plan, other_tabs(grid, parsed), label=ref, warnings=[w.to_dict() for w in parsed.warnings])
     result = snapshot_into(store, ref, now=aware, snapshot=(snap, {}), origin="sign")
     key = canonical_ref(ref)
+    # The time the sheet shows (UTC), also for a signature an earlier attempt left in the sheet.
+    signed_at = signature.signed_at.replace(tzinfo=timezone.utc) if signature.signed_at else aware
     store.record_signature(key, name=signature.name, email=signature.email, side=signature.side,
-                           signed_at=aware, fingerprint=signature.fingerprint, revision_id=result.revision.id)
+                           signed_at=signed_at, fingerprint=signature.fingerprint, revision_id=result.revision.id)
     store.log_event("signed", ref=key, actor=signature.email, at=aware,
                     detail={"side": signature.side, "fingerprint": signature.fingerprint, "title": plan.title})
 

@@ -171,3 +171,32 @@ def test_plan_without_steps_table_is_one_clear_error(backend, plan):
     backend.type_into(ref, "Plan", view.parsed.location.header_row, view.parsed.location.columns["Step"], "")
     with pytest.raises(PlanFileError, match="no steps table found"):
         service.read_plan(ref, today=TODAY)
+
+
+def test_sign_checks_the_store_before_the_sheet_and_signs_once(backend, plan, tmp_path):
+    from mapsheets.adapters.store import Store
+    from mapsheets.errors import StoreError
+    from mapsheets.service.revisions import canonical_ref
+
+    ref = backend.create(plan)
+    path = tmp_path / "state.db"
+    Store(f"sqlite:///{path}").close()
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"  # unwritable even for root, unlike chmod
+    with pytest.raises(StoreError, match="readonly"):
+        sign(ref, name="Jane Doe", email="jane@acme.example", side="buyer", now=datetime(2026, 12, 2, 9, 30),
+             store_url=read_only, record=True)
+    assert service.read_plan(ref, today=TODAY).plan.signatures == []  # the sheet was not touched
+
+    # An earlier attempt that got as far as the sheet, then retries: one row, and the store catches up.
+    first = sign(ref, name="Jane Doe", email="jane@acme.example", side="buyer", now=datetime(2026, 12, 2, 9, 30))
+    assert not first.already
+    for hour in (10, 11):
+        again = sign(ref, name="Jane Doe", email="Jane@acme.example", side="buyer",
+                     now=datetime(2026, 12, 2, hour), store_url=f"sqlite:///{path}", record=True)
+        assert again.already and again.signed_at == datetime(2026, 12, 2, 9, 30)
+    signed = service.read_plan(ref, today=TODAY).plan.signatures
+    assert [(s.email, s.signed_at) for s in signed] == [("jane@acme.example", datetime(2026, 12, 2, 9, 30))]
+    with Store(f"sqlite:///{path}") as store:
+        [kept] = store.signatures(canonical_ref(ref))
+        assert (kept.email, kept.fingerprint) == ("jane@acme.example", signed[0].fingerprint)
+        assert [e.kind for e in store.events(canonical_ref(ref))] == ["signed"]

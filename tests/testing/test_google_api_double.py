@@ -241,3 +241,46 @@ def test_python_m_without_the_testing_extra_refuses_to_start(tmp_path):
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr
     assert "pip install 'mapsheets[testing]'" in lines[0]
+
+def _recording(name: str):
+    """A recorded Google exchange (gspread's cassettes), wherever the shared recordings are."""
+    from pathlib import Path
+
+    for base in Path(__file__).resolve().parents:
+        path = base / "shared" / "google-recordings" / "gspread-cassettes" / name
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))["interactions"]
+    return None
+
+
+# What Google answered (WorksheetTest.test_get_notes, interaction 8) for the notes of a sheet with
+# notes at A1, B2, A3 and C3: no trailing empty cells, no trailing empty rows.
+NOTES_ANSWER = {"sheets": [{"data": [{"rowData": [
+    {"values": [{"note": "read my note"}]},
+    {"values": [{}, {"note": "Or don't"}]},
+    {"values": [{"note": "another note"}, {}, {"note": "test"}]}]}]}]}
+
+
+def test_masked_get_omits_cells_left_empty_by_the_mask(g):
+    """Google sizes masked grid data by what the mask kept: cells holding values but no note come
+    back as nothing after the last note of a row, and rows without notes after the last one not at all."""
+    recorded = _recording("WorksheetTest.test_get_notes.json")
+    if recorded is not None:
+        assert json.loads(recorded[8]["response"]["body"]["string"]) == NOTES_ANSWER
+        notes = json.loads(recorded[6]["request"]["body"])
+    else:
+        notes = {"requests": [
+            {"updateCells": {"range": {"sheetId": 0, "startRowIndex": r, "endRowIndex": r + 1, "startColumnIndex": c,
+                                       "endColumnIndex": c + 1}, "fields": "note", "rows": [{"values": [{"note": n}]}]}}
+            for r, c, n in [(0, 0, "read my note"), (1, 1, "Or don't"), (2, 0, "another note"), (2, 2, "test")]]}
+    sid = g.create_spreadsheet("Notes", {"Sheet1": [["a", "b", "c", "d"], ["e", "f", "g"], ["h", "i", "j", "k"], ["l"]]})
+    sheet_id = call(g, "GET", f"/v4/spreadsheets/{sid}").json()["sheets"][0]["properties"]["sheetId"]
+    for req in notes["requests"]:
+        req["updateCells"]["range"]["sheetId"] = sheet_id
+    assert call(g, "POST", f"/v4/spreadsheets/{sid}:batchUpdate", notes).status_code == 200
+    answer = call(g, "GET", f"/v4/spreadsheets/{sid}", fields="sheets.data.rowData.values.note", ranges="'Sheet1'")
+    assert answer.json() == NOTES_ANSWER
+    # The same with includeGridData=true and a parenthesised mask, the form mapsheets reads with.
+    grid = call(g, "GET", f"/v4/spreadsheets/{sid}", includeGridData="true",
+                fields="sheets(data(rowData(values(note))))").json()
+    assert grid == NOTES_ANSWER

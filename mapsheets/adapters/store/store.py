@@ -64,6 +64,18 @@ class Store(DigestStoreMixin):
         text = lines[0].strip() if lines else orig.__class__.__name__
         return text.replace(self._password, "***") if self._password else text
 
+    @_guarded
+    def check_writable(self) -> None:
+        """StoreError now, not after the sheet was written, if the store cannot take writes (a
+        read-only file, folder or server): a write that touches nothing, rolled back."""
+        with self._engine.connect() as conn:
+            conn = conn.execution_options(mapsheets_write=True)
+            tx = conn.begin()
+            try:
+                conn.execute(self._sa.delete(self._t.events).where(self._sa.false()))
+            finally:
+                tx.rollback()
+
     @property
     @_guarded
     def version(self) -> int:

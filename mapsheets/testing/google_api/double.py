@@ -77,6 +77,13 @@ class GoogleApiDouble:
         """Fail the next `count` matching requests with `code` (429, 500, 503, or Drive 403 + reason)."""
         self._stats.inject(code, count, method, message, reason)
 
+    def on_request(self, method: str, hook, *, applied: bool = True) -> None:
+        """Call ``hook(request_body)`` for each ``method`` request (e.g. to SIGKILL the client) until
+        it returns True: after the request is applied and before it is answered, or with
+        ``applied=False`` before it is applied, and then the request is dropped unapplied.
+        ``reset`` clears hooks."""
+        self._stats.on_request(method, hook, applied)
+
     def spreadsheet(self, spreadsheet_id: str) -> Spreadsheet:
         return self.state.spreadsheets[spreadsheet_id]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import email.parser
 import json
 import re
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -126,6 +127,16 @@ def _parse_multipart(ctype: str, raw: bytes) -> tuple[dict, bytes]:
     return meta, content
 
 
+class _Dropped(Exception):
+    """A request hook dropped the request: no answer, connection closed."""
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client killed mid-request (kill tests)
+            super().handle_error(request, client_address)
+
+
 def make_handler(state: State, stats: Stats, control):
     handlers = Handlers(state)
 
@@ -178,6 +189,8 @@ def make_handler(state: State, stats: Stats, control):
                 self._send_result(*self._run(api, method_id, name, m, url, raw))
             except ApiError as err:
                 self._send(err.code, err.body())
+            except _Dropped:
+                self.close_connection = True
 
         def _run(self, api, method_id, name, m, url, raw):
             auth = self.headers.get("Authorization") or ""
@@ -203,11 +216,14 @@ def make_handler(state: State, stats: Stats, control):
                     raise ApiError(400, f"Invalid JSON payload received. {exc}.") from None
                 discovery.validate_body(api, method_id, body)
             user = self._user()
+            if stats.run_hooks(method_id, body, applied=False):
+                raise _Dropped()  # as if the connection broke before Google got the request
             with state.lock:
                 result = getattr(handlers, name)(groups, params, body, user)
                 if name in SHEETS_WRITES or name == "ss_create":
                     sid = groups.get("sid") or (result or {}).get("spreadsheetId")
                     state.touch(sid, user)
+            stats.run_hooks(method_id, body, applied=True)  # applied; the client has not heard back yet
             if api == "sheets" and params.get("fields") and isinstance(result, dict):
                 result = fieldmask.apply(result, fieldmask.parse(params["fields"]))
                 if method_id == "sheets.spreadsheets.get":
@@ -246,7 +262,7 @@ class Server:
     """A ThreadingHTTPServer on 127.0.0.1 serving in a daemon thread."""
 
     def __init__(self, state: State, stats: Stats, control, port: int = 0):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(state, stats, control))
+        self.httpd = _QuietServer(("127.0.0.1", port), make_handler(state, stats, control))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="google-api-double", daemon=True)
 

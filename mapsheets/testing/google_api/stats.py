@@ -1,4 +1,5 @@
-"""Request counting (for benchmarks) and error injection (for retry tests)."""
+"""Request counting (for benchmarks), error injection (for retry tests) and request hooks (for
+kill tests: act just before a request is applied, or after it was applied but before the answer)."""
 from __future__ import annotations
 
 import threading
@@ -36,6 +37,7 @@ class Stats:
         self._lock = threading.Lock()
         self.counts: Counter = Counter()
         self.injections: list[Injection] = []
+        self.hooks: list[tuple[str, bool, object]] = []  # (method id, applied, hook(body) -> True when done)
 
     def count(self, method_id: str) -> None:
         with self._lock:
@@ -57,6 +59,24 @@ class Stats:
     def clear_injections(self) -> None:
         with self._lock:
             self.injections.clear()
+            self.hooks.clear()
+
+    def on_request(self, method_id: str, hook, applied: bool) -> None:
+        with self._lock:
+            self.hooks.append((method_id, applied, hook))
+
+    def run_hooks(self, method_id: str, body, applied: bool) -> bool:
+        """Run the matching hooks; True when one of them was done (and is now removed)."""
+        with self._lock:
+            hooks = [h for h in self.hooks if h[0] == method_id and h[1] == applied]
+        done = False
+        for entry in hooks:
+            if entry[2](body):
+                done = True
+                with self._lock:
+                    if entry in self.hooks:
+                        self.hooks.remove(entry)
+        return done
 
     def take_injection(self, method_id: str) -> ApiError | None:
         with self._lock:
