@@ -18,7 +18,7 @@ from typing import Any
 
 from mapsheets.core.dates import NO_HOLIDAYS, business_days_between
 from mapsheets.core.diff import Change
-from mapsheets.core.health import AT_RISK, ON_TRACK, STALLED, assess
+from mapsheets.core.health import STALLED_AFTER_DAYS, assess
 from mapsheets.core.model import Plan, Step
 from mapsheets.core.schedule import project
 
@@ -187,7 +187,7 @@ class Digest:
 
 
 def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: str, previous_close: date | None,
-                 actors: dict[str, str] | None = None, stalled_after_days: int = 7,
+                 actors: dict[str, str] | None = None, stalled_after_days: int = STALLED_AFTER_DAYS,
                  stale_update_days: int | None = None, last_update: date | None = None,
                  holidays: Collection[date] = NO_HOLIDAYS, first: bool = False, since_label: str = "",
                  warnings: Iterable[dict[str, str]] = ()) -> Digest:
@@ -195,21 +195,11 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
 
     ``changes`` is what ``core.diff.diff`` returned; a Done-on date set together with the step's
     change to done is folded into that status change (``change_count`` counts what is shown).
-    ``stale_update_days``: calendar days without any update (``last_update``) after which the plan
-    counts as stalled even with nothing overdue; ignored when either is None.
+    Health is ``core.health.assess`` (one rule everywhere); ``stale_update_days``: calendar days
+    without any update (``last_update``) after which the plan counts as stalled.
     """
-    health = assess(plan, today, soon_days=DUE_SOON_DAYS, holidays=holidays)
-    worst = health.overdue[0][1] if health.overdue else 0
-    quiet = None
-    if stale_update_days is not None and last_update is not None:
-        quiet = (today - last_update).days
-        quiet = quiet if quiet >= stale_update_days else None
-    if worst >= stalled_after_days or quiet is not None:
-        state = STALLED
-    else:
-        state = AT_RISK if worst else ON_TRACK
-    reason = _health_reason(len(health.overdue), worst, quiet, len(health.blocked))
-
+    health = assess(plan, today, soon_days=DUE_SOON_DAYS, holidays=holidays, stalled_after_days=stalled_after_days,
+                    stale_after_days=stale_update_days, last_update=last_update)
     projection = project(plan, today, holidays)
     moved = None
     if previous_close and projection.close:
@@ -230,7 +220,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
 
     return Digest(
         plan_title=plan.title, buyer=plan.buyer, seller=plan.seller, plan_url=plan_url, today=today,
-        health=state, health_reason=reason, close=close, groups=groups,
+        health=health.state, health_reason=health.reason, close=close, groups=groups,
         overdue=tuple(_line(s, d) for s, d in health.overdue),
         due_soon=tuple(_line(s, 0) for s in health.due_soon),
         done=health.done, total=health.total, change_count=len(changes),
@@ -244,21 +234,6 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
 def _line(step: Step, days: int) -> StepLine:
     return StepLine(id=step.id, title=step.title, owners=tuple(step.owners), due=step.due, status=step.status,
                     side=step.side, days_overdue=days)
-
-
-def _health_reason(overdue: int, worst: int, quiet: int | None, blocked: int) -> str:
-    parts = []
-    if overdue:
-        late = _plural(worst, "business day")
-        parts.append(f"1 step overdue by {late}" if overdue == 1 else f"{overdue} steps overdue, up to {late}")
-    if quiet is not None:
-        parts.append(f"no update for {_plural(quiet, 'day')}")
-    if blocked:
-        parts.append(f"{blocked} blocked")
-    if not parts:
-        return "Nothing overdue"
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:]
 
 
 def _iso(day: date | None) -> str | None:
