@@ -35,6 +35,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("other", "Other edits"),
 )
 _HEADING = dict(GROUPS)
+_KIND_PREFIXES = ("mutual action plan", "closing plan", "map")  # template titles start so
 SUBJECT_LIMIT = 140  # long titles from the sheet must not make a subject nobody can read
 
 
@@ -141,6 +142,10 @@ class Digest:
     since_label: str = ""  # overrides "since your last digest" (previews: "since revision 3")
     unreadable: tuple[Unreadable, ...] = ()  # cells the plan's last read could not understand
     calendar: str = ""  # the plan's holiday calendar, if any
+    kind: str = ""  # the plan's kind: "closing" plans are labelled as such, others as MAPs
+    plan_location: str = ""  # where the plan lives when there is no link to give (a file name)
+    editors: tuple[str, ...] = ()  # who saved the plan, when not every change could be credited
+    closed_out: int | None = None  # business days past the target close: the last digest of a dead deal
 
     @property
     def name(self) -> str:
@@ -150,9 +155,29 @@ class Digest:
         return self.plan_title or self.buyer or self.seller or "Untitled plan"
 
     @property
+    def label(self) -> str:
+        """The subject's tag: what kind of plan this is."""
+        return "Closing plan" if self.kind == "closing" else "MAP"
+
+    @property
+    def display_name(self) -> str:
+        """The deal and, where it tells two plans with one buyer apart, the plan's own title."""
+        title = _one_line(self.plan_title)
+        if not (self.buyer and self.seller):  # the name is the title already
+            return _one_line(self.name)
+        head, sep, rest = title.partition(": ")
+        if sep and head.lower() in _KIND_PREFIXES:  # "Mutual Action Plan: Acme × Globex" says the tag again
+            title = rest
+        if not title or title == self.name:
+            return _one_line(self.name)
+        if self.buyer in title:
+            return title
+        return _one_line(f"{self.name} · {title}")
+
+    @property
     def is_worth_sending(self) -> bool:
-        """No change and nothing overdue: nothing to tell, so no email."""
-        return bool(self.change_count or self.overdue)
+        """No change and nothing overdue: nothing to tell, so no email (a dead deal's notice always is)."""
+        return bool(self.change_count or self.overdue or self.closed_out)
 
     @property
     def subject(self) -> str:
@@ -162,17 +187,21 @@ class Digest:
         if self.overdue:
             parts.append(f"{len(self.overdue)} overdue")
         body = ", ".join(parts) or "no changes"
-        name = _one_line(self.name)
+        if self.closed_out:
+            body = f"target close passed {_plural(self.closed_out, 'business day')} ago, buyer digests stopped"
+        name = self.display_name
+        tag = f"[{self.label}] "
         tail = f": {body} · {self.health}"
-        room = SUBJECT_LIMIT - len("[MAP] ") - len(tail)
+        room = SUBJECT_LIMIT - len(tag) - len(tail)
         if len(name) > room:
             name = name[: max(room - 1, 1)] + "…"
-        return f"[MAP] {name}{tail}"
+        return f"{tag}{name}{tail}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "plan": {"title": self.plan_title, "name": self.name, "buyer": self.buyer, "seller": self.seller,
-                     "url": self.plan_url},
+                     "url": self.plan_url, "location": self.plan_location, "kind": self.kind},
+            "editors": list(self.editors), "closed_out_days": self.closed_out,
             "today": self.today.isoformat(), "subject": self.subject,
             "health": {"state": self.health, "reason": self.health_reason},
             "progress": {"done": self.done, "total": self.total},
@@ -190,7 +219,8 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
                  actors: dict[str, str] | None = None, stalled_after_days: int = STALLED_AFTER_DAYS,
                  stale_update_days: int | None = None, last_update: date | None = None,
                  holidays: Collection[date] = NO_HOLIDAYS, first: bool = False, since_label: str = "",
-                 warnings: Iterable[dict[str, str]] = ()) -> Digest:
+                 warnings: Iterable[dict[str, str]] = (), plan_location: str = "",
+                 editors: Iterable[str] = (), closed_out: int | None = None) -> Digest:
     """The digest of ``plan`` as of ``today``, given the ``changes`` since the recipient's last one.
 
     ``changes`` is what ``core.diff.diff`` returned; a Done-on date set together with the step's
@@ -228,6 +258,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
         stats={key: len(items) for key, items in buckets.items()},
         first=first, calendar=plan.holidays, since_label=since_label,
         unreadable=tuple(Unreadable(w["cell"], w["message"]) for w in warnings),
+        kind=plan.kind, plan_location=plan_location, editors=tuple(editors), closed_out=closed_out,
     )
 
 

@@ -107,6 +107,9 @@ class State:
         rec["modifiedTime"] = max(now, rec["modifiedTime"]) if self.clock._fixed is None else now
         rec["lastModifyingUser"] = user_record(user)
         rec["version"] = str(int(rec["version"]) + 1)
+        rec.setdefault("_revisions", []).append(  # Drive keeps one revision per save, oldest first
+            {"kind": "drive#revision", "id": rec["version"], "mimeType": rec["mimeType"],
+             "modifiedTime": rec["modifiedTime"], "lastModifyingUser": user_record(user)})
         if fid in self.spreadsheets:  # the Drive name follows the spreadsheet title
             rec["name"] = self.spreadsheets[fid].props.get("title", rec["name"])
 
