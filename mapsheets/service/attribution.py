@@ -126,8 +126,9 @@ class Attributor:
     def _windows(self, since: Any, latest: Any):
         """[((older revision, newer revision), editors)] between ``since`` and ``latest``, or None.
 
-        A stretch between two stored revisions may hold the saves from the older one's Drive time up
-        to the next one's (the read follows the listing), so each is judged over that wider span.
+        Stretch i holds the saves after revision i-1's Drive time (all earlier ones are in i-1) up to
+        when revision i was stored (it was read before that: a save after its Drive time may be in
+        it); a save near a boundary counts for both neighbours, which only makes them less sure.
         """
         if not (since.source or {}).get("modified_time") or not (latest.source or {}).get("modified_time"):
             return None
@@ -141,7 +142,7 @@ class Attributor:
         out = []
         for i in range(1, len(stored)):
             start = stored[i - 1].source["modified_time"]
-            end = stored[i + 1].source["modified_time"] if i + 1 < len(stored) else None
+            end = max(stored[i].source["modified_time"], _rfc3339(stored[i].taken_at)) if i + 1 < len(stored) else None
             editors = []
             for e in edits:
                 if e["modified_time"] > start and (end is None or e["modified_time"] <= end) and e["by"]:
@@ -149,3 +150,10 @@ class Attributor:
                         editors.append(e["by"])
             out.append(((stored[i - 1], stored[i]), editors))
         return out
+
+
+def _rfc3339(when: Any) -> str:
+    """Drive's time format, so times compare as text."""
+    from datetime import timezone
+
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

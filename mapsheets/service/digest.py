@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mapsheets.core.diff import diff
+from mapsheets.core.digest import change_key
 from mapsheets.core.layout import CHANGES_TAB
 from mapsheets.core.model import Plan
 from mapsheets.core.schedule import project
@@ -178,8 +179,9 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
             continue
         current = Plan.from_dict(latest.content["plan"])
         days_off = _days_off(current, today)
+        attributor = Attributor(store, ref, book, days_off)
         if not dry_run:
-            _log_changes(store, ref, book, latest, source, now, days_off, report)
+            _log_changes(store, ref, book, latest, source, now, days_off, report, attributor)
             for written in getattr(book, "times", ()):  # so later digests do not credit them to anyone
                 store.log_event(OWN_WRITE, ref=ref, actor="mapsheets digest", detail={"modified_time": written}, at=now)
         events = store.events(ref)
@@ -188,7 +190,6 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         dead = audience.days_past_close(current, today, days_off)
         dead = dead if dead is not None and dead > dead_after_days else None
         told = audience.notified(events, current) if dead else set()
-        attributor = Attributor(store, ref, book, days_off)
         for sub in due[ref]:
             since = store.revision_by_id(sub.last_revision_id) if sub.last_revision_id else latest
             before = Plan.from_dict(since.content["plan"])
@@ -300,7 +301,8 @@ def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: 
     return source
 
 
-def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report: RunReport) -> None:
+def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report: RunReport,
+                 attributor: Attributor | None = None) -> None:
     """Append to the plan's Changes tab what changed since the last revision logged there.
 
     A cursor of its own, so changes snapshotted by hand (`mapsheets snapshot`) are logged too. The
@@ -313,28 +315,23 @@ def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, day
         return
     if not store.set_logged_revision(ref, latest.id, expected=logged, check=True) or logged is None:
         return
-    before = Plan.from_dict(store.revision_by_id(logged).content["plan"])
-    changes = diff(before, Plan.from_dict(latest.content["plan"]), days_off)
+    since = store.revision_by_id(logged)
+    changes = diff(Plan.from_dict(since.content["plan"]), Plan.from_dict(latest.content["plan"]), days_off)
     if not changes:
         return
     when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
-    who = _actors(latest.source).get("*", "")
+    actors = (attributor or Attributor(store, ref, book, days_off)).attribute(since, latest, changes).actors
     try:
         # Someone saving between our read and this write must still count as a change next run.
         untouched = book.revision() == source
-        book.append_rows(CHANGES_TAB, [[when, who, c.describe(), c.step_id or "", c.kind] for c in changes],
+        book.append_rows(CHANGES_TAB, [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind]
+                                       for c in changes],
                          header=CHANGES_HEADER)
         if untouched:
             store.set_seen_source(ref, book.revision(), now)  # our own write is not a change
     except MapsheetsError as exc:
         store.set_logged_revision(ref, logged, expected=latest.id, check=True)
         report.notes.append(f"{ref}: could not write the {CHANGES_TAB} tab: {exc}")
-
-
-def _actors(source: dict) -> dict[str, str]:
-    """Who to credit: Drive's lastModifyingUser for the whole revision, where the backend has it."""
-    who = source.get("modified_by") if isinstance(source, dict) else None
-    return {"*": who} if who else {}
 
 
 def _deliver(store, mailer, delivery, message, now: datetime, report: RunReport, resend: bool = False) -> None:

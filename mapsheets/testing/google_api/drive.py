@@ -154,7 +154,8 @@ def _text(f: dict, field: str) -> str:
 
 
 def render_file(state: State, rec: dict, fields: str | None) -> dict:
-    out = {k: v for k, v in rec.items() if k not in ("content", "permissions") and v is not None}
+    out = {k: v for k, v in rec.items()
+           if k not in ("content", "permissions") and not k.startswith("_") and v is not None}
     for k in ("createdTime", "modifiedTime", "viewedByMeTime"):
         out[k] = rfc3339(rec[k])
     out["permissions"] = copy.deepcopy(rec["permissions"])
@@ -327,8 +328,7 @@ REVISION_DEFAULT = "kind,id,mimeType,modifiedTime"
 def list_revisions(state: State, fid: str, params: dict) -> dict:
     """revisions.list: the file's revisions oldest first, paged by pageSize (1-1000, default 200)."""
     rec = state.file(fid)
-    revisions = rec.get("_revisions") or [{"kind": "drive#revision", "id": "1", "mimeType": rec["mimeType"],
-                                       "modifiedTime": rec["createdTime"], "lastModifyingUser": rec["owners"][0]}]
+    revisions = rec["_revisions"]
     size = int(params.get("pageSize", 200))
     if not 1 <= size <= 1000:
         raise ApiError(400, "Invalid Value", errors=[{"message": "Invalid Value", "domain": "global",
