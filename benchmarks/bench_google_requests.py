@@ -148,8 +148,9 @@ def main() -> None:
     total_ours = total_theirs = 0
     for op in ours:
         (s1, d1), (s2, d2) = ours[op], theirs[op]
-        total_ours += s1 + d1
-        total_theirs += s2 + d2
+        if s2 + d2:  # totals compare like with like
+            total_ours += s1 + d1
+            total_theirs += s2 + d2
         ratio = f"{(s2 + d2) / max(1, s1 + d1):>6.1f}x" if s2 + d2 else "     —"
         print(f"{op:<16} {s1:>10} + {d1:<5} {s2:>10} + {d2:<5} {ratio}")
     print(f"{'total':<16} {total_ours:>18} {total_theirs:>18} {total_theirs / total_ours:>6.1f}x")
