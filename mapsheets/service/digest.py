@@ -190,6 +190,9 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         dead = audience.days_past_close(current, today, days_off)
         dead = dead if dead is not None and dead > dead_after_days else None
         told = audience.notified(events, current) if dead else set()
+        if dead and all(audience.is_external(sub.email, domains) for sub in due[ref]):
+            report.notes.append(f"{ref}: {dead} business days past its target close; no seller-side recipient "
+                                "to tell (MAPSHEETS_SELLER_DOMAINS names the seller's domains)")
         for sub in due[ref]:
             since = store.revision_by_id(sub.last_revision_id) if sub.last_revision_id else latest
             before = Plan.from_dict(since.content["plan"])
