@@ -23,7 +23,8 @@ def plan_summary(view, limit: int | None = 10) -> str:
         lines.append(f"Owners: {leads}")
     pct = round(100 * health.progress)
     lines.append(f"Progress: {health.done}/{health.total} steps done ({pct}%) · "
-                 f"overdue {len(health.overdue)} · blocked {len(health.blocked)} · {health.state}")
+                 f"overdue {len(health.overdue)} · blocked {len(health.blocked)} · {health.state}"
+                 + ("" if health.state == "on track" else f" ({health.reason})"))
     target = plan.target_close.isoformat() if plan.target_close else "not set"
     projected = proj.close.isoformat() if proj.close else "unknown"
     lines.append(f"Target close: {target} · projected close: {projected}{_slip_words(proj.slip)}")

@@ -314,6 +314,28 @@ class GoogleWorkbook:
         return {"modified_time": data.get("modifiedTime"), "version": data.get("version"),
                 "modified_by": user.get("emailAddress") or user.get("displayName")}
 
+    def edits(self, max_pages: int = 2) -> list[dict[str, Any]] | None:
+        """Who saved when: Drive revisions.list, oldest first, as {modified_time, by}.
+
+        At most ``max_pages`` requests of 1000 revisions; None when the list is longer (too costly
+        to page through: the caller names nobody rather than guess).
+        """
+        out, token = [], None
+        for _ in range(max_pages):
+            params = {"pageSize": "1000",
+                      "fields": "nextPageToken,revisions(modifiedTime,lastModifyingUser(displayName,emailAddress))"}
+            if token:
+                params["pageToken"] = token
+            data = self._call("get", f"{DRIVE_V3}/{self.sheet_id}/revisions", params=params)
+            for rev in data.get("revisions", []):
+                user = rev.get("lastModifyingUser") or {}
+                out.append({"modified_time": rev.get("modifiedTime"),
+                            "by": user.get("emailAddress") or user.get("displayName")})
+            token = data.get("nextPageToken")
+            if not token:
+                return out
+        return None
+
     def share(self, email: str, role: str = "writer", message: str | None = None) -> None:
         """One Drive permissions.create per person; a notification email only with a message."""
         if role not in ("writer", "commenter", "reader"):

@@ -16,15 +16,17 @@ from mapsheets.cli.base import DB_OPTION, _print_json, cli
               help='Recipient: jane@acme.example or "Jane Doe <jane@acme.example>" (repeatable).')
 @click.option("--every", type=click.Choice(["daily", "weekly"]), default="daily", show_default=True)
 @click.option("--only-changes", is_flag=True, help="No email for overdue steps alone, only when something changed.")
+@click.option("--link", metavar="URL", help="Where recipients open the plan (http/https, e.g. the file on a share); "
+                                            "kept for the plan. Without it a local file is named, not linked.")
 @DB_OPTION
-def watch(plan, emails, every, only_changes, db_url):
+def watch(plan, emails, every, only_changes, link, db_url):
     """Email people a digest of what changes in a plan."""
     from datetime import datetime, timezone
 
     from mapsheets.service import digest
 
     for sub in digest.watch(plan, emails, every=every, only_changes=only_changes,
-                            now=datetime.now(timezone.utc), store_url=db_url):
+                            now=datetime.now(timezone.utc), store_url=db_url, link=link):
         who = f"{sub.name} <{sub.email}>" if sub.name else sub.email
         click.echo(f"{who} gets a {sub.every} digest of {plan}" + (" (changes only)" if sub.only_changes else ""))
 
@@ -73,13 +75,21 @@ def watching(as_json, db_url):
 @click.option("--stale-after", type=click.IntRange(1, 365), metavar="DAYS",
               help="Call a plan stalled after this many calendar days (1-365) without any update to it "
                    "(default: none, so only overdue steps count).")
+@click.option("--dead-after", type=click.IntRange(1, 1000), default=20, show_default=True,
+              envvar="MAPSHEETS_DEAD_AFTER_DAYS",
+              help="Business days past the target close (close step not done) after which a plan sends its "
+                   "seller-side recipients one last digest and stops mailing external ones "
+                   "(env MAPSHEETS_DEAD_AFTER_DAYS).")
+@click.option("--seller-domains", envvar="MAPSHEETS_SELLER_DOMAINS", metavar="DOMAINS",
+              help="Comma-separated email domains of the seller (env MAPSHEETS_SELLER_DOMAINS); other addresses "
+                   "are external (default: the domains of the plan's seller lead and seller-side team).")
 @click.option("--preview", "preview_plan", metavar="PLAN", help="Write the digest of PLAN to --output as HTML instead.")
 @click.option("--since", metavar="REV", help="With --preview: changes since this stored revision.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default="digest.html",
               show_default=True, help="With --preview: where to write the HTML.")
 @DB_OPTION
-def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_after, preview_plan, since, output,
-           db_url):
+def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_after, dead_after, seller_domains,
+           preview_plan, since, output, db_url):
     """Send every change digest that is due; safe to run from cron every few minutes."""
     from datetime import datetime, timezone
 
@@ -108,22 +118,33 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
         return click.progressbar(items, label="Plans", file=sys.stderr)
 
     report = digests.run(now=now, mailer=mailer, store_url=db_url, dry_run=dry_run, sender=sender,
-                         stale_update_days=stale_after, tz=tz, hour=hour,
+                         stale_update_days=stale_after, tz=tz, hour=hour, dead_after_days=dead_after,
+                         seller_domains=(seller_domains or "").split(",") if seller_domains else None,
                          progress=lambda items: _iterate(progress(items)))
     # Cron mails whatever a job prints: off a terminal, say nothing unless something failed.
     chatty = sys.stdout.isatty() or dry_run
+    for ref, name, changed in report.looked if dry_run else ():
+        click.echo(f"plan {name} ({ref}): {'changed' if changed else 'no change'}")
     for to, subject in report.would_send:
         click.echo(f"would send to {to}: {subject}")
+    # Without SMTP nothing was sent: the messages wait in the outbox for someone to send them.
+    into = None if getattr(mailer, "folder", None) is None else mailer.folder
     for to, subject in report.sent if chatty else ():
-        click.echo(f"sent to {to}: {subject}")
+        click.echo(f"wrote a message to {to}: {subject}" if into else f"sent to {to}: {subject}")
     for failure in report.failed:
         click.echo(f"failed: {failure}", err=True)
     for note in report.notes if chatty else ():
         click.echo(f"note: {note}", err=True)
     if chatty:
-        click.echo(f"{len(report.sent)} sent, {report.resent} resent, {len(report.failed)} failed; "
-                   f"{report.plans} plans due ({report.snapshots} with new edits read, "
+        done = (f"{len(report.would_send)} would be sent (dry run)" if dry_run
+                else f"wrote {len(report.sent)} messages to {into} (MAPSHEETS_SMTP_URL is not set)" if into
+                else f"{len(report.sent)} sent")
+        click.echo(f"{done}, {report.resent} resent, {len(report.failed)} failed; "
+                   f"{report.plans} plans due ({report.snapshots} changed, "
                    f"{report.unchanged} not modified since last read)")
+        if report.stopped:
+            click.echo(f"{report.stopped} external recipient(s) not mailed: their plan is past its target close "
+                       "(--dead-after)")
         if report.waiting:
             click.echo(f"{report.waiting} subscription(s) not due yet: each goes out once a period, "
                        f"with the first run at or after {hour:02d}:00 ({tz}); --hour to change")

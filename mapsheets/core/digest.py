@@ -18,7 +18,7 @@ from typing import Any
 
 from mapsheets.core.dates import NO_HOLIDAYS, business_days_between
 from mapsheets.core.diff import Change
-from mapsheets.core.health import AT_RISK, ON_TRACK, STALLED, assess
+from mapsheets.core.health import STALLED_AFTER_DAYS, assess
 from mapsheets.core.model import Plan, Step
 from mapsheets.core.schedule import project
 from mapsheets.core.wording import fold_done_on
@@ -36,6 +36,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("other", "Other edits"),
 )
 _HEADING = dict(GROUPS)
+_KIND_PREFIXES = ("mutual action plan", "closing plan", "map")  # template titles start so
 SUBJECT_LIMIT = 140  # long titles from the sheet must not make a subject nobody can read
 
 
@@ -142,6 +143,10 @@ class Digest:
     since_label: str = ""  # overrides "since your last digest" (previews: "since revision 3")
     unreadable: tuple[Unreadable, ...] = ()  # cells the plan's last read could not understand
     calendar: str = ""  # the plan's holiday calendar, if any
+    kind: str = ""  # the plan's kind: "closing" plans are labelled as such, others as MAPs
+    plan_location: str = ""  # where the plan lives when there is no link to give (a file name)
+    editors: tuple[str, ...] = ()  # who saved the plan, when not every change could be credited
+    closed_out: int | None = None  # business days past the target close: the last digest of a dead deal
 
     @property
     def name(self) -> str:
@@ -151,9 +156,29 @@ class Digest:
         return self.plan_title or self.buyer or self.seller or "Untitled plan"
 
     @property
+    def label(self) -> str:
+        """The subject's tag: what kind of plan this is."""
+        return "Closing plan" if self.kind == "closing" else "MAP"
+
+    @property
+    def display_name(self) -> str:
+        """The deal and, where it tells two plans with one buyer apart, the plan's own title."""
+        title = _one_line(self.plan_title)
+        if not (self.buyer and self.seller):  # the name is the title already
+            return _one_line(self.name)
+        head, sep, rest = title.partition(": ")
+        if sep and head.lower() in _KIND_PREFIXES:  # "Mutual Action Plan: Acme × Globex" says the tag again
+            title = rest
+        if not title or title == self.name:
+            return _one_line(self.name)
+        if self.buyer in title:
+            return title
+        return _one_line(f"{self.name} · {title}")
+
+    @property
     def is_worth_sending(self) -> bool:
-        """No change and nothing overdue: nothing to tell, so no email."""
-        return bool(self.change_count or self.overdue)
+        """No change and nothing overdue: nothing to tell, so no email (a dead deal's notice always is)."""
+        return bool(self.change_count or self.overdue or self.closed_out)
 
     @property
     def subject(self) -> str:
@@ -163,17 +188,21 @@ class Digest:
         if self.overdue:
             parts.append(f"{len(self.overdue)} overdue")
         body = ", ".join(parts) or "no changes"
-        name = _one_line(self.name)
+        if self.closed_out:
+            body = f"target close passed {_plural(self.closed_out, 'business day')} ago, buyer digests stopped"
+        name = self.display_name
+        tag = f"[{self.label}] "
         tail = f": {body} · {self.health}"
-        room = SUBJECT_LIMIT - len("[MAP] ") - len(tail)
+        room = SUBJECT_LIMIT - len(tag) - len(tail)
         if len(name) > room:
             name = name[: max(room - 1, 1)] + "…"
-        return f"[MAP] {name}{tail}"
+        return f"{tag}{name}{tail}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "plan": {"title": self.plan_title, "name": self.name, "buyer": self.buyer, "seller": self.seller,
-                     "url": self.plan_url},
+                     "url": self.plan_url, "location": self.plan_location, "kind": self.kind},
+            "editors": list(self.editors), "closed_out_days": self.closed_out,
             "today": self.today.isoformat(), "subject": self.subject,
             "health": {"state": self.health, "reason": self.health_reason},
             "progress": {"done": self.done, "total": self.total},
@@ -188,29 +217,20 @@ class Digest:
 
 
 def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: str, previous_close: date | None,
-                 actors: dict[str, str] | None = None, stalled_after_days: int = 7,
+                 actors: dict[str, str] | None = None, stalled_after_days: int = STALLED_AFTER_DAYS,
                  stale_update_days: int | None = None, last_update: date | None = None,
                  holidays: Collection[date] = NO_HOLIDAYS, first: bool = False, since_label: str = "",
-                 warnings: Iterable[dict[str, str]] = ()) -> Digest:
+                 warnings: Iterable[dict[str, str]] = (), plan_location: str = "",
+                 editors: Iterable[str] = (), closed_out: int | None = None) -> Digest:
     """The digest of ``plan`` as of ``today``, given the ``changes`` since the recipient's last one.
 
     ``changes`` is what ``core.diff.diff`` returned; a Done-on date set together with the step's
     change to done is folded into that status change (``change_count`` counts what is shown).
-    ``stale_update_days``: calendar days without any update (``last_update``) after which the plan
-    counts as stalled even with nothing overdue; ignored when either is None.
+    Health is ``core.health.assess`` (one rule everywhere); ``stale_update_days``: calendar days
+    without any update (``last_update``) after which the plan counts as stalled.
     """
-    health = assess(plan, today, soon_days=DUE_SOON_DAYS, holidays=holidays)
-    worst = health.overdue[0][1] if health.overdue else 0
-    quiet = None
-    if stale_update_days is not None and last_update is not None:
-        quiet = (today - last_update).days
-        quiet = quiet if quiet >= stale_update_days else None
-    if worst >= stalled_after_days or quiet is not None:
-        state = STALLED
-    else:
-        state = AT_RISK if worst else ON_TRACK
-    reason = _health_reason(len(health.overdue), worst, quiet, len(health.blocked))
-
+    health = assess(plan, today, soon_days=DUE_SOON_DAYS, holidays=holidays, stalled_after_days=stalled_after_days,
+                    stale_after_days=stale_update_days, last_update=last_update)
     projection = project(plan, today, holidays)
     moved = None
     if previous_close and projection.close:
@@ -229,7 +249,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
 
     return Digest(
         plan_title=plan.title, buyer=plan.buyer, seller=plan.seller, plan_url=plan_url, today=today,
-        health=state, health_reason=reason, close=close, groups=groups,
+        health=health.state, health_reason=health.reason, close=close, groups=groups,
         overdue=tuple(_line(s, d) for s, d in health.overdue),
         due_soon=tuple(_line(s, 0) for s in health.due_soon),
         done=health.done, total=health.total, change_count=len(changes),
@@ -237,27 +257,13 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
         stats={key: len(items) for key, items in buckets.items()},
         first=first, calendar=plan.holidays, since_label=since_label,
         unreadable=tuple(Unreadable(w["cell"], w["message"]) for w in warnings),
+        kind=plan.kind, plan_location=plan_location, editors=tuple(editors), closed_out=closed_out,
     )
 
 
 def _line(step: Step, days: int) -> StepLine:
     return StepLine(id=step.id, title=step.title, owners=tuple(step.owners), due=step.due, status=step.status,
                     side=step.side, days_overdue=days)
-
-
-def _health_reason(overdue: int, worst: int, quiet: int | None, blocked: int) -> str:
-    parts = []
-    if overdue:
-        late = _plural(worst, "business day")
-        parts.append(f"1 step overdue by {late}" if overdue == 1 else f"{overdue} steps overdue, up to {late}")
-    if quiet is not None:
-        parts.append(f"no update for {_plural(quiet, 'day')}")
-    if blocked:
-        parts.append(f"{blocked} blocked")
-    if not parts:
-        return "Nothing overdue"
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:]
 
 
 def _iso(day: date | None) -> str | None:

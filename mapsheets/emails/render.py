@@ -83,7 +83,8 @@ def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict
                        "hidden": len(g.items) - len(shown)})
     hidden = sum(x["hidden"] for x in groups)
     return {
-        "d": d, "name": d.name, "href": safe_href(d.plan_url), "location": clip(d.plan_url, 300),
+        "d": d, "name": d.display_name, "href": safe_href(d.plan_url), "location": clip(d.plan_location or d.plan_url, 300),
+        "editors": _people(d.editors), "notice": _notice(d), "kind_label": _KIND_LABEL.get(d.kind, "Mutual action plan"),
         "badge": {"bg": bg, "fg": fg, "label": label}, "outlook": _outlook(d),
         "progress_pct": round(100 * d.done / d.total) if d.total else 0,
         "groups": groups, "hidden_changes": hidden, "preheader": _preheader(d),
@@ -94,6 +95,25 @@ def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict
         "business_days": (f"Business days exclude weekends and {d.calendar} public holidays." if d.calendar
                           else "Business days exclude weekends."),
     }
+
+
+_KIND_LABEL = {"closing": "Closing plan"}
+
+
+def _people(names: tuple[str, ...]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    shown = [clip(n, 60) for n in names]
+    return " and ".join(shown) if len(shown) < 3 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _notice(d: Digest) -> str:
+    """The last digest of a dead deal says why it is the last."""
+    if not d.closed_out:
+        return ""
+    target = day(d.close.target)
+    return (f"The target close ({target}) passed {_days(d.closed_out)} ago and the close step is not done. "
+            "This is the last digest: people outside your company no longer get digests of this plan. "
+            "Move the target close or mark the close step done to resume them.")
 
 
 def _since(d: Digest) -> str:

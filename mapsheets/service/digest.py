@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from mapsheets.core.diff import diff
+from mapsheets.core.digest import change_key
 from mapsheets.core.layout import CHANGES_TAB
 from mapsheets.core.model import Plan
 from mapsheets.core.schedule import project
-from mapsheets.errors import MapsheetsError, RemoteError, UsageError
+from mapsheets.errors import MapsheetsError, NotFound, RemoteError, UsageError
+from mapsheets.service import audience
+from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.calendars import plan_holidays
 from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
@@ -38,13 +41,16 @@ DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 
 
 def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes: bool = False,
-          now: datetime, store_url: str | None = None) -> list[Any]:
+          now: datetime, store_url: str | None = None, link: str | None = None) -> list[Any]:
     """Subscribe people to a plan's digest; their first digest covers changes from now on.
 
     Each of ``emails`` is an address or "Jane Doe <jane@acme.example>" (the name goes in the To header).
+    ``link``: where recipients open the plan (an http(s) URL, e.g. the file on a share), kept for
+    the plan and used by every digest of it from now on.
     """
     if every not in PERIOD:
         raise UsageError(f"--every {every!r} is not daily or weekly")
+    link = audience.check_link(link) if link is not None else None
     names: dict[str, str] = {}
     for text in emails:
         name, email = check_address(text, "--to")
@@ -56,6 +62,8 @@ def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes
     key = canonical_ref(ref)
     if store.logged_revision(key) is None:  # the Changes tab logs what changes from here on
         store.set_logged_revision(key, result.revision.id)
+    if link is not None:
+        store.log_event(audience.LINK_EVENT, ref=key, actor="watch --link", detail={"url": link}, at=now)
     return store.watch(canonical_ref(ref), list(names), every=every, only_changes=only_changes, now=now,
                        start_revision_id=result.revision.id, names=names)
 
@@ -95,6 +103,8 @@ class RunReport:
     notes: list[str] = field(default_factory=list)  # worth saying, not failures (a read-only sheet)
     failed: list[str] = field(default_factory=list)
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run
+    looked: list[tuple[str, str, bool]] = field(default_factory=list)  # (ref, plan's name, changed) per plan read
+    stopped: int = 0  # external recipients not mailed: their plan's deal is dead
 
 
 def default_outbox(env: dict[str, str]) -> Path:
@@ -111,11 +121,6 @@ def mailer(smtp_url: str | None, outbox: Path | None = None, env: dict[str, str]
     from mapsheets.adapters.mail import mailer_from_url
 
     return mailer_from_url(smtp_url, outbox or default_outbox(dict(os.environ if env is None else env)))
-
-
-def plan_url(ref: str) -> str:
-    sheet_id = google_id(ref)
-    return f"https://docs.google.com/spreadsheets/d/{sheet_id}/edit" if sheet_id else Path(ref).resolve().as_uri()
 
 
 def _changed_google_ids(refs: list[str], seen: dict[str, dict]) -> dict[str, dict] | None:
@@ -137,10 +142,14 @@ def _changed_google_ids(refs: list[str], seen: dict[str, dict]) -> dict[str, dic
 
 def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = False,
         sender: str = DEFAULT_SENDER, stale_update_days: int | None = None, tz=timezone.utc,
-        hour: int = DIGEST_HOUR, progress: Callable[[Iterable], Iterable] = lambda items: items) -> RunReport:
+        hour: int = DIGEST_HOUR, progress: Callable[[Iterable], Iterable] = lambda items: items,
+        dead_after_days: int = audience.DEAD_AFTER_DAYS, seller_domains: Iterable[str] | None = None) -> RunReport:
     """Send every digest that is due (see the module docstring for why this is kill-safe).
 
     ``tz`` is the team's time zone: it decides the send hour and what "today" and "overdue" mean.
+    A plan more than ``dead_after_days`` business days past its target close, close step not done,
+    sends its seller-side recipients one last digest saying so, and its external ones none
+    (``service.audience`` says who is which).
     """
     from mapsheets.adapters import mail
     from mapsheets.core.digest import build_digest
@@ -170,6 +179,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     today = now.astimezone(tz).date()
     for ref in progress(list(due)):
         report.plans += 1
+        read_before = report.snapshots
         try:
             latest, book, source, changes_rows = _refresh(store, ref, seen, changed_google, now, report, dry_run)
         except MapsheetsError as exc:  # one missing or broken plan must not stop everyone's digest
@@ -177,23 +187,40 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
             continue
         current = Plan.from_dict(latest.content["plan"])
         days_off = _days_off(current, today)
+        attributor = Attributor(store, ref, book, days_off)
         if not dry_run:
-            _log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows)
+            _log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows, attributor)
+            for written in getattr(book, "times", ()):  # so later digests do not credit them to anyone
+                store.log_event(OWN_WRITE, ref=ref, actor="mapsheets digest", detail={"modified_time": written}, at=now)
+        events = store.events(ref)
+        url, location = audience.plan_link(ref, events)
+        domains = audience.seller_domains(current, seller_domains)
+        dead = audience.days_past_close(current, today, days_off)
+        dead = dead if dead is not None and dead > dead_after_days else None
+        told = audience.notified(events, current) if dead else set()
+        if dead and all(audience.is_external(sub.email, domains) for sub in due[ref]):
+            report.notes.append(f"{ref}: {dead} business days past its target close; no seller-side recipient "
+                                "to tell (MAPSHEETS_SELLER_DOMAINS names the seller's domains)")
         for sub in due[ref]:
             since = store.revision_by_id(sub.last_revision_id) if sub.last_revision_id else latest
             before = Plan.from_dict(since.content["plan"])
             changes = diff(before, current, days_off) if since.id != latest.id else []
-            if sub.only_changes and not changes:
+            external = audience.is_external(sub.email, domains)
+            last_notice = bool(dead and not external and sub.email not in told)
+            if dead and external:
+                report.stopped += 1
+            if (dead and external) or (not changes and (sub.only_changes or (dead and not last_notice))):
                 report.quiet += 1
                 if not dry_run:
                     store.mark_considered(sub, now)
                 continue
+            credit = attributor.attribute(since, latest, changes)
             digest = build_digest(
-                plan=current, changes=changes, today=today, plan_url=plan_url(ref),
+                plan=current, changes=changes, today=today, plan_url=url, plan_location=location,
                 previous_close=project(before, since.taken_at.date(), days_off).close,
-                actors=_actors(latest.source), stale_update_days=stale_update_days,
+                actors=credit.actors, editors=credit.editors, stale_update_days=stale_update_days,
                 last_update=latest.taken_at.date(), holidays=days_off, first=sub.last_sent_at is None,
-                warnings=latest.content.get("warnings", []))
+                warnings=latest.content.get("warnings", []), closed_out=dead if last_notice else None)
             if not digest.is_worth_sending:
                 report.quiet += 1
                 if not dry_run:
@@ -204,13 +231,18 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 continue
             html, text = render_digest(digest)
             message_id = mail.make_msgid(domain)
+            headers = audience.unsubscribe_headers(sender, sub, digest.display_name) if external else None
             message = mail.build_message(sender=sender, to=[mail.format_address(sub.name, sub.email)],
-                                         subject=digest.subject, html=html,
-                                         text=text, message_id=message_id, date=now)
+                                         subject=digest.subject, html=html, text=text, message_id=message_id,
+                                         date=now, headers=headers)
             delivery = store.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
                                              message=message.as_string(), now=now)
+            if delivery is not None and last_notice:  # recorded: the next run must not tell them again
+                store.log_event(audience.DEAD_NOTICE, ref=ref, actor=sub.email, at=now,
+                                detail={"target_close": current.target_close.isoformat(), "days": dead})
             if delivery is not None:  # None: an overlapping run already took this one
                 _deliver(store, mailer, delivery, message, now, report)
+        report.looked.append((ref, current.title or ref, report.snapshots > read_before))
     return report
 
 
@@ -239,7 +271,7 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
     Under dry_run the live plan is read but nothing is stored.
     """
     sheet_id = google_id(ref)
-    book = open_workbook(ref)
+    book = OwnWrites(open_workbook(ref))
     if sheet_id is not None and changed_google is not None and ref in seen:
         unchanged = sheet_id not in changed_google
         source = seen[ref] if unchanged else changed_google[sheet_id]
@@ -251,6 +283,11 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
         return store.revision(ref, "latest"), book, source, None
     snap = read_snapshot(ref, book=book, source=source)
     if dry_run:
+        try:
+            stored = store.revision(ref, "latest").content
+        except NotFound:
+            stored = None
+        report.snapshots += stored != snap[0].content()  # counted as a real run would store it
         return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book, source, None
     result = snapshot_into(store, ref, now=now, snapshot=snap, origin="digest")
     report.snapshots += result.created
@@ -278,7 +315,7 @@ def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: 
 
 
 def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report: RunReport,
-                 rows_read: list[list[Any]] | None = None) -> None:
+                 rows_read: list[list[Any]] | None = None, attributor: Attributor | None = None) -> None:
     """Append to the plan's Changes tab what changed since the last revision logged there.
 
     A cursor of its own, so changes snapshotted by hand (`mapsheets snapshot`) are logged too. Rows
@@ -308,12 +345,12 @@ def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, day
                 logged = through
                 continue
             when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
-            who = _actors(latest.source).get("*", "")
+            actors = (attributor or Attributor(store, ref, book, days_off)).attribute(before, latest, changes).actors
             key = f"{before.seq}→{latest.seq}"
             # Someone saving between our read and this write must still count as a change next run.
             untouched = book.revision() == source
-            book.append_rows(CHANGES_TAB, [[when, who, c.describe(), c.step_id or "", c.kind, key] for c in changes],
-                             header=CHANGES_HEADER)
+            rows = [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key] for c in changes]
+            book.append_rows(CHANGES_TAB, rows, header=CHANGES_HEADER)
             after = book.revision() if untouched else None
         except MapsheetsError as exc:
             report.notes.append(f"{ref}: could not write the {CHANGES_TAB} tab: {exc}")
@@ -333,12 +370,6 @@ def _logged_through(rows: list[list[Any]], from_seq: int) -> int | None:
         if m and int(m[1]) == from_seq:
             found = max(found or 0, int(m[2]))
     return found
-
-
-def _actors(source: dict) -> dict[str, str]:
-    """Who to credit: Drive's lastModifyingUser for the whole revision, where the backend has it."""
-    who = source.get("modified_by") if isinstance(source, dict) else None
-    return {"*": who} if who else {}
 
 
 def _deliver(store, mailer, delivery, message, now: datetime, report: RunReport, resend: bool = False) -> None:
@@ -368,6 +399,7 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
 
     live = read_snapshot(ref)[0]
     current = live.plan
+    url, location = audience.plan_link(ref, open_store(store_url).events(canonical_ref(ref)))
     before = load(f"{ref}@{since}", store_url=store_url).plan if since else current
     if since:
         from mapsheets.service.revisions import keep_formulas
@@ -375,7 +407,7 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
         keep_formulas(before, live)  # a formula whose result was dropped on save has not changed
     days_off = _days_off(current, today)
     digest = build_digest(plan=current, changes=diff(before, current, days_off), today=today,
-                          plan_url=plan_url(ref), previous_close=project(before, today, days_off).close,
+                          plan_url=url, plan_location=location, previous_close=project(before, today, days_off).close,
                           holidays=days_off, since_label=f"since revision {since}" if since else "now",
                           warnings=live.warnings)
     try:

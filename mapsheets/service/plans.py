@@ -77,6 +77,7 @@ class PlanView:
         out["progress"] = {"done": self.health.done, "total": self.health.total,
                            "overdue": len(self.health.overdue), "blocked": len(self.health.blocked)}
         out["health"] = self.health.state
+        out["health_reason"] = self.health.reason
         out["warnings"] = [w.to_dict() for w in self.warnings]
         out["ref"] = self.ref
         return out

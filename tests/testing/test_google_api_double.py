@@ -164,6 +164,27 @@ def test_writes_bump_modified_time_and_user(g):
     assert meta["lastModifyingUser"]["emailAddress"] == "ann@example.com"
 
 
+def test_revisions_list_says_who_saved_when_paged(g):
+    g.clock = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    sid = call(g, "POST", "/drive/v3/files", {"name": "Plan", "mimeType": "application/vnd.google-apps.spreadsheet"}).json()["id"]
+    for who in ("Ann Lee <ann@example.com>", "bo@example.com"):
+        g.clock.advance(minutes=5)
+        requests.put(g.root + f"/v4/spreadsheets/{sid}/values/A1", params={"valueInputOption": "RAW"},
+                     json={"values": [["x"]]}, headers={**AUTH, "X-Double-User": who})
+    fields = "nextPageToken,revisions(modifiedTime,lastModifyingUser(emailAddress))"
+    page = call(g, "GET", f"/drive/v3/files/{sid}/revisions", fields=fields, pageSize=2).json()
+    assert page["revisions"] == [{"modifiedTime": "2030-01-02T03:04:05.000Z",
+                                  "lastModifyingUser": {"emailAddress": "tester@example.com"}},
+                                 {"modifiedTime": "2030-01-02T03:09:05.000Z",
+                                  "lastModifyingUser": {"emailAddress": "ann@example.com"}}]
+    rest = call(g, "GET", f"/drive/v3/files/{sid}/revisions", fields=fields, pageToken=page["nextPageToken"]).json()
+    assert rest == {"revisions": [{"modifiedTime": "2030-01-02T03:14:05.000Z",
+                                   "lastModifyingUser": {"emailAddress": "bo@example.com"}}]}
+    assert call(g, "GET", f"/drive/v3/files/{sid}/revisions", pageSize=1001).status_code == 400
+    assert call(g, "GET", "/drive/v3/files/nope/revisions").status_code == 404
+    assert g.stats()["methods"]["drive.revisions.list"] == 4
+
+
 def test_drive_query_paging_and_permissions(g):
     g.clock = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
     for i in range(3):

@@ -154,7 +154,8 @@ def _text(f: dict, field: str) -> str:
 
 
 def render_file(state: State, rec: dict, fields: str | None) -> dict:
-    out = {k: v for k, v in rec.items() if k not in ("content", "permissions") and v is not None}
+    out = {k: v for k, v in rec.items()
+           if k not in ("content", "permissions") and not k.startswith("_") and v is not None}
     for k in ("createdTime", "modifiedTime", "viewedByMeTime"):
         out[k] = rfc3339(rec[k])
     out["permissions"] = copy.deepcopy(rec["permissions"])
@@ -318,4 +319,25 @@ def list_permissions(state: State, fid: str, params: dict) -> dict:
     rec = state.file(fid)
     out = {"kind": "drive#permissionList", "permissions": [_render_perm(p, "*") for p in rec["permissions"]]}
     mask = params.get("fields") or f"kind,permissions({PERMISSION_DEFAULT})"
+    return fieldmask.apply(out, fieldmask.parse(mask))
+
+
+REVISION_DEFAULT = "kind,id,mimeType,modifiedTime"
+
+
+def list_revisions(state: State, fid: str, params: dict) -> dict:
+    """revisions.list: the file's revisions oldest first, paged by pageSize (1-1000, default 200)."""
+    rec = state.file(fid)
+    revisions = rec["_revisions"]
+    size = int(params.get("pageSize", 200))
+    if not 1 <= size <= 1000:
+        raise ApiError(400, "Invalid Value", errors=[{"message": "Invalid Value", "domain": "global",
+                                                      "reason": "invalid", "location": "pageSize",
+                                                      "locationType": "parameter"}])
+    start = int(params.get("pageToken") or 0)
+    page = [{**r, "modifiedTime": rfc3339(r["modifiedTime"])} for r in revisions[start:start + size]]
+    out = {"kind": "drive#revisionList", "revisions": page}
+    if start + size < len(revisions):
+        out["nextPageToken"] = str(start + size)
+    mask = params.get("fields") or f"kind,nextPageToken,revisions({REVISION_DEFAULT})"
     return fieldmask.apply(out, fieldmask.parse(mask))

@@ -36,6 +36,7 @@ ROUTES = [
     ("POST", FILE + "/copy", "drive.files.copy", "f_copy"),
     ("POST", FILE + "/permissions", "drive.permissions.create", "p_create"),
     ("GET", FILE + "/permissions", "drive.permissions.list", "p_list"),
+    ("GET", FILE + "/revisions", "drive.revisions.list", "r_list"),
     ("GET", FILE, "drive.files.get", "f_get"),
     ("PATCH", FILE, "drive.files.update", "f_update"),
     ("DELETE", FILE, "drive.files.delete", "f_delete"),
@@ -107,6 +108,9 @@ class Handlers:
 
     def p_list(self, g, p, body, user):
         return drive.list_permissions(self.state, g["fid"], p)
+
+    def r_list(self, g, p, body, user):
+        return drive.list_revisions(self.state, g["fid"], p)
 
     def f_get(self, g, p, body, user):
         return drive.get(self.state, g["fid"], p)

@@ -32,6 +32,11 @@ class Clock:
         self._fixed = self.now() + dt.timedelta(**delta)
 
 
+def _revision(rec: dict, user: str) -> dict:
+    return {"kind": "drive#revision", "id": rec["version"], "mimeType": rec["mimeType"],
+            "modifiedTime": rec["modifiedTime"], "lastModifyingUser": user_record(user)}
+
+
 def rfc3339(when: dt.datetime) -> str:
     return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
@@ -80,6 +85,7 @@ class State:
                              "displayName": user_record(user)["displayName"]}],
             "content": b"",
         }
+        rec["_revisions"] = [_revision(rec, user)]
         self.files[fid] = rec
         return rec
 
@@ -107,6 +113,11 @@ class State:
         rec["modifiedTime"] = max(now, rec["modifiedTime"]) if self.clock._fixed is None else now
         rec["lastModifyingUser"] = user_record(user)
         rec["version"] = str(int(rec["version"]) + 1)
+        revisions = rec["_revisions"]  # one per save, oldest first; one save at one instant is one revision
+        if revisions and (revisions[-1]["modifiedTime"], revisions[-1]["lastModifyingUser"]["emailAddress"]) == (
+                rec["modifiedTime"], user):
+            revisions.pop()
+        revisions.append(_revision(rec, user))
         if fid in self.spreadsheets:  # the Drive name follows the spreadsheet title
             rec["name"] = self.spreadsheets[fid].props.get("title", rec["name"])
 

@@ -1,0 +1,66 @@
+"""The one health rule: overdue steps and projected slip together, at the 0/1 and 6/7 business-day edges."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from mapsheets.core.dates import add_business_days
+from mapsheets.core.digest import build_digest
+from mapsheets.core.health import assess, grade
+from mapsheets.core.model import Plan, Step
+
+TODAY = date(2027, 1, 13)  # a Wednesday
+TARGET = date(2027, 2, 5)
+
+
+def plan_with(*, overdue: int = 0, slip: int = 0) -> Plan:
+    """A close step due ``slip`` business days after the target and a step ``overdue`` business days late."""
+    first_due = add_business_days(TODAY, -overdue) if overdue else add_business_days(TODAY, 2)
+    steps = [Step("S-0001", "Discovery call", due=first_due),
+             Step("S-0002", "Contract signed", due=add_business_days(TARGET, slip))]  # no dependency
+    return Plan(kind="mutual", title="t", buyer="Acme", seller="Globex", target_close=TARGET,
+                close_step="S-0002", steps=steps)
+
+
+@pytest.mark.parametrize("days, state", [(0, "on track"), (1, "at risk"), (6, "at risk"), (7, "stalled")])
+def test_grade_edges_for_overdue_and_for_slip(days, state):
+    assert grade(days, None) == state
+    assert grade(0, days) == state
+    assert grade(days, -3) == state  # ahead of target does not excuse a late step
+
+
+@pytest.mark.parametrize("days, state", [(0, "on track"), (1, "at risk"), (6, "at risk"), (7, "stalled")])
+def test_assess_edges_overdue(days, state):
+    health = assess(plan_with(overdue=days), TODAY)
+    assert (health.state, [d for _s, d in health.overdue]) == (state, [days] if days else [])
+
+
+@pytest.mark.parametrize("days, state", [(0, "on track"), (1, "at risk"), (6, "at risk"), (7, "stalled")])
+def test_projected_close_after_target_is_not_on_track_with_nothing_overdue(days, state):
+    health = assess(plan_with(slip=days), TODAY)
+    assert health.overdue == [] and health.slip == days
+    assert health.state == state
+    if days:
+        assert health.reason == f"Projected close {days} business day{'s' if days > 1 else ''} after target"
+
+
+@pytest.mark.parametrize("days", [0, 1, 6, 7])
+def test_digest_show_and_json_agree(days, tmp_path):
+    from mapsheets.adapters.xlsx import write_workbook
+    from mapsheets.cli import cli
+    from mapsheets.core.layout import workbook_spec
+
+    plan = plan_with(slip=days)
+    digest = build_digest(plan=plan, changes=[], today=TODAY, plan_url="", previous_close=None)
+    path = tmp_path / "p.xlsx"
+    write_workbook(path, workbook_spec(plan))
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["show", str(path), "--as-of", TODAY.isoformat()])
+    as_json = json.loads(runner.invoke(cli, ["show", str(path), "--json", "--as-of", TODAY.isoformat()]).output)
+    assert shown.exit_code == 0, shown.output
+    assert digest.health == as_json["health"] == assess(plan, TODAY).state
+    assert f"· {digest.health}" in shown.output
