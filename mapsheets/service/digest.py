@@ -19,7 +19,7 @@ from mapsheets.core.diff import diff
 from mapsheets.core.layout import CHANGES_TAB
 from mapsheets.core.model import Plan
 from mapsheets.core.schedule import project
-from mapsheets.errors import MapsheetsError, RemoteError, UsageError
+from mapsheets.errors import MapsheetsError, PlanOpen, RemoteError, UsageError
 from mapsheets.service.calendars import plan_holidays
 from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
@@ -261,7 +261,7 @@ def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: 
             source = book.revision()
             store.set_seen_source(ref, source, now)  # our own write is not a change
     except MapsheetsError as exc:
-        report.notes.append(f"{ref}: could not fill in step IDs: {exc}")
+        report.notes.append(_not_written(ref, "step IDs", exc))
     return source
 
 
@@ -293,7 +293,14 @@ def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, day
             store.set_seen_source(ref, book.revision(), now)  # our own write is not a change
     except MapsheetsError as exc:
         store.set_logged_revision(ref, logged, expected=latest.id, check=True)
-        report.notes.append(f"{ref}: could not write the {CHANGES_TAB} tab: {exc}")
+        report.notes.append(_not_written(ref, f"the {CHANGES_TAB} tab", exc))
+
+
+def _not_written(ref: str, what: str, exc: MapsheetsError) -> str:
+    """The note for a sheet write skipped this run (the digest still goes out)."""
+    if isinstance(exc, PlanOpen):  # a person's next save would drop it: wait until they close it
+        return f"{ref}: is open in {exc.where}: {what} not written, tried again next run"
+    return f"{ref}: could not write {what}: {exc}"
 
 
 def _actors(source: dict) -> dict[str, str]:
