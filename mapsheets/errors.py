@@ -25,6 +25,24 @@ class PlanFileError(MapsheetsError):
     """A plan file or sheet cannot be read or written as a plan."""
 
 
+class PlanBusy(PlanFileError):
+    """A plan file another writer holds, or that kept changing while we wrote: try again."""
+
+    http_status = 409
+
+
+class PlanOpen(PlanBusy):
+    """A plan file is open in Excel or LibreOffice, whose next save would drop what we write."""
+
+    def __init__(self, path: str, program: str, person: str = ""):
+        self.path, self.program, self.person = path, program, person
+        super().__init__(f"{path}: is open in {self.where}: close it first, or pass --force")
+
+    @property
+    def where(self) -> str:
+        return f"{self.program} ({self.person})" if self.person else self.program
+
+
 class NotFound(MapsheetsError):
     """A plan, revision, step or spreadsheet does not exist."""
 

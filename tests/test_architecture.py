@@ -16,6 +16,7 @@ OWNERS = {
     "gspread": ["adapters/gsheets.py", "testing/"],
     "sqlalchemy": ["adapters/store/"],
     "smtplib": ["adapters/mail.py"],
+    "filelock": ["adapters/plan_lock.py"],
 }
 
 

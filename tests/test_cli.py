@@ -271,7 +271,8 @@ def test_new_over_existing_file_needs_force(run, tmp_path):
                  "--force")
     assert result.exit_code == 0
     assert json.loads(run("show", "acme-map.xlsx", "--json").stdout)["buyer"] == "Initech"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["acme-map.xlsx"]
+    # No temporary left; the writers' lock file stays (removing it would let two writers in).
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".acme-map.xlsx.lock", "acme-map.xlsx"]
 
 
 # --- the installed console script -----------------------------------------------------------

@@ -14,8 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from mapsheets.adapters import gsheets_cells as cells_json
+from mapsheets.core.edits import Edit
 from mapsheets.core.layout import WorkbookSpec
 from mapsheets.errors import (
     AlreadyExists, MapsheetsError, NotFound, PermissionDenied, PlanFileError, QuotaExceeded, RemoteError,
@@ -282,13 +284,43 @@ class GoogleWorkbook:
             raise
         return self.ref
 
-    def update_cells(self, tab: str, cells: Mapping[tuple[int, int], Any]) -> None:
+    def update_cells(self, tab: str, cells: Mapping[tuple[int, int], Any], *, force: bool = False) -> None:
+        """Cells set in place: one batchUpdate. (``force`` is for files open in Excel: nothing here.)"""
         if tab not in self._sheet_ids:
             self.read_grid()
         if tab not in self._sheet_ids:
             raise PlanFileError(f"{self.ref}: no tab named {tab!r}")
         requests = cells_json.update_cells_requests(self._sheet_ids[tab], dict(cells))
         self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
+
+    def modify(self, compute: Callable[[dict[str, list[list[Any]]]], tuple[Edit | None, Any]], *,
+               force: bool = False) -> Any:
+        """Read once, compute the edit, write: new rows are appended by Google (values.append finds
+        the table's end when it applies the write), never put in a row number from our read, so
+        people adding at the same time each get their own row."""
+        edit, result = compute(self.read_grid())
+        if edit is None:  # nothing to change (e.g. signed already)
+            return result
+        if edit.cells:
+            self.update_cells(edit.tab, edit.cells)
+        if edit.rows:
+            self.append_to_table(edit.tab, edit.header_row, edit.rows)
+        return result
+
+    def append_to_table(self, tab: str, header_row: int, rows: list[dict[int, Any]]) -> None:
+        """Rows (column -> value) after the last row of the table whose header is ``header_row``:
+        one values.append. Google finds the table's end from the table's first column (the ID or
+        Name column, filled in every row), and inserts a row there, so nothing is overwritten even
+        where that column has a gap. Text goes in as text (never a formula), dates as dates."""
+        from mapsheets.core.layout import cell_ref, column_letter
+
+        first = min(c for row in rows for c in row)
+        last = max(c for row in rows for c in row)
+        where = f"{cell_ref(tab, header_row, first)}:{column_letter(first)}"  # open-ended: it may have grown
+        values = [[cells_json.user_entered(row.get(c)) for c in range(first, last + 1)] for row in rows]
+        self._call("post", f"{SHEETS_V4}/{self.sheet_id}/values/{quote(where, safe='')}:append",
+                   params={"valueInputOption": "USER_ENTERED", "insertDataOption": "INSERT_ROWS"},
+                   json={"majorDimension": "ROWS", "values": values})
 
     def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str]) -> None:
         """Rows at the end of ``tab``, made with ``header`` if missing: one batchUpdate (appendCells)."""

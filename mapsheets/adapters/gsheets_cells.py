@@ -50,6 +50,21 @@ def cell_data(value: Any, fmt: dict[str, Any] | None = None) -> dict[str, Any]:
     return out
 
 
+def user_entered(value: Any) -> Any:
+    """One value for a USER_ENTERED write that Google reads back as exactly this value: text behind
+    an apostrophe (never a formula, number or date), dates in ISO form (recognised as dates), None
+    as null (the cell is left alone)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        return value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "'" + str(value)
+
+
 def grid_value(cell: dict[str, Any]) -> Any:
     """A Python value from a CellData read back (dates where the cell is formatted as one)."""
     value = cell.get("effectiveValue")

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextvars
+import io
 import os
-import secrets
 import stat
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from mapsheets.adapters import plan_lock
 from mapsheets.adapters.xlsx_limits import check_workbook
+from mapsheets.core.edits import Edit
 from mapsheets.core.layout import SheetSpec, WorkbookSpec, cell_format
-from mapsheets.errors import AlreadyExists, NotFound, PlanFileError
+from mapsheets.errors import AlreadyExists, NotFound, PlanBusy, PlanFileError
 
 HEADER_FILL = "1F3864"
 MUTED_GREY = "9E9E9E"
@@ -23,19 +26,47 @@ ALERT_RED = "F8D7DA"
 def _openpyxl():
     import openpyxl  # heavy: only when a workbook is touched
 
+    _keep_temporaries_beside_target()
     return openpyxl
 
 
-def load(path: Path, *, data_only: bool = True):
-    check_workbook(path)
-    return _open(path, data_only=data_only)
+# The workbook being saved: openpyxl's per-sheet temporary files go beside it, not to /tmp.
+_SAVING: contextvars.ContextVar[Path | None] = contextvars.ContextVar("mapsheets_saving", default=None)
 
 
-def _open(path: Path, *, data_only: bool):
+def _keep_temporaries_beside_target() -> None:
+    """openpyxl writes each sheet's XML to a NamedTemporaryFile in the system temp folder, where a
+    kill leaves plan data behind: while we save, it goes to a 0600 ``.NAME.<hex>.tmp`` beside the plan."""
+    from openpyxl.worksheet import _writer
+
+    if getattr(_writer.create_temporary_file, "mapsheets", False):
+        return
+    original = _writer.create_temporary_file
+
+    def create_temporary_file(suffix: str = "") -> str:
+        target = _SAVING.get()
+        if target is None:
+            return original(suffix)
+        name = str(plan_lock.create_temp(target))
+        _writer.ALL_TEMP_FILES.append(name)
+        return name
+
+    create_temporary_file.mapsheets = True  # type: ignore[attr-defined]
+    _writer.create_temporary_file = create_temporary_file
+
+
+def load(path: Path, *, data_only: bool = True, data: bytes | None = None):
+    """The workbook at ``path`` (or its ``data`` already read), checked against the limits first;
+    errors name the file."""
+    check_workbook(path, data)
+    return _open(path, data_only=data_only, data=data)
+
+
+def _open(path: Path, *, data_only: bool, data: bytes | None = None):
     """openpyxl's load, its failures as one PlanFileError line; check_workbook must have run."""
     openpyxl = _openpyxl()
     try:
-        return openpyxl.load_workbook(path, data_only=data_only)
+        return openpyxl.load_workbook(io.BytesIO(data) if data is not None else path, data_only=data_only)
     except FileNotFoundError:
         raise NotFound(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -55,7 +86,7 @@ def _open(path: Path, *, data_only: bool):
         raise PlanFileError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__})") from None
 
 
-def read_grid(path: Path) -> dict[str, list[list[Any]]]:
+def read_grid(path: Path, data: bytes | None = None) -> dict[str, list[list[Any]]]:
     """Every tab's cell values, rows of Python values (dates as datetime).
 
     A formula reads as its cached result. A formula with none (the file was last saved by a program
@@ -65,11 +96,13 @@ def read_grid(path: Path) -> dict[str, list[list[Any]]]:
     """
     from mapsheets.core.model import UncachedFormula
 
-    checked = check_workbook(path)
-    workbook = _open(path, data_only=True)
+    if data is None:
+        plan_lock.clean_stale(Path(path))  # leftovers of a save killed long ago
+    checked = check_workbook(path, data)
+    workbook = _open(path, data_only=True, data=data)
     grid = {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in workbook.worksheets}
     if checked.has_formulas:
-        formulas = _open(path, data_only=False)
+        formulas = _open(path, data_only=False, data=data)
         for ws in formulas.worksheets:
             rows = grid[ws.title]
             for r, row in enumerate(ws.iter_rows(values_only=True)):
@@ -80,6 +113,7 @@ def read_grid(path: Path) -> dict[str, list[list[Any]]]:
 
 
 def write_workbook(path: Path, spec: WorkbookSpec, *, force: bool = False) -> None:
+    path = Path(path)
     if path.exists() and not force:
         raise AlreadyExists(f"{path}: already exists (use --force to overwrite)")
     openpyxl = _openpyxl()
@@ -88,49 +122,108 @@ def write_workbook(path: Path, spec: WorkbookSpec, *, force: bool = False) -> No
     for sheet in spec.sheets:
         _write_sheet(workbook.create_sheet(sheet.title), sheet)
     workbook.properties.title = spec.title
-    save_atomic(workbook, path)
+    if not path.exists():
+        save_atomic(workbook, path)
+        return
+    with plan_lock.locked(path):  # overwriting: not while another command writes it
+        save_atomic(workbook, path)
 
 
-def update_cells(path: Path, tab: str, cells: Mapping[tuple[int, int], Any]) -> None:
-    """Set some cells (0-based row, col) of one tab, leaving every other cell as it was."""
-    workbook = load(path, data_only=False)
+# Another program saving between our read and our write: read again and redo, this many times.
+CHANGED_ATTEMPTS = 5
+
+
+class _ChangedMeanwhile(Exception):
+    """The file is no longer the version read: the write was not made."""
+
+
+class Unchanged:
+    """What a ``rewrite`` change returns to leave the file untouched, with the result to give back."""
+
+    def __init__(self, result: Any):
+        self.result = result
+
+
+def rewrite(path: Path, change: Callable[[Any, bytes], Any], *, force: bool = False) -> Any:
+    """Read, change and save the workbook as one step no other writer can interleave with.
+
+    Under the plan's lock (other mapsheets commands wait); refused while Excel or LibreOffice has
+    the file open, unless ``force``; and redone on a fresh read when another program saved the file
+    between our read and the rename. ``change(workbook, data)`` edits the workbook loaded from the
+    file's bytes ``data`` and returns what ``rewrite`` returns.
+    """
+    path = Path(path)
+    with plan_lock.locked(path):
+        for _attempt in range(CHANGED_ATTEMPTS):
+            if not force:
+                plan_lock.check_not_open(path)
+            try:
+                data, identity = plan_lock.read_with_identity(path)
+            except FileNotFoundError:
+                raise NotFound(f"{path}: no such file") from None
+            except OSError as exc:
+                raise PlanFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+            workbook = load(path, data_only=False, data=data)
+            result = change(workbook, data)
+            if isinstance(result, Unchanged):  # nothing to write: the file stays as it is
+                return result.result
+            try:
+                save_atomic(workbook, path, expect=identity)
+                return result
+            except _ChangedMeanwhile:
+                continue
+    raise PlanBusy(f"{path}: another program kept saving it while mapsheets wrote "
+                   f"({CHANGED_ATTEMPTS} tries); nothing written, try again")
+
+
+def _set_cells(path: Path, workbook, tab: str, cells: Mapping[tuple[int, int], Any]) -> None:
     if tab not in workbook.sheetnames:
         raise PlanFileError(f"{path}: no tab named {tab!r}")
     ws = workbook[tab]
     for (row, col), value in cells.items():
         _set(ws.cell(row=row + 1, column=col + 1), value)
-    save_atomic(workbook, path)
 
 
-def save_atomic(workbook, path: Path) -> None:
+def update_cells(path: Path, tab: str, cells: Mapping[tuple[int, int], Any], *, force: bool = False) -> None:
+    """Set some cells (0-based row, col) of one tab, leaving every other cell as it was."""
+    rewrite(path, lambda workbook, _data: _set_cells(path, workbook, tab, cells), force=force)
+
+
+def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = None) -> None:
     """Write beside the target, then rename: a crash never leaves half a workbook.
 
-    The file keeps the mode it had (a new one gets the umask's, as any saved file would), and a
-    folder that is missing or not writable is one PlanFileError, not a traceback.
+    The temporary (and openpyxl's own, per sheet) is 0600 beside the target while it holds plan
+    data; the file then keeps the mode it had (a new one gets the umask's). With ``expect`` (what
+    ``plan_lock.read_with_identity`` said), the rename only happens if the file is still that
+    version. A folder that is missing or not writable is one PlanFileError, not a traceback.
     """
     path = Path(path)
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except OSError:
-        mode = None
+        mode = plan_lock.new_file_mode()
     try:
-        tmp = _create_temp(path)
+        tmp = plan_lock.create_temp(path)
     except FileNotFoundError:
         raise PlanFileError(f"{path}: folder {path.parent} does not exist") from None
     except OSError as exc:
         raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
     # openpyxl keeps formulas but drops their results: Excel and LibreOffice recompute on open.
     workbook.calculation.fullCalcOnLoad = True
+    token = _SAVING.set(path)
     try:
-        if mode is not None:
-            os.chmod(tmp, mode)
         _save_zip(workbook, tmp)
+        os.chmod(tmp, mode)
+        if expect is not None and not plan_lock.unchanged_since(path, expect):
+            raise _ChangedMeanwhile()
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
         raise
+    finally:
+        _SAVING.reset(token)
 
 
 def _save_zip(workbook, tmp: Path) -> None:
@@ -147,18 +240,6 @@ def _save_zip(workbook, tmp: Path) -> None:
         except (OSError, ValueError):
             pass
         raise
-
-
-def _create_temp(path: Path) -> Path:
-    """An empty new file beside ``path``, created with 0666 so the umask applies (not mkstemp's 0600)."""
-    for _ in range(100):
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            return tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def _set(cell, value: Any) -> None:
@@ -260,23 +341,39 @@ class XlsxWorkbook:
         write_workbook(self.path, spec, force=force)
         return str(self.path)
 
-    def update_cells(self, tab: str, cells: Mapping[tuple[int, int], Any]) -> None:
-        update_cells(self.path, tab, cells)
+    def update_cells(self, tab: str, cells: Mapping[tuple[int, int], Any], *, force: bool = False) -> None:
+        update_cells(self.path, tab, cells, force=force)
 
-    def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str]) -> None:
+    def modify(self, compute: Callable[[dict[str, list[list[Any]]]], tuple[Edit | None, Any]], *,
+               force: bool = False) -> Any:
+        """One locked read-modify-write: ``compute(grid)`` gives the edit to make and what to
+        return, and runs again on a fresh read if another program saved the file meanwhile."""
+
+        def change(workbook, data: bytes) -> Any:
+            edit, result = compute(read_grid(self.path, data=data))
+            if edit is None:  # nothing to change (e.g. signed already)
+                return Unchanged(result)
+            _set_cells(self.path, workbook, edit.tab, edit.placed())
+            return result
+
+        return rewrite(self.path, change, force=force)
+
+    def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str], force: bool = False) -> None:
         """Rows after the tab's last used row; the tab (with ``header``) is made if missing."""
-        workbook = load(self.path, data_only=False)
-        if tab not in workbook.sheetnames:
-            ws = workbook.create_sheet(tab)
-            for c, label in enumerate(header):
-                _set(ws.cell(row=1, column=c + 1), label)
-            ws.freeze_panes = "A2"
-        ws = workbook[tab]
-        last = max((cell.row for row in ws.iter_rows() for cell in row if cell.value is not None), default=0)
-        for i, row in enumerate(rows):
-            for c, value in enumerate(row):
-                _set(ws.cell(row=last + 1 + i, column=c + 1), value)
-        save_atomic(workbook, self.path)
+
+        def change(workbook, _data: bytes) -> None:
+            if tab not in workbook.sheetnames:
+                ws = workbook.create_sheet(tab)
+                for c, label in enumerate(header):
+                    _set(ws.cell(row=1, column=c + 1), label)
+                ws.freeze_panes = "A2"
+            ws = workbook[tab]
+            last = max((cell.row for row in ws.iter_rows() for cell in row if cell.value is not None), default=0)
+            for i, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    _set(ws.cell(row=last + 1 + i, column=c + 1), value)
+
+        rewrite(self.path, change, force=force)
 
     def revision(self) -> dict[str, Any]:
         """What identifies this version of the file, for change detection."""

@@ -13,6 +13,7 @@ import html
 import os
 import posixpath
 import re
+import io
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -71,21 +72,25 @@ class Checked:
     has_formulas: bool = False
 
 
-def check_workbook(path: Path) -> Checked:
+def check_workbook(path: Path, data: bytes | None = None) -> Checked:
     """Refuse, with one PlanFileError line, a workbook that is encrypted or past the size limits.
 
+    ``data``: the file's bytes when the caller already read them (checked instead of the file).
     Files that are simply not workbooks pass through: openpyxl's own error says so.
     """
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(len(CFB_MAGIC))
-    except OSError:
-        return Checked()  # missing, a folder, unreadable: load() words these
+    if data is not None:
+        head = data[:len(CFB_MAGIC)]
+    else:
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(len(CFB_MAGIC))
+        except OSError:
+            return Checked()  # missing, a folder, unreadable: load() words these
     if head == CFB_MAGIC:
         raise PlanFileError(f"{path}: is password-protected: save it without a password "
                             "(or it is an old .xls: save it as .xlsx)")
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return Checked()
     with archive:

@@ -81,5 +81,8 @@ def cli():
     """
 
 
+FORCE_WRITE_OPTION = click.option(
+    "--force", is_flag=True,
+    help="Write a local .xlsx plan even while Excel or LibreOffice has it open (their next save drops this change).")
 DB_OPTION = click.option("--db", "db_url", envvar="MAPSHEETS_DB", metavar="URL",
                          help="State store (SQLAlchemy URL; env MAPSHEETS_DB; default: a per-user SQLite file).")

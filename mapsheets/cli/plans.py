@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, TEMPLATES_OPTION, _print_json, _today, cli
+from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, TEMPLATES_OPTION, _print_json, _today, cli
 
 
 @cli.command()
@@ -152,13 +152,14 @@ def show(plan, as_json, show_all, as_of):
               default="not started", show_default=True)
 @click.option("--notes", default="")
 @AS_OF_OPTION
-def add_step(plan, title, side, owners, due, snap, phase, depends_on, status, notes, as_of):
+@FORCE_WRITE_OPTION
+def add_step(plan, title, side, owners, due, snap, phase, depends_on, status, notes, as_of, force):
     """Append a step to a plan without touching any other row."""
     from mapsheets import service
 
     step = service.add_step(plan, title=title, side=side, owners=owners, due=due, phase=phase,
                             depends_on=depends_on, status=status, notes=notes, today=_today(as_of), snap=snap,
-                            on_warning=lambda message: click.echo(f"warning: {message}", err=True))
+                            on_warning=lambda message: click.echo(f"warning: {message}", err=True), force=force)
     click.echo(f"Added {step.id}: {step.title}")
 
 

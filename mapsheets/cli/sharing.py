@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mapsheets.cli.base import DB_OPTION, _print_json, cli
+from mapsheets.cli.base import DB_OPTION, FORCE_WRITE_OPTION, _print_json, cli
 
 
 @cli.command()
@@ -15,14 +15,15 @@ from mapsheets.cli.base import DB_OPTION, _print_json, cli
 @click.option("--record/--no-record", default=True, show_default=True,
               help="Also keep the signature in the state store (survives edits to the sheet).")
 @DB_OPTION
-def sign(plan, name, email, side, record, db_url):
+@FORCE_WRITE_OPTION
+def sign(plan, name, email, side, record, db_url, force):
     """Sign the plan as it reads now (not legally binding); earlier signatures show if stale."""
     from datetime import datetime, timezone
 
     from mapsheets.service import signoff
 
     signature = signoff.sign(plan, name=name, email=email, side=side, now=datetime.now(timezone.utc),
-                             store_url=db_url, record=record)
+                             store_url=db_url, record=record, force=force)
     when = f"{signature.signed_at:%Y-%m-%d %H:%M} UTC" if signature.signed_at else "an unknown time"
     if signature.already:
         click.echo(f"Already signed by {signature.email} at {when} for this version of the plan "

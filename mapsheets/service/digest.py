@@ -23,7 +23,7 @@ from mapsheets.core.digest import change_key
 from mapsheets.core.layout import CHANGES_TAB
 from mapsheets.core.model import Plan
 from mapsheets.core.schedule import project
-from mapsheets.errors import MapsheetsError, NotFound, RemoteError, UsageError
+from mapsheets.errors import MapsheetsError, NotFound, PlanOpen, RemoteError, UsageError
 from mapsheets.service import audience
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.calendars import plan_holidays
@@ -310,7 +310,7 @@ def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: 
             source = book.revision()
             store.set_seen_source(ref, source, now)  # our own write is not a change
     except MapsheetsError as exc:
-        report.notes.append(f"{ref}: could not fill in step IDs: {exc}")
+        report.notes.append(_not_written(ref, "step IDs", exc))
     return source
 
 
@@ -353,11 +353,18 @@ def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, day
             book.append_rows(CHANGES_TAB, rows, header=CHANGES_HEADER)
             after = book.revision() if untouched else None
         except MapsheetsError as exc:
-            report.notes.append(f"{ref}: could not write the {CHANGES_TAB} tab: {exc}")
+            report.notes.append(_not_written(ref, f"the {CHANGES_TAB} tab", exc))
             return
         if store.set_logged_revision(ref, latest.id, expected=logged, check=True) and after is not None:
             store.set_seen_source(ref, after, now)  # our own write is not a change
         return
+
+
+def _not_written(ref: str, what: str, exc: MapsheetsError) -> str:
+    """The note for a sheet write skipped this run (the digest still goes out)."""
+    if isinstance(exc, PlanOpen):  # a person's next save would drop it: wait until they close it
+        return f"{ref}: is open in {exc.where}: {what} not written, tried again next run"
+    return f"{ref}: could not write {what}: {exc}"
 
 
 def _logged_through(rows: list[list[Any]], from_seq: int) -> int | None:

@@ -18,13 +18,14 @@ from mapsheets.core.dates import (
     DATE_ORDERS, add_business_days, date_order_for, is_business_day, normal_date_order, roll_forward,
 )
 from mapsheets.core import templates as tpl
+from mapsheets.core.edits import Edit
 from mapsheets.core.health import Health, assess
 from mapsheets.core.layout import check_cell_text, step_cells, step_columns, workbook_spec
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
 from mapsheets.errors import NotFound, ScheduleError, UsageError
 from mapsheets.service.calendars import holiday_dates, holiday_name, locale_calendar, plan_holidays
-from mapsheets.service.refs import new_workbook, open_workbook, read_parsed
+from mapsheets.service.refs import new_workbook, open_workbook, parse_grid, read_parsed
 
 
 @dataclass(frozen=True)
@@ -249,11 +250,12 @@ def read_plan(ref: str, *, today: date) -> PlanView:
 def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: Sequence[str] = (),
              due: date | None = None, phase: str = "", depends_on: Sequence[str] = (), notes: str = "",
              status: str = "not started", snap: bool = False,
-             on_warning: Callable[[str], None] | None = None) -> Step:
+             on_warning: Callable[[str], None] | None = None, force: bool = False) -> Step:
     """Append one step to the plan's steps table; no other row is touched.
 
     A ``due`` on a weekend or a holiday of the plan's calendar is kept with a warning to
-    ``on_warning``, or with ``snap`` moved to the next business day.
+    ``on_warning``, or with ``snap`` moved to the next business day. ``force`` writes a local plan
+    even while Excel or LibreOffice has it open.
     """
     if not title.strip():
         raise UsageError("--title must not be empty")
@@ -264,31 +266,39 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
     check_cell_text({"--title": title.strip(), "--phase": phase.strip(), "--notes": notes.strip(),
                      "--owner": ", ".join(o.strip() for o in owners if o.strip())})
     book = open_workbook(ref)
-    _grid, parsed = read_parsed(book)
-    plan = parsed.plan
-    deps = [d.strip().upper() for d in depends_on if d.strip()]
-    missing = [d for d in deps if d not in plan.step_ids]
-    if missing:
-        raise UsageError(f"--depends-on {missing[0]}: no such step in {book.ref}")
-    if due is not None:
-        due, doubt = _due_on_business_day(plan, due, snap)
-        if doubt and on_warning:
-            on_warning(doubt)
-    step = Step(id=new_step_id(plan.step_ids), title=title.strip(), phase=phase.strip(), side=side,
-                owners=[o.strip() for o in owners if o.strip()], due=due, status=status,
-                done_on=today if status == "done" else None, depends_on=deps, notes=notes.strip())
-    loc = parsed.location
-    headers = step_columns(plan)
-    # Only the columns the sheet has: a missing column is not silently recreated mid-sheet.
-    row = step_cells(step, headers)
-    cells = {(loc.next_row, loc.columns[h]): v for h, v in zip(headers, row) if h in loc.columns}
-    if "Step" not in loc.columns:
-        raise UsageError(f"{book.ref}: the steps table has no 'Step' column")
-    # Rows that had no ID get the one they were given on read, so it stays stable.
-    if "ID" in loc.columns:
-        cells.update({(r, loc.columns["ID"]): sid for r, sid in loc.missing_ids.items()})
-    book.update_cells(loc.tab, cells)
-    return step
+
+    warned: list[str] = []  # compute may run again on a fresh read: say it once
+
+    def compute(grid) -> tuple[Edit, Step]:
+        # Runs on the grid as read under the plan's lock: again if another program saved meanwhile.
+        parsed = parse_grid(book, grid)
+        plan = parsed.plan
+        deps = [d.strip().upper() for d in depends_on if d.strip()]
+        missing = [d for d in deps if d not in plan.step_ids]
+        if missing:
+            raise UsageError(f"--depends-on {missing[0]}: no such step in {book.ref}")
+        step_due = due
+        if due is not None:
+            step_due, doubt = _due_on_business_day(plan, due, snap)
+            if doubt and on_warning and not warned:
+                warned.append(doubt)
+                on_warning(doubt)
+        step = Step(id=new_step_id(plan.step_ids), title=title.strip(), phase=phase.strip(), side=side,
+                    owners=[o.strip() for o in owners if o.strip()], due=step_due, status=status,
+                    done_on=today if status == "done" else None, depends_on=deps, notes=notes.strip())
+        loc = parsed.location
+        headers = step_columns(plan)
+        if "Step" not in loc.columns:
+            raise UsageError(f"{book.ref}: the steps table has no 'Step' column")
+        # Only the columns the sheet has: a missing column is not silently recreated mid-sheet.
+        row = {loc.columns[h]: v for h, v in zip(headers, step_cells(step, headers)) if h in loc.columns}
+        edit = Edit(loc.tab, rows=[row], next_row=loc.next_row, header_row=loc.header_row)
+        # Rows that had no ID get the one they were given on read, so it stays stable.
+        if "ID" in loc.columns:
+            edit.cells = {(r, loc.columns["ID"]): sid for r, sid in loc.missing_ids.items()}
+        return edit, step
+
+    return book.modify(compute, force=force)
 
 
 def _due_on_business_day(plan: Plan, due: date, snap: bool) -> tuple[date, str]:

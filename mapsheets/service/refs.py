@@ -47,11 +47,16 @@ def new_workbook(output: str | None, *, google: bool = False):
 
 def read_parsed(book):
     """(grid, parsed plan) of a workbook; a sheet that is not a plan is an error naming it."""
+    grid = book.read_grid()
+    return grid, parse_grid(book, grid)
+
+
+def parse_grid(book, grid):
+    """The parsed plan of a grid read from ``book``; a sheet that is not a plan is an error naming it."""
     from mapsheets.core.parse import parse_plan
     from mapsheets.errors import PlanFileError
 
-    grid = book.read_grid()
     try:
-        return grid, parse_plan(grid)
+        return parse_plan(grid)
     except PlanFileError as exc:
         raise PlanFileError(f"{book.ref}: {exc}") from None

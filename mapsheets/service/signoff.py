@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from mapsheets.core.addresses import parse_address
+from mapsheets.core.edits import Edit
 from mapsheets.core.layout import SIGNOFF_COLUMNS, SIGNOFF_TAB, check_cell_text, signature_cells
 from mapsheets.core.model import Signature
 from mapsheets.errors import PlanFileError, UsageError
-from mapsheets.service.refs import open_workbook, read_parsed
+from mapsheets.service.refs import open_workbook, parse_grid
 
 
 def check_email(email: str, field: str = "--email") -> str:
@@ -37,14 +38,15 @@ class Signed(Signature):
 
 
 def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url: str | None = None,
-         record: bool = False) -> Signed:
+         record: bool = False, force: bool = False) -> Signed:
     """Add a signature for the plan as it reads now: one read and one write.
 
     The same write refreshes every earlier signature's Status, so stale ones show as stale. With
     ``record``, the signature and an audit event also go to the state store, where a row deleted
     from the sheet by hand cannot take them away; the store is checked writable before the sheet is
     touched. Signing again with the same email and plan fingerprint adds nothing (``already``),
-    except into the store when an earlier attempt wrote only the sheet.
+    except into the store when an earlier attempt wrote only the sheet. ``force`` writes a local
+    plan even while Excel or LibreOffice has it open.
     """
     if side not in ("buyer", "seller"):
         raise UsageError(f"--side {side!r} is not buyer or seller")
@@ -59,32 +61,39 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         store = open_store(store_url)
         store.check_writable()  # a read-only store fails here, before the sheet holds a signature
     book = open_workbook(ref)
-    grid, parsed = read_parsed(book)
-    table = parsed.signoff
-    if table is None:
-        raise PlanFileError(f"{book.ref}: no '{SIGNOFF_TAB}' tab with 'Name' and 'Fingerprint' columns to sign in")
-    fingerprint = parsed.plan.fingerprint()
-    for old in parsed.plan.signatures:
-        if old.email.strip().lower() == email.lower() and old.fingerprint == fingerprint:
-            done = Signed(old.name, old.email, old.side, old.signed_at, old.fingerprint, already=True)
-            if store is not None:
-                _record_missing(store, ref, done, parsed, grid, now)
-            return done
     if now.tzinfo is not None:  # sheets hold naive times: "Signed at" is UTC
         now = now.astimezone(timezone.utc).replace(tzinfo=None)
-    signature = Signed(name=name.strip(), email=email, side=side, signed_at=now.replace(microsecond=0),
-                       fingerprint=fingerprint)
-    cells = {}
-    if "status" in table.columns:  # earlier signatures: valid or stale against the plan as it is now
-        for r, old in zip(table.rows, parsed.plan.signatures):
-            cells[(r, table.columns["status"])] = "valid" if old.fingerprint == fingerprint else "stale"
-    fields = [f for f, _label, _w in SIGNOFF_COLUMNS]
-    for field, value in zip(fields, signature_cells(signature, fingerprint)):
-        if field in table.columns:
-            cells[(table.next_row, table.columns[field])] = value
-    tab = table.tab
-    book.update_cells(tab, cells)
-    if store is not None:
+
+    def compute(grid):
+        # Runs on the grid as read under the plan's lock: again if another program saved meanwhile.
+        parsed = parse_grid(book, grid)
+        table = parsed.signoff
+        if table is None:
+            raise PlanFileError(f"{book.ref}: no '{SIGNOFF_TAB}' tab with 'Name' and 'Fingerprint' columns to sign in")
+        fingerprint = parsed.plan.fingerprint()
+        for old in parsed.plan.signatures:
+            if old.email.strip().lower() == email.lower() and old.fingerprint == fingerprint:
+                return None, (Signed(old.name, old.email, old.side, old.signed_at, old.fingerprint, already=True),
+                              parsed, grid)
+        signature = Signed(name=name.strip(), email=email, side=side, signed_at=now.replace(microsecond=0),
+                           fingerprint=fingerprint)
+        edit = Edit(table.tab, next_row=table.next_row, header_row=table.header_row)
+        if "status" in table.columns:  # earlier signatures: valid or stale against the plan as it is now
+            col = table.columns["status"]
+            rows = grid.get(table.tab, [])
+            for r, old in zip(table.rows, parsed.plan.signatures):
+                status = "valid" if old.fingerprint == fingerprint else "stale"
+                if (rows[r][col] if col < len(rows[r]) else None) != status:  # only what changes
+                    edit.cells[(r, col)] = status
+        fields = [f for f, _label, _w in SIGNOFF_COLUMNS]
+        edit.rows = [{table.columns[f]: v for f, v in zip(fields, signature_cells(signature, fingerprint))
+                      if f in table.columns}]
+        return edit, (signature, parsed, grid)
+
+    signature, parsed, grid = book.modify(compute, force=force)
+    if store is not None and signature.already:
+        _record_missing(store, ref, signature, parsed, grid, now)
+    elif store is not None:
         parsed.plan.signatures.append(signature)
         _record(store, ref, signature, parsed, grid, now)
     return signature

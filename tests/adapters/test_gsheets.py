@@ -55,14 +55,15 @@ def test_read_add_step_and_sign_request_counts(google_env, sheet):
     assert methods(google_env) == {"sheets.spreadsheets.get": 1}
     google_env.reset()
     service.add_step(sheet.ref, title="Security questionnaire", today=TODAY)
-    assert methods(google_env) == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.batchUpdate": 1}
+    # Appended by Google (values.append), not written into a row number from our read.
+    assert methods(google_env) == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.values.append": 1}
     google_env.reset()
     sign(sheet.ref, name="Jane", email="jane@acme.example", side="buyer", now=datetime(2026, 12, 2, 9, 0))
     assert sum(methods(google_env).values()) == 2
     google_env.reset()  # keeping it in the state store too costs no extra request
     sign(sheet.ref, name="Sam", email="sam@globex.example", side="seller", now=datetime(2026, 12, 2, 10, 0),
          record=True)
-    assert methods(google_env) == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.batchUpdate": 1}
+    assert methods(google_env) == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.values.append": 1}
 
 
 def test_share_is_one_drive_request_per_person(google_env, sheet):

@@ -165,7 +165,8 @@ def test_crash_during_rewrite_leaves_original_intact(monkeypatch, plan_file, pla
     with pytest.raises(expected):
         service.add_step(str(plan_file), title="x", today=plan.start_date)
     assert plan_file.read_bytes() == before
-    assert sorted(p.name for p in plan_file.parent.iterdir()) == [plan_file.name]
+    # No temporary left; the writers' lock file stays (removing it would let two writers in).
+    assert sorted(p.name for p in plan_file.parent.iterdir()) == [f".{plan_file.name}.lock", plan_file.name]
     monkeypatch.undo()
     assert service.read_plan(str(plan_file), today=plan.start_date).plan.to_dict() == plan.to_dict()
 

@@ -1,0 +1,29 @@
+"""An edit of one tab, as the service computes it from a fresh read and a backend applies it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Edit:
+    """Cells set in place, and rows added after the last row of a table.
+
+    A file backend writes ``rows`` from ``next_row`` (the first free row its locked read found);
+    Google appends them to the table whose header is ``header_row`` itself, so two people adding
+    at once never get the same row. Rows map 0-based column -> value.
+    """
+
+    tab: str
+    cells: dict[tuple[int, int], Any] = field(default_factory=dict)
+    rows: list[dict[int, Any]] = field(default_factory=list)
+    next_row: int = 0
+    header_row: int = 0
+
+    def placed(self) -> dict[tuple[int, int], Any]:
+        """Every cell with its row, appended rows at ``next_row``: what a file backend writes."""
+        cells = dict(self.cells)
+        for i, row in enumerate(self.rows):
+            cells.update({(self.next_row + i, c): v for c, v in row.items()})
+        return cells
