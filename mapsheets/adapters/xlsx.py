@@ -81,15 +81,22 @@ def write_workbook(path: Path, spec: WorkbookSpec, *, force: bool = False) -> No
     save_atomic(workbook, path)
 
 
-def update_cells(path: Path, tab: str, cells: Mapping[tuple[int, int], Any]) -> None:
-    """Set some cells (0-based row, col) of one tab, leaving every other cell as it was."""
+def update_cells(path: Path, tab: str, cells: Mapping[tuple[int, int], Any],
+                 also: Mapping[str, Mapping[tuple[int, int], Any]] | None = None) -> None:
+    """Set some cells (0-based row, col) of one tab (and of the tabs in ``also``) in one save,
+    leaving every other cell as it was."""
     workbook = load(path, data_only=False)
-    if tab not in workbook.sheetnames:
-        raise PlanFileError(f"{path}: no tab named {tab!r}")
-    ws = workbook[tab]
-    for (row, col), value in cells.items():
-        _set(ws.cell(row=row + 1, column=col + 1), value)
+    _set_cells(workbook, path, {tab: cells, **{t: c for t, c in (also or {}).items() if t != tab}})
     save_atomic(workbook, path)
+
+
+def _set_cells(workbook, path: Path, cells_by_tab: Mapping[str, Mapping[tuple[int, int], Any]]) -> None:
+    for tab, cells in cells_by_tab.items():
+        if tab not in workbook.sheetnames:
+            raise PlanFileError(f"{path}: no tab named {tab!r}")
+        ws = workbook[tab]
+        for (row, col), value in cells.items():
+            _set(ws.cell(row=row + 1, column=col + 1), value)
 
 
 def save_atomic(workbook, path: Path) -> None:
@@ -232,12 +239,16 @@ class XlsxWorkbook:
         write_workbook(self.path, spec, force=force)
         return str(self.path)
 
-    def update_cells(self, tab: str, cells: Mapping[tuple[int, int], Any]) -> None:
-        update_cells(self.path, tab, cells)
+    def update_cells(self, tab: str, cells: Mapping[tuple[int, int], Any], *,
+                     also: Mapping[str, Mapping[tuple[int, int], Any]] | None = None) -> None:
+        update_cells(self.path, tab, cells, also)
 
-    def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str]) -> None:
-        """Rows after the tab's last used row; the tab (with ``header``) is made if missing."""
+    def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str],
+                    also: Mapping[str, Mapping[tuple[int, int], Any]] | None = None) -> None:
+        """Rows after the tab's last used row; the tab (with ``header``) is made if missing. The
+        cells of other tabs in ``also`` are set in the same save."""
         workbook = load(self.path, data_only=False)
+        _set_cells(workbook, self.path, {t: c for t, c in (also or {}).items() if c and t != tab})
         if tab not in workbook.sheetnames:
             ws = workbook.create_sheet(tab)
             for c, label in enumerate(header):

@@ -161,14 +161,14 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     for ref in progress(list(due)):
         report.plans += 1
         try:
-            latest, book, source = _refresh(store, ref, seen, changed_google, now, report, dry_run)
+            latest, book, source, upkeep = _refresh(store, ref, seen, changed_google, now, report, dry_run)
         except MapsheetsError as exc:  # one missing or broken plan must not stop everyone's digest
             report.failed.append(f"{ref}: {exc}")
             continue
         current = Plan.from_dict(latest.content["plan"])
         days_off = _days_off(current, today)
         if not dry_run:
-            _log_changes(store, ref, book, latest, source, now, days_off, report)
+            _log_changes(store, ref, book, latest, source, now, days_off, report, upkeep)
         for sub in due[ref]:
             since = store.revision_by_id(sub.last_revision_id) if sub.last_revision_id else latest
             before = Plan.from_dict(since.content["plan"])
@@ -222,7 +222,8 @@ class _Unsaved:
 
 def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None, now: datetime,
              report: RunReport, dry_run: bool):
-    """(latest revision, workbook, source read): a snapshot first, unless the backend says nothing changed.
+    """(latest revision, workbook, source read, cells our writes also set): a snapshot first, unless
+    the backend says nothing changed.
 
     Under dry_run the live plan is read but nothing is stored.
     """
@@ -236,14 +237,14 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
         unchanged = seen.get(ref) == source
     if unchanged:
         report.unchanged += 1
-        return store.revision(ref, "latest"), book, source
+        return store.revision(ref, "latest"), book, source, {}
     snap = read_snapshot(ref, book=book, source=source)
     if dry_run:
-        return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book, source
+        return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book, source, {}
     result = snapshot_into(store, ref, now=now, snapshot=snap)
     report.snapshots += result.created
     source = _fill_ids(store, ref, book, result.snapshot, source, now, report)
-    return result.revision, book, source
+    return result.revision, book, source, result.snapshot.upkeep()
 
 
 def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: RunReport) -> dict:
@@ -254,9 +255,10 @@ def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: 
     """
     if not snap.missing_ids or snap.id_column is None:
         return source
+    upkeep = snap.upkeep()  # the IDs, and every signature's Status in the same write
     try:
         untouched = book.revision() == source
-        book.update_cells(snap.tab, {(row, snap.id_column): sid for row, sid in snap.missing_ids.items()})
+        book.update_cells(snap.tab, upkeep.pop(snap.tab), also=upkeep)
         if untouched:
             source = book.revision()
             store.set_seen_source(ref, source, now)  # our own write is not a change
@@ -265,8 +267,10 @@ def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: 
     return source
 
 
-def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report: RunReport) -> None:
-    """Append to the plan's Changes tab what changed since the last revision logged there.
+def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report: RunReport,
+                 upkeep: dict | None = None) -> None:
+    """Append to the plan's Changes tab what changed since the last revision logged there; the same
+    write sets the ``upkeep`` cells (each signature's Status, as just read).
 
     A cursor of its own, so changes snapshotted by hand (`mapsheets snapshot`) are logged too. The
     cursor is claimed before the rows are written (compare-and-set), so overlapping or repeated
@@ -288,7 +292,7 @@ def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, day
         # Someone saving between our read and this write must still count as a change next run.
         untouched = book.revision() == source
         book.append_rows(CHANGES_TAB, [[when, who, c.describe(), c.step_id or "", c.kind] for c in changes],
-                         header=CHANGES_HEADER)
+                         header=CHANGES_HEADER, also=upkeep)
         if untouched:
             store.set_seen_source(ref, book.revision(), now)  # our own write is not a change
     except MapsheetsError as exc:

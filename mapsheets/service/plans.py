@@ -18,6 +18,7 @@ from mapsheets.core.health import Health, assess
 from mapsheets.core.layout import step_cells, step_columns, workbook_spec
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
+from mapsheets.core.upkeep import parsed_upkeep
 from mapsheets.errors import NotFound, ScheduleError, UsageError
 from mapsheets.service.calendars import holiday_dates, plan_holidays
 from mapsheets.service.refs import new_workbook, open_workbook, read_parsed
@@ -247,8 +248,10 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
     cells = {(loc.next_row, loc.columns[h]): v for h, v in zip(headers, row) if h in loc.columns}
     if "Step" not in loc.columns:
         raise UsageError(f"{book.ref}: the steps table has no 'Step' column")
-    # Rows that had no ID get the one they were given on read, so it stays stable.
-    if "ID" in loc.columns:
-        cells.update({(r, loc.columns["ID"]): sid for r, sid in loc.missing_ids.items()})
-    book.update_cells(loc.tab, cells)
+    # Rows that had no ID get the one they were given on read, so it stays stable; and every
+    # signature's Status is judged again against the plan with the new step, all in one write.
+    plan.steps.append(step)
+    upkeep = parsed_upkeep(parsed)
+    cells.update(upkeep.pop(loc.tab, {}))
+    book.update_cells(loc.tab, cells, also=upkeep)
     return step

@@ -13,7 +13,8 @@ from mapsheets.core.diff import Change, diff, restore_ids, summary
 from mapsheets.core.griddiff import GridChange, diff_grids
 from mapsheets.core.layout import CHANGES_TAB, SIGNOFF_TAB, TEAM_TAB
 from mapsheets.core.model import Plan, jsonable
-from mapsheets.core.parse import ParsedPlan
+from mapsheets.core.parse import ParsedPlan, TableLocation
+from mapsheets.core.upkeep import upkeep_cells
 from mapsheets.service.refs import google_id, open_workbook, read_parsed
 
 _REV = re.compile(r"^(latest|-?\d+)$")
@@ -52,6 +53,12 @@ class Snapshot:
     missing_ids: dict[int, str] = field(default_factory=dict, compare=False)
     id_column: int | None = field(default=None, compare=False)
     tab: str = ""
+    signoff: TableLocation | None = field(default=None, compare=False)  # where signatures' Status is
+
+    def upkeep(self) -> dict[str, dict[tuple[int, int], Any]]:
+        """Cells a write to this plan also sets: filled-in IDs, each signature's Status."""
+        return upkeep_cells(self.plan, tab=self.tab, id_column=self.id_column, missing_ids=self.missing_ids,
+                            signoff=self.signoff)
 
     def content(self) -> dict[str, Any]:
         return {"plan": self.plan.to_dict(), "tabs": self.tabs, "warnings": self.warnings}
@@ -70,7 +77,8 @@ def read_snapshot(ref: str, *, book=None, source: dict[str, Any] | None = None) 
     warnings = [w.to_dict() for w in parsed.warnings]
     loc = parsed.location
     return Snapshot(parsed.plan, other_tabs(grid, parsed), label=book.ref, warnings=warnings,
-                    missing_ids=dict(loc.missing_ids), id_column=loc.columns.get("ID"), tab=loc.tab), source
+                    missing_ids=dict(loc.missing_ids), id_column=loc.columns.get("ID"), tab=loc.tab,
+                    signoff=parsed.signoff), source
 
 
 @dataclass
@@ -164,10 +172,30 @@ class DiffResult:
         }
 
 
+def signed_revision(ref: str, email: str, *, store_url: str | None = None) -> Snapshot:
+    """The plan as it was when ``email`` last signed it (the revision `sign` recorded)."""
+    from mapsheets.errors import NotFound
+
+    store = open_store(store_url)
+    wanted = email.strip().casefold()
+    signed = [s for s in store.signatures(canonical_ref(ref))
+              if s.email.casefold() == wanted and s.revision_id is not None]
+    if not signed:
+        raise NotFound(f"{ref}: no signature by {email} recorded in the state store "
+                       "(`mapsheets sign` records one unless --no-record)")
+    record = store.revision_by_id(signed[-1].revision_id)
+    content = record.content if isinstance(record.content, dict) else json.loads(record.content)
+    return Snapshot.from_content(content, label=f"{ref}@{record.seq} (signed by {email})")
+
+
 def diff_plans(old_spec: str, new_spec: str | None = None, *, since: str | None = None,
-               store_url: str | None = None) -> DiffResult:
-    """What changed from ``old_spec`` to ``new_spec``; with ``since``, from that revision to now."""
-    if since is not None:
+               since_signature: str | None = None, store_url: str | None = None) -> DiffResult:
+    """What changed from ``old_spec`` to ``new_spec``; with ``since``, from that revision to now;
+    with ``since_signature`` (an email), from the revision that person signed to now."""
+    if since_signature is not None:
+        ref = split_rev(old_spec)[0]
+        old, new = signed_revision(ref, since_signature, store_url=store_url), load(ref, store_url=store_url)
+    elif since is not None:
         ref = split_rev(old_spec)[0]
         old, new = load(f"{ref}@{since}", store_url=store_url), load(ref, store_url=store_url)
     else:

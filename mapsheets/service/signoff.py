@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from mapsheets.core.layout import SIGNOFF_COLUMNS, SIGNOFF_TAB, signature_cells
 from mapsheets.core.model import Signature
+from mapsheets.core.upkeep import parsed_upkeep
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service.refs import open_workbook, read_parsed
 
@@ -39,21 +40,17 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
     table = parsed.signoff
     if table is None:
         raise PlanFileError(f"{book.ref}: no '{SIGNOFF_TAB}' tab with 'Name' and 'Fingerprint' columns to sign in")
-    fingerprint = parsed.plan.fingerprint()
     if now.tzinfo is not None:  # sheets hold naive times: "Signed at" is UTC
         now = now.astimezone(timezone.utc).replace(tzinfo=None)
     signature = Signature(name=name.strip(), email=email, side=side, signed_at=now.replace(microsecond=0),
-                          fingerprint=fingerprint)
-    cells = {}
-    if "status" in table.columns:  # earlier signatures: valid or stale against the plan as it is now
-        for r, old in zip(table.rows, parsed.plan.signatures):
-            cells[(r, table.columns["status"])] = "valid" if old.fingerprint == fingerprint else "stale"
+                          fingerprint=parsed.plan.fingerprint())
+    upkeep = parsed_upkeep(parsed)  # earlier signatures' Status, IDs of rows typed without one
+    cells = upkeep.pop(table.tab, {})
     fields = [f for f, _label, _w in SIGNOFF_COLUMNS]
-    for field, value in zip(fields, signature_cells(signature, fingerprint)):
+    for field, value in zip(fields, signature_cells(signature, parsed.plan)):
         if field in table.columns:
             cells[(table.next_row, table.columns[field])] = value
-    tab = table.tab
-    book.update_cells(tab, cells)
+    book.update_cells(table.tab, cells, also=upkeep)
     if record:
         _record(ref, signature, parsed, grid, now, store_url)
     return signature
