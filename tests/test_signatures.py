@@ -110,3 +110,28 @@ def test_show_lists_signatures_and_diff_since_signature_says_what_changed(plan_f
     assert "Buyer's signature (Jane Doe) is stale" in result.output
     missing = runner.invoke(cli, ["diff", str(plan_file), "--since-signature", "cfo@acme.example", "--db", db])
     assert missing.exit_code == 1 and "no signature by cfo@acme.example recorded" in missing.output
+
+
+def _clear_ids(path, indexes) -> None:
+    edit_steps(path, {(i, "ID"): None for i in indexes})
+    # "Depends on" cells naming them would warn; this test is about the IDs only.
+    edit_steps(path, {(i, "Depends on"): None for i in range(len(service.read_plan(str(path), today=TODAY).plan.steps))})
+
+
+def test_a_row_typed_without_an_id_keeps_the_id_every_write_gave_it(plan_file, db):
+    _clear_ids(plan_file, [4])
+    given = service.read_plan(str(plan_file), today=TODAY).plan.steps[4].id
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=SIGNED_AT, store_url=db)
+    edit_steps(plan_file, {(4, "Step"): "A completely different title"})
+    assert service.read_plan(str(plan_file), today=TODAY).plan.steps[4].id == given
+
+
+def test_show_fix_ids_fills_them_on_request_and_says_how_many(plan_file):
+    _clear_ids(plan_file, [1, 5])
+    before = [s.id for s in service.read_plan(str(plan_file), today=TODAY).plan.steps]
+    out = CliRunner().invoke(cli, ["show", str(plan_file), "--fix-ids"])
+    assert out.exit_code == 0 and out.output.startswith("Filled in 2 step IDs.\n")
+    ids = [row[0] for row in read_grid(plan_file)["Plan"]]
+    assert before[1] in ids and before[5] in ids
+    again = CliRunner().invoke(cli, ["show", str(plan_file), "--fix-ids", "--json"])
+    assert again.exit_code == 0 and json.loads(again.stdout)["steps"][1]["id"] == before[1]

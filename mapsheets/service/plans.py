@@ -221,6 +221,19 @@ def read_plan(ref: str, *, today: date) -> PlanView:
     return view_of(parsed.plan, parsed.warnings, today, ref=book.ref, parsed=parsed)
 
 
+def fix_ids(ref: str) -> int:
+    """Write into the sheet the IDs rows typed without one were given on read (one read, and one
+    write only when there is something to fill); returns how many were filled."""
+    book = open_workbook(ref)
+    _grid, parsed = read_parsed(book)
+    loc = parsed.location
+    if not loc.missing_ids or "ID" not in loc.columns:
+        return 0
+    upkeep = parsed_upkeep(parsed)  # the signatures' Status too, as every write does
+    book.update_cells(loc.tab, upkeep.pop(loc.tab), also=upkeep)
+    return len(loc.missing_ids)
+
+
 def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: Sequence[str] = (),
              due: date | None = None, phase: str = "", depends_on: Sequence[str] = (), notes: str = "",
              status: str = "not started") -> Step:
