@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 
 from mapsheets.core.health import overdue_days
+from mapsheets.core.people import owner_name
 
 
 def _slip_words(days: int | None) -> str:
@@ -38,7 +39,7 @@ def plan_summary(view, limit: int | None = 10) -> str:
             flag = (f"  OVERDUE {late} business day{'s' if late != 1 else ''}" if late
                     else "  BLOCKED" if step.status == "blocked" else "")
             due = step.due.isoformat() if step.due else "no date   "
-            owners = ", ".join(step.owners) or "no owner"
+            owners = ", ".join(owner_name(o, plan.stakeholders) for o in step.owners) or "no owner"
             lines.append(f"  {step.id}  {due}  {step.title}  [{step.side}] {owners}{flag}")
         if limit is not None and len(open_steps) > limit:
             lines.append(f"  … and {len(open_steps) - limit} more (--all lists them)")

@@ -59,7 +59,7 @@ def diff_cmd(old, new, since, since_signature, as_json, db_url):
     from mapsheets.service import revisions
 
     if sum(x is not None for x in (new, since, since_signature)) != 1:
-        raise UsageError("give one of NEW, --since REV or --since-signature EMAIL")
+        raise UsageError("give either NEW or --since REV or --since-signature EMAIL")
     result = revisions.diff_plans(old, new, since=since, since_signature=since_signature, store_url=db_url)
     if as_json:
         _print_json(result.to_dict())

@@ -17,6 +17,7 @@ from typing import Any
 
 from mapsheets.core.dates import business_days_between
 from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, jsonable
+from mapsheets.core.people import owner_key
 
 KINDS = (
     "step_added", "step_removed", "step_changed", "step_moved", "overview_changed",
@@ -323,7 +324,7 @@ def _fold(text: Any) -> str:
 
 
 def _people(names: list[str]) -> set[str]:
-    return {_fold(n) for n in names}
+    return {owner_key(n) for n in names}  # "Jane <jane@x>" and "Jane Smith <jane@x>" are one person
 
 
 def _jaccard(a: list[str], b: list[str]) -> float:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from mapsheets.core.diff import _LABEL, _OVERVIEW_LABEL, Change, _fold, _people
+from mapsheets.core.diff import _LABEL, _OVERVIEW_LABEL, Change, _people
+from mapsheets.core.people import owner_key
 
 def _show(value: Any, limit: int = 60) -> str:
     if value in (None, "", (), []):
@@ -67,8 +68,8 @@ def _describe_step_field(c: Change, q: str, ref: str) -> str:
         return f"{q} is now {c.new}" + ("" if c.new == "done" else f" (was {_show(c.old)})")
     if c.field == "owners":
         olds, news = list(c.old or ()), list(c.new or ())
-        gone = [o for o in olds if _fold(o) not in _people(news)]
-        came = [n for n in news if _fold(n) not in _people(olds)]
+        gone = [o for o in olds if owner_key(o) not in _people(news)]
+        came = [n for n in news if owner_key(n) not in _people(olds)]
         if len(gone) == 1 and len(came) == 1:
             return f"Owner of {ref} changed: {gone[0]} → {came[0]}"
         parts = ([f"added {', '.join(came)}"] if came else []) + ([f"removed {', '.join(gone)}"] if gone else [])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,13 +17,13 @@ from mapsheets.core.health import Health, assess
 from mapsheets.core.layout import step_cells, step_columns, workbook_spec
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
+from mapsheets.core.people import EMAIL_IN, link_owner, split_person
 from mapsheets.core.upkeep import parsed_upkeep
 from mapsheets.errors import NotFound, ScheduleError, UsageError
 from mapsheets.service.calendars import holiday_dates, plan_holidays
 from mapsheets.service.refs import new_workbook, open_workbook, read_parsed
 
 
-_EMAIL_IN = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,7 @@ class TemplateInfo:
     steps: int
     stages: list[dict[str, Any]]  # key, name, days: the keys a --durations file may use
     source: str
+    roles: list[str] = field(default_factory=list)  # keys `new --role` and `team --role` fill
 
 
 def load_templates(template_dirs: Sequence[Path] = ()) -> dict[str, tpl.Template]:
@@ -44,7 +44,8 @@ def load_templates(template_dirs: Sequence[Path] = ()) -> dict[str, tpl.Template
 
 def list_templates(template_dirs: Sequence[Path] = ()) -> list[TemplateInfo]:
     return [TemplateInfo(t.name, t.kind, t.description, len(t.steps),
-                         [{"key": s.key, "name": s.name, "days": s.days} for s in t.stages], t.source)
+                         [{"key": s.key, "name": s.name, "days": s.days} for s in t.stages], t.source,
+                         list(t.roles))
             for t in load_templates(template_dirs).values()]
 
 
@@ -152,15 +153,15 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
         stakeholders=[_person(render(m["name"], f"team[{i}].name"), m.get("email", ""), m["side"], m["role"])
                       for i, m in enumerate(template.team)],
     )
+    for step in plan.steps:  # owners on the team with an email follow their Team row
+        step.owners = [link_owner(o, plan.stakeholders) for o in step.owners]
     return plan, fit
 
 
 def _person(name: str, email: str, side: str, role: str) -> Stakeholder:
     """A team member; a role filled as "Jane Doe <jane@acme.example>" gives name and email apart."""
-    found = _EMAIL_IN.search(name)
-    if found and not email:
-        email = found[0]
-        name = name.replace(f"<{email}>", "").replace(email, "").strip(" <>,") or email
+    if not email:
+        name, email = split_person(name)
     return Stakeholder(name=name, email=email, side=side, role=role)
 
 
@@ -187,7 +188,7 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
     book = new_workbook(output, google=google)
     location = book.create(workbook_spec(plan), force=force)
     result = NewPlanResult(view=view_of(plan, [], today, ref=location), fit=fit, location=location)
-    owners = [m[0] for lead in (plan.seller_lead, plan.buyer_lead) if (m := _EMAIL_IN.search(lead))]
+    owners = [m[0] for lead in (plan.seller_lead, plan.buyer_lead) if (m := EMAIL_IN.search(lead))]
     if watch_owners and owners:
         from datetime import datetime, timezone
 
@@ -252,7 +253,7 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
     if missing:
         raise UsageError(f"--depends-on {missing[0]}: no such step in {book.ref}")
     step = Step(id=new_step_id(plan.step_ids), title=title.strip(), phase=phase.strip(), side=side,
-                owners=[o.strip() for o in owners if o.strip()], due=due, status=status,
+                owners=[link_owner(o.strip(), plan.stakeholders) for o in owners if o.strip()], due=due, status=status,
                 done_on=today if status == "done" else None, depends_on=deps, notes=notes.strip())
     loc = parsed.location
     headers = step_columns(plan)
