@@ -59,7 +59,7 @@ def test_a_signature_made_under_the_old_rule_is_judged_by_it(plan_file):
     assert signatures(plan_file) == {"jane@acme.example": "stale"}
 
 
-def test_every_write_refreshes_the_sign_off_status(plan_file, db, tmp_path):
+def test_add_step_and_sign_refresh_the_sign_off_status(plan_file, db):
     sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=SIGNED_AT, store_url=db)
     assert statuses(plan_file) == ["valid"]
     service.add_step(str(plan_file), title="Reference call", today=TODAY)  # a new commitment
@@ -67,9 +67,14 @@ def test_every_write_refreshes_the_sign_off_status(plan_file, db, tmp_path):
 
     sign(str(plan_file), name="Sam", email="sam@globex.example", side="seller", now=SIGNED_AT, store_url=db)
     assert statuses(plan_file) == ["stale", "valid"]
+
+
+def test_a_digest_run_refreshes_the_sign_off_status_in_its_changes_write(plan_file, db, tmp_path):
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=SIGNED_AT, store_url=db)
+    sign(str(plan_file), name="Sam", email="sam@globex.example", side="seller", now=SIGNED_AT, store_url=db)
     digest.watch(str(plan_file), ["ae@globex.example"], now=T0 + timedelta(days=1), store_url=db)
     edit_steps(plan_file, {(4, "Owners"): "Someone Else"})  # by hand: the sheet still says "valid"
-    assert statuses(plan_file) == ["stale", "valid"]
+    assert statuses(plan_file) == ["valid", "valid"]
     digest.run(now=T0 + timedelta(days=2), mailer=OutboxMailer(tmp_path / "outbox"), store_url=db)
     assert "Changes" in read_grid(plan_file)
     assert statuses(plan_file) == ["stale", "stale"]  # the digest's Changes write fixed it
