@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
+
 from mapsheets.core.health import overdue_days
+from mapsheets.core.people import owner_name
 
 
 def _slip_words(days: int | None) -> str:
@@ -37,8 +40,24 @@ def plan_summary(view, limit: int | None = 10) -> str:
             flag = (f"  OVERDUE {late} business day{'s' if late != 1 else ''}" if late
                     else "  BLOCKED" if step.status == "blocked" else "")
             due = step.due.isoformat() if step.due else "no date   "
-            owners = ", ".join(step.owners) or "no owner"
+            owners = ", ".join(owner_name(o, plan.stakeholders) for o in step.owners) or "no owner"
             lines.append(f"  {step.id}  {due}  {step.title}  [{step.side}] {owners}{flag}")
         if limit is not None and len(open_steps) > limit:
             lines.append(f"  … and {len(open_steps) - limit} more (--all lists them)")
+    lines += _signatures(view)
     return "\n".join(lines)
+
+
+def _signatures(view) -> list[str]:
+    """Who signed, when, and whether the plan still says what they signed."""
+    plan = view.plan
+    if not plan.signatures:
+        return []
+    lines = ["", "Signatures:"]
+    for s in plan.signatures:
+        status = plan.signature_status(s)
+        when = f"{s.signed_at:%Y-%m-%d}" if s.signed_at else "no date"
+        lines.append(f"  {s.name or s.email} ({s.side or 'no side'})  signed {when}  {status}")
+        if status == "stale" and s.email:
+            lines.append(f"    what changed since: mapsheets diff {shlex.quote(view.ref)} --since-signature {s.email}")
+    return lines

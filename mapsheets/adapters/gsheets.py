@@ -284,14 +284,22 @@ class GoogleWorkbook:
             raise
         return self.ref
 
-    def update_cells(self, tab: str, cells: Mapping[tuple[int, int], Any], *, force: bool = False) -> None:
-        """Cells set in place: one batchUpdate. (``force`` is for files open in Excel: nothing here.)"""
-        if tab not in self._sheet_ids:
-            self.read_grid()
-        if tab not in self._sheet_ids:
-            raise PlanFileError(f"{self.ref}: no tab named {tab!r}")
-        requests = cells_json.update_cells_requests(self._sheet_ids[tab], dict(cells))
+    def update_cells(self, tab: str, cells: Mapping[tuple[int, int], Any], *,
+                     also: Mapping[str, Mapping[tuple[int, int], Any]] | None = None, force: bool = False) -> None:
+        """Set cells of ``tab`` (and of other tabs, ``also``) in one spreadsheets.batchUpdate.
+        (``force`` is for files open in Excel: nothing here.)"""
+        requests = self._update_requests({tab: cells, **{t: c for t, c in (also or {}).items() if t != tab}})
         self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
+
+    def _update_requests(self, cells_by_tab: Mapping[str, Mapping[tuple[int, int], Any]]) -> list[dict[str, Any]]:
+        requests: list[dict[str, Any]] = []
+        for tab, cells in cells_by_tab.items():
+            if tab not in self._sheet_ids:
+                self.read_grid()
+            if tab not in self._sheet_ids:
+                raise PlanFileError(f"{self.ref}: no tab named {tab!r}")
+            requests += cells_json.update_cells_requests(self._sheet_ids[tab], dict(cells))
+        return requests
 
     def modify(self, compute: Callable[[dict[str, list[list[Any]]]], tuple[Edit | None, Any]], *,
                force: bool = False) -> Any:
@@ -301,8 +309,8 @@ class GoogleWorkbook:
         edit, result = compute(self.read_grid())
         if edit is None:  # nothing to change (e.g. signed already)
             return result
-        if edit.cells:
-            self.update_cells(edit.tab, edit.cells)
+        if edit.cells or edit.also:  # in place: IDs filled in, signatures' Status
+            self.update_cells(edit.tab, edit.cells, also=edit.also)
         if edit.rows:
             self.append_to_table(edit.tab, edit.header_row, edit.rows)
         return result
@@ -322,11 +330,13 @@ class GoogleWorkbook:
                    params={"valueInputOption": "USER_ENTERED", "insertDataOption": "INSERT_ROWS"},
                    json={"majorDimension": "ROWS", "values": values})
 
-    def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str]) -> None:
-        """Rows at the end of ``tab``, made with ``header`` if missing: one batchUpdate (appendCells)."""
+    def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str],
+                    also: Mapping[str, Mapping[tuple[int, int], Any]] | None = None, force: bool = False) -> None:
+        """Rows at the end of ``tab``, made with ``header`` if missing: one batchUpdate (appendCells),
+        which also sets the cells of other tabs given in ``also``."""
         if not self._sheet_ids:
             self.read_grid()
-        requests: list[dict[str, Any]] = []
+        requests: list[dict[str, Any]] = self._update_requests({t: c for t, c in (also or {}).items() if c})
         sheet_id = self._sheet_ids.get(tab)
         if sheet_id is None:
             sheet_id = random.randint(10_000, 2**30)

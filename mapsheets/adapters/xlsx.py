@@ -176,17 +176,21 @@ def rewrite(path: Path, change: Callable[[Any, bytes], Any], *, force: bool = Fa
                    f"({CHANGED_ATTEMPTS} tries); nothing written, try again")
 
 
-def _set_cells(path: Path, workbook, tab: str, cells: Mapping[tuple[int, int], Any]) -> None:
-    if tab not in workbook.sheetnames:
-        raise PlanFileError(f"{path}: no tab named {tab!r}")
-    ws = workbook[tab]
-    for (row, col), value in cells.items():
-        _set(ws.cell(row=row + 1, column=col + 1), value)
+def _set_cells(workbook, path: Path, cells_by_tab: Mapping[str, Mapping[tuple[int, int], Any]]) -> None:
+    for tab, cells in cells_by_tab.items():
+        if tab not in workbook.sheetnames:
+            raise PlanFileError(f"{path}: no tab named {tab!r}")
+        ws = workbook[tab]
+        for (row, col), value in cells.items():
+            _set(ws.cell(row=row + 1, column=col + 1), value)
 
 
-def update_cells(path: Path, tab: str, cells: Mapping[tuple[int, int], Any], *, force: bool = False) -> None:
-    """Set some cells (0-based row, col) of one tab, leaving every other cell as it was."""
-    rewrite(path, lambda workbook, _data: _set_cells(path, workbook, tab, cells), force=force)
+def update_cells(path: Path, tab: str, cells: Mapping[tuple[int, int], Any],
+                 also: Mapping[str, Mapping[tuple[int, int], Any]] | None = None, *, force: bool = False) -> None:
+    """Set some cells (0-based row, col) of one tab (and of the tabs in ``also``) in one save,
+    leaving every other cell as it was."""
+    cells_by_tab = {tab: cells, **{t: c for t, c in (also or {}).items() if t != tab}}
+    rewrite(path, lambda workbook, _data: _set_cells(workbook, path, cells_by_tab), force=force)
 
 
 def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = None) -> None:
@@ -341,8 +345,9 @@ class XlsxWorkbook:
         write_workbook(self.path, spec, force=force)
         return str(self.path)
 
-    def update_cells(self, tab: str, cells: Mapping[tuple[int, int], Any], *, force: bool = False) -> None:
-        update_cells(self.path, tab, cells, force=force)
+    def update_cells(self, tab: str, cells: Mapping[tuple[int, int], Any], *,
+                     also: Mapping[str, Mapping[tuple[int, int], Any]] | None = None, force: bool = False) -> None:
+        update_cells(self.path, tab, cells, also, force=force)
 
     def modify(self, compute: Callable[[dict[str, list[list[Any]]]], tuple[Edit | None, Any]], *,
                force: bool = False) -> Any:
@@ -353,15 +358,18 @@ class XlsxWorkbook:
             edit, result = compute(read_grid(self.path, data=data))
             if edit is None:  # nothing to change (e.g. signed already)
                 return Unchanged(result)
-            _set_cells(self.path, workbook, edit.tab, edit.placed())
+            _set_cells(workbook, self.path, {**edit.also, edit.tab: edit.placed()})
             return result
 
         return rewrite(self.path, change, force=force)
 
-    def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str], force: bool = False) -> None:
-        """Rows after the tab's last used row; the tab (with ``header``) is made if missing."""
+    def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str],
+                    also: Mapping[str, Mapping[tuple[int, int], Any]] | None = None, force: bool = False) -> None:
+        """Rows after the tab's last used row; the tab (with ``header``) is made if missing. The
+        cells of other tabs in ``also`` are set in the same save."""
 
         def change(workbook, _data: bytes) -> None:
+            _set_cells(workbook, self.path, {t: c for t, c in (also or {}).items() if c and t != tab})
             if tab not in workbook.sheetnames:
                 ws = workbook.create_sheet(tab)
                 for c, label in enumerate(header):

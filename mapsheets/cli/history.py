@@ -50,9 +50,11 @@ def log(plan, as_json, db_url):
 @click.argument("old")
 @click.argument("new", required=False)
 @click.option("--since", metavar="REV", help="Compare the live plan OLD with its stored revision REV.")
+@click.option("--since-signature", metavar="EMAIL",
+              help="Compare the live plan OLD with the revision EMAIL signed (why a signature is stale).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable changes.")
 @DB_OPTION
-def diff_cmd(old, new, since, as_json, db_url):
+def diff_cmd(old, new, since, since_signature, as_json, db_url):
     """Show what changed between two plans or revisions, in the plan's own words.
 
     OLD and NEW are plans (files, sheets) or PLAN@REV, where REV is a revision number,
@@ -62,9 +64,9 @@ def diff_cmd(old, new, since, as_json, db_url):
     from mapsheets.errors import UsageError
     from mapsheets.service import revisions
 
-    if new is not None and since is not None:
-        raise UsageError("give either NEW or --since REV, not both")
-    result = revisions.diff_plans(old, new, since=since, store_url=db_url)
+    if sum(x is not None for x in (new, since, since_signature)) > 1:
+        raise UsageError("give either NEW or --since REV or --since-signature EMAIL, not more than one")
+    result = revisions.diff_plans(old, new, since=since, since_signature=since_signature, store_url=db_url)
     if as_json:
         _print_json(result.to_dict())
         return

@@ -124,12 +124,16 @@ def _say_calendar(plan, locale_setting: str | None) -> None:
 @click.argument("plan")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable plan (stable contract).")
 @click.option("--all", "show_all", is_flag=True, help="List every open step, not just the next ten.")
+@click.option("--fix-ids", is_flag=True, help="First write into the sheet the IDs of rows typed without one.")
 @AS_OF_OPTION
-def show(plan, as_json, show_all, as_of):
-    """Summarise a plan: progress, overdue steps, projected close."""
+def show(plan, as_json, show_all, fix_ids, as_of):
+    """Summarise a plan: progress, overdue steps, projected close, signatures."""
     from mapsheets import service
     from mapsheets.textout import plan_summary
 
+    if fix_ids:
+        filled = service.fix_ids(plan)
+        click.echo(f"Filled in {filled} step ID{'' if filled == 1 else 's'}.", err=as_json)
     view = service.read_plan(plan, today=_today(as_of))
     if as_json:
         _print_json(view.to_dict())

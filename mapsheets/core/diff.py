@@ -17,6 +17,7 @@ from typing import Any
 
 from mapsheets.core.dates import business_days_between
 from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, UncachedFormula, jsonable
+from mapsheets.core.people import owner_key
 
 KINDS = (
     "step_added", "step_removed", "step_changed", "step_moved", "overview_changed",
@@ -289,7 +290,6 @@ def _stakeholder_changes(old: list[Stakeholder], new: list[Stakeholder]) -> list
 def _signature_changes(old: Plan, new: Plan) -> list[Change]:
     if not old.signatures and not new.signatures:
         return []
-    old_fp, new_fp = old.fingerprint(), new.fingerprint()
     before: dict[tuple[str, str], list[Signature]] = {}
     for s in old.signatures:
         before.setdefault(_signer(s), []).append(s)
@@ -301,8 +301,9 @@ def _signature_changes(old: Plan, new: Plan) -> list[Change]:
         if fresh:
             out.append(Change("signature_added", None, "fingerprint", was.fingerprint if was else None,
                               s.fingerprint, title=s.name, side=s.side))
-        if s.fingerprint != new_fp and (fresh or was.fingerprint == old_fp):
-            out.append(Change("signature_stale", None, "fingerprint", s.fingerprint, new_fp,
+        # Each judged by the rule it was signed under (see Plan.signature_status).
+        if new.signature_status(s) == "stale" and (fresh or old.signature_status(was) == "valid"):
+            out.append(Change("signature_stale", None, "fingerprint", s.fingerprint, new.fingerprint(),
                               severity="high", title=s.name, side=s.side))
     for rest in before.values():
         out += [Change("signature_removed", None, None, s.to_dict(), None, title=s.name, side=s.side)
@@ -323,7 +324,7 @@ def _fold(text: Any) -> str:
 
 
 def _people(names: list[str]) -> set[str]:
-    return {_fold(n) for n in names}
+    return {owner_key(n) for n in names}  # "Jane <jane@x>" and "Jane Smith <jane@x>" are one person
 
 
 def _jaccard(a: list[str], b: list[str]) -> float:

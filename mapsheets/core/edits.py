@@ -20,6 +20,8 @@ class Edit:
     rows: list[dict[int, Any]] = field(default_factory=list)
     next_row: int = 0
     header_row: int = 0
+    # Cells of other tabs set in the same write (a signature's Status on Sign-off).
+    also: dict[str, dict[tuple[int, int], Any]] = field(default_factory=dict)
 
     def placed(self) -> dict[tuple[int, int], Any]:
         """Every cell with its row, appended rows at ``next_row``: what a file backend writes."""

@@ -187,15 +187,15 @@ def team_sheet(stakeholders: list[Stakeholder]) -> SheetSpec:
     )
 
 
-def signature_cells(signature: Signature, current_fingerprint: str) -> list[Any]:
-    status = "valid" if signature.fingerprint == current_fingerprint else "stale"
-    return [signature.name, signature.email, signature.side, signature.signed_at, signature.fingerprint, status]
+def signature_cells(signature: Signature, plan: Plan) -> list[Any]:
+    """One Sign-off row; its Status judged against ``plan`` as it is now."""
+    return [signature.name, signature.email, signature.side, signature.signed_at, signature.fingerprint,
+            plan.signature_status(signature)]
 
 
 def signoff_sheet(plan: Plan) -> SheetSpec:
-    fingerprint = plan.fingerprint()
     rows: list[list[Any]] = [[label for _a, label, _w in SIGNOFF_COLUMNS]]
-    rows.extend(signature_cells(s, fingerprint) for s in plan.signatures)
+    rows.extend(signature_cells(s, plan) for s in plan.signatures)
     return SheetSpec(
         title=SIGNOFF_TAB, rows=rows, header_row=0, frozen_rows=1, widths=[w for *_x, w in SIGNOFF_COLUMNS],
         column_formats={3: DATETIME_FORMAT}, protected=True,

@@ -111,14 +111,14 @@ class Signature:
     signed_at: datetime | None
     fingerprint: str
 
-    def to_dict(self, current_fingerprint: str | None = None) -> dict[str, Any]:
+    def to_dict(self, status: str | None = None) -> dict[str, Any]:
         out = {
             "name": self.name, "email": self.email, "side": self.side,
             "signed_at": self.signed_at.isoformat() if self.signed_at else None,
             "fingerprint": self.fingerprint,
         }
-        if current_fingerprint is not None:
-            out["status"] = "valid" if self.fingerprint == current_fingerprint else "stale"
+        if status is not None:
+            out["status"] = status
         return out
 
     @classmethod
@@ -153,6 +153,12 @@ OVERVIEW_FIELDS: tuple[tuple[str, str, type], ...] = (
 # How the sheet is read, not what anyone agreed to: outside the fingerprint, so plans signed before
 # the field existed stay signed (the dates it yields are inside).
 _READING_ONLY = ("date_order",)
+
+
+FINGERPRINT_V2 = "v2:"
+# What a signature covers (see Plan.commitments).
+SIGNED_OVERVIEW = ("problem", "solution", "target_close", "go_live", "buying_process", "seller_lead", "buyer_lead")
+SIGNED_STEP_FIELDS = ("id", "phase", "title", "side", "owners", "due", "depends_on")
 
 
 @dataclass
@@ -198,17 +204,36 @@ class Plan:
         out["stakeholders"] = [s.to_dict() for s in self.stakeholders]
         return out
 
+    def commitments(self) -> dict[str, Any]:
+        """What a signature covers: the overview's promises, each step's who/what/when, the team.
+
+        Status, done on, notes and extra columns are progress: they change without breaking a signature.
+        """
+        out: dict[str, Any] = {attr: _iso(getattr(self, attr)) if isinstance(getattr(self, attr), date)
+                               else getattr(self, attr) for attr in SIGNED_OVERVIEW}
+        out["steps"] = [{k: v for k, v in s.to_dict().items() if k in SIGNED_STEP_FIELDS} for s in self.steps]
+        out["stakeholders"] = [s.to_dict() for s in self.stakeholders]
+        return out
+
     def fingerprint(self) -> str:
-        """A short content hash; a signature is stale once the plan no longer has it."""
-        canonical = json.dumps(self.content_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+        """A short hash of the commitments, versioned: a signature is stale once the plan no longer has it."""
+        return FINGERPRINT_V2 + _hash(self.commitments())
+
+    def legacy_fingerprint(self) -> str:
+        """The first rule (any change to overview, steps or team): judges signatures made under it."""
+        return _hash(self.content_dict())
+
+    def signature_status(self, signature: Signature) -> str:
+        """"valid" or "stale", by the rule the signature was made under (so upgrades flip nothing)."""
+        current = (self.fingerprint() if signature.fingerprint.startswith(FINGERPRINT_V2)
+                   else self.legacy_fingerprint())
+        return "valid" if signature.fingerprint == current else "stale"
 
     def to_dict(self) -> dict[str, Any]:
         out = self.content_dict()
         out.update({attr: getattr(self, attr) for attr in _READING_ONLY})
-        fp = self.fingerprint()
-        out["fingerprint"] = fp
-        out["signatures"] = [s.to_dict(fp) for s in self.signatures]
+        out["fingerprint"] = self.fingerprint()
+        out["signatures"] = [s.to_dict(self.signature_status(s)) for s in self.signatures]
         return out
 
     @classmethod
@@ -223,6 +248,11 @@ class Plan:
             stakeholders=[Stakeholder.from_dict(s) for s in data.get("stakeholders", [])],
             signatures=[Signature.from_dict(s) for s in data.get("signatures", [])],
         )
+
+
+def _hash(content: dict[str, Any]) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
 def jsonable(value: Any) -> Any:

@@ -19,6 +19,7 @@ from mapsheets.core.layout import (
 from mapsheets.core.model import (
     ID_ALPHABET, ID_PREFIX, OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step,
 )
+from mapsheets.core.people import follow_team
 from mapsheets.errors import PlanFileError
 
 Grid = dict[str, list[list[Any]]]
@@ -46,6 +47,7 @@ class PlanLocation:
     next_row: int  # first row after the last non-empty table row
     step_rows: dict[str, int] = field(default_factory=dict)  # step id -> row
     overview_cells: dict[str, str] = field(default_factory=dict)  # overview field -> its value's cell
+    overview_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # the same, as (row, col)
     missing_ids: dict[int, str] = field(default_factory=dict)  # row -> id given on read
 
 
@@ -69,6 +71,7 @@ class ParsedPlan:
     warnings: list[Warning]
     location: PlanLocation
     signoff: TableLocation | None = None
+    team: TableLocation | None = None
 
 
 def _norm(value: Any) -> str:
@@ -193,7 +196,8 @@ def parse_plan(grid: Grid) -> ParsedPlan:
     rows = grid[tab]
     warnings: list[Warning] = []
     plan = Plan(kind="mutual", title="", buyer="", seller="")
-    overview_cells = _read_overview(plan, rows[:header_row], tab, warnings)
+    overview_at = _read_overview(plan, rows[:header_row], tab, warnings)
+    overview_cells = {attr: cell_ref(tab, r, c) for attr, (r, c) in overview_at.items()}
 
     header_cells = rows[header_row]
     columns: dict[str, int] = {}
@@ -218,7 +222,7 @@ def parse_plan(grid: Grid) -> ParsedPlan:
         order.append(label)
     plan.step_columns = order
     location = PlanLocation(tab=tab, header_row=header_row, columns=columns, next_row=header_row + 1,
-                            overview_cells=overview_cells)
+                            overview_cells=overview_cells, overview_at=overview_at)
 
     taken = {_text(row[columns["ID"]]).upper() for row in rows[header_row + 1:]
              if "ID" in columns and columns["ID"] < len(row)} - {""}
@@ -247,20 +251,21 @@ def parse_plan(grid: Grid) -> ParsedPlan:
                 r = location.step_rows[step.id]
                 warnings.append(Warning(cell_ref(tab, r, columns["Depends on"]), f"unknown step {dep} in 'Depends on'"))
 
-    plan.stakeholders = _read_team(grid, warnings)
+    plan.stakeholders, team = _read_team(grid, warnings)
+    follow_team(plan)
     plan.signatures, signoff = _read_signoff(grid, warnings)
-    return ParsedPlan(plan=plan, warnings=warnings, location=location, signoff=signoff)
+    return ParsedPlan(plan=plan, warnings=warnings, location=location, signoff=signoff, team=team)
 
 
-def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[Warning]) -> dict[str, str]:
-    """Fill the plan's overview fields; returns field -> the cell its value is in."""
+def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[Warning]) -> dict[str, tuple[int, int]]:
+    """Fill the plan's overview fields; returns field -> the cell (row, col) its value is in."""
     labels = {_norm(label): (attr, typ) for attr, label, typ in OVERVIEW_FIELDS}
     labels.update({"title": ("title", str), "customer": ("buyer", str), "vendor": ("seller", str),
                    "target close date": ("target_close", date), "close date": ("target_close", date),
                    "go live": ("go_live", date), "problem": ("problem", str), "solution": ("solution", str),
                    "holiday calendar": ("holidays", str), "date format": ("date_order", str)})
     heading: str | None = None
-    cells: dict[str, str] = {}
+    cells: dict[str, tuple[int, int]] = {}
     typed_dates: list[tuple[str, str, Any]] = []  # read once the date order is known
     for r, row in enumerate(rows):
         filled = [(c, v) for c, v in enumerate(row) if _text(v)]
@@ -273,18 +278,19 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
         elif key in labels:
             attr, typ = labels[key]
             value = filled[1] if len(filled) > 1 else (c + 1, None)
-            cells[attr] = cell_ref(tab, r, value[0])
+            cells[attr] = (r, value[0])
             if typ is str:
                 setattr(plan, attr, _text(value[1]))
             elif _text(value[1]):
-                typed_dates.append((attr, cells[attr], value[1]))
+                typed_dates.append((attr, cell_ref(tab, r, value[0]), value[1]))
         elif heading is None and len(filled) == 1:
             heading = _text(first)
     if plan.date_order:
         order = normal_date_order(plan.date_order)
         if order is None:
-            warnings.append(Warning(cells["date_order"], f'"{plan.date_order}" is not a date order (MDY, DMY or '
-                                                         "YMD): dates typed as text are read month first"))
+            warnings.append(Warning(cell_ref(tab, *cells["date_order"]),
+                                    f'"{plan.date_order}" is not a date order (MDY, DMY or '
+                                    "YMD): dates typed as text are read month first"))
         plan.date_order = order or plan.date_order
     for attr, ref, raw in typed_dates:
         parsed, doubt = read_date(raw, plan.date_order)
@@ -358,8 +364,8 @@ _SIGN_SYNONYMS = {"name": "name", "email": "email", "e-mail": "email", "side": "
                   "signed": "signed_at", "date": "signed_at", "fingerprint": "fingerprint", "status": "status"}
 
 
-def _read_team(grid: Grid, warnings: list[Warning]) -> list[Stakeholder]:
-    tab, _header, cols, rows = _table(grid, TEAM_TAB, _TEAM_SYNONYMS, {"name", "email"})
+def _read_team(grid: Grid, warnings: list[Warning]) -> tuple[list[Stakeholder], TableLocation | None]:
+    tab, header, cols, rows = _table(grid, TEAM_TAB, _TEAM_SYNONYMS, {"name", "email"})
     people = []
     for r, cells in rows:
         side = parse_side(cells.get("side")) or ""
@@ -369,7 +375,10 @@ def _read_team(grid: Grid, warnings: list[Warning]) -> list[Stakeholder]:
             side = _text(cells.get("side"))
         people.append(Stakeholder(name=_text(cells.get("name")), email=_text(cells.get("email")),
                                   side=side, role=_text(cells.get("role"))))
-    return people
+    location = None
+    if tab is not None and cols is not None:
+        location = TableLocation(tab=tab, header_row=header, columns=dict(cols), rows=[r for r, _c in rows])
+    return people, location
 
 
 def _read_signoff(grid: Grid, warnings: list[Warning]) -> tuple[list[Signature], TableLocation | None]:

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from mapsheets.core.diff import _LABEL, _OVERVIEW_LABEL, Change, _fold, _people
+from mapsheets.core.diff import _LABEL, _OVERVIEW_LABEL, Change, _people
+from mapsheets.core.people import owner_key
 
 
 def fold_done_on(changes: Iterable[Change]) -> list[Change]:
@@ -77,8 +78,8 @@ def _describe_step_field(c: Change, q: str, ref: str) -> str:
         return f"{q} is now {c.new}" + ("" if c.new == "done" else f" (was {_show(c.old)})")
     if c.field == "owners":
         olds, news = list(c.old or ()), list(c.new or ())
-        gone = [o for o in olds if _fold(o) not in _people(news)]
-        came = [n for n in news if _fold(n) not in _people(olds)]
+        gone = [o for o in olds if owner_key(o) not in _people(news)]
+        came = [n for n in news if owner_key(n) not in _people(olds)]
         if len(gone) == 1 and len(came) == 1:
             return f"Owner of {ref} changed: {gone[0]} → {came[0]}"
         parts = ([f"added {', '.join(came)}"] if came else []) + ([f"removed {', '.join(gone)}"] if gone else [])

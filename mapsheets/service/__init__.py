@@ -1,11 +1,11 @@
 """The service layer: the only API the CLI and the add-on backend call."""
 
 from mapsheets.service.plans import (
-    NewPlanResult, PlanView, TemplateInfo, add_step, build_plan, get_template, list_templates,
+    NewPlanResult, PlanView, TemplateInfo, add_step, build_plan, fix_ids, get_template, list_templates,
     load_templates, new_plan, read_plan,
 )
 
 __all__ = [
-    "NewPlanResult", "PlanView", "TemplateInfo", "add_step", "build_plan", "get_template",
+    "NewPlanResult", "PlanView", "TemplateInfo", "add_step", "build_plan", "fix_ids", "get_template",
     "list_templates", "load_templates", "new_plan", "read_plan",
 ]

@@ -181,7 +181,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         report.plans += 1
         read_before = report.snapshots
         try:
-            latest, book, source, changes_rows = _refresh(store, ref, seen, changed_google, now, report, dry_run)
+            latest, book, source, changes_rows, upkeep = _refresh(store, ref, seen, changed_google, now, report,
+                                                                  dry_run)
         except MapsheetsError as exc:  # one missing or broken plan must not stop everyone's digest
             report.failed.append(f"{ref}: {exc}")
             continue
@@ -189,7 +190,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         days_off = _days_off(current, today)
         attributor = Attributor(store, ref, book, days_off)
         if not dry_run:
-            _log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows, attributor)
+            _log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows, attributor, upkeep)
             for written in getattr(book, "times", ()):  # so later digests do not credit them to anyone
                 store.log_event(OWN_WRITE, ref=ref, actor="mapsheets digest", detail={"modified_time": written}, at=now)
         events = store.events(ref)
@@ -265,8 +266,8 @@ class _Unsaved:
 
 def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None, now: datetime,
              report: RunReport, dry_run: bool):
-    """(latest revision, workbook, source read, Changes tab rows or None when not read): a snapshot
-    first, unless the backend says nothing changed.
+    """(latest revision, workbook, source read, Changes tab rows or None when not read, cells our
+    writes also set): a snapshot first, unless the backend says nothing changed.
 
     Under dry_run the live plan is read but nothing is stored.
     """
@@ -280,7 +281,7 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
         unchanged = seen.get(ref) == source
     if unchanged:
         report.unchanged += 1
-        return store.revision(ref, "latest"), book, source, None
+        return store.revision(ref, "latest"), book, source, None, {}
     snap = read_snapshot(ref, book=book, source=source)
     if dry_run:
         try:
@@ -288,11 +289,13 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
         except NotFound:
             stored = None
         report.snapshots += stored != snap[0].content()  # counted as a real run would store it
-        return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book, source, None
+        return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book, source, None, {}
     result = snapshot_into(store, ref, now=now, snapshot=snap, origin="digest")
     report.snapshots += result.created
     source = _fill_ids(store, ref, book, result.snapshot, source, now, report)
-    return result.revision, book, source, snap[0].changes_rows
+    # Signatures' Status for the Changes write; IDs were just filled (and rows may move meanwhile).
+    statuses = {tab: cells for tab, cells in result.snapshot.upkeep().items() if tab != result.snapshot.tab}
+    return result.revision, book, source, snap[0].changes_rows, statuses
 
 
 def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: RunReport) -> dict:
@@ -303,9 +306,10 @@ def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: 
     """
     if not snap.missing_ids or snap.id_column is None:
         return source
+    upkeep = snap.upkeep()  # the IDs, and every signature's Status in the same write
     try:
         untouched = book.revision() == source
-        book.update_cells(snap.tab, {(row, snap.id_column): sid for row, sid in snap.missing_ids.items()})
+        book.update_cells(snap.tab, upkeep.pop(snap.tab), also=upkeep)
         if untouched:
             source = book.revision()
             store.set_seen_source(ref, source, now)  # our own write is not a change
@@ -315,8 +319,10 @@ def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: 
 
 
 def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report: RunReport,
-                 rows_read: list[list[Any]] | None = None, attributor: Attributor | None = None) -> None:
-    """Append to the plan's Changes tab what changed since the last revision logged there.
+                 rows_read: list[list[Any]] | None = None, attributor: Attributor | None = None,
+                 upkeep: dict | None = None) -> None:
+    """Append to the plan's Changes tab what changed since the last revision logged there; the same
+    write sets the ``upkeep`` cells (each signature's Status, as just read).
 
     A cursor of its own, so changes snapshotted by hand (`mapsheets snapshot`) are logged too. Rows
     are written first, each keyed by the revisions it covers ("3→5"), and only then is the cursor
@@ -350,7 +356,7 @@ def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, day
             # Someone saving between our read and this write must still count as a change next run.
             untouched = book.revision() == source
             rows = [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key] for c in changes]
-            book.append_rows(CHANGES_TAB, rows, header=CHANGES_HEADER)
+            book.append_rows(CHANGES_TAB, rows, header=CHANGES_HEADER, also=upkeep)
             after = book.revision() if untouched else None
         except MapsheetsError as exc:
             report.notes.append(_not_written(ref, f"the {CHANGES_TAB} tab", exc))

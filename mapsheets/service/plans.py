@@ -23,6 +23,8 @@ from mapsheets.core.health import Health, assess
 from mapsheets.core.layout import check_cell_text, step_cells, step_columns, workbook_spec
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
+from mapsheets.core.people import link_owner, split_person
+from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import NotFound, ScheduleError, UsageError
 from mapsheets.service.calendars import holiday_dates, holiday_name, locale_calendar, plan_holidays
 from mapsheets.service.refs import new_workbook, open_workbook, parse_grid, read_parsed
@@ -36,6 +38,7 @@ class TemplateInfo:
     steps: int
     stages: list[dict[str, Any]]  # key, name, days: the keys a --durations file may use
     source: str
+    roles: list[str] = field(default_factory=list)  # keys `new --role` and `team --role` fill
 
 
 def load_templates(template_dirs: Sequence[Path] = ()) -> dict[str, tpl.Template]:
@@ -45,7 +48,8 @@ def load_templates(template_dirs: Sequence[Path] = ()) -> dict[str, tpl.Template
 
 def list_templates(template_dirs: Sequence[Path] = ()) -> list[TemplateInfo]:
     return [TemplateInfo(t.name, t.kind, t.description, len(t.steps),
-                         [{"key": s.key, "name": s.name, "days": s.days} for s in t.stages], t.source)
+                         [{"key": s.key, "name": s.name, "days": s.days} for s in t.stages], t.source,
+                         list(t.roles))
             for t in load_templates(template_dirs).values()]
 
 
@@ -164,15 +168,15 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
         stakeholders=[_person(render(m["name"], f"team[{i}].name"), m.get("email", ""), m["side"], m["role"])
                       for i, m in enumerate(template.team)],
     )
+    for step in plan.steps:  # owners on the team with an email follow their Team row
+        step.owners = [link_owner(o, plan.stakeholders) for o in step.owners]
     return plan, fit
 
 
 def _person(name: str, email: str, side: str, role: str) -> Stakeholder:
     """A team member; a role filled as "Jane Doe <jane@acme.example>" gives name and email apart."""
-    found = find_email(name)
-    if found and not email:
-        email = found
-        name = name.replace(f"<{email}>", "").replace(email, "").strip(" <>,") or email
+    if not email:
+        name, email = split_person(name)
     return Stakeholder(name=name, email=email, side=side, role=role)
 
 
@@ -247,6 +251,19 @@ def read_plan(ref: str, *, today: date) -> PlanView:
     return view_of(parsed.plan, parsed.warnings, today, ref=book.ref, parsed=parsed)
 
 
+def fix_ids(ref: str) -> int:
+    """Write into the sheet the IDs rows typed without one were given on read (one read, and one
+    write only when there is something to fill); returns how many were filled."""
+    book = open_workbook(ref)
+    _grid, parsed = read_parsed(book)
+    loc = parsed.location
+    if not loc.missing_ids or "ID" not in loc.columns:
+        return 0
+    upkeep = parsed_upkeep(parsed)  # the signatures' Status too, as every write does
+    book.update_cells(loc.tab, upkeep.pop(loc.tab), also=upkeep)
+    return len(loc.missing_ids)
+
+
 def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: Sequence[str] = (),
              due: date | None = None, phase: str = "", depends_on: Sequence[str] = (), notes: str = "",
              status: str = "not started", snap: bool = False,
@@ -284,7 +301,8 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
                 warned.append(doubt)
                 on_warning(doubt)
         step = Step(id=new_step_id(plan.step_ids), title=title.strip(), phase=phase.strip(), side=side,
-                    owners=[o.strip() for o in owners if o.strip()], due=step_due, status=status,
+                    owners=[link_owner(o.strip(), plan.stakeholders) for o in owners if o.strip()], due=step_due,
+                    status=status,
                     done_on=today if status == "done" else None, depends_on=deps, notes=notes.strip())
         loc = parsed.location
         headers = step_columns(plan)
@@ -292,10 +310,12 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
             raise UsageError(f"{book.ref}: the steps table has no 'Step' column")
         # Only the columns the sheet has: a missing column is not silently recreated mid-sheet.
         row = {loc.columns[h]: v for h, v in zip(headers, step_cells(step, headers)) if h in loc.columns}
-        edit = Edit(loc.tab, rows=[row], next_row=loc.next_row, header_row=loc.header_row)
-        # Rows that had no ID get the one they were given on read, so it stays stable.
-        if "ID" in loc.columns:
-            edit.cells = {(r, loc.columns["ID"]): sid for r, sid in loc.missing_ids.items()}
+        # Rows that had no ID get the one they were given on read, so it stays stable; and every
+        # signature's Status is judged again against the plan with the new step, in the same write.
+        plan.steps.append(step)
+        upkeep = changed_only(parsed_upkeep(parsed), grid)
+        edit = Edit(loc.tab, cells=upkeep.pop(loc.tab, {}), rows=[row], next_row=loc.next_row,
+                    header_row=loc.header_row, also=upkeep)
         return edit, step
 
     return book.modify(compute, force=force)

@@ -13,7 +13,8 @@ from mapsheets.core.diff import Change, diff, keep_formula_values, restore_ids, 
 from mapsheets.core.griddiff import GridChange, diff_grids
 from mapsheets.core.layout import CHANGES_TAB, SIGNOFF_TAB, TEAM_TAB
 from mapsheets.core.model import Plan, UncachedFormula, jsonable
-from mapsheets.core.parse import ParsedPlan
+from mapsheets.core.parse import ParsedPlan, TableLocation
+from mapsheets.core.upkeep import upkeep_cells
 from mapsheets.service.refs import google_id, open_workbook, read_parsed
 
 _REV = re.compile(r"^(latest|-?\d+)$")
@@ -54,6 +55,12 @@ class Snapshot:
     tab: str = ""
     # The Changes tab's rows as read (None: not read), so the digest run needs no second read.
     changes_rows: list[list[Any]] | None = field(default=None, compare=False)
+    signoff: TableLocation | None = field(default=None, compare=False)  # where signatures' Status is
+
+    def upkeep(self) -> dict[str, dict[tuple[int, int], Any]]:
+        """Cells a write to this plan also sets: filled-in IDs, each signature's Status."""
+        return upkeep_cells(self.plan, tab=self.tab, id_column=self.id_column, missing_ids=self.missing_ids,
+                            signoff=self.signoff)
 
     def content(self) -> dict[str, Any]:
         return {"plan": self.plan.to_dict(), "tabs": self.tabs, "warnings": self.warnings}
@@ -73,7 +80,7 @@ def read_snapshot(ref: str, *, book=None, source: dict[str, Any] | None = None) 
     loc = parsed.location
     return Snapshot(parsed.plan, other_tabs(grid, parsed), label=book.ref, warnings=warnings,
                     missing_ids=dict(loc.missing_ids), id_column=loc.columns.get("ID"), tab=loc.tab,
-                    changes_rows=grid.get(CHANGES_TAB, [])), source
+                    changes_rows=grid.get(CHANGES_TAB, []), signoff=parsed.signoff), source
 
 
 @dataclass
@@ -211,20 +218,40 @@ class DiffResult:
         }
 
 
+def signed_revision(ref: str, email: str, *, store_url: str | None = None) -> Snapshot:
+    """The plan as it was when ``email`` last signed it (the revision `sign` recorded)."""
+    from mapsheets.errors import NotFound
+
+    store = open_store(store_url)
+    wanted = email.strip().casefold()
+    signed = [s for s in store.signatures(canonical_ref(ref))
+              if s.email.casefold() == wanted and s.revision_id is not None]
+    if not signed:
+        raise NotFound(f"{ref}: no signature by {email} recorded in the state store "
+                       "(`mapsheets sign` records one unless --no-record)")
+    record = store.revision_by_id(signed[-1].revision_id)
+    content = record.content if isinstance(record.content, dict) else json.loads(record.content)
+    return Snapshot.from_content(content, label=f"{ref}@{record.seq} (signed by {email})")
+
+
 def diff_plans(old_spec: str, new_spec: str | None = None, *, since: str | None = None,
-               store_url: str | None = None) -> DiffResult:
-    """What changed from ``old_spec`` to ``new_spec``; with ``since``, from that revision to now.
+               since_signature: str | None = None, store_url: str | None = None) -> DiffResult:
+    """What changed from ``old_spec`` to ``new_spec``; with ``since``, from that revision to now;
+    with ``since_signature`` (an email), from the revision that person signed to now.
 
     ``old_spec`` alone must be ``PLAN@REV``: that revision against the live plan.
     """
-    if since is None and new_spec is None:
+    if since is None and new_spec is None and since_signature is None:
         ref, rev = split_rev(old_spec)
         if rev is None:
             from mapsheets.errors import UsageError
 
             raise UsageError("give either NEW or --since REV (or OLD as PLAN@REV, to compare it with the live plan)")
         new_spec = ref
-    if since is not None:
+    if since_signature is not None:
+        ref = split_rev(old_spec)[0]
+        old, new = signed_revision(ref, since_signature, store_url=store_url), load(ref, store_url=store_url)
+    elif since is not None:
         ref = split_rev(old_spec)[0]
         old, new = load(f"{ref}@{since}", store_url=store_url), load(ref, store_url=store_url)
     else:

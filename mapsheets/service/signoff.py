@@ -10,6 +10,7 @@ from mapsheets.core.addresses import parse_address
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import SIGNOFF_COLUMNS, SIGNOFF_TAB, check_cell_text, signature_cells
 from mapsheets.core.model import Signature
+from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service.refs import open_workbook, parse_grid
 
@@ -70,24 +71,19 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         table = parsed.signoff
         if table is None:
             raise PlanFileError(f"{book.ref}: no '{SIGNOFF_TAB}' tab with 'Name' and 'Fingerprint' columns to sign in")
-        fingerprint = parsed.plan.fingerprint()
-        for old in parsed.plan.signatures:
-            if old.email.strip().lower() == email.lower() and old.fingerprint == fingerprint:
+        plan = parsed.plan
+        for old in plan.signatures:  # this person signed this very plan already: nothing to add
+            if old.email.strip().lower() == email.lower() and plan.signature_status(old) == "valid":
                 return None, (Signed(old.name, old.email, old.side, old.signed_at, old.fingerprint, already=True),
                               parsed, grid)
         signature = Signed(name=name.strip(), email=email, side=side, signed_at=now.replace(microsecond=0),
-                           fingerprint=fingerprint)
-        edit = Edit(table.tab, next_row=table.next_row, header_row=table.header_row)
-        if "status" in table.columns:  # earlier signatures: valid or stale against the plan as it is now
-            col = table.columns["status"]
-            rows = grid.get(table.tab, [])
-            for r, old in zip(table.rows, parsed.plan.signatures):
-                status = "valid" if old.fingerprint == fingerprint else "stale"
-                if (rows[r][col] if col < len(rows[r]) else None) != status:  # only what changes
-                    edit.cells[(r, col)] = status
+                           fingerprint=plan.fingerprint())
+        # Earlier signatures' Status and IDs of rows typed without one, where they differ from the sheet.
+        upkeep = changed_only(parsed_upkeep(parsed), grid)
         fields = [f for f, _label, _w in SIGNOFF_COLUMNS]
-        edit.rows = [{table.columns[f]: v for f, v in zip(fields, signature_cells(signature, fingerprint))
-                      if f in table.columns}]
+        row = {table.columns[f]: v for f, v in zip(fields, signature_cells(signature, plan)) if f in table.columns}
+        edit = Edit(table.tab, cells=upkeep.pop(table.tab, {}), rows=[row], next_row=table.next_row,
+                    header_row=table.header_row, also=upkeep)
         return edit, (signature, parsed, grid)
 
     signature, parsed, grid = book.modify(compute, force=force)

@@ -211,12 +211,12 @@ def test_signature_staleness(plan):
     signed.signatures = [Signature("Jane Doe", "jane@acme", "buyer", datetime(2026, 12, 2, 9, 0), plan.fingerprint())]
     assert diff(signed, edited(signed)) == []
     changed = edited(signed)
-    changed.steps[0].status = "done"
+    changed.steps[0].title += " (revised)"  # a commitment: status and notes are progress
     stale = [c for c in diff(signed, changed) if c.kind == "signature_stale"]
     assert len(stale) == 1 and stale[0].severity == "high"
     assert stale[0].describe() == "Buyer's signature (Jane Doe) is stale: the plan changed after signing"
     changed_again = edited(changed)
-    changed_again.steps[1].status = "done"
+    changed_again.steps[1].owners = ["Someone else"]
     assert "signature_stale" not in {c.kind for c in diff(changed, changed_again)}  # already stale
     resigned = edited(changed)
     resigned.signatures = [Signature("Jane Doe", "jane@acme", "buyer", datetime(2026, 12, 3), changed.fingerprint())]

@@ -1,0 +1,165 @@
+"""The Team tab: list, add and rename people, and fill a template's roles after `new`.
+
+Every change is one read and one write: the Team row, the Owners and plan-owner cells that name the
+person, and the cells every write keeps true (filled-in IDs, each signature's Status).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mapsheets.core.layout import TEAM_TAB
+from mapsheets.core.model import ROLES, Plan, Stakeholder
+from mapsheets.core.parse import ParsedPlan
+from mapsheets.core.people import find_person, owner_key, owner_label, split_person
+from mapsheets.core.upkeep import parsed_upkeep
+from mapsheets.errors import MapsheetsError, NotFound, PlanFileError, UsageError
+from mapsheets.service.refs import open_workbook, read_parsed
+from mapsheets.service.signoff import check_email
+
+_LEADS = ("seller_lead", "buyer_lead")
+
+
+@dataclass
+class TeamChange:
+    person: Stakeholder
+    steps: int = 0  # steps whose Owners now name the person
+    role_filled: str = ""  # the template role key filled, if any
+    was: str = ""  # the name before a rename, or the placeholder a role fill replaced
+
+
+def team(ref: str) -> list[Stakeholder]:
+    """The people on the plan's Team tab, in sheet order."""
+    _grid, parsed = read_parsed(open_workbook(ref))
+    return parsed.plan.stakeholders
+
+
+def add_person(ref: str, person: str, *, side: str = "", role: str = "",
+               template_dirs: Sequence[Path] = ()) -> TeamChange:
+    """Add ``person`` ("Name <email>", an email, or a name) to the team.
+
+    ``role`` is a role key of the plan's template (``templates --json`` lists them) or a Team role
+    such as Champion. A template role still holding its placeholder ("Acme Corp Champion") is filled:
+    that Team row, and every Owners cell and plan owner naming the placeholder, become the person.
+    """
+    name, email = split_person(person)
+    if not name:
+        raise UsageError("--add needs a name, an email, or \"Name <email>\"")
+    if email:
+        email = check_email(email, "--add")
+    if side and side not in ("buyer", "seller"):
+        raise UsageError(f"--side {side!r} is not buyer or seller")
+    book = open_workbook(ref)
+    _grid, parsed = read_parsed(book)
+    plan = parsed.plan
+    if email and find_person(plan.stakeholders, email):
+        raise UsageError(f"{email} is already on the team of {book.ref}")
+    placeholder, label = _role(plan, role, template_dirs)
+    at = next((i for i, p in enumerate(plan.stakeholders)
+               if placeholder and owner_key(p.name) == owner_key(placeholder)), None)
+    if at is None:
+        if not side:
+            raise UsageError("--add needs --side buyer or seller")
+        new = Stakeholder(name=name, email=email, side=side, role=label)
+        plan.stakeholders.append(new)
+        _write(book, parsed, new, None, ([], []))
+        return TeamChange(new)
+    slot = plan.stakeholders[at]
+    new = Stakeholder(name=name, email=email, side=side or slot.side, role=slot.role or label)
+    plan.stakeholders[at] = new
+    renamed = _rename_owners(plan, placeholder, owner_label(new))
+    _write(book, parsed, new, parsed.team.rows[at] if parsed.team else None, renamed)
+    return TeamChange(new, steps=len(renamed[0]), role_filled=role, was=slot.name)
+
+
+def rename_person(ref: str, who: str, *, to: str) -> TeamChange:
+    """Rename a Team member (found by email or name) everywhere the plan names them."""
+    name, email = split_person(to)
+    if not name:
+        raise UsageError("--to must not be empty")
+    book = open_workbook(ref)
+    _grid, parsed = read_parsed(book)
+    plan = parsed.plan
+    person = find_person(plan.stakeholders, who)
+    if person is None:
+        names = ", ".join(p.email or p.name for p in plan.stakeholders) or "nobody yet"
+        raise NotFound(f"{book.ref}: no one on the {TEAM_TAB} tab is {who!r} (team: {names})")
+    new = Stakeholder(name=name, email=check_email(email, "--to") if email else person.email,
+                      side=person.side, role=person.role)
+    at = plan.stakeholders.index(person)
+    plan.stakeholders[at] = new
+    renamed = _rename_owners(plan, person.email or person.name, owner_label(new), also=person.name)
+    _write(book, parsed, new, parsed.team.rows[at] if parsed.team else None, renamed)
+    return TeamChange(new, steps=len(renamed[0]), was=person.name)
+
+
+def _role(plan: Plan, role: str, template_dirs: Sequence[Path]) -> tuple[str, str]:
+    """(placeholder the plan's template gave this role, Team role label) for ``role``."""
+    if not role:
+        return "", ""
+    from mapsheets.core import templates as tpl
+    from mapsheets.service.plans import get_template
+
+    template = None
+    if plan.template:
+        try:
+            template = get_template(plan.template, template_dirs)
+        except MapsheetsError:  # a template this machine does not have: Team role labels still work
+            template = None
+    label = next((r for r in ROLES if r.casefold() == role.replace("_", " ").casefold()), "")
+    if template is not None and role in template.roles:
+        values = {"buyer": plan.buyer, "seller": plan.seller, "start_date": plan.start_date,
+                  "close_date": plan.target_close}
+        context = tpl.render_context(template, values)
+        placeholder = context["roles"][role]
+        for member in template.team:
+            if tpl.render_text(member["name"], context, template.source, "team") == placeholder:
+                label = member.get("role", label)
+        return placeholder, label or role
+    if label:
+        return "", label
+    keys = ", ".join(template.roles) if template is not None else "none (template unknown)"
+    raise UsageError(f"--role {role!r} is neither a role of template {plan.template or '(none)'} ({keys}) "
+                     f"nor a team role ({', '.join(ROLES)})")
+
+
+def _rename_owners(plan: Plan, who: str, label: str, also: str = "") -> tuple[list[str], list[str]]:
+    """Owners entries and plan owners naming ``who`` (or, by name, ``also``) become ``label``.
+
+    Returns the IDs of the steps and the plan-owner fields changed: only their cells are written.
+    """
+    keys = {owner_key(who)} | ({owner_key(also)} if also else set())
+    steps = []
+    for step in plan.steps:
+        owners = [label if owner_key(o) in keys else o for o in step.owners]
+        if owners != step.owners:
+            step.owners = owners
+            steps.append(step.id)
+    leads = [attr for attr in _LEADS if getattr(plan, attr) and owner_key(getattr(plan, attr)) in keys]
+    for attr in leads:
+        setattr(plan, attr, label)
+    return steps, leads
+
+
+def _write(book, parsed: ParsedPlan, person: Stakeholder, row: int | None,
+           renamed: tuple[list[str], list[str]]) -> None:
+    """One write: the Team row (``None``: a new one), the Plan cells naming the person, and the
+    upkeep every write does."""
+    table, plan, loc = parsed.team, parsed.plan, parsed.location
+    if table is None:
+        raise PlanFileError(f"{book.ref}: no '{TEAM_TAB}' tab with 'Name' and 'Email' columns")
+    row = table.next_row if row is None else row
+    team_cells = {(row, col): getattr(person, field) or None for field, col in table.columns.items()
+                  if field in ("name", "email", "side", "role")}
+    cells = parsed_upkeep(parsed)
+    plan_cells = cells.setdefault(loc.tab, {})
+    steps, leads = renamed
+    if "Owners" in loc.columns:
+        for step_id in steps:
+            plan_cells[(loc.step_rows[step_id], loc.columns["Owners"])] = ", ".join(plan.step(step_id).owners)
+    for attr in leads:
+        if attr in loc.overview_at:
+            plan_cells[loc.overview_at[attr]] = getattr(plan, attr)
+    book.update_cells(table.tab, team_cells, also={t: c for t, c in cells.items() if c})

@@ -1,0 +1,148 @@
+"""What a signature covers, and a Sign-off tab, `show` and `diff` that say so truthfully."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+
+import openpyxl
+from click.testing import CliRunner
+
+from digest_helpers import T0
+from plan_cells import edit_steps
+from mapsheets import service
+from mapsheets.adapters.mail import OutboxMailer
+from mapsheets.adapters.xlsx import read_grid
+from mapsheets.cli import cli
+from mapsheets.core.model import Plan
+from mapsheets.service import digest
+from mapsheets.service.signoff import sign
+
+TODAY = T0.date()
+SIGNED_AT = datetime(2026, 12, 2, 9, tzinfo=timezone.utc)
+
+
+def old_fingerprint(plan: Plan) -> str:
+    """The fingerprint function as released before v2: a hash of overview, steps and team."""
+    canonical = json.dumps(plan.content_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def statuses(path) -> list[str]:
+    return [row[5] for row in read_grid(path)["Sign-off"][1:] if any(row)]
+
+
+def signatures(path) -> dict[str, str]:
+    plan = service.read_plan(str(path), today=TODAY).to_dict()
+    return {s["email"]: s["status"] for s in plan["signatures"]}
+
+
+def test_progress_keeps_a_signature_and_a_commitment_breaks_it(plan_file, db):
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=SIGNED_AT, store_url=db)
+    edit_steps(plan_file, {(0, "Status"): "Done", (0, "Done on"): "2026-12-03", (1, "Notes"): "call went well",
+                           (2, "Status"): "in progress"})
+    assert signatures(plan_file) == {"jane@acme.example": "valid"}
+    edit_steps(plan_file, {(3, "Due"): "2027-01-29"})
+    assert signatures(plan_file) == {"jane@acme.example": "stale"}
+
+
+def test_a_signature_made_under_the_old_rule_is_judged_by_it(plan_file):
+    """Nothing signed before the upgrade flips state: old fingerprints keep the old rule."""
+    parsed = service.read_plan(str(plan_file), today=TODAY).plan
+    book = openpyxl.load_workbook(plan_file)
+    book["Sign-off"].append(["Jane Doe", "jane@acme.example", "buyer", datetime(2026, 12, 2, 9),
+                             old_fingerprint(parsed), "valid"])
+    book.save(plan_file)
+    assert signatures(plan_file) == {"jane@acme.example": "valid"}
+    edit_steps(plan_file, {(0, "Status"): "Done"})  # progress, but the old rule covered it
+    assert signatures(plan_file) == {"jane@acme.example": "stale"}
+
+
+def test_add_step_and_sign_refresh_the_sign_off_status(plan_file, db):
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=SIGNED_AT, store_url=db)
+    assert statuses(plan_file) == ["valid"]
+    service.add_step(str(plan_file), title="Reference call", today=TODAY)  # a new commitment
+    assert statuses(plan_file) == ["stale"]
+
+    sign(str(plan_file), name="Sam", email="sam@globex.example", side="seller", now=SIGNED_AT, store_url=db)
+    assert statuses(plan_file) == ["stale", "valid"]
+
+
+def test_a_digest_run_refreshes_the_sign_off_status_in_its_changes_write(plan_file, db, tmp_path):
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=SIGNED_AT, store_url=db)
+    sign(str(plan_file), name="Sam", email="sam@globex.example", side="seller", now=SIGNED_AT, store_url=db)
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0 + timedelta(days=1), store_url=db)
+    edit_steps(plan_file, {(4, "Owners"): "Someone Else"})  # by hand: the sheet still says "valid"
+    assert statuses(plan_file) == ["valid", "valid"]
+    digest.run(now=T0 + timedelta(days=2), mailer=OutboxMailer(tmp_path / "outbox"), store_url=db)
+    assert "Changes" in read_grid(plan_file)
+    assert statuses(plan_file) == ["stale", "stale"]  # the digest's Changes write fixed it
+
+
+def test_google_add_step_refreshes_statuses_with_one_write_more_only_when_one_changes(google_env, plan):
+    """The step is appended by Google (values.append: concurrent adders never share a row); a
+    signature whose Status the new step changes costs one batchUpdate more, and only then."""
+    from mapsheets.adapters.gsheets import GoogleWorkbook
+    from mapsheets.core.layout import workbook_spec
+
+    book = GoogleWorkbook.from_env(None)
+    ref = book.create(workbook_spec(plan))
+    sign(ref, name="Jane Doe", email="jane@acme.example", side="buyer", now=SIGNED_AT)
+    google_env.reset()
+    service.add_step(ref, title="Reference call", today=TODAY)
+    methods = google_env.stats()["methods"]
+    assert methods == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.values.append": 1,
+                       "sheets.spreadsheets.batchUpdate": 1}
+    assert google_env.values(book.sheet_id, "'Sign-off'!F2")[0][0] == "stale"
+    google_env.reset()
+    service.add_step(ref, title="Second reference call", today=TODAY)  # the Status already says stale
+    assert google_env.stats()["methods"] == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.values.append": 1}
+
+
+def test_show_lists_signatures_and_diff_since_signature_says_what_changed(plan_file, db):
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=SIGNED_AT,
+         store_url=db, record=True)
+    sign(str(plan_file), name="Sam", email="sam@globex.example", side="seller", now=SIGNED_AT, store_url=db,
+         record=True)
+    edit_steps(plan_file, {(2, "Step"): "Security review (full)"})
+    sign(str(plan_file), name="Sam", email="sam@globex.example", side="seller",
+         now=SIGNED_AT + timedelta(days=1), store_url=db, record=True)
+    runner = CliRunner()
+    out = runner.invoke(cli, ["show", str(plan_file)]).output
+    assert "Signatures:" in out
+    assert "Jane Doe (buyer)  signed 2026-12-02  stale" in out
+    assert f"mapsheets diff {plan_file} --since-signature jane@acme.example" in out
+    assert "Sam (seller)  signed 2026-12-03  valid" in out
+
+    result = runner.invoke(cli, ["diff", str(plan_file), "--since-signature", "jane@acme.example", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert 'renamed: "' in result.output and "Security review (full)" in result.output
+    assert "Buyer's signature (Jane Doe) is stale" in result.output
+    missing = runner.invoke(cli, ["diff", str(plan_file), "--since-signature", "cfo@acme.example", "--db", db])
+    assert missing.exit_code == 1 and "no signature by cfo@acme.example recorded" in missing.output
+
+
+def _clear_ids(path, indexes) -> None:
+    edit_steps(path, {(i, "ID"): None for i in indexes})
+    # "Depends on" cells naming them would warn; this test is about the IDs only.
+    edit_steps(path, {(i, "Depends on"): None for i in range(len(service.read_plan(str(path), today=TODAY).plan.steps))})
+
+
+def test_a_row_typed_without_an_id_keeps_the_id_every_write_gave_it(plan_file, db):
+    _clear_ids(plan_file, [4])
+    given = service.read_plan(str(plan_file), today=TODAY).plan.steps[4].id
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=SIGNED_AT, store_url=db)
+    edit_steps(plan_file, {(4, "Step"): "A completely different title"})
+    assert service.read_plan(str(plan_file), today=TODAY).plan.steps[4].id == given
+
+
+def test_show_fix_ids_fills_them_on_request_and_says_how_many(plan_file):
+    _clear_ids(plan_file, [1, 5])
+    before = [s.id for s in service.read_plan(str(plan_file), today=TODAY).plan.steps]
+    out = CliRunner().invoke(cli, ["show", str(plan_file), "--fix-ids"])
+    assert out.exit_code == 0 and out.output.startswith("Filled in 2 step IDs.\n")
+    ids = [row[0] for row in read_grid(plan_file)["Plan"]]
+    assert before[1] in ids and before[5] in ids
+    again = CliRunner().invoke(cli, ["show", str(plan_file), "--fix-ids", "--json"])
+    assert again.exit_code == 0 and json.loads(again.stdout)["steps"][1]["id"] == before[1]

@@ -1,0 +1,102 @@
+"""People on the team: owners follow their Team row by email; `team` lists, adds and renames."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import openpyxl
+from click.testing import CliRunner
+
+from mapsheets import service
+from mapsheets.adapters.xlsx import read_grid
+from mapsheets.cli import cli
+from mapsheets.service import team
+
+TODAY = date(2026, 12, 1)
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def new_plan(tmp_path, *roles):
+    path = tmp_path / "acme.xlsx"
+    args = ["new", "-t", "enterprise-map", "--buyer", "Acme", "--seller", "Globex", "-o", path, "--no-watch",
+            "--start-date", "2026-12-01"]
+    for role in roles:
+        args += ["--role", role]
+    assert invoke(*args).exit_code == 0
+    return path
+
+
+def owners_cells(path) -> list[str]:
+    rows = read_grid(path)["Plan"]
+    header = next(i for i, row in enumerate(rows) if "Owners" in row)
+    col = rows[header].index("Owners")
+    return [row[col] or "" for row in rows[header + 1:] if any(row)]
+
+
+def test_renaming_a_person_in_the_team_tab_renames_them_in_every_step(tmp_path):
+    path = new_plan(tmp_path, "champion=Jane Doe <jane@acme.example>")
+    assert sum("Jane Doe <jane@acme.example>" in c for c in owners_cells(path)) == 4
+    book = openpyxl.load_workbook(path)
+    team_tab = book["Team"]
+    row = next(r for r in team_tab.iter_rows(min_row=2) if r[1].value == "jane@acme.example")
+    row[0].value = "Jane Smith"  # married: renamed by hand in the Team tab only
+    book.save(path)
+    plan = service.read_plan(str(path), today=TODAY).plan
+    owners = [o for s in plan.steps for o in s.owners]
+    assert owners.count("Jane Smith <jane@acme.example>") == 4 and not any("Jane Doe" in o for o in owners)
+    assert "Jane Smith" in invoke("show", path, "--all").output
+
+
+def test_team_fills_a_template_role_after_new_and_renames_everywhere(tmp_path):
+    path = new_plan(tmp_path)
+    placeholders = sum("Acme Champion" in c for c in owners_cells(path))
+    assert placeholders == 4
+    out = invoke("team", path, "--add", "Jane Doe <jane@acme.example>", "--role", "champion")
+    assert out.exit_code == 0, out.output
+    assert out.output.strip() == ("Added Jane Doe <jane@acme.example> (buyer, Champion); "
+                                  "filled the champion role (Acme Champion) in 4 steps")
+    cells = owners_cells(path)
+    assert sum("Jane Doe <jane@acme.example>" in c for c in cells) == 4 and not any("Acme Champion" in c for c in cells)
+    plan = service.read_plan(str(path), today=TODAY).plan
+    assert plan.buyer_lead == "Jane Doe <jane@acme.example>"
+
+    out = invoke("team", path, "--rename", "jane@acme.example", "--to", "Jane Smith")
+    assert out.exit_code == 0 and "in 4 steps' Owners" in out.output
+    assert sum("Jane Smith <jane@acme.example>" in c for c in owners_cells(path)) == 4
+    listed = json.loads(invoke("team", path, "--json").output)
+    assert {"name": "Jane Smith", "email": "jane@acme.example", "side": "buyer", "role": "Champion"} in listed
+
+    out = invoke("team", path, "--add", "Raj <raj@acme.example>", "--side", "buyer", "--role", "Legal")
+    assert out.exit_code == 0 and team.team(str(path))[-1].name == "Raj"
+    assert invoke("add-step", path, "--title", "Redlines call", "--owner", "raj@acme.example").exit_code == 0
+    assert owners_cells(path)[-1] == "Raj <raj@acme.example>"
+
+
+def test_team_errors_are_one_line(tmp_path):
+    path = new_plan(tmp_path)
+    bad = invoke("team", path, "--add", "Jane <jane@acme.example>", "--role", "chamion")
+    assert bad.exit_code == 1 and "--role 'chamion' is neither a role of template enterprise-map" in bad.output
+    assert "Traceback" not in bad.output
+    missing = invoke("team", path, "--rename", "nobody@acme.example", "--to", "X")
+    assert missing.exit_code == 1 and "no one on the Team tab is 'nobody@acme.example'" in missing.output
+    assert invoke("team", path, "--add", "Sam <sam@globex.example>").output.strip() == \
+        "Error: --add needs --side buyer or seller"
+
+
+def test_templates_json_lists_role_keys():
+    data = json.loads(invoke("templates", "--json").output)
+    enterprise = next(t for t in data if t["name"] == "enterprise-map")
+    assert {"ae", "champion", "economic_buyer"} <= set(enterprise["roles"])
+
+
+def test_a_team_rename_is_one_change_in_the_diff_not_one_per_step(tmp_path, db):
+    path = new_plan(tmp_path, "champion=Jane Doe <jane@acme.example>")
+    assert invoke("snapshot", path, "--db", db).exit_code == 0
+    team.rename_person(str(path), "Jane Doe", to="Jane Smith")
+    out = invoke("diff", path, "--since", "1", "--db", db).output
+    assert "Name of Jane Smith changed: Jane Doe → Jane Smith" in out
+    assert "Owner" not in out
