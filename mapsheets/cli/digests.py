@@ -48,11 +48,13 @@ def watching(as_json, db_url):
     subs = digest.watching(store_url=db_url)
     if as_json:
         _print_json([{"plan": s.ref, "email": s.email, "every": s.every, "only_changes": s.only_changes,
-                      "last_sent_at": s.last_sent_at} for s in subs])
+                      "last_sent_at": s.last_sent_at, "bounced_at": s.bounced_at,
+                      "bounce_reason": s.bounce_reason or None} for s in subs])
         return
     for s in subs:
         last = f"{s.last_sent_at:%Y-%m-%d %H:%M}" if s.last_sent_at else "never"
-        click.echo(f"{s.email}  {s.every}{' (changes only)' if s.only_changes else ''}  last sent {last}  {s.ref}")
+        bounced = f"  bounced: {s.bounce_reason} on {s.bounced_at:%Y-%m-%d}" if s.bounced_at else ""
+        click.echo(f"{s.email}  {s.every}{' (changes only)' if s.only_changes else ''}  last sent {last}{bounced}  {s.ref}")
 
 
 @cli.command()
@@ -69,13 +71,16 @@ def watching(as_json, db_url):
 @click.option("--hour", type=click.IntRange(0, 23), default=7, show_default=True, envvar="MAPSHEETS_DIGEST_HOUR",
               help="Send each day's digests with the first run at or after this hour (env MAPSHEETS_DIGEST_HOUR).")
 @click.option("--stale-after", type=click.IntRange(1, 365), help="Call a plan stalled after this many days without an update.")
+@click.option("--send-budget", type=click.FloatRange(min=1), default=120, show_default=True, metavar="SECONDS",
+              envvar="MAPSHEETS_SEND_BUDGET",
+              help="Stop sending after this long; the rest go out first next run (env MAPSHEETS_SEND_BUDGET).")
 @click.option("--preview", "preview_plan", metavar="PLAN", help="Write the digest of PLAN to --output as HTML instead.")
 @click.option("--since", metavar="REV", help="With --preview: changes since this stored revision.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default="digest.html",
               show_default=True, help="With --preview: where to write the HTML.")
 @DB_OPTION
-def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_after, preview_plan, since, output,
-           db_url):
+def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_after, send_budget, preview_plan, since,
+           output, db_url):
     """Send every change digest that is due; safe to run from cron every few minutes."""
     from datetime import datetime, timezone
 
@@ -104,7 +109,7 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
         return click.progressbar(items, label="Plans", file=sys.stderr)
 
     report = digests.run(now=now, mailer=mailer, store_url=db_url, dry_run=dry_run, sender=sender,
-                         stale_update_days=stale_after, tz=tz, hour=hour,
+                         stale_update_days=stale_after, tz=tz, hour=hour, send_budget=send_budget,
                          progress=lambda items: _iterate(progress(items)))
     # Cron mails whatever a job prints: off a terminal, say nothing unless something failed.
     chatty = sys.stdout.isatty() or dry_run
@@ -114,6 +119,9 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
         click.echo(f"sent to {to}: {subject}")
     for failure in report.failed:
         click.echo(f"failed: {failure}", err=True)
+    for to, reply in report.bounced:  # said this once: later runs skip the address quietly
+        click.echo(f"bounced: {to} refused for good ({reply}); no more digests to it until you `watch` it again",
+                   err=True)
     for note in report.notes if chatty else ():
         click.echo(f"note: {note}", err=True)
     if chatty:
