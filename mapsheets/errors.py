@@ -77,3 +77,15 @@ class RemoteError(MapsheetsError):
     """A remote service (Google, SMTP) failed in a way the caller cannot fix."""
 
     http_status = 502
+
+
+class Refused(RemoteError):
+    """A mail server refused for good (5xx): sending the same again cannot help.
+
+    ``addresses`` maps each recipient refused to the server's reply; empty when the message itself
+    was refused.
+    """
+
+    def __init__(self, message: str, addresses: dict[str, str] | None = None):
+        super().__init__(message)
+        self.addresses = dict(addresses or {})

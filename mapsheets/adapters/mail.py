@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from mapsheets.core.addresses import parse_address
-from mapsheets.errors import RemoteError, UsageError
+from mapsheets.errors import Refused, RemoteError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,12 @@ def format_address(name: str, email: str) -> str:
 
 def build_message(*, sender: str, to: list[str], subject: str, html: str, text: str, message_id: str,
                   headers: dict[str, str] | None = None, date: datetime | None = None) -> EmailMessage:
-    """A multipart/alternative message: the text part first, the HTML part last (preferred)."""
+    """A multipart/alternative message: the text part first, the HTML part last (preferred).
+
+    ``subject`` and ``headers`` values come from sheets, so they are text, never RFC 2047 encoded
+    words: ``=?utf-8?q?Evil=0D=0ABcc:...?=`` reaches the reader as those characters, not as a
+    Bcc line. The generated header block is then read back and must say exactly what was set.
+    """
     _one_line("subject", subject)
     _one_line("Message-ID", message_id)
     if not re.fullmatch(r"<[^<>\s@]+@[^<>\s@]+>", message_id):
@@ -68,16 +73,19 @@ def build_message(*, sender: str, to: list[str], subject: str, html: str, text: 
     _one_line("address", sender)
     if "@" not in parseaddr(sender)[1]:  # not parse_address: a local sender (mapsheets@localhost) is fine
         raise UsageError(f"not an email address: {sender!r}")
+    named = []
     for address in to:
         _one_line("address", address)
-        if parse_address(address) is None:
+        found = parse_address(address)
+        if found is None:
             raise UsageError(f"not an email address: {address!r}")
+        named.append(found)
     if not to:
         raise UsageError("a message needs at least one recipient")
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = ", ".join(to)
-    msg["Subject"] = subject
+    msg["To"] = [_address(email, name) for name, email in named]
+    msg["Subject"] = _text("Subject", subject)
     msg["Message-ID"] = message_id
     msg["Date"] = format_datetime(date or datetime.now(UTC))
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders stay quiet
@@ -85,25 +93,90 @@ def build_message(*, sender: str, to: list[str], subject: str, html: str, text: 
         if not _HEADER_NAME.match(name) or name.lower() in _RESERVED:
             raise UsageError(f"header not allowed: {name!r}")
         _one_line(name, value)
-        msg[name] = value
+        msg[name] = _text(name, value)
     # Quoted-printable: 7-bit safe for any server, short lines, and no body line can contain "=_".
     msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     # Same inputs, same bytes: a resent digest is identical to the first try; "=_" keeps the
     # boundary out of any quoted-printable body, whatever the sheet says.
     msg.set_boundary("=_" + hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32])
+    _verify_headers(msg, sender=sender, to=[email for _name, email in named], texts={"Subject": subject, **(headers or {})})
     return msg
 
 
 def _one_line(what: str, value: str) -> None:
-    if not isinstance(value, str) or "\r" in value or "\n" in value or "\0" in value:
+    # splitlines() also breaks at \v, \f, \x1c-\x1e, \x85 and \u2028: EmailMessage refuses those too.
+    if not isinstance(value, str) or len(value.splitlines()) > 1 or any(c in value for c in "\r\n\0"):
         raise UsageError(f"{what} must be one line of text")
+
+
+def _address(addr_spec: str, display_name: str = ""):
+    """An address as a header object, built from its parts (a name is quoted or encoded as it
+    needs), so no text in it can be parsed into another recipient; the read-back check confirms."""
+    from email.headerregistry import Address
+
+    try:
+        return Address(display_name=display_name, addr_spec=addr_spec.strip())
+    except (ValueError, IndexError):
+        raise UsageError(f"not an email address: {addr_spec!r}") from None
+
+
+class _EncodedText(str):
+    """An unstructured header the policy must not parse: text that contains ``=?`` is written as
+    RFC 2047 encoded words of our own, so a reader decodes it (once) back to exactly that text."""
+
+    def __new__(cls, name: str, text: str) -> _EncodedText:
+        obj = super().__new__(cls, text)
+        obj.name = name  # header objects have a name; the policy then stores and folds them as is
+        return obj
+
+    def fold(self, *, policy) -> str:
+        from email.header import Header
+
+        encoded = Header(str(self), "utf-8", header_name=self.name).encode(
+            linesep=policy.linesep, maxlinelen=policy.max_line_length or 78)
+        return f"{self.name}: {encoded}{policy.linesep}"
+
+
+def _text(name: str, value: str) -> str:
+    # Python's parser (and every mail client) decodes "=?charset?q?...?=" in a header it is given.
+    return _EncodedText(name, value) if "=?" in value else value
+
+
+def _verify_headers(msg: EmailMessage, *, sender: str, to: list[str], texts: dict[str, str]) -> None:
+    """Read the generated header block back: the same header names, the same recipients, the same
+    text. Python 3.11.7 has no ``verify_generated_headers``; this checks more than it would."""
+    from email import message_from_bytes
+    from email.policy import default
+
+    back = message_from_bytes(msg.as_bytes(), policy=default.clone(raise_on_defect=True))
+    problem = None
+    if [k.lower() for k in back.keys()] != [k.lower() for k in msg.keys()]:
+        problem = "header lines"
+    elif header_recipients(back) != sorted(a.strip().lower() for a in to):
+        problem = "recipients"
+    elif parseaddr(str(back["From"]))[1] != parseaddr(sender)[1]:
+        problem = "sender"
+    else:
+        problem = next((name for name, value in texts.items() if str(back[name]) != value), None)
+    if problem:
+        raise UsageError(f"refusing to build a message whose {problem} would not read back as written")
+
+
+def header_recipients(message: EmailMessage) -> list[str]:
+    """Every address a message's To, Cc and Bcc (and Resent-*) headers name, lower-cased and sorted."""
+    from email.utils import getaddresses
+
+    fields = [str(v) for k in ("to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc")
+              for v in message.get_all(k, [])]
+    return sorted(addr.lower() for _name, addr in getaddresses(fields) if addr)
 
 
 @runtime_checkable
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> None:
-        """Deliver or store ``message``; raise RemoteError when it could not be."""
+    def send(self, message: EmailMessage, to: list[str], *, timeout: float | None = None) -> None:
+        """Deliver or store ``message`` for exactly the addresses ``to`` (never what its headers
+        say); raise RemoteError when it could not be, Refused when it never will be."""
 
 
 class OutboxMailer:
@@ -123,13 +196,14 @@ class OutboxMailer:
             safe = f"{safe}-{hashlib.sha256(core.encode('utf-8')).hexdigest()[:10]}"
         return self.folder / f"{safe}.eml"
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, to: list[str], *, timeout: float | None = None) -> None:
         message_id = message.get("Message-ID")
         if not message_id:
             raise UsageError("outbox messages need a Message-ID")
+        _check_recipients(message, to, f"outbox {self.folder}")  # the file's headers are its envelope
         target = self.path_for(str(message_id))
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # digests hold plan text
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
         except OSError as exc:  # kept pending like an SMTP failure: fix the folder, the next run sends
             raise RemoteError(f"outbox {self.folder}: {exc.strerror or exc.__class__.__name__}") from None
@@ -186,15 +260,22 @@ class SmtpMailer:
         who = f"{self.user}@" if self.user else ""
         return f"SmtpMailer('{self.scheme}://{who}{self.host}:{self.port}')"
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, to: list[str], *, timeout: float | None = None) -> None:
+        """Send to exactly ``to``; ``timeout`` (seconds) caps this connection's waits below the URL's."""
         where = f"SMTP {self.host}:{self.port}"
+        _check_recipients(message, to, where)
         try:
-            with self._connect() as smtp:
-                refused = smtp.send_message(message)
+            with self._connect(min(self.timeout, timeout) if timeout is not None else self.timeout) as smtp:
+                # The envelope is the subscription's, whatever a header says; smtplib drops any Bcc.
+                refused = smtp.send_message(message, to_addrs=list(to))
         except smtplib.SMTPAuthenticationError as e:
             raise RemoteError(f"{where}: login refused for {self.user}: {self._reply(e)}") from None
         except smtplib.SMTPRecipientsRefused as e:
-            codes = "; ".join(f"{rcpt}: {code}" for rcpt, (code, _msg) in e.recipients.items())
+            replies = {rcpt: self._reply(smtplib.SMTPResponseException(code, text))
+                       for rcpt, (code, text) in e.recipients.items()}
+            codes = "; ".join(f"{rcpt}: {reply}" for rcpt, reply in replies.items())
+            if all(500 <= code < 600 for code, _text in e.recipients.values()):  # 4xx: try again later
+                raise Refused(self._clean(f"{where}: refused for good ({codes})"), replies) from None
             raise RemoteError(self._clean(f"{where}: every recipient refused ({codes})")) from None
         except smtplib.SMTPServerDisconnected as e:  # also how smtplib reports a read timeout
             raise RemoteError(self._clean(f"{where}: connection lost before the message was accepted ({e})")) from None
@@ -205,11 +286,11 @@ class SmtpMailer:
         if refused:  # accepted for some: retrying would send the rest twice, so only warn
             log.warning("%s refused %d recipient(s): %s", where, len(refused), ", ".join(sorted(refused)))
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, timeout: float) -> smtplib.SMTP:
         if self.scheme == "smtps":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=timeout, context=self._context)
         else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            smtp = smtplib.SMTP(self.host, self.port, timeout=timeout)
         try:
             smtp.ehlo()
             secure = self.scheme == "smtps"
@@ -247,6 +328,16 @@ def _tls_context(cafile: str | None) -> ssl.SSLContext:
     except OSError as exc:  # also ssl.SSLError: a file that holds no certificate
         reason = "no certificate in it" if isinstance(exc, ssl.SSLError) else exc.strerror or type(exc).__name__
         raise UsageError(f"MAPSHEETS_SMTP_URL: cafile {cafile}: {reason}") from None
+
+
+def _check_recipients(message: EmailMessage, to: list[str], where: str) -> None:
+    """A message whose headers name anyone but ``to`` is never sent (say one recorded by an older
+    mapsheets from a hostile sheet): refused for good, so it is not retried forever."""
+    if not to:
+        raise UsageError("a message needs at least one recipient")
+    if header_recipients(message) != sorted(a.strip().lower() for a in to):
+        raise Refused(f"{where}: message {message.get('Message-ID', '')} names other recipients in its "
+                      "headers than it is for; not sent")
 
 
 def mailer_from_url(url: str | None, outbox: Path) -> Mailer:

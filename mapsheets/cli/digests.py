@@ -52,11 +52,13 @@ def watching(as_json, db_url):
     subs = digest.watching(store_url=db_url)
     if as_json:
         _print_json([{"plan": s.ref, "email": s.email, "name": s.name, "every": s.every, "only_changes": s.only_changes,
-                      "last_sent_at": s.last_sent_at} for s in subs])
+                      "last_sent_at": s.last_sent_at, "bounced_at": s.bounced_at,
+                      "bounce_reason": s.bounce_reason or None} for s in subs])
         return
     for s in subs:
         last = f"{s.last_sent_at:%Y-%m-%d %H:%M}" if s.last_sent_at else "never"
-        click.echo(f"{s.email}  {s.every}{' (changes only)' if s.only_changes else ''}  last sent {last}  {s.ref}")
+        bounced = f"  bounced: {s.bounce_reason} on {s.bounced_at:%Y-%m-%d}" if s.bounced_at else ""
+        click.echo(f"{s.email}  {s.every}{' (changes only)' if s.only_changes else ''}  last sent {last}{bounced}  {s.ref}")
 
 
 @cli.command()
@@ -83,13 +85,16 @@ def watching(as_json, db_url):
 @click.option("--seller-domains", envvar="MAPSHEETS_SELLER_DOMAINS", metavar="DOMAINS",
               help="Comma-separated email domains of the seller (env MAPSHEETS_SELLER_DOMAINS); other addresses "
                    "are external (default: the domains of the plan's seller lead and seller-side team).")
+@click.option("--send-budget", type=click.FloatRange(min=1), default=120, show_default=True, metavar="SECONDS",
+              envvar="MAPSHEETS_SEND_BUDGET",
+              help="Stop sending after this long; the rest go out first next run (env MAPSHEETS_SEND_BUDGET).")
 @click.option("--preview", "preview_plan", metavar="PLAN", help="Write the digest of PLAN to --output as HTML instead.")
 @click.option("--since", metavar="REV", help="With --preview: changes since this stored revision.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default="digest.html",
               show_default=True, help="With --preview: where to write the HTML.")
 @DB_OPTION
 def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_after, dead_after, seller_domains,
-           preview_plan, since, output, db_url):
+           send_budget, preview_plan, since, output, db_url):
     """Send every change digest that is due; safe to run from cron every few minutes."""
     from datetime import datetime, timezone
 
@@ -120,6 +125,7 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
     report = digests.run(now=now, mailer=mailer, store_url=db_url, dry_run=dry_run, sender=sender,
                          stale_update_days=stale_after, tz=tz, hour=hour, dead_after_days=dead_after,
                          seller_domains=(seller_domains or "").split(",") if seller_domains else None,
+                         send_budget=send_budget,
                          progress=lambda items: _iterate(progress(items)))
     # Cron mails whatever a job prints: off a terminal, say nothing unless something failed.
     chatty = sys.stdout.isatty() or dry_run
@@ -133,6 +139,9 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
         click.echo(f"wrote a message to {to}: {subject}" if into else f"sent to {to}: {subject}")
     for failure in report.failed:
         click.echo(f"failed: {failure}", err=True)
+    for to, reply in report.bounced:  # said this once: later runs skip the address quietly
+        click.echo(f"bounced: {to} refused for good ({reply}); no more digests to it until you `watch` it again",
+                   err=True)
     for note in report.notes if chatty else ():
         click.echo(f"note: {note}", err=True)
     if chatty:

@@ -12,6 +12,7 @@ kill in between neither loses rows nor makes the next run write them again.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -23,7 +24,7 @@ from mapsheets.core.digest import change_key
 from mapsheets.core.layout import CHANGES_TAB
 from mapsheets.core.model import Plan
 from mapsheets.core.schedule import project
-from mapsheets.errors import MapsheetsError, NotFound, PlanOpen, RemoteError, UsageError
+from mapsheets.errors import MapsheetsError, NotFound, PlanOpen, Refused, RemoteError, UsageError
 from mapsheets.service import audience
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.calendars import plan_holidays
@@ -38,6 +39,9 @@ DIGEST_HOUR = 7
 CHANGES_HEADER = ["When (UTC)", "Who", "What", "Step", "Kind", "Revisions"]
 _LOG_KEY = re.compile(r"^\s*(\d+)\s*→\s*(\d+)\s*$")  # a Changes row's "Revisions": from→to (seq numbers)
 DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
+# Seconds a run may spend sending: a mail server that accepts and never answers must not hold a
+# cron run for 30 s per message. What is left stays pending and goes out first next run.
+SEND_BUDGET = 120.0
 
 
 def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes: bool = False,
@@ -102,6 +106,8 @@ class RunReport:
     waiting: int = 0  # subscriptions not due yet (before the send hour, or sent this period)
     notes: list[str] = field(default_factory=list)  # worth saying, not failures (a read-only sheet)
     failed: list[str] = field(default_factory=list)
+    bounced: list[tuple[str, str]] = field(default_factory=list)  # (to, server reply): refused for good
+    deferred: int = 0  # recorded but not sent: the send budget was spent; the next run sends them
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run
     looked: list[tuple[str, str, bool]] = field(default_factory=list)  # (ref, plan's name, changed) per plan read
     stopped: int = 0  # external recipients not mailed: their plan's deal is dead
@@ -143,13 +149,16 @@ def _changed_google_ids(refs: list[str], seen: dict[str, dict]) -> dict[str, dic
 def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = False,
         sender: str = DEFAULT_SENDER, stale_update_days: int | None = None, tz=timezone.utc,
         hour: int = DIGEST_HOUR, progress: Callable[[Iterable], Iterable] = lambda items: items,
-        dead_after_days: int = audience.DEAD_AFTER_DAYS, seller_domains: Iterable[str] | None = None) -> RunReport:
+        dead_after_days: int = audience.DEAD_AFTER_DAYS, seller_domains: Iterable[str] | None = None,
+        send_budget: float = SEND_BUDGET) -> RunReport:
     """Send every digest that is due (see the module docstring for why this is kill-safe).
 
     ``tz`` is the team's time zone: it decides the send hour and what "today" and "overdue" mean.
     A plan more than ``dead_after_days`` business days past its target close, close step not done,
     sends its seller-side recipients one last digest saying so, and its external ones none
-    (``service.audience`` says who is which).
+    (``service.audience`` says who is which). ``send_budget``: seconds this run may spend talking
+    to the mail server; past it, digests stay pending for the next run. A subscriber whose server
+    refused for good (5xx) gets nothing more until watched again.
     """
     from mapsheets.adapters import mail
     from mapsheets.core.digest import build_digest
@@ -158,14 +167,20 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     if now.tzinfo is None:
         raise UsageError("--now needs a time zone (e.g. 2027-01-04T07:00:00+00:00)")
     domain = mail.sender_domain(sender)  # a bad --from fails before anything is read or recorded
+    if not send_budget > 0:
+        raise UsageError(f"--send-budget {send_budget!r}: give a number of seconds above 0")
     store = open_store(store_url)
     report = RunReport()
+    deadline = time.monotonic() + send_budget
     if not dry_run:
         for delivery in store.pending_deliveries():
-            _deliver(store, mailer, delivery, mail.parse_message(delivery.message), now, report, resend=True)
+            _deliver(store, mailer, delivery, mail.parse_message(delivery.message), now, report, deadline,
+                     resend=True)
 
     due: dict[str, list[Any]] = {}
     for sub in store.subscriptions():
+        if sub.bounced_at is not None:  # said once, in the run that saw the refusal; `watching` shows it
+            continue
         if is_due(sub, now, tz, hour):
             due.setdefault(sub.ref, []).append(sub)
         else:
@@ -242,8 +257,11 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 store.log_event(audience.DEAD_NOTICE, ref=ref, actor=sub.email, at=now,
                                 detail={"target_close": current.target_close.isoformat(), "days": dead})
             if delivery is not None:  # None: an overlapping run already took this one
-                _deliver(store, mailer, delivery, message, now, report)
+                _deliver(store, mailer, delivery, message, now, report, deadline)
         report.looked.append((ref, current.title or ref, report.snapshots > read_before))
+    if report.deferred:
+        report.notes.append(f"the send budget ({send_budget:g} s) ran out: {report.deferred} digest(s) "
+                            "left pending for the next run")
     return report
 
 
@@ -385,12 +403,25 @@ def _logged_through(rows: list[list[Any]], from_seq: int) -> int | None:
     return found
 
 
-def _deliver(store, mailer, delivery, message, now: datetime, report: RunReport, resend: bool = False) -> None:
+def _deliver(store, mailer, delivery, message, now: datetime, report: RunReport, deadline: float,
+             resend: bool = False) -> None:
+    left = deadline - time.monotonic()
+    if left <= 0:  # left pending, unclaimed: the next run sends it first
+        report.deferred += 1
+        return
     # The clock as it is now, not when a long run started: the lease must cover this very send.
     if not store.claim_delivery(delivery, max(now, datetime.now(timezone.utc))):
         return
     try:
-        mailer.send(message)
+        mailer.send(message, [delivery.email], timeout=left)
+    except Refused as exc:  # never retried; a refused address gets no more digests until watched again
+        bounced = delivery.email in exc.addresses
+        store.refuse_delivery(delivery, exc.addresses.get(delivery.email) or str(exc), now, bounced=bounced)
+        if bounced:
+            report.bounced.append((delivery.email, exc.addresses[delivery.email]))
+        else:
+            report.failed.append(f"{delivery.message_id}: {exc}")
+        return
     except RemoteError as exc:  # kept pending: the next run retries it with the same Message-ID
         store.release_delivery(delivery.id, str(exc))
         report.failed.append(f"{delivery.message_id}: {exc}")

@@ -28,6 +28,13 @@ def wait_for(go: Path) -> None:
 
 
 def main(url: str, mode: str, worker: str, go: Path) -> None:
+    if mode == "migrate-rounds":  # URL: a JSON list of new databases; all workers open each at once
+        for i, each in enumerate(json.loads(Path(url).read_text())):
+            print("ready", flush=True)
+            wait_for(go.with_name(f"{go.name}-{i}"))
+            with Store(each) as store:
+                print(json.dumps(store.applied), flush=True)
+        return
     if mode == "migrate":  # open a store that has never been migrated, both at once
         print("ready", flush=True)
         wait_for(go)

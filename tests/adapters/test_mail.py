@@ -26,6 +26,7 @@ from mapsheets.errors import RemoteError, UsageError
 
 PASSWORD = "s3cr:et/p@ss%w0rd"
 PASSWORD_IN_URL = "s3cr%3Aet%2Fp%40ss%25w0rd"
+TO = ["dana@acme.test"]  # message()'s recipient: the envelope, given apart from the headers
 HTML = "<html><body><p>Plan &amp; changes</p></body></html>"
 TEXT = "Plan & changes\n"
 
@@ -113,7 +114,7 @@ def test_plain_smtp_delivers_a_multipart_message(server):
     mailer = mailer_from_url(f"smtp://127.0.0.1:{port}", Path("unused"))
     assert isinstance(mailer, SmtpMailer) and isinstance(mailer, Mailer)
     mailer.send(message(to=("dana@acme.test", "sam@globex.test"),
-                        **{"List-Unsubscribe": "<https://map.test/unsub/1>"}))
+                        **{"List-Unsubscribe": "<https://map.test/unsub/1>"}), ["dana@acme.test", "sam@globex.test"])
     [(sender, rcpts, raw)] = recorder.messages
     assert (sender, rcpts) == ("digest@globex.test", ["dana@acme.test", "sam@globex.test"])
     msg = received(raw)
@@ -136,7 +137,7 @@ def test_auth_over_starttls_with_url_encoded_credentials(tls):
                        authenticator=recorder.authenticator, auth_require_tls=True)
     try:
         url = f"smtp://mapuser:{PASSWORD_IN_URL}@127.0.0.1:{controller.port}"
-        SmtpMailer(url, ssl_context=client_ctx).send(message())
+        SmtpMailer(url, ssl_context=client_ctx).send(message(), TO)
     finally:
         controller.stop()
     assert recorder.logins == [(b"mapuser", PASSWORD.encode())]  # decoded, and only sent once TLS was up
@@ -150,7 +151,7 @@ def test_wrong_password_is_one_line_without_the_password(tls):
     try:
         with pytest.raises(RemoteError) as err:
             SmtpMailer(f"smtp://mapuser:wrong-{PASSWORD_IN_URL}@127.0.0.1:{controller.port}",
-                       ssl_context=client_ctx).send(message())
+                       ssl_context=client_ctx).send(message(), TO)
     finally:
         controller.stop()
     text = str(err.value)
@@ -165,7 +166,7 @@ def test_untrusted_certificate_is_refused(tls):
     controller = serve(recorder, tls_context=server_ctx)
     try:
         with pytest.raises(RemoteError, match="CERTIFICATE_VERIFY_FAILED"):
-            SmtpMailer(f"smtp://127.0.0.1:{controller.port}").send(message())  # system CAs only
+            SmtpMailer(f"smtp://127.0.0.1:{controller.port}").send(message(), TO)  # system CAs only
     finally:
         controller.stop()
     assert recorder.messages == []
@@ -174,7 +175,7 @@ def test_untrusted_certificate_is_refused(tls):
 def test_password_is_not_sent_in_clear_when_the_server_offers_no_starttls(server):
     recorder, port = server
     with pytest.raises(RemoteError, match="does not offer STARTTLS") as err:
-        SmtpMailer(f"smtp://mapuser:{PASSWORD_IN_URL}@127.0.0.1:{port}").send(message())
+        SmtpMailer(f"smtp://mapuser:{PASSWORD_IN_URL}@127.0.0.1:{port}").send(message(), TO)
     assert "s3cr" not in str(err.value) and recorder.messages == []
 
 
@@ -183,7 +184,7 @@ def test_starttls_can_be_skipped(tls):
     recorder = Recorder()
     controller = serve(recorder, tls_context=server_ctx)  # offers STARTTLS, with an untrusted cert
     try:
-        SmtpMailer(f"smtp://127.0.0.1:{controller.port}?starttls=no").send(message())
+        SmtpMailer(f"smtp://127.0.0.1:{controller.port}?starttls=no").send(message(), TO)
     finally:
         controller.stop()
     assert len(recorder.messages) == 1
@@ -196,10 +197,10 @@ def test_implicit_tls_smtps(tls):
     controller = serve(recorder, ssl_context=server_ctx, authenticator=recorder.authenticator, auth_require_tls=False)
     try:
         SmtpMailer(f"smtps://mapuser:{PASSWORD_IN_URL}@127.0.0.1:{controller.port}",
-                   ssl_context=client_ctx).send(message())
+                   ssl_context=client_ctx).send(message(), TO)
         # The same trust given in the URL, the way a deployment with a private CA would.
         mailer_from_url(f"smtps://127.0.0.1:{controller.port}?cafile={cert}", Path("unused")).send(
-            message(msgid="<digest-2@mapsheets.test>"))
+            message(msgid="<digest-2@mapsheets.test>"), TO)
     finally:
         controller.stop()
     assert recorder.logins == [(b"mapuser", PASSWORD.encode())]
@@ -229,7 +230,7 @@ def test_server_dropping_the_connection_mid_data_is_a_remote_error_without_passw
     try:
         mailer = SmtpMailer(f"smtp://mapuser:{PASSWORD_IN_URL}@127.0.0.1:{controller.port}?starttls=no")
         with pytest.raises(RemoteError) as err:
-            mailer.send(message(msgid="<cut@mapsheets.test>"))
+            mailer.send(message(msgid="<cut@mapsheets.test>"), TO)
     finally:
         controller.stop()
     text = str(err.value)
@@ -247,7 +248,7 @@ def test_rejected_message_is_a_remote_error_with_the_servers_reply():
     controller = serve(Rejecting())
     try:
         with pytest.raises(RemoteError, match=r"554 5\.7\.1 Message rejected as spam$"):
-            SmtpMailer(f"smtp://127.0.0.1:{controller.port}").send(message())
+            SmtpMailer(f"smtp://127.0.0.1:{controller.port}").send(message(), TO)
     finally:
         controller.stop()
 
@@ -255,7 +256,7 @@ def test_rejected_message_is_a_remote_error_with_the_servers_reply():
 def test_connection_refused_is_a_remote_error():
     port = free_port()  # nobody listens here
     with pytest.raises(RemoteError) as err:
-        SmtpMailer(f"smtp://mapuser:{PASSWORD_IN_URL}@127.0.0.1:{port}", timeout=5).send(message())
+        SmtpMailer(f"smtp://mapuser:{PASSWORD_IN_URL}@127.0.0.1:{port}", timeout=5).send(message(), TO)
     text = str(err.value)
     assert text.startswith(f"SMTP 127.0.0.1:{port}: ") and "refused" in text.lower()
     assert "\n" not in text and "s3cr" not in text
@@ -267,12 +268,12 @@ def test_outbox_writes_eml_atomically_and_idempotently(tmp_path):
     assert isinstance(mailer, OutboxMailer) and isinstance(mailer, Mailer)
     msgid = make_msgid("mapsheets.test", key="sub-7/rev-42")
     assert msgid == make_msgid("mapsheets.test", key="sub-7/rev-42") != make_msgid("mapsheets.test", key="sub-7/rev-43")
-    mailer.send(message(msgid=msgid))
+    mailer.send(message(msgid=msgid), TO)
     [path] = outbox.iterdir()
     assert path.name == msgid.strip("<>") + ".eml"
     first = path.read_bytes()
     assert received(first)["Message-ID"] == msgid
-    mailer.send(message(msgid=msgid))  # a rerun after a crash: the same file, no duplicate
+    mailer.send(message(msgid=msgid), TO)  # a rerun after a crash: the same file, no duplicate
     assert list(outbox.iterdir()) == [path] and path.read_bytes() == first
 
     # Atomic: a failed write leaves neither a half file nor a temp file behind.
@@ -280,11 +281,14 @@ def test_outbox_writes_eml_atomically_and_idempotently(tmp_path):
         def get(self, name):
             return "<boom@mapsheets.test>"
 
+        def get_all(self, name, default=None):
+            return TO if name == "to" else default
+
         def as_bytes(self):
             raise OSError("disk full")
 
     with pytest.raises(RemoteError, match="outbox .*: disk full"):  # pending, like a failed SMTP send
-        mailer.send(Exploding())
+        mailer.send(Exploding(), TO)
     assert list(outbox.iterdir()) == [path]
 
 
@@ -297,7 +301,7 @@ def test_outbox_file_names_are_safe_and_distinct(tmp_path):
 def test_concurrent_outbox_writes_of_one_message_leave_one_whole_file(tmp_path):
     mailer = OutboxMailer(tmp_path)
     msg = message(msgid="<same@mapsheets.test>")
-    threads = [threading.Thread(target=mailer.send, args=(msg,)) for _ in range(8)]
+    threads = [threading.Thread(target=mailer.send, args=(msg, TO)) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
@@ -374,4 +378,4 @@ def test_a_server_that_never_answers_times_out_as_a_remote_error():
         silent.listen(1)
         port = silent.getsockname()[1]
         with pytest.raises(RemoteError, match=rf"^SMTP 127\.0\.0\.1:{port}: .*timed out"):
-            SmtpMailer(f"smtp://127.0.0.1:{port}?timeout=0.5").send(message())
+            SmtpMailer(f"smtp://127.0.0.1:{port}?timeout=0.5").send(message(), TO)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-
+import os
 import re
 import sys
 from collections.abc import Mapping
@@ -25,7 +25,11 @@ def default_url(env: Mapping[str, str]) -> str:
         return env[ENV_VAR].strip()
     folder = data_dir(env)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        # 0700: the store and the outbox beside it hold every plan's text. A folder an older
+        # mapsheets made 0755 is tightened (it is ours).
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
     except OSError as exc:
         raise StoreError(f"cannot create the state store folder {folder}: {exc.strerror or exc}") from None
     return f"sqlite:///{folder / 'state.db'}"
@@ -68,6 +72,8 @@ def open_engine(raw: str, masked: str) -> tuple[Any, str]:
         url = url.set(drivername="postgresql+psycopg")  # the driver we ship, not SQLAlchemy's psycopg2
     if url.drivername not in _SUPPORTED:
         raise StoreError(f"unsupported state store URL {masked}: use {_EXPECTED}")
+    if url.get_backend_name() == "sqlite":
+        _sqlite_file(url, masked)
     try:
         if url.get_backend_name() == "sqlite":
             engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
@@ -81,6 +87,21 @@ def open_engine(raw: str, masked: str) -> tuple[Any, str]:
     return engine, url.password or ""
 
 
+def _sqlite_file(url: Any, masked: str) -> None:
+    """Refuse a URL that would keep the store in memory (``sqlite:///`` is what ``sqlite:///$UNSET``
+    becomes): every command would report success and keep nothing. Create a new file 0600."""
+    name = (url.database or "").strip()
+    if not name or name == ":memory:" or name.startswith("file::memory:") or url.query.get("mode") == "memory":
+        raise StoreError(f"the state store URL {masked or '(empty)'} names no file, so nothing would be kept "
+                         "(an empty variable in sqlite:///$VAR?): use sqlite:///PATH")
+    if name.startswith("file:"):  # a URI filename (?uri=true): SQLite's to open
+        return
+    try:  # SQLite gives its -wal, -shm and -journal files the database file's mode
+        os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError:  # it exists, or its folder does not: SQLite says so on connect
+        pass
+
+
 def _sqlite_events(sa: Any, engine: Any) -> None:
     """WAL (readers never block the writer), foreign keys, and our own BEGIN (IMMEDIATE for writes)."""
 
@@ -89,7 +110,7 @@ def _sqlite_events(sa: Any, engine: Any) -> None:
         dbapi_conn.isolation_level = None  # pysqlite must not issue BEGIN/COMMIT behind our back
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -99,6 +120,27 @@ def _sqlite_events(sa: Any, engine: Any) -> None:
         # which the busy timeout cannot wait out; it also serialises writers of one plan.
         write = conn.get_execution_options().get("mapsheets_write")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting for another process that is setting up the same new
+    database. Converting reads the file, then takes the write lock; SQLite never waits (busy
+    timeout or not) when a reader asks for the write lock another process holds, so two processes
+    opening a new store at once used to fail with "database is locked"."""
+    import random
+    import sqlite3
+    import time
+
+    deadline, pause = time.monotonic() + BUSY_TIMEOUT_S, 0.002
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause * (0.5 + random.random()))  # jittered, so two waiters do not collide again
+        pause = min(pause * 2, 0.1)
 
 
 def _guarded(method):

@@ -32,6 +32,8 @@ class SubscriptionRecord:
     last_revision_id: int | None
     last_run_at: datetime | None = None
     name: str = ""  # as given with the address ("Jane Doe <jane@...>"), for the To header
+    bounced_at: datetime | None = None  # refused for good by the subscriber's mail server
+    bounce_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class DeliveryRecord:
     status: str
     attempts: int
     message: str
+    email: str = ""  # the subscriber: the one envelope recipient
 
 
 class DigestStoreMixin:
@@ -70,6 +73,8 @@ class DigestStoreMixin:
                     named = {"name": names[email]} if names.get(email) else {}
                     conn.execute(sa.update(s).where(s.c.id == row.id).values(every=every, only_changes=only_changes,
                                                                               **named))
+                    # Watching again after a bounce: the person says the address works now.
+                    conn.execute(sa.delete(self._t.bounces).where(self._t.bounces.c.subscription_id == row.id))
         return [sub for sub in self.subscriptions(ref) if sub.email in emails]
 
     @_guarded
@@ -86,14 +91,17 @@ class DigestStoreMixin:
     @_guarded
     def subscriptions(self, ref: str | None = None) -> list[SubscriptionRecord]:
         sa, t = self._sa, self._t
-        s, p = t.subscriptions, t.plans
-        query = sa.select(s, p.c.ref).join(p, p.c.id == s.c.plan_id).order_by(p.c.ref, s.c.email)
+        s, p, b = t.subscriptions, t.plans, t.bounces
+        query = (sa.select(s, p.c.ref, b.c.at.label("bounced_at"), b.c.reason.label("bounce_reason"))
+                 .join(p, p.c.id == s.c.plan_id).outerjoin(b, b.c.subscription_id == s.c.id)
+                 .order_by(p.c.ref, s.c.email))
         if ref is not None:
             query = query.where(p.c.ref == ref)
         with self._tx() as conn:
             rows = conn.execute(query).all()
         return [SubscriptionRecord(r.id, r.ref, r.email, r.every, bool(r.only_changes), r.created_at,
-                                   r.last_sent_at, r.last_revision_id, r.last_run_at, r.name) for r in rows]
+                                   r.last_sent_at, r.last_revision_id, r.last_run_at, r.name, r.bounced_at,
+                                   r.bounce_reason or "") for r in rows]
 
     @_guarded
     def revision_by_id(self, revision_id: int):
@@ -144,8 +152,12 @@ class DigestStoreMixin:
                 subscription_id=subscription.id, message_id=message_id,
                 from_revision_id=subscription.last_revision_id, to_revision_id=to_revision_id, created_at=now,
                 status="pending", attempts=0, last_error="", message=message))
-            row = conn.execute(sa.select(d).where(d.c.message_id == message_id)).one()
+            row = conn.execute(self._deliveries().where(d.c.message_id == message_id)).one()
         return _delivery(row)
+
+    def _deliveries(self):
+        d, s = self._t.deliveries, self._t.subscriptions
+        return self._sa.select(d, s.c.email).join(s, s.c.id == d.c.subscription_id)
 
     def _unchanged(self, subscription: SubscriptionRecord):
         ran = self._t.subscriptions.c.last_run_at
@@ -179,6 +191,22 @@ class DigestStoreMixin:
             conn.execute(sa.update(d).where(d.c.id == delivery_id).values(claimed_at=None, last_error=error[:500]))
 
     @_guarded
+    def refuse_delivery(self, delivery: DeliveryRecord, error: str, now: datetime, *, bounced: bool) -> None:
+        """Refused for good: the delivery is never retried; with ``bounced``, neither is its
+        subscriber (no digests, and its other pending ones dropped) until watched again."""
+        sa, d, b = self._sa, self._t.deliveries, self._t.bounces
+        with self._tx(write=True) as conn:
+            conn.execute(sa.update(d).where(d.c.id == delivery.id)
+                         .values(status="refused", claimed_at=None, last_error=error[:500]))
+            if not bounced:
+                return
+            conn.execute(sa.update(d).where(d.c.subscription_id == delivery.subscription_id, d.c.status == "pending")
+                         .values(status="refused", last_error=error[:500]))
+            if conn.execute(sa.update(b).where(b.c.subscription_id == delivery.subscription_id)
+                            .values(at=now, reason=error[:500])).rowcount == 0:
+                conn.execute(sa.insert(b).values(subscription_id=delivery.subscription_id, at=now, reason=error[:500]))
+
+    @_guarded
     def logged_revision(self, ref: str) -> int | None:
         """The last revision whose changes were written to the plan's Changes tab."""
         sa, t = self._sa, self._t
@@ -202,9 +230,9 @@ class DigestStoreMixin:
 
     @_guarded
     def pending_deliveries(self) -> list[DeliveryRecord]:
-        sa, d = self._sa, self._t.deliveries
+        d = self._t.deliveries
         with self._tx() as conn:
-            rows = conn.execute(sa.select(d).where(d.c.status == "pending").order_by(d.c.id)).all()
+            rows = conn.execute(self._deliveries().where(d.c.status == "pending").order_by(d.c.id)).all()
         return [_delivery(r) for r in rows]
 
     @_guarded
@@ -223,4 +251,4 @@ class DigestStoreMixin:
 def _delivery(row: Any) -> DeliveryRecord:
     return DeliveryRecord(id=row.id, subscription_id=row.subscription_id, message_id=row.message_id,
                           to_revision_id=row.to_revision_id, status=row.status, attempts=row.attempts,
-                          message=row.message)
+                          message=row.message, email=row.email)

@@ -132,13 +132,19 @@ def tables() -> SimpleNamespace:
         sa.Column("from_revision_id", sa.Integer, nullable=True),
         sa.Column("to_revision_id", sa.Integer, nullable=False),
         sa.Column("created_at", when(), nullable=False),
-        sa.Column("status", sa.String(10), nullable=False),  # pending | sent
+        sa.Column("status", sa.String(10), nullable=False),  # pending | sent | refused (for good)
         sa.Column("claimed_at", when(), nullable=True),  # a run is sending it; others leave it alone
         sa.Column("sent_at", when(), nullable=True),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("last_error", sa.Text, nullable=False),
         sa.Column("message", sa.Text, nullable=False),  # the whole RFC 5322 message, resent as is
         sa.Index("ix_deliveries_status", "status"),
+    )
+    t.bounces = sa.Table(
+        "bounces", md,  # a subscriber's mail server refused for good: no digests until `watch` again
+        sa.Column("subscription_id", sa.ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("at", when(), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),  # the server's reply, e.g. "550 5.1.1 no such user"
     )
     return t
 
@@ -198,10 +204,15 @@ def _m3_revision_origin_subscriber_name(conn: Any, t: SimpleNamespace) -> None:
     conn.execute(sa.text("ALTER TABLE subscriptions ADD COLUMN name TEXT NOT NULL DEFAULT ''"))
 
 
+def _m4_bounces(conn: Any, t: SimpleNamespace) -> None:
+    t.metadata.create_all(conn, tables=[t.bounces], checkfirst=False)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] = (
     (1, "plans, revisions, signatures, events", _m1_initial),
     (2, "digest subscriptions, deliveries, plan sources", _m2_digests),
     (3, "revision origin, subscriber name", _m3_revision_origin_subscriber_name),
+    (4, "bounced subscriptions", _m4_bounces),
 )
 LATEST = MIGRATIONS[-1][0]
 
