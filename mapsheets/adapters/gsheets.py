@@ -214,9 +214,12 @@ class GoogleWorkbook:
         self._sheet_ids: dict[str, int] = {}
 
     @classmethod
-    def from_env(cls, sheet_id: str | None, env: Mapping[str, str] | None = None) -> GoogleWorkbook:
+    def from_env(cls, sheet_id: str | None, env: Mapping[str, str] | None = None,
+                 credentials=None) -> GoogleWorkbook:
+        """``credentials`` (a ``GoogleCredentials``) given by the caller, else found in ``env``."""
         env = os.environ if env is None else env
-        return cls(sheet_id, make_client(credentials_from_env(env), env.get("MAPSHEETS_GOOGLE_API_ROOT")))
+        found = credentials.load(scopes(env)) if credentials is not None else credentials_from_env(env)
+        return cls(sheet_id, make_client(found, env.get("MAPSHEETS_GOOGLE_API_ROOT")))
 
     @property
     def ref(self) -> str:

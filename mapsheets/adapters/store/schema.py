@@ -137,6 +137,13 @@ def tables() -> SimpleNamespace:
         sa.Column("message", sa.Text, nullable=False),  # the whole RFC 5322 message, resent as is
         sa.Index("ix_deliveries_status", "status"),
     )
+    t.last_seen = sa.Table(
+        "last_seen", md,  # per person and plan: the revision they last looked at (the sidebar's "what changed")
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("email", sa.Text, primary_key=True),
+        sa.Column("revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("seen_at", when(), nullable=False),
+    )
     return t
 
 
@@ -151,9 +158,14 @@ def _m2_digests(conn: Any, t: SimpleNamespace) -> None:
     t.metadata.create_all(conn, tables=[t.plan_sources, t.subscriptions, t.deliveries], checkfirst=False)
 
 
+def _m3_last_seen(conn: Any, t: SimpleNamespace) -> None:
+    t.metadata.create_all(conn, tables=[t.last_seen], checkfirst=False)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] = (
     (1, "plans, revisions, signatures, events", _m1_initial),
     (2, "digest subscriptions, deliveries, plan sources", _m2_digests),
+    (3, "last seen revision per person and plan", _m3_last_seen),
 )
 LATEST = MIGRATIONS[-1][0]
 
