@@ -61,7 +61,7 @@
     if (window.parent !== window) window.parent.postMessage("mapsheets:changed", window.location.origin);
   }
 
-  function load() {
+  function load(message) {
     say("Loading…");
     return call("summary", {}).then(function (answer) {
       if (answer.status !== 200) { say(""); fail(answer.body.error); return; }
@@ -69,7 +69,7 @@
       state.plan = answer.body.plan; state.me = answer.body.me;
       document.getElementById("generate").hidden = !!state.plan;
       document.getElementById("plan").hidden = !state.plan;
-      if (state.plan) { render(answer.body); say("Signed in as " + state.me.email); }
+      if (state.plan) { render(answer.body); say(message || "Signed in as " + state.me.email); }
       else say("This sheet has no plan yet.");
     }, function (err) { fail(String(err)); });
   }
@@ -136,20 +136,24 @@
       call(path, build(formData(form))).then(function (answer) {
         button.disabled = false;
         if (answer.status >= 400) { showError(form, answer); return; }
-        if (done) done(form, answer.body);
+        var message = done ? done(form, answer.body) : "";
         notifyParent();
-        return load();
+        return load(message);
       }, function (err) { button.disabled = false; fail(String(err)); });
     });
   }
   function list(text) { return (text || "").split(",").map(function (x) { return x.trim(); }).filter(Boolean); }
 
-  submit("generate-form", "generate", function (d) { return d; }, function () { say("Plan generated."); });
+  submit("generate-form", "generate", function (d) { return d; }, function () { return "Plan generated."; });
   submit("step-form", "steps", function (d) {
     d.owners = list(d.owners); d.depends_on = list(d.depends_on); return d;
-  }, function (form, body) { form.reset(); say("Added " + body.id + "."); document.getElementById("s-title").focus(); });
-  submit("sign-form", "sign", function () { return { side: state.me && state.me.side || "" }; });
-  submit("email-form", "subscription", function (d) { return { every: d.every || "" }; });
+  }, function (form, body) {
+    form.reset(); document.getElementById("s-title").focus(); return "Added " + body.id + ".";
+  });
+  submit("sign-form", "sign", function () { return { side: state.me && state.me.side || "" }; },
+    function (form, body) { return body.written ? "Signed." : "Already signed as the plan reads now."; });
+  submit("email-form", "subscription", function (d) { return { every: d.every || "" }; },
+    function (form, body) { return "Digest: " + body.every + "."; });
 
   load();
 })();
