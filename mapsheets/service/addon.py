@@ -157,11 +157,16 @@ def _changes_since_last_look(store, ref: str, caller: Caller, grid, parsed, now:
     from mapsheets.service.calendars import plan_holidays
     from mapsheets.service.revisions import Snapshot, canonical_ref, other_tabs, snapshot_into
 
+    from mapsheets.adapters.store import canonical_json
+
     now = _aware(now)
     snap = Snapshot(parsed.plan, other_tabs(grid, parsed), label=ref, warnings=[w.to_dict() for w in parsed.warnings])
-    current = snapshot_into(store, ref, now=now, snapshot=(snap, {})).revision
     key = canonical_ref(ref)
     before = store.last_seen(key, caller.email)
+    if before is not None and before.content_json == canonical_json(snap.content()):
+        # Nothing new since this person's last look: a read-only answer, no store write.
+        return {"first_look": False, "since": before.taken_at.isoformat(), "changes": [], "text": [], "summary": {}}
+    current = snapshot_into(store, ref, now=now, snapshot=(snap, {})).revision
     store.set_last_seen(key, caller.email, current.id, now)
     if before is None:
         return {"first_look": True, "since": None, "changes": [], "text": [], "summary": {}}
