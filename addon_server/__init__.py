@@ -73,4 +73,11 @@ def _headers(response):
     return response
 
 
-__all__ = ["create_app"]
+def run_locally(app, host: str, port: int) -> None:
+    """Werkzeug's threaded server, for `mapsheets serve` (production: gunicorn)."""
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+__all__ = ["create_app", "run_locally"]

@@ -26,9 +26,7 @@ def serve(host, port, dev, plans_dir, db_url):
 
     Example: mapsheets serve --dev   (then open http://127.0.0.1:8080/dev)
     """
-    from werkzeug.serving import run_simple
-
-    from addon_server import create_app
+    from addon_server import create_app, run_locally
 
     overrides = {"DEV": dev, "HOST": host}
     if db_url:
@@ -40,4 +38,4 @@ def serve(host, port, dev, plans_dir, db_url):
         plans_dir.mkdir(parents=True, exist_ok=True)
     shown = f"http://{host}:{port}/{'dev' if dev else 'sidebar'}"
     click.echo(f"Serving the mapsheets add-on on {shown} (Ctrl-C stops)", err=True)
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    run_locally(app, host, port)
