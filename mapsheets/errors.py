@@ -8,6 +8,10 @@ class MapsheetsError(Exception):
 
     http_status = 400
 
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        super().__init__(*args)
+        self.field = field  # the input it is about (e.g. "title"), for surfaces that show errors by field
+
 
 class UsageError(MapsheetsError):
     """The caller asked for something that cannot be done as asked (bad option, bad value)."""

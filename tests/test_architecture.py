@@ -51,3 +51,19 @@ def test_the_public_api_resolves_every_name_it_lists():
     assert sorted(mapsheets.__all__) == sorted(mapsheets._EXPORTS)
     for name in mapsheets.__all__:
         assert callable(getattr(mapsheets, name)), name
+
+
+ADDON = PACKAGE.parent / "addon_server"
+
+
+def test_flask_lives_in_the_addon_backend_only():
+    pattern = re.compile(r"^\s*(?:import|from) (flask|werkzeug)\b", re.MULTILINE)
+    strays = sorted(str(p.relative_to(PACKAGE.parent)) for p in PACKAGE.rglob("*.py") if pattern.search(p.read_text()))
+    assert strays == [], f"flask imported outside addon_server/: {strays}"
+
+
+def test_the_addon_backend_calls_the_service_only():
+    allowed = re.compile(r"^mapsheets\.(service|errors)\b")
+    for path in ADDON.rglob("*.py"):
+        for module in re.findall(r"^\s*(?:from|import) (mapsheets\S*)", path.read_text(), re.MULTILINE):
+            assert allowed.match(module), f"{path.name} reaches past the service: {module}"

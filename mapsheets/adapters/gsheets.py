@@ -218,9 +218,12 @@ class GoogleWorkbook:
         self._sheet_ids: dict[str, int] = {}
 
     @classmethod
-    def from_env(cls, sheet_id: str | None, env: Mapping[str, str] | None = None) -> GoogleWorkbook:
+    def from_env(cls, sheet_id: str | None, env: Mapping[str, str] | None = None,
+                 credentials=None) -> GoogleWorkbook:
+        """``credentials`` (a ``GoogleCredentials``) given by the caller, else found in ``env``."""
         env = os.environ if env is None else env
-        return cls(sheet_id, make_client(credentials_from_env(env), env.get("MAPSHEETS_GOOGLE_API_ROOT")))
+        found = credentials.load(scopes(env)) if credentials is not None else credentials_from_env(env)
+        return cls(sheet_id, make_client(found, env.get("MAPSHEETS_GOOGLE_API_ROOT")))
 
     @property
     def ref(self) -> str:
@@ -302,11 +305,12 @@ class GoogleWorkbook:
         return requests
 
     def modify(self, compute: Callable[[dict[str, list[list[Any]]]], tuple[Edit | None, Any]], *,
-               force: bool = False) -> Any:
-        """Read once, compute the edit, write: new rows are appended by Google (values.append finds
-        the table's end when it applies the write), never put in a row number from our read, so
-        people adding at the same time each get their own row."""
-        edit, result = compute(self.read_grid())
+               force: bool = False, grid: dict[str, list[list[Any]]] | None = None) -> Any:
+        """Read once (or take ``grid``, a read this request just made), compute the edit, write: new
+        rows are appended by Google (values.append finds the table's end when it applies the
+        write), never put in a row number from our read, so people adding at the same time each
+        get their own row."""
+        edit, result = compute(grid if grid is not None else self.read_grid())
         if edit is None:  # nothing to change (e.g. signed already)
             return result
         if edit.cells or edit.also:  # in place: IDs filled in, signatures' Status

@@ -350,9 +350,10 @@ class XlsxWorkbook:
         update_cells(self.path, tab, cells, also, force=force)
 
     def modify(self, compute: Callable[[dict[str, list[list[Any]]]], tuple[Edit | None, Any]], *,
-               force: bool = False) -> Any:
+               force: bool = False, grid: dict[str, list[list[Any]]] | None = None) -> Any:
         """One locked read-modify-write: ``compute(grid)`` gives the edit to make and what to
-        return, and runs again on a fresh read if another program saved the file meanwhile."""
+        return, and runs again on a fresh read if another program saved the file meanwhile. (A
+        ``grid`` read earlier is not used: the file is read again under its lock.)"""
 
         def change(workbook, data: bytes) -> Any:
             edit, result = compute(read_grid(self.path, data=data))

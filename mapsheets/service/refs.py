@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mapsheets.errors import UsageError
 
@@ -20,14 +26,82 @@ def google_id(ref: str) -> str | None:
     return None
 
 
-def open_workbook(ref: str):
-    """The backend object for a plan reference (same operations whatever the backend)."""
+@dataclass
+class _Scope:
+    credentials: Any = None  # a GoogleCredentials, or None: from the environment
+    books: dict[str, Any] = field(default_factory=dict)
+
+
+_SCOPE: ContextVar[_Scope | None] = ContextVar("mapsheets_request_scope", default=None)
+
+
+@contextmanager
+def request_scope(credentials=None) -> Iterator[None]:
+    """One request of a server: Google ``credentials`` for every workbook opened inside (None: from
+    the environment), and each plan read from its backend at most once until something is written,
+    so a check before a write costs no extra request. Per thread/task (a ContextVar)."""
+    token = _SCOPE.set(_Scope(credentials))
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+class _ReadOnce:
+    """A workbook whose grid is read once and reused until the next write through it."""
+
+    def __init__(self, book) -> None:
+        self._book, self._grid = book, None
+
+    def __getattr__(self, name: str):
+        return getattr(self._book, name)
+
+    def read_grid(self):
+        if self._grid is None:
+            self._grid = self._book.read_grid()
+        return copy.deepcopy(self._grid)  # parsers may change what they are given
+
+    def _written(self, method: str, *args, **kwargs):
+        self._grid = None
+        return getattr(self._book, method)(*args, **kwargs)
+
+    def update_cells(self, *args, **kwargs):
+        return self._written("update_cells", *args, **kwargs)
+
+    def modify(self, compute, **kwargs):
+        # The read that checked the request is the one the edit is computed on (no second request);
+        # a file backend reads again under its lock anyway.
+        grid, self._grid = self._grid, None
+        return self._book.modify(compute, grid=grid, **kwargs)
+
+    def append_rows(self, *args, **kwargs):
+        return self._written("append_rows", *args, **kwargs)
+
+    def create(self, *args, **kwargs):
+        return self._written("create", *args, **kwargs)
+
+
+def open_workbook(ref: str, credentials=None):
+    """The backend object for a plan reference (same operations whatever the backend).
+
+    ``credentials`` (a ``GoogleCredentials``) default to the request scope's, else the environment's.
+    """
+    scope = _SCOPE.get()
+    if scope is None:
+        return _open(ref, credentials)
+    key = ref.strip() if ref else ref
+    if key not in scope.books:
+        scope.books[key] = _ReadOnce(_open(ref, credentials or scope.credentials))
+    return scope.books[key]
+
+
+def _open(ref: str, credentials=None):
     if not ref or not ref.strip():
         raise UsageError("no plan given: pass a .xlsx path, a Google Sheets URL or a spreadsheet ID")
     sheet_id = google_id(ref)
     if sheet_id is not None:
         from mapsheets.adapters.gsheets import GoogleWorkbook
-        return GoogleWorkbook.from_env(sheet_id)
+        return GoogleWorkbook.from_env(sheet_id, credentials=credentials)
     path = Path(ref)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise UsageError(f"{ref}: not a plan reference (expected a .xlsx file, a Google Sheets URL or ID)")

@@ -21,10 +21,11 @@ _REV = re.compile(r"^(latest|-?\d+)$")
 
 
 def open_store(url: str | None = None):
-    """The state store at ``url`` (default: MAPSHEETS_DB, else the per-user SQLite file)."""
+    """The state store at ``url`` (default: MAPSHEETS_DB, else the per-user SQLite file); an open
+    Store given instead of a URL is used as is (a server keeps one per process)."""
     from mapsheets.adapters.store import Store
 
-    return Store(url)
+    return url if isinstance(url, Store) else Store(url)
 
 
 def canonical_ref(ref: str) -> str:

@@ -146,6 +146,13 @@ def tables() -> SimpleNamespace:
         sa.Column("at", when(), nullable=False),
         sa.Column("reason", sa.Text, nullable=False),  # the server's reply, e.g. "550 5.1.1 no such user"
     )
+    t.last_seen = sa.Table(
+        "last_seen", md,  # per person and plan: the revision they last looked at (the sidebar's "what changed")
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("email", sa.Text, primary_key=True),
+        sa.Column("revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("seen_at", when(), nullable=False),
+    )
     return t
 
 
@@ -208,11 +215,16 @@ def _m4_bounces(conn: Any, t: SimpleNamespace) -> None:
     t.metadata.create_all(conn, tables=[t.bounces], checkfirst=False)
 
 
+def _m5_last_seen(conn: Any, t: SimpleNamespace) -> None:
+    t.metadata.create_all(conn, tables=[t.last_seen], checkfirst=False)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] = (
     (1, "plans, revisions, signatures, events", _m1_initial),
     (2, "digest subscriptions, deliveries, plan sources", _m2_digests),
     (3, "revision origin, subscriber name", _m3_revision_origin_subscriber_name),
     (4, "bounced subscriptions", _m4_bounces),
+    (5, "last seen revision per person and plan", _m5_last_seen),
 )
 LATEST = MIGRATIONS[-1][0]
 

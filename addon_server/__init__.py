@@ -1,0 +1,83 @@
+"""The Google Sheets add-on backend: a Flask app over mapsheets.service, like the CLI.
+
+    gunicorn 'addon_server:create_app()'        # production: MAPSHEETS_ADDON_CLIENT_ID, MAPSHEETS_DB
+    mapsheets serve --dev                        # try it locally without Google
+"""
+
+from __future__ import annotations
+
+import atexit
+from collections.abc import Mapping
+from typing import Any
+
+from addon_server import config as settings
+
+# Only the app's own scripts and styles; the dev page frames the sidebar from the same origin.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
+
+
+def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None):
+    """The app: settings from MAPSHEETS_* (``config`` wins), one store for its lifetime, blueprints
+    ``sidebar`` (HTML) and ``api`` (JSON under /api/), errors as JSON in one place."""
+    from flask import Flask
+
+    from mapsheets.errors import UsageError
+    from mapsheets.service.addon import open_store
+
+    from addon_server import api, sidebar
+    from addon_server.auth import Verifier
+
+    conf = settings.load(env, config)
+    refusal = settings.refusal(conf)
+    if refusal:
+        raise UsageError(refusal)
+    app = Flask(__name__)
+    app.config["MAPSHEETS"] = conf
+    app.config["MAX_CONTENT_LENGTH"] = conf["MAX_BODY"]
+    app.json.sort_keys = False
+    store = open_store(conf["DB"] or None)
+    atexit.register(store.close)
+    app.extensions["mapsheets_store"] = store
+    app.extensions["mapsheets_verifier"] = Verifier(conf["CLIENT_ID"], conf["CERTS_URL"])
+    app.register_blueprint(sidebar.bp)
+    app.register_blueprint(api.bp)
+    _errors(app)
+    app.after_request(_headers)
+    return app
+
+
+def _errors(app) -> None:
+    """MapsheetsError → {"error", "field"} and its status: the one place the HTTP surface does it."""
+    from flask import jsonify
+    from werkzeug.exceptions import HTTPException
+
+    from mapsheets.errors import MapsheetsError
+
+    @app.errorhandler(MapsheetsError)
+    def _mapsheets(exc: MapsheetsError):
+        return jsonify({"error": str(exc), "field": getattr(exc, "field", None)}), exc.http_status
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        field = "body" if exc.code in (400, 413) else None
+        text = "the request body is too large" if exc.code == 413 else exc.description or exc.name
+        return jsonify({"error": text, "field": field}), exc.code
+
+
+def _headers(response):
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def run_locally(app, host: str, port: int) -> None:
+    """Werkzeug's threaded server, for `mapsheets serve` (production: gunicorn)."""
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+__all__ = ["create_app", "run_locally"]

@@ -1,0 +1,148 @@
+"""The JSON API under /api/: every route identifies the caller first (401), then reads its input
+(400 naming the field), then calls one service function. Errors become JSON in create_app."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from mapsheets.errors import UsageError
+from mapsheets.service import addon, addon_writes
+
+from addon_server.auth import Unauthenticated, access_token, identify
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+_SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+
+
+@bp.before_request
+def _identify() -> None:
+    g.caller = identify(request, current_app.config["MAPSHEETS"], current_app.extensions["mapsheets_verifier"])
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise UsageError("the request body must be a JSON object", field="body")
+    return data
+
+
+def _str(data: dict[str, Any], name: str, default: str = "") -> str:
+    value = data.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise UsageError(f"{name} must be text", field=name)
+    return value
+
+
+def _list(data: dict[str, Any], name: str) -> list[str]:
+    value = data.get(name) or []
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[,\n]", value)]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(f"{name} must be a list of text", field=name)
+    return value
+
+
+def _date(data: dict[str, Any], name: str) -> date | None:
+    value = _str(data, name).strip()
+    if not value:
+        return None
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{value!r} is not a date (YYYY-MM-DD)", field=name) from None
+    if not 1950 <= parsed.year <= 2200:
+        raise UsageError(f"{value!r} is outside the years 1950–2200", field=name)
+    return parsed
+
+
+def _target(data: dict[str, Any]) -> tuple[str, Any]:
+    """(plan reference, Google credentials) of the open spreadsheet."""
+    config = current_app.config["MAPSHEETS"]
+    sheet = _str(data, "spreadsheet_id").strip()
+    if not _SHEET_ID.match(sheet):
+        raise UsageError("spreadsheet_id is missing or not a spreadsheet ID", field="spreadsheet_id")
+    if config["DEV"] and config["PLANS_DIR"]:
+        return str(Path(config["PLANS_DIR"]) / f"{sheet}.xlsx"), None
+    token = access_token(request)
+    if token is None:
+        raise Unauthenticated("no Google access token for the spreadsheet (X-Mapsheets-Access-Token)")
+    return sheet, addon.GoogleCredentials.access_token(token)
+
+
+def _common() -> dict[str, Any]:
+    return {"store": current_app.extensions["mapsheets_store"], "now": datetime.now(timezone.utc)}
+
+
+def _today() -> date:
+    return current_app.config["MAPSHEETS"].get("TODAY") or date.today()
+
+
+def _domains() -> list[str]:
+    return current_app.config["MAPSHEETS"]["SELLER_DOMAINS"]
+
+
+@bp.post("/summary")
+def summary():
+    data = _body()
+    ref, credentials = _target(data)
+    return jsonify(addon.summary(ref, g.caller, today=_today(), credentials=credentials,
+                                 seller_domains=_domains(), **_common()))
+
+
+@bp.post("/changes")
+def changes():
+    data = _body()
+    ref, credentials = _target(data)
+    return jsonify(addon.changes(ref, g.caller, credentials=credentials, **_common()))
+
+
+@bp.post("/generate")
+def generate():
+    data = _body()
+    ref, credentials = _target(data)
+    result = addon_writes.generate(
+        ref, g.caller, template=_str(data, "template"), buyer=_str(data, "buyer"), seller=_str(data, "seller"),
+        start=_date(data, "start_date"), close=_date(data, "close_date"), holidays=_str(data, "holidays"),
+        champion=(_str(data, "champion_name"), _str(data, "champion_email")),
+        economic_buyer=(_str(data, "economic_buyer_name"), _str(data, "economic_buyer_email")),
+        today=_today(), credentials=credentials, template_dirs=current_app.config["MAPSHEETS"]["TEMPLATES"],
+        **_common())
+    return jsonify(result), 201
+
+
+@bp.post("/steps")
+def add_step():
+    data = _body()
+    ref, credentials = _target(data)
+    step = addon_writes.add_step(
+        ref, g.caller, title=_str(data, "title"), phase=_str(data, "phase"), side=_str(data, "side", "joint"),
+        owners=_list(data, "owners"), due=_date(data, "due"), depends_on=_list(data, "depends_on"),
+        notes=_str(data, "notes"), today=_today(), credentials=credentials, seller_domains=_domains(),
+        **_common())
+    return jsonify({"id": step.id, "title": step.title, "due": step.due.isoformat() if step.due else None}), 201
+
+
+@bp.post("/sign")
+def sign():
+    data = _body()
+    ref, credentials = _target(data)
+    side = _str(data, "side").strip() or None
+    signature, written = addon_writes.sign(ref, g.caller, side=side, credentials=credentials,
+                                           seller_domains=_domains(), **_common())
+    return jsonify({"signature": signature.to_dict(), "written": written}), 201 if written else 200
+
+
+@bp.post("/subscription")
+def subscription():
+    data = _body()
+    ref, credentials = _target(data)
+    every = addon_writes.subscribe(ref, g.caller, every=_str(data, "every"), credentials=credentials,
+                                   seller_domains=_domains(), **_common())
+    return jsonify({"every": every})

@@ -1,0 +1,129 @@
+"""Who is calling: a Google ID token (``ScriptApp.getIdentityToken()``) verified with google-auth, or
+in dev mode on loopback a header naming the user.
+
+Checked: the signature against Google's certificates (fetched from CERTS_URL, cached as long as its
+Cache-Control allows), ``iss``, ``aud`` == the configured client ID, expiry, and a verified email.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from mapsheets.errors import MapsheetsError, RemoteError, UsageError
+from mapsheets.service.addon import Caller
+from mapsheets.service.signoff import check_email
+
+from addon_server.config import LOOPBACK
+
+ISSUERS = ("accounts.google.com", "https://accounts.google.com")
+DEV_HEADER = "X-Mapsheets-Dev-User"
+ACCESS_TOKEN_HEADER = "X-Mapsheets-Access-Token"
+_MAX_AGE = re.compile(r"max-age=(\d+)")
+
+
+class Unauthenticated(MapsheetsError):
+    """No identity, or one that does not verify."""
+
+    http_status = 401
+
+
+@dataclass
+class _Response:
+    """What google-auth's transport Request returns: status, headers, data."""
+
+    status: int
+    headers: dict[str, str]
+    data: bytes
+
+
+class CertsCache:
+    """A google-auth transport Request for the certificates URL, answered from memory while fresh."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.url, self.timeout = url, timeout
+        self._lock = threading.Lock()
+        self._body: bytes | None = None
+        self._expires = 0.0
+        self.fetches = 0  # for tests: how often the network was asked
+
+    def __call__(self, url: str, method: str = "GET", body=None, headers=None, timeout=None, **kwargs) -> _Response:
+        with self._lock:
+            if self._body is not None and time.monotonic() < self._expires and url == self.url:
+                return _Response(200, {}, self._body)
+            import requests
+
+            try:
+                answer = requests.get(url, timeout=timeout or self.timeout)
+            except requests.RequestException as exc:
+                raise RemoteError(f"cannot fetch Google's sign-in certificates ({exc.__class__.__name__})") from None
+            self.fetches += 1
+            if answer.status_code == 200 and url == self.url:
+                found = _MAX_AGE.search(answer.headers.get("Cache-Control", ""))
+                self._body = answer.content
+                self._expires = time.monotonic() + (int(found[1]) if found else 0)
+            return _Response(answer.status_code, dict(answer.headers), answer.content)
+
+
+class Verifier:
+    def __init__(self, client_id: str, certs_url: str) -> None:
+        self.client_id = client_id
+        self.certs = CertsCache(certs_url)
+
+    def verify(self, token: str) -> Caller:
+        from google.auth import exceptions
+        from google.oauth2 import id_token
+
+        if not self.client_id:
+            raise Unauthenticated("this server has no OAuth client ID configured: ID tokens cannot be checked")
+        try:
+            claims: dict[str, Any] = dict(id_token.verify_token(token, self.certs, audience=self.client_id,
+                                                                certs_url=self.certs.url,
+                                                                clock_skew_in_seconds=10))
+        except exceptions.TransportError:
+            raise RemoteError("cannot fetch Google's sign-in certificates") from None
+        except (ValueError, exceptions.GoogleAuthError) as exc:
+            raise Unauthenticated(f"invalid identity token ({_first_line(exc)})") from None
+        if claims.get("iss") not in ISSUERS:
+            raise Unauthenticated("invalid identity token (not issued by Google)")
+        email = str(claims.get("email") or "")
+        if not email or claims.get("email_verified") not in (True, "true"):
+            raise Unauthenticated("the identity token has no verified email")
+        return Caller(email=email.lower(), name=str(claims.get("name") or ""))
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else exc.__class__.__name__)[:200]
+
+
+def identify(request, config: dict[str, Any], verifier: Verifier) -> Caller:
+    """The caller of ``request``, or Unauthenticated."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer ") and header[7:].strip():
+        return verifier.verify(header[7:].strip())
+    dev = request.headers.get(DEV_HEADER, "").strip()
+    if dev and dev_identity_allowed(request, config):
+        try:
+            dev = check_email(dev, DEV_HEADER)
+        except UsageError:
+            raise Unauthenticated(f"{DEV_HEADER}: not an email address") from None
+        return Caller(email=dev.lower(), name=dev.partition("@")[0])
+    raise Unauthenticated("sign in: no identity token (Authorization: Bearer ...)")
+
+
+def dev_identity_allowed(request, config: dict[str, Any]) -> bool:
+    """Dev mode, a server bound to loopback, and the request coming from loopback."""
+    return bool(config["DEV"]) and config["HOST"] in LOOPBACK and (request.remote_addr or "") in LOOPBACK
+
+
+def access_token(request) -> str | None:
+    """The caller's Google OAuth access token (``ScriptApp.getOAuthToken()``): this request only."""
+    token = request.headers.get(ACCESS_TOKEN_HEADER, "").strip()
+    return token or None
+
+
+__all__ = ["CertsCache", "Unauthenticated", "Verifier", "access_token", "identify"]

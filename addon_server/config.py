@@ -1,0 +1,57 @@
+"""The add-on backend's settings: defaults, then MAPSHEETS_* environment variables, then the caller's."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+# setting -> (environment variable, default, what it is); README's configuration table follows this.
+SETTINGS: dict[str, tuple[str, Any, str]] = {
+    "CLIENT_ID": ("MAPSHEETS_ADDON_CLIENT_ID", "", "OAuth client ID of the Apps Script project: ID tokens must have it as aud"),
+    "CERTS_URL": ("MAPSHEETS_ADDON_CERTS_URL", GOOGLE_CERTS_URL, "where Google's ID-token signing certificates are fetched"),
+    "DEV": ("MAPSHEETS_ADDON_DEV", False, "development mode: a header names the user (only on loopback)"),
+    "HOST": ("MAPSHEETS_ADDON_HOST", "", "the address the server listens on (set by `mapsheets serve`)"),
+    "PLANS_DIR": ("MAPSHEETS_ADDON_PLANS_DIR", "", "dev mode: folder of local plans; spreadsheet ID X is X.xlsx"),
+    "SELLER_DOMAINS": ("MAPSHEETS_SELLER_DOMAINS", "", "comma-separated email domains of the selling company"),
+    "DB": ("MAPSHEETS_DB", "", "state store URL (PostgreSQL in production; default the per-user SQLite file)"),
+    "MAX_BODY": ("MAPSHEETS_ADDON_MAX_BODY", 65536, "largest request body accepted, bytes (larger: 413)"),
+    "TEMPLATES": ("MAPSHEETS_TEMPLATES", "", "extra template folders, ':'-separated"),
+}
+
+
+def load(env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    env = os.environ if env is None else env
+    out: dict[str, Any] = {}
+    for key, (var, default, _what) in SETTINGS.items():
+        raw = env.get(var)
+        if raw is None or raw == "":
+            out[key] = default
+        elif isinstance(default, bool):
+            out[key] = raw.strip().lower() in ("1", "true", "yes", "on")
+        elif isinstance(default, int):
+            out[key] = int(raw)
+        else:
+            out[key] = raw.strip()
+    out.update(overrides or {})
+    out["SELLER_DOMAINS"] = _split(out["SELLER_DOMAINS"], ",")
+    out["TEMPLATES"] = _split(out["TEMPLATES"], ":")
+    return out
+
+
+def _split(value: Any, sep: str) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in str(value or "").split(sep) if v.strip()]
+
+
+def refusal(config: Mapping[str, Any]) -> str | None:
+    """Why the server must not start with this configuration (None: it may)."""
+    if config["DEV"] and config["HOST"] not in LOOPBACK:
+        return f"dev mode only listens on loopback (127.0.0.1), not {config['HOST'] or 'an unknown address'}"
+    if not config["DEV"] and not config["CLIENT_ID"]:
+        return "set MAPSHEETS_ADDON_CLIENT_ID (the Apps Script project's OAuth client ID), or use --dev"
+    return None

@@ -1,0 +1,71 @@
+"""HTML: the sidebar (served directly, or inlined for Apps Script's HtmlService) and the dev page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from mapsheets.service import addon
+
+bp = Blueprint("sidebar", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static")
+STATIC = Path(__file__).parent / "static"
+_SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+
+
+def _templates() -> list[str]:
+    from mapsheets.service import list_templates
+
+    return [t.name for t in list_templates(current_app.config["MAPSHEETS"]["TEMPLATES"])]
+
+
+@bp.get("/")
+def index():
+    if current_app.config["MAPSHEETS"]["DEV"]:
+        return redirect(url_for("sidebar.dev"))
+    return redirect(url_for("sidebar.sidebar"))
+
+
+@bp.get("/sidebar")
+def sidebar():
+    """The sidebar as the backend serves it: its script and style as files (CSP: own files only)."""
+    config = current_app.config["MAPSHEETS"]
+    return render_template("sidebar.html", templates=_templates(), embed=False, dev=config["DEV"],
+                           sheet=request.args.get("sheet", ""), user=request.args.get("user", ""))
+
+
+@bp.get("/sidebar/embed")
+def sidebar_embed():
+    """The sidebar for Apps Script (Code.gs fetches it into HtmlService): script and style inline,
+    since Google's sandbox cannot load them from here; it talks through google.script.run."""
+    return render_template("sidebar.html", templates=_templates(), embed=True, dev=False, sheet="", user="",
+                           script=(STATIC / "sidebar.js").read_text(encoding="utf-8"),
+                           style=(STATIC / "sidebar.css").read_text(encoding="utf-8"))
+
+
+@bp.get("/dev")
+def dev():
+    """A spreadsheet-like view of a local plan beside the sidebar, to try the add-on without Google."""
+    config = current_app.config["MAPSHEETS"]
+    if not config["DEV"] or not config["PLANS_DIR"]:
+        abort(404)
+    folder = Path(config["PLANS_DIR"])
+    plans = sorted(p.stem for p in folder.glob("*.xlsx") if _SHEET_ID.match(p.stem))
+    sheet = request.args.get("sheet") or (plans[0] if plans else "new-plan")
+    if not _SHEET_ID.match(sheet):
+        abort(400)
+    user = request.args.get("user", "ae@globex.example")
+    return render_template("dev.html", plans=plans, sheet=sheet, user=user)
+
+
+@bp.get("/dev/grid")
+def dev_grid():
+    config = current_app.config["MAPSHEETS"]
+    sheet = request.args.get("sheet", "")
+    if not config["DEV"] or not config["PLANS_DIR"] or not _SHEET_ID.match(sheet):
+        abort(404)
+    grid = addon.sheet_grid(str(Path(config["PLANS_DIR"]) / f"{sheet}.xlsx"))
+    tab = request.args.get("tab") or next(iter(grid), "")
+    return render_template("grid.html", grid=grid, tab=tab, sheet=sheet)

@@ -1,0 +1,214 @@
+"""What the Sheets add-on does, as service calls: a server passes who is asking (an email it has
+verified), the Google credentials of that request and its one store; nothing is read from the
+environment here. Each call is one request scope: the plan is read once, checked, then written.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+from mapsheets.adapters.gcreds import GoogleCredentials
+from mapsheets.core.addresses import find_email
+from mapsheets.core.diff import diff, summary as change_summary
+from mapsheets.core.model import Plan
+from mapsheets.errors import MapsheetsError, NotFound, PermissionDenied, PlanFileError, UsageError
+from mapsheets.service.refs import google_id, open_workbook, read_parsed, request_scope
+
+EVERY = ("daily", "weekly", "off")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: an email verified by the surface (an ID token), and a display name."""
+
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Member:
+    """The caller as the plan knows them: on it or not, and for which side they may sign."""
+
+    on_plan: bool
+    side: str | None  # buyer | seller | None (unknown, or joint)
+    name: str
+
+
+def member(plan: Plan, email: str, seller_domains: Sequence[str] = ()) -> Member:
+    """The Team tab's people and the two plan owners are on the plan. With ``seller_domains``, an
+    email's domain decides its side (anyone can type "seller" into the Team tab); else the Team tab."""
+    email = email.strip().lower()
+    side, name, on_plan = None, "", False
+    for person in plan.stakeholders:
+        if person.email.strip().lower() == email:
+            on_plan, name = True, person.name
+            side = person.side if person.side in ("buyer", "seller") else side
+    for lead, lead_side in ((plan.seller_lead, "seller"), (plan.buyer_lead, "buyer")):
+        found = find_email(lead or "")
+        if found and found.lower() == email:
+            on_plan, side = True, side or lead_side
+            name = name or lead.replace(f"<{found}>", "").replace(found, "").strip(" <>,")
+    domains = {d.strip().lower().lstrip("@") for d in seller_domains if d.strip()}
+    if domains and on_plan:
+        side = "seller" if email.rpartition("@")[2] in domains else "buyer"
+    return Member(on_plan=on_plan, side=side, name=name)
+
+
+# One writer per plan at a time in this process, so a request's check and its write see the same
+# plan; across processes the .xlsx backend's lock and re-read, and Google's appends, keep every write.
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def _writing(ref: str) -> Iterator[None]:
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(ref, threading.Lock())
+    with lock:
+        yield
+
+
+def _read(ref: str):
+    book = open_workbook(ref)
+    return book, *read_parsed(book)
+
+
+def _require_member(plan: Plan, caller: Caller, seller_domains: Sequence[str], what: str) -> Member:
+    who = member(plan, caller.email, seller_domains)
+    if not who.on_plan:
+        raise PermissionDenied(f"{caller.email} is not on this plan (Team tab or plan owners): "
+                               f"cannot {what}", field="email")
+    return who
+
+
+def _audit(store, ref: str, plan: Plan, kind: str, caller: Caller, now: datetime, detail: dict[str, Any]) -> None:
+    from mapsheets.service.revisions import canonical_ref
+
+    key = canonical_ref(ref)
+    store.register_plan(key, "google" if google_id(ref) else "xlsx", plan.title)
+    store.log_event(kind, ref=key, actor=caller.email, at=now, detail=detail)
+
+
+def _aware(now: datetime) -> datetime:
+    return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+def summary(ref: str, caller: Caller, *, today: date, now: datetime, store, credentials=None,
+            seller_domains: Sequence[str] = ()) -> dict[str, Any]:
+    """What the sidebar shows on open, from one read: the plan's state, the caller's standing, and
+    what changed since the caller last looked (which this look then becomes). ``{"plan": None}``
+    when the sheet holds no plan yet."""
+    from mapsheets.service.plans import view_of
+
+    with request_scope(credentials):
+        book = open_workbook(ref)
+        try:
+            grid, parsed = read_parsed(book)
+        except PlanFileError:
+            return {"plan": None, "ref": book.ref}
+        except NotFound:
+            if google_id(ref):
+                raise
+            return {"plan": None, "ref": ref}
+        view = view_of(parsed.plan, parsed.warnings, today, ref=book.ref, parsed=parsed)
+        changed = _changes_since_last_look(store, ref, caller, grid, parsed, now)
+    plan, health, proj = view.plan, view.health, view.projection
+    who = member(plan, caller.email, seller_domains)
+    fingerprint = plan.fingerprint()
+    team = [{"name": p.name, "email": p.email, "side": p.side, "role": p.role} for p in plan.stakeholders]
+    return {
+        "ref": book.ref,
+        "plan": {
+            "title": plan.title, "buyer": plan.buyer, "seller": plan.seller,
+            "progress": {"done": health.done, "total": health.total, "percent": round(100 * health.progress)},
+            "health": health.state,
+            "overdue": [{"id": s.id, "title": s.title, "due": _iso(s.due), "days": d} for s, d in health.overdue],
+            "due_soon": [{"id": s.id, "title": s.title, "due": _iso(s.due)} for s in health.due_soon],
+            "target_close": _iso(plan.target_close), "projected_close": _iso(proj.close),
+            "slip_days": proj.slip,
+            "phases": list(dict.fromkeys(s.phase for s in plan.steps if s.phase)),
+            "steps": [{"id": s.id, "title": s.title, "status": s.status, "due": _iso(s.due)} for s in plan.steps],
+            "team": team,
+            "signatures": [s.to_dict(plan.signature_status(s)) for s in plan.signatures],
+            "fingerprint": fingerprint, "step_count": len(plan.steps),
+            "warnings": [w.to_dict() for w in view.warnings],
+        },
+        "me": {"email": caller.email, "on_plan": who.on_plan, "side": who.side, "name": who.name or caller.name,
+               "subscription": _subscription(store, ref, caller.email)},
+        "changes": changed,
+    }
+
+
+def _changes_since_last_look(store, ref: str, caller: Caller, grid, parsed, now: datetime) -> dict[str, Any]:
+    """The diff from the revision the caller last looked at to now; now becomes their last look."""
+    from mapsheets.service.calendars import plan_holidays
+    from mapsheets.service.revisions import Snapshot, canonical_ref, other_tabs, snapshot_into
+
+    from mapsheets.adapters.store import canonical_json
+
+    now = _aware(now)
+    snap = Snapshot(parsed.plan, other_tabs(grid, parsed), label=ref, warnings=[w.to_dict() for w in parsed.warnings])
+    key = canonical_ref(ref)
+    before = store.last_seen(key, caller.email)
+    if before is not None and before.content_json == canonical_json(snap.content()):
+        # Nothing new since this person's last look: a read-only answer, no store write.
+        return {"first_look": False, "since": before.taken_at.isoformat(), "changes": [], "text": [], "summary": {}}
+    current = snapshot_into(store, ref, now=now, snapshot=(snap, {})).revision
+    store.set_last_seen(key, caller.email, current.id, now)
+    if before is None:
+        return {"first_look": True, "since": None, "changes": [], "text": [], "summary": {}}
+    try:
+        days_off = plan_holidays(parsed.plan)
+    except UsageError:
+        days_off = frozenset()
+    changes = diff(Plan.from_dict(before.content["plan"]), parsed.plan, days_off)
+    return {"first_look": False, "since": before.taken_at.isoformat(), "changes": [c.to_dict() for c in changes],
+            "text": [c.describe() for c in changes], "summary": change_summary(changes)}
+
+
+def changes(ref: str, caller: Caller, *, now: datetime, store, credentials=None) -> dict[str, Any]:
+    """What changed since the caller last looked (one read); this look becomes the last."""
+    with request_scope(credentials):
+        _book, grid, parsed = _read(ref)
+        return _changes_since_last_look(store, ref, caller, grid, parsed, now)
+
+
+def _subscription(store, ref: str, email: str) -> str:
+    from mapsheets.service.revisions import canonical_ref
+
+    key = canonical_ref(ref)
+    for sub in store.subscriptions(key):
+        if sub.email.lower() == email.lower():
+            return sub.every
+    return "off"
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+__all__ = ["Caller", "EVERY", "GoogleCredentials", "Member", "MapsheetsError", "changes", "member", "open_store", "summary"]
+
+
+def open_store(url: str | None = None):
+    """The one store a server keeps for its lifetime (``close()`` it at exit)."""
+    from mapsheets.service.revisions import open_store as store_at
+
+    return store_at(url)
+
+
+def sheet_grid(ref: str) -> dict[str, list[list[Any]]]:
+    """Every tab's values as text, for a spreadsheet-like view (empty: no plan there yet)."""
+    try:
+        grid = open_workbook(ref).read_grid()
+    except NotFound:
+        return {}
+    return {tab: [["" if v is None else (v.date().isoformat() if isinstance(v, datetime) and not (v.hour or v.minute)
+                                         else str(v)) for v in row] for row in rows] for tab, rows in grid.items()}

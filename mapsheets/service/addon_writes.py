@@ -1,0 +1,146 @@
+"""The add-on's writes: generate a plan into the open sheet, add a step, sign, subscribe oneself.
+
+Each is one request scope holding the plan's writer lock: one read (which also authorizes), one
+write, then the audit log with the caller's verified email.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from mapsheets.core.addresses import EMAIL
+from mapsheets.core.model import SIDES, Signature, Step
+from mapsheets.errors import PermissionDenied, UsageError
+from mapsheets.service.addon import EVERY, Caller, _audit, _aware, _read, _require_member, _writing
+from mapsheets.service.refs import request_scope
+
+
+
+def _text(value: str, field: str, *, required: bool = False, limit: int = 500) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise UsageError(f"{field.replace('_', ' ')} must not be empty", field=field)
+    if len(value) > limit:
+        raise UsageError(f"{field.replace('_', ' ')} is longer than {limit} characters", field=field)
+    return value
+
+
+def _email(value: str, field: str) -> str:
+    value = (value or "").strip()
+    if value and not EMAIL.fullmatch(value):
+        raise UsageError(f"{value!r} is not an email address", field=field)
+    return value
+
+
+def _person(name: str, email: str) -> str | None:
+    """A role as the templates take it: "Jane Doe <jane@acme.example>"."""
+    if name and email:
+        return f"{name} <{email}>"
+    return name or email or None
+
+
+def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str, today: date, now: datetime,
+             store, credentials=None, start: date | None = None, close: date | None = None, holidays: str = "",
+             champion: tuple[str, str] = ("", ""), economic_buyer: tuple[str, str] = ("", ""),
+             template_dirs: Sequence[Any] = ()) -> dict[str, Any]:
+    """A new plan written into the open spreadsheet (one request); the caller is its seller lead."""
+    from mapsheets.errors import NotFound
+    from mapsheets.service.plans import get_template, new_plan
+
+    buyer, seller = _text(buyer, "buyer", required=True), _text(seller, "seller", required=True)
+    try:
+        tmpl = get_template(_text(template, "template", required=True), template_dirs)
+    except NotFound as exc:
+        raise UsageError(str(exc), field="template") from None
+    if close is not None and close < (start or today):
+        raise UsageError(f"target close {close} is before the start {start or today}", field="close_date")
+    wanted = {"ae": _person(_text(caller.name, "name"), caller.email),
+              "champion": _person(_text(champion[0], "champion_name"), _email(champion[1], "champion_email")),
+              "economic_buyer": _person(_text(economic_buyer[0], "economic_buyer_name"),
+                                        _email(economic_buyer[1], "economic_buyer_email"))}
+    roles = {k: v for k, v in wanted.items() if v and k in tmpl.roles}
+    with request_scope(credentials), _writing(ref):
+        try:
+            result = new_plan(tmpl.name, ref, buyer=buyer, seller=seller, today=today, start=start, close=close,
+                              roles=roles, holidays=_text(holidays, "holidays", limit=20), template_dirs=template_dirs,
+                              watch_owners=False)
+        except UsageError as exc:
+            if exc.field is None and "holiday" in str(exc).lower():
+                exc.field = "holidays"
+            raise
+    plan = result.view.plan
+    _audit(store, ref, plan, "generated", caller, _aware(now), {"template": tmpl.name, "steps": len(plan.steps)})
+    return {"location": result.location, "steps": len(plan.steps), "title": plan.title}
+
+
+def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime, store, credentials=None,
+             seller_domains: Sequence[str] = (), phase: str = "", side: str = "joint", owners: Sequence[str] = (),
+             due: date | None = None, depends_on: Sequence[str] = (), notes: str = "") -> Step:
+    """One step appended by someone on the plan."""
+    from mapsheets.service.plans import add_step as append_step
+
+    title = _text(title, "title", required=True)
+    if side not in SIDES:
+        raise UsageError(f"side {side!r} is not one of {', '.join(SIDES)}", field="side")
+    notes = _text(notes, "notes", limit=5000)
+    owners = [_text(o, "owners", limit=200) for o in owners if (o or "").strip()]
+    with request_scope(credentials), _writing(ref):
+        _book, _grid, parsed = _read(ref)
+        plan = parsed.plan
+        _require_member(plan, caller, seller_domains, "add steps")
+        phases = {s.phase for s in plan.steps if s.phase}
+        phase = _text(phase, "phase", limit=200)
+        if phase and phases and phase not in phases:
+            raise UsageError(f"phase {phase!r} is not one of the plan's phases", field="phase")
+        deps = [d.strip().upper() for d in depends_on if (d or "").strip()]
+        missing = [d for d in deps if d not in plan.step_ids]
+        if missing:
+            raise UsageError(f"no step {missing[0]} in this plan", field="depends_on")
+        step = append_step(ref, title=title, today=today, side=side, owners=owners, due=due, phase=phase,
+                           depends_on=deps, notes=notes)
+    _audit(store, ref, plan, "step added", caller, _aware(now), {"id": step.id, "title": step.title})
+    return step
+
+
+def sign(ref: str, caller: Caller, *, now: datetime, store, credentials=None, seller_domains: Sequence[str] = (),
+         side: str | None = None) -> tuple[Signature, bool]:
+    """The caller signs for their own side with their verified email; (signature, newly written).
+    Signing a plan one has signed as it reads now changes nothing."""
+    from mapsheets.service.signoff import sign as sign_plan
+
+    if side is not None and side not in ("buyer", "seller"):
+        raise UsageError(f"side {side!r} is not buyer or seller", field="side")
+    with request_scope(credentials), _writing(ref):
+        _book, _grid, parsed = _read(ref)
+        plan = parsed.plan
+        who = _require_member(plan, caller, seller_domains, "sign")
+        if who.side is None:
+            raise PermissionDenied(f"{caller.email} has no buyer or seller side on the Team tab: cannot sign",
+                                   field="side")
+        if side is not None and side != who.side:
+            raise PermissionDenied(f"{caller.email} is on the {who.side} side: cannot sign for the {side} side",
+                                   field="side")
+        # sign() itself adds nothing when this person signed the plan as it reads now.
+        signature = sign_plan(ref, name=who.name or caller.name or caller.email, email=caller.email,
+                              side=who.side, now=_aware(now), store_url=store, record=True)
+    return signature, not signature.already
+
+
+def subscribe(ref: str, caller: Caller, *, every: str, now: datetime, store, credentials=None,
+              seller_domains: Sequence[str] = ()) -> str:
+    """The caller's own digest: daily, weekly or off."""
+    from mapsheets.service.digest import unwatch, watch
+
+    if every not in EVERY:
+        raise UsageError(f"{every!r} is not one of {', '.join(EVERY)}", field="every")
+    with request_scope(credentials):
+        _book, _grid, parsed = _read(ref)
+        _require_member(parsed.plan, caller, seller_domains, "change their subscription")
+        _audit(store, ref, parsed.plan, "subscription", caller, _aware(now), {"every": every})
+        if every == "off":
+            unwatch(ref, [caller.email], store_url=store)
+        else:
+            watch(ref, [caller.email], every=every, now=_aware(now), store_url=store)
+    return every

@@ -1,0 +1,135 @@
+"""Simultaneous writes through real server processes: no lost step, no duplicate ID."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.server.conftest import CLIENT_ID, GENERATE, headers
+from tests.server_process import DevServer, free_port
+
+AE = {"X-Mapsheets-Dev-User": "ae@globex.example"}
+N = 20
+
+
+def _steps(path: Path) -> list[str]:
+    from mapsheets.service import read_plan
+
+    return [s.id for s in read_plan(str(path), today=__import__("datetime").date(2026, 12, 1)).plan.steps]
+
+
+def _add_many(url: str, sheet: str, hdrs: dict[str, str], n: int = N) -> list[requests.Response]:
+    barrier = threading.Barrier(n)
+
+    def one(i: int) -> requests.Response:
+        barrier.wait()
+        return requests.post(f"{url}/api/steps", json={"spreadsheet_id": sheet, "title": f"Parallel step {i}"},
+                             headers=hdrs, timeout=60)
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def test_twenty_simultaneous_add_steps_on_local_plans(tmp_path):
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    server = DevServer(plans, f"sqlite:///{tmp_path / 'state.db'}", tmp_path / "server.log")
+    try:
+        assert requests.post(f"{server.url}/api/generate", json={"spreadsheet_id": "deal", **GENERATE},
+                             headers=AE, timeout=30).status_code == 201
+        before = _steps(plans / "deal.xlsx")
+        answers = _add_many(server.url, "deal", AE)
+    finally:
+        server.stop()
+    assert [a.status_code for a in answers] == [201] * N, [a.text for a in answers if a.status_code != 201]
+    ids = [a.json()["id"] for a in answers]
+    after = _steps(plans / "deal.xlsx")
+    assert len(set(ids)) == N and set(ids) <= set(after)
+    assert len(after) == len(before) + N and len(set(after)) == len(after)
+    assert "Traceback" not in server.log.read_text(errors="replace")
+
+
+def test_twenty_simultaneous_add_steps_on_google(issuer, google_env, tmp_path, monkeypatch):
+    from werkzeug.serving import make_server
+
+    from addon_server import create_app
+
+    monkeypatch.delenv("MAPSHEETS_GOOGLE_TOKEN")
+    sheet = google_env.create_spreadsheet("Acme deal", {"Sheet1": []})
+    app = create_app({"CLIENT_ID": CLIENT_ID, "CERTS_URL": issuer.url, "DB": f"sqlite:///{tmp_path / 'g.db'}"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    hdrs = {**headers(issuer, "ae@globex.example"), "X-Mapsheets-Access-Token": "ya29.test"}
+    try:
+        assert requests.post(f"{url}/api/generate", json={"spreadsheet_id": sheet, **GENERATE}, headers=hdrs,
+                             timeout=30).status_code == 201
+        answers = _add_many(url, sheet, hdrs)
+        summary = requests.post(f"{url}/api/summary", json={"spreadsheet_id": sheet}, headers=hdrs, timeout=30).json()
+    finally:
+        server.shutdown()
+        app.extensions["mapsheets_store"].close()
+    assert [a.status_code for a in answers] == [201] * N
+    ids = {a.json()["id"] for a in answers}
+    titles = [s["title"] for s in summary["plan"]["steps"]]
+    assert len(ids) == N and ids <= {s["id"] for s in summary["plan"]["steps"]}
+    assert sorted(t for t in titles if t.startswith("Parallel step")) == sorted(f"Parallel step {i}" for i in range(N))
+
+
+@pytest.mark.postgres
+def test_two_gunicorn_workers_on_one_postgresql(tmp_path):
+    import sqlalchemy as sa
+
+    from tests.adapters.conftest import postgres_base_url
+
+    base = sa.make_url(postgres_base_url())
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    db = base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "MAPSHEETS_DB": db,
+           "MAPSHEETS_ADDON_DEV": "1", "MAPSHEETS_ADDON_HOST": "127.0.0.1", "MAPSHEETS_ADDON_PLANS_DIR": str(plans)}
+    log = open(tmp_path / "gunicorn.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                             "addon_server:create_app()"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(url + "/sidebar", timeout=1).read()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
+                time.sleep(0.2)
+        assert requests.post(f"{url}/api/generate", json={"spreadsheet_id": "deal", **GENERATE}, headers=AE,
+                             timeout=30).status_code == 201
+        before = _steps(plans / "deal.xlsx")
+        answers = _add_many(url, "deal", AE)
+        assert [a.status_code for a in answers] == [201] * N, [a.text for a in answers]
+        after = _steps(plans / "deal.xlsx")
+        assert len(after) == len(before) + N and len(set(after)) == len(after)
+        with sa.create_engine(db).connect() as conn:
+            added = conn.exec_driver_sql("SELECT count(*) FROM events WHERE kind = 'step added'").scalar()
+        assert added == N
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        log.close()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
