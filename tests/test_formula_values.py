@@ -47,10 +47,14 @@ def test_a_formula_whose_result_openpyxl_dropped_keeps_its_value(plan_file, plan
     digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
     snapshot(str(plan_file), now=T0, store_url=db)
 
-    service.add_step(str(plan_file), title="Legal review", today=TODAY)  # openpyxl saves: results gone
-    assert read_grid(plan_file)["Plan"][view.parsed.location.step_rows[second.id]][
-        view.parsed.location.columns["Due"]].startswith("=")
+    service.add_step(str(plan_file), title="Legal review", today=TODAY)  # openpyxl saves: mapsheets keeps results
+    due_cell = (view.parsed.location.step_rows[second.id], view.parsed.location.columns["Due"])
+    assert read_grid(plan_file)["Plan"][due_cell[0]][due_cell[1]].date() == target
     assert openpyxl.load_workbook(plan_file).calculation.fullCalcOnLoad  # Excel/LibreOffice recompute on open
+    # Another program that does not calculate (a script on openpyxl) saves it: the result is gone,
+    # and the last revision's value stands in for it.
+    openpyxl.load_workbook(plan_file).save(plan_file)
+    assert read_grid(plan_file)["Plan"][due_cell[0]][due_cell[1]].startswith("=")
 
     changes = diff_plans(str(plan_file), since="1", store_url=db).changes
     assert [c.kind for c in changes] == ["step_added"]
@@ -64,3 +68,18 @@ def test_a_formula_whose_result_openpyxl_dropped_keeps_its_value(plan_file, plan
     assert len(report.sent) == 1
     logged = read_grid(plan_file)["Changes"][1:]
     assert [row[4] for row in logged] == ["step_added"]  # the formula's step is not reported
+
+
+def test_mapsheets_own_writes_keep_formula_results_so_a_new_signature_stays_valid(plan_file, plan):
+    """Signing saves the workbook; the due date typed as a formula must still read as its date
+    afterwards, or the signature just made would read as stale."""
+    from mapsheets.service.signoff import sign
+
+    target = plan.steps[0].due + timedelta(days=7)
+    _type_formula_with_result(plan_file, step_cell(plan_file, 1, "Due"), f"={step_cell(plan_file, 0, 'Due')}+7", target)
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=T0)
+    view = service.read_plan(str(plan_file), today=TODAY)
+    assert view.plan.steps[1].due == target and view.warnings == []
+    assert [view.plan.signature_status(s) for s in view.plan.signatures] == ["valid"]
+    again = sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=T0)
+    assert again.already  # the same plan: nothing added

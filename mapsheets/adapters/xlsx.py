@@ -14,6 +14,7 @@ from typing import Any
 
 from mapsheets.adapters import plan_lock
 from mapsheets.adapters.xlsx_limits import check_workbook
+from mapsheets.adapters.xlsx_results import Results, ResultsZip, formula_results
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import SheetSpec, WorkbookSpec, cell_format
 from mapsheets.errors import AlreadyExists, NotFound, PlanBusy, PlanFileError
@@ -168,7 +169,7 @@ def rewrite(path: Path, change: Callable[[Any, bytes], Any], *, force: bool = Fa
             if isinstance(result, Unchanged):  # nothing to write: the file stays as it is
                 return result.result
             try:
-                save_atomic(workbook, path, expect=identity)
+                save_atomic(workbook, path, expect=identity, results=formula_results(data))
                 return result
             except _ChangedMeanwhile:
                 continue
@@ -193,13 +194,16 @@ def update_cells(path: Path, tab: str, cells: Mapping[tuple[int, int], Any],
     rewrite(path, lambda workbook, _data: _set_cells(workbook, path, cells_by_tab), force=force)
 
 
-def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = None) -> None:
+def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = None,
+                results: dict[str, Results] | None = None) -> None:
     """Write beside the target, then rename: a crash never leaves half a workbook.
 
     The temporary (and openpyxl's own, per sheet) is 0600 beside the target while it holds plan
     data; the file then keeps the mode it had (a new one gets the umask's). With ``expect`` (what
     ``plan_lock.read_with_identity`` said), the rename only happens if the file is still that
-    version. A folder that is missing or not writable is one PlanFileError, not a traceback.
+    version. ``results`` (tab title -> formula results the file had, from ``formula_results``)
+    are written back beside their formulas. A folder that is missing or not writable is one
+    PlanFileError, not a traceback.
     """
     path = Path(path)
     try:
@@ -216,7 +220,7 @@ def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = N
     workbook.calculation.fullCalcOnLoad = True
     token = _SAVING.set(path)
     try:
-        _save_zip(workbook, tmp)
+        _save_zip(workbook, tmp, results)
         os.chmod(tmp, mode)
         if expect is not None and not plan_lock.unchanged_since(path, expect):
             raise _ChangedMeanwhile()
@@ -230,12 +234,16 @@ def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = N
         _SAVING.reset(token)
 
 
-def _save_zip(workbook, tmp: Path) -> None:
+def _save_zip(workbook, tmp: Path, results: dict[str, Results] | None = None) -> None:
     """openpyxl's save, but the zip is closed even when a write fails (a full disk): left open,
-    its __del__ would retry the write at exit and print a traceback after our one-line error."""
+    its __del__ would retry the write at exit and print a traceback after our one-line error.
+    Formulas keep the ``results`` they had (openpyxl alone would write them empty)."""
     from openpyxl.writer.excel import ExcelWriter
 
-    archive = zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    if results:
+        archive = ResultsZip(tmp, workbook, results)
+    else:
+        archive = zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
     try:
         ExcelWriter(workbook, archive).save()
     except BaseException:
