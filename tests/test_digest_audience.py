@@ -19,6 +19,7 @@ from mapsheets.adapters.xlsx import write_workbook
 from mapsheets.cli import cli
 from mapsheets.core.layout import workbook_spec
 from mapsheets.service import build_plan, digest, get_template
+from mapsheets.service.revisions import snapshot
 
 SELLER = ["globex.example"]
 
@@ -178,3 +179,16 @@ def test_without_smtp_digest_says_it_wrote_to_the_outbox(plan_file, db, tmp_path
     assert "sent to" not in text
     assert f"wrote 1 messages to {outbox} (MAPSHEETS_SMTP_URL is not set)" in text
     assert "wrote a message to ae@globex.example: [MAP]" in text
+
+
+def test_dry_run_counts_a_change_stored_before_the_run_as_changed(plan_file, db):
+    """A change already stored (say by `sign`) but not yet in anyone's digest is a change: the dry
+    run must not say "no change" beside "would send ... 1 change"."""
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
+    edit(plan_file, {(0, "Status"): "Done"})
+    snapshot(str(plan_file), now=T0 + timedelta(hours=1), store_url=db)  # stored before the run
+    dry = CliRunner().invoke(cli, ["digest", "--dry-run", "--now", (T0 + timedelta(days=1)).isoformat(), "--db", db])
+    assert dry.exit_code == 0, dry.output
+    assert "would send to ae@globex.example:" in dry.output and "1 change" in dry.output
+    assert f"({plan_file.resolve()}): changed" in dry.output
+    assert "1 plans due (1 changed, " in dry.output

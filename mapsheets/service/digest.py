@@ -110,6 +110,7 @@ class RunReport:
     deferred: int = 0  # recorded but not sent: the send budget was spent; the next run sends them
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run
     looked: list[tuple[str, str, bool]] = field(default_factory=list)  # (ref, plan's name, changed) per plan read
+    changed: int = 0  # plans with a change for someone: read anew, or stored since a recipient's last digest
     stopped: int = 0  # external recipients not mailed: their plan's deal is dead
 
 
@@ -195,6 +196,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     for ref in progress(list(due)):
         report.plans += 1
         read_before = report.snapshots
+        found = False  # a change for at least one recipient
         try:
             latest, book, source, changes_rows, upkeep = _refresh(store, ref, seen, changed_google, now, report,
                                                                   dry_run)
@@ -230,6 +232,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 if not dry_run:
                     store.mark_considered(sub, now)
                 continue
+            found = found or bool(changes)
             credit = attributor.attribute(since, latest, changes)
             digest = build_digest(
                 plan=current, changes=changes, today=today, plan_url=url, plan_location=location,
@@ -258,7 +261,9 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                                 detail={"target_close": current.target_close.isoformat(), "days": dead})
             if delivery is not None:  # None: an overlapping run already took this one
                 _deliver(store, mailer, delivery, message, now, report, deadline)
-        report.looked.append((ref, current.title or ref, report.snapshots > read_before))
+        changed = found or report.snapshots > read_before
+        report.changed += changed
+        report.looked.append((ref, current.title or ref, changed))
     if report.deferred:
         report.notes.append(f"the send budget ({send_budget:g} s) ran out: {report.deferred} digest(s) "
                             "left pending for the next run")
