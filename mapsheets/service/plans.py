@@ -20,7 +20,9 @@ from mapsheets.core.dates import (
 from mapsheets.core import templates as tpl
 from mapsheets.core.edits import Edit
 from mapsheets.core.health import Health, assess
-from mapsheets.core.layout import check_cell_text, step_cells, step_columns, workbook_spec
+from mapsheets.core.layout import (
+    STEP_HEADERS, VISIBILITY, check_cell_text, step_cells, step_columns, workbook_spec,
+)
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
 from mapsheets.core.people import link_owner, split_person
@@ -170,6 +172,10 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     )
     for step in plan.steps:  # owners on the team with an email follow their Team row
         step.owners = [link_owner(o, plan.stakeholders) for o in step.owners]
+    if template.kind == "closing" or any(ts.visibility for ts in template.steps):
+        plan.step_columns = [*STEP_HEADERS, VISIBILITY]  # says which steps `convert` may show the buyer
+        for ts, step in zip(template.steps, plan.steps):
+            step.extra[VISIBILITY] = "shared" if ts.shown_to_buyer(template.kind) else "internal"
     return plan, fit
 
 
