@@ -219,3 +219,17 @@ def test_google_convert_shares_with_the_buying_committee_and_subscribes_them(goo
     linked = service.read_plan(made.location, today=TODAY).plan
     assert linked.mutual_plan == result.location or new_id in linked.mutual_plan
     assert sheet_id in service.read_plan(result.location, today=TODAY).plan.closing_plan
+
+
+def test_a_closing_plan_made_before_the_link_row_gets_it_in_the_blank_row_above_the_steps(closing, tmp_path):
+    _fill(closing, {**QUALIFIED, "Economic buyer": EB})
+    wb = openpyxl.load_workbook(closing)
+    ws = wb["Plan"]
+    ws.delete_rows(next(r for r in range(1, 30) if ws.cell(r, 2).value == "Mutual plan"))
+    wb.save(closing)
+    before = _cells(closing)
+    result = convert(str(closing), str(tmp_path / "m.xlsx"), today=TODAY, now=NOW)
+    after = _cells(closing)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert {after[k] for k in changed} == {"Mutual plan", str(Path(result.location).resolve())}
+    assert service.read_plan(str(closing), today=TODAY).plan.mutual_plan == str(Path(result.location).resolve())

@@ -187,7 +187,8 @@ def _steps(check: _Checker, raw: Any, stage_keys: set[str], kind: str) -> tuple[
     keys: set[str] = set()
     for i, item in enumerate(raw):
         path = f"steps[{i}]"
-        check.mapping(item, path, ("key", "stage", "title", "side", "owner", "days"), ("depends_on", "notes", "closes", "visibility"))
+        check.mapping(item, path, ("key", "stage", "title", "side", "owner", "days"),
+                      ("depends_on", "notes", "closes", "visibility"))
         key = check.key(item["key"], path + ".key")
         if key in keys:
             check.fail(path + ".key", f"duplicate step {key!r}")

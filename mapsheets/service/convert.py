@@ -160,7 +160,8 @@ def _link_cells(parsed: ParsedPlan, grid) -> dict[tuple[int, int], Any]:
                      "(label in the labels' column, above the steps table)")
 
 
-def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Template, *, who: dict[str, tuple[str, str] | None],
+def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Template, *,
+              who: dict[str, tuple[str, str] | None],
               today: date, durations: dict[str, int] | None, closing_ref: str,
               notes: list[str]) -> tuple[Plan, list[str], list[str]]:
     """The MAP: the template's buyer-side and joint steps scheduled from today to the target close,
