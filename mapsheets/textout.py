@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 
+from mapsheets.core import qualify
 from mapsheets.core.health import overdue_days
 from mapsheets.core.people import owner_name
 
@@ -31,6 +32,11 @@ def plan_summary(view, limit: int | None = 10) -> str:
     target = plan.target_close.isoformat() if plan.target_close else "not set"
     projected = proj.close.isoformat() if proj.close else "unknown"
     lines.append(f"Target close: {target} · projected close: {projected}{_slip_words(proj.slip)}")
+    if plan.kind == "closing" or any(plan.qualification.values()):
+        lines.append(f"Qualification: {qualify.summary(plan.qualification)}")
+    for label, link in (("Mutual plan", plan.mutual_plan), ("Closing plan", plan.closing_plan)):
+        if link:
+            lines.append(f"{label}: {link}")
     open_steps = sorted((s for s in plan.steps if s.is_open), key=lambda s: (s.due is None, s.due or view.today))
     if open_steps:
         lines.append("")

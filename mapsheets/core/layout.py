@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
+from mapsheets.core.qualify import MEDDPICC, QUALIFICATION_HEADING
 from mapsheets.errors import UsageError
 
 PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
@@ -39,6 +40,11 @@ SIGNOFF_COLUMNS = (
     ("signed_at", "Signed at", 18), ("fingerprint", "Fingerprint", 20), ("status", "Status", 10),
 )
 STEP_HEADERS = tuple(label for _f, label, _w in STEP_COLUMNS)
+# A closing plan's steps are the seller's own unless this column says "shared" (`convert` carries those).
+VISIBILITY = "Visibility"
+VISIBILITIES = ("internal", "shared")
+# Link rows: written empty only in the plan of this kind (a closing plan waits for its MAP's address).
+LINK_ROWS = {"closing_plan": "", "mutual_plan": "closing"}
 DEFAULT_WIDTH = 16
 
 
@@ -143,9 +149,12 @@ def overview_rows(plan: Plan) -> list[list[Any]]:
     """Title heading, then one label/value row per overview field (labels in column B)."""
     rows: list[list[Any]] = [[plan.title]]
     for attr, label, _typ in OVERVIEW_FIELDS:
-        if attr == "title":
+        if attr == "title" or (attr in LINK_ROWS and not getattr(plan, attr) and LINK_ROWS[attr] != plan.kind):
             continue
         rows.append([None, label, _cell(getattr(plan, attr))])
+    if plan.kind == "closing" or any(plan.qualification.values()):
+        rows.append([None, QUALIFICATION_HEADING])
+        rows.extend([None, label, _cell(plan.qualification.get(key, ""))] for key, label in MEDDPICC)
     return rows
 
 
@@ -167,6 +176,7 @@ def plan_sheet(plan: Plan) -> SheetSpec:
         validations=[
             Validation(col["Side"], first, last, SIDES),
             Validation(col["Status"], first, last, STATUSES),
+            *([Validation(col[VISIBILITY], first, last, VISIBILITIES)] if VISIBILITY in col else []),
         ],
         conditional=[
             ConditionalFormat(first, last, len(headers), f'=OR(${status}{r}="done",${status}{r}="n/a")', "muted"),

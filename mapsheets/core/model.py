@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
+from mapsheets.core.qualify import QUALIFICATION_KEYS
+
 KINDS = ("closing", "mutual")
 SIDES = ("buyer", "seller", "joint")
 STATUSES = ("not started", "in progress", "done", "blocked", "n/a")
@@ -148,11 +150,15 @@ OVERVIEW_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("buyer_lead", "Buyer lead", str),
     ("close_step", "Close step", str),
     ("template", "Template", str),
+    ("closing_plan", "Closing plan", str),  # a MAP's seller-side closing plan (`convert` links them)
+    ("mutual_plan", "Mutual plan", str),  # a closing plan's MAP
 )
 
 # How the sheet is read, not what anyone agreed to: outside the fingerprint, so plans signed before
 # the field existed stay signed (the dates it yields are inside).
 _READING_ONLY = ("date_order",)
+# Where the other plan of the deal lives: a link, nothing anyone agreed to (outside every fingerprint).
+_LINKS = ("closing_plan", "mutual_plan")
 
 
 FINGERPRINT_V2 = "v2:"
@@ -179,11 +185,16 @@ class Plan:
     buyer_lead: str = ""
     close_step: str = ""  # ID of the step that closes the deal (signature)
     template: str = ""
+    closing_plan: str = ""
+    mutual_plan: str = ""
     steps: list[Step] = field(default_factory=list)
     stakeholders: list[Stakeholder] = field(default_factory=list)
     signatures: list[Signature] = field(default_factory=list)
     # Steps-table column order as found in the sheet (incl. extra columns); empty = default order.
     step_columns: list[str] = field(default_factory=list, compare=False)
+    # MEDDPICC rows found in the sheet, key -> text (see core/qualify.py); the seller's own notes, not
+    # a commitment.
+    qualification: dict[str, str] = field(default_factory=dict)
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -196,7 +207,7 @@ class Plan:
         """Everything people agree on when they sign: overview, steps, team; not the signatures."""
         out: dict[str, Any] = {}
         for attr, _label, typ in OVERVIEW_FIELDS:
-            if attr in _READING_ONLY:
+            if attr in _READING_ONLY or attr in _LINKS:
                 continue
             value = getattr(self, attr)
             out[attr] = _iso(value) if typ is date else value
@@ -231,7 +242,8 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         out = self.content_dict()
-        out.update({attr: getattr(self, attr) for attr in _READING_ONLY})
+        out.update({attr: getattr(self, attr) for attr in _READING_ONLY + _LINKS})
+        out["qualification"] = {k: self.qualification.get(k, "") for k in QUALIFICATION_KEYS}
         out["fingerprint"] = self.fingerprint()
         out["signatures"] = [s.to_dict(self.signature_status(s)) for s in self.signatures]
         return out
@@ -247,6 +259,7 @@ class Plan:
             steps=[Step.from_dict(s) for s in data.get("steps", [])],
             stakeholders=[Stakeholder.from_dict(s) for s in data.get("stakeholders", [])],
             signatures=[Signature.from_dict(s) for s in data.get("signatures", [])],
+            qualification={k: v for k, v in (data.get("qualification") or {}).items() if v},
         )
 
 

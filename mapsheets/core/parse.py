@@ -20,6 +20,7 @@ from mapsheets.core.model import (
     ID_ALPHABET, ID_PREFIX, OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step,
 )
 from mapsheets.core.people import follow_team
+from mapsheets.core.qualify import SYNONYMS as QUALIFICATION_LABELS
 from mapsheets.errors import PlanFileError
 
 Grid = dict[str, list[list[Any]]]
@@ -283,6 +284,10 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
                 setattr(plan, attr, _text(value[1]))
             elif _text(value[1]):
                 typed_dates.append((attr, cell_ref(tab, r, value[0]), value[1]))
+        elif key in QUALIFICATION_LABELS:  # a MEDDPICC row: any order, any may be missing
+            value = filled[1] if len(filled) > 1 else (c + 1, None)
+            if not plan.qualification.get(QUALIFICATION_LABELS[key]):  # a blank second row loses nothing
+                plan.qualification[QUALIFICATION_LABELS[key]] = _text(value[1])
         elif heading is None and len(filled) == 1:
             heading = _text(first)
     if plan.date_order:

@@ -40,6 +40,11 @@ class TemplateStep:
     depends_on: tuple[str, ...] = ()
     notes: str = ""
     closes: bool = False  # the step that closes the deal: projected close follows it
+    visibility: str = ""  # "internal" (never reaches the buyer's MAP) or "shared"; "": the kind's default
+
+    def shown_to_buyer(self, kind: str) -> bool:
+        """Closing-plan steps are the seller's own unless marked shared; MAP steps unless marked internal."""
+        return (self.visibility or ("internal" if kind == "closing" else "shared")) == "shared"
 
 
 @dataclass(frozen=True)
@@ -182,7 +187,8 @@ def _steps(check: _Checker, raw: Any, stage_keys: set[str], kind: str) -> tuple[
     keys: set[str] = set()
     for i, item in enumerate(raw):
         path = f"steps[{i}]"
-        check.mapping(item, path, ("key", "stage", "title", "side", "owner", "days"), ("depends_on", "notes", "closes"))
+        check.mapping(item, path, ("key", "stage", "title", "side", "owner", "days"),
+                      ("depends_on", "notes", "closes", "visibility"))
         key = check.key(item["key"], path + ".key")
         if key in keys:
             check.fail(path + ".key", f"duplicate step {key!r}")
@@ -202,6 +208,8 @@ def _steps(check: _Checker, raw: Any, stage_keys: set[str], kind: str) -> tuple[
             days=check.days(item["days"], path + ".days"),
             depends_on=tuple(check.key(d, f"{path}.depends_on") for d in deps),
             notes=str(item.get("notes") or ""), closes=item.get("closes") is True,
+            visibility=check.choice(item["visibility"], path + ".visibility", ("internal", "shared"))
+            if "visibility" in item else "",
         ))
     if sum(s.closes for s in steps) > 1:
         check.fail("steps", "only one step may have 'closes: true'")

@@ -20,7 +20,9 @@ from mapsheets.core.dates import (
 from mapsheets.core import templates as tpl
 from mapsheets.core.edits import Edit
 from mapsheets.core.health import Health, assess
-from mapsheets.core.layout import check_cell_text, step_cells, step_columns, workbook_spec
+from mapsheets.core.layout import (
+    STEP_HEADERS, VISIBILITY, check_cell_text, step_cells, step_columns, workbook_spec,
+)
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
 from mapsheets.core.people import link_owner, split_person
@@ -170,6 +172,10 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     )
     for step in plan.steps:  # owners on the team with an email follow their Team row
         step.owners = [link_owner(o, plan.stakeholders) for o in step.owners]
+    if template.kind == "closing" or any(ts.visibility for ts in template.steps):
+        plan.step_columns = [*STEP_HEADERS, VISIBILITY]  # says which steps `convert` may show the buyer
+        for ts, step in zip(template.steps, plan.steps):
+            step.extra[VISIBILITY] = "shared" if ts.shown_to_buyer(template.kind) else "internal"
     return plan, fit
 
 
@@ -193,20 +199,7 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
                      **{f"--role {k}": v for k, v in (roles or {}).items()}})
     tmpl = get_template(template, template_dirs)
     notes: list[str] = []
-    durations = None
-    if durations_file:
-        durations = {}
-        rounded = []
-        for stage, days in files.read_durations(durations_file).items():
-            key = tmpl.stage_key(stage)
-            if key is None:
-                known = ", ".join(f"{s.key} ({s.name})" for s in tmpl.stages)
-                raise UsageError(f"{durations_file}: unknown stage {stage!r} (stages of {tmpl.name}: {known})")
-            durations[key] = math.ceil(days)  # a step takes whole business days
-            if durations[key] != days:
-                rounded.append(f"{tmpl.stage(key).name} {days} → {durations[key]}")
-        if rounded:
-            notes.append(f"{durations_file}: durations rounded up to whole business days: {', '.join(rounded)}")
+    durations = stage_durations(tmpl, durations_file, notes) if durations_file else None
     locale_setting = None
     if holidays is None:
         holidays, locale_setting = locale_calendar(os.environ)
@@ -230,6 +223,24 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
         except MapsheetsError as exc:
             result.watch_error = str(exc)
     return result
+
+
+def stage_durations(tmpl: tpl.Template, durations_file: Path, notes: list[str]) -> dict[str, int]:
+    """A durations table for ``tmpl``'s stages (by key or name), in whole business days; rounding
+    is said once in ``notes``."""
+    durations: dict[str, int] = {}
+    rounded = []
+    for stage, days in files.read_durations(durations_file).items():
+        key = tmpl.stage_key(stage)
+        if key is None:
+            known = ", ".join(f"{s.key} ({s.name})" for s in tmpl.stages)
+            raise UsageError(f"{durations_file}: unknown stage {stage!r} (stages of {tmpl.name}: {known})")
+        durations[key] = math.ceil(days)  # a step takes whole business days
+        if durations[key] != days:
+            rounded.append(f"{tmpl.stage(key).name} {days} → {durations[key]}")
+    if rounded:
+        notes.append(f"{durations_file}: durations rounded up to whole business days: {', '.join(rounded)}")
+    return durations
 
 
 def view_of(plan: Plan, warnings: list[Warning], today: date, ref: str = "",

@@ -1,0 +1,263 @@
+"""Closing plan → MAP: the seller's private plan, once qualified, gives the buyer's mutual plan.
+
+The MAP is a new document; the closing plan stays the seller's and only gains the link to it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from mapsheets.core import qualify
+from mapsheets.core.dates import business_days_between
+from mapsheets.core.edits import Edit
+from mapsheets.core.layout import STEP_COLUMNS, VISIBILITY, check_cell_text, workbook_spec
+from mapsheets.core.model import Plan, Stakeholder, Step, new_step_id
+from mapsheets.core.parse import ParsedPlan
+from mapsheets.core.people import link_owner, split_person
+from mapsheets.core.templates import Template
+from mapsheets.core.upkeep import changed_only, parsed_upkeep
+from mapsheets.errors import UsageError
+from mapsheets.service.calendars import holiday_dates
+from mapsheets.service.plans import PlanView, build_plan, get_template, stage_durations, view_of
+from mapsheets.service.refs import google_id, new_workbook, open_workbook, parse_grid, read_parsed
+from mapsheets.service.signoff import check_address
+
+CONVERTED = "converted"  # the audit-log event
+# Steps-table columns carried cell for cell from the closing plan into the MAP.
+_CARRIED = tuple(label for attr, label, _w in STEP_COLUMNS if attr != "depends_on")
+_SHARED_WORDS = {"shared", "share", "mutual", "external", "buyer", "public", "visible", "yes", "y", "x", "✓", "✅"}
+
+
+@dataclass
+class ConvertResult:
+    location: str  # the MAP
+    view: PlanView  # the MAP as written
+    carried: list[str]  # IDs of the closing plan's shared steps, now in the MAP too
+    added: list[str]  # IDs of the MAP template's buyer-side and joint steps
+    internal: int  # closing-plan steps left out
+    missing: list[str]  # MEDDPICC rows still empty (not blocking)
+    forced: list[str] = field(default_factory=list)  # what the gate wanted and --force let through
+    shared_with: list[str] = field(default_factory=list)
+    watchers: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def is_shared(step: Step) -> bool:
+    """A closing-plan step reaches the MAP only when its Visibility cell says shared."""
+    return str(step.extra.get(VISIBILITY) or "").strip().lower() in _SHARED_WORDS
+
+
+def convert(ref: str, output: str | None, *, today: date, now: datetime, champion: str | None = None,
+            economic_buyer: str | None = None, template: str = "enterprise-map",
+            durations_file: Path | None = None, google: bool = False, share: bool = False,
+            force: bool = False, template_dirs: Sequence[Path] = (), store_url: str | None = None) -> ConvertResult:
+    """Make the MAP of closing plan ``ref`` at ``output`` (or a new Google Sheet), link the two, and
+    record it in the audit log; with ``share``, share the sheet with the buying committee and
+    subscribe them to its digest. ``force`` lets an unqualified deal through (recorded) and
+    overwrites an existing ``output`` file."""
+    if share and not google and not (output and google_id(output)):
+        raise UsageError("--share needs a Google Sheet (--google): a local .xlsx is shared by sending the file")
+    people = {"--champion": champion, "--economic-buyer": economic_buyer}
+    given = {flag: check_address(text, flag) for flag, text in people.items() if text and text.strip()}
+    book = open_workbook(ref)
+    grid, parsed = read_parsed(book)
+    closing = parsed.plan
+    if closing.kind != "closing":
+        raise UsageError(f"{book.ref}: is a mutual plan already (convert turns a closing plan into one)")
+    if closing.mutual_plan and not force:
+        raise UsageError(f"{book.ref}: converted already, its mutual plan is {closing.mutual_plan} "
+                         "(--force makes another)")
+    cell = parsed.location.overview_cells.get("target_close", "the overview's Target close")
+    if closing.target_close is None:
+        raise UsageError(f"{cell}: no target close: the MAP is scheduled up to it")
+    if closing.target_close < today:
+        raise UsageError(f"{cell}: the target close {closing.target_close} is past: move it first")
+    q = closing.qualification
+    who = {"champion": given.get("--champion") or _person(q.get("champion", "")),
+           "economic_buyer": given.get("--economic-buyer") or _person(q.get("economic_buyer", ""))}
+    gaps = [qualify.LABELS[k].lower() for k in ("champion", "economic_buyer") if not who[k]]
+    gaps += [qualify.LABELS[k].lower() for k in ("identified_pain", "metrics") if not q.get(k, "").strip()]
+    if gaps and not force:
+        raise UsageError(f"{book.ref}: not ready for a MAP: no {', no '.join(gaps)} (name the people with "
+                         "--champion/--economic-buyer or in the Qualification block, fill the rest there; "
+                         "--force converts anyway and says so in the audit log)")
+    _link_cells(parsed, grid)  # before anything is written: nowhere to link is an error
+    tmpl = get_template(template, template_dirs)
+    if tmpl.kind != "mutual":
+        raise UsageError(f"--template {template}: is a {tmpl.kind} plan template, not a MAP template")
+    notes: list[str] = []
+    durations = stage_durations(tmpl, durations_file, notes) if durations_file else None
+
+    from mapsheets.service.revisions import canonical_ref, open_store, snapshot_into
+
+    store = open_store(store_url)
+    store.check_writable()  # the audit log must take the event before any document is made
+    mutual, carried, added = build_map(closing, parsed, grid[parsed.location.tab], tmpl, who=who, today=today,
+                                       durations=durations, closing_ref=_address(book.ref), notes=notes)
+    location = new_workbook(output, google=google).create(workbook_spec(mutual), force=force)
+    for step in mutual.steps:  # the carried steps were written cell for cell; the plan reads as parsed
+        if step.id in carried:
+            step.unparsed = dict(closing.step(step.id).unparsed)
+    map_ref = location if google_id(location) else str(Path(location).resolve())
+
+    def compute(grid):  # the link, under the plan's lock; IDs and Sign-off statuses as every write
+        fresh = parse_grid(book, grid)
+        cells = {pos: (map_ref if value is None else value) for pos, value in _link_cells(fresh, grid).items()}
+        upkeep = changed_only(parsed_upkeep(fresh), grid)
+        tab = fresh.location.tab
+        return Edit(tab, cells={**upkeep.pop(tab, {}), **cells}, also=upkeep), fresh
+
+    fresh = book.modify(compute)
+    fresh.plan.mutual_plan = map_ref
+    snapshot_into(store, ref, now=now, origin="convert")
+    missing = [qualify.LABELS[k].lower() for k in qualify.missing(q) if not who.get(k)]
+    store.log_event(CONVERTED, ref=canonical_ref(ref), actor=closing.seller_lead or "mapsheets convert", at=now,
+                    detail={"mutual_plan": map_ref, "template": tmpl.name, "forced": gaps, "missing": missing,
+                            "carried": carried, "added": len(added)})
+    result = ConvertResult(location=location, view=view_of(mutual, [], today, ref=location), carried=carried,
+                           added=added, internal=len(closing.steps) - len(carried), missing=missing,
+                           forced=gaps, notes=notes)
+    if share:
+        from mapsheets.service.digest import watch
+        from mapsheets.service.signoff import share as share_sheet
+
+        committee = [p for p in mutual.stakeholders if p.side == "buyer" and p.email]
+        result.shared_with = share_sheet(location, [p.email for p in committee])
+        labels = [f"{p.name} <{p.email}>" if p.name and p.name != p.email else p.email for p in committee]
+        if labels:
+            watch(location, labels, now=now, store_url=store_url)
+            result.watchers = [p.email for p in committee]
+    return result
+
+
+def _person(text: str) -> tuple[str, str] | None:
+    """(name, email) of a block cell such as "Jane Doe <jane@acme.example>" or "Jane Doe"; None: blank."""
+    return split_person(text) if text.strip() else None
+
+
+def _address(ref: str) -> str:
+    sheet_id = google_id(ref)
+    return f"https://docs.google.com/spreadsheets/d/{sheet_id}" if sheet_id else str(Path(ref).resolve())
+
+
+def _link_cells(parsed: ParsedPlan, grid) -> dict[tuple[int, int], Any]:
+    """Where the closing plan's "Mutual plan" link goes: its row's value cell (None: the link), or
+    in a plan made before that row existed, the blank row above the steps table (label and link)."""
+    loc = parsed.location
+    if "mutual_plan" in loc.overview_at:
+        return {loc.overview_at["mutual_plan"]: None}
+    row, value_col = loc.header_row - 1, loc.overview_at.get("problem", (0, 2))[1]
+    rows = grid[loc.tab]
+    if row > 0 and value_col > 0 and not any(str(v or "").strip() for v in rows[row]):
+        return {(row, value_col - 1): "Mutual plan", (row, value_col): None}
+    raise UsageError(f"{loc.tab}: no 'Mutual plan' row in the overview to link the MAP from: add one "
+                     "(label in the labels' column, above the steps table)")
+
+
+def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Template, *,
+              who: dict[str, tuple[str, str] | None],
+              today: date, durations: dict[str, int] | None, closing_ref: str,
+              notes: list[str]) -> tuple[Plan, list[str], list[str]]:
+    """The MAP: the template's buyer-side and joint steps scheduled from today to the target close,
+    the closing plan's shared steps cell for cell; returns it, the carried IDs and the added IDs."""
+    shared = [s for s in closing.steps if is_shared(s)]
+    keep = [s for s in tmpl.steps if s.side in ("buyer", "joint") and s.shown_to_buyer(tmpl.kind)]
+    subset = dataclasses.replace(tmpl, steps=tuple(_through(keep, tmpl.steps)))
+    roles = {k: f"{p[0]} <{p[1]}>" if p[1] else p[0] for k, p in who.items() if p and k in tmpl.roles}
+    if "ae" in tmpl.roles and closing.seller_lead:
+        roles["ae"] = closing.seller_lead  # the AE stays seller lead
+    mutual = _scheduled(subset, closing, roles, today, durations, notes)
+    mutual.step_columns, mutual.qualification = [], {}
+    for step in mutual.steps:
+        step.extra.pop(VISIBILITY, None)
+    for key, role in (("champion", "Champion"), ("economic_buyer", "Economic buyer")):
+        p = who[key]
+        if p and key not in tmpl.roles and not any(m.email and m.email == p[1] for m in mutual.stakeholders):
+            mutual.stakeholders.append(Stakeholder(name=p[0], email=p[1], side="buyer", role=role))
+    if who["champion"] and "champion" not in tmpl.roles:
+        mutual.buyer_lead = roles.get("champion") or link_owner(who["champion"][0], mutual.stakeholders)
+    pain, metrics = closing.qualification.get("identified_pain", ""), closing.qualification.get("metrics", "")
+    mutual.problem = (f"{pain.rstrip(' .')}. Measured by: {metrics}" if pain and metrics
+                      else pain or metrics or closing.problem)
+    mutual.solution, mutual.buying_process = closing.solution, closing.buying_process
+    mutual.holidays, mutual.date_order, mutual.closing_plan = closing.holidays, closing.date_order, closing_ref
+    check_cell_text({"the MAP's problem statement": mutual.problem})
+
+    taken = {s.id for s in shared}
+    renamed = {}
+    for step in mutual.steps:  # a clash with a carried ID is unlikely, never impossible
+        if step.id in taken:
+            renamed[step.id] = new_step_id(taken | mutual.step_ids)
+            step.id = renamed[step.id]
+    for step in mutual.steps:
+        step.depends_on = [renamed.get(d, d) for d in step.depends_on]
+    mutual.close_step = renamed.get(mutual.close_step, mutual.close_step)
+    added = [s.id for s in mutual.steps]
+    carried = [_carried(s, parsed, rows, taken) for s in shared]
+    mutual.steps = sorted(mutual.steps + carried, key=lambda s: (s.due is None, s.due or today))
+    return mutual, [s.id for s in shared], added
+
+
+def _carried(step: Step, parsed: ParsedPlan, rows: list[list[Any]], carried_ids: set[str]) -> Step:
+    """A shared step as the closing plan has it: its cells as typed (status, dates, owners, notes),
+    its own ID; dependencies only on steps the buyer sees too; no seller-only columns."""
+    out = copy.deepcopy(step)
+    loc = parsed.location
+    grid_row = rows[loc.step_rows[step.id]]
+    out.unparsed = {label: grid_row[loc.columns[label]] for label in _CARRIED
+                    if label in loc.columns and loc.columns[label] < len(grid_row) and label != "ID"}
+    out.extra = {}
+    out.depends_on = [d for d in step.depends_on if d in carried_ids]
+    return out
+
+
+def _through(keep, steps) -> list:
+    """Kept template steps, depending through the ones left out on what those depended on."""
+    by_key = {s.key: s for s in steps}
+    kept = {s.key for s in keep}
+
+    def deps(key: str, seen: frozenset[str]) -> list[str]:
+        out: list[str] = []
+        for d in by_key[key].depends_on:
+            if d in seen:
+                continue
+            out += [d] if d in kept else deps(d, seen | {d})
+        return list(dict.fromkeys(out))
+
+    return [dataclasses.replace(s, depends_on=tuple(deps(s.key, frozenset({s.key})))) for s in keep]
+
+
+def _scheduled(subset: Template, closing: Plan, roles: dict[str, str], today: date,
+               durations: dict[str, int] | None, notes: list[str]) -> Plan:
+    """Built back from the target close (the close step on it) with the learned durations; where
+    that would start before today, the stages shrink until the plan starts today."""
+    close = closing.target_close
+    days_off = holiday_dates(closing.holidays, range(today.year - 1, close.year + 4))
+    wanted = {s.key: s.days for s in subset.stages} | dict(durations or {})
+    shrank = False
+    for _attempt in range(40):
+        plan, fit = build_plan(subset, buyer=closing.buyer, seller=closing.seller, start=today, close=close,
+                               backward=True, durations=wanted, roles=roles, holidays=closing.holidays,
+                               date_order=closing.date_order)
+        if fit.start >= today:
+            if shrank:
+                notes.append("stages shortened to fit between today and the target close")
+            return plan
+        have = max(business_days_between(today, close, days_off), 1)
+        need = max(business_days_between(fit.start, close, days_off), 1)
+        shrunk = {k: int(v * min(have / need, 0.95)) for k, v in wanted.items()}
+        if shrunk == wanted:
+            break
+        wanted, shrank = shrunk, True
+    late = [s for s in plan.steps if s.due and s.due < today]
+    for step in late:  # more steps than business days: the earliest wait for nothing, due today
+        step.due = today
+    if late:
+        notes.append(f"{len(late)} steps fit before the target close only by being due today")
+    return plan

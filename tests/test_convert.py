@@ -1,0 +1,235 @@
+"""`mapsheets convert`: a qualified closing plan gives the buyer's MAP; internal steps never reach it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from mapsheets import service
+from mapsheets.cli import cli
+from mapsheets.core.dates import business_days_between
+from mapsheets.service.convert import convert
+from mapsheets.service.digest import watching
+from mapsheets.service.refs import open_workbook
+from mapsheets.service.revisions import audit
+
+TODAY = date(2026, 12, 1)
+CLOSE = date(2027, 3, 31)
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+CHAMPION, EB = "Jane Doe <jane@acme.example>", "Carla Diaz <cfo@acme.example>"
+CARRIED = ("Phase", "Step", "Side", "Owners", "Due", "Status", "Done on", "Notes")
+
+
+def _fill(path: Path, block: dict[str, str], *, shared_extra: str | None = None) -> None:
+    """What the AE types: the Qualification block, progress on the demo, one more step marked shared."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Plan"]
+    labels = {ws.cell(r, 2).value: r for r in range(1, 45) if isinstance(ws.cell(r, 2).value, str)}
+    for label, value in block.items():
+        ws.cell(labels[label], 3).value = value
+    header = next(r for r in range(1, 60) if ws.cell(r, 1).value == "ID")
+    cols = {ws.cell(header, c).value: c for c in range(1, 20) if ws.cell(header, c).value}
+    for r in range(header + 1, ws.max_row + 1):
+        title = ws.cell(r, cols["Step"]).value
+        if title == "Demo and technical validation":
+            ws.cell(r, cols["Status"]).value = "WIP"
+            ws.cell(r, cols["Notes"]).value = "Demo held 12/3 with IT; second session asked  (two spaces)"
+            ws.cell(r, cols["Owners"]).value = "Sam SE <sam@globex.example>; Ana"
+        if shared_extra and title == shared_extra:
+            ws.cell(r, cols["Visibility"]).value = "Shared"
+            ws.cell(r, cols["Status"]).value = "✅"
+            ws.cell(r, cols["Done on"]).value = datetime(2026, 12, 4)
+    wb.save(path)
+
+
+QUALIFIED = {"Identified pain": "Month-end close takes 12 days", "Metrics": "Close in 5 days; 2 FTE saved",
+             "Champion": CHAMPION, "Competition": "Incumbent spreadsheet + Vendor X"}
+
+
+@pytest.fixture
+def closing(tmp_path) -> Path:
+    path = tmp_path / "closing.xlsx"
+    service.new_plan("closing-plan", str(path), buyer="Acme Corp", seller="Globex", today=TODAY, close=CLOSE,
+                     holidays="", roles={"ae": "Sam Seller <sam@globex.example>"})
+    return path
+
+
+def _cells(path: Path) -> dict[tuple[str, str], object]:
+    wb = openpyxl.load_workbook(path)
+    return {(ws.title, c.coordinate): c.value for ws in wb for row in ws.iter_rows() for c in row
+            if c.value is not None}
+
+
+def _rows_by_id(path: Path) -> dict[str, dict[str, object]]:
+    ws = openpyxl.load_workbook(path)["Plan"]
+    header = next(r for r in range(1, 60) if ws.cell(r, 1).value == "ID")
+    cols = {ws.cell(header, c).value: c for c in range(1, 20) if ws.cell(header, c).value}
+    return {ws.cell(r, 1).value: {h: ws.cell(r, c).value for h, c in cols.items()}
+            for r in range(header + 1, ws.max_row + 1) if ws.cell(r, 1).value}
+
+
+def test_the_map_has_no_internal_step_and_every_shared_step_cell_for_cell(closing, tmp_path):
+    _fill(closing, QUALIFIED, shared_extra="Meet the economic buyer")
+    before = _cells(closing)
+    closing_view = service.read_plan(str(closing), today=TODAY)
+    internal = {s.id for s in closing_view.plan.steps
+                if s.title not in ("Demo and technical validation", "Proposal and business case delivered",
+                                   "Meet the economic buyer")}
+    shared = {s.id for s in closing_view.plan.steps} - internal
+    out = tmp_path / "acme-map.xlsx"
+
+    result = CliRunner().invoke(cli, ["convert", str(closing), "--economic-buyer", EB, "-o", str(out),
+                                      "--as-of", TODAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "3 shared steps carried over" in result.output and "8 internal left out" in result.output
+    assert "Qualification still missing: decision criteria, decision process, paper process." in result.output
+
+    mutual = service.read_plan(str(out), today=TODAY)
+    assert mutual.warnings == []
+    ids = {s.id for s in mutual.plan.steps}
+    assert not ids & internal, "an internal step reached the MAP"
+    assert not {s.title for s in mutual.plan.steps} & {s.title for s in closing_view.plan.steps if s.id in internal}
+    assert shared <= ids
+    old_rows, new_rows = _rows_by_id(closing), _rows_by_id(out)
+    for sid in shared:  # the same cells, typed values and all ("WIP", "✅", the notes' double space)
+        assert {h: new_rows[sid][h] for h in CARRIED} == {h: old_rows[sid][h] for h in CARRIED}, sid
+    assert new_rows[next(iter(s for s in shared if old_rows[s]["Status"] == "WIP"))]["Status"] == "WIP"
+    # "Proposal" depended on an internal step: the MAP names none of them.
+    assert all(d in ids for s in mutual.plan.steps for d in s.depends_on)
+    assert "Visibility" not in mutual.plan.step_columns
+
+    # The added steps: the template's buyer-side and joint ones, scheduled today .. target close
+    # (kickoff follows the signature, as in every MAP).
+    added = [s for s in mutual.plan.steps if s.id not in shared]
+    assert added and {s.side for s in added} <= {"buyer", "joint"}
+    close = mutual.plan.step(mutual.plan.close_step)
+    assert close.title == "Contract signed" and close.due == CLOSE
+    before_close = [s for s in added if s.title != "Kickoff meeting and onboarding plan"]
+    assert all(TODAY <= s.due <= CLOSE for s in before_close), [(s.title, s.due) for s in before_close]
+
+    # Overview carried over, people in place, the two documents linked.
+    p, c = mutual.plan, closing_view.plan
+    assert p.kind == "mutual" and p.target_close == CLOSE and p.buyer == "Acme Corp"
+    assert p.problem == "Month-end close takes 12 days. Measured by: Close in 5 days; 2 FTE saved"
+    assert (p.solution, p.buying_process) == (c.solution, c.buying_process)
+    assert p.seller_lead == "Sam Seller <sam@globex.example>" and p.buyer_lead == CHAMPION
+    team = {(m.name, m.email, m.side, m.role) for m in p.stakeholders}
+    assert {("Jane Doe", "jane@acme.example", "buyer", "Champion"),
+            ("Carla Diaz", "cfo@acme.example", "buyer", "Economic buyer")} <= team
+    assert p.closing_plan == str(closing.resolve())
+    assert p.qualification == {} and "Competition" not in str(_cells(out))  # the seller's notes stay home
+
+    after = _cells(closing)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert len(changed) == 1 and after[changed.pop()] == str(out.resolve())
+    assert service.read_plan(str(closing), today=TODAY).plan.mutual_plan == str(out.resolve())
+    events = [e for e in audit(str(closing)) if e.kind == "converted"]
+    assert len(events) == 1 and events[0].detail["forced"] == [] and events[0].detail["mutual_plan"] == str(out.resolve())
+
+
+def test_the_gate_names_what_is_missing_and_force_is_recorded(closing, tmp_path):
+    _fill(closing, {"Identified pain": "Month-end close takes 12 days"})
+    before = _cells(closing)
+    out = tmp_path / "map.xlsx"
+    result = CliRunner().invoke(cli, ["convert", str(closing), "-o", str(out), "--as-of", TODAY.isoformat()])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and result.output.startswith(f"Error: {closing}: not ready for a MAP: "
+                                                                       "no champion, no economic buyer, no metrics")
+    assert not out.exists() and _cells(closing) == before
+
+    result = CliRunner().invoke(cli, ["convert", str(closing), "-o", str(out), "--force", "--champion", CHAMPION,
+                                      "--as-of", TODAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "no economic buyer, no metrics (recorded in the audit log)" in result.output
+    (event,) = [e for e in audit(str(closing)) if e.kind == "converted"]
+    assert event.detail["forced"] == ["economic buyer", "metrics"]
+    assert service.read_plan(str(out), today=TODAY).plan.problem == "Month-end close takes 12 days"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--champion", "Jane Doe"], "Error: --champion 'Jane Doe' is not an email address"),
+    (["--share"], "Error: --share needs a Google Sheet (--google)"),
+    (["--template", "closing-plan"], "Error: --template closing-plan: is a closing plan template, not a MAP"),
+    (["--durations", "nope.csv"], "Error: nope.csv: no such file"),
+])
+def test_bad_input_is_one_line_and_creates_nothing(closing, tmp_path, args, message):
+    _fill(closing, {**QUALIFIED, "Economic buyer": EB})
+    out = tmp_path / "map.xlsx"
+    result = CliRunner().invoke(cli, ["convert", str(closing), "-o", str(out), *args, "--as-of", TODAY.isoformat()])
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert result.output.startswith(message)
+    assert not out.exists()
+
+
+def test_a_map_or_a_converted_plan_is_refused(closing, tmp_path):
+    _fill(closing, {**QUALIFIED, "Economic buyer": EB})
+    first = convert(str(closing), str(tmp_path / "m.xlsx"), today=TODAY, now=NOW)
+    again = CliRunner().invoke(cli, ["convert", str(closing), "-o", str(tmp_path / "m2.xlsx")])
+    assert again.exit_code == 1 and f"converted already, its mutual plan is {Path(first.location).resolve()}" in again.output
+    of_map = CliRunner().invoke(cli, ["convert", first.location, "-o", str(tmp_path / "m3.xlsx")])
+    assert of_map.exit_code == 1 and "is a mutual plan already" in of_map.output
+
+
+def test_a_close_too_near_for_the_durations_still_fits_between_today_and_the_close(closing, tmp_path):
+    _fill(closing, {**QUALIFIED, "Economic buyer": EB})
+    wb = openpyxl.load_workbook(closing)
+    ws = wb["Plan"]
+    row = next(r for r in range(1, 30) if ws.cell(r, 2).value == "Target close")
+    near = date(2026, 12, 30)
+    ws.cell(row, 3).value = near
+    wb.save(closing)
+    durations = tmp_path / "durations.csv"
+    durations.write_text("stage,days\nLegal,22.5\nTechnical & security review,30\n")
+    result = convert(str(closing), str(tmp_path / "m.xlsx"), today=TODAY, now=NOW, durations_file=durations)
+    assert any("rounded up" in n for n in result.notes) and any("shortened" in n for n in result.notes)
+    plan = service.read_plan(result.location, today=TODAY).plan
+    added = [s for s in plan.steps if s.id in result.added and s.title != "Kickoff meeting and onboarding plan"]
+    assert all(TODAY <= s.due <= near for s in added), [(s.title, s.due) for s in added]
+    assert plan.step(plan.close_step).due == near
+    assert business_days_between(TODAY, near) < 30
+
+
+def test_google_convert_shares_with_the_buying_committee_and_subscribes_them(google_env, tmp_path):
+    made = service.new_plan("closing-plan", None, buyer="Acme Corp", seller="Globex", today=TODAY, close=CLOSE,
+                            holidays="", google=True)
+    sheet_id = made.location.rstrip("/").split("/d/")[1].split("/")[0]
+    book = open_workbook(made.location)
+    grid = book.read_grid()
+    rows = grid["Plan"]
+    cells = {}
+    for r, row in enumerate(rows):
+        label = row[1] if len(row) > 1 else None
+        if label in QUALIFIED:
+            cells[(r, 2)] = QUALIFIED[label]
+        elif label == "Economic buyer":
+            cells[(r, 2)] = EB
+    book.update_cells("Plan", cells)
+
+    result = convert(made.location, None, today=TODAY, now=NOW, google=True, share=True)
+    assert sorted(result.shared_with) == ["cfo@acme.example", "jane@acme.example"]
+    new_id = result.location.rstrip("/").split("/d/")[1].split("/")[0]
+    perms = {p.get("emailAddress"): p["role"] for p in google_env.file(new_id)["permissions"]}
+    assert perms["jane@acme.example"] == perms["cfo@acme.example"] == "writer"
+    watched = {(s.ref, s.email) for s in watching()}
+    assert {(new_id, "jane@acme.example"), (new_id, "cfo@acme.example")} <= watched
+    linked = service.read_plan(made.location, today=TODAY).plan
+    assert linked.mutual_plan == result.location or new_id in linked.mutual_plan
+    assert sheet_id in service.read_plan(result.location, today=TODAY).plan.closing_plan
+
+
+def test_a_closing_plan_made_before_the_link_row_gets_it_in_the_blank_row_above_the_steps(closing, tmp_path):
+    _fill(closing, {**QUALIFIED, "Economic buyer": EB})
+    wb = openpyxl.load_workbook(closing)
+    ws = wb["Plan"]
+    ws.delete_rows(next(r for r in range(1, 30) if ws.cell(r, 2).value == "Mutual plan"))
+    wb.save(closing)
+    before = _cells(closing)
+    result = convert(str(closing), str(tmp_path / "m.xlsx"), today=TODAY, now=NOW)
+    after = _cells(closing)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert {after[k] for k in changed} == {"Mutual plan", str(Path(result.location).resolve())}
+    assert service.read_plan(str(closing), today=TODAY).plan.mutual_plan == str(Path(result.location).resolve())
