@@ -295,6 +295,10 @@ def test_without_workspace_configuration_every_endpoint_is_401(issuer, tmp_path)
 
     with pytest.raises(UsageError, match="MAPSHEETS_ADDON_SERVICE_ACCOUNT"):
         create_app({"CLIENT_ID": CLIENT_ID, "PUBLIC_URL": PUBLIC, "DB": f"sqlite:///{tmp_path / 'm.db'}"})
+    alone = create_app({"WORKSPACE_CLIENT_ID": WORKSPACE_CLIENT, "PUBLIC_URL": PUBLIC + "/",
+                        "ADDON_SERVICE_ACCOUNT": SERVICE_ACCOUNT, "DB": f"sqlite:///{tmp_path / 'w.db'}"}, env={})
+    assert alone.config["MAPSHEETS"]["PUBLIC_URL"] == PUBLIC  # a Workspace-only deployment starts
+    alone.extensions["mapsheets_store"].close()
     with pytest.raises(UsageError, match="https"):
         create_app({"CLIENT_ID": CLIENT_ID, "PUBLIC_URL": "http://mapsheets.example",
                     "DB": f"sqlite:///{tmp_path / 'o.db'}", "ADDON_SERVICE_ACCOUNT": SERVICE_ACCOUNT})
