@@ -19,13 +19,14 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None):
     """The app: settings from MAPSHEETS_* (``config`` wins), one store for its lifetime, blueprints
-    ``sidebar`` (HTML) and ``api`` (JSON under /api/), errors as JSON in one place."""
+    ``sidebar`` (HTML), ``api`` (JSON under /api/) and ``workspace`` (cards under /workspace/),
+    errors as JSON in one place."""
     from flask import Flask
 
     from mapsheets.errors import UsageError
     from mapsheets.service.addon import open_store
 
-    from addon_server import api, sidebar
+    from addon_server import api, sidebar, workspace
     from addon_server.auth import Verifier
 
     conf = settings.load(env, config)
@@ -42,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     app.extensions["mapsheets_verifier"] = Verifier(conf["CLIENT_ID"], conf["CERTS_URL"])
     app.register_blueprint(sidebar.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(workspace.bp)  # the Workspace add-on (HTTP runtime), cards under /workspace/
     _errors(app)
     app.after_request(_headers)
     return app

@@ -3,6 +3,7 @@ in dev mode on loopback a header naming the user.
 
 Checked: the signature against Google's certificates (fetched from CERTS_URL, cached as long as its
 Cache-Control allows), ``iss``, ``aud`` == the configured client ID, expiry, and a verified email.
+The Workspace add-on (workspace.py) uses the same checks with its own audiences.
 """
 
 from __future__ import annotations
@@ -73,14 +74,16 @@ class Verifier:
         self.client_id = client_id
         self.certs = CertsCache(certs_url)
 
-    def verify(self, token: str) -> Caller:
+    def claims(self, token: str, audience: str) -> dict[str, Any]:
+        """The token's claims once its signature, ``aud`` == ``audience`` (exactly), expiry and
+        Google issuer check out; else Unauthenticated."""
         from google.auth import exceptions
         from google.oauth2 import id_token
 
-        if not self.client_id:
-            raise Unauthenticated("this server has no OAuth client ID configured: ID tokens cannot be checked")
+        if not audience:
+            raise Unauthenticated("this server has no audience configured: ID tokens cannot be checked")
         try:
-            claims: dict[str, Any] = dict(id_token.verify_token(token, self.certs, audience=self.client_id,
+            claims: dict[str, Any] = dict(id_token.verify_token(token, self.certs, audience=audience,
                                                                 certs_url=self.certs.url,
                                                                 clock_skew_in_seconds=10))
         except exceptions.TransportError:
@@ -89,10 +92,26 @@ class Verifier:
             raise Unauthenticated(f"invalid identity token ({_first_line(exc)})") from None
         if claims.get("iss") not in ISSUERS:
             raise Unauthenticated("invalid identity token (not issued by Google)")
+        return claims
+
+    def verify(self, token: str, audience: str | None = None) -> Caller:
+        """A user's ID token for ``audience`` (default the configured client ID)."""
+        if not (audience or self.client_id):
+            raise Unauthenticated("this server has no OAuth client ID configured: ID tokens cannot be checked")
+        claims = self.claims(token, audience or self.client_id)
         email = str(claims.get("email") or "")
         if not email or claims.get("email_verified") not in (True, "true"):
             raise Unauthenticated("the identity token has no verified email")
         return Caller(email=email.lower(), name=str(claims.get("name") or ""))
+
+    def verify_service(self, token: str, audience: str, service_account: str) -> None:
+        """A Google-signed token for a service account (a Workspace add-on's system ID token): its
+        ``aud`` is the URL Google called, its ``email`` the deployment's service account."""
+        claims = self.claims(token, audience)
+        email = str(claims.get("email") or "").lower()
+        if not service_account or email != service_account.strip().lower() or \
+                claims.get("email_verified") in (False, "false"):
+            raise Unauthenticated("the request is not from this add-on's Google service account")
 
 
 def _first_line(exc: Exception) -> str:

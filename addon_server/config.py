@@ -20,6 +20,11 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
     "DB": ("MAPSHEETS_DB", "", "state store URL (PostgreSQL in production; default the per-user SQLite file)"),
     "MAX_BODY": ("MAPSHEETS_ADDON_MAX_BODY", 65536, "largest request body accepted, bytes (larger: 413)"),
     "TEMPLATES": ("MAPSHEETS_TEMPLATES", "", "extra template folders, ':'-separated"),
+    # The Workspace add-on (workspace.py); values from `gcloud workspace-add-ons get-authorization`.
+    "PUBLIC_URL": ("MAPSHEETS_PUBLIC_URL", "", "https base URL Google calls: system ID tokens' aud is it + path"),
+    "ADDON_SERVICE_ACCOUNT": ("MAPSHEETS_ADDON_SERVICE_ACCOUNT", "", "the deployment's serviceAccountEmail"),
+    "WORKSPACE_CLIENT_ID": ("MAPSHEETS_WORKSPACE_CLIENT_ID", "", "its oauthClientId: userIdToken's aud "
+                            "(default MAPSHEETS_ADDON_CLIENT_ID)"),
 }
 
 
@@ -39,6 +44,7 @@ def load(env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | No
     out.update(overrides or {})
     out["SELLER_DOMAINS"] = _split(out["SELLER_DOMAINS"], ",")
     out["TEMPLATES"] = _split(out["TEMPLATES"], ":")
+    out["PUBLIC_URL"] = str(out["PUBLIC_URL"] or "").rstrip("/")
     return out
 
 
@@ -52,6 +58,11 @@ def refusal(config: Mapping[str, Any]) -> str | None:
     """Why the server must not start with this configuration (None: it may)."""
     if config["DEV"] and config["HOST"] not in LOOPBACK:
         return f"dev mode only listens on loopback (127.0.0.1), not {config['HOST'] or 'an unknown address'}"
-    if not config["DEV"] and not config["CLIENT_ID"]:
-        return "set MAPSHEETS_ADDON_CLIENT_ID (the Apps Script project's OAuth client ID), or use --dev"
+    if not config["DEV"] and not config["CLIENT_ID"] and not config.get("WORKSPACE_CLIENT_ID"):
+        return ("set MAPSHEETS_ADDON_CLIENT_ID (the Apps Script project's OAuth client ID) or "
+                "MAPSHEETS_WORKSPACE_CLIENT_ID (the Workspace add-on's), or use --dev")
+    if bool(config.get("PUBLIC_URL")) != bool(config.get("ADDON_SERVICE_ACCOUNT")):
+        return "the Workspace add-on needs both MAPSHEETS_PUBLIC_URL and MAPSHEETS_ADDON_SERVICE_ACCOUNT"
+    if config.get("PUBLIC_URL") and not str(config["PUBLIC_URL"]).startswith("https://"):
+        return f"MAPSHEETS_PUBLIC_URL must be an https:// URL (Google calls only https), not {config['PUBLIC_URL']}"
     return None

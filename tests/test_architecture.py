@@ -67,3 +67,13 @@ def test_the_addon_backend_calls_the_service_only():
     for path in ADDON.rglob("*.py"):
         for module in re.findall(r"^\s*(?:from|import) (mapsheets\S*)", path.read_text(), re.MULTILINE):
             assert allowed.match(module), f"{path.name} reaches past the service: {module}"
+
+
+def test_the_workspace_cards_are_pure():
+    """addon_server/cards.py and events.py only shape JSON: no Flask, no service call, no I/O."""
+    code = ("import sys\nimport addon_server.cards, addon_server.events\n"
+            "print(sorted(n for n in sys.modules if n.split('.')[0] in ('flask', 'werkzeug', 'google', 'requests',"
+            " 'gspread', 'openpyxl', 'sqlalchemy') or n.startswith(('mapsheets.service', 'mapsheets.adapters'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=PACKAGE.parent).stdout.strip()
+    assert loaded == "[]", f"the card builders pulled in: {loaded}"

@@ -1,0 +1,255 @@
+"""The Google Workspace add-on (HTTP runtime): Google POSTs an event object to these endpoints and
+renders the card JSON they answer in the Sheets side panel.
+
+Every request is checked before any work (401 otherwise): the ``Authorization: Bearer`` system ID
+token must be Google's, for exactly the URL Google called (MAPSHEETS_PUBLIC_URL + path), from the
+deployment's service account (MAPSHEETS_ADDON_SERVICE_ACCOUNT), unexpired; a ``userIdToken`` must be
+for the deployment's OAuth client (MAPSHEETS_WORKSPACE_CLIENT_ID, default MAPSHEETS_ADDON_CLIENT_ID).
+The ``userOAuthToken`` reaches the spreadsheet for that request only. Then one service call from
+mapsheets.service.addon* (the sidebar's), and a card from addon_server.cards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from mapsheets.errors import MapsheetsError, PermissionDenied, UsageError
+from mapsheets.service import addon, addon_writes
+
+from addon_server import cards, events
+from addon_server.auth import Unauthenticated
+
+bp = Blueprint("workspace", __name__, url_prefix="/workspace")
+TRIGGERS = ("workspace.homepage", "workspace.file_scope_granted")
+GENERATE_FIELDS = ("template", "buyer", "seller", "champion_name", "champion_email", "economic_buyer_name",
+                   "economic_buyer_email", "holidays")
+STEP_FIELDS = ("title", "phase", "side", "owners", "depends_on", "notes")
+
+
+def _conf() -> dict[str, Any]:
+    return current_app.config["MAPSHEETS"]
+
+
+def _links() -> cards.Links:
+    return cards.Links(_conf()["PUBLIC_URL"])
+
+
+@bp.before_request
+def _verify() -> None:
+    """Google's system ID token, then the user's ID token: 401 before anything else happens."""
+    conf, verifier = _conf(), current_app.extensions["mapsheets_verifier"]
+    g.respond = cards.push if request.endpoint in TRIGGERS else cards.update
+    g.event = None
+    if not conf["PUBLIC_URL"] or not conf["ADDON_SERVICE_ACCOUNT"]:
+        raise Unauthenticated("the Workspace add-on is not configured here "
+                              "(MAPSHEETS_PUBLIC_URL, MAPSHEETS_ADDON_SERVICE_ACCOUNT)")
+    header = request.headers.get("Authorization", "")
+    if not (header.lower().startswith("bearer ") and header[7:].strip()):
+        raise Unauthenticated("no system ID token from Google (Authorization: Bearer ...)")
+    called = conf["PUBLIC_URL"] + request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+    verifier.verify_service(header[7:].strip(), called, conf["ADDON_SERVICE_ACCOUNT"])
+    event = request.get_json(silent=True)
+    if not isinstance(event, dict):
+        raise UsageError("the request body must be a JSON event object", field="body")
+    user = events.user_id_token(event)
+    g.caller = verifier.verify(user, audience=conf["WORKSPACE_CLIENT_ID"] or conf["CLIENT_ID"]) if user else None
+    g.event = event
+
+
+@bp.errorhandler(MapsheetsError)
+def _failed(exc: MapsheetsError):
+    """Before the event is read (identity, body): JSON and its status. After: a card saying what
+    went wrong, so Google shows it in the panel."""
+    if isinstance(exc, Unauthenticated) or g.get("event") is None:
+        return jsonify({"error": str(exc), "field": getattr(exc, "field", None)}), exc.http_status
+    return jsonify(g.respond(cards.message("Could not do that", str(exc), _links())))
+
+
+def _answer(card: dict[str, Any]):
+    return jsonify(g.respond(card))
+
+
+def _common() -> dict[str, Any]:
+    return {"store": current_app.extensions["mapsheets_store"], "now": datetime.now(timezone.utc)}
+
+
+def _today():
+    return _conf().get("TODAY") or events.today(g.event)
+
+
+def _ready() -> tuple[str, Any] | dict[str, Any]:
+    """(plan reference, Google credentials) of the open spreadsheet, or the card that asks the user
+    for what the event lacks: who they are, access to this file, their token."""
+    conf, links = _conf(), _links()
+    if g.caller is None:
+        return cards.needs("your email address (userinfo.email) to know who is asking", links)
+    sheet = events.sheet_id(g.event)
+    if sheet is None:
+        return cards.file_scope(links)
+    if conf["DEV"] and conf["PLANS_DIR"]:
+        return str(Path(conf["PLANS_DIR"]) / f"{sheet}.xlsx"), None
+    token = events.user_oauth_token(g.event)
+    if token is None:
+        return cards.needs("access to this spreadsheet (drive.file)", links)
+    return sheet, addon.GoogleCredentials.access_token(token)
+
+
+def _templates() -> list[str]:
+    from mapsheets.service import list_templates
+
+    return [t.name for t in list_templates(_conf()["TEMPLATES"])]
+
+
+def _home(page: int = 0):
+    target = _ready()
+    if isinstance(target, dict):
+        return _answer(target)
+    ref, credentials = target
+    data = addon.summary(ref, g.caller, today=_today(), credentials=credentials,
+                         seller_domains=_conf()["SELLER_DOMAINS"], **_common())
+    if data["plan"] is None:
+        return _answer(cards.generate_form(_templates(), {}, {}, events.user_tz(g.event), _links()))
+    return _answer(cards.summary(data, _links(), page))
+
+
+@bp.post("/homepage")
+def homepage():
+    return _home()
+
+
+@bp.post("/file-scope-granted")
+def file_scope_granted():
+    """addOns.sheets.onFileScopeGrantedTrigger: the event now carries sheets.id; carry on."""
+    return _home()
+
+
+@bp.post("/home")
+def home():
+    try:
+        page = int(events.parameters(g.event).get("page") or 0)
+    except ValueError:
+        page = 0
+    return _home(page)
+
+
+@bp.post("/request-file-scope")
+def request_file_scope():
+    return jsonify(cards.request_file_scope())
+
+
+def _form(names: tuple[str, ...], dates: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The typed values (to keep them) and the date pickers' errors, from commonEventObject.formInputs."""
+    values: dict[str, Any] = {n: events.form_text(g.event, n) for n in names}
+    errors: dict[str, str] = {}
+    for name in dates:
+        try:
+            values[name] = events.form_date(g.event, name)
+        except UsageError as exc:
+            values[name], errors[name] = None, str(exc)
+    return values, errors
+
+
+def _field_error(exc: MapsheetsError) -> dict[str, str]:
+    return {getattr(exc, "field", None) or "form": str(exc)}
+
+
+@bp.post("/generate")
+def generate():
+    target = _ready()
+    if isinstance(target, dict):
+        return _answer(target)
+    ref, credentials = target
+    values, errors = _form(GENERATE_FIELDS, ("start_date", "close_date"))
+    tz = events.user_tz(g.event)
+    if not errors:
+        try:
+            result = addon_writes.generate(
+                ref, g.caller, template=values["template"], buyer=values["buyer"], seller=values["seller"],
+                start=values["start_date"], close=values["close_date"], holidays=values["holidays"],
+                champion=(values["champion_name"], values["champion_email"]),
+                economic_buyer=(values["economic_buyer_name"], values["economic_buyer_email"]),
+                today=_today(), credentials=credentials, template_dirs=_conf()["TEMPLATES"], **_common())
+        except (UsageError, PermissionDenied) as exc:
+            errors = _field_error(exc)
+        else:
+            return _answer(cards.message("Plan generated", f"{result['title']}: {result['steps']} steps.",
+                                         _links()))
+    return _answer(cards.generate_form(_templates(), values, errors, tz, _links()))
+
+
+def _phases() -> list[str]:
+    return [p for p in events.parameters(g.event).get("phases", "").split("\n") if p]
+
+
+@bp.post("/step-form")
+def step_form():
+    return _answer(cards.step_form(_phases(), {}, {}, events.user_tz(g.event), _links()))
+
+
+@bp.post("/add-step")
+def add_step():
+    target = _ready()
+    if isinstance(target, dict):
+        return _answer(target)
+    ref, credentials = target
+    values, errors = _form(STEP_FIELDS, ("due",))
+    if not errors:
+        try:
+            step = addon_writes.add_step(
+                ref, g.caller, title=values["title"], phase=values["phase"], side=values["side"] or "joint",
+                owners=values["owners"].split(","), due=values["due"], depends_on=values["depends_on"].split(","),
+                notes=values["notes"], today=_today(), credentials=credentials,
+                seller_domains=_conf()["SELLER_DOMAINS"], **_common())
+        except (UsageError, PermissionDenied) as exc:
+            errors = _field_error(exc)
+        else:
+            return _answer(cards.step_added({"id": step.id, "title": step.title,
+                                             "due": step.due.isoformat() if step.due else None}, _links()))
+    return _answer(cards.step_form(_phases(), values, errors, events.user_tz(g.event), _links()))
+
+
+@bp.post("/sign")
+def sign():
+    target = _ready()
+    if isinstance(target, dict):
+        return _answer(target)
+    ref, credentials = target
+    try:
+        signature, written = addon_writes.sign(ref, g.caller, credentials=credentials,
+                                               seller_domains=_conf()["SELLER_DOMAINS"], **_common())
+    except PermissionDenied as exc:
+        return _answer(cards.message("Cannot sign", str(exc), _links()))
+    return _answer(cards.signed(signature.to_dict(), written, _links()))
+
+
+@bp.post("/changes")
+def changes():
+    target = _ready()
+    if isinstance(target, dict):
+        return _answer(target)
+    ref, credentials = target
+    return _answer(cards.changes(addon.changes(ref, g.caller, credentials=credentials, **_common()), _links()))
+
+
+@bp.post("/email-form")
+def email_form():
+    return _answer(cards.email_form(events.parameters(g.event).get("every", "off"), _links()))
+
+
+@bp.post("/subscription")
+def subscription():
+    target = _ready()
+    if isinstance(target, dict):
+        return _answer(target)
+    ref, credentials = target
+    every = events.form_text(g.event, "every")
+    try:
+        every = addon_writes.subscribe(ref, g.caller, every=every, credentials=credentials,
+                                       seller_domains=_conf()["SELLER_DOMAINS"], **_common())
+    except (UsageError, PermissionDenied) as exc:
+        return _answer(cards.email_form(every, _links(), _field_error(exc)))
+    return _answer(cards.subscribed(every, _links()))
