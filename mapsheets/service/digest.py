@@ -28,6 +28,7 @@ from mapsheets.errors import MapsheetsError, NotFound, PlanOpen, Refused, Remote
 from mapsheets.service import audience
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.calendars import plan_holidays
+from mapsheets.service.lifecycle_close import ARCHIVED
 from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
 from mapsheets.service.signoff import check_address
@@ -111,6 +112,7 @@ class RunReport:
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run
     looked: list[tuple[str, str, bool]] = field(default_factory=list)  # (ref, plan's name, changed) per plan read
     stopped: int = 0  # external recipients not mailed: their plan's deal is dead
+    archived: int = 0  # subscriptions skipped: their plan's deal closed (`mapsheets close`)
 
 
 def default_outbox(env: dict[str, str]) -> Path:
@@ -178,8 +180,12 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                      resend=True)
 
     due: dict[str, list[Any]] = {}
+    closed = store.latest_events(ARCHIVED)  # `mapsheets close` sent their last digest already
     for sub in store.subscriptions():
         if sub.bounced_at is not None:  # said once, in the run that saw the refusal; `watching` shows it
+            continue
+        if sub.ref in closed:
+            report.archived += 1
             continue
         if is_due(sub, now, tz, hour):
             due.setdefault(sub.ref, []).append(sub)
