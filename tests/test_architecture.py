@@ -17,6 +17,7 @@ OWNERS = {
     "sqlalchemy": ["adapters/store/"],
     "smtplib": ["adapters/mail.py"],
     "filelock": ["adapters/plan_lock.py"],
+    "pandas": ["analysis/"],  # analysis only, and only the commands that need it import that
 }
 
 
@@ -67,3 +68,10 @@ def test_the_addon_backend_calls_the_service_only():
     for path in ADDON.rglob("*.py"):
         for module in re.findall(r"^\s*(?:from|import) (mapsheets\S*)", path.read_text(), re.MULTILINE):
             assert allowed.match(module), f"{path.name} reaches past the service: {module}"
+
+
+def test_pandas_loads_only_for_the_report():
+    code = ("import sys\nfrom mapsheets.cli import cli\nimport mapsheets.service.winloss, mapsheets.service.lifecycle_close\n"
+            "print('pandas' in sys.modules)")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "False"
