@@ -129,3 +129,24 @@ def test_generated_closed_plans_are_archived_with_a_final_revision(tmp_path, db)
                        outbox=tmp_path / "out")
     log = json.loads(invoke("log", str(path), "--json", db=db).output)
     assert log[-1]["origin"] == "close" and len(log) >= 7
+
+
+def test_close_and_the_handoff_tab_on_a_google_sheet(google_env, plan, db, tmp_path):
+    from mapsheets.adapters.gsheets import GoogleWorkbook
+    from mapsheets.service.handoff import handoff
+    from mapsheets.service.lifecycle_close import close_plan
+
+    book = GoogleWorkbook.from_env(None)
+    ref = book.create(workbook_spec(plan))
+    sign(ref, name="Jane Doe", email="jane@acme.example", side="buyer", now=at(START))
+    result = close_plan(ref, outcome="lost", reason="Budget frozen", today=date(2027, 1, 8), now=at(date(2027, 1, 8)),
+                        store_url=db, mailer=OutboxMailer(tmp_path / "out"))
+    assert result.written and result.told == []
+    read = parse_plan(GoogleWorkbook.from_env(book.sheet_id).read_grid())
+    assert (read.plan.outcome, read.plan.closed_on, read.plan.outcome_reason) == ("lost", date(2027, 1, 8), "Budget frozen")
+    assert [read.plan.signature_status(s) for s in read.plan.signatures] == ["valid"]
+    handoff(ref, today=date(2027, 1, 8), tab=True)
+    handoff(ref, today=date(2027, 1, 8), tab=True)  # rewritten in place, not appended twice
+    rows = [r for r in GoogleWorkbook.from_env(book.sheet_id).read_grid()["Handoff"] if any(r)]
+    assert rows[0] == ["Section", "Item", "Detail"] and sum(r[0] == "Section" for r in rows) == 1
+    assert ["Deal", "Outcome", "closed lost on 2027-01-08"] in rows
