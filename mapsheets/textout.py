@@ -30,7 +30,8 @@ def plan_summary(view, limit: int | None = 10) -> str:
                  + ("" if health.state == "on track" else f" ({health.reason})"))
     if plan.outcome:
         closed = f" on {plan.closed_on.isoformat()}" if plan.closed_on else ""
-        lines.append(f"Outcome: closed {plan.outcome}{closed}" + (f" ({plan.outcome_reason})" if plan.outcome_reason else ""))
+        why = f" ({plan.outcome_reason})" if plan.outcome_reason else ""
+        lines.append(f"Outcome: closed {plan.outcome}{closed}{why}")
     lines.append(f"Execution score: {view.score.describe()}")
     target = plan.target_close.isoformat() if plan.target_close else "not set"
     projected = proj.close.isoformat() if proj.close else "unknown"

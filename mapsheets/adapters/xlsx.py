@@ -145,7 +145,8 @@ def write_tables(path: Path, tables: Mapping[str, list[list[Any]]]) -> None:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
         for c, header in enumerate(rows[0] if rows else []):
-            width = max(len(str(header)), *(len(str(row[c])) for row in rows[1:] if c < len(row) and row[c] is not None), 0)
+            cells = (len(str(row[c])) for row in rows[1:] if c < len(row) and row[c] is not None)
+            width = max(len(str(header)), *cells, 0)
             ws.column_dimensions[column_letter(c)].width = min(max(width + 2, 8), 60)
     save_atomic(workbook, Path(path))
 

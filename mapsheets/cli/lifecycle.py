@@ -91,7 +91,8 @@ def winloss(plans, all_plans, output, as_of, db_url):
 
 @cli.command()
 @click.argument("plan")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write the hand-off as Markdown here.")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the hand-off as Markdown here.")
 @click.option("--tab", is_flag=True, help="Write it into the plan too, as a Handoff tab (rewritten each time).")
 @AS_OF_OPTION
 @FORCE_WRITE_OPTION

@@ -27,7 +27,9 @@ def _slip(planned: date | None, actual: date | None, closed: date | None, holida
     end = actual or (closed if closed and closed > planned else None)
     if end is None:
         return None
-    return business_days_between(planned, end, holidays) if end >= planned else -business_days_between(end, planned, holidays)
+    if end >= planned:
+        return business_days_between(planned, end, holidays)
+    return -business_days_between(end, planned, holidays)
 
 
 def plan_record(name: str, revisions: Sequence[tuple[date, Plan]], holidays: Collection[date] = NO_HOLIDAYS
