@@ -18,6 +18,11 @@ def render() -> str:
         ctx = click.Context(command, info_name=name, parent=root, terminal_width=100, max_content_width=100,
                             help_option_names=["-h", "--help"])
         parts += [f"## mapsheets {name}", "", "```", command.get_help(ctx), "```", ""]
+        for sub in sorted(command.list_commands(ctx)) if isinstance(command, click.Group) else ():
+            child = command.get_command(ctx, sub)
+            sub_ctx = click.Context(child, info_name=sub, parent=ctx, terminal_width=100, max_content_width=100,
+                                    help_option_names=["-h", "--help"])
+            parts += [f"## mapsheets {name} {sub}", "", "```", child.get_help(sub_ctx), "```", ""]
     return "\n".join(parts)
 
 

@@ -29,6 +29,11 @@ def plan_summary(view, limit: int | None = 10) -> str:
     lines.append(f"Progress: {health.done}/{health.total} steps done ({pct}%) · "
                  f"overdue {len(health.overdue)} · blocked {len(health.blocked)} · {health.state}"
                  + ("" if health.state == "on track" else f" ({health.reason})"))
+    if plan.outcome:
+        closed = f" on {plan.closed_on.isoformat()}" if plan.closed_on else ""
+        why = f" ({plan.outcome_reason})" if plan.outcome_reason else ""
+        lines.append(f"Outcome: closed {plan.outcome}{closed}{why}")
+    lines.append(f"Execution score: {view.score.describe()}")
     target = plan.target_close.isoformat() if plan.target_close else "not set"
     projected = proj.close.isoformat() if proj.close else "unknown"
     lines.append(f"Target close: {target} · projected close: {projected}{_slip_words(proj.slip)}")

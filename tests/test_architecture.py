@@ -17,6 +17,7 @@ OWNERS = {
     "sqlalchemy": ["adapters/store/"],
     "smtplib": ["adapters/mail.py"],
     "filelock": ["adapters/plan_lock.py"],
+    "pandas": ["analysis/"],  # analysis only, and only the commands that need it import that
 }
 
 
@@ -77,3 +78,10 @@ def test_the_workspace_cards_are_pure():
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=PACKAGE.parent).stdout.strip()
     assert loaded == "[]", f"the card builders pulled in: {loaded}"
+
+
+def test_pandas_loads_only_for_the_report():
+    code = ("import sys\nfrom mapsheets.cli import cli\nimport mapsheets.service.winloss, mapsheets.service.lifecycle_close\n"
+            "print('pandas' in sys.modules)")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "False"

@@ -3,7 +3,9 @@
 Errors become one line on stderr and exit status 1, in ``base._Cli`` and nowhere else.
 """
 
-from mapsheets.cli import convert, digests, history, plans, serve, sharing, team  # noqa: F401  (they register commands)
+from mapsheets.cli import (  # noqa: F401  (they register commands)
+    convert, digests, history, lifecycle, plans, serve, sharing, team,
+)
 from mapsheets.cli.base import cli
 
 __all__ = ["cli"]

@@ -49,16 +49,22 @@ def watching(as_json, db_url):
     """List digest subscriptions."""
     from mapsheets.service import digest
 
+    from mapsheets.service.lifecycle_close import archived
+
     subs = digest.watching(store_url=db_url)
+    closed = archived(db_url)
     if as_json:
         _print_json([{"plan": s.ref, "email": s.email, "name": s.name, "every": s.every, "only_changes": s.only_changes,
                       "last_sent_at": s.last_sent_at, "bounced_at": s.bounced_at,
-                      "bounce_reason": s.bounce_reason or None} for s in subs])
+                      "bounce_reason": s.bounce_reason or None, "archived": closed.get(s.ref)} for s in subs])
         return
     for s in subs:
         last = f"{s.last_sent_at:%Y-%m-%d %H:%M}" if s.last_sent_at else "never"
         bounced = f"  bounced: {s.bounce_reason} on {s.bounced_at:%Y-%m-%d}" if s.bounced_at else ""
-        click.echo(f"{s.email}  {s.every}{' (changes only)' if s.only_changes else ''}  last sent {last}{bounced}  {s.ref}")
+        deal = closed.get(s.ref)
+        shelved = f"  archived: closed {deal['outcome']} on {deal['closed_on']}, no more digests" if deal else ""
+        click.echo(f"{s.email}  {s.every}{' (changes only)' if s.only_changes else ''}  last sent {last}{bounced}"
+                   f"{shelved}  {s.ref}")
 
 
 @cli.command()

@@ -147,6 +147,7 @@ class Digest:
     plan_location: str = ""  # where the plan lives when there is no link to give (a file name)
     editors: tuple[str, ...] = ()  # who saved the plan, when not every change could be credited
     closed_out: int | None = None  # business days past the target close: the last digest of a dead deal
+    outcome: str = ""  # "won on 2027-03-31" in the last digest of a closed deal (`mapsheets close`)
 
     @property
     def name(self) -> str:
@@ -178,7 +179,7 @@ class Digest:
     @property
     def is_worth_sending(self) -> bool:
         """No change and nothing overdue: nothing to tell, so no email (a dead deal's notice always is)."""
-        return bool(self.change_count or self.overdue or self.closed_out)
+        return bool(self.change_count or self.overdue or self.closed_out or self.outcome)
 
     @property
     def subject(self) -> str:
@@ -190,6 +191,8 @@ class Digest:
         body = ", ".join(parts) or "no changes"
         if self.closed_out:
             body = f"target close passed {_plural(self.closed_out, 'business day')} ago, buyer digests stopped"
+        if self.outcome:
+            body = f"deal closed {self.outcome}, last digest"
         name = self.display_name
         tag = f"[{self.label}] "
         tail = f": {body} · {self.health}"
@@ -203,6 +206,7 @@ class Digest:
             "plan": {"title": self.plan_title, "name": self.name, "buyer": self.buyer, "seller": self.seller,
                      "url": self.plan_url, "location": self.plan_location, "kind": self.kind},
             "editors": list(self.editors), "closed_out_days": self.closed_out,
+            "outcome": self.outcome or None,
             "today": self.today.isoformat(), "subject": self.subject,
             "health": {"state": self.health, "reason": self.health_reason},
             "progress": {"done": self.done, "total": self.total},
@@ -221,7 +225,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
                  stale_update_days: int | None = None, last_update: date | None = None,
                  holidays: Collection[date] = NO_HOLIDAYS, first: bool = False, since_label: str = "",
                  warnings: Iterable[dict[str, str]] = (), plan_location: str = "",
-                 editors: Iterable[str] = (), closed_out: int | None = None) -> Digest:
+                 editors: Iterable[str] = (), closed_out: int | None = None, outcome: str = "") -> Digest:
     """The digest of ``plan`` as of ``today``, given the ``changes`` since the recipient's last one.
 
     ``changes`` is what ``core.diff.diff`` returned; a Done-on date set together with the step's
@@ -258,6 +262,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
         first=first, calendar=plan.holidays, since_label=since_label,
         unreadable=tuple(Unreadable(w["cell"], w["message"]) for w in warnings),
         kind=plan.kind, plan_location=plan_location, editors=tuple(editors), closed_out=closed_out,
+        outcome=outcome,
     )
 
 

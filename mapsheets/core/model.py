@@ -152,13 +152,20 @@ OVERVIEW_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("template", "Template", str),
     ("closing_plan", "Closing plan", str),  # a MAP's seller-side closing plan (`convert` links them)
     ("mutual_plan", "Mutual plan", str),  # a closing plan's MAP
+    ("outcome", "Outcome", str),  # won or lost, set by `mapsheets close`; empty: the deal is open
+    ("closed_on", "Closed on", date),
+    ("outcome_reason", "Outcome reason", str),
 )
+OUTCOMES = ("won", "lost")
 
 # How the sheet is read, not what anyone agreed to: outside the fingerprint, so plans signed before
 # the field existed stay signed (the dates it yields are inside).
 _READING_ONLY = ("date_order",)
 # Where the other plan of the deal lives: a link, nothing anyone agreed to (outside every fingerprint).
 _LINKS = ("closing_plan", "mutual_plan")
+# What happened after the plan, not what anyone agreed to: outside every fingerprint (signatures made
+# before these rows existed stay valid under the first rule too).
+_LIFECYCLE = ("outcome", "closed_on", "outcome_reason")
 
 
 FINGERPRINT_V2 = "v2:"
@@ -187,6 +194,9 @@ class Plan:
     template: str = ""
     closing_plan: str = ""
     mutual_plan: str = ""
+    outcome: str = ""  # won | lost once closed (see OUTCOMES); "" while the deal is open
+    closed_on: date | None = None
+    outcome_reason: str = ""
     steps: list[Step] = field(default_factory=list)
     stakeholders: list[Stakeholder] = field(default_factory=list)
     signatures: list[Signature] = field(default_factory=list)
@@ -207,7 +217,7 @@ class Plan:
         """Everything people agree on when they sign: overview, steps, team; not the signatures."""
         out: dict[str, Any] = {}
         for attr, _label, typ in OVERVIEW_FIELDS:
-            if attr in _READING_ONLY or attr in _LINKS:
+            if attr in _READING_ONLY or attr in _LINKS or attr in _LIFECYCLE:
                 continue
             value = getattr(self, attr)
             out[attr] = _iso(value) if typ is date else value
@@ -243,6 +253,7 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         out = self.content_dict()
         out.update({attr: getattr(self, attr) for attr in _READING_ONLY + _LINKS})
+        out.update({attr: _iso(v) if isinstance(v := getattr(self, attr), date) else v for attr in _LIFECYCLE})
         out["qualification"] = {k: self.qualification.get(k, "") for k in QUALIFICATION_KEYS}
         out["fingerprint"] = self.fingerprint()
         out["signatures"] = [s.to_dict(self.signature_status(s)) for s in self.signatures]

@@ -123,6 +123,15 @@ def parse_status(value: Any) -> str | None:
     return _STATUS_SYNONYMS.get(_norm(value).replace(" / ", "/"))
 
 
+_OUTCOME_WORDS = {"won": "won", "win": "won", "closed won": "won", "lost": "lost", "loss": "lost",
+                  "closed lost": "lost"}
+
+
+def parse_outcome(value: Any) -> str | None:
+    """"won" or "lost" from what people type ("Closed Won", "LOST"); None when it is neither."""
+    return _OUTCOME_WORDS.get(_norm(value).replace("-", " "))
+
+
 def parse_side(value: Any, buyer: str = "", seller: str = "") -> str | None:
     text = _norm(value)
     if not text:
@@ -304,6 +313,12 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
         setattr(plan, attr, parsed)
     if not plan.title and heading:
         plan.title = heading
+    if plan.outcome:
+        outcome = parse_outcome(plan.outcome)
+        if outcome is None:
+            warnings.append(Warning(cell_ref(tab, *cells["outcome"]),
+                                    f'"{plan.outcome}" is not an outcome (won or lost): the deal reads as open'))
+        plan.outcome = outcome or ""
     if plan.kind not in ("closing", "mutual"):
         plan.kind = "closing" if "closing" in _norm(plan.kind) else "mutual"
     return cells

@@ -107,7 +107,10 @@ def _people(names: tuple[str, ...]) -> str:
 
 
 def _notice(d: Digest) -> str:
-    """The last digest of a dead deal says why it is the last."""
+    """The last digest of a dead or closed deal says why it is the last."""
+    if d.outcome:
+        return (f"The deal closed {d.outcome}. This is the last digest of this plan: it is archived, "
+                "and no more digests of it go out.")
     if not d.closed_out:
         return ""
     target = day(d.close.target)

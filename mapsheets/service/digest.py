@@ -28,6 +28,7 @@ from mapsheets.errors import MapsheetsError, NotFound, PlanOpen, Refused, Remote
 from mapsheets.service import audience
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.calendars import plan_holidays
+from mapsheets.service.lifecycle_close import ARCHIVED
 from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
 from mapsheets.service.signoff import check_address
@@ -112,6 +113,7 @@ class RunReport:
     looked: list[tuple[str, str, bool]] = field(default_factory=list)  # (ref, plan's name, changed) per plan read
     changed: int = 0  # plans with a change for someone: read anew, or stored since a recipient's last digest
     stopped: int = 0  # external recipients not mailed: their plan's deal is dead
+    archived: int = 0  # subscriptions skipped: their plan's deal closed (`mapsheets close`)
 
 
 def default_outbox(env: dict[str, str]) -> Path:
@@ -179,8 +181,12 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                      resend=True)
 
     due: dict[str, list[Any]] = {}
+    closed = store.latest_events(ARCHIVED)  # `mapsheets close` sent their last digest already
     for sub in store.subscriptions():
         if sub.bounced_at is not None:  # said once, in the run that saw the refusal; `watching` shows it
+            continue
+        if sub.ref in closed:
+            report.archived += 1
             continue
         if is_due(sub, now, tz, hour):
             due.setdefault(sub.ref, []).append(sub)

@@ -76,6 +76,13 @@ class PlanView:
     parsed: ParsedPlan | None = field(default=None, repr=False)
     days_off: frozenset[date] = frozenset()  # the plan's holidays: what "business day" means here
 
+    @property
+    def score(self):
+        """The execution score (core.score), judged as of the close for a closed plan."""
+        from mapsheets.core.score import execution_score
+
+        return execution_score(self.plan, self.today, self.days_off)
+
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON contract of ``mapsheets show --json``."""
         out = self.plan.to_dict()
@@ -85,6 +92,7 @@ class PlanView:
                            "overdue": len(self.health.overdue), "blocked": len(self.health.blocked)}
         out["health"] = self.health.state
         out["health_reason"] = self.health.reason
+        out["execution_score"] = self.score.to_dict()
         out["warnings"] = [w.to_dict() for w in self.warnings]
         out["ref"] = self.ref
         return out
@@ -245,6 +253,10 @@ def stage_durations(tmpl: tpl.Template, durations_file: Path, notes: list[str]) 
 
 def view_of(plan: Plan, warnings: list[Warning], today: date, ref: str = "",
             parsed: ParsedPlan | None = None) -> PlanView:
+    """The plan as of ``today``; a closed plan as it stood the day it closed (its health stops moving)."""
+    from mapsheets.core.score import judged_on
+
+    today = judged_on(plan, today)
     try:
         days_off = plan_holidays(plan, today)
     except UsageError as exc:  # someone typed a calendar we do not know: say where, count weekends only

@@ -285,6 +285,17 @@ class Store(DigestStoreMixin, SeenStoreMixin):
             rows = conn.execute(query).all()
         return [_event(row, row.ref) for row in rows]
 
+    @_guarded
+    def latest_events(self, kind: str) -> dict[str, EventRecord]:
+        """Plan ref -> its latest event of ``kind`` (e.g. which plans are archived, and how)."""
+        sa, t = self._sa, self._t
+        e, p = t.events, t.plans
+        query = (sa.select(e, p.c.ref).join(p, p.c.id == e.c.plan_id).where(e.c.kind == kind)
+                 .order_by(e.c.at, e.c.id))
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        return {row.ref: _event(row, row.ref) for row in rows}
+
 
 def _signature(row: Any, ref: str) -> SignatureRecord:
     return SignatureRecord(id=row.id, ref=ref, name=row.name, email=row.email, side=row.side,

@@ -1,0 +1,111 @@
+"""After the deal: close, report winloss, handoff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, _Command, _today, cli
+
+
+@cli.command()
+@click.argument("plan")
+@click.option("--won", "outcome", flag_value="won", help="The deal was won.")
+@click.option("--lost", "outcome", flag_value="lost", help="The deal was lost.")
+@click.option("--reason", default="", metavar="TEXT", help="Why it closed that way (kept in the Outcome reason row).")
+@click.option("--date", "on", type=DATE, help="The day it closed (default: today; not in the future).")
+@click.option("--outbox", type=click.Path(path_type=Path, file_okay=False), envvar="MAPSHEETS_OUTBOX",
+              help="Folder for .eml files when MAPSHEETS_SMTP_URL is not set (default: beside the state store).")
+@click.option("--smtp", "smtp_url", envvar="MAPSHEETS_SMTP_URL", metavar="URL",
+              help="smtp://user:pass@host:587 (STARTTLS) or smtps://...:465 (env MAPSHEETS_SMTP_URL).")
+@click.option("--from", "sender", envvar="MAPSHEETS_MAIL_FROM", default="mapsheets <mapsheets@localhost>",
+              show_default=True, help="Sender address (env MAPSHEETS_MAIL_FROM).")
+@click.option("--seller-domains", envvar="MAPSHEETS_SELLER_DOMAINS", metavar="DOMAINS",
+              help="Comma-separated email domains of the seller (env MAPSHEETS_SELLER_DOMAINS).")
+@AS_OF_OPTION
+@FORCE_WRITE_OPTION
+@DB_OPTION
+def close(plan, outcome, reason, on, outbox, smtp_url, sender, seller_domains, as_of, force, db_url):
+    """Record that the deal closed won or lost, send its last digest and archive the plan.
+
+    The outcome goes into the overview's Outcome, Closed on and Outcome reason rows (outside what
+    signatures cover). Every subscriber gets one last digest saying how the deal closed; after it,
+    digest runs skip the plan, so nobody outside your company hears of it again.
+
+    Example: mapsheets close acme-map.xlsx --won --reason "Security review passed" --date 2027-03-30
+    """
+    from datetime import datetime, timezone
+
+    from mapsheets.service import digest as digests
+    from mapsheets.service.lifecycle_close import close_plan
+
+    if outcome is None:
+        raise click.UsageError("say how the deal closed: --won or --lost")
+    mailer = digests.mailer(smtp_url, outbox)
+    result = close_plan(plan, outcome=outcome, reason=reason, on=on, today=_today(as_of),
+                        now=datetime.now(timezone.utc), store_url=db_url, mailer=mailer, sender=sender,
+                        seller_domains=seller_domains.split(",") if seller_domains else None, force=force)
+    verb = "Closed" if result.written else "Already closed"
+    click.echo(f"{verb} {result.ref}: {result.outcome} on {result.closed_on}"
+               + (f" ({result.reason})" if result.reason else "") + f"; archived at revision {result.revision}")
+    external = sum(ext for _e, ext in result.told)
+    if result.told:
+        into = getattr(mailer, "folder", None)
+        how = f"wrote it to {into}" if into else "sent"
+        click.echo(f"Last digest {how} for {len(result.told)} subscriber(s) ({external} external); "
+                   "digest runs skip this plan from now on.")
+    for failure in result.failed:
+        click.echo(f"failed: {failure} (left pending: the next `mapsheets digest` sends it)", err=True)
+
+
+@cli.group()
+def report():
+    """Reports across plans."""
+
+
+report.command_class = _Command  # whole first sentences in `report --help`, as everywhere
+
+@report.command()
+@click.argument("plans", nargs=-1)
+@click.option("--all", "all_plans", is_flag=True, help="Every closed (archived) plan in the state store.")
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the table: a .xlsx (tabs Win-loss, Plans, Slip by phase, Findings) or .csv file.")
+@AS_OF_OPTION
+@DB_OPTION
+def winloss(plans, all_plans, output, as_of, db_url):
+    """Win/loss across closed plans: planned vs actual per step, slip, signatures, execution score.
+
+    Planned dates come from each plan's first stored revision, actual ones from its last. Prints the
+    few findings worth a sales manager's time.
+
+    Example: mapsheets report winloss --all -o winloss.xlsx
+    """
+    from mapsheets.service.winloss import winloss as build
+
+    result = build(plans, output, all_plans=all_plans, today=_today(as_of), store_url=db_url)
+    click.echo(f"Wrote {result.output}: {result.plans} plans, {result.steps} steps")
+    for finding in result.findings:
+        click.echo(f"- {finding}")
+
+
+@cli.command()
+@click.argument("plan")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the hand-off as Markdown here.")
+@click.option("--tab", is_flag=True, help="Write it into the plan too, as a Handoff tab (rewritten each time).")
+@AS_OF_OPTION
+@FORCE_WRITE_OPTION
+def handoff(plan, output, tab, as_of, force):
+    """The onboarding hand-off: stakeholders, problem and success criteria, commitments, open items, go-live.
+
+    Example: mapsheets handoff acme-map.xlsx -o handoff.md --tab
+    """
+    from mapsheets.service.handoff import handoff as build
+
+    result = build(plan, today=_today(as_of), output=output, tab=tab, force=force)
+    where = [str(result.output)] if result.output else []
+    where += [f"the Handoff tab of {plan}"] if result.tab else []
+    h = result.handoff
+    click.echo(f"Wrote {' and '.join(where)}: {len(h.stakeholders)} people, {len(h.commitments)} commitments, "
+               f"{len(h.open_items)} open items")

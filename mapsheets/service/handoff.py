@@ -1,0 +1,70 @@
+"""`mapsheets handoff`: the onboarding hand-off of a plan, as a Markdown file or a Handoff tab."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from mapsheets.core import handoff as core
+from mapsheets.core.edits import Edit
+from mapsheets.core.layout import cell_ref, check_cell_text
+from mapsheets.core.upkeep import parsed_upkeep
+from mapsheets.errors import UsageError
+from mapsheets.service.calendars import plan_holidays
+from mapsheets.service.refs import open_workbook, parse_grid, read_parsed
+
+HANDOFF_TAB = "Handoff"
+
+
+@dataclass
+class HandoffResult:
+    handoff: core.Handoff
+    output: Path | None = None
+    tab: bool = False
+
+
+def handoff(ref: str, *, today: date, output: Path | None = None, tab: bool = False,
+            force: bool = False) -> HandoffResult:
+    """Write the hand-off of ``ref`` to ``output`` (Markdown, atomically) and/or a Handoff tab in the plan."""
+    if output is None and not tab:
+        raise UsageError("say where the hand-off goes: -o handoff.md, --tab, or both")
+    if output is not None and not Path(output).parent.is_dir():
+        raise UsageError(f"-o {output}: folder {Path(output).parent} does not exist")
+    book = open_workbook(ref)
+    _grid, parsed = read_parsed(book)
+    try:
+        days_off = plan_holidays(parsed.plan, today)
+    except UsageError:  # an unknown calendar typed in the sheet: weekends only, as everywhere
+        days_off = frozenset()
+    result = HandoffResult(core.build(parsed.plan, today, days_off), output=output, tab=tab)
+    if tab:
+        _write_tab(book, result.handoff.rows, force=force)
+    if output is not None:
+        from mapsheets.adapters.files import write_text_atomic
+
+        try:
+            write_text_atomic(Path(output), core.markdown(result.handoff))
+        except OSError as exc:
+            raise UsageError(f"-o {output}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+    return result
+
+
+def _write_tab(book, rows, *, force: bool) -> None:
+    """The Handoff tab holds ``rows`` and nothing else: made when missing, else rewritten in place
+    (old cells past the new rows emptied), in one locked write with the upkeep every write does."""
+    check_cell_text({cell_ref(HANDOFF_TAB, r, c): v for r, row in enumerate(rows) for c, v in enumerate(row)})
+
+    def compute(grid):
+        parsed = parse_grid(book, grid)
+        upkeep = parsed_upkeep(parsed)
+        old = grid.get(HANDOFF_TAB, [])
+        cells = {(r, c): None for r, row in enumerate(old) for c, v in enumerate(row) if v is not None}
+        cells.update({(r, c): v for r, row in enumerate(rows) for c, v in enumerate(row)})
+        return Edit(tab=HANDOFF_TAB, cells=cells, also=upkeep), None
+
+    if HANDOFF_TAB in book.read_grid():
+        book.modify(compute, force=force)
+    else:
+        _grid, parsed = read_parsed(book)
+        book.append_rows(HANDOFF_TAB, rows[1:], header=rows[0], also=parsed_upkeep(parsed), force=force)

@@ -1,0 +1,82 @@
+"""`mapsheets report winloss`: one table across closed plans from their stored revisions.
+
+The records come from ``core.winloss`` (pure), the analysis from ``mapsheets.analysis.winloss``
+(pandas, imported only here, when a report is asked for), the .xlsx from the xlsx adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from mapsheets.core.model import Plan
+from mapsheets.errors import NotFound, UsageError
+from mapsheets.service.lifecycle_close import archived
+from mapsheets.service.revisions import canonical_ref, open_store
+
+FORMATS = (".xlsx", ".csv")
+
+
+@dataclass
+class WinLossReport:
+    output: Path
+    plans: int
+    steps: int
+    findings: list[str] = field(default_factory=list)
+
+
+def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, today: date,
+            store_url: Any = None) -> WinLossReport:
+    """Build the win/loss report of ``plans`` (or every archived plan) into ``output`` (.xlsx or .csv)."""
+    from mapsheets.core.winloss import plan_record
+    from mapsheets.service.digest import _days_off
+
+    output = Path(output)
+    if output.suffix.lower() not in FORMATS:
+        raise UsageError(f"-o {output}: write the report to a .xlsx or .csv file")
+    if bool(plans) == all_plans:
+        raise UsageError("name the closed plans to report on, or pass --all (not both)")
+    store = open_store(store_url)
+    keys = sorted(archived(store)) if all_plans else [canonical_ref(p) for p in plans]
+    if not keys:
+        raise NotFound("no closed plans in the state store: close one with `mapsheets close PLAN --won|--lost`")
+    plan_rows, step_rows = [], []
+    for key, given in zip(keys, keys if all_plans else plans):
+        revisions = store.revisions(key)
+        if not revisions:
+            raise NotFound(f"{given}: no stored revisions (is it a plan this store knows?)")
+        history = [(r.taken_at.date(), Plan.from_dict(r.content["plan"])) for r in revisions]
+        last = history[-1][1]
+        if not last.outcome:
+            raise UsageError(f"{given}: not closed: run `mapsheets close {given} --won` or `--lost` first")
+        plan_row, rows = plan_record(_name(key), history, _days_off(last, today))
+        plan_rows.append(plan_row)
+        step_rows.extend(rows)
+    from mapsheets.analysis.winloss import analyse
+
+    result = analyse(plan_rows, step_rows)
+    _write(output, result)
+    return WinLossReport(output=output, plans=len(plan_rows), steps=len(step_rows), findings=result.findings)
+
+
+def _name(key: str) -> str:
+    return Path(key).name if "/" in key or "\\" in key else key
+
+
+def _write(output: Path, result) -> None:
+    if not output.parent.is_dir():
+        raise UsageError(f"-o {output}: folder {output.parent} does not exist")
+    if output.suffix.lower() == ".csv":
+        from mapsheets.adapters.files import write_text_atomic
+
+        try:
+            write_text_atomic(output, result.csv)
+        except OSError as exc:
+            raise UsageError(f"-o {output}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+        return
+    from mapsheets.adapters.xlsx import write_tables
+
+    write_tables(output, result.tables)
