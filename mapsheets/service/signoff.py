@@ -128,8 +128,6 @@ def _record(store, ref: str, signature: Signature, parsed, grid, now: datetime) 
 def share(ref: str, emails: Sequence[str], *, role: str = "writer", message: str | None = None) -> list[str]:
     """Give each person access to the plan's Google Sheet: one Drive request per person."""
     book = open_workbook(ref)
-    if getattr(book, "kind", "") != "google":
-        raise UsageError(f"{ref}: sharing needs a Google Sheet (a local .xlsx is shared by sending the file)")
     checked = [check_email(e, "--with") for e in emails]
     for email in checked:
         book.share(email, role=role, message=message)
