@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import atexit
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,9 +36,9 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     app.config["MAPSHEETS"] = conf
     app.config["MAX_CONTENT_LENGTH"] = conf["MAX_BODY"]
     app.json.sort_keys = False
-    store = open_store(conf["DB"] or None)
-    atexit.register(store.close)
-    app.extensions["mapsheets_store"] = store
+    # The process's one Store for this URL (the service's open_store): the same engine as any
+    # service call in this process, disposed at exit.
+    app.extensions["mapsheets_store"] = open_store(conf["DB"] or None)
     app.extensions["mapsheets_verifier"] = Verifier(conf["CLIENT_ID"], conf["CERTS_URL"])
     app.register_blueprint(sidebar.bp)
     app.register_blueprint(api.bp)

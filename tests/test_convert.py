@@ -152,8 +152,8 @@ def test_the_gate_names_what_is_missing_and_force_is_recorded(closing, tmp_path)
 
 @pytest.mark.parametrize("args, message", [
     (["--champion", "Jane Doe"], "Error: --champion 'Jane Doe' is not an email address"),
-    (["--share"], "Error: --share needs a Google Sheet (--google)"),
-    (["--template", "closing-plan"], "Error: --template closing-plan: is a closing plan template, not a MAP"),
+    (["--share"], "Error: --share needs a Google Sheet: a local .xlsx is shared by sending the file"),
+    (["--template", "closing-plan"], "Error: --template 'closing-plan' is a closing plan template, not a MAP"),
     (["--durations", "nope.csv"], "Error: nope.csv: no such file"),
 ])
 def test_bad_input_is_one_line_and_creates_nothing(closing, tmp_path, args, message):

@@ -84,7 +84,7 @@ def test_team_errors_are_one_line(tmp_path):
     missing = invoke("team", path, "--rename", "nobody@acme.example", "--to", "X")
     assert missing.exit_code == 1 and "no one on the Team tab is 'nobody@acme.example'" in missing.output
     assert invoke("team", path, "--add", "Sam <sam@globex.example>").output.strip() == \
-        "Error: --add needs --side buyer or seller"
+        "Error: --side buyer or seller is needed for someone new on the team"
 
 
 def test_templates_json_lists_role_keys():

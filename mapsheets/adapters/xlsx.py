@@ -17,7 +17,7 @@ from mapsheets.adapters.xlsx_limits import check_workbook
 from mapsheets.adapters.xlsx_results import Results, ResultsZip, formula_results
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import SheetSpec, WorkbookSpec, cell_format, column_letter
-from mapsheets.errors import AlreadyExists, NotFound, PlanBusy, PlanFileError
+from mapsheets.errors import AlreadyExists, NotFound, PlanBusy, PlanFileError, UsageError
 
 HEADER_FILL = "1F3864"
 MUTED_GREY = "9E9E9E"
@@ -262,6 +262,7 @@ def _save_zip(workbook, tmp: Path, results: dict[str, Results] | None = None) ->
     Formulas keep the ``results`` they had (openpyxl alone would write them empty)."""
     from openpyxl.writer.excel import ExcelWriter
 
+    archive: zipfile.ZipFile
     if results:
         archive = ResultsZip(tmp, workbook, results)
     else:
@@ -421,3 +422,10 @@ class XlsxWorkbook:
         except FileNotFoundError:
             raise NotFound(f"{self.path}: no such file") from None
         return {"modified_ns": stat.st_mtime_ns, "size": stat.st_size}
+
+    def edits(self) -> None:
+        """None: a file carries no trustworthy author (whoever saved last on some laptop)."""
+        return None
+
+    def share(self, email: str, role: str = "writer", message: str | None = None) -> None:
+        raise UsageError(f"{self.ref}: sharing needs a Google Sheet (a local .xlsx is shared by sending the file)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextvars import ContextVar
 from datetime import date
 from pathlib import Path
 
@@ -12,10 +13,57 @@ import click
 from mapsheets.errors import MapsheetsError
 
 
+# The command being run, for the error boundary to name its options (set as it starts).
+_RUNNING: ContextVar[click.Command | None] = ContextVar("mapsheets_command", default=None)
+# A service field whose option in the CLI has another name.
+_FIELD_OPTIONS = {"person": "add"}
+
+
 class _Command(click.Command):
     def get_short_help_str(self, limit: int = 45) -> str:
         # `mapsheets --help` shows each command's whole first sentence (wrapped), never cut at "...".
         return super().get_short_help_str(limit=10_000)
+
+    def invoke(self, ctx):
+        _RUNNING.set(self)
+        return super().invoke(ctx)
+
+
+def _option(command: click.Command | None, field: str) -> str | None:
+    """The running command's option for a service field: by parameter name ("depends_on" → its
+    --depends-on), by option name ("to" → --to), or by the alias above; None if it has none."""
+    if command is None:
+        return None
+    names = (field, _FIELD_OPTIONS.get(field))
+    for param in command.params:
+        longs = [o for o in getattr(param, "opts", ()) if o.startswith("--")]
+        if isinstance(param, click.Option) and longs and (
+                param.name in names or f"--{field.replace('_', '-')}" in longs):
+            return longs[0]
+    return None
+
+
+def with_options(message: str, *fields: str | None) -> str:
+    """A service message as the CLI says it: each field's words ("depends on", "snap") where they
+    open the message or a parenthesis become the running command's option ("--depends-on"); a
+    message about the first field that does not name it gets the option in front."""
+    command = _RUNNING.get()
+    for i, field in enumerate(f for f in fields if f):
+        flag = _option(command, field)
+        if flag is None:
+            continue
+        found = False
+        for words in dict.fromkeys((field.replace("_", " "), flag[2:].replace("-", " "))):
+            for start in [0] + [j + 1 for j, c in enumerate(message) if c == "("]:
+                end = start + len(words)
+                if message.startswith(words, start) and (end == len(message) or not message[end].isalnum()):
+                    message, found = message[:start] + flag + message[end:], True
+                    break
+            if found:
+                break
+        if not found and i == 0:
+            message = f"{flag} {message}" if message[:1] in "'\"" else f"{flag}: {message}"
+    return message
 
 
 class _Cli(click.Group):
@@ -25,6 +73,7 @@ class _Cli(click.Group):
 
     def main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False
+        _RUNNING.set(None)
         try:
             code = super().main(*args, **kwargs)
         except click.exceptions.Abort:
@@ -34,7 +83,8 @@ class _Cli(click.Group):
             click.echo(f"Error: {exc.format_message()}", err=True)
             sys.exit(1)
         except MapsheetsError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            # The service names the field an error is about; CLI users see the option they typed.
+            click.echo(f"Error: {with_options(str(exc), exc.field)}", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 

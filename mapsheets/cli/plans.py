@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, TEMPLATES_OPTION, _print_json, _today, cli
+from mapsheets.cli.base import (
+    AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, TEMPLATES_OPTION, _print_json, _today, cli, with_options,
+)
 
 
 @cli.command()
@@ -163,7 +165,8 @@ def add_step(plan, title, side, owners, due, snap, phase, depends_on, status, no
 
     step = service.add_step(plan, title=title, side=side, owners=owners, due=due, phase=phase,
                             depends_on=depends_on, status=status, notes=notes, today=_today(as_of), snap=snap,
-                            on_warning=lambda message: click.echo(f"warning: {message}", err=True), force=force)
+                            on_warning=lambda message: click.echo(f"warning: {with_options(message, 'due', 'snap')}",
+                                                                  err=True), force=force)
     click.echo(f"Added {step.id}: {step.title}")
 
 

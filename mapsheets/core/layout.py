@@ -116,11 +116,13 @@ def step_columns(plan: Plan) -> list[str]:
     return found + [h for h in STEP_HEADERS if h not in found]
 
 
-def check_cell_text(fields: dict[str, Any]) -> None:
-    """Refuse text longer than a cell holds, naming the field, rather than have it cut on write."""
+def check_cell_text(fields: dict[str, Any], field: str | None = None) -> None:
+    """Refuse text longer than a cell holds, naming the field, rather than have it cut on write.
+    Keys are field names ("notes", "depends_on"); ``field`` tags the error instead when given."""
     for name, value in fields.items():
         if isinstance(value, str) and len(value) > CELL_TEXT_LIMIT:
-            raise UsageError(f"{name} is {len(value):,} characters long; a cell holds at most {CELL_TEXT_LIMIT:,}")
+            raise UsageError(f"{name.replace('_', ' ')} is {len(value):,} characters long; "
+                             f"a cell holds at most {CELL_TEXT_LIMIT:,}", field=field or name)
 
 
 def step_cells(step: Step, headers: list[str]) -> list[Any]:

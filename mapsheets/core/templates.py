@@ -243,7 +243,8 @@ def render_context(template: Template, values: dict[str, Any], roles: dict[str, 
     unknown = sorted(set(roles or {}) - set(rendered))
     if unknown:
         known = ", ".join(sorted(rendered)) or "none"
-        raise UsageError(f"--role {unknown[0]}: template {template.name} has no such role (known: {known})")
+        raise UsageError(f"role {unknown[0]}: template {template.name} has no such role (known: {known})",
+                         field="roles")
     rendered.update(roles or {})
     context["roles"] = rendered
     return context

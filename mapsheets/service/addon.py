@@ -198,7 +198,7 @@ __all__ = ["Caller", "EVERY", "GoogleCredentials", "Member", "MapsheetsError", "
 
 
 def open_store(url: str | None = None):
-    """The one store a server keeps for its lifetime (``close()`` it at exit)."""
+    """The store a server keeps for its lifetime: the process's one Store for ``url`` (disposed at exit)."""
     from mapsheets.service.revisions import open_store as store_at
 
     return store_at(url)

@@ -76,7 +76,7 @@ class Attributor:
     def edits(self) -> list[dict[str, Any]] | None:
         if self._edits is False:
             try:
-                edits = self.book.edits() if hasattr(self.book, "edits") else None
+                edits = self.book.edits()  # None: the backend names nobody (.xlsx)
             except MapsheetsError:  # attribution is a nicety: a failed listing names nobody
                 edits = None
             own = {e.detail.get("modified_time") for e in self.events() if e.kind == OWN_WRITE}

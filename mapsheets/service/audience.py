@@ -57,7 +57,7 @@ def check_link(url: str) -> str:
 
     link = safe_href(url)
     if link is None:
-        raise UsageError(f"--link {url!r} is not an http(s) URL")
+        raise UsageError(f"link {url!r} is not an http(s) URL", field="link")
     return link
 
 

@@ -62,9 +62,9 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
     subscribe them to its digest. ``force`` lets an unqualified deal through (recorded) and
     overwrites an existing ``output`` file."""
     if share and not google and not (output and google_id(output)):
-        raise UsageError("--share needs a Google Sheet (--google): a local .xlsx is shared by sending the file")
-    people = {"--champion": champion, "--economic-buyer": economic_buyer}
-    given = {flag: check_address(text, flag) for flag, text in people.items() if text and text.strip()}
+        raise UsageError("share needs a Google Sheet: a local .xlsx is shared by sending the file", field="share")
+    people = {"champion": champion, "economic_buyer": economic_buyer}
+    given = {field: check_address(text, field) for field, text in people.items() if text and text.strip()}
     book = open_workbook(ref)
     grid, parsed = read_parsed(book)
     closing = parsed.plan
@@ -79,8 +79,8 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
     if closing.target_close < today:
         raise UsageError(f"{cell}: the target close {closing.target_close} is past: move it first")
     q = closing.qualification
-    who = {"champion": given.get("--champion") or _person(q.get("champion", "")),
-           "economic_buyer": given.get("--economic-buyer") or _person(q.get("economic_buyer", ""))}
+    who = {"champion": given.get("champion") or _person(q.get("champion", "")),
+           "economic_buyer": given.get("economic_buyer") or _person(q.get("economic_buyer", ""))}
     gaps = [qualify.LABELS[k].lower() for k in ("champion", "economic_buyer") if not who[k]]
     gaps += [qualify.LABELS[k].lower() for k in ("identified_pain", "metrics") if not q.get(k, "").strip()]
     if gaps and not force:
@@ -90,7 +90,7 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
     _link_cells(parsed, grid)  # before anything is written: nowhere to link is an error
     tmpl = get_template(template, template_dirs)
     if tmpl.kind != "mutual":
-        raise UsageError(f"--template {template}: is a {tmpl.kind} plan template, not a MAP template")
+        raise UsageError(f"{template!r} is a {tmpl.kind} plan template, not a MAP template", field="template")
     notes: list[str] = []
     durations = stage_durations(tmpl, durations_file, notes) if durations_file else None
 

@@ -54,14 +54,14 @@ def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes
     the plan and used by every digest of it from now on.
     """
     if every not in PERIOD:
-        raise UsageError(f"--every {every!r} is not daily or weekly")
+        raise UsageError(f"every {every!r} is not daily or weekly", field="every")
     link = audience.check_link(link) if link is not None else None
     names: dict[str, str] = {}
     for text in emails:
-        name, email = check_address(text, "--to")
+        name, email = check_address(text, "emails")
         names[email] = name or names.get(email, "")
     if not names:
-        raise UsageError("give at least one --to EMAIL")
+        raise UsageError("give at least one email address", field="emails")
     store = open_store(store_url)
     result = snapshot_into(store, ref, now=now, origin="watch")
     key = canonical_ref(ref)
@@ -74,7 +74,7 @@ def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes
 
 
 def unwatch(ref: str, emails: Iterable[str] = (), *, store_url: str | None = None) -> int:
-    checked = [check_address(e, "--to")[1] for e in emails]
+    checked = [check_address(e, "emails")[1] for e in emails]
     return open_store(store_url).unwatch(canonical_ref(ref), checked or None)
 
 
@@ -168,10 +168,10 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     from mapsheets.emails import render_digest
 
     if now.tzinfo is None:
-        raise UsageError("--now needs a time zone (e.g. 2027-01-04T07:00:00+00:00)")
+        raise UsageError("now needs a time zone (e.g. 2027-01-04T07:00:00+00:00)", field="now")
     domain = mail.sender_domain(sender)  # a bad --from fails before anything is read or recorded
     if not send_budget > 0:
-        raise UsageError(f"--send-budget {send_budget!r}: give a number of seconds above 0")
+        raise UsageError(f"send budget {send_budget!r}: give a number of seconds above 0", field="send_budget")
     store = open_store(store_url)
     report = RunReport()
     deadline = time.monotonic() + send_budget

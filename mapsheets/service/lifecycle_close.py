@@ -59,9 +59,9 @@ def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: st
         raise UsageError(f"outcome {outcome!r} is not won or lost")
     on = on or today
     if on > today:
-        raise UsageError(f"--date {on} is in the future: a deal closes on or before today ({today})")
+        raise UsageError(f"date {on} is in the future: a deal closes on or before today ({today})", field="date")
     reason = " ".join((reason or "").split())
-    check_cell_text({"--reason": reason})
+    check_cell_text({"reason": reason})
     store = open_store(store_url)
     store.check_writable()  # fail before the sheet says closed while the store would not archive it
     book = open_workbook(ref)

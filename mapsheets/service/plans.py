@@ -117,15 +117,16 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
 
     ``date_order`` (MDY, DMY, YMD) defaults to how the holiday calendar's country writes dates.
     """
-    if not buyer.strip() or not seller.strip():
-        raise UsageError("--buyer and --seller must not be empty")
+    for name, value in (("buyer", buyer), ("seller", seller)):
+        if not value.strip():
+            raise UsageError(f"{name} must not be empty", field=name)
     if close is not None and close < start:
         raise ScheduleError(f"close date {close} is before start date {start}")
     if backward and close is None:
-        raise UsageError("--backward needs --close-date")
+        raise UsageError("close date is needed to schedule backward from it", field="close_date")
     order = date_order_for(holidays) if date_order is None else normal_date_order(date_order) if date_order else ""
     if order is None:
-        raise UsageError(f"--date-order {date_order!r} is not one of {', '.join(DATE_ORDERS)}")
+        raise UsageError(f"date order {date_order!r} is not one of {', '.join(DATE_ORDERS)}", field="date_order")
     stage_keys = {s.key for s in template.stages}
     unknown = sorted(set(durations or {}) - stage_keys)
     if unknown:
@@ -203,8 +204,8 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
     """Create a plan; with ``watch_owners``, its two owners (where they are email addresses) get
     its daily digest. ``holidays=None`` takes the calendar of the user's locale; ``date_order=None``
     the order its country writes dates in."""
-    check_cell_text({"--buyer": buyer, "--seller": seller, "--title": title or "",
-                     **{f"--role {k}": v for k, v in (roles or {}).items()}})
+    check_cell_text({"buyer": buyer, "seller": seller, "title": title or ""})
+    check_cell_text({f"role {k}": v for k, v in (roles or {}).items()}, field="roles")
     tmpl = get_template(template, template_dirs)
     notes: list[str] = []
     durations = stage_durations(tmpl, durations_file, notes) if durations_file else None
@@ -298,13 +299,13 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
     even while Excel or LibreOffice has it open.
     """
     if not title.strip():
-        raise UsageError("--title must not be empty")
+        raise UsageError("title must not be empty", field="title")
     if side not in SIDES:
-        raise UsageError(f"--side {side!r} is not one of {', '.join(SIDES)}")
+        raise UsageError(f"side {side!r} is not one of {', '.join(SIDES)}", field="side")
     if status not in STATUSES:
-        raise UsageError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
-    check_cell_text({"--title": title.strip(), "--phase": phase.strip(), "--notes": notes.strip(),
-                     "--owner": ", ".join(o.strip() for o in owners if o.strip())})
+        raise UsageError(f"status {status!r} is not one of {', '.join(STATUSES)}", field="status")
+    check_cell_text({"title": title.strip(), "phase": phase.strip(), "notes": notes.strip(),
+                     "owners": ", ".join(o.strip() for o in owners if o.strip())})
     book = open_workbook(ref)
 
     warned: list[str] = []  # compute may run again on a fresh read: say it once
@@ -316,7 +317,7 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         deps = [d.strip().upper() for d in depends_on if d.strip()]
         missing = [d for d in deps if d not in plan.step_ids]
         if missing:
-            raise UsageError(f"--depends-on {missing[0]}: no such step in {book.ref}")
+            raise UsageError(f"depends on {missing[0]}: no such step in {book.ref}", field="depends_on")
         step_due = due
         if due is not None:
             step_due, doubt = _due_on_business_day(plan, due, snap)
@@ -356,5 +357,5 @@ def _due_on_business_day(plan: Plan, due: date, snap: bool) -> tuple[date, str]:
     what = f"{due} is {name} ({plan.holidays})" if name else f"{due} is a {due:%A}"
     after = roll_forward(due, days_off)
     if snap:
-        return after, f"--due {what}: moved to the next business day, {after}"
-    return due, f"--due {what}, not a business day: kept as given (--snap moves it to {after})"
+        return after, f"due {what}: moved to the next business day, {after}"
+    return due, f"due {what}, not a business day: kept as given (snap moves it to {after})"

@@ -9,9 +9,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.errors import UsageError
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.workbook import Grid, Workbook
 
 _SHEETS_URL = re.compile(r"^https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
 _SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{25,}$")
@@ -50,8 +53,9 @@ def request_scope(credentials=None) -> Iterator[None]:
 class _ReadOnce:
     """A workbook whose grid is read once and reused until the next write through it."""
 
-    def __init__(self, book) -> None:
-        self._book, self._grid = book, None
+    def __init__(self, book: Workbook) -> None:
+        self._book: Workbook = book
+        self._grid: Grid | None = None
 
     def __getattr__(self, name: str):
         return getattr(self._book, name)
@@ -81,7 +85,7 @@ class _ReadOnce:
         return self._written("create", *args, **kwargs)
 
 
-def open_workbook(ref: str, credentials=None):
+def open_workbook(ref: str, credentials=None) -> Workbook:
     """The backend object for a plan reference (same operations whatever the backend).
 
     ``credentials`` (a ``GoogleCredentials``) default to the request scope's, else the environment's.
@@ -95,7 +99,7 @@ def open_workbook(ref: str, credentials=None):
     return scope.books[key]
 
 
-def _open(ref: str, credentials=None):
+def _open(ref: str, credentials=None) -> Workbook:
     if not ref or not ref.strip():
         raise UsageError("no plan given: pass a .xlsx path, a Google Sheets URL or a spreadsheet ID")
     sheet_id = google_id(ref)
@@ -109,7 +113,7 @@ def _open(ref: str, credentials=None):
     return XlsxWorkbook(path)
 
 
-def new_workbook(output: str | None, *, google: bool = False):
+def new_workbook(output: str | None, *, google: bool = False) -> Workbook:
     """Where ``new`` writes: a new Google Sheet, an existing one (by URL or ID), or a .xlsx path."""
     if google and not output:
         from mapsheets.adapters.gsheets import GoogleWorkbook
@@ -119,13 +123,13 @@ def new_workbook(output: str | None, *, google: bool = False):
     return open_workbook(output)
 
 
-def read_parsed(book):
+def read_parsed(book: Workbook):
     """(grid, parsed plan) of a workbook; a sheet that is not a plan is an error naming it."""
     grid = book.read_grid()
     return grid, parse_grid(book, grid)
 
 
-def parse_grid(book, grid):
+def parse_grid(book: Workbook, grid: Grid):
     """The parsed plan of a grid read from ``book``; a sheet that is not a plan is an error naming it."""
     from mapsheets.core.parse import parse_plan
     from mapsheets.errors import PlanFileError

@@ -21,11 +21,13 @@ _REV = re.compile(r"^(latest|-?\d+)$")
 
 
 def open_store(url: str | None = None):
-    """The state store at ``url`` (default: MAPSHEETS_DB, else the per-user SQLite file); an open
-    Store given instead of a URL is used as is (a server keeps one per process)."""
+    """The state store at ``url`` (default: MAPSHEETS_DB, else the per-user SQLite file): one per URL
+    per process, its engine made once and disposed at exit; an open Store given instead of a URL is
+    used as is."""
     from mapsheets.adapters.store import Store
+    from mapsheets.adapters.store.shared import shared
 
-    return url if isinstance(url, Store) else Store(url)
+    return url if isinstance(url, Store) else shared(url)
 
 
 def canonical_ref(ref: str) -> str:

@@ -15,11 +15,11 @@ from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service.refs import open_workbook, parse_grid
 
 
-def check_email(email: str, field: str = "--email") -> str:
+def check_email(email: str, field: str = "email") -> str:
     email = email.strip()
     parsed = parse_address(email)
     if parsed is None or parsed[0]:  # a bare address only: the name has its own option
-        raise UsageError(f"{field} {email!r} is not an email address")
+        raise UsageError(f"{email!r} is not an email address", field=field)
     return parsed[1]
 
 
@@ -27,7 +27,7 @@ def check_address(text: str, field: str) -> tuple[str, str]:
     """(name, email) of "jane@acme.example" or "Jane Doe <jane@acme.example>"; else an error naming ``field``."""
     parsed = parse_address(text)
     if parsed is None:
-        raise UsageError(f"{field} {text.strip()!r} is not an email address")
+        raise UsageError(f"{text.strip()!r} is not an email address", field=field)
     return parsed
 
 
@@ -50,10 +50,10 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
     plan even while Excel or LibreOffice has it open.
     """
     if side not in ("buyer", "seller"):
-        raise UsageError(f"--side {side!r} is not buyer or seller")
+        raise UsageError(f"side {side!r} is not buyer or seller", field="side")
     if not name.strip():
-        raise UsageError("--name must not be empty")
-    check_cell_text({"--name": name.strip(), "--email": email.strip()})
+        raise UsageError("name must not be empty", field="name")
+    check_cell_text({"name": name.strip(), "email": email.strip()})
     email = check_email(email)
     store = None
     if record:
@@ -128,9 +128,7 @@ def _record(store, ref: str, signature: Signature, parsed, grid, now: datetime) 
 def share(ref: str, emails: Sequence[str], *, role: str = "writer", message: str | None = None) -> list[str]:
     """Give each person access to the plan's Google Sheet: one Drive request per person."""
     book = open_workbook(ref)
-    if getattr(book, "kind", "") != "google":
-        raise UsageError(f"{ref}: sharing needs a Google Sheet (a local .xlsx is shared by sending the file)")
-    checked = [check_email(e, "--with") for e in emails]
+    checked = [check_email(e, "emails") for e in emails]
     for email in checked:
         book.share(email, role=role, message=message)
     return checked

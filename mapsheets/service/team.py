@@ -46,11 +46,11 @@ def add_person(ref: str, person: str, *, side: str = "", role: str = "",
     """
     name, email = split_person(person)
     if not name:
-        raise UsageError("--add needs a name, an email, or \"Name <email>\"")
+        raise UsageError("person needs a name, an email, or \"Name <email>\"", field="person")
     if email:
-        email = check_email(email, "--add")
+        email = check_email(email, "person")
     if side and side not in ("buyer", "seller"):
-        raise UsageError(f"--side {side!r} is not buyer or seller")
+        raise UsageError(f"side {side!r} is not buyer or seller", field="side")
     book = open_workbook(ref)
     _grid, parsed = read_parsed(book)
     plan = parsed.plan
@@ -61,7 +61,7 @@ def add_person(ref: str, person: str, *, side: str = "", role: str = "",
                if placeholder and owner_key(p.name) == owner_key(placeholder)), None)
     if at is None:
         if not side:
-            raise UsageError("--add needs --side buyer or seller")
+            raise UsageError("side buyer or seller is needed for someone new on the team", field="side")
         new = Stakeholder(name=name, email=email, side=side, role=label)
         plan.stakeholders.append(new)
         _write(book, parsed, new, None, ([], []))
@@ -78,7 +78,7 @@ def rename_person(ref: str, who: str, *, to: str) -> TeamChange:
     """Rename a Team member (found by email or name) everywhere the plan names them."""
     name, email = split_person(to)
     if not name:
-        raise UsageError("--to must not be empty")
+        raise UsageError("to must not be empty", field="to")
     book = open_workbook(ref)
     _grid, parsed = read_parsed(book)
     plan = parsed.plan
@@ -86,7 +86,7 @@ def rename_person(ref: str, who: str, *, to: str) -> TeamChange:
     if person is None:
         names = ", ".join(p.email or p.name for p in plan.stakeholders) or "nobody yet"
         raise NotFound(f"{book.ref}: no one on the {TEAM_TAB} tab is {who!r} (team: {names})")
-    new = Stakeholder(name=name, email=check_email(email, "--to") if email else person.email,
+    new = Stakeholder(name=name, email=check_email(email, "to") if email else person.email,
                       side=person.side, role=person.role)
     at = plan.stakeholders.index(person)
     plan.stakeholders[at] = new
@@ -121,8 +121,8 @@ def _role(plan: Plan, role: str, template_dirs: Sequence[Path]) -> tuple[str, st
     if label:
         return "", label
     keys = ", ".join(template.roles) if template is not None else "none (template unknown)"
-    raise UsageError(f"--role {role!r} is neither a role of template {plan.template or '(none)'} ({keys}) "
-                     f"nor a team role ({', '.join(ROLES)})")
+    raise UsageError(f"role {role!r} is neither a role of template {plan.template or '(none)'} ({keys}) "
+                     f"nor a team role ({', '.join(ROLES)})", field="role")
 
 
 def _rename_owners(plan: Plan, who: str, label: str, also: str = "") -> tuple[list[str], list[str]]:

@@ -195,8 +195,9 @@ def test_roles_given_by_the_caller_win_and_unknown_ones_fail():
     assert plan.steps[1].owners == ["jane@acme.example"]
     assert plan.steps[0].owners == ["Globex AE"]
     # The caller's typo, so the error names the option, not the template file.
-    with pytest.raises(UsageError, match=r"--role cfo: template .* has no such role \(known: .*champion"):
+    with pytest.raises(UsageError, match=r"^role cfo: template .* has no such role \(known: .*champion") as bad:
         build_plan(template, buyer="Acme", seller="Globex", start=date(2027, 1, 4), roles={"cfo": "x"})
+    assert bad.value.field == "roles"  # the CLI shows it as --role
 
 
 def test_user_template_folder_overrides_and_errors_name_the_file(tmp_path: Path):

@@ -37,7 +37,18 @@ class Store(DigestStoreMixin, SeenStoreMixin):
             raise
 
     def close(self) -> None:
+        """Close its pooled connections (the Store stays usable: the next operation reconnects)."""
         self._engine.dispose()
+
+    def forget_connections(self) -> None:
+        """In a forked child: drop the parent's pooled connections without closing them."""
+        self._engine.dispose(close=False)
+
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite database file, None for a server or a URI filename."""
+        name = self._engine.url.database if self.dialect == "sqlite" else None
+        return None if not name or name.startswith("file:") else name
 
     def __enter__(self) -> Store:
         return self
