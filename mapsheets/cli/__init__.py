@@ -3,7 +3,7 @@
 Errors become one line on stderr and exit status 1, in ``base._Cli`` and nowhere else.
 """
 
-from mapsheets.cli import digests, history, plans, serve, sharing, team  # noqa: F401  (they register commands)
+from mapsheets.cli import digests, history, plans, serve, sharing, stages, team  # noqa: F401  (they register commands)
 from mapsheets.cli.base import cli
 
 __all__ = ["cli"]
