@@ -40,13 +40,14 @@ class Export:
     segments: dict[str, str] = field(default_factory=dict)
     rows: int = 0
 
-    def truth(self, deals: set[str] | None = None) -> dict[str, dict]:
+    def truth(self, deals: set[str] | None = None, holidays: frozenset[date] = frozenset()) -> dict[str, dict]:
         """Per stage: per-deal business days (finished visits only), open deals, skipped share."""
         per: dict[str, dict[str, int | None]] = {s: {} for s in STAGES}
         for v in self.visits:
             if deals is not None and v.deal not in deals:
                 continue
-            days = None if v.entered is None or v.left is None else business_days_between(v.entered.date(), v.left.date())
+            days = None if v.entered is None or v.left is None else business_days_between(
+                v.entered.date(), v.left.date(), holidays)
             known = per[v.stage].get(v.deal, 0)
             per[v.stage][v.deal] = None if known is None or days is None else known + days
         reach: dict[str, int] = {}
@@ -93,15 +94,15 @@ def generate(path: Path, deals: int, *, fmt: str = "generic", seed: int = 7, bad
         if outcome != "won":
             walk = walk[:rng.randrange(1, len(walk) + 1)]
         export.outcomes[deal] = outcome
-        for stage in walk:
+        last = None
+        for stage in walk + ([f"closed {outcome}"] if outcome != "open" else []):
             at = _at(day, rng)
-            if export.visits and export.visits[-1].deal == deal:
+            if last is not None:
+                at = max(at, last + timedelta(minutes=1))  # two changes on one day: in order
                 export.visits[-1].left = at
             export.visits.append(Visit(deal, stage, at))
+            last = at
             day = add_business_days(day, rng.choice([0, 1, 2, 3, 5, 8, 13]), holidays)
-        if outcome != "open":
-            export.visits.append(Visit(deal, f"closed {outcome}", _at(day, rng)))
-            export.visits[-2].left = export.visits[-1].entered
     if fmt == "salesforce-field":
         _forget_first_entries(export)
     rows = _rows(export, fmt, rng)
@@ -123,7 +124,7 @@ def generate(path: Path, deals: int, *, fmt: str = "generic", seed: int = 7, bad
 
 
 def _at(day: date, rng: random.Random) -> datetime:
-    return datetime.combine(day, time(rng.randrange(0, 24), rng.randrange(0, 60), rng.randrange(0, 60)),
+    return datetime.combine(day, time(rng.randrange(0, 23), rng.randrange(0, 60), rng.randrange(0, 60)),
                             tzinfo=timezone.utc)
 
 

@@ -17,6 +17,9 @@ OWNERS = {
     "sqlalchemy": ["adapters/store/"],
     "smtplib": ["adapters/mail.py"],
     "filelock": ["adapters/plan_lock.py"],
+    # The analysis commands only: imported inside their code path, never at CLI start.
+    "pandas": ["analysis/"],
+    "numpy": ["analysis/"],
 }
 
 
@@ -67,3 +70,10 @@ def test_the_addon_backend_calls_the_service_only():
     for path in ADDON.rglob("*.py"):
         for module in re.findall(r"^\s*(?:from|import) (mapsheets\S*)", path.read_text(), re.MULTILINE):
             assert allowed.match(module), f"{path.name} reaches past the service: {module}"
+
+
+def test_pandas_loads_only_when_an_analysis_runs():
+    code = ("import sys\nimport mapsheets.cli, mapsheets.service, mapsheets.service.stages\n"
+            "print(sorted(m for m in ('pandas', 'numpy') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", f"pandas loaded before any analysis ran: {loaded}"
