@@ -1,1 +1,4 @@
-"""Analysis with pandas: the only package that imports it, and only the commands that need it import this."""
+"""Analysis over many deals or plans: the one package that imports pandas (and numpy).
+
+Imported only by the commands that need it, so `mapsheets --help` never pays for pandas.
+"""

@@ -1,0 +1,177 @@
+"""`mapsheets stages`: stage durations learned from CRM stage-history exports."""
+
+from __future__ import annotations
+
+import csv
+import math
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crm_exports import STAGES, generate
+from mapsheets.cli import cli
+from mapsheets.service.calendars import holiday_dates
+from mapsheets.service.stages import learn_stages
+
+# Worked out by hand (business days over (entered, left], UTC dates, weekends only):
+#   A: Discovery Mon 1 → Thu 4 (08:00Z) = 3; Validation 4 → Thu 11 = 5, Fri 12 → Tue 16 (20:00-05:00 is
+#      01:00Z on the 16th) = 2, total 7; Legal 11 → 12 = 1, 16 → Fri 19 = 3, total 4; won.
+#   B: Discovery Tue 2 → Tue 9 = 5; Legal 9 → 10 = 1; lost; skipped Validation.
+#   C: Discovery Wed 3 → Mon 8 = 3; in Validation now (open); two bad rows.
+#   D: Discovery Mon 1 (the repeat on the 3rd is an amount change) → Fri 5 = 4; Validation 0; won,
+#      so it went past Legal without entering it.
+HAND = """Opportunity ID,Stage,Changed At,Type
+A,Discovery,2027-03-01T09:00:00Z,New
+A,Solution validation,2027-03-04T09:00:00+01:00,New
+A,Legal,2027-03-11 10:00,New
+A,Solution validation,2027-03-12,New
+A,Legal,2027-03-15T20:00:00-05:00,New
+A,Closed Won,2027-03-19,New
+B,Discovery,2027-03-02,Renewal
+B,Legal,2027-03-09,Renewal
+B,Closed Lost,2027-03-10,Renewal
+C,Discovery,2027-03-03,
+C,Solution validation,03/05/2027,
+C,,2027-03-05,
+C,Solution validation,2027-03-08,
+D,Discovery,2027-03-01T10:00:00Z,New
+D,Discovery,2027-03-03T10:00:00Z,New
+D,Solution validation,2027-03-05T09:00:00Z,New
+D,Closed Won,2027-03-05T17:00:00Z,New
+"""
+HAND_CSV = """stage,days,mean_days,median_days,deals,open,skipped_share
+Discovery,4,3.8,3.5,4,0,0.0
+Solution validation,4,3.5,3.5,2,1,0.25
+Legal,3,2.5,2.5,2,0,0.3333
+"""
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_small_export_gives_the_durations_worked_out_by_hand(tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text(HAND, encoding="utf-8")
+    code, out, err = run("stages", str(history), "-o", str(tmp_path / "durations.csv"), "--holidays", "none")
+    assert code == 0, err
+    assert (tmp_path / "durations.csv").read_text(encoding="utf-8") == HAND_CSV
+    assert "4 deals (2 won, 1 lost, 1 open)" in out
+    assert err.splitlines() == [
+        f"warning: {history}:12: changed-at '03/05/2027' is not an ISO 8601 timestamp: row skipped",
+        f"warning: {history}:13: no stage: row skipped",
+        "warning: 2 rows skipped (listed above)"]
+
+
+def test_the_table_feeds_new_durations(tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text(HAND, encoding="utf-8")
+    durations = tmp_path / "durations.csv"
+    code, _out, err = run("stages", str(history), "-t", "enterprise-map", "-o", str(durations), "--holidays", "none")
+    assert code == 0, err
+    code, out, err = run("new", "-t", "enterprise-map", "--buyer", "Acme", "--seller", "Globex", "--holidays", "none",
+                         "--start-date", "2027-03-01", "--durations", str(durations), "--no-watch",
+                         "-o", str(tmp_path / "plan.xlsx"))
+    assert code == 0, err
+    assert "rounded up" not in out  # `days` is whole already; the extra columns are ignored
+    code, _out, err = run("new", "-t", "enterprise-map", "--buyer", "Acme", "--seller", "Globex", "--holidays",
+                          "none", "--start-date", "2027-03-01", "--no-watch", "-o", str(tmp_path / "default.xlsx"))
+    assert code == 0, err
+    from mapsheets.service import read_plan
+
+    def discovery_end(name):
+        plan = read_plan(str(tmp_path / name), today=date(2027, 3, 1)).plan
+        return max(s.due for s in plan.steps if s.phase == "Discovery")
+
+    # Discovery learned 4 business days where the template says 10: it ends 6 business days sooner.
+    assert discovery_end("default.xlsx") == date(2027, 3, 15)
+    assert discovery_end("plan.xlsx") == date(2027, 3, 5)
+
+
+@pytest.mark.parametrize("fmt, preset", [("generic", "generic"), ("salesforce", "salesforce"),
+                                         ("salesforce-field", "salesforce"), ("hubspot", "hubspot")])
+def test_generated_exports_match_their_truth(tmp_path, fmt, preset):
+    export = generate(tmp_path / "history.csv", 2500, fmt=fmt, bad_rows=7, seed=len(fmt))
+    result = learn_stages(export.path, fmt=preset, holidays="", template="enterprise-map")
+    report = result.report
+    assert report.deals == len(export.outcomes)
+    assert (report.won, report.lost, report.open) == tuple(
+        sum(1 for o in export.outcomes.values() if o == k) for k in ("won", "lost", "open"))
+    assert [w.split(":")[1] for w in result.warnings] == [str(n) for n in export.bad_lines]
+    _check(report.stages, export.truth())
+    revisits = sum(1 for v in export.visits if v.stage == "Discovery") - len(export.outcomes)
+    assert revisits > 50  # the export did go back to stages
+
+
+def test_holidays_won_only_since_and_segments(tmp_path):
+    us = holiday_dates("US", range(2024, 2028))
+    export = generate(tmp_path / "history.csv", 2000, holidays=us)
+    out = tmp_path / "durations.csv"
+    result = learn_stages(export.path, holidays="US", won_only=True, since=date(2025, 6, 1), segment="Segment",
+                          output=out)
+    first = {}
+    for v in export.visits:
+        first[v.deal] = min(first.get(v.deal, v.entered), v.entered)
+    kept = {d for d, o in export.outcomes.items() if o == "won" and first[d].date() >= date(2025, 6, 1)}
+    assert result.report.deals == len(kept) and result.report.open == 0
+    _check(result.report.stages, export.truth(kept, us))
+    assert result.written == [str(out), str(tmp_path / "durations.enterprise.csv"),
+                              str(tmp_path / "durations.mid-market.csv")]
+    for name, segment in (("enterprise", "Enterprise"), ("mid-market", "Mid-Market")):
+        deals = {d for d in kept if export.segments[d] == segment}
+        truth = export.truth(deals, us)
+        with open(tmp_path / f"durations.{name}.csv", newline="") as fh:
+            rows = {r["stage"]: r for r in csv.DictReader(fh)}
+        for stage in STAGES:
+            assert float(rows[stage]["median_days"]) == truth[stage]["median"]
+            assert int(rows[stage]["days"]) == math.ceil(truth[stage]["median"])
+            assert int(rows[stage]["deals"]) == len(truth[stage]["totals"])
+
+
+def _check(rows, truth):
+    by_stage = {s.stage: s for s in rows}
+    for stage in STAGES:
+        got, want = by_stage[stage], truth[stage]
+        assert got.deals == len(want["totals"]), stage
+        assert got.median_days == want["median"], stage
+        if want["totals"]:
+            assert got.mean_days == round(want["mean"], 1), stage
+            assert got.days == math.ceil(want["median"]), stage
+        else:  # field history: no deal's start in the first stage is known
+            assert got.mean_days is got.days is None, stage
+        assert got.open == want["open"], stage
+        assert got.skipped_share == pytest.approx(want["skipped_share"], abs=1e-4), stage
+    assert 0 < by_stage["Legal"].skipped_share < 0.5
+
+
+def test_a_file_of_bad_rows_is_one_line_error(tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text("Opportunity ID,Stage,Changed At\n,Legal,2027-03-01\nA,Legal,soon\n", encoding="utf-8")
+    code, out, err = run("stages", str(history))
+    assert code == 1
+    assert err == f"Error: {history}: no usable stage changes: 2 rows, none usable (line 2: no opportunity id)\n"
+
+
+def test_columns_named_by_option_or_a_one_line_error(tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text("Deal,Phase,When\nA,Discovery,2027-03-01\nA,Legal,2027-03-03\nA,Closed Won,2027-03-04\n",
+                       encoding="utf-8")
+    code, _out, err = run("stages", str(history), "--format", "salesforce")
+    assert code == 1 and len(err.splitlines()) == 1
+    assert "no opportunity id column" in err and "--id-column" in err
+    code, out, err = run("stages", str(history), "--id-column", "deal", "--stage-column", "Phase",
+                         "--at-column", "WHEN", "--holidays", "none")
+    assert code == 0, err
+    assert "Discovery     2     2.0" in out
+
+
+def test_a_row_with_too_many_fields_is_reported_not_dropped(tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text('Opportunity ID,Stage,Changed At\nA,Discovery,2027-03-01\n"A,\nB",Legal,2027-03-02,x\n'
+                       "A,Legal,2027-03-03\n", encoding="utf-8")
+    code, _out, err = run("stages", str(history), "--holidays", "none")
+    assert code == 0
+    assert f"warning: {history}:3: 4 fields, the header has 3: row skipped" in err
