@@ -185,7 +185,12 @@ def addon_credentials(token: str):
 
 
 @pytest.mark.postgres
-def test_two_gunicorn_workers_on_one_postgresql(tmp_path):
+@pytest.mark.parametrize("backend", ["xlsx", "google"])
+def test_two_gunicorn_workers_on_one_postgresql(backend, issuer, google_env, tmp_path):
+    """Production's shape: gunicorn, two workers, one PostgreSQL, callers identified by minted ID
+    tokens checked against the certificates on loopback (no dev identity). ``xlsx``: local plans
+    (dev mode only for the folder; the dev header is not sent); ``google``: production settings,
+    the plan in the Google double reached with the caller's access token."""
     import sqlalchemy as sa
 
     from tests.adapters.conftest import postgres_base_url
@@ -199,8 +204,16 @@ def test_two_gunicorn_workers_on_one_postgresql(tmp_path):
     plans = tmp_path / "plans"
     plans.mkdir()
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "MAPSHEETS_DB": db,
-           "MAPSHEETS_ADDON_DEV": "1", "MAPSHEETS_ADDON_HOST": "127.0.0.1", "MAPSHEETS_ADDON_PLANS_DIR": str(plans)}
+    env = {k: v for k, v in os.environ.items() if k != "MAPSHEETS_GOOGLE_TOKEN"}
+    env.update({"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "MAPSHEETS_DB": db,
+                "MAPSHEETS_ADDON_CLIENT_ID": CLIENT_ID, "MAPSHEETS_ADDON_CERTS_URL": issuer.url})
+    if backend == "xlsx":
+        env.update({"MAPSHEETS_ADDON_DEV": "1", "MAPSHEETS_ADDON_HOST": "127.0.0.1",
+                    "MAPSHEETS_ADDON_PLANS_DIR": str(plans)})
+        sheet = "deal"
+    else:
+        sheet = google_env.create_spreadsheet("Acme deal", {"Sheet1": []})
+    hdrs = {**headers(issuer, "ae@globex.example"), "X-Mapsheets-Access-Token": "ya29.gunicorn"}
     log = open(tmp_path / "gunicorn.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                              "addon_server:create_app()"], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -214,16 +227,25 @@ def test_two_gunicorn_workers_on_one_postgresql(tmp_path):
             except OSError:
                 assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
                 time.sleep(0.2)
-        assert requests.post(f"{url}/api/generate", json={"spreadsheet_id": "deal", **GENERATE}, headers=AE,
+        if backend == "google":  # production settings: no dev identity, and a forged token is refused
+            for bad in (AE, {"Authorization": "Bearer " + issuer.token("ae@globex.example", aud="other")}):
+                assert requests.post(f"{url}/api/summary", json={"spreadsheet_id": sheet},
+                                     headers={**bad, "X-Mapsheets-Access-Token": "ya29.gunicorn"},
+                                     timeout=30).status_code == 401
+        assert requests.post(f"{url}/api/generate", json={"spreadsheet_id": sheet, **GENERATE}, headers=hdrs,
                              timeout=30).status_code == 201
-        before = _steps(plans / "deal.xlsx")
-        answers = _add_many(url, "deal", AE)
+        before = requests.post(f"{url}/api/summary", json={"spreadsheet_id": sheet}, headers=hdrs,
+                               timeout=30).json()["plan"]["steps"]
+        answers = _add_many(url, sheet, hdrs)
         assert [a.status_code for a in answers] == [201] * N, [a.text for a in answers]
-        after = _steps(plans / "deal.xlsx")
+        after = [s["id"] for s in requests.post(f"{url}/api/summary", json={"spreadsheet_id": sheet}, headers=hdrs,
+                                                timeout=30).json()["plan"]["steps"]]
         assert len(after) == len(before) + N and len(set(after)) == len(after)
+        assert {a.json()["id"] for a in answers} <= set(after)
         with sa.create_engine(db).connect() as conn:
+            actors = conn.exec_driver_sql("SELECT DISTINCT actor FROM events WHERE kind = 'step added'").all()
             added = conn.exec_driver_sql("SELECT count(*) FROM events WHERE kind = 'step added'").scalar()
-        assert added == N
+        assert added == N and actors == [("ae@globex.example",)]
     finally:
         proc.terminate()
         proc.wait(15)
