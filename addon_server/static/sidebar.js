@@ -19,6 +19,7 @@
     body.spreadsheet_id = sheet;
     var headers = { "Content-Type": "application/json" };
     if (user) headers["X-Mapsheets-Dev-User"] = user;
+    if (app.dataset.token) headers["X-Mapsheets-Access-Token"] = app.dataset.token;  // dev: the Google API double
     return fetch("/api/" + path, { method: "POST", headers: headers, body: JSON.stringify(body) })
       .then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); });
   }

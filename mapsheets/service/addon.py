@@ -235,10 +235,10 @@ def open_store(url: str | None = None):
     return store_at(url)
 
 
-def sheet_grid(ref: str) -> dict[str, list[list[Any]]]:
-    """Every tab's values as text, for a spreadsheet-like view (empty: no plan there yet)."""
+def sheet_grid(ref: str, credentials=None) -> dict[str, list[list[Any]]]:
+    """Every tab's values as text, for a spreadsheet-like view (empty: no such file yet)."""
     try:
-        grid = open_workbook(ref).read_grid()
+        grid = open_workbook(ref, credentials).read_grid()
     except NotFound:
         return {}
     return {tab: [["" if v is None else (v.date().isoformat() if isinstance(v, datetime) and not (v.hour or v.minute)
