@@ -241,5 +241,11 @@ def sheet_grid(ref: str, credentials=None) -> dict[str, list[list[Any]]]:
         grid = open_workbook(ref, credentials).read_grid()
     except NotFound:
         return {}
-    return {tab: [["" if v is None else (v.date().isoformat() if isinstance(v, datetime) and not (v.hour or v.minute)
-                                         else str(v)) for v in row] for row in rows] for tab, rows in grid.items()}
+    def text(v: Any) -> str:
+        if v is None:
+            return ""
+        return v.date().isoformat() if isinstance(v, datetime) and not (v.hour or v.minute) else str(v)
+
+    # Google leaves trailing empty cells out of a row: pad every row to the tab's width, like a grid.
+    return {tab: [[text(v) for v in row] + [""] * (max(map(len, rows), default=0) - len(row)) for row in rows]
+            for tab, rows in grid.items()}
