@@ -7,7 +7,8 @@
    adds werkzeug's HTTP handling and the clients' own Python, on the same machine).
    Target (issue 10): summary p99 under 50 ms.
 2. Google requests per sidebar action, counted at the Sheets/Drive double.
-   Target: open = 1 read; add step and sign = 1 read + 1 write.
+   Target: open = 1 read; add step and sign = 1 read + 1 write (plus one batchUpdate when the
+   write changes a signature's Status cell, e.g. a new step makes a signature stale).
 Prints figures; asserts nothing.
 """
 
@@ -124,6 +125,9 @@ def google_requests() -> None:
         print(f"open      {count('summary', {})}")
         print(f"add step  {count('steps', {'title': 'Pilot kickoff'})}")
         print(f"sign      {count('sign', {})}")
+        print(f"sign again (already signed)  {count('sign', {})}")
+        print(f"add step that makes the signature stale  {count('steps', {'title': 'Legal review'})}")
+        print(f"open after that  {count('summary', {})}")
         app.extensions["mapsheets_store"].close()
 
 
