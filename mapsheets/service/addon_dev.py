@@ -10,8 +10,12 @@ import os
 def start_google_double(user: str):
     """The double, running until the process ends, with one blank spreadsheet to generate into;
     this process's Google backend talks to it (MAPSHEETS_GOOGLE_API_ROOT)."""
+    from mapsheets.errors import UsageError
     from mapsheets.testing.google_api import GoogleApiDouble
+    from mapsheets.testing.google_api.discovery import INSTALL_HINT, missing_documents
 
+    if (why := missing_documents()) is not None:  # it would only drop connections: say so now
+        raise UsageError(f"the Google API double cannot start: {why} ({INSTALL_HINT})")
     double = GoogleApiDouble(user=user).start()
     atexit.register(double.stop)
     os.environ["MAPSHEETS_GOOGLE_API_ROOT"] = double.root
