@@ -44,8 +44,17 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     app.register_blueprint(api.bp)
     app.register_blueprint(workspace.bp)  # the Workspace add-on (HTTP runtime), cards under /workspace/
     _errors(app)
+    app.before_request(_started)
     app.after_request(_headers)
     return app
+
+
+def _started() -> None:
+    from time import perf_counter
+
+    from flask import g
+
+    g.started = perf_counter()
 
 
 def _errors(app) -> None:
@@ -67,6 +76,12 @@ def _errors(app) -> None:
 
 
 def _headers(response):
+    from time import perf_counter
+
+    from flask import g
+
+    if "started" in g:  # the time spent in the app, for benchmarks/bench_addon.py and browsers' dev tools
+        response.headers["Server-Timing"] = f"app;dur={1000 * (perf_counter() - g.started):.2f}"
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -9,6 +9,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from mapsheets.service import addon
 
+from addon_server.dev_google import DEV_TOKEN, double_of, spreadsheets
+
 bp = Blueprint("sidebar", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")
 STATIC = Path(__file__).parent / "static"
@@ -32,8 +34,9 @@ def index():
 def sidebar():
     """The sidebar as the backend serves it: its script and style as files (CSP: own files only)."""
     config = current_app.config["MAPSHEETS"]
+    token = DEV_TOKEN if config["DEV"] and double_of(current_app) else ""
     return render_template("sidebar.html", templates=_templates(), embed=False, dev=config["DEV"],
-                           sheet=request.args.get("sheet", ""), user=request.args.get("user", ""))
+                           sheet=request.args.get("sheet", ""), user=request.args.get("user", ""), token=token)
 
 
 @bp.get("/sidebar/embed")
@@ -47,25 +50,34 @@ def sidebar_embed():
 
 @bp.get("/dev")
 def dev():
-    """A spreadsheet-like view of a local plan beside the sidebar, to try the add-on without Google."""
+    """A spreadsheet-like view of a plan beside the sidebar, to try the add-on without Google: a
+    local .xlsx from the plans folder, or a sheet in the Google API double (--google-double)."""
     config = current_app.config["MAPSHEETS"]
-    if not config["DEV"] or not config["PLANS_DIR"]:
+    double = double_of(current_app)
+    if not config["DEV"] or not (config["PLANS_DIR"] or double):
         abort(404)
-    folder = Path(config["PLANS_DIR"])
-    plans = sorted(p.stem for p in folder.glob("*.xlsx") if _SHEET_ID.match(p.stem))
-    sheet = request.args.get("sheet") or (plans[0] if plans else "new-plan")
+    if double:
+        plans = spreadsheets(double)
+    else:
+        plans = [(p.stem, p.stem) for p in sorted(Path(config["PLANS_DIR"]).glob("*.xlsx")) if _SHEET_ID.match(p.stem)]
+    sheet = request.args.get("sheet") or (plans[0][0] if plans else "new-plan")
     if not _SHEET_ID.match(sheet):
         abort(400)
     user = request.args.get("user", "ae@globex.example")
-    return render_template("dev.html", plans=plans, sheet=sheet, user=user)
+    return render_template("dev.html", plans=plans, sheet=sheet, user=user, google=bool(double))
 
 
 @bp.get("/dev/grid")
 def dev_grid():
     config = current_app.config["MAPSHEETS"]
+    double = double_of(current_app)
     sheet = request.args.get("sheet", "")
-    if not config["DEV"] or not config["PLANS_DIR"] or not _SHEET_ID.match(sheet):
+    if not config["DEV"] or not (config["PLANS_DIR"] or double) or not _SHEET_ID.match(sheet):
         abort(404)
-    grid = addon.sheet_grid(str(Path(config["PLANS_DIR"]) / f"{sheet}.xlsx"))
+    if double:
+        grid = addon.sheet_grid(sheet, credentials=addon.GoogleCredentials.access_token(DEV_TOKEN))
+    else:
+        grid = addon.sheet_grid(str(Path(config["PLANS_DIR"]) / f"{sheet}.xlsx"))
     tab = request.args.get("tab") or next(iter(grid), "")
-    return render_template("grid.html", grid=grid, tab=tab, sheet=sheet)
+    title = dict(spreadsheets(double)).get(sheet, sheet) if double else f"{sheet}.xlsx"
+    return render_template("grid.html", grid=grid, tab=tab, sheet=sheet, title=title)

@@ -18,7 +18,8 @@ def free_port() -> int:
 
 
 class DevServer:
-    def __init__(self, plans: Path, db: str, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, plans: Path, db: str, log: Path, env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -26,7 +27,7 @@ class DevServer:
         self._out = open(log, "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mapsheets.cli", "serve", "--dev", "--port", str(self.port),
-             "--plans", str(plans), "--db", db], stdout=self._out, stderr=subprocess.STDOUT, env=environ)
+             "--plans", str(plans), "--db", db, *args], stdout=self._out, stderr=subprocess.STDOUT, env=environ)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:

@@ -19,6 +19,7 @@
     body.spreadsheet_id = sheet;
     var headers = { "Content-Type": "application/json" };
     if (user) headers["X-Mapsheets-Dev-User"] = user;
+    if (app.dataset.token) headers["X-Mapsheets-Access-Token"] = app.dataset.token;  // dev: the Google API double
     return fetch("/api/" + path, { method: "POST", headers: headers, body: JSON.stringify(body) })
       .then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); });
   }
@@ -43,11 +44,19 @@
   function showError(form, answer) {
     var field = answer.body && answer.body.field, text = (answer.body && answer.body.error) || "Something went wrong";
     var slot = field && form.querySelector('.err[data-for="' + field + '"]');
-    if (slot) {
+    if (!slot) {  // about no field of this form (who may write, say): beside its button, where the eye is
+      slot = form.querySelector(".err.form-level");
+      if (!slot) {
+        slot = form.insertBefore(el("div", null, "err form-level"), form.querySelector("button[type=submit]"));
+        slot.setAttribute("role", "alert");
+      }
       slot.textContent = text;
-      var input = form.querySelector('[name="' + field + '"]');
-      if (input) { input.setAttribute("aria-invalid", "true"); input.setAttribute("aria-describedby", slot.id || ""); input.focus(); }
-    } else { fail(text); }
+      slot.scrollIntoView({ block: "nearest" });
+      return;
+    }
+    slot.textContent = text;
+    var input = form.querySelector('[name="' + field + '"]');
+    if (input) { input.setAttribute("aria-invalid", "true"); input.setAttribute("aria-describedby", slot.id || ""); input.focus(); }
   }
   function formData(form) {
     var out = {};
@@ -76,9 +85,13 @@
 
   function render(data) {
     var plan = data.plan, box = clear(document.getElementById("summary"));
-    box.appendChild(el("p", plan.title));
-    box.appendChild(el("p", "Progress: " + plan.progress.done + "/" + plan.progress.total + " steps (" +
-      plan.progress.percent + "%) · " + plan.health));
+    document.getElementById("plan-h").textContent = plan.title || "Plan";
+    var bar = box.appendChild(el("progress"));
+    bar.max = plan.progress.total || 1; bar.value = plan.progress.done;
+    bar.setAttribute("aria-label", "Steps done");
+    var progress = box.appendChild(el("p", "Progress: " + plan.progress.done + "/" + plan.progress.total + " steps (" +
+      plan.progress.percent + "%) "));
+    progress.appendChild(el("span", plan.health, "badge " + String(plan.health).replace(/ /g, "-")));
     box.appendChild(el("p", "Target close: " + (plan.target_close || "not set") + " · projected: " +
       (plan.projected_close || "unknown")));
     if (plan.overdue.length) {
@@ -117,9 +130,12 @@
     plan.steps.forEach(function (s) { var o = el("option"); o.value = s.id; o.label = s.title; ids.appendChild(o); });
 
     var side = data.me.side;
-    document.getElementById("sign-what").textContent = "You sign " + plan.step_count + " steps, target close " +
-      (plan.target_close || "not set") + ", fingerprint " + plan.fingerprint +
-      (side ? ", for the " + side + " side as " + data.me.email + "." : ". You have no side on this plan.");
+    // What a signature covers, one fact a line.
+    var what = clear(document.getElementById("sign-what")), facts = what.appendChild(el("dl", null, "signing"));
+    [["You sign", plan.step_count + " steps"], ["Target close", plan.target_close || "not set"],
+     ["Plan fingerprint", plan.fingerprint, "fp"],
+     ["As", side ? data.me.email + ", for the " + side + " side" : data.me.email + " (no side on this plan)"]]
+      .forEach(function (f) { facts.appendChild(el("dt", f[0])); facts.appendChild(el("dd", f[1], f[2])); });
     document.getElementById("sign-button").textContent = side ? "Sign for the " + side + " side" : "Sign";
     document.querySelectorAll('#email-form input[name="every"]').forEach(function (r) {
       r.checked = r.value === data.me.subscription;

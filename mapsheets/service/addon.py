@@ -17,6 +17,7 @@ from mapsheets.core.addresses import find_email
 from mapsheets.core.diff import diff, summary as change_summary
 from mapsheets.core.model import Plan
 from mapsheets.errors import MapsheetsError, NotFound, PermissionDenied, PlanFileError, UsageError
+from mapsheets.service.addon_cache import PLANS, Reading
 from mapsheets.service.refs import google_id, open_workbook, read_parsed, request_scope
 
 EVERY = ("daily", "weekly", "off")
@@ -70,12 +71,25 @@ def _writing(ref: str) -> Iterator[None]:
     with _LOCKS_GUARD:
         lock = _LOCKS.setdefault(ref, threading.Lock())
     with lock:
-        yield
+        try:
+            yield
+        finally:
+            if not google_id(ref):
+                PLANS.forget(ref)  # written: its identity changed anyway, but say so
+
+
+def _reading(book, ref: str) -> Reading:
+    """The plan as it reads now: a local file's kept reading while the file is unchanged, else one read."""
+    if google_id(ref):
+        return Reading(*read_parsed(book))
+    return PLANS.read(ref, lambda: read_parsed(book))
 
 
 def _read(ref: str):
+    """(book, grid, parsed) of the plan as it reads now; grid and parsed are shared: do not change them."""
     book = open_workbook(ref)
-    return book, *read_parsed(book)
+    reading = _reading(book, ref)
+    return book, reading.grid, reading.parsed
 
 
 def _require_member(plan: Plan, caller: Caller, seller_domains: Sequence[str], what: str) -> Member:
@@ -105,70 +119,88 @@ def summary(ref: str, caller: Caller, *, today: date, now: datetime, store, cred
     """What the sidebar shows on open, from one read: the plan's state, the caller's standing, and
     what changed since the caller last looked (which this look then becomes). ``{"plan": None}``
     when the sheet holds no plan yet."""
-    from mapsheets.service.plans import view_of
-
     with request_scope(credentials):
         book = open_workbook(ref)
         try:
-            grid, parsed = read_parsed(book)
+            reading = _reading(book, ref)
         except PlanFileError:
             return {"plan": None, "ref": book.ref}
         except NotFound:
             if google_id(ref):
                 raise
             return {"plan": None, "ref": ref}
-        view = view_of(parsed.plan, parsed.warnings, today, ref=book.ref, parsed=parsed)
-        changed = _changes_since_last_look(store, ref, caller, grid, parsed, now)
-    plan, health, proj = view.plan, view.health, view.projection
-    who = member(plan, caller.email, seller_domains)
-    fingerprint = plan.fingerprint()
-    team = [{"name": p.name, "email": p.email, "side": p.side, "role": p.role} for p in plan.stakeholders]
+        # The plan's part depends on the plan and the day only: computed once per version and day.
+        shown = reading.memo(("summary", today), lambda: _plan_summary(reading, today, book.ref))
+        changed = _changes_since_last_look(store, ref, caller, reading, now)
+    who = member(reading.parsed.plan, caller.email, seller_domains)
     return {
         "ref": book.ref,
-        "plan": {
-            "title": plan.title, "buyer": plan.buyer, "seller": plan.seller,
-            "progress": {"done": health.done, "total": health.total, "percent": round(100 * health.progress)},
-            "health": health.state,
-            "overdue": [{"id": s.id, "title": s.title, "due": _iso(s.due), "days": d} for s, d in health.overdue],
-            "due_soon": [{"id": s.id, "title": s.title, "due": _iso(s.due)} for s in health.due_soon],
-            "target_close": _iso(plan.target_close), "projected_close": _iso(proj.close),
-            "slip_days": proj.slip,
-            "phases": list(dict.fromkeys(s.phase for s in plan.steps if s.phase)),
-            "steps": [{"id": s.id, "title": s.title, "status": s.status, "due": _iso(s.due)} for s in plan.steps],
-            "team": team,
-            "signatures": [s.to_dict(plan.signature_status(s)) for s in plan.signatures],
-            "fingerprint": fingerprint, "step_count": len(plan.steps),
-            "warnings": [w.to_dict() for w in view.warnings],
-        },
+        "plan": shown,
         "me": {"email": caller.email, "on_plan": who.on_plan, "side": who.side, "name": who.name or caller.name,
                "subscription": _subscription(store, ref, caller.email)},
         "changes": changed,
     }
 
 
-def _changes_since_last_look(store, ref: str, caller: Caller, grid, parsed, now: datetime) -> dict[str, Any]:
+def _plan_summary(reading: Reading, today: date, ref: str) -> dict[str, Any]:
+    from mapsheets.service.plans import view_of
+
+    parsed = reading.parsed
+    view = view_of(parsed.plan, parsed.warnings, today, ref=ref, parsed=parsed)
+    plan, health, proj = view.plan, view.health, view.projection
+    team = [{"name": p.name, "email": p.email, "side": p.side, "role": p.role} for p in plan.stakeholders]
+    return {
+        "title": plan.title, "buyer": plan.buyer, "seller": plan.seller,
+        "progress": {"done": health.done, "total": health.total, "percent": round(100 * health.progress)},
+        "health": health.state,
+        "overdue": [{"id": s.id, "title": s.title, "due": _iso(s.due), "days": d} for s, d in health.overdue],
+        "due_soon": [{"id": s.id, "title": s.title, "due": _iso(s.due)} for s in health.due_soon],
+        "target_close": _iso(plan.target_close), "projected_close": _iso(proj.close),
+        "slip_days": proj.slip,
+        "phases": list(dict.fromkeys(s.phase for s in plan.steps if s.phase)),
+        "steps": [{"id": s.id, "title": s.title, "status": s.status, "due": _iso(s.due)} for s in plan.steps],
+        "team": team,
+        "signatures": [s.to_dict(plan.signature_status(s)) for s in plan.signatures],
+        "fingerprint": plan.fingerprint(), "step_count": len(plan.steps),
+        "warnings": [w.to_dict() for w in view.warnings],
+    }
+
+
+def _snapshot(ref: str, reading: Reading):
+    """The reading as a revision to store (its own copy of the plan: storing may fill it in)."""
+    import copy
+
+    from mapsheets.service.revisions import Snapshot, other_tabs
+
+    parsed = reading.parsed
+    return Snapshot(copy.deepcopy(parsed.plan), other_tabs(reading.grid, parsed), label=ref,
+                    warnings=[w.to_dict() for w in parsed.warnings])
+
+
+def _changes_since_last_look(store, ref: str, caller: Caller, reading: Reading, now: datetime) -> dict[str, Any]:
     """The diff from the revision the caller last looked at to now; now becomes their last look."""
     from mapsheets.service.calendars import plan_holidays
-    from mapsheets.service.revisions import Snapshot, canonical_ref, other_tabs, snapshot_into
+    from mapsheets.service.revisions import canonical_ref, snapshot_into
 
     from mapsheets.adapters.store import canonical_json
 
     now = _aware(now)
-    snap = Snapshot(parsed.plan, other_tabs(grid, parsed), label=ref, warnings=[w.to_dict() for w in parsed.warnings])
     key = canonical_ref(ref)
     before = store.last_seen(key, caller.email)
-    if before is not None and before.content_json == canonical_json(snap.content()):
+    content = reading.memo("content_json", lambda: canonical_json(_snapshot(ref, reading).content()))
+    if before is not None and before.content_json == content:
         # Nothing new since this person's last look: a read-only answer, no store write.
         return {"first_look": False, "since": before.taken_at.isoformat(), "changes": [], "text": [], "summary": {}}
+    snap = _snapshot(ref, reading)
     current = snapshot_into(store, ref, now=now, snapshot=(snap, {})).revision
     store.set_last_seen(key, caller.email, current.id, now)
     if before is None:
         return {"first_look": True, "since": None, "changes": [], "text": [], "summary": {}}
     try:
-        days_off = plan_holidays(parsed.plan)
+        days_off = plan_holidays(snap.plan)
     except UsageError:
         days_off = frozenset()
-    changes = diff(Plan.from_dict(before.content["plan"]), parsed.plan, days_off)
+    changes = diff(Plan.from_dict(before.content["plan"]), snap.plan, days_off)
     return {"first_look": False, "since": before.taken_at.isoformat(), "changes": [c.to_dict() for c in changes],
             "text": [c.describe() for c in changes], "summary": change_summary(changes)}
 
@@ -176,8 +208,7 @@ def _changes_since_last_look(store, ref: str, caller: Caller, grid, parsed, now:
 def changes(ref: str, caller: Caller, *, now: datetime, store, credentials=None) -> dict[str, Any]:
     """What changed since the caller last looked (one read); this look becomes the last."""
     with request_scope(credentials):
-        _book, grid, parsed = _read(ref)
-        return _changes_since_last_look(store, ref, caller, grid, parsed, now)
+        return _changes_since_last_look(store, ref, caller, _reading(open_workbook(ref), ref), now)
 
 
 def _subscription(store, ref: str, email: str) -> str:
@@ -204,11 +235,17 @@ def open_store(url: str | None = None):
     return store_at(url)
 
 
-def sheet_grid(ref: str) -> dict[str, list[list[Any]]]:
-    """Every tab's values as text, for a spreadsheet-like view (empty: no plan there yet)."""
+def sheet_grid(ref: str, credentials=None) -> dict[str, list[list[Any]]]:
+    """Every tab's values as text, for a spreadsheet-like view (empty: no such file yet)."""
     try:
-        grid = open_workbook(ref).read_grid()
+        grid = open_workbook(ref, credentials).read_grid()
     except NotFound:
         return {}
-    return {tab: [["" if v is None else (v.date().isoformat() if isinstance(v, datetime) and not (v.hour or v.minute)
-                                         else str(v)) for v in row] for row in rows] for tab, rows in grid.items()}
+    def text(v: Any) -> str:
+        if v is None:
+            return ""
+        return v.date().isoformat() if isinstance(v, datetime) and not (v.hour or v.minute) else str(v)
+
+    # Google leaves trailing empty cells out of a row: pad every row to the tab's width, like a grid.
+    return {tab: [[text(v) for v in row] + [""] * (max(map(len, rows), default=0) - len(row)) for row in rows]
+            for tab, rows in grid.items()}

@@ -137,8 +137,9 @@ def test_an_error_shows_next_to_its_field_and_keeps_what_was_typed(server, page)
     side.locator("#add-step-box summary").click()
     side.locator("#s-title").fill("Sneaky step")
     side.get_by_role("button", name="Add step").click()
-    side.locator("#error").filter(has_text="not on this plan").wait_for(timeout=10000)
+    side.locator("#step-form .err").filter(has_text="not on this plan").wait_for(timeout=10000)
     assert side.locator("#s-title").input_value() == "Sneaky step"
+    page.screenshot(path=str(SHOTS / "7a-not-on-plan.png"))
     page.goto(f"{server.url}/dev?sheet=acme&user=ae@globex.example")
     side = _sidebar(page)
     side.locator("#add-step-box summary").click()
@@ -148,3 +149,20 @@ def test_an_error_shows_next_to_its_field_and_keeps_what_was_typed(server, page)
     side.locator('.err[data-for="depends_on"]').filter(has_text="no step S-ZZZZ").wait_for(timeout=10000)
     assert side.locator("#s-title").input_value() == "Needs a date"
     page.screenshot(path=str(SHOTS / "7-field-error.png"))
+
+
+def test_dev_page_on_the_google_double(tmp_path, page):
+    srv = DevServer(tmp_path / "unused", f"sqlite:///{tmp_path / 'state.db'}", tmp_path / "server.log",
+                    args=("--google-double",))
+    try:
+        page.goto(f"{srv.url}/dev")
+        assert page.locator("#sheet option:checked").inner_text() == "Try mapsheets"
+        side = _sidebar(page)
+        side.locator("#g-buyer").fill("Acme Corp")
+        side.locator("#g-seller").fill("Globex")
+        side.get_by_role("button", name="Generate MAP").click()
+        side.locator("#plan").wait_for(state="visible", timeout=15000)
+        page.frame_locator("#grid").locator("td", has_text="Acme Corp").first.wait_for(timeout=10000)
+        page.screenshot(path=str(SHOTS / "8-google-double.png"))
+    finally:
+        srv.stop()
