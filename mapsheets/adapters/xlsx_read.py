@@ -133,7 +133,7 @@ _ENTITY = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
 
 def _add_uncached_formulas(path: Path, data: bytes | None, grid: Grid) -> bool:
     """Put each formula that has no cached result into ``grid`` as its text (as openpyxl reads it:
-    ``=`` and the formula). False when one needs openpyxl's help: a shared formula's copy, whose
+    ``=`` and the formula), and each cached error as its text ("#DIV/0!"). False when one needs openpyxl's help: a shared formula's copy, whose
     text is the first cell's translated, or a cell that does not say where it is."""
     from mapsheets.core.model import UncachedFormula
 
@@ -145,32 +145,34 @@ def _add_uncached_formulas(path: Path, data: bytes | None, grid: Grid) -> bool:
             xml = archive.read(member)
             for cell in _CELL.finditer(xml):
                 body = cell.group(3)
-                if not body or b"f" not in body:
+                if not body:
                     continue
-                f = _F.search(body)
-                if f is None:
-                    continue
-                v = _V.search(body)
-                if v is not None and v.group(1):
-                    continue  # a cached result: calamine read it
-                kind = _T.search(f.group(1))
-                kind = kind.group(1) if kind else b""
-                if kind in (b"array", b"dataTable"):
-                    continue  # openpyxl gives these as objects, not text: the cell reads blank
-                ref = _R.search(cell.group(1))
-                if ref is None or (kind == b"shared" and not f.group(2)):
-                    return False
                 cell_type = _T.search(cell.group(1))
-                if cell_type and cell_type.group(1) == b"inlineStr":
-                    continue
+                cell_type = cell_type.group(1) if cell_type else b""
+                v = _V.search(body)
+                if cell_type == b"e" and v is not None and v.group(1):
+                    value = _unescape(v.group(1).decode("utf-8"))  # an error result: calamine reads it blank
+                else:
+                    f = _F.search(body) if b"f" in body else None
+                    if f is None or (v is not None and v.group(1)) or cell_type == b"inlineStr":
+                        continue  # no formula, or its cached result (which calamine read)
+                    kind = _T.search(f.group(1))
+                    kind = kind.group(1) if kind else b""
+                    if kind in (b"array", b"dataTable"):
+                        continue  # openpyxl gives these as objects, not text: the cell reads blank
+                    if kind == b"shared" and not f.group(2):
+                        return False
+                    value = UncachedFormula("=" + _unescape((f.group(2) or b"").decode("utf-8")))
+                ref = _R.search(cell.group(1))
+                if ref is None:
+                    return False
                 r, c = int(ref.group(2)) - 1, _column(ref.group(1)) - 1
-                text = "=" + _unescape((f.group(2) or b"").decode("utf-8"))
                 while len(rows) <= r:
                     rows.append([])
                 if len(rows[r]) <= c:
                     rows[r].extend([None] * (c + 1 - len(rows[r])))
                 if rows[r][c] in (None, ""):
-                    rows[r][c] = UncachedFormula(text)
+                    rows[r][c] = value
     return True
 
 
