@@ -106,6 +106,8 @@ def _open(path: Path, data: bytes | None):
     except PermissionError:
         raise PlanFileError(f"{path}: permission denied") from None
     except Exception as exc:  # calamine: CalamineError, ZipError, XmlError, PasswordError...
+        if not path.exists():
+            raise NotFound(f"{path}: no such file") from None
         if path.is_dir():
             raise PlanFileError(f"{path}: is a folder, not a workbook") from None
         raise _failure(path, exc) from None
