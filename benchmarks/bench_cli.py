@@ -1,11 +1,14 @@
-"""Start-up and `new` speed of the CLI, as a user feels them (wall time of real processes).
+"""Start-up, `new` and `show` speed of the CLI, as a user feels them (wall time of real processes).
 
 Targets (issue 2): `mapsheets --help` under 0.15 s; `mapsheets new` for a 25-step plan under 0.5 s.
-Prints figures; asserts nothing.
+Issue 13: `mapsheets show` of that plan under 0.15 s, beside `python -c pass` (the floor on this
+machine). Bytecode is cached (in a temporary folder) as an installed package has it, even where
+PYTHONDONTWRITEBYTECODE is set. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
@@ -14,16 +17,17 @@ import tempfile
 import time
 from pathlib import Path
 
-RUNS = 7
+RUNS = 15
+ENV = dict(os.environ)
 
 
 def wall(cmd: list[str]) -> float:
-    """Median wall time of ``cmd`` over RUNS runs, after one warm-up."""
-    subprocess.run(cmd, check=True, capture_output=True)
+    """Median wall time of ``cmd`` over RUNS runs, after one warm-up (which also caches bytecode)."""
+    subprocess.run(cmd, check=True, capture_output=True, env=ENV)
     times = []
     for _ in range(RUNS):
         start = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
+        subprocess.run(cmd, check=True, capture_output=True, env=ENV)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -44,11 +48,15 @@ def template_25(folder: Path) -> None:
 
 
 def main() -> None:
-    exe = shutil.which("mapsheets")
+    # The console script beside this Python (a version manager's shim on PATH adds its own start-up).
+    beside = Path(sys.executable).with_name("mapsheets")
+    exe = str(beside) if beside.exists() else shutil.which("mapsheets")
     if exe is None:
         sys.exit("mapsheets is not installed: pip install -e .")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+        ENV["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
         template_25(folder)
         out = folder / "plan.xlsx"
         python_floor = wall([sys.executable, "-c", "pass"])
@@ -56,11 +64,14 @@ def main() -> None:
         new_time = wall([exe, "new", "--template", "bench-25", "--templates", str(folder), "--buyer", "Acme",
                          "--seller", "Globex", "--start-date", "2026-12-01", "--close-date", "2027-06-30",
                          "-o", str(out), "--force"])
-        show_time = wall([exe, "show", str(out), "--json"])
+        show_time = wall([exe, "show", str(out)])
+        show_json_time = wall([exe, "show", str(out), "--json"])
     print(f"python -c pass (floor)      {python_floor * 1000:7.1f} ms")
     print(f"mapsheets --help            {help_time * 1000:7.1f} ms   (target < 150 ms)")
     print(f"mapsheets new (25 steps)    {new_time * 1000:7.1f} ms   (target < 500 ms)")
-    print(f"mapsheets show --json       {show_time * 1000:7.1f} ms")
+    print(f"mapsheets show (25 steps)   {show_time * 1000:7.1f} ms   (target < 150 ms; "
+          f"{(show_time - python_floor) * 1000:.0f} ms above the floor)")
+    print(f"mapsheets show --json       {show_json_time * 1000:7.1f} ms")
 
 
 if __name__ == "__main__":

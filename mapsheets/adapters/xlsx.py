@@ -14,6 +14,7 @@ from typing import Any
 
 from mapsheets.adapters import plan_lock
 from mapsheets.adapters.xlsx_limits import check_workbook
+from mapsheets.adapters.xlsx_read import refuse_write
 from mapsheets.adapters.xlsx_results import Results, ResultsZip, formula_results
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import SheetSpec, WorkbookSpec, cell_format, column_letter
@@ -88,13 +89,22 @@ def _open(path: Path, *, data_only: bool, data: bytes | None = None):
 
 
 def read_grid(path: Path, data: bytes | None = None) -> dict[str, list[list[Any]]]:
-    """Every tab's cell values, rows of Python values (dates as datetime).
+    """Every tab's cell values, rows of Python values (dates as datetime), read by python-calamine.
 
     A formula reads as its cached result. A formula with none (the file was last saved by a program
     that does not calculate, openpyxl included) reads as its text, marked ``UncachedFormula``, so
     the parser warns about the cell instead of finding it silently empty, and the last revision's
     value can stand in for it.
     """
+    from mapsheets.adapters import xlsx_read
+
+    return xlsx_read.read_grid(path, data=data)
+
+
+def read_grid_openpyxl(path: Path, data: bytes | None = None) -> dict[str, list[list[Any]]]:
+    """``read_grid`` through openpyxl: the reference the calamine reader must equal (a contract
+    test), and the reader of what calamine cannot see (shared formulas without a cached result)."""
+    from mapsheets.adapters.xlsx_read import tidy
     from mapsheets.core.model import UncachedFormula
 
     if data is None:
@@ -110,11 +120,12 @@ def read_grid(path: Path, data: bytes | None = None) -> dict[str, list[list[Any]
                 for c, value in enumerate(row):
                     if isinstance(value, str) and value.startswith("=") and rows[r][c] is None:
                         rows[r][c] = UncachedFormula(value)
-    return grid
+    return {tab: tidy(rows) for tab, rows in grid.items()}
 
 
 def write_workbook(path: Path, spec: WorkbookSpec, *, force: bool = False) -> None:
     path = Path(path)
+    refuse_write(path)
     if path.exists() and not force:
         raise AlreadyExists(f"{path}: already exists (use --force to overwrite)")
     openpyxl = _openpyxl()
@@ -176,6 +187,7 @@ def rewrite(path: Path, change: Callable[[Any, bytes], Any], *, force: bool = Fa
     file's bytes ``data`` and returns what ``rewrite`` returns.
     """
     path = Path(path)
+    refuse_write(path)
     with plan_lock.locked(path):
         for _attempt in range(CHANGED_ATTEMPTS):
             if not force:

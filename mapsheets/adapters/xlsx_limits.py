@@ -122,7 +122,7 @@ def _check_archive(path: Path, archive: zipfile.ZipFile, limit: dict[str, int]) 
                     if _DTD.search(fh.read(64 * 1024)):
                         raise PlanFileError(f"{path}: part {info.filename} declares a DTD or entities, "
                                             "which no workbook needs: refusing it")
-        for tab, name in _worksheets(archive):
+        for tab, name in sheet_members(archive):
             if _scan_sheet(path, archive, name, tab, limit):
                 checked.has_formulas = True
     except (zlib.error, zipfile.BadZipFile, EOFError) as exc:
@@ -132,7 +132,7 @@ def _check_archive(path: Path, archive: zipfile.ZipFile, limit: dict[str, int]) 
     return checked
 
 
-def _worksheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+def sheet_members(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
     """(tab name, zip member) of every worksheet the workbook lists, then any other sheet part."""
     names = set(archive.namelist())
     found: list[tuple[str, str]] = []

@@ -6,20 +6,26 @@ takes the text and the name to blame in errors.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
-
-import jinja2
-import yaml
-from jinja2.sandbox import SandboxedEnvironment
 
 from mapsheets.core.model import KINDS, SIDES
 from mapsheets.core.schedule import Task, topological
 from mapsheets.errors import ScheduleError, TemplateError, UsageError
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+@functools.cache
+def _env():
+    """The sandboxed Jinja2 environment, built on first use: commands that render nothing (show,
+    digest) do not import Jinja2 or YAML at all."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,8 @@ def _kind(value: Any) -> str:
 def parse_template(text: str, name: str, source: str = "") -> Template:
     """Validate template YAML; errors name ``source`` (the file) and the key path."""
     source = source or f"{name}.yaml"
+    import yaml
+
     check = _Checker(source)
     try:
         data = yaml.safe_load(text)
@@ -228,8 +236,10 @@ def _steps(check: _Checker, raw: Any, stage_keys: set[str], kind: str) -> tuple[
 
 
 def render_text(text: str, context: dict[str, Any], source: str, path: str) -> str:
+    import jinja2
+
     try:
-        return _ENV.from_string(text).render(**context).strip()
+        return _env().from_string(text).render(**context).strip()
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"{source}: {path}: {exc.message}") from None
     except jinja2.TemplateError as exc:

@@ -43,6 +43,7 @@ DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 # Seconds a run may spend sending: a mail server that accepts and never answers must not hold a
 # cron run for 30 s per message. What is left stays pending and goes out first next run.
 SEND_BUDGET = 120.0
+CONSIDERED_BATCH = 200  # subscriptions marked "looked at" per transaction
 
 
 def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes: bool = False,
@@ -199,7 +200,13 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         report.notes.append(f"Drive listing failed, reading every Google plan: {exc}")
         changed_google = None
     today = now.astimezone(tz).date()
+    # Looked at with nothing to send: marked in one transaction per batch, not one each. (A run
+    # killed before the mark considers them again next time, and again finds nothing to send.)
+    considered: list[Any] = []
     for ref in progress(list(due)):
+        if len(considered) >= CONSIDERED_BATCH:
+            store.mark_considered_all(considered, now)
+            considered.clear()
         report.plans += 1
         read_before = report.snapshots
         found = False  # a change for at least one recipient
@@ -225,9 +232,11 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         if dead and all(audience.is_external(sub.email, domains) for sub in due[ref]):
             report.notes.append(f"{ref}: {dead} business days past its target close; no seller-side recipient "
                                 "to tell (MAPSHEETS_SELLER_DOMAINS names the seller's domains)")
+        closes: dict[int, Any] = {}  # revision id -> its projected close, once per plan
         for sub in due[ref]:
-            since = store.revision_by_id(sub.last_revision_id) if sub.last_revision_id else latest
-            before = Plan.from_dict(since.content["plan"])
+            up_to_date = sub.last_revision_id in (None, latest.id)  # most, when few plans changed
+            since = latest if up_to_date else store.revision_by_id(sub.last_revision_id)
+            before = current if up_to_date else Plan.from_dict(since.content["plan"])
             changes = diff(before, current, days_off) if since.id != latest.id else []
             external = audience.is_external(sub.email, domains)
             last_notice = bool(dead and not external and sub.email not in told)
@@ -236,20 +245,22 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
             if (dead and external) or (not changes and (sub.only_changes or (dead and not last_notice))):
                 report.quiet += 1
                 if not dry_run:
-                    store.mark_considered(sub, now)
+                    considered.append(sub)
                 continue
             found = found or bool(changes)
             credit = attributor.attribute(since, latest, changes)
+            if since.id not in closes:
+                closes[since.id] = project(before, since.taken_at.date(), days_off).close
             digest = build_digest(
                 plan=current, changes=changes, today=today, plan_url=url, plan_location=location,
-                previous_close=project(before, since.taken_at.date(), days_off).close,
+                previous_close=closes[since.id],
                 actors=credit.actors, editors=credit.editors, stale_update_days=stale_update_days,
                 last_update=latest.taken_at.date(), holidays=days_off, first=sub.last_sent_at is None,
                 warnings=latest.content.get("warnings", []), closed_out=dead if last_notice else None)
             if not digest.is_worth_sending:
                 report.quiet += 1
                 if not dry_run:
-                    store.mark_considered(sub, now)
+                    considered.append(sub)
                 continue
             if dry_run:
                 report.would_send.append((sub.email, digest.subject))
@@ -270,6 +281,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         changed = found or report.snapshots > read_before
         report.changed += changed
         report.looked.append((ref, current.title or ref, changed))
+    if considered:
+        store.mark_considered_all(considered, now)
     if report.deferred:
         report.notes.append(f"the send budget ({send_budget:g} s) ran out: {report.deferred} digest(s) "
                             "left pending for the next run")

@@ -107,7 +107,7 @@ def _open(ref: str, credentials=None) -> Workbook:
         from mapsheets.adapters.gsheets import GoogleWorkbook
         return GoogleWorkbook.from_env(sheet_id, credentials=credentials)
     path = Path(ref)
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+    if path.suffix.lower() not in (".xlsx", ".xlsm", ".ods", ".xls"):  # .ods/.xls: read-only
         raise UsageError(f"{ref}: not a plan reference (expected a .xlsx file, a Google Sheets URL or ID)")
     from mapsheets.adapters.xlsx import XlsxWorkbook
     return XlsxWorkbook(path)

@@ -12,11 +12,50 @@ import openpyxl
 import pytest
 
 from mapsheets import service
-from mapsheets.adapters.xlsx import write_workbook
+from mapsheets.adapters import xlsx_read
+from mapsheets.adapters.xlsx import read_grid_openpyxl, write_workbook
 from mapsheets.core.layout import workbook_spec
+from mapsheets.core.parse import parse_plan
 from mapsheets.errors import PlanFileError
 
 TODAY = date(2026, 12, 1)
+
+
+def typed(grid):
+    """A grid with each value's type beside it: 12500 is not 12500.0, a date not a datetime."""
+    return {tab: [[(type(v).__name__, v) for v in row] for row in rows] for tab, rows in grid.items()}
+
+
+def same_parse(a, b) -> None:
+    try:
+        pa = parse_plan(a)
+    except PlanFileError as exc:
+        with pytest.raises(PlanFileError, match=re.escape(str(exc))):
+            parse_plan(b)
+        return
+    pb = parse_plan(b)
+    assert pa.plan.to_dict() == pb.plan.to_dict()
+    assert pa == pb
+
+
+@pytest.fixture(autouse=True)
+def both_readers_agree(monkeypatch):
+    """The contract: every read in this corpus, by the calamine reader mapsheets uses, equals the
+    openpyxl reader's, cell for cell and type for type, and so does the parse."""
+    calamine = xlsx_read.read_grid
+    compared = []
+
+    def read_grid(path, data=None):
+        grid = calamine(path, data=data)
+        reference = read_grid_openpyxl(path, data=data)
+        assert typed(grid) == typed(reference)
+        same_parse(grid, reference)
+        compared.append(path)
+        return grid
+
+    monkeypatch.setattr(xlsx_read, "read_grid", read_grid)
+    yield
+    assert compared, "no read went through the contract"
 
 
 class Sheet:

@@ -172,6 +172,15 @@ class DigestStoreMixin:
                                 .values(last_run_at=now)).rowcount == 1
 
     @_guarded
+    def mark_considered_all(self, subscriptions: list[SubscriptionRecord], now: datetime) -> int:
+        """``mark_considered`` for many, in one transaction (one commit, not one each); returns how
+        many were marked (not those another run moved meanwhile)."""
+        sa, s = self._sa, self._t.subscriptions
+        with self._tx(write=True) as conn:
+            return sum(conn.execute(sa.update(s).where(s.c.id == sub.id, self._unchanged(sub))
+                                    .values(last_run_at=now)).rowcount for sub in subscriptions)
+
+    @_guarded
     def claim_delivery(self, delivery: DeliveryRecord, now: datetime, lease: timedelta = CLAIM_LEASE) -> bool:
         """Take a pending delivery for sending; False if another run holds it (or already sent it).
 
