@@ -18,9 +18,9 @@ _SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
 def _templates() -> list[str]:
-    from mapsheets.service import list_templates
+    from mapsheets.service.addon import template_names
 
-    return [t.name for t in list_templates(current_app.config["MAPSHEETS"]["TEMPLATES"])]
+    return template_names(current_app.config["MAPSHEETS"]["TEMPLATES"])
 
 
 @bp.get("/")

@@ -99,9 +99,9 @@ def _ready() -> tuple[str, Any] | dict[str, Any]:
 
 
 def _templates() -> list[str]:
-    from mapsheets.service import list_templates
+    from mapsheets.service.addon import template_names
 
-    return [t.name for t in list_templates(_conf()["TEMPLATES"])]
+    return template_names(_conf()["TEMPLATES"])
 
 
 def _home(page: int = 0):

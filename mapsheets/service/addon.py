@@ -249,3 +249,10 @@ def sheet_grid(ref: str, credentials=None) -> dict[str, list[list[Any]]]:
     # Google leaves trailing empty cells out of a row: pad every row to the tab's width, like a grid.
     return {tab: [[text(v) for v in row] + [""] * (max(map(len, rows), default=0) - len(row)) for row in rows]
             for tab, rows in grid.items()}
+
+
+def template_names(template_dirs: Sequence = ()) -> list[str]:
+    """The templates "Generate MAP" offers: mutual plans first (the button makes a MAP), then the rest."""
+    from mapsheets.service.plans import list_templates
+
+    return [t.name for t in sorted(list_templates(template_dirs), key=lambda t: (t.kind != "mutual", t.name))]

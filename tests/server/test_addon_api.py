@@ -192,3 +192,11 @@ def test_whole_flow_on_google_with_the_callers_token_only(issuer, google_env, tm
     assert secret.encode() not in db.read_bytes()
     for extra in tmp_path.glob("google.db*"):
         assert secret.encode() not in extra.read_bytes()
+
+
+def test_generate_map_offers_the_mutual_plan_templates_first(client):
+    """The button says "Generate MAP": the first template is a MAP, not the seller's closing plan."""
+    import re
+
+    options = re.findall(r'<option value="([^"]+)"', client.get("/sidebar").get_data(as_text=True))
+    assert options[:2] == ["enterprise-map", "midmarket-map"] and "closing-plan" in options[2:]
