@@ -17,6 +17,7 @@ OWNERS = {
     "sqlalchemy": ["adapters/store/"],
     "smtplib": ["adapters/mail.py"],
     "filelock": ["adapters/plan_lock.py"],
+    "matplotlib": ["adapters/chart.py"],
 }
 
 

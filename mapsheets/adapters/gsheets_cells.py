@@ -137,8 +137,8 @@ def _row_cells(spec: SheetSpec, r: int, width: int) -> list[dict[str, Any]]:
     for c in range(width):
         value = row[c] if c < len(row) else None
         fmt: dict[str, Any] = {}
-        if r in spec.band_rows and spec.header_row is not None and c < len(spec.rows[spec.header_row]):
-            fmt = {**style_format("band"), "wrapStrategy": "OVERFLOW_CELL"}
+        if r in spec.band_rows:  # coloured by a conditional format (layout.band_format)
+            fmt = {"wrapStrategy": "OVERFLOW_CELL"}
         elif spec.header_row is not None and r == spec.header_row:
             fmt = {"textFormat": {"bold": True, "foregroundColor": WHITE}, "backgroundColor": HEADER_BG}
             if r in spec.rotated_rows and not isinstance(value, str):
@@ -148,7 +148,7 @@ def _row_cells(spec: SheetSpec, r: int, width: int) -> list[dict[str, Any]]:
         elif spec.label_column == c and (spec.header_row is None or r < spec.header_row):
             fmt = {"textFormat": {"bold": True}}
         elif spec.header_row is not None and spec.header_row < r < len(spec.rows):
-            fmt = {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
+            fmt = {"wrapStrategy": "WRAP" if spec.wrap_body else "CLIP", "verticalAlignment": "TOP"}
             if c in spec.column_formats and r < len(spec.rows):
                 kind = "DATE_TIME" if spec.column_formats[c] == DATETIME_FORMAT else "DATE"
                 fmt["numberFormat"] = {"type": kind, "pattern": spec.column_formats[c]}

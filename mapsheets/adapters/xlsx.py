@@ -295,7 +295,7 @@ def _write_sheet(ws, sheet: SheetSpec) -> None:
                 ws.cell(row=r, column=c + 1).number_format = fmt
         wrap = Alignment(wrap_text=True, vertical="top")
         for r in range(first_body, len(sheet.rows) + 1):
-            if r - 1 in sheet.band_rows:
+            if r - 1 in sheet.band_rows or not sheet.wrap_body:
                 continue
             for c in range(len(header)):
                 ws.cell(row=r, column=c + 1).alignment = wrap
@@ -352,18 +352,14 @@ def _write_looks(ws, sheet: SheetSpec) -> None:
     from openpyxl.styles import Alignment
 
     width = max(len(sheet.rows[sheet.header_row]) if sheet.header_row is not None else 1, 1)
-    band = _style("band")
-    for r in sheet.band_rows:
+    for r in sheet.band_rows:  # coloured by a conditional format (layout.band_format)
         for c in range(width):
-            cell = ws.cell(row=r + 1, column=c + 1)
-            cell.fill, cell.font = band["fill"], band["font"]
-            cell.alignment = Alignment(wrap_text=False, vertical="center")
-        ws.row_dimensions[r + 1].height = 18
+            ws.cell(row=r + 1, column=c + 1).alignment = Alignment(wrap_text=False, vertical="center")
     for r in sheet.rotated_rows:
         for c, value in enumerate(sheet.rows[r]):
             if value is not None and not isinstance(value, str):
                 ws.cell(row=r + 1, column=c + 1).alignment = Alignment(text_rotation=90, horizontal="center")
-        ws.row_dimensions[r + 1].height = 72
+        ws.row_dimensions[r + 1].height = 80
 
 
 def _print_setup(ws, setup: PrintSetup) -> None:

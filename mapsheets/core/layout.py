@@ -106,7 +106,8 @@ class SheetSpec:
     protected: bool = False
     heading_rows: tuple[int, ...] = ()
     label_column: int | None = None  # overview labels, shown bold
-    band_rows: tuple[int, ...] = ()  # phase bands: one text across the row, styled "band"
+    band_rows: tuple[int, ...] = ()  # phase bands: one text across the row, never wrapped
+    wrap_body: bool = True  # body cells wrap (rows grow); off where rows are rewritten and move
     rotated_rows: tuple[int, ...] = ()  # header text turned upright (the Timeline's week dates)
     row_formats: dict[int, str] = field(default_factory=dict)  # number format of whole rows
     print_setup: PrintSetup | None = None
@@ -189,14 +190,22 @@ def summary_rows(plan: Plan, today: date | None, days_off: Collection[date] = ()
 
 
 def step_rows(plan: Plan, headers: list[str]) -> tuple[list[list[Any]], list[int]]:
-    """The steps grouped by phase, a band row before each phase; returns rows and the bands' indexes."""
+    """The steps in plan order, a band row heading each run of one phase (with the whole phase's
+    progress); returns rows and the bands' indexes."""
     rows: list[list[Any]] = []
     bands: list[int] = []
-    for phase, steps in look.phases(plan):
+    groups = dict(look.phases(plan))
+    for phase, steps in look.phase_runs(plan):
         bands.append(len(rows))
-        rows.append([look.band_text(phase, steps)])
+        rows.append([look.band_text(phase, groups[phase])])
         rows.extend(step_cells(s, headers) for s in steps)
     return rows, bands
+
+
+def band_format(first: int, last: int, columns: int, mark_column: int = 0) -> ConditionalFormat:
+    """Phase bands coloured by what they hold, not where they were written: rows move."""
+    a = column_letter(mark_column)
+    return ConditionalFormat(first, last, columns, f'=LEFT(${a}{first + 1},1)="{look.PHASE_MARK}"', "band")
 
 
 def status_chips(first: int, last: int, status_col: int, due_col: int) -> list[ConditionalFormat]:
@@ -230,7 +239,8 @@ def plan_sheet(plan: Plan, today: date | None = None, days_off: Collection[date]
             Validation(col["Side"], first, last, SIDES),
             Validation(col["Status"], first, last, STATUSES),
         ],
-        conditional=status_chips(first, last, col["Status"], col["Due"]) + [
+        # Chips first: LibreOffice applies only the first conditional range that covers a cell.
+        conditional=status_chips(first, last, col["Status"], col["Due"]) + [band_format(first, last, len(headers)),
             ConditionalFormat(first, last, len(headers), f'=OR(${status}{r}="done",${status}{r}="n/a")', "muted"),
             ConditionalFormat(
                 first, last, len(headers),

@@ -33,6 +33,16 @@ def phases(plan: Plan) -> list[tuple[str, list[Step]]]:
     return list(groups.items())
 
 
+def phase_runs(plan: Plan) -> list[tuple[str, list[Step]]]:
+    """Consecutive steps of one phase, in plan order: a band heads each run (steps never move)."""
+    runs: list[tuple[str, list[Step]]] = []
+    for step in plan.steps:
+        if not runs or runs[-1][0] != step.phase:
+            runs.append((step.phase, []))
+        runs[-1][1].append(step)
+    return runs
+
+
 def phase_progress(steps: list[Step]) -> tuple[int, int]:
     """(done, steps that count): n/a steps count for nothing."""
     counted = [s for s in steps if s.status != "n/a"]
@@ -55,10 +65,10 @@ def band_phase(value: object) -> str | None:
     return "" if name == NO_PHASE else name
 
 
-def band_texts(plan: Plan, bands: dict[int, str]) -> dict[int, str]:
-    """Row -> the text each band found in the sheet should show now (``bands``: row -> phase)."""
+def band_texts(plan: Plan, bands: dict[int, tuple[int, str]]) -> dict[tuple[int, int], str]:
+    """Cell -> the text each band found in the sheet should show now (``bands``: row -> (column, phase))."""
     groups = dict(phases(plan))
-    return {row: band_text(phase, groups.get(phase, [])) for row, phase in bands.items()}
+    return {(row, col): band_text(phase, groups.get(phase, [])) for row, (col, phase) in bands.items()}
 
 
 def owners_text(plan: Plan) -> str:
@@ -130,13 +140,13 @@ def timeline_rows(plan: Plan, today: date | None = None) -> list[TimelineRow]:
     Without ``today`` nothing is overdue."""
     by_id = {s.id: s for s in plan.steps}
     out = []
-    for phase, steps in phases(plan):
+    for _phase, steps in phase_runs(plan):
         for step in steps:
             start = max((by_id[d].due for d in step.depends_on if d in by_id and by_id[d].due), default=None)
             start = start or plan.start_date or step.due
             if start and step.due and start > step.due:
                 start = step.due
-            out.append(TimelineRow(phase=phase, id=step.id, title=step.title, status=step.status,
+            out.append(TimelineRow(phase=step.phase, id=step.id, title=step.title, status=step.status,
                                    start=start if step.due else None, due=step.due, done_on=step.done_on,
                                    overdue=today is not None and is_overdue(step, today)))
     return out
@@ -157,3 +167,24 @@ def timeline_weeks(plan: Plan, rows: list[TimelineRow] | None = None) -> list[da
     last = max(days)
     count = min(MAX_WEEKS, (last - first).days // 7 + 1)
     return [first + timedelta(weeks=i) for i in range(count)]
+
+
+@dataclass(frozen=True)
+class TimelineChart:
+    """Everything the timeline picture draws, worked out here so the drawing only draws."""
+
+    title: str
+    today: date
+    rows: list[TimelineRow]
+    target_close: date | None
+    go_live: date | None
+    first: date  # the axis, Monday to Monday
+    last: date
+
+
+def timeline_chart(plan: Plan, today: date) -> TimelineChart:
+    rows = timeline_rows(plan, today)
+    weeks = timeline_weeks(plan, rows) or [monday(today)]
+    last = max([weeks[-1] + timedelta(weeks=1)] + [today + timedelta(days=3)])
+    return TimelineChart(title=plan.title, today=today, rows=rows, target_close=plan.target_close,
+                         go_live=plan.go_live, first=min(weeks[0], monday(today)), last=last)

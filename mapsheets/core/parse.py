@@ -50,7 +50,7 @@ class PlanLocation:
     overview_cells: dict[str, str] = field(default_factory=dict)  # overview field -> its value's cell
     overview_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # the same, as (row, col)
     missing_ids: dict[int, str] = field(default_factory=dict)  # row -> id given on read
-    bands: dict[int, str] = field(default_factory=dict)  # phase band rows: row -> the phase it names
+    bands: dict[int, tuple[int, str]] = field(default_factory=dict)  # phase band rows: row -> (column, phase)
     summary_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # summary label -> its value's cell
 
 
@@ -277,10 +277,13 @@ def parse_plan(grid: Grid) -> ParsedPlan:
                       timeline=_find_timeline(grid, tab))
 
 
-def _band(row: list[Any]) -> str | None:
-    """The phase a band row names: its one non-empty cell starts with the band mark."""
-    filled = [v for v in row if _text(v)]
-    return band_phase(filled[0]) if len(filled) == 1 else None
+def _band(row: list[Any]) -> tuple[int, str] | None:
+    """(column, phase) of a band row: its one non-empty cell starts with the band mark."""
+    filled = [(c, v) for c, v in enumerate(row) if _text(v)]
+    if len(filled) != 1:
+        return None
+    phase = band_phase(filled[0][1])
+    return None if phase is None else (filled[0][0], phase)
 
 
 def _summary_cells(rows: list[list[Any]]) -> dict[str, tuple[int, int]]:

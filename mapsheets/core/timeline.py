@@ -12,12 +12,12 @@ from typing import Any
 
 from mapsheets.core import look
 from mapsheets.core.layout import (
-    DATE_FORMAT, TIMELINE_TAB, ConditionalFormat, PrintSetup, SheetSpec, column_letter,
+    DATE_FORMAT, TIMELINE_TAB, ConditionalFormat, PrintSetup, SheetSpec, band_format, column_letter,
 )
 from mapsheets.core.model import Plan
 
 HEADER_ROW = 2
-COLUMNS = (("ID", 8), ("Step", 40), ("Start", 11), ("Due", 11), ("Done on", 11), ("Status", 11))
+COLUMNS = (("ID", 8), ("Step", 44), ("Start", 12), ("Due", 12), ("Done on", 12), ("Status", 12))
 WEEK_WIDTH = 3.5
 # Rows the bars' conditional formats cover below the header (steps added later get bars too).
 BAR_ROWS = 300
@@ -36,7 +36,7 @@ def timeline_grid(plan: Plan) -> list[list[Any]]:
     for row in rows_data:
         if row.phase != phase or len(grid) == HEADER_ROW + 1:
             phase = row.phase
-            grid.append([None, look.band_text(phase, groups[phase])])
+            grid.append([look.band_text(phase, groups[phase])])
         grid.append([row.id, row.title, row.start, row.due, row.done_on, row.status])
     return grid
 
@@ -74,14 +74,14 @@ def bar_formats(first_row: int, last_row: int) -> list[ConditionalFormat]:
 
 def timeline_sheet(plan: Plan) -> SheetSpec:
     rows = timeline_grid(plan)
-    bands = tuple(r for r, row in enumerate(rows) if r > HEADER_ROW and row[0] is None)
     weeks = len(rows[HEADER_ROW]) - len(COLUMNS)
     first = HEADER_ROW + 1
     return SheetSpec(
         title=TIMELINE_TAB, rows=rows, header_row=HEADER_ROW, frozen_rows=HEADER_ROW + 1,
         widths=[w for _l, w in COLUMNS] + [WEEK_WIDTH] * weeks,
         column_formats={2: DATE_FORMAT, 3: DATE_FORMAT, 4: DATE_FORMAT},
-        conditional=bar_formats(first, first + BAR_ROWS), heading_rows=(0,), band_rows=bands,
+        conditional=[band_format(first, first + BAR_ROWS, len(COLUMNS) + look.MAX_WEEKS)]
+        + bar_formats(first, first + BAR_ROWS), heading_rows=(0,), wrap_body=False,
         rotated_rows=(HEADER_ROW,),
         print_setup=PrintSetup(title_rows=(HEADER_ROW, HEADER_ROW), header=f"{plan.title}: timeline"),
     )

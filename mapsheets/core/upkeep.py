@@ -34,7 +34,7 @@ class Looks:
 
     today: date
     days_off: Collection[date] = ()
-    bands: dict[int, str] = field(default_factory=dict)  # band row -> phase
+    bands: dict[int, tuple[int, str]] = field(default_factory=dict)  # band row -> (column, phase)
     summary_at: dict[str, tuple[int, int]] = field(default_factory=dict)
     timeline: TimelineLocation | None = None
     signatures: list[Signature] | None = None  # the plan's, plus one this write adds
@@ -45,7 +45,6 @@ def look_cells(plan: Plan, tab: str, looks: Looks) -> dict[str, Cells]:
     from mapsheets.core.timeline import timeline_cells
 
     cells: Cells = dict(look.band_texts(plan, looks.bands))
-    cells = {(row, 0): text for row, text in cells.items()}  # bands hold their text in the first column
     values = look.summary_values(plan, looks.today, looks.days_off, looks.signatures)
     cells.update({at: values[label] for label, at in looks.summary_at.items()})
     out = {tab: cells} if cells else {}

@@ -338,3 +338,15 @@ def _due_on_business_day(plan: Plan, due: date, snap: bool) -> tuple[date, str]:
     if snap:
         return after, f"--due {what}: moved to the next business day, {after}"
     return due, f"--due {what}, not a business day: kept as given (--snap moves it to {after})"
+
+
+def timeline_picture(ref: str, output: Path, *, today: date) -> Path:
+    """The plan's timeline drawn to ``output`` (.png or .svg); needs the ``timeline`` extra."""
+    from mapsheets.adapters import chart
+    from mapsheets.core.look import timeline_chart
+
+    output = Path(output)
+    if output.suffix.lower() not in chart.FORMATS:
+        raise UsageError(f"{output}: the picture must be .png or .svg")
+    _grid, parsed = read_parsed(open_workbook(ref))
+    return chart.draw(timeline_chart(parsed.plan, today), output)
