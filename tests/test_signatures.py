@@ -97,7 +97,10 @@ def test_google_add_step_refreshes_statuses_with_one_write_more_only_when_one_ch
     assert google_env.values(book.sheet_id, "'Sign-off'!F2")[0][0] == "stale"
     google_env.reset()
     service.add_step(ref, title="Second reference call", today=TODAY)  # the Status already says stale
-    assert google_env.stats()["methods"] == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.values.append": 1}
+    # Still one batchUpdate: the progress line and the Timeline count the new step.
+    assert google_env.stats()["methods"] == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.values.append": 1,
+                                             "sheets.spreadsheets.batchUpdate": 1}
+    assert google_env.values(book.sheet_id, "'Sign-off'!F2")[0][0] == "stale"
 
 
 def test_show_lists_signatures_and_diff_since_signature_says_what_changed(plan_file, db):

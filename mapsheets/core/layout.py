@@ -113,6 +113,13 @@ class SheetSpec:
     print_setup: PrintSetup | None = None
 
 
+    def record_rows(self) -> list[int]:
+        """0-based rows of the table's records (the steps), phase bands left out."""
+        if self.header_row is None:
+            return []
+        return [r for r in range(self.header_row + 1, len(self.rows)) if r not in self.band_rows]
+
+
 @dataclass
 class WorkbookSpec:
     title: str
