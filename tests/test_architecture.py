@@ -21,6 +21,7 @@ OWNERS = {
     # The analysis commands only: imported inside their code path, never at CLI start.
     "pandas": ["analysis/"],
     "numpy": ["analysis/"],
+    "matplotlib": ["adapters/chart.py"],
 }
 
 

@@ -52,7 +52,7 @@ def test_changes_tab_rows_survive_kills_around_the_write(google_env, plan, db, t
     status_col = column_letter(spec.rows[spec.header_row].index("Status"))
     for n, day in enumerate(DAYS):
         google_env.clock.advance(hours=1)  # a person marks one more step done each day
-        cell = f"Plan!{status_col}{spec.header_row + 2 + n}"
+        cell = f"Plan!{status_col}{spec.record_rows()[n] + 1}"
         client.request("put", f"https://sheets.googleapis.com/v4/spreadsheets/{book.sheet_id}/values/{cell}",
                        params={"valueInputOption": "USER_ENTERED"}, json={"values": [["Done"]]})
         google_env.clock.advance(hours=1)

@@ -58,10 +58,15 @@ def plan_ref(request, plan, tmp_path):
 
 
 def _grid(ref: str) -> dict:
-    """Every tab's rows, without trailing empty ones (a file keeps formatted spare rows)."""
+    """Every tab's rows, without trailing empty ones (a file keeps formatted spare rows); without
+    what every write redraws from the plan (the summary lines' values, the Timeline tab)."""
+    from mapsheets.core.parse import parse_plan
     from mapsheets.service.refs import open_workbook
 
     grid = open_workbook(ref).read_grid()
+    grid.pop("Timeline", None)
+    for r, c in parse_plan(grid).location.summary_at.values():
+        grid["Plan"][r] = grid["Plan"][r][:c]
     for rows in grid.values():
         while rows and not any(v not in (None, "") for v in rows[-1]):
             rows.pop()

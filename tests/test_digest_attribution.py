@@ -32,7 +32,7 @@ def gplan(google_env, plan):
     header = spec.rows[spec.header_row]
 
     def cell(index: int, column: str) -> str:
-        return f"Plan!{column_letter(header.index(column))}{spec.header_row + 2 + index}"
+        return f"Plan!{column_letter(header.index(column))}{spec.record_rows()[index] + 1}"
 
     return book.sheet_id, client, cell
 

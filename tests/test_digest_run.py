@@ -150,7 +150,7 @@ def test_google_plans_unchanged_are_never_opened(google_env, plan, db, tmp_path)
         digest.watch(book.sheet_id, ["ae@globex.example"], now=T0, store_url=db)
     google_env.clock.advance(hours=1)
     spec = workbook_spec(plan).sheet("Plan")
-    status = f"Plan!{column_letter(spec.rows[spec.header_row].index('Status'))}{spec.header_row + 2}"
+    status = f"Plan!{column_letter(spec.rows[spec.header_row].index('Status'))}{spec.record_rows()[0] + 1}"
     client.request("put", f"https://sheets.googleapis.com/v4/spreadsheets/{ids[1]}/values/{status}",
                    params={"valueInputOption": "USER_ENTERED"}, json={"values": [["Done"]]})
     google_env.reset()

@@ -80,9 +80,9 @@ def test_a_digest_run_refreshes_the_sign_off_status_in_its_changes_write(plan_fi
     assert statuses(plan_file) == ["stale", "stale"]  # the digest's Changes write fixed it
 
 
-def test_google_add_step_refreshes_statuses_with_one_write_more_only_when_one_changes(google_env, plan):
-    """The step is appended by Google (values.append: concurrent adders never share a row); a
-    signature whose Status the new step changes costs one batchUpdate more, and only then."""
+def test_google_add_step_refreshes_statuses_in_its_one_write(google_env, plan):
+    """The step, the Sign-off Status it makes stale, the progress line and the Timeline go in one
+    batchUpdate; the row itself is an appendCells Google places (concurrent adders never share a row)."""
     from mapsheets.adapters.gsheets import GoogleWorkbook
     from mapsheets.core.layout import workbook_spec
 
@@ -92,12 +92,12 @@ def test_google_add_step_refreshes_statuses_with_one_write_more_only_when_one_ch
     google_env.reset()
     service.add_step(ref, title="Reference call", today=TODAY)
     methods = google_env.stats()["methods"]
-    assert methods == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.values.append": 1,
-                       "sheets.spreadsheets.batchUpdate": 1}
+    assert methods == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.batchUpdate": 1}
     assert google_env.values(book.sheet_id, "'Sign-off'!F2")[0][0] == "stale"
     google_env.reset()
     service.add_step(ref, title="Second reference call", today=TODAY)  # the Status already says stale
-    assert google_env.stats()["methods"] == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.values.append": 1}
+    assert google_env.stats()["methods"] == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.batchUpdate": 1}
+    assert google_env.values(book.sheet_id, "'Sign-off'!F2")[0][0] == "stale"
 
 
 def test_show_lists_signatures_and_diff_since_signature_says_what_changed(plan_file, db):

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from mapsheets.adapters import gsheets_cells as cells_json
 from mapsheets.core.edits import Edit
@@ -297,42 +296,36 @@ class GoogleWorkbook:
     def _update_requests(self, cells_by_tab: Mapping[str, Mapping[tuple[int, int], Any]]) -> list[dict[str, Any]]:
         requests: list[dict[str, Any]] = []
         for tab, cells in cells_by_tab.items():
-            if tab not in self._sheet_ids:
-                self.read_grid()
-            if tab not in self._sheet_ids:
-                raise PlanFileError(f"{self.ref}: no tab named {tab!r}")
-            requests += cells_json.update_cells_requests(self._sheet_ids[tab], dict(cells))
+            requests += cells_json.update_cells_requests(self._sheet_id(tab), dict(cells))
         return requests
+
+    def _sheet_id(self, tab: str) -> int:
+        if tab not in self._sheet_ids:
+            self.read_grid()
+        if tab not in self._sheet_ids:
+            raise PlanFileError(f"{self.ref}: no tab named {tab!r}")
+        return self._sheet_ids[tab]
 
     def modify(self, compute: Callable[[dict[str, list[list[Any]]]], tuple[Edit | None, Any]], *,
                force: bool = False, grid: dict[str, list[list[Any]]] | None = None) -> Any:
-        """Read once (or take ``grid``, a read this request just made), compute the edit, write: new
-        rows are appended by Google (values.append finds the table's end when it applies the
-        write), never put in a row number from our read, so people adding at the same time each
-        get their own row."""
+        """Read once (or take ``grid``, a read this request just made), compute the edit, write it
+        in one spreadsheets.batchUpdate: cells in place, then the new rows as an appendCells,
+        which Google applies after the tab's last row with data at the time it runs the request
+        (the table is the last thing on its tab), never at a row number from our read. So people
+        adding at once each get their own row, and a step lands with the cells it refreshes
+        (Status, bands, Timeline) or not at all."""
         edit, result = compute(grid if grid is not None else self.read_grid())
         if edit is None:  # nothing to change (e.g. signed already)
             return result
-        if edit.cells or edit.also:  # in place: IDs filled in, signatures' Status
-            self.update_cells(edit.tab, edit.cells, also=edit.also)
+        requests = self._update_requests({t: c for t, c in {edit.tab: edit.cells, **edit.also}.items() if c})
         if edit.rows:
-            self.append_to_table(edit.tab, edit.header_row, edit.rows)
+            width = max(c for row in edit.rows for c in row) + 1
+            requests.append({"appendCells": {
+                "sheetId": self._sheet_id(edit.tab), "fields": "userEnteredValue,userEnteredFormat.numberFormat",
+                "rows": [{"values": [cells_json.cell_data(row.get(c)) for c in range(width)]} for row in edit.rows]}})
+        if requests:
+            self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
         return result
-
-    def append_to_table(self, tab: str, header_row: int, rows: list[dict[int, Any]]) -> None:
-        """Rows (column -> value) after the last row of the table whose header is ``header_row``:
-        one values.append. Google finds the table's end from the table's first column (the ID or
-        Name column, filled in every row), and inserts a row there, so nothing is overwritten even
-        where that column has a gap. Text goes in as text (never a formula), dates as dates."""
-        from mapsheets.core.layout import cell_ref, column_letter
-
-        first = min(c for row in rows for c in row)
-        last = max(c for row in rows for c in row)
-        where = f"{cell_ref(tab, header_row, first)}:{column_letter(first)}"  # open-ended: it may have grown
-        values = [[cells_json.user_entered(row.get(c)) for c in range(first, last + 1)] for row in rows]
-        self._call("post", f"{SHEETS_V4}/{self.sheet_id}/values/{quote(where, safe='')}:append",
-                   params={"valueInputOption": "USER_ENTERED", "insertDataOption": "INSERT_ROWS"},
-                   json={"majorDimension": "ROWS", "values": values})
 
     def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str],
                     also: Mapping[str, Mapping[tuple[int, int], Any]] | None = None, force: bool = False) -> None:

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core.dates import SERIAL_EPOCH, from_serial
-from mapsheets.core.layout import DATE_FORMAT, DATETIME_FORMAT, SheetSpec, WorkbookSpec
+from mapsheets.core.layout import DATE_FORMAT, DATETIME_FORMAT, STYLES, SheetSpec, WorkbookSpec
 
 HEADER_BG = {"red": 0.12, "green": 0.22, "blue": 0.39}
 WHITE = {"red": 1, "green": 1, "blue": 1}
@@ -27,6 +27,20 @@ def serial(value: date) -> float:
         delta = value.replace(tzinfo=None) - datetime(SERIAL_EPOCH.year, SERIAL_EPOCH.month, SERIAL_EPOCH.day)
         return round(delta.total_seconds() / 86400, 8)
     return float((value - SERIAL_EPOCH).days)
+
+
+def rgb(hex_colour: str) -> dict[str, float]:
+    """"1F3864" -> {"red": 0.12, "green": 0.22, "blue": 0.39}, as the API takes colours."""
+    return {name: round(int(hex_colour[i:i + 2], 16) / 255, 3) for name, i in (("red", 0), ("green", 2), ("blue", 4))}
+
+
+def style_format(name: str) -> dict[str, Any]:
+    """A palette style (layout.STYLES) as a CellFormat."""
+    background, colour, bold = STYLES[name]
+    out: dict[str, Any] = {"textFormat": {"bold": bold, **({"foregroundColor": rgb(colour)} if colour else {})}}
+    if background:
+        out["backgroundColor"] = rgb(background)
+    return out
 
 
 def cell_data(value: Any, fmt: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -123,14 +137,18 @@ def _row_cells(spec: SheetSpec, r: int, width: int) -> list[dict[str, Any]]:
     for c in range(width):
         value = row[c] if c < len(row) else None
         fmt: dict[str, Any] = {}
-        if spec.header_row is not None and r == spec.header_row:
+        if r in spec.band_rows:  # coloured by a conditional format (layout.band_format)
+            fmt = {"wrapStrategy": "OVERFLOW_CELL"}
+        elif spec.header_row is not None and r == spec.header_row:
             fmt = {"textFormat": {"bold": True, "foregroundColor": WHITE}, "backgroundColor": HEADER_BG}
+            if r in spec.rotated_rows and not isinstance(value, str):
+                fmt.update({"textRotation": {"angle": 90}, "horizontalAlignment": "CENTER"})
         elif r in spec.heading_rows and c == 0:
             fmt = {"textFormat": {"bold": True, "fontSize": 16}}
         elif spec.label_column == c and (spec.header_row is None or r < spec.header_row):
             fmt = {"textFormat": {"bold": True}}
         elif spec.header_row is not None and spec.header_row < r < len(spec.rows):
-            fmt = {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
+            fmt = {"wrapStrategy": "WRAP" if spec.wrap_body else "CLIP", "verticalAlignment": "TOP"}
             if c in spec.column_formats and r < len(spec.rows):
                 kind = "DATE_TIME" if spec.column_formats[c] == DATETIME_FORMAT else "DATE"
                 fmt["numberFormat"] = {"type": kind, "pattern": spec.column_formats[c]}
@@ -148,18 +166,21 @@ def _row_cells(spec: SheetSpec, r: int, width: int) -> list[dict[str, Any]]:
 def sheet_body(spec: SheetSpec, sheet_id: int, index: int) -> dict[str, Any]:
     """A full Sheet for spreadsheets.create: properties, data, conditional formats, protection."""
     width = max([len(r) for r in spec.rows] + [len(spec.widths), 1])
+    if spec.band_rows and spec.header_row is not None:  # bands are coloured across the table
+        width = max(width, len(spec.rows[spec.header_row]))
     last = max([len(spec.rows)] + [min(v.last_row + 1, len(spec.rows) + SPARE_ROWS) for v in spec.validations])
     row_count = max(last, 100)
     body: dict[str, Any] = {
         "properties": {
             "sheetId": sheet_id, "title": spec.title, "index": index,
-            "gridProperties": {"rowCount": row_count, "columnCount": max(width, 26),
+            "gridProperties": {"rowCount": row_count,
+                               "columnCount": max([width, 26] + [cf.columns for cf in spec.conditional]),
                                "frozenRowCount": spec.frozen_rows},
         },
         "data": [{
             "startRow": 0, "startColumn": 0,
             "rowData": [{"values": _row_cells(spec, r, width)} for r in range(last)],
-            "columnMetadata": [{"pixelSize": w * PIXELS_PER_CHAR + 10} for w in spec.widths],
+            "columnMetadata": [{"pixelSize": round(w * PIXELS_PER_CHAR + 10)} for w in spec.widths],
         }],
     }
     if spec.protected:
@@ -170,10 +191,13 @@ def sheet_body(spec: SheetSpec, sheet_id: int, index: int) -> dict[str, Any]:
         }]
     rules = []
     for cf in spec.conditional:
-        fmt = ({"textFormat": {"foregroundColor": MUTED}} if cf.style == "muted"
-               else {"backgroundColor": ALERT_BG, "textFormat": {"foregroundColor": ALERT_FG}})
+        if cf.style in STYLES:
+            fmt = style_format(cf.style)
+        else:
+            fmt = ({"textFormat": {"foregroundColor": MUTED}} if cf.style == "muted"
+                   else {"backgroundColor": ALERT_BG, "textFormat": {"foregroundColor": ALERT_FG}})
         rules.append({
-            "ranges": [_grid_range(sheet_id, cf.first_row, cf.last_row + 1, 0, cf.columns)],
+            "ranges": [_grid_range(sheet_id, cf.first_row, cf.last_row + 1, cf.first_column, cf.columns)],
             "booleanRule": {"condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": cf.formula}]},
                             "format": fmt},
         })
@@ -204,8 +228,8 @@ def add_sheets_requests(spec: WorkbookSpec, first_id: int) -> list[dict[str, Any
             requests.append({"updateDimensionProperties": {
                 "range": {"sheetId": first_id + i, "dimension": "COLUMNS", "startIndex": c, "endIndex": c + 1},
                 "properties": {"pixelSize": meta["pixelSize"]}, "fields": "pixelSize"}})
-        for rule in body.get("conditionalFormats", []):
-            requests.append({"addConditionalFormatRule": {"rule": rule, "index": 0}})
+        for n, rule in enumerate(body.get("conditionalFormats", [])):  # in order: the first that holds wins
+            requests.append({"addConditionalFormatRule": {"rule": rule, "index": n}})
         for protected in body.get("protectedRanges", []):
             requests.append({"addProtectedRange": {"protectedRange": protected}})
     return requests

@@ -134,7 +134,7 @@ def show(plan, as_json, show_all, fix_ids, as_of):
     from mapsheets.textout import plan_summary
 
     if fix_ids:
-        filled = service.fix_ids(plan)
+        filled = service.fix_ids(plan, today=_today(as_of))
         click.echo(f"Filled in {filled} step ID{'' if filled == 1 else 's'}.", err=as_json)
     view = service.read_plan(plan, today=_today(as_of))
     if as_json:
@@ -143,6 +143,24 @@ def show(plan, as_json, show_all, fix_ids, as_of):
         click.echo(plan_summary(view, limit=None if show_all else 10))
     for warning in view.warnings if not as_json else ():
         click.echo(f"warning: {warning}", err=True)
+
+
+@cli.command()
+@click.argument("plan")
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The picture to write: a .png or .svg file.")
+@AS_OF_OPTION
+def timeline(plan, output, as_of):
+    """Draw the plan's timeline: phases, planned vs actual, overdue in red, target close and today.
+
+    Needs matplotlib: pip install 'mapsheets[timeline]'.
+
+    Example: mapsheets timeline acme-map.xlsx -o acme-timeline.png
+    """
+    from mapsheets import service
+
+    written = service.timeline_picture(plan, output, today=_today(as_of))
+    click.echo(f"Wrote {written}")
 
 
 @cli.command("add-step")

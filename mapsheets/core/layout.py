@@ -5,15 +5,18 @@ Adapters turn a WorkbookSpec into an .xlsx or a Google Sheet; parse.py reads gri
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from mapsheets.core import look
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
 from mapsheets.core.qualify import MEDDPICC, QUALIFICATION_HEADING
 from mapsheets.errors import UsageError
 
 PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
+TIMELINE_TAB = "Timeline"
 # Rows the dropdowns and conditional formats cover, so rows people add by hand get them too.
 TABLE_ROWS = 1000
 DATE_FORMAT = "yyyy-mm-dd"
@@ -67,7 +70,33 @@ class ConditionalFormat:
     last_row: int
     columns: int
     formula: str
-    style: str  # "muted" (done, greyed) or "alert" (overdue, red)
+    style: str  # "muted" (done, greyed), "alert" (overdue, red), or a name in STYLES
+    first_column: int = 0  # columns first_column..columns-1
+
+
+# One palette for both backends: style -> (background, text colour, bold); hex RGB, None = unchanged.
+STYLES: dict[str, tuple[str | None, str | None, bool]] = {
+    "chip done": ("C6EFCE", "006100", True),
+    "chip in progress": ("DDEBF7", "1F4E79", True),
+    "chip blocked": ("FFE699", "7F6000", True),
+    "chip overdue": ("FFC7CE", "9C0006", True),
+    "bar planned": ("8EA9DB", None, False),
+    "bar done": ("70AD47", None, False),
+    "bar overdue": ("E06666", None, False),
+    "today": ("FFD966", "000000", True),
+    "band": ("D9E1F2", "1F3864", True),
+}
+
+
+@dataclass(frozen=True)
+class PrintSetup:
+    """How a tab prints (.xlsx; Google Sheets keeps print settings out of its API)."""
+
+    landscape: bool = True
+    fit_width: bool = True  # one page wide, as many pages tall as it takes
+    title_rows: tuple[int, int] | None = None  # 0-based rows repeated at the top of every page
+    header: str = ""  # centred at the top of every page
+    footer: str = "Page &P of &N"  # Excel's codes: page number, page count
 
 
 @dataclass
@@ -83,6 +112,18 @@ class SheetSpec:
     protected: bool = False
     heading_rows: tuple[int, ...] = ()
     label_column: int | None = None  # overview labels, shown bold
+    band_rows: tuple[int, ...] = ()  # phase bands: one text across the row, never wrapped
+    wrap_body: bool = True  # body cells wrap (rows grow); off where rows are rewritten and move
+    rotated_rows: tuple[int, ...] = ()  # header text turned upright (the Timeline's week dates)
+    row_formats: dict[int, str] = field(default_factory=dict)  # number format of whole rows
+    print_setup: PrintSetup | None = None
+
+
+    def record_rows(self) -> list[int]:
+        """0-based rows of the table's records (the steps), phase bands left out."""
+        if self.header_row is None:
+            return []
+        return [r for r in range(self.header_row + 1, len(self.rows)) if r not in self.band_rows]
 
 
 @dataclass
@@ -160,12 +201,49 @@ def overview_rows(plan: Plan) -> list[list[Any]]:
     return rows
 
 
-def plan_sheet(plan: Plan) -> SheetSpec:
+def summary_rows(plan: Plan, today: date | None, days_off: Collection[date] = ()) -> list[list[Any]]:
+    """Under the title: the plan owners, the signatures' state, the progress line (display only)."""
+    values = look.summary_values(plan, today, days_off)
+    return [[None, label, values[label]] for label in look.SUMMARY_LABELS]
+
+
+def step_rows(plan: Plan, headers: list[str]) -> tuple[list[list[Any]], list[int]]:
+    """The steps in plan order, a band row heading each run of one phase (with the whole phase's
+    progress); returns rows and the bands' indexes."""
+    rows: list[list[Any]] = []
+    bands: list[int] = []
+    groups = dict(look.phases(plan))
+    for phase, steps in look.phase_runs(plan):
+        bands.append(len(rows))
+        rows.append([look.band_text(phase, groups[phase])])
+        rows.extend(step_cells(s, headers) for s in steps)
+    return rows, bands
+
+
+def band_format(first: int, last: int, columns: int, mark_column: int = 0) -> ConditionalFormat:
+    """Phase bands coloured by what they hold, not where they were written: rows move."""
+    a = column_letter(mark_column)
+    return ConditionalFormat(first, last, columns, f'=LEFT(${a}{first + 1},1)="{look.PHASE_MARK}"', "band")
+
+
+def status_chips(first: int, last: int, status_col: int, due_col: int) -> list[ConditionalFormat]:
+    """The Status cell as a coloured chip; overdue first, since it is judged on top of the status."""
+    s, d, r = column_letter(status_col), column_letter(due_col), first + 1
+    open_ = f'OR(${s}{r}="not started",${s}{r}="in progress",${s}{r}="blocked")'
+    chip = [("chip overdue", f"=AND(ISNUMBER(${d}{r}),${d}{r}<TODAY(),{open_})")]
+    chip += [(f"chip {status}", f'=${s}{r}="{status}"') for status in ("done", "in progress", "blocked")]
+    return [ConditionalFormat(first, last, status_col + 1, formula, style, first_column=status_col)
+            for style, formula in chip]
+
+
+def plan_sheet(plan: Plan, today: date | None = None, days_off: Collection[date] = ()) -> SheetSpec:
     headers = step_columns(plan)
-    rows = overview_rows(plan) + [[]]
+    overview = overview_rows(plan)
+    rows = overview[:1] + summary_rows(plan, today, days_off) + overview[1:] + [[]]
     header_row = len(rows)
     rows.append(list(headers))
-    rows.extend(step_cells(s, headers) for s in plan.steps)
+    body, bands = step_rows(plan, headers)
+    rows.extend(body)
     col = {h: i for i, h in enumerate(headers)}
     widths = {label: w for _a, label, w in STEP_COLUMNS}
     first, last = header_row + 1, header_row + TABLE_ROWS
@@ -180,13 +258,15 @@ def plan_sheet(plan: Plan) -> SheetSpec:
             Validation(col["Status"], first, last, STATUSES),
             *([Validation(col[VISIBILITY], first, last, VISIBILITIES)] if VISIBILITY in col else []),
         ],
-        conditional=[
+        # Chips first: LibreOffice applies only the first conditional range that covers a cell.
+        conditional=status_chips(first, last, col["Status"], col["Due"]) + [band_format(first, last, len(headers)),
             ConditionalFormat(first, last, len(headers), f'=OR(${status}{r}="done",${status}{r}="n/a")', "muted"),
             ConditionalFormat(
                 first, last, len(headers),
                 f'=AND(ISNUMBER(${due}{r}),${due}{r}<TODAY(),${status}{r}<>"done",${status}{r}<>"n/a")', "alert"),
         ],
-        heading_rows=(0,), label_column=1,
+        heading_rows=(0,), label_column=1, band_rows=tuple(header_row + 1 + b for b in bands),
+        print_setup=PrintSetup(title_rows=(header_row, header_row), header=plan.title),
     )
 
 
@@ -214,8 +294,13 @@ def signoff_sheet(plan: Plan) -> SheetSpec:
     )
 
 
-def workbook_spec(plan: Plan) -> WorkbookSpec:
-    return WorkbookSpec(title=plan.title, sheets=[plan_sheet(plan), team_sheet(plan.stakeholders), signoff_sheet(plan)])
+def workbook_spec(plan: Plan, today: date | None = None, days_off: Collection[date] = ()) -> WorkbookSpec:
+    """The whole workbook; ``today`` dates the progress line (None: no progress line yet)."""
+    from mapsheets.core.timeline import timeline_sheet
+
+    sheets = [plan_sheet(plan, today, days_off), team_sheet(plan.stakeholders), signoff_sheet(plan)]
+    sheets.append(timeline_sheet(plan))
+    return WorkbookSpec(title=plan.title, sheets=sheets)
 
 
 def cell_format(value: Any) -> str | None:

@@ -14,8 +14,9 @@ from typing import Any
 
 from mapsheets.core.dates import normal_date_order, parse_datetime, read_date
 from mapsheets.core.layout import (
-    PLAN_TAB, SIGNOFF_TAB, STEP_COLUMNS, TEAM_TAB, cell_ref,
+    PLAN_TAB, SIGNOFF_TAB, STEP_COLUMNS, TEAM_TAB, TIMELINE_TAB, cell_ref,
 )
+from mapsheets.core.look import SUMMARY_LABELS, band_phase
 from mapsheets.core.model import (
     ID_ALPHABET, ID_PREFIX, OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step,
 )
@@ -50,6 +51,8 @@ class PlanLocation:
     overview_cells: dict[str, str] = field(default_factory=dict)  # overview field -> its value's cell
     overview_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # the same, as (row, col)
     missing_ids: dict[int, str] = field(default_factory=dict)  # row -> id given on read
+    bands: dict[int, tuple[int, str]] = field(default_factory=dict)  # phase band rows: row -> (column, phase)
+    summary_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # summary label -> its value's cell
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,15 @@ class ParsedPlan:
     location: PlanLocation
     signoff: TableLocation | None = None
     team: TableLocation | None = None
+    timeline: TimelineLocation | None = None
+
+
+@dataclass(frozen=True)
+class TimelineLocation:
+    """The Timeline tab: never read into the plan, only found so a write can redraw it."""
+
+    tab: str
+    filled: frozenset[tuple[int, int]]  # its non-empty cells, to clear what the plan no longer has
 
 
 def _norm(value: Any) -> str:
@@ -195,6 +207,8 @@ def parse_plan(grid: Grid) -> ParsedPlan:
     if located is None:
         # The Plan tab may have been renamed: any tab with a steps table will do.
         for other in grid:
+            if _norm(other) == _norm(TIMELINE_TAB):
+                continue
             located = _find_header(grid[other], _STEP_HEADER_SYNONYMS, {"title"})
             if located:
                 tab = other
@@ -241,6 +255,10 @@ def parse_plan(grid: Grid) -> ParsedPlan:
         if not any(_text(v) for v in row):
             continue
         location.next_row = r + 1
+        band = _band(row)
+        if band is not None:  # a phase's heading, written by mapsheets: not a step
+            location.bands[r] = band
+            continue
         step = _read_step(row, r, tab, columns, plan, warnings)
         if not step.id:
             step.id = derived_step_id(f"{step.phase}|{step.title}", taken)
@@ -264,7 +282,37 @@ def parse_plan(grid: Grid) -> ParsedPlan:
     plan.stakeholders, team = _read_team(grid, warnings)
     follow_team(plan)
     plan.signatures, signoff = _read_signoff(grid, warnings)
-    return ParsedPlan(plan=plan, warnings=warnings, location=location, signoff=signoff, team=team)
+    location.summary_at = _summary_cells(rows[:header_row])
+    return ParsedPlan(plan=plan, warnings=warnings, location=location, signoff=signoff, team=team,
+                      timeline=_find_timeline(grid, tab))
+
+
+def _band(row: list[Any]) -> tuple[int, str] | None:
+    """(column, phase) of a band row: its one non-empty cell starts with the band mark."""
+    filled = [(c, v) for c, v in enumerate(row) if _text(v)]
+    if len(filled) != 1:
+        return None
+    phase = band_phase(filled[0][1])
+    return None if phase is None else (filled[0][0], phase)
+
+
+def _summary_cells(rows: list[list[Any]]) -> dict[str, tuple[int, int]]:
+    """Where the summary lines' values are (label in one cell, value in the next)."""
+    wanted = {_norm(label): label for label in SUMMARY_LABELS}
+    found: dict[str, tuple[int, int]] = {}
+    for r, row in enumerate(rows):  # labels where the layout puts them, column B
+        label = wanted.get(_norm(row[1])) if len(row) > 1 else None
+        if label and label not in found:
+            found[label] = (r, 2)
+    return found
+
+
+def _find_timeline(grid: Grid, plan_tab: str) -> TimelineLocation | None:
+    tab = _find_tab(grid, TIMELINE_TAB)
+    if tab is None or tab == plan_tab:
+        return None
+    filled = frozenset((r, c) for r, row in enumerate(grid[tab]) for c, v in enumerate(row) if _text(v))
+    return TimelineLocation(tab=tab, filled=filled)
 
 
 def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[Warning]) -> dict[str, tuple[int, int]]:

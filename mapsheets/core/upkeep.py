@@ -1,15 +1,21 @@
 """Cells every mapsheets write also sets, so the sheet never tells an old story. Pure.
 
 Rows typed without an ID get the ID they were given on read written in (so renaming the step later
-keeps it), and every signature's Status is judged again against the plan as it is now.
+keeps it), and every signature's Status is judged again against the plan as it is now. With a
+``today``, what the sheet shows about the plan follows it too: each phase band's progress, the
+summary lines under the title, and the Timeline tab.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from mapsheets.core.model import Plan
-from mapsheets.core.parse import ParsedPlan, TableLocation
+from mapsheets.core import look
+from mapsheets.core.model import Plan, Signature
+from mapsheets.core.parse import ParsedPlan, TableLocation, TimelineLocation
 
 Cells = dict[tuple[int, int], Any]
 
@@ -22,22 +28,56 @@ def signature_statuses(plan: Plan, signoff: TableLocation | None) -> Cells:
     return {(r, col): plan.signature_status(s) for r, s in zip(signoff.rows, plan.signatures)}
 
 
-def upkeep_cells(plan: Plan, *, tab: str, id_column: int | None, missing_ids: dict[int, str],
-                 signoff: TableLocation | None) -> dict[str, Cells]:
-    """Tab -> cells to set alongside whatever a write is for (tabs with nothing to set left out)."""
-    out: dict[str, Cells] = {}
-    if id_column is not None and missing_ids:
-        out[tab] = {(row, id_column): sid for row, sid in missing_ids.items()}
-    statuses = signature_statuses(plan, signoff)
-    if statuses:
-        out[signoff.tab] = statuses
+@dataclass(frozen=True)
+class Looks:
+    """Where a plan shows what it derives (as the parser found it), and the day to judge it by."""
+
+    today: date
+    days_off: Collection[date] = ()
+    bands: dict[int, tuple[int, str]] = field(default_factory=dict)  # band row -> (column, phase)
+    summary_at: dict[str, tuple[int, int]] = field(default_factory=dict)
+    timeline: TimelineLocation | None = None
+    signatures: list[Signature] | None = None  # the plan's, plus one this write adds
+
+
+def look_cells(plan: Plan, tab: str, looks: Looks) -> dict[str, Cells]:
+    """Band texts, summary lines and the Timeline tab as the plan now has them."""
+    from mapsheets.core.timeline import timeline_cells
+
+    cells: Cells = dict(look.band_texts(plan, looks.bands))
+    values = look.summary_values(plan, looks.today, looks.days_off, looks.signatures)
+    cells.update({at: values[label] for label, at in looks.summary_at.items()})
+    out = {tab: cells} if cells else {}
+    if looks.timeline is not None:
+        drawn = timeline_cells(plan)
+        drawn.update({at: None for at in looks.timeline.filled if at not in drawn})
+        out[looks.timeline.tab] = drawn
     return out
 
 
-def parsed_upkeep(parsed: ParsedPlan) -> dict[str, Cells]:
+def upkeep_cells(plan: Plan, *, tab: str, id_column: int | None, missing_ids: dict[int, str],
+                 signoff: TableLocation | None, looks: Looks | None = None) -> dict[str, Cells]:
+    """Tab -> cells to set alongside whatever a write is for (tabs with nothing to set left out)."""
+    out: dict[str, Cells] = look_cells(plan, tab, looks) if looks is not None else {}
+    if id_column is not None and missing_ids:
+        out.setdefault(tab, {}).update({(row, id_column): sid for row, sid in missing_ids.items()})
+    statuses = signature_statuses(plan, signoff)
+    if statuses:
+        out.setdefault(signoff.tab, {}).update(statuses)
+    return out
+
+
+def parsed_looks(parsed: ParsedPlan, today: date, days_off: Collection[date] = (),
+                 signatures: list[Signature] | None = None) -> Looks:
+    loc = parsed.location
+    return Looks(today=today, days_off=days_off, bands=dict(loc.bands), summary_at=dict(loc.summary_at),
+                 timeline=parsed.timeline, signatures=signatures)
+
+
+def parsed_upkeep(parsed: ParsedPlan, looks: Looks | None = None) -> dict[str, Cells]:
     loc = parsed.location
     return upkeep_cells(parsed.plan, tab=loc.tab, id_column=loc.columns.get("ID"),
-                        missing_ids=loc.missing_ids, signoff=parsed.signoff)
+                        missing_ids=loc.missing_ids, signoff=parsed.signoff, looks=looks)
 
 
 def changed_only(cells_by_tab: dict[str, Cells], grid: dict[str, list[list[Any]]]) -> dict[str, Cells]:

@@ -2,10 +2,10 @@
 
 from mapsheets.service.plans import (
     NewPlanResult, PlanView, TemplateInfo, add_step, build_plan, fix_ids, get_template, list_templates,
-    load_templates, new_plan, read_plan,
+    load_templates, new_plan, read_plan, timeline_picture,
 )
 
 __all__ = [
     "NewPlanResult", "PlanView", "TemplateInfo", "add_step", "build_plan", "fix_ids", "get_template",
-    "list_templates", "load_templates", "new_plan", "read_plan",
+    "list_templates", "load_templates", "new_plan", "read_plan", "timeline_picture",
 ]

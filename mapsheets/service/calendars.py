@@ -75,3 +75,21 @@ def locale_calendar(environ: Mapping[str, str]) -> tuple[str, str]:
 
     country = found[1].upper()
     return (country if country in holidays.list_supported_countries() else ""), setting
+
+
+def days_off_or_weekends(plan: Plan, today: date | None = None) -> frozenset[date]:
+    """The plan's holidays; none when its calendar is one we do not know (weekends only)."""
+    try:
+        return plan_holidays(plan, today)
+    except UsageError:
+        return frozenset()
+
+
+def looks(parsed, today: date | None = None, signatures=None):
+    """What a write refreshes beside its own cells (bands, summary lines, Timeline), judged ``today``."""
+    from datetime import date as _date
+
+    from mapsheets.core.upkeep import parsed_looks
+
+    today = today or _date.today()
+    return parsed_looks(parsed, today, days_off_or_weekends(parsed.plan, today), signatures)

@@ -335,8 +335,10 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
     result = snapshot_into(store, ref, now=now, snapshot=snap, origin="digest")
     report.snapshots += result.created
     source = _fill_ids(store, ref, book, result.snapshot, source, now, report)
-    # Signatures' Status for the Changes write; IDs were just filled (and rows may move meanwhile).
-    statuses = {tab: cells for tab, cells in result.snapshot.upkeep().items() if tab != result.snapshot.tab}
+    # Signatures' Status and the Timeline for the Changes write; IDs were just filled (and Plan rows
+    # may move meanwhile, so nothing on the Plan tab).
+    upkeep = result.snapshot.upkeep(now.date())
+    statuses = {tab: cells for tab, cells in upkeep.items() if tab != result.snapshot.tab}
     return result.revision, book, source, snap[0].changes_rows, statuses
 
 
@@ -348,7 +350,7 @@ def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: 
     """
     if not snap.missing_ids or snap.id_column is None:
         return source
-    upkeep = snap.upkeep()  # the IDs, and every signature's Status in the same write
+    upkeep = snap.upkeep(now.date())  # the IDs, every signature's Status, the bands, in the same write
     try:
         untouched = book.revision() == source
         book.update_cells(snap.tab, upkeep.pop(snap.tab), also=upkeep)

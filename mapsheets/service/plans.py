@@ -28,7 +28,9 @@ from mapsheets.core.parse import ParsedPlan, Warning
 from mapsheets.core.people import link_owner, split_person
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import NotFound, ScheduleError, UsageError
-from mapsheets.service.calendars import holiday_dates, holiday_name, locale_calendar, plan_holidays
+from mapsheets.service.calendars import (
+    days_off_or_weekends, holiday_dates, holiday_name, locale_calendar, looks, plan_holidays,
+)
 from mapsheets.service.refs import new_workbook, open_workbook, parse_grid, read_parsed
 
 
@@ -216,7 +218,7 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
                            backward=backward, durations=durations, roles=roles, title=title, holidays=holidays,
                            date_order=date_order)
     book = new_workbook(output, google=google)
-    location = book.create(workbook_spec(plan), force=force)
+    location = book.create(workbook_spec(plan, today, days_off_or_weekends(plan, today)), force=force)
     result = NewPlanResult(view=view_of(plan, [], today, ref=location), fit=fit, location=location,
                            calendar_locale=locale_setting, notes=notes)
     owners = [m for lead in (plan.seller_lead, plan.buyer_lead) if (m := find_email(lead))]
@@ -275,7 +277,7 @@ def read_plan(ref: str, *, today: date) -> PlanView:
     return view_of(parsed.plan, parsed.warnings, today, ref=book.ref, parsed=parsed)
 
 
-def fix_ids(ref: str) -> int:
+def fix_ids(ref: str, today: date | None = None) -> int:
     """Write into the sheet the IDs rows typed without one were given on read (one read, and one
     write only when there is something to fill); returns how many were filled."""
     book = open_workbook(ref)
@@ -283,8 +285,9 @@ def fix_ids(ref: str) -> int:
     loc = parsed.location
     if not loc.missing_ids or "ID" not in loc.columns:
         return 0
-    upkeep = parsed_upkeep(parsed)  # the signatures' Status too, as every write does
-    book.update_cells(loc.tab, upkeep.pop(loc.tab), also=upkeep)
+    # The signatures' Status, bands, summary and Timeline too, as every write does.
+    upkeep = changed_only(parsed_upkeep(parsed, looks(parsed, today)), _grid)
+    book.update_cells(loc.tab, upkeep.pop(loc.tab, {}), also=upkeep)
     return len(loc.missing_ids)
 
 
@@ -337,7 +340,7 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         # Rows that had no ID get the one they were given on read, so it stays stable; and every
         # signature's Status is judged again against the plan with the new step, in the same write.
         plan.steps.append(step)
-        upkeep = changed_only(parsed_upkeep(parsed), grid)
+        upkeep = changed_only(parsed_upkeep(parsed, looks(parsed, today)), grid)
         edit = Edit(loc.tab, cells=upkeep.pop(loc.tab, {}), rows=[row], next_row=loc.next_row,
                     header_row=loc.header_row, also=upkeep)
         return edit, step
@@ -359,3 +362,15 @@ def _due_on_business_day(plan: Plan, due: date, snap: bool) -> tuple[date, str]:
     if snap:
         return after, f"due {what}: moved to the next business day, {after}"
     return due, f"due {what}, not a business day: kept as given (snap moves it to {after})"
+
+
+def timeline_picture(ref: str, output: Path, *, today: date) -> Path:
+    """The plan's timeline drawn to ``output`` (.png or .svg); needs the ``timeline`` extra."""
+    from mapsheets.adapters import chart
+    from mapsheets.core.look import timeline_chart
+
+    output = Path(output)
+    if output.suffix.lower() not in chart.FORMATS:
+        raise UsageError(f"{output}: the picture must be .png or .svg")
+    _grid, parsed = read_parsed(open_workbook(ref))
+    return chart.draw(timeline_chart(parsed.plan, today), output)

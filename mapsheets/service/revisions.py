@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from mapsheets.core.diff import Change, diff, keep_formula_values, restore_ids, summary
 from mapsheets.core.griddiff import GridChange, diff_grids
-from mapsheets.core.layout import CHANGES_TAB, SIGNOFF_TAB, TEAM_TAB
+from mapsheets.core.layout import CHANGES_TAB, SIGNOFF_TAB, TEAM_TAB, TIMELINE_TAB
 from mapsheets.core.model import Plan, UncachedFormula, jsonable
 from mapsheets.core.parse import ParsedPlan, TableLocation
 from mapsheets.core.upkeep import upkeep_cells
@@ -39,7 +39,8 @@ def canonical_ref(ref: str) -> str:
 def other_tabs(grid: dict[str, list[list[Any]]], parsed: ParsedPlan) -> dict[str, list[list[Any]]]:
     """Tabs people added that mapsheets does not model, JSON-safe, for the generic grid diff."""
     # The Changes tab is mapsheets' own log of these diffs: diffing it would report every change twice.
-    modelled = {parsed.location.tab, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB}
+    # The Timeline is drawn from the plan: its changes are the plan's, already diffed.
+    modelled = {parsed.location.tab, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB, TIMELINE_TAB}
     return {tab: [[jsonable(v) for v in row] for row in rows]
             for tab, rows in grid.items() if tab not in modelled}
 
@@ -59,11 +60,16 @@ class Snapshot:
     # The Changes tab's rows as read (None: not read), so the digest run needs no second read.
     changes_rows: list[list[Any]] | None = field(default=None, compare=False)
     signoff: TableLocation | None = field(default=None, compare=False)  # where signatures' Status is
+    parsed: ParsedPlan | None = field(default=None, compare=False)  # the read, for what a write redraws
 
-    def upkeep(self) -> dict[str, dict[tuple[int, int], Any]]:
-        """Cells a write to this plan also sets: filled-in IDs, each signature's Status."""
+    def upkeep(self, today: date | None = None) -> dict[str, dict[tuple[int, int], Any]]:
+        """Cells a write to this plan also sets: filled-in IDs, each signature's Status; with
+        ``today``, the bands, summary lines and Timeline too."""
+        from mapsheets.service.calendars import looks
+
+        seen = looks(self.parsed, today) if today is not None and self.parsed is not None else None
         return upkeep_cells(self.plan, tab=self.tab, id_column=self.id_column, missing_ids=self.missing_ids,
-                            signoff=self.signoff)
+                            signoff=self.signoff, looks=seen)
 
     def content(self) -> dict[str, Any]:
         return {"plan": self.plan.to_dict(), "tabs": self.tabs, "warnings": self.warnings}
@@ -83,7 +89,7 @@ def read_snapshot(ref: str, *, book=None, source: dict[str, Any] | None = None) 
     loc = parsed.location
     return Snapshot(parsed.plan, other_tabs(grid, parsed), label=book.ref, warnings=warnings,
                     missing_ids=dict(loc.missing_ids), id_column=loc.columns.get("ID"), tab=loc.tab,
-                    changes_rows=grid.get(CHANGES_TAB, []), signoff=parsed.signoff), source
+                    changes_rows=grid.get(CHANGES_TAB, []), signoff=parsed.signoff, parsed=parsed), source
 
 
 @dataclass

@@ -11,6 +11,7 @@ from mapsheets.core.edits import Edit
 from mapsheets.core.layout import SIGNOFF_COLUMNS, SIGNOFF_TAB, check_cell_text, signature_cells
 from mapsheets.core.model import Signature
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
+from mapsheets.service.calendars import looks
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service.refs import open_workbook, parse_grid
 
@@ -79,7 +80,9 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         signature = Signed(name=name.strip(), email=email, side=side, signed_at=now.replace(microsecond=0),
                            fingerprint=plan.fingerprint())
         # Earlier signatures' Status and IDs of rows typed without one, where they differ from the sheet.
-        upkeep = changed_only(parsed_upkeep(parsed), grid)
+        # The summary line counts the signature this write adds.
+        seen = looks(parsed, now.date(), signatures=[*plan.signatures, signature])
+        upkeep = changed_only(parsed_upkeep(parsed, seen), grid)
         fields = [f for f, _label, _w in SIGNOFF_COLUMNS]
         row = {table.columns[f]: v for f, v in zip(fields, signature_cells(signature, plan)) if f in table.columns}
         edit = Edit(table.tab, cells=upkeep.pop(table.tab, {}), rows=[row], next_row=table.next_row,

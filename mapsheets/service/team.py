@@ -16,6 +16,7 @@ from mapsheets.core.parse import ParsedPlan
 from mapsheets.core.people import find_person, owner_key, owner_label, split_person
 from mapsheets.core.upkeep import parsed_upkeep
 from mapsheets.errors import MapsheetsError, NotFound, PlanFileError, UsageError
+from mapsheets.service.calendars import looks
 from mapsheets.service.refs import open_workbook, read_parsed
 from mapsheets.service.signoff import check_email
 
@@ -153,7 +154,7 @@ def _write(book, parsed: ParsedPlan, person: Stakeholder, row: int | None,
     row = table.next_row if row is None else row
     team_cells = {(row, col): getattr(person, field) or None for field, col in table.columns.items()
                   if field in ("name", "email", "side", "role")}
-    cells = parsed_upkeep(parsed)
+    cells = parsed_upkeep(parsed, looks(parsed))
     plan_cells = cells.setdefault(loc.tab, {})
     steps, leads = renamed
     if "Owners" in loc.columns:

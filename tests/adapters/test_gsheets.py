@@ -46,7 +46,7 @@ def test_create_is_one_request_carrying_the_formatted_workbook(google_env, clien
     assert methods(google_env) == {"sheets.spreadsheets.create": 1}
     model = google_env.spreadsheet(book.sheet_id)
     titles = [s.title for s in model.sheets]
-    assert titles == ["Plan", "Team", "Sign-off"]
+    assert titles == ["Plan", "Team", "Sign-off", "Timeline"]
 
 
 def test_read_add_step_and_sign_request_counts(google_env, sheet):
@@ -55,15 +55,16 @@ def test_read_add_step_and_sign_request_counts(google_env, sheet):
     assert methods(google_env) == {"sheets.spreadsheets.get": 1}
     google_env.reset()
     service.add_step(sheet.ref, title="Security questionnaire", today=TODAY)
-    # Appended by Google (values.append), not written into a row number from our read.
-    assert methods(google_env) == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.values.append": 1}
+    # One batchUpdate: the row appended by Google (appendCells after the tab's last row, not a row
+    # number from our read), with the progress line, phase bands and Timeline it changes.
+    assert methods(google_env) == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.batchUpdate": 1}
     google_env.reset()
     sign(sheet.ref, name="Jane", email="jane@acme.example", side="buyer", now=datetime(2026, 12, 2, 9, 0))
-    assert sum(methods(google_env).values()) == 2
+    assert methods(google_env) == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.batchUpdate": 1}
     google_env.reset()  # keeping it in the state store too costs no extra request
     sign(sheet.ref, name="Sam", email="sam@globex.example", side="seller", now=datetime(2026, 12, 2, 10, 0),
          record=True)
-    assert methods(google_env) == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.values.append": 1}
+    assert methods(google_env) == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.batchUpdate": 1}
 
 
 def test_share_is_one_drive_request_per_person(google_env, sheet):
@@ -126,7 +127,8 @@ def test_deleted_plan_tab_is_a_clear_error(google_env, client, sheet):
 
 def test_dates_are_real_dates_in_the_sheet(google_env, sheet, plan):
     model = google_env.spreadsheet(sheet.sheet_id)
-    rows = google_env.values(sheet.sheet_id, "Plan!F1:F40", render="UNFORMATTED_VALUE")
+    height = len(workbook_spec(plan).sheet("Plan").rows)
+    rows = google_env.values(sheet.sheet_id, f"Plan!F1:F{height}", render="UNFORMATTED_VALUE")
     serials = [r[0] for r in rows if r and isinstance(r[0], (int, float))]
     assert len(serials) == len(plan.steps)
     assert model is not None
@@ -173,7 +175,7 @@ def test_force_replaces_plan_tabs_in_an_existing_spreadsheet(google_env, client,
         again.create(workbook_spec(plan))
     plan.steps[0].title = "Replaced"
     again.create(workbook_spec(plan), force=True)
-    assert [s.title for s in google_env.spreadsheet(book.sheet_id).sheets] == ["Plan", "Team", "Sign-off"]
+    assert [s.title for s in google_env.spreadsheet(book.sheet_id).sheets] == ["Plan", "Team", "Sign-off", "Timeline"]
     assert service.read_plan(book.ref, today=TODAY).plan.steps[0].title == "Replaced"
 
 

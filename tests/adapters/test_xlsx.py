@@ -14,6 +14,7 @@ from mapsheets import service
 from mapsheets.adapters.xlsx import read_grid, update_cells, write_workbook
 from mapsheets.core.layout import STEP_HEADERS, workbook_spec
 from mapsheets.core.model import Signature
+from mapsheets.core.parse import parse_plan
 from mapsheets.errors import AlreadyExists, PlanFileError
 
 
@@ -26,13 +27,19 @@ def _header_row(ws) -> int:
     return next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "ID" and ws.cell(r, 3).value == "Step")
 
 
+def _step_rows(path, plan) -> list[int]:
+    """1-based rows of the plan's steps, found by the parser (phase bands sit between them)."""
+    location = parse_plan(read_grid(path)).location
+    return [location.step_rows[s.id] + 1 for s in plan.steps]
+
+
 def _validations(ws) -> dict[str, str]:
     """sqref -> list formula of each dropdown."""
     return {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
 
 
 def test_tabs_and_headers(book):
-    assert book.sheetnames == ["Plan", "Team", "Sign-off"]
+    assert book.sheetnames == ["Plan", "Team", "Sign-off", "Timeline"]
     plan = book["Plan"]
     header = _header_row(plan)
     assert [plan.cell(header, c).value for c in range(1, 11)] == list(STEP_HEADERS)
@@ -40,11 +47,12 @@ def test_tabs_and_headers(book):
     assert [c.value for c in book["Sign-off"][1]] == ["Name", "Email", "Side", "Signed at", "Fingerprint", "Status"]
 
 
-def test_bold_header_and_frozen_panes_below_it(book):
-    plan = book["Plan"]
-    header = _header_row(plan)
-    assert all(plan.cell(header, c).font.b for c in range(1, 11))
-    assert not plan.cell(header + 1, 3).font.b
+def test_bold_header_and_frozen_panes_below_it(book, plan_file, plan):
+    ws = book["Plan"]
+    header = _header_row(ws)
+    assert all(ws.cell(header, c).font.b for c in range(1, 11))
+    assert not ws.cell(_step_rows(plan_file, plan)[0], 3).font.b
+    plan = ws
     assert plan.freeze_panes == f"A{header + 1}"
     assert plan["A1"].font.b and plan["A1"].font.sz >= 14       # the title
     for tab in ("Team", "Sign-off"):
@@ -52,11 +60,11 @@ def test_bold_header_and_frozen_panes_below_it(book):
         assert all(c.font.b for c in book[tab][1] if c.value)
 
 
-def test_due_and_done_dates_have_date_formats(book, plan):
+def test_due_and_done_dates_have_date_formats(book, plan, plan_file):
     ws = book["Plan"]
     header = _header_row(ws)
     due, done = STEP_HEADERS.index("Due") + 1, STEP_HEADERS.index("Done on") + 1
-    for r in range(header + 1, header + 1 + len(plan.steps)):
+    for r in _step_rows(plan_file, plan):
         cell = ws.cell(r, due)
         assert isinstance(cell.value, datetime) and cell.is_date
         assert cell.number_format == "yyyy-mm-dd"
@@ -85,7 +93,10 @@ def test_status_and_side_dropdowns(book):
 def test_two_conditional_formats_done_greyed_overdue_red(book):
     ws = book["Plan"]
     header = _header_row(ws)
-    rules = [(str(cf.sqref), rule) for cf in ws.conditional_formatting for rule in cf.rules]
+    every = [(str(cf.sqref), rule) for cf in ws.conditional_formatting for rule in cf.rules]
+    chips = [(sqref, rule) for sqref, rule in every if sqref == f"G{header + 1}:G{header + 1000}"]
+    assert len(chips) == 4  # the Status chips (tested in test_look.py)
+    rules = [pair for pair in every if pair not in chips and "▸" not in pair[1].formula[0]]  # not the bands
     assert len(rules) == 2
     area = f"A{header + 1}:J{header + 1000}"
     assert all(sqref == area for sqref, _r in rules)

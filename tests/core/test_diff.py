@@ -279,13 +279,14 @@ def test_columns_reordered_in_the_workbook_are_no_change(plan_file):
 
 
 def test_id_cell_deleted_in_the_workbook(plan_file):
-    before = parse_plan(read_grid(plan_file)).plan
+    read = parse_plan(read_grid(plan_file))
+    before, rows = read.plan, read.location.step_rows  # phase bands sit between steps: ask the parser
     wb = openpyxl.load_workbook(plan_file)
     ws = wb["Plan"]
-    row = _header_row(ws) + 7
+    row = rows[before.steps[6].id] + 1
     old_id = ws.cell(row, 1).value
     ws.cell(row, 1).value = None
-    ws.cell(row + 1, 7).value = "WIP"
+    ws.cell(rows[before.steps[7].id] + 1, 7).value = "WIP"
     wb.save(plan_file)
     parsed = parse_plan(read_grid(plan_file))
     new_id = parsed.location.missing_ids[row - 1]

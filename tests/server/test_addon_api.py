@@ -182,10 +182,11 @@ def test_whole_flow_on_google_with_the_callers_token_only(issuer, google_env, tm
     assert google_env.stats()["total"] == 1  # open = one read
     google_env.reset()
     assert post("steps", {"title": "Pilot kickoff"}, CHAMPION).status_code == 201
-    assert google_env.stats()["total"] == 2  # one read, one write
+    # One read; one batchUpdate: the row appended by Google, with the progress line, bands and Timeline.
+    assert google_env.stats()["methods"] == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.batchUpdate": 1}
     google_env.reset()
     assert post("sign", {}, CHAMPION).status_code == 201
-    assert google_env.stats()["total"] == 2
+    assert google_env.stats()["methods"] == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.batchUpdate": 1}
     assert post("changes", {}, CHAMPION).json["text"]
     app.extensions["mapsheets_store"].close()
     assert secret not in caplog.text

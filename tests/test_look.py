@@ -1,0 +1,237 @@
+"""The sheet people look at: phase bands, summary lines, Status chips, print setup, the Timeline
+tab and the timeline picture; rendered by LibreOffice and matplotlib into test-output/look/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from mapsheets import service
+from mapsheets.adapters.xlsx import read_grid
+from mapsheets.core.layout import workbook_spec
+from mapsheets.core.parse import parse_plan
+from mapsheets.service.revisions import other_tabs
+from mapsheets.service.signoff import sign
+from plan_cells import edit_steps
+
+TODAY = date(2026, 12, 1)
+OUT = Path(__file__).resolve().parents[1] / "test-output" / "look"
+CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _band_cells(path) -> dict[int, str]:
+    parsed = parse_plan(read_grid(path))
+    rows = read_grid(path)[parsed.location.tab]
+    return {r: rows[r][c] for r, (c, _phase) in parsed.location.bands.items()}
+
+
+def _summary(path) -> dict[str, str]:
+    parsed = parse_plan(read_grid(path))
+    rows = read_grid(path)[parsed.location.tab]
+    return {label: rows[r][c] for label, (r, c) in parsed.location.summary_at.items()}
+
+
+def test_phase_bands_head_each_phase_and_are_not_steps(plan_file, plan):
+    parsed = parse_plan(read_grid(plan_file))
+    assert parsed.warnings == []
+    assert parsed.plan.to_dict() == plan.to_dict()  # bands read as nothing
+    phases = list(dict.fromkeys(s.phase for s in plan.steps))
+    assert [phase for _c, phase in parsed.location.bands.values()] == phases
+    first = min(parsed.location.bands)
+    assert first == parsed.location.header_row + 1
+    count = sum(s.phase == phases[0] for s in plan.steps)
+    assert _band_cells(plan_file)[first] == f"▸ {phases[0]}  ·  0/{count} done"
+
+
+def test_every_write_refreshes_bands_progress_and_signatures(plan_file, plan):
+    edit_steps(plan_file, {(0, "Status"): "done", (1, "Status"): "WIP"})  # by hand: nothing refreshed yet
+    phase = plan.steps[0].phase
+    count = sum(s.phase == phase for s in plan.steps)
+    assert any(text.endswith(f"0/{count} done") for text in _band_cells(plan_file).values())
+
+    step = service.add_step(str(plan_file), title="Reference call", phase=phase, due=TODAY + timedelta(days=2),
+                            today=TODAY)
+    bands = _band_cells(plan_file)
+    assert f"▸ {phase}  ·  1/{count + 1} done" in bands.values()
+    summary = _summary(plan_file)
+    assert summary["Progress"].startswith(f"1 of {len(plan.steps) + 1} done  ·  ")
+    assert "as of 2026-12-01" in summary["Progress"] and "target 2027-03-31" in summary["Progress"]
+    assert summary["Signatures"] == "not signed yet"
+    assert summary["Plan owners"] == f"Globex: {plan.seller_lead}   ·   Acme Corp: {plan.buyer_lead}"
+    # The step went to the end of the table, outside its phase's band, and reads with its phase.
+    parsed = parse_plan(read_grid(plan_file))
+    assert parsed.plan.steps[-1].id == step.id and parsed.plan.steps[-1].phase == phase
+    assert parsed.location.step_rows[step.id] > max(parsed.location.bands)
+
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer",
+         now=datetime(2026, 12, 2, 9))
+    assert _summary(plan_file)["Signatures"] == "signed by Jane Doe"
+
+
+def test_status_chips_are_conditional_formats_on_the_status_column(plan_file):
+    ws = openpyxl.load_workbook(plan_file)["Plan"]
+    header = parse_plan(read_grid(plan_file)).location.header_row + 1
+    chips = {rule.formula[0]: rule for cf in ws.conditional_formatting for rule in cf.rules
+             if str(cf.sqref) == f"G{header + 1}:G{header + 1000}"}
+    assert set(chips) == {f'$G{header + 1}="done"', f'$G{header + 1}="in progress"', f'$G{header + 1}="blocked"',
+                          next(f for f in chips if "TODAY()" in f)}
+    assert chips[f'$G{header + 1}="done"'].dxf.fill.bgColor.rgb.endswith("C6EFCE")
+    # Chips come before the whole-row rules, so they win where both hold.
+    priorities = {rule.formula[0]: rule.priority for cf in ws.conditional_formatting for rule in cf.rules}
+    assert max(chips[f].priority for f in chips) < priorities[f'OR($G{header + 1}="done",$G{header + 1}="n/a")']
+
+
+def test_the_plan_prints_landscape_one_page_wide_with_titles(plan_file, plan):
+    ws = openpyxl.load_workbook(plan_file)["Plan"]
+    header = parse_plan(read_grid(plan_file)).location.header_row + 1
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.print_title_rows == f"${header}:${header}"
+    assert ws.oddHeader.center.text == plan.title
+    assert ws.oddFooter.center.text == "Page &P of &N"
+
+
+def test_timeline_tab_follows_the_plan_and_is_not_read(plan_file, plan):
+    grid = read_grid(plan_file)
+    rows = grid["Timeline"]
+    assert rows[2][:6] == ["ID", "Step", "Start", "Due", "Done on", "Status"]
+    weeks = [d for d in rows[2][6:] if d is not None]
+    assert weeks[0].date() == plan.start_date - timedelta(days=plan.start_date.weekday())
+    assert all((b - a).days == 7 for a, b in zip(weeks, weeks[1:]))
+    assert weeks[-1].date() <= plan.go_live < weeks[-1].date() + timedelta(days=7)
+    ids = [r[0] for r in rows[3:] if r and r[0] and not str(r[0]).startswith("▸")]
+    assert ids == [s.id for s in plan.steps]
+    parsed = parse_plan(grid)
+    assert parsed.plan.to_dict() == plan.to_dict()
+    assert "Timeline" not in other_tabs(grid, parsed)  # not diffed as a hand-made tab
+
+    edit_steps(plan_file, {(0, "Due"): datetime(2026, 12, 9)})
+    step = service.add_step(str(plan_file), title="Reference call", phase="Discovery", today=TODAY,
+                            due=date(2026, 12, 10), status="done")
+    rows = read_grid(plan_file)["Timeline"]
+    by_id = {r[0]: r for r in rows[3:] if r and r[0]}
+    assert by_id[plan.steps[0].id][3].date() == date(2026, 12, 9)  # moved in the Plan tab, moved here
+    assert by_id[step.id][1:6:4] == ["Reference call", "done"]
+
+
+def test_google_sheet_gets_the_same_look(google_env, plan):
+    from mapsheets.adapters.gsheets import GoogleWorkbook
+
+    book = GoogleWorkbook.from_env(None)
+    book.create(workbook_spec(plan, TODAY))
+    body = google_env.spreadsheet(book.sheet_id)
+    assert [s.title for s in body.sheets] == ["Plan", "Team", "Sign-off", "Timeline"]
+    service.add_step(book.ref, title="Reference call", phase=plan.steps[0].phase, today=TODAY, status="done")
+    grid = book.read_grid()
+    parsed = parse_plan(grid)
+    assert parsed.plan.steps[-1].title == "Reference call" and parsed.plan.steps[-1].phase == plan.steps[0].phase
+    count = sum(s.phase == plan.steps[0].phase for s in plan.steps) + 1
+    first = min(parsed.location.bands)
+    assert grid["Plan"][first][0] == f"▸ {plan.steps[0].phase}  ·  1/{count} done"
+    assert any(len(r) > 1 and r[1] == "Reference call" for r in grid["Timeline"])
+
+
+# --- pictures -----------------------------------------------------------------------------------
+
+def _live_plan(tmp_path) -> Path:
+    """A plan that started six weeks ago (LibreOffice judges TODAY() by the clock): some done, some late."""
+    today = date.today()
+    path = tmp_path / "look.xlsx"
+    service.new_plan("enterprise-map", str(path), buyer="Acme Corp", seller="Globex", today=today,
+                     start=today - timedelta(weeks=6), close=today + timedelta(weeks=10), holidays="")
+    plan = parse_plan(read_grid(path)).plan
+    cells = {}
+    for i in range(4):
+        cells[(i, "Status")] = "done"
+        cells[(i, "Done on")] = datetime.combine(plan.steps[i].due, time())
+    cells[(4, "Status")], cells[(5, "Status")] = "in progress", "blocked"
+    edit_steps(path, cells)
+    service.add_step(str(path), title="Reference call with a similar customer", phase=plan.steps[3].phase,
+                     today=today, due=today + timedelta(days=5))
+    return path
+
+
+def _soffice() -> str:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if not found or not shutil.which("pdftoppm"):
+        if CI:
+            pytest.fail("LibreOffice or poppler is missing (apt-get install libreoffice-calc-nogui poppler-utils)")
+        pytest.skip("LibreOffice or poppler is missing (apt-get install libreoffice-calc-nogui poppler-utils)")
+    return found
+
+
+def _one_tab(path: Path, tab: str, target: Path) -> Path:
+    book = openpyxl.load_workbook(path)
+    for name in book.sheetnames:
+        if name != tab:
+            book.remove(book[name])
+    book.save(target)
+    return target
+
+
+def test_plan_and_timeline_tabs_render_in_libreoffice(tmp_path):
+    """Writes test-output/look/{plan,timeline}.pdf and -1.png for a person to look at."""
+    soffice = _soffice()
+    path = _live_plan(tmp_path)
+    OUT.mkdir(parents=True, exist_ok=True)
+    profile = tmp_path / "lo-profile"  # its own profile: runs beside a LibreOffice someone has open
+    for tab in ("Plan", "Timeline"):
+        single = _one_tab(path, tab, tmp_path / f"{tab.lower()}.xlsx")
+        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                        "--outdir", str(OUT), str(single)], check=True, capture_output=True, timeout=120)
+        pdf = OUT / f"{tab.lower()}.pdf"
+        subprocess.run(["pdftoppm", "-png", "-r", "80", str(pdf), str(OUT / tab.lower())], check=True, timeout=60)
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        width, height = (float(n) for n in info.split("Page size:")[1].split("pts")[0].split(" x "))
+        assert width > height  # landscape
+        pages = int(info.split("Pages:")[1].split()[0])
+        text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        if tab == "Plan":
+            assert pages == 1  # 17 steps: one page, every column on it
+            header = next(line for line in text.splitlines() if line.split()[:2] == ["ID", "Phase"])
+            assert header.split()[-1] == "Notes"  # the last column fits the page width
+            assert "Mutual Action Plan: Acme Corp × Globex" in text and "Page 1 of 1" in text
+            assert "0/3 done" in text or "/3 done" in text
+        else:
+            assert "Timeline: Mutual Action Plan" in text and "Reference call" in text
+        print(f"\n{tab} tab: {pdf} and {OUT / tab.lower()}-1.png")
+        assert (OUT / f"{tab.lower()}-1.png").stat().st_size > 20_000
+
+
+def test_timeline_picture_png_and_svg(tmp_path):
+    """Writes test-output/look/timeline-picture.png for a person to look at."""
+    path = _live_plan(tmp_path)
+    OUT.mkdir(parents=True, exist_ok=True)
+    png, svg = OUT / "timeline-picture.png", tmp_path / "plan.svg"
+    run = [sys.executable, "-m", "mapsheets", "timeline", str(path)]
+    done = subprocess.run(run + ["-o", str(png)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"Wrote {png}"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 30_000
+    subprocess.run(run + ["-o", str(svg)], check=True, capture_output=True, timeout=120)
+    text = svg.read_text()
+    assert "<svg" in text and "today" in text and "target close" in text
+    print(f"\ntimeline picture: {png}")
+
+
+def test_timeline_picture_errors_are_one_line(plan_file, tmp_path):
+    bad = subprocess.run([sys.executable, "-m", "mapsheets", "timeline", str(plan_file), "-o",
+                          str(tmp_path / "plan.pdf")], capture_output=True, text=True, timeout=60)
+    assert (bad.returncode, bad.stderr.strip()) == (1, f"Error: {tmp_path / 'plan.pdf'}: the picture must be .png or .svg")
+    # Without matplotlib (the extra not installed): the extra named, nothing written.
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "from mapsheets.cli import cli\n"
+            f"cli(['timeline', {str(plan_file)!r}, '-o', {str(tmp_path / 'plan.png')!r}])")
+    missing = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == "Error: drawing a timeline needs matplotlib: pip install 'mapsheets[timeline]'"
+    assert not (tmp_path / "plan.png").exists()
