@@ -1,0 +1,149 @@
+"""How a SheetSpec looks in an .xlsx: cells, widths, fonts, fills, validations, conditional formats,
+print setup. The layout (core/layout.py) says what; this says it in openpyxl's terms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mapsheets.core.layout import STYLES, PrintSetup, SheetSpec, cell_format
+
+HEADER_FILL = "1F3864"
+MUTED_GREY = "9E9E9E"
+ALERT_RED = "F8D7DA"
+
+
+def set_cell(cell, value: Any) -> None:
+    """One value into a cell: text stays text, dates get the layout's number format."""
+    if value == "":
+        value = None
+    cell.value = value
+    if isinstance(value, str):
+        # Text people typed ("=IMPORTXML(...)", "+cmd") stays text, never a formula.
+        cell.data_type = "s"
+    fmt = cell_format(value)
+    if fmt:
+        cell.number_format = fmt
+
+
+def _lines(value: Any, width: int) -> int:
+    """Lines a wrapped cell needs at a column width (in characters), roughly."""
+    if not isinstance(value, str) or not value:
+        return 1
+    return sum(max(1, -(-len(part) // max(width - 1, 1))) for part in value.split("\n"))
+
+
+def write_sheet(ws, sheet: SheetSpec) -> None:
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    for r, row in enumerate(sheet.rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                set_cell(ws.cell(row=r + 1, column=c + 1), value)
+    for c, width in enumerate(sheet.widths):
+        ws.column_dimensions[get_column_letter(c + 1)].width = width
+    for r in sheet.heading_rows:
+        ws.cell(row=r + 1, column=1).font = Font(bold=True, size=16)
+    if sheet.label_column is not None:
+        for r in range(len(sheet.rows)):
+            if sheet.header_row is None or r < sheet.header_row:
+                ws.cell(row=r + 1, column=sheet.label_column + 1).font = Font(bold=True)
+    if sheet.header_row is not None:
+        header = sheet.rows[sheet.header_row]
+        for c in range(len(header)):
+            cell = ws.cell(row=sheet.header_row + 1, column=c + 1)
+            cell.font = Font(bold=True, color="FFFFFF")
+            cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        first_body = sheet.header_row + 2
+        for c, fmt in sheet.column_formats.items():
+            for r in range(first_body, max(first_body, len(sheet.rows) + 1) + 1):
+                ws.cell(row=r, column=c + 1).number_format = fmt
+        wrap = Alignment(wrap_text=True, vertical="top")
+        for r in range(first_body, len(sheet.rows) + 1):
+            if r - 1 in sheet.band_rows or not sheet.wrap_body:
+                continue
+            for c in range(len(header)):
+                ws.cell(row=r, column=c + 1).alignment = wrap
+            # LibreOffice does not grow rows for wrapped text on open: give them their height.
+            lines = max((_lines(ws.cell(row=r, column=c + 1).value, sheet.widths[c] if c < len(sheet.widths) else 16)
+                         for c in range(len(header))), default=1)
+            if lines > 1:
+                ws.row_dimensions[r].height = 15 * lines
+    if sheet.label_column is not None:
+        left = Alignment(horizontal="left", vertical="top", wrap_text=False)
+        for r in range(len(sheet.rows)):
+            if sheet.header_row is None or r < sheet.header_row:
+                ws.cell(row=r + 1, column=sheet.label_column + 2).alignment = left
+    if sheet.frozen_rows:
+        ws.freeze_panes = ws.cell(row=sheet.frozen_rows + 1, column=1)
+    for v in sheet.validations:
+        dv = DataValidation(type="list", formula1='"' + ",".join(v.options) + '"', allow_blank=True,
+                            showErrorMessage=v.strict, showDropDown=False)
+        col = get_column_letter(v.column + 1)
+        dv.add(f"{col}{v.first_row + 1}:{col}{v.last_row + 1}")
+        ws.add_data_validation(dv)
+    _write_looks(ws, sheet)
+    for cf in sheet.conditional:
+        area = f"{get_column_letter(cf.first_column + 1)}{cf.first_row + 1}:{get_column_letter(cf.columns)}{cf.last_row + 1}"
+        if cf.style in STYLES:
+            rule = FormulaRule(formula=[cf.formula.lstrip("=")], stopIfTrue=True, **_style(cf.style, differential=True))
+        elif cf.style == "muted":
+            rule = FormulaRule(formula=[cf.formula.lstrip("=")], font=Font(color=MUTED_GREY), stopIfTrue=True)
+        else:
+            rule = FormulaRule(formula=[cf.formula.lstrip("=")], fill=PatternFill("solid", bgColor=ALERT_RED),
+                               font=Font(color="9C0006"))
+        ws.conditional_formatting.add(area, rule)
+    if sheet.protected:
+        ws.protection.sheet = True
+        ws.sheet_properties.tabColor = "808080"
+    if sheet.print_setup:
+        _print_setup(ws, sheet.print_setup)
+
+
+def _style(name: str, *, differential: bool = False) -> dict[str, Any]:
+    """Font and fill of a palette style; a conditional format's fill takes the colour as bgColor."""
+    from openpyxl.styles import Font, PatternFill
+
+    background, colour, bold = STYLES[name]
+    out: dict[str, Any] = {"font": Font(color=colour, bold=bold)}
+    if background:
+        out["fill"] = (PatternFill("solid", bgColor=background) if differential
+                       else PatternFill("solid", fgColor=background))
+    return out
+
+
+def _write_looks(ws, sheet: SheetSpec) -> None:
+    """Phase bands across the table, upright week dates."""
+    from openpyxl.styles import Alignment
+
+    width = max(len(sheet.rows[sheet.header_row]) if sheet.header_row is not None else 1, 1)
+    for r in sheet.band_rows:  # coloured by a conditional format (layout.band_format)
+        for c in range(width):
+            ws.cell(row=r + 1, column=c + 1).alignment = Alignment(wrap_text=False, vertical="center")
+    for r in sheet.rotated_rows:
+        for c, value in enumerate(sheet.rows[r]):
+            if value is not None and not isinstance(value, str):
+                ws.cell(row=r + 1, column=c + 1).alignment = Alignment(text_rotation=90, horizontal="center")
+        ws.row_dimensions[r + 1].height = 80
+
+
+def _print_setup(ws, setup: PrintSetup) -> None:
+    """Landscape, one page wide, the header row on every page, title and page numbers."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_setup.orientation = "landscape" if setup.landscape else "portrait"
+    if setup.fit_width:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0  # as many pages tall as it takes
+    if setup.title_rows:
+        first, last = setup.title_rows
+        ws.print_title_rows = f"{first + 1}:{last + 1}"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    if setup.header:
+        ws.oddHeader.center.text = setup.header.replace("&", "&&")
+        ws.oddHeader.center.size = 11
+    if setup.footer:
+        ws.oddFooter.center.text = setup.footer
