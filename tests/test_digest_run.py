@@ -224,7 +224,8 @@ def test_frequent_cron_sends_once_a_day_at_the_hour_and_quiet_days_keep_the_slot
 
 def test_an_edit_saved_while_the_changes_tab_is_written_is_not_missed(plan_file, db, tmp_path):
     from mapsheets.adapters.xlsx import XlsxWorkbook
-    from mapsheets.service.digest import RunReport, _log_changes
+    from mapsheets.service.changes_tab import log_changes
+    from mapsheets.service.digest import RunReport
     from mapsheets.service.revisions import snapshot
 
     mailer = OutboxMailer(tmp_path / "outbox")
@@ -233,7 +234,7 @@ def test_an_edit_saved_while_the_changes_tab_is_written_is_not_missed(plan_file,
     result = snapshot(str(plan_file), now=T0 + timedelta(hours=1), store_url=db)
     read_from = XlsxWorkbook(plan_file).revision()
     edit(plan_file, {(1, "Status"): "Blocked"})  # a person saves after our read, before our write
-    _log_changes(Store(db), str(plan_file.resolve()), XlsxWorkbook(plan_file), result.revision, read_from,
+    log_changes(Store(db), str(plan_file.resolve()), XlsxWorkbook(plan_file), result.revision, read_from,
                  T0 + timedelta(hours=1), frozenset(), RunReport())
     report = digest.run(now=T0 + timedelta(days=1), mailer=mailer, store_url=db)
     assert report.snapshots == 1  # the plan was read again, not taken as unchanged

@@ -11,7 +11,6 @@ kill in between neither loses rows nor makes the next run write them again.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from mapsheets.core.diff import diff
-from mapsheets.core.digest import change_key
-from mapsheets.core.layout import CHANGES_TAB
 from mapsheets.core.model import Plan
 from mapsheets.core.schedule import project
-from mapsheets.errors import MapsheetsError, NotFound, PlanOpen, Refused, RemoteError, UsageError
+from mapsheets.errors import MapsheetsError, NotFound, Refused, RemoteError, UsageError
 from mapsheets.service import audience
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.calendars import plan_holidays
+from mapsheets.service.changes_tab import fill_ids, log_changes
 from mapsheets.service.lifecycle_close import ARCHIVED
 from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
@@ -37,8 +35,6 @@ PERIOD = {"daily": 1, "weekly": 7}  # days between digests
 # Digests go out with the first run at or after this local hour: a cron every 10 minutes sends
 # each daily digest at the same time of day, not drifting by the minutes a run takes.
 DIGEST_HOUR = 7
-CHANGES_HEADER = ["When (UTC)", "Who", "What", "Step", "Kind", "Revisions"]
-_LOG_KEY = re.compile(r"^\s*(\d+)\s*→\s*(\d+)\s*$")  # a Changes row's "Revisions": from→to (seq numbers)
 DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 # Seconds a run may spend sending: a mail server that accepts and never answers must not hold a
 # cron run for 30 s per message. What is left stays pending and goes out first next run.
@@ -220,7 +216,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         days_off = _days_off(current, today)
         attributor = Attributor(store, ref, book, days_off)
         if not dry_run:
-            _log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows, attributor, upkeep)
+            log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows, attributor, upkeep)
             for written in getattr(book, "times", ()):  # so later digests do not credit them to anyone
                 store.log_event(OWN_WRITE, ref=ref, actor="mapsheets digest", detail={"modified_time": written}, at=now)
         events = store.events(ref)
@@ -334,99 +330,12 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
         return _Unsaved(content=snap[0].content(), taken_at=now, source=source), book, source, None, {}
     result = snapshot_into(store, ref, now=now, snapshot=snap, origin="digest")
     report.snapshots += result.created
-    source = _fill_ids(store, ref, book, result.snapshot, source, now, report)
+    source = fill_ids(store, ref, book, result.snapshot, source, now, report)
     # Signatures' Status and the Timeline for the Changes write; IDs were just filled (and Plan rows
     # may move meanwhile, so nothing on the Plan tab).
     upkeep = result.snapshot.upkeep(now.date())
     statuses = {tab: cells for tab, cells in upkeep.items() if tab != result.snapshot.tab}
     return result.revision, book, source, snap[0].changes_rows, statuses
-
-
-def _fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report: RunReport) -> dict:
-    """Write the IDs of rows whose ID cell was empty back into the sheet (their old ones where the
-    last revision knew them), so `show`, dependencies and people all see the same IDs.
-
-    Returns the backend's version after our own write, when nobody else wrote in between.
-    """
-    if not snap.missing_ids or snap.id_column is None:
-        return source
-    upkeep = snap.upkeep(now.date())  # the IDs, every signature's Status, the bands, in the same write
-    try:
-        untouched = book.revision() == source
-        book.update_cells(snap.tab, upkeep.pop(snap.tab), also=upkeep)
-        if untouched:
-            source = book.revision()
-            store.set_seen_source(ref, source, now)  # our own write is not a change
-    except MapsheetsError as exc:
-        report.notes.append(_not_written(ref, "step IDs", exc))
-    return source
-
-
-def _log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report: RunReport,
-                 rows_read: list[list[Any]] | None = None, attributor: Attributor | None = None,
-                 upkeep: dict | None = None) -> None:
-    """Append to the plan's Changes tab what changed since the last revision logged there; the same
-    write sets the ``upkeep`` cells (each signature's Status, as just read).
-
-    A cursor of its own, so changes snapshotted by hand (`mapsheets snapshot`) are logged too. Rows
-    are written first, each keyed by the revisions it covers ("3→5"), and only then is the cursor
-    moved (compare-and-set): a run killed in between loses nothing, and the next run finds the rows
-    keyed from the cursor, moves the cursor past them and does not write them again. A failed write
-    is only a note: the digest still goes out to people who cannot write the sheet.
-    """
-    logged = store.logged_revision(ref)
-    if logged is None:  # never logged: the tab logs what changes from here on
-        store.set_logged_revision(ref, latest.id, expected=None, check=True)
-        return
-    while logged != latest.id:
-        before = store.revision_by_id(logged)
-        changes = diff(Plan.from_dict(before.content["plan"]), Plan.from_dict(latest.content["plan"]), days_off)
-        if not changes:
-            store.set_logged_revision(ref, latest.id, expected=logged, check=True)
-            return
-        try:
-            if rows_read is None:  # the plan was not read this run (unchanged): read the tab now
-                rows_read = book.read_grid().get(CHANGES_TAB, [])
-            done = _logged_through(rows_read, before.seq)
-            if done is not None and before.seq < done <= latest.seq:  # written by a run killed before the cursor moved
-                through = store.revision(ref, str(done)).id
-                if not store.set_logged_revision(ref, through, expected=logged, check=True):
-                    return  # another run moved the cursor
-                logged = through
-                continue
-            when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
-            actors = (attributor or Attributor(store, ref, book, days_off)).attribute(before, latest, changes).actors
-            key = f"{before.seq}→{latest.seq}"
-            # Someone saving between our read and this write must still count as a change next run.
-            untouched = book.revision() == source
-            rows = [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key] for c in changes]
-            book.append_rows(CHANGES_TAB, rows, header=CHANGES_HEADER, also=upkeep)
-            after = book.revision() if untouched else None
-        except MapsheetsError as exc:
-            report.notes.append(_not_written(ref, f"the {CHANGES_TAB} tab", exc))
-            return
-        if store.set_logged_revision(ref, latest.id, expected=logged, check=True) and after is not None:
-            store.set_seen_source(ref, after, now)  # our own write is not a change
-        return
-
-
-def _not_written(ref: str, what: str, exc: MapsheetsError) -> str:
-    """The note for a sheet write skipped this run (the digest still goes out)."""
-    if isinstance(exc, PlanOpen):  # a person's next save would drop it: wait until they close it
-        return f"{ref}: is open in {exc.where}: {what} not written, tried again next run"
-    return f"{ref}: could not write {what}: {exc}"
-
-
-def _logged_through(rows: list[list[Any]], from_seq: int) -> int | None:
-    """The revision that rows keyed "from_seq→N" already logged through (the largest N), if any."""
-    header = rows[0] if rows else []
-    col = header.index(CHANGES_HEADER[-1]) if CHANGES_HEADER[-1] in header else len(CHANGES_HEADER) - 1
-    found = None
-    for row in rows[1:]:
-        m = _LOG_KEY.match(str(row[col])) if col < len(row) and row[col] is not None else None
-        if m and int(m[1]) == from_seq:
-            found = max(found or 0, int(m[2]))
-    return found
 
 
 def _deliver(store, mailer, delivery, message, now: datetime, report: RunReport, deadline: float,
