@@ -6,8 +6,6 @@ warning naming the cell and is kept verbatim so a rewrite never loses it.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -18,10 +16,14 @@ from mapsheets.core.layout import (
 )
 from mapsheets.core.look import SUMMARY_LABELS, band_phase
 from mapsheets.core.model import (
-    ID_ALPHABET, ID_PREFIX, OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step,
+    OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step,
 )
 from mapsheets.core.people import follow_team
 from mapsheets.core.qualify import SYNONYMS as QUALIFICATION_LABELS
+from mapsheets.core.words import (  # noqa: F401  (parse_outcome, split_ids: read here, used by callers)
+    STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS, derived_step_id, norm as _norm, parse_outcome, parse_side,
+    parse_status, split_ids, split_people, text as _text,
+)
 from mapsheets.errors import PlanFileError
 
 Grid = dict[str, list[list[Any]]]
@@ -87,104 +89,7 @@ class TimelineLocation:
     filled: frozenset[tuple[int, int]]  # its non-empty cells, to clear what the plan no longer has
 
 
-def _norm(value: Any) -> str:
-    return re.sub(r"[\s_:*]+", " ", str(value)).strip().lower() if value is not None else ""
-
-
-# Header synonyms people use, normalised -> step field.
-_STEP_HEADER_SYNONYMS: dict[str, str] = {
-    "id": "id", "step id": "id", "#": "id", "ref": "id",
-    "phase": "phase", "stage": "phase", "milestone": "phase",
-    "step": "title", "title": "title", "task": "title", "action": "title", "activity": "title",
-    "side": "side", "party": "side", "responsible party": "side",
-    "owners": "owners", "owner": "owners", "who": "owners", "responsible": "owners", "assignee": "owners",
-    "due": "due", "due date": "due", "target date": "due", "deadline": "due", "date": "due",
-    "status": "status", "state": "status",
-    "done on": "done_on", "completed on": "done_on", "completed": "done_on", "date completed": "done_on",
-    "depends on": "depends_on", "dependencies": "depends_on", "depends": "depends_on", "after": "depends_on",
-    "notes": "notes", "note": "notes", "comments": "notes", "comment": "notes",
-}
 _LABEL_OF = {attr: label for attr, label, _w in STEP_COLUMNS}
-
-_STATUS_WORDS = {
-    "done": ("done", "complete", "completed", "finished", "closed", "yes", "signed", "100%",
-             "✅", "✔", "✔️", "✓", "☑", "☑️"),
-    "in progress": ("in progress", "wip", "started", "ongoing", "doing", "in-progress", "underway",
-                    "working", "active", "🔄", "⏳", "🟡"),
-    "not started": ("not started", "todo", "to do", "to-do", "open", "pending", "planned", "new",
-                    "not yet", "tbd", "0%"),
-    "blocked": ("blocked", "stuck", "on hold", "on-hold", "waiting", "⛔", "🚫", "🛑", "🔴"),
-    "n/a": ("n/a", "na", "not applicable", "skipped", "skip", "cancelled", "canceled", "dropped", "-", "—"),
-}
-_STATUS_SYNONYMS = {word: status for status, words in _STATUS_WORDS.items() for word in words}
-
-_SIDE_SYNONYMS = {
-    "buyer": "buyer", "customer": "buyer", "client": "buyer", "prospect": "buyer", "buy": "buyer",
-    "seller": "seller", "vendor": "seller", "supplier": "seller", "us": "seller", "sell": "seller",
-    "joint": "joint", "both": "joint", "mutual": "joint", "shared": "joint", "all": "joint",
-}
-_SPLIT_PEOPLE = re.compile(r"[,;\n]+|\s+/\s+|\s+&\s+|\s+and\s+")
-_SPLIT_IDS = re.compile(r"[,;\s]+")
-
-
-def parse_status(value: Any) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return "not started"
-    if isinstance(value, bool):
-        return "done" if value else "not started"
-    return _STATUS_SYNONYMS.get(_norm(value).replace(" / ", "/"))
-
-
-_OUTCOME_WORDS = {"won": "won", "win": "won", "closed won": "won", "lost": "lost", "loss": "lost",
-                  "closed lost": "lost"}
-
-
-def parse_outcome(value: Any) -> str | None:
-    """"won" or "lost" from what people type ("Closed Won", "LOST"); None when it is neither."""
-    return _OUTCOME_WORDS.get(_norm(value).replace("-", " "))
-
-
-def parse_side(value: Any, buyer: str = "", seller: str = "") -> str | None:
-    text = _norm(value)
-    if not text:
-        return "joint"
-    if text in ("buyer", "seller", "joint"):  # the words themselves win over a company so named
-        return text
-    if buyer and text == _norm(buyer):
-        return "buyer"
-    if seller and text == _norm(seller):
-        return "seller"
-    return _SIDE_SYNONYMS.get(text)
-
-
-def split_people(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [p.strip() for p in _SPLIT_PEOPLE.split(str(value)) if p.strip()]
-
-
-def split_ids(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [p.strip().upper() for p in _SPLIT_IDS.split(str(value)) if p.strip()]
-
-
-def derived_step_id(seed: str, taken: set[str]) -> str:
-    """An ID for a row that has none, stable across reads of the same content."""
-    for salt in range(1000):
-        digest = hashlib.sha256(f"{seed}|{salt}".encode()).digest()
-        candidate = ID_PREFIX + "".join(ID_ALPHABET[b % 32] for b in digest[:4])
-        if candidate not in taken:
-            return candidate
-    raise AssertionError("unreachable: 1000 clashing IDs")
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def _find_tab(grid: Grid, wanted: str) -> str | None:

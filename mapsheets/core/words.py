@@ -1,0 +1,111 @@
+"""What people type into a plan's cells, understood: statuses, sides, outcomes, lists of people
+and of step IDs, header labels, and IDs for rows typed without one. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from mapsheets.core.model import ID_ALPHABET, ID_PREFIX
+
+
+def norm(value: Any) -> str:
+    """A label or word as compared: lower case, spaces, underscores, colons and stars folded."""
+    return re.sub(r"[\s_:*]+", " ", str(value)).strip().lower() if value is not None else ""
+
+
+# Header synonyms people use, normalised -> step field.
+STEP_HEADER_SYNONYMS: dict[str, str] = {
+    "id": "id", "step id": "id", "#": "id", "ref": "id",
+    "phase": "phase", "stage": "phase", "milestone": "phase",
+    "step": "title", "title": "title", "task": "title", "action": "title", "activity": "title",
+    "side": "side", "party": "side", "responsible party": "side",
+    "owners": "owners", "owner": "owners", "who": "owners", "responsible": "owners", "assignee": "owners",
+    "due": "due", "due date": "due", "target date": "due", "deadline": "due", "date": "due",
+    "status": "status", "state": "status",
+    "done on": "done_on", "completed on": "done_on", "completed": "done_on", "date completed": "done_on",
+    "depends on": "depends_on", "dependencies": "depends_on", "depends": "depends_on", "after": "depends_on",
+    "notes": "notes", "note": "notes", "comments": "notes", "comment": "notes",
+}
+
+_STATUS_WORDS = {
+    "done": ("done", "complete", "completed", "finished", "closed", "yes", "signed", "100%",
+             "✅", "✔", "✔️", "✓", "☑", "☑️"),
+    "in progress": ("in progress", "wip", "started", "ongoing", "doing", "in-progress", "underway",
+                    "working", "active", "🔄", "⏳", "🟡"),
+    "not started": ("not started", "todo", "to do", "to-do", "open", "pending", "planned", "new",
+                    "not yet", "tbd", "0%"),
+    "blocked": ("blocked", "stuck", "on hold", "on-hold", "waiting", "⛔", "🚫", "🛑", "🔴"),
+    "n/a": ("n/a", "na", "not applicable", "skipped", "skip", "cancelled", "canceled", "dropped", "-", "—"),
+}
+_STATUS_SYNONYMS = {word: status for status, words in _STATUS_WORDS.items() for word in words}
+
+_SIDE_SYNONYMS = {
+    "buyer": "buyer", "customer": "buyer", "client": "buyer", "prospect": "buyer", "buy": "buyer",
+    "seller": "seller", "vendor": "seller", "supplier": "seller", "us": "seller", "sell": "seller",
+    "joint": "joint", "both": "joint", "mutual": "joint", "shared": "joint", "all": "joint",
+}
+_SPLIT_PEOPLE = re.compile(r"[,;\n]+|\s+/\s+|\s+&\s+|\s+and\s+")
+_SPLIT_IDS = re.compile(r"[,;\s]+")
+
+
+def parse_status(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "not started"
+    if isinstance(value, bool):
+        return "done" if value else "not started"
+    return _STATUS_SYNONYMS.get(norm(value).replace(" / ", "/"))
+
+
+_OUTCOME_WORDS = {"won": "won", "win": "won", "closed won": "won", "lost": "lost", "loss": "lost",
+                  "closed lost": "lost"}
+
+
+def parse_outcome(value: Any) -> str | None:
+    """"won" or "lost" from what people type ("Closed Won", "LOST"); None when it is neither."""
+    return _OUTCOME_WORDS.get(norm(value).replace("-", " "))
+
+
+def parse_side(value: Any, buyer: str = "", seller: str = "") -> str | None:
+    text = norm(value)
+    if not text:
+        return "joint"
+    if text in ("buyer", "seller", "joint"):  # the words themselves win over a company so named
+        return text
+    if buyer and text == norm(buyer):
+        return "buyer"
+    if seller and text == norm(seller):
+        return "seller"
+    return _SIDE_SYNONYMS.get(text)
+
+
+def split_people(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [p.strip() for p in _SPLIT_PEOPLE.split(str(value)) if p.strip()]
+
+
+def split_ids(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [p.strip().upper() for p in _SPLIT_IDS.split(str(value)) if p.strip()]
+
+
+def derived_step_id(seed: str, taken: set[str]) -> str:
+    """An ID for a row that has none, stable across reads of the same content."""
+    for salt in range(1000):
+        digest = hashlib.sha256(f"{seed}|{salt}".encode()).digest()
+        candidate = ID_PREFIX + "".join(ID_ALPHABET[b % 32] for b in digest[:4])
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("unreachable: 1000 clashing IDs")
+
+
+def text(value: Any) -> str:
+    """A cell as text: stripped, a whole float without its .0."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
