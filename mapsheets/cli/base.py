@@ -136,3 +136,17 @@ FORCE_WRITE_OPTION = click.option(
     help="Write a local .xlsx plan even while Excel or LibreOffice has it open (their next save drops this change).")
 DB_OPTION = click.option("--db", "db_url", envvar="MAPSHEETS_DB", metavar="URL",
                          help="State store (SQLAlchemy URL; env MAPSHEETS_DB; default: a per-user SQLite file).")
+
+
+def MAIL_OPTIONS(command):
+    """--outbox, --smtp and --from, for every command that sends mail (digest, close)."""
+    for option in reversed((
+        click.option("--outbox", type=click.Path(path_type=Path, file_okay=False), envvar="MAPSHEETS_OUTBOX",
+                     help="Folder for .eml files when MAPSHEETS_SMTP_URL is not set (default: beside the state store)."),
+        click.option("--smtp", "smtp_url", envvar="MAPSHEETS_SMTP_URL", metavar="URL",
+                     help="smtp://user:pass@host:587 (STARTTLS) or smtps://...:465 (env MAPSHEETS_SMTP_URL)."),
+        click.option("--from", "sender", envvar="MAPSHEETS_MAIL_FROM", default="mapsheets <mapsheets@localhost>",
+                     show_default=True, help="Sender address (env MAPSHEETS_MAIL_FROM)."),
+    )):
+        command = option(command)
+    return command

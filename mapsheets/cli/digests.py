@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mapsheets.cli.base import DB_OPTION, _print_json, cli
+from mapsheets.cli.base import DB_OPTION, MAIL_OPTIONS, _print_json, cli
 
 
 @cli.command()
@@ -70,12 +70,7 @@ def watching(as_json, db_url):
 @cli.command()
 @click.option("--now", "now_text", metavar="ISO-TIME", help="Pretend it is this time (default: now, UTC).")
 @click.option("--dry-run", is_flag=True, help="Say what would be sent; send and record nothing.")
-@click.option("--outbox", type=click.Path(path_type=Path, file_okay=False), envvar="MAPSHEETS_OUTBOX",
-              help="Folder for .eml files when MAPSHEETS_SMTP_URL is not set (default: beside the state store).")
-@click.option("--smtp", "smtp_url", envvar="MAPSHEETS_SMTP_URL", metavar="URL",
-              help="smtp://user:pass@host:587 (STARTTLS) or smtps://...:465 (env MAPSHEETS_SMTP_URL).")
-@click.option("--from", "sender", envvar="MAPSHEETS_MAIL_FROM", default="mapsheets <mapsheets@localhost>",
-              show_default=True, help="Sender address (env MAPSHEETS_MAIL_FROM).")
+@MAIL_OPTIONS
 @click.option("--tz", "tz_name", envvar="MAPSHEETS_TZ", metavar="ZONE",
               help="The team's time zone, e.g. America/New_York (env MAPSHEETS_TZ; default: this machine's).")
 @click.option("--hour", type=click.IntRange(0, 23), default=7, show_default=True, envvar="MAPSHEETS_DIGEST_HOUR",

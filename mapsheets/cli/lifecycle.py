@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, _Command, _today, cli
+from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, _Command, _today, cli
 
 
 @cli.command()
@@ -15,12 +15,7 @@ from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION
 @click.option("--lost", "outcome", flag_value="lost", help="The deal was lost.")
 @click.option("--reason", default="", metavar="TEXT", help="Why it closed that way (kept in the Outcome reason row).")
 @click.option("--date", "on", type=DATE, help="The day it closed (default: today; not in the future).")
-@click.option("--outbox", type=click.Path(path_type=Path, file_okay=False), envvar="MAPSHEETS_OUTBOX",
-              help="Folder for .eml files when MAPSHEETS_SMTP_URL is not set (default: beside the state store).")
-@click.option("--smtp", "smtp_url", envvar="MAPSHEETS_SMTP_URL", metavar="URL",
-              help="smtp://user:pass@host:587 (STARTTLS) or smtps://...:465 (env MAPSHEETS_SMTP_URL).")
-@click.option("--from", "sender", envvar="MAPSHEETS_MAIL_FROM", default="mapsheets <mapsheets@localhost>",
-              show_default=True, help="Sender address (env MAPSHEETS_MAIL_FROM).")
+@MAIL_OPTIONS
 @click.option("--seller-domains", envvar="MAPSHEETS_SELLER_DOMAINS", metavar="DOMAINS",
               help="Comma-separated email domains of the seller (env MAPSHEETS_SELLER_DOMAINS).")
 @AS_OF_OPTION
