@@ -45,8 +45,23 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     app.register_blueprint(workspace.bp)  # the Workspace add-on (HTTP runtime), cards under /workspace/
     _errors(app)
     app.before_request(_started)
+    if conf["DEV"]:
+        app.before_request(_loopback_host)
     app.after_request(_headers)
     return app
+
+
+def _loopback_host():
+    """Dev mode trusts a header for identity: answer only requests addressed to a loopback name,
+    so a web page that rebinds its own name to 127.0.0.1 (DNS rebinding) gets nothing."""
+    from flask import request
+
+    from addon_server.config import LOOPBACK
+
+    host = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else request.host[1:].split("]")[0]
+    if host not in LOOPBACK:
+        return {"error": "dev mode answers only requests to 127.0.0.1, localhost or [::1]", "field": None}, 403
+    return None
 
 
 def _started() -> None:

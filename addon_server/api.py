@@ -25,7 +25,10 @@ def _identify() -> None:
 
 
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nesting deep enough to exhaust the parser: not a request we take
+        data = None
     if not isinstance(data, dict):
         raise UsageError("the request body must be a JSON object", field="body")
     return data

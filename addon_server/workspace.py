@@ -52,7 +52,10 @@ def _verify() -> None:
         raise Unauthenticated("no system ID token from Google (Authorization: Bearer ...)")
     called = conf["PUBLIC_URL"] + request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
     verifier.verify_service(header[7:].strip(), called, conf["ADDON_SERVICE_ACCOUNT"])
-    event = request.get_json(silent=True)
+    try:
+        event = request.get_json(silent=True)
+    except RecursionError:  # nesting deep enough to exhaust the parser: not an event Google sends
+        event = None
     if not isinstance(event, dict):
         raise UsageError("the request body must be a JSON event object", field="body")
     user = events.user_id_token(event)

@@ -224,3 +224,24 @@ def test_a_server_that_never_answers_costs_the_send_budget_not_30s_a_message(pla
     retry = digest.run(now=T0 + timedelta(days=1, minutes=10), mailer=SmtpMailer(server.url), store_url=db)
     assert retry.resent == 3 and retry.failed == [] and retry.deferred == 0
     assert sorted(e[0] for e, _m in server.messages) == sorted(SUBSCRIBERS + ["third@acme.example"])
+
+
+def test_one_unsendable_message_does_not_stop_everyone_elses_digest(plan, db, tmp_path):
+    """A subscriber name that cannot go into a header safely (an encoded word hiding a Bcc) fails
+    that one digest, named in the report; every other digest still goes out."""
+    import shutil
+
+    from mapsheets.adapters.xlsx import write_workbook
+    from mapsheets.core.layout import workbook_spec
+
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    write_workbook(first, workbook_spec(plan))
+    shutil.copy(first, second)
+    digest.watch(str(first), ["=?utf-8?q?X=0D=0ABcc:_e@evil.example?= <bob@acme.example>"], now=T0, store_url=db)
+    digest.watch(str(second), ["carol@acme.example"], now=T0, store_url=db)
+    for path in (first, second):
+        mark_first_step_done(str(path))
+    report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "outbox"), store_url=db)
+    assert [to for to, _subject in report.sent] == ["carol@acme.example"]
+    assert len(report.failed) == 1 and "bob@acme.example" in report.failed[0]
+    assert [m["To"] for m in outbox_messages(tmp_path / "outbox")] == ["carol@acme.example"]

@@ -264,9 +264,13 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
             html, text = render_digest(digest)
             message_id = mail.make_msgid(domain)
             headers = audience.unsubscribe_headers(sender, sub, digest.display_name) if external else None
-            message = mail.build_message(sender=sender, to=[mail.format_address(sub.name, sub.email)],
-                                         subject=digest.subject, html=html, text=text, message_id=message_id,
-                                         date=now, headers=headers)
+            try:
+                message = mail.build_message(sender=sender, to=[mail.format_address(sub.name, sub.email)],
+                                             subject=digest.subject, html=html, text=text, message_id=message_id,
+                                             date=now, headers=headers)
+            except MapsheetsError as exc:  # one unsendable message must not stop everyone's digest
+                report.failed.append(f"{ref}: digest to {sub.email}: {exc}")
+                continue
             delivery = store.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
                                              message=message.as_string(), now=now)
             if delivery is not None and last_notice:  # recorded: the next run must not tell them again

@@ -201,3 +201,21 @@ def test_generate_map_offers_the_mutual_plan_templates_first(client):
 
     options = re.findall(r'<option value="([^"]+)"', client.get("/sidebar").get_data(as_text=True))
     assert options[:2] == ["enterprise-map", "midmarket-map"] and "closing-plan" in options[2:]
+
+
+def test_dev_mode_answers_only_requests_to_a_loopback_name(client, generated):
+    """DNS rebinding: a page on attacker.example resolved to 127.0.0.1 must not reach dev mode,
+    where a header names the user and /dev/grid shows the plan."""
+    dev = {"X-Mapsheets-Dev-User": "ae@globex.example"}
+    for host in ("attacker.example", "attacker.example:8000", "127.0.0.1.nip.example"):
+        assert client.post("/api/summary", json={"spreadsheet_id": SHEET}, headers={**dev, "Host": host}
+                           ).status_code == 403
+        assert client.get(f"/dev/grid?sheet={SHEET}", headers={"Host": host}).status_code == 403
+    for host in ("127.0.0.1:8000", "localhost", "[::1]:8000"):
+        assert client.get("/sidebar", headers={"Host": host}).status_code == 200
+
+
+def test_json_nested_past_the_parser_is_400_not_500(client, issuer, generated):
+    body = '{"spreadsheet_id": "' + SHEET + '", "x": ' + "[" * 3000 + "]" * 3000 + "}"
+    answer = client.post("/api/summary", data=body, content_type="application/json", headers=headers(issuer))
+    assert answer.status_code == 400 and answer.json["field"] == "body"
