@@ -16,3 +16,7 @@ def outbox_messages(folder: Path):
 
 def html_of(message) -> str:
     return message.get_body(preferencelist=("html",)).get_content()
+
+
+def text_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from click.testing import CliRunner
 
-from digest_helpers import T0, html_of, outbox_messages
+from digest_helpers import T0, html_of, outbox_messages, text_of
 from plan_cells import edit_steps as edit
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.adapters.xlsx import write_workbook
@@ -23,9 +23,6 @@ from mapsheets.service.revisions import snapshot
 
 SELLER = ["globex.example"]
 
-
-def text_of(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_a_local_file_is_named_not_linked_and_watch_link_gives_the_link(plan_file, db, tmp_path):

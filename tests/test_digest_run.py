@@ -293,3 +293,52 @@ def test_an_emptied_id_cell_gets_its_old_id_back(plan_file, plan, db, tmp_path):
     assert healed.warnings == [] and healed.plan.steps[1].id == lost
     quiet = digest.run(now=T0 + timedelta(days=2), mailer=OutboxMailer(tmp_path / "outbox"), store_url=db)
     assert quiet.unchanged == 1 and quiet.snapshots == 0  # writing the ID back was not a change
+
+
+def test_the_projected_close_moves_from_what_the_last_digest_said(plan_file, db, tmp_path):
+    """No edit between two digests: the plan stores no new revision, yet its projection moves as
+    overdue days pass. "Moved N days than in your last digest (DATE)" compares with what that
+    digest said, not with the projection the day the plan was first stored."""
+    import re
+
+    from digest_helpers import text_of
+
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
+    said = []
+    for day in (9, 10):
+        outbox = tmp_path / f"outbox{day}"
+        digest.run(now=T0 + timedelta(days=day), mailer=OutboxMailer(outbox), store_url=db)
+        text = text_of(outbox_messages(outbox)[0])
+        said.append(re.search(r"Projected close:\s+(.+?) \(", text)[1])
+    if said[0] == said[1]:
+        assert "Projected close unchanged" in text
+    else:
+        assert f"than in your last digest ({said[0]})" in text, text
+
+
+def test_filling_ids_after_someone_inserted_a_row_writes_no_id_into_the_wrong_row(plan_file, db):
+    """The run's read is not under the plan's lock: if a person inserts a row above the steps
+    before the IDs are written back, the write is worked out again and no step's ID is overwritten."""
+    import openpyxl
+
+    from mapsheets.adapters.xlsx import XlsxWorkbook
+    from mapsheets.core.parse import parse_plan
+    from mapsheets.service.changes_tab import fill_ids
+    from mapsheets.service.digest import RunReport
+    from mapsheets.service.revisions import read_snapshot
+
+    ids_before = [s.id for s in parse_plan(read_grid(plan_file)).plan.steps]
+    edit(plan_file, {(3, "ID"): None})  # someone clears an ID cell
+    snap, source = read_snapshot(str(plan_file))
+    assert snap.missing_ids
+    book = openpyxl.load_workbook(plan_file)  # meanwhile, a row is inserted above the steps
+    header = next(r for r in range(1, 80) if book["Plan"].cell(r, 1).value == "ID")
+    book["Plan"].insert_rows(header)
+    book.save(plan_file)
+
+    report = RunReport()
+    fill_ids(Store(db), str(plan_file.resolve()), XlsxWorkbook(plan_file), snap, source, T0, report)
+    after = parse_plan(read_grid(plan_file))
+    kept = [s.id for s in after.plan.steps]
+    assert [i for n, i in enumerate(kept) if n != 3] == [i for n, i in enumerate(ids_before) if n != 3]
+    assert all(i.startswith("S-") and " " not in i for i in kept)

@@ -24,15 +24,45 @@ def fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report) -
     """Write the IDs of rows whose ID cell was empty back into the sheet (their old ones where the
     last revision knew them), so `show`, dependencies and people all see the same IDs.
 
+    The rows come from the run's read, which is not under the plan's lock: the edit is worked out
+    again on the plan as it is when written, and a row is filled only if it still holds the same
+    step with its ID cell still empty (a row inserted meanwhile moves nothing into the wrong row).
     Returns the backend's version after our own write, when nobody else wrote in between.
     """
     if not snap.missing_ids or snap.id_column is None:
         return source
-    upkeep = snap.upkeep(now.date())  # the IDs, every signature's Status, the bands, in the same write
+    from mapsheets.core.edits import Edit
+    from mapsheets.core.upkeep import changed_only, upkeep_cells
+    from mapsheets.service.calendars import looks
+    from mapsheets.service.refs import parse_grid
+
+    titles = {s.id: (s.title, s.phase) for s in snap.plan.steps}
+    wanted = {row: (sid, titles.get(sid)) for row, sid in snap.missing_ids.items()}
+
+    def compute(grid):
+        parsed = parse_grid(book, grid)
+        loc = parsed.location
+        if "ID" not in loc.columns:
+            return None, 0
+        now_at = {sid: s for s in parsed.plan.steps for sid in [s.id]}
+        fill = {}
+        for row, derived in loc.missing_ids.items():
+            sid, was = wanted.get(row, (None, None))
+            step = now_at.get(derived)
+            if sid and step is not None and (step.title, step.phase) == was:
+                fill[row] = sid
+                step.id = sid
+        if not fill:
+            return None, 0
+        upkeep = upkeep_cells(parsed.plan, tab=loc.tab, id_column=loc.columns["ID"], missing_ids=fill,
+                              signoff=parsed.signoff, looks=looks(parsed, now.date()))
+        upkeep = changed_only(upkeep, grid)
+        return Edit(loc.tab, cells=upkeep.pop(loc.tab, {}), also=upkeep), len(fill)
+
     try:
         untouched = book.revision() == source
-        book.update_cells(snap.tab, upkeep.pop(snap.tab), also=upkeep)
-        if untouched:
+        filled = book.modify(compute)
+        if untouched and filled:
             source = book.revision()
             store.set_seen_source(ref, source, now)  # our own write is not a change
     except MapsheetsError as exc:

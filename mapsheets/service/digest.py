@@ -228,7 +228,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         if dead and all(audience.is_external(sub.email, domains) for sub in due[ref]):
             report.notes.append(f"{ref}: {dead} business days past its target close; no seller-side recipient "
                                 "to tell (MAPSHEETS_SELLER_DOMAINS names the seller's domains)")
-        closes: dict[int, Any] = {}  # revision id -> its projected close, once per plan
+        closes: dict[tuple[int, date], Any] = {}  # (revision id, as of) -> its projected close, once per plan
         for sub in due[ref]:
             up_to_date = sub.last_revision_id in (None, latest.id)  # most, when few plans changed
             since = latest if up_to_date else store.revision_by_id(sub.last_revision_id)
@@ -245,11 +245,14 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 continue
             found = found or bool(changes)
             credit = attributor.attribute(since, latest, changes)
-            if since.id not in closes:
-                closes[since.id] = project(before, since.taken_at.date(), days_off).close
+            # What this recipient was told: the plan they last got, projected on the day they got it
+            # (not when that revision was stored: an unedited plan stores none, yet its projection moves).
+            told_on = sub.last_sent_at.astimezone(tz).date() if sub.last_sent_at else since.taken_at.date()
+            if (since.id, told_on) not in closes:
+                closes[since.id, told_on] = project(before, told_on, days_off).close
             digest = build_digest(
                 plan=current, changes=changes, today=today, plan_url=url, plan_location=location,
-                previous_close=closes[since.id],
+                previous_close=closes[since.id, told_on],
                 actors=credit.actors, editors=credit.editors, stale_update_days=stale_update_days,
                 last_update=latest.taken_at.date(), holidays=days_off, first=sub.last_sent_at is None,
                 warnings=latest.content.get("warnings", []), closed_out=dead if last_notice else None)
