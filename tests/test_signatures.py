@@ -146,3 +146,45 @@ def test_show_fix_ids_fills_them_on_request_and_says_how_many(plan_file):
     assert before[1] in ids and before[5] in ids
     again = CliRunner().invoke(cli, ["show", str(plan_file), "--fix-ids", "--json"])
     assert again.exit_code == 0 and json.loads(again.stdout)["steps"][1]["id"] == before[1]
+
+
+def test_owner_and_team_order_is_not_a_commitment(plan_file):
+    """Swapping two owners of a step, or two Team rows, changes nobody's commitment: the
+    signature stays valid (the diff, which compares owners by who they are, names no change)."""
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=SIGNED_AT)
+    book = openpyxl.load_workbook(plan_file)
+    view = service.read_plan(str(plan_file), today=TODAY)
+    step = next(s for s in view.plan.steps if len(s.owners) > 1)
+    loc = view.parsed.location
+    book["Plan"].cell(loc.step_rows[step.id] + 1, loc.columns["Owners"] + 1).value = ", ".join(reversed(step.owners))
+    team = book["Team"]
+    first = [c.value for c in team[2]]
+    for c, value in enumerate([c.value for c in team[3]]):
+        team.cell(2, c + 1).value = value
+    for c, value in enumerate(first):
+        team.cell(3, c + 1).value = value
+    book.save(plan_file)
+    view = service.read_plan(str(plan_file), today=TODAY)
+    assert [view.plan.signature_status(s) for s in view.plan.signatures] == ["valid"]
+
+
+def test_a_digest_never_writes_valid_from_a_read_older_than_the_sheet(plan_file, db):
+    """The digest's Changes write refreshes Sign-off statuses from its own read. If the plan changed
+    after that read (here a step added, which made the signature stale), it must not write "valid"."""
+    from mapsheets.adapters.store import Store
+    from mapsheets.adapters.xlsx import XlsxWorkbook
+    from mapsheets.service.changes_tab import changes_upkeep, log_changes
+    from mapsheets.service.digest import RunReport
+    from mapsheets.service.revisions import snapshot
+
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=SIGNED_AT, store_url=db)
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
+    edit_steps(plan_file, {(0, "Status"): "Done"})  # progress: still signed
+    result = snapshot(str(plan_file), now=T0 + timedelta(hours=1), store_url=db)  # the run's read
+    service.add_step(str(plan_file), title="Reference call", today=TODAY)  # after it: now stale
+    assert statuses(plan_file) == ["stale"]
+    upkeep = changes_upkeep(result.snapshot, TODAY)
+    log_changes(Store(db), str(plan_file.resolve()), XlsxWorkbook(plan_file), result.revision,
+                XlsxWorkbook(plan_file).revision(), T0 + timedelta(hours=1), frozenset(), RunReport(), upkeep=upkeep)
+    assert "Changes" in read_grid(plan_file)
+    assert statuses(plan_file) == ["stale"]

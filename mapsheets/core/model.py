@@ -232,8 +232,12 @@ class Plan:
         """
         out: dict[str, Any] = {attr: _iso(getattr(self, attr)) if isinstance(getattr(self, attr), date)
                                else getattr(self, attr) for attr in SIGNED_OVERVIEW}
-        out["steps"] = [{k: v for k, v in s.to_dict().items() if k in SIGNED_STEP_FIELDS} for s in self.steps]
-        out["stakeholders"] = [s.to_dict() for s in self.stakeholders]
+        from mapsheets.core.people import owner_key
+
+        # Who owns a step and who is on the team, not in which order they were typed.
+        out["steps"] = [{k: sorted(map(owner_key, v)) if k == "owners" else v
+                         for k, v in s.to_dict().items() if k in SIGNED_STEP_FIELDS} for s in self.steps]
+        out["stakeholders"] = sorted((s.to_dict() for s in self.stakeholders), key=lambda p: sorted(p.items()))
         return out
 
     def fingerprint(self) -> str:

@@ -20,6 +20,21 @@ CHANGES_HEADER = ["When (UTC)", "Who", "What", "Step", "Kind", "Revisions"]
 _LOG_KEY = re.compile(r"^\s*(\d+)\s*→\s*(\d+)\s*$")  # a Changes row's "Revisions": from→to (seq numbers)
 
 
+def changes_upkeep(snap, today) -> dict[str, dict[tuple[int, int], Any]]:
+    """What the Changes write also sets, from the run's read: signatures turned stale and the
+    Timeline. Nothing on the Plan tab (rows may move before the write), and never "valid": the
+    read may be older than the sheet by then, and only the plan as signed may say valid."""
+    signoff = snap.signoff.tab if snap.signoff is not None else None
+    out = {}
+    for tab, cells in snap.upkeep(today).items():
+        if tab == snap.tab:
+            continue
+        kept = {at: v for at, v in cells.items() if v == "stale"} if tab == signoff else cells
+        if kept:
+            out[tab] = kept
+    return out
+
+
 def fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report) -> dict:
     """Write the IDs of rows whose ID cell was empty back into the sheet (their old ones where the
     last revision knew them), so `show`, dependencies and people all see the same IDs.

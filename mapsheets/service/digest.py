@@ -25,7 +25,7 @@ from mapsheets.errors import MapsheetsError, NotFound, Refused, RemoteError, Usa
 from mapsheets.service import audience
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.calendars import plan_holidays
-from mapsheets.service.changes_tab import fill_ids, log_changes
+from mapsheets.service.changes_tab import changes_upkeep, fill_ids, log_changes
 from mapsheets.service.lifecycle_close import ARCHIVED
 from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
@@ -338,11 +338,7 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
     result = snapshot_into(store, ref, now=now, snapshot=snap, origin="digest")
     report.snapshots += result.created
     source = fill_ids(store, ref, book, result.snapshot, source, now, report)
-    # Signatures' Status and the Timeline for the Changes write; IDs were just filled (and Plan rows
-    # may move meanwhile, so nothing on the Plan tab).
-    upkeep = result.snapshot.upkeep(now.date())
-    statuses = {tab: cells for tab, cells in upkeep.items() if tab != result.snapshot.tab}
-    return result.revision, book, source, snap[0].changes_rows, statuses
+    return result.revision, book, source, snap[0].changes_rows, changes_upkeep(result.snapshot, now.date())
 
 
 def _deliver(store, mailer, delivery, message, now: datetime, report: RunReport, deadline: float,
