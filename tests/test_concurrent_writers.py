@@ -292,3 +292,16 @@ def test_a_stale_temporary_is_cleaned_by_a_read_once_old(plan_file, plan):
     os.utime(leftover, (old, old))
     service.read_plan(str(plan_file), today=plan.start_date)
     assert not leftover.exists()
+
+
+def test_concurrent_team_adds_all_land(plan_ref):
+    """Six people added to the Team tab at once (real processes): six new rows, no one lost."""
+    from mapsheets.service import team as service_team
+
+    before = len(service_team.team(plan_ref))
+    done = _run_together([["team", plan_ref, "--add", f"Person {i} <p{i}@acme.example>", "--side", "buyer"]
+                          for i in range(6)])
+    assert all(p.returncode == 0 for p in done), [p.stderr for p in done]
+    people = service_team.team(plan_ref)
+    assert len(people) == before + 6
+    assert {p.email for p in people} >= {f"p{i}@acme.example" for i in range(6)}

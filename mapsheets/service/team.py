@@ -1,6 +1,6 @@
 """The Team tab: list, add and rename people, and fill a template's roles after `new`.
 
-Every change is one read and one write: the Team row, the Owners and plan-owner cells that name the
+Every change is one read and one write, worked out under the plan's lock: the Team row, the Owners and plan-owner cells that name the
 person, and the cells every write keeps true (filled-in IDs, each signature's Status).
 """
 
@@ -14,10 +14,11 @@ from mapsheets.core.layout import TEAM_TAB
 from mapsheets.core.model import ROLES, Plan, Stakeholder
 from mapsheets.core.parse import ParsedPlan
 from mapsheets.core.people import find_person, owner_key, owner_label, split_person
-from mapsheets.core.upkeep import parsed_upkeep
+from mapsheets.core.edits import Edit
+from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import MapsheetsError, NotFound, PlanFileError, UsageError
 from mapsheets.service.calendars import looks
-from mapsheets.service.refs import open_workbook, read_parsed
+from mapsheets.service.refs import open_workbook, parse_grid, read_parsed
 from mapsheets.service.signoff import check_email
 
 _LEADS = ("seller_lead", "buyer_lead")
@@ -53,26 +54,29 @@ def add_person(ref: str, person: str, *, side: str = "", role: str = "",
     if side and side not in ("buyer", "seller"):
         raise UsageError(f"side {side!r} is not buyer or seller", field="side")
     book = open_workbook(ref)
-    _grid, parsed = read_parsed(book)
-    plan = parsed.plan
-    if email and find_person(plan.stakeholders, email):
-        raise UsageError(f"{email} is already on the team of {book.ref}")
-    placeholder, label = _role(plan, role, template_dirs)
-    at = next((i for i, p in enumerate(plan.stakeholders)
-               if placeholder and owner_key(p.name) == owner_key(placeholder)), None)
-    if at is None:
-        if not side:
-            raise UsageError("side buyer or seller is needed for someone new on the team", field="side")
-        new = Stakeholder(name=name, email=email, side=side, role=label)
-        plan.stakeholders.append(new)
-        _write(book, parsed, new, None, ([], []))
-        return TeamChange(new)
-    slot = plan.stakeholders[at]
-    new = Stakeholder(name=name, email=email, side=side or slot.side, role=slot.role or label)
-    plan.stakeholders[at] = new
-    renamed = _rename_owners(plan, placeholder, owner_label(new))
-    _write(book, parsed, new, parsed.team.rows[at] if parsed.team else None, renamed)
-    return TeamChange(new, steps=len(renamed[0]), role_filled=role, was=slot.name)
+
+    def compute(grid):  # on the plan as read under its lock (again if another program saved meanwhile)
+        parsed = parse_grid(book, grid)
+        plan = parsed.plan
+        if email and find_person(plan.stakeholders, email):
+            raise UsageError(f"{email} is already on the team of {book.ref}")
+        placeholder, label = _role(plan, role, template_dirs)
+        at = next((i for i, p in enumerate(plan.stakeholders)
+                   if placeholder and owner_key(p.name) == owner_key(placeholder)), None)
+        if at is None:
+            if not side:
+                raise UsageError("side buyer or seller is needed for someone new on the team", field="side")
+            new = Stakeholder(name=name, email=email, side=side, role=label)
+            plan.stakeholders.append(new)
+            return _edit(book, parsed, grid, new, None, ([], [])), TeamChange(new)
+        slot = plan.stakeholders[at]
+        new = Stakeholder(name=name, email=email, side=side or slot.side, role=slot.role or label)
+        plan.stakeholders[at] = new
+        renamed = _rename_owners(plan, placeholder, owner_label(new))
+        edit = _edit(book, parsed, grid, new, parsed.team.rows[at] if parsed.team else None, renamed)
+        return edit, TeamChange(new, steps=len(renamed[0]), role_filled=role, was=slot.name)
+
+    return book.modify(compute)
 
 
 def rename_person(ref: str, who: str, *, to: str) -> TeamChange:
@@ -81,19 +85,23 @@ def rename_person(ref: str, who: str, *, to: str) -> TeamChange:
     if not name:
         raise UsageError("to must not be empty", field="to")
     book = open_workbook(ref)
-    _grid, parsed = read_parsed(book)
-    plan = parsed.plan
-    person = find_person(plan.stakeholders, who)
-    if person is None:
-        names = ", ".join(p.email or p.name for p in plan.stakeholders) or "nobody yet"
-        raise NotFound(f"{book.ref}: no one on the {TEAM_TAB} tab is {who!r} (team: {names})")
-    new = Stakeholder(name=name, email=check_email(email, "to") if email else person.email,
-                      side=person.side, role=person.role)
-    at = plan.stakeholders.index(person)
-    plan.stakeholders[at] = new
-    renamed = _rename_owners(plan, person.email or person.name, owner_label(new), also=person.name)
-    _write(book, parsed, new, parsed.team.rows[at] if parsed.team else None, renamed)
-    return TeamChange(new, steps=len(renamed[0]), was=person.name)
+
+    def compute(grid):  # on the plan as read under its lock (again if another program saved meanwhile)
+        parsed = parse_grid(book, grid)
+        plan = parsed.plan
+        person = find_person(plan.stakeholders, who)
+        if person is None:
+            names = ", ".join(p.email or p.name for p in plan.stakeholders) or "nobody yet"
+            raise NotFound(f"{book.ref}: no one on the {TEAM_TAB} tab is {who!r} (team: {names})")
+        new = Stakeholder(name=name, email=check_email(email, "to") if email else person.email,
+                          side=person.side, role=person.role)
+        at = plan.stakeholders.index(person)
+        plan.stakeholders[at] = new
+        renamed = _rename_owners(plan, person.email or person.name, owner_label(new), also=person.name)
+        edit = _edit(book, parsed, grid, new, parsed.team.rows[at] if parsed.team else None, renamed)
+        return edit, TeamChange(new, steps=len(renamed[0]), was=person.name)
+
+    return book.modify(compute)
 
 
 def _role(plan: Plan, role: str, template_dirs: Sequence[Path]) -> tuple[str, str]:
@@ -144,16 +152,15 @@ def _rename_owners(plan: Plan, who: str, label: str, also: str = "") -> tuple[li
     return steps, leads
 
 
-def _write(book, parsed: ParsedPlan, person: Stakeholder, row: int | None,
-           renamed: tuple[list[str], list[str]]) -> None:
-    """One write: the Team row (``None``: a new one), the Plan cells naming the person, and the
-    upkeep every write does."""
+def _edit(book, parsed: ParsedPlan, grid, person: Stakeholder, row: int | None,
+          renamed: tuple[list[str], list[str]]) -> Edit:
+    """One write: the Team row (``None``: a new one, appended after the table), the Plan cells
+    naming the person, and the upkeep every write does."""
     table, plan, loc = parsed.team, parsed.plan, parsed.location
     if table is None:
         raise PlanFileError(f"{book.ref}: no '{TEAM_TAB}' tab with 'Name' and 'Email' columns")
-    row = table.next_row if row is None else row
-    team_cells = {(row, col): getattr(person, field) or None for field, col in table.columns.items()
-                  if field in ("name", "email", "side", "role")}
+    values = {col: getattr(person, field) or None for field, col in table.columns.items()
+              if field in ("name", "email", "side", "role")}
     cells = parsed_upkeep(parsed, looks(parsed))
     plan_cells = cells.setdefault(loc.tab, {})
     steps, leads = renamed
@@ -163,4 +170,10 @@ def _write(book, parsed: ParsedPlan, person: Stakeholder, row: int | None,
     for attr in leads:
         if attr in loc.overview_at:
             plan_cells[loc.overview_at[attr]] = getattr(plan, attr)
-    book.update_cells(table.tab, team_cells, also={t: c for t, c in cells.items() if c})
+    cells = changed_only(cells, grid)
+    team_cells = cells.pop(table.tab, {})
+    if row is None:
+        return Edit(table.tab, cells=team_cells, rows=[values], next_row=table.next_row,
+                    header_row=table.header_row, also=cells)
+    team_cells.update({(row, col): value for col, value in values.items()})
+    return Edit(table.tab, cells=team_cells, also=cells)
