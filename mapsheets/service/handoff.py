@@ -66,5 +66,10 @@ def _write_tab(book, rows, *, force: bool) -> None:
     if HANDOFF_TAB in book.read_grid():
         book.modify(compute, force=force)
     else:
+        # A new tab: only the Sign-off Status from this read goes with it (the Plan tab's rows may
+        # move before the write, and "valid" is never written from a read that may be old).
         _grid, parsed = read_parsed(book)
-        book.append_rows(HANDOFF_TAB, rows[1:], header=rows[0], also=parsed_upkeep(parsed), force=force)
+        statuses = {tab: {at: v for at, v in cells.items() if v == "stale"}
+                    for tab, cells in parsed_upkeep(parsed).items() if tab != parsed.location.tab}
+        book.append_rows(HANDOFF_TAB, rows[1:], header=rows[0], also={t: c for t, c in statuses.items() if c},
+                         force=force)

@@ -281,14 +281,17 @@ def fix_ids(ref: str, today: date | None = None) -> int:
     """Write into the sheet the IDs rows typed without one were given on read (one read, and one
     write only when there is something to fill); returns how many were filled."""
     book = open_workbook(ref)
-    _grid, parsed = read_parsed(book)
-    loc = parsed.location
-    if not loc.missing_ids or "ID" not in loc.columns:
-        return 0
-    # The signatures' Status, bands, summary and Timeline too, as every write does.
-    upkeep = changed_only(parsed_upkeep(parsed, looks(parsed, today)), _grid)
-    book.update_cells(loc.tab, upkeep.pop(loc.tab, {}), also=upkeep)
-    return len(loc.missing_ids)
+
+    def compute(grid):  # under the plan's lock: the rows are the ones written to
+        parsed = parse_grid(book, grid)
+        loc = parsed.location
+        if not loc.missing_ids or "ID" not in loc.columns:
+            return None, 0
+        # The signatures' Status, bands, summary and Timeline too, as every write does.
+        upkeep = changed_only(parsed_upkeep(parsed, looks(parsed, today)), grid)
+        return Edit(loc.tab, cells=upkeep.pop(loc.tab, {}), also=upkeep), len(loc.missing_ids)
+
+    return book.modify(compute)
 
 
 def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: Sequence[str] = (),
