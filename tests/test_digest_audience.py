@@ -69,7 +69,7 @@ def test_subjects_carry_the_plan_and_its_kind_and_dry_run_names_each_plan(plan, 
         "[MAP] Acme Corp × Globex: 1 change · on track"]
     for name in paths:
         assert f"({paths[name].resolve()}): changed" in dry.output
-    assert "3 plans due (3 changed, 0 not modified since last read)" in dry.output
+    assert "3 plans due (3 with changes to tell, 0 not modified since last read)" in dry.output
     report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "outbox"), store_url=db)
     message = next(m for m in outbox_messages(tmp_path / "outbox") if "Closing plan" in m["Subject"])
     assert len(report.sent) == 3 and text_of(message).startswith("Acme Corp — ")
@@ -188,4 +188,4 @@ def test_dry_run_counts_a_change_stored_before_the_run_as_changed(plan_file, db)
     assert dry.exit_code == 0, dry.output
     assert "would send to ae@globex.example:" in dry.output and "1 change" in dry.output
     assert f"({plan_file.resolve()}): changed" in dry.output
-    assert "1 plans due (1 changed, " in dry.output
+    assert "1 plans due (1 with changes to tell, " in dry.output

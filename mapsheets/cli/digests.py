@@ -150,7 +150,7 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
                 else f"wrote {len(report.sent)} messages to {into} (MAPSHEETS_SMTP_URL is not set)" if into
                 else f"{len(report.sent)} sent")
         click.echo(f"{done}, {report.resent} resent, {len(report.failed)} failed; "
-                   f"{report.plans} plans due ({report.changed} changed, "
+                   f"{report.plans} plans due ({report.changed} with changes to tell, "
                    f"{report.unchanged} not modified since last read)")
         if report.stopped:
             click.echo(f"{report.stopped} external recipient(s) not mailed: their plan is past its target close "
