@@ -34,6 +34,10 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
         raise UsageError(refusal)
     app = Flask(__name__)
     app.config["MAPSHEETS"] = conf
+    if not conf["DEV"] and not conf["SELLER_DOMAINS"]:
+        # Sides then come from the Team tab, which anyone who can edit the sheet can change.
+        app.logger.warning("MAPSHEETS_SELLER_DOMAINS is not set: who signs for the seller is taken from the "
+                           "Team tab, which buyers who can edit the sheet can change; set the seller's domains")
     app.config["MAX_CONTENT_LENGTH"] = conf["MAX_BODY"]
     app.json.sort_keys = False
     # The process's one Store for this URL (the service's open_store): the same engine as any

@@ -175,3 +175,17 @@ def test_a_row_with_too_many_fields_is_reported_not_dropped(tmp_path):
     code, _out, err = run("stages", str(history), "--holidays", "none")
     assert code == 0
     assert f"warning: {history}:3: 4 fields, the header has 3: row skipped" in err
+
+
+def test_a_stage_name_that_is_a_formula_is_written_as_text_and_read_back(tmp_path):
+    """CRM stage names are outside text: one like =HYPERLINK(...) must open as text in a spreadsheet."""
+    from mapsheets.adapters.files import read_durations
+
+    evil = '=HYPERLINK("http://evil.example","x")'
+    history = tmp_path / "history.csv"
+    history.write_text(HAND.replace("Solution validation", '"' + evil.replace('"', '""') + '"'), encoding="utf-8")
+    code, _out, err = run("stages", str(history), "-o", str(tmp_path / "durations.csv"), "--holidays", "none")
+    assert code == 0, err
+    text = (tmp_path / "durations.csv").read_text(encoding="utf-8")
+    assert "\n\"'=HYPERLINK(" in text and "\n=HYPERLINK" not in text and "\n\"=HYPERLINK" not in text
+    assert evil in read_durations(tmp_path / "durations.csv")

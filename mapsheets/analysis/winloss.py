@@ -64,10 +64,9 @@ def analyse(plans: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]]) ->
 
 def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     """Text a spreadsheet would run as a formula ("=HYPERLINK(...)", "+cmd") opens as text: a leading '."""
-    def safe(value: Any) -> Any:
-        return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    from mapsheets.core.words import as_csv_text
 
-    return frame.map(safe)
+    return frame.map(as_csv_text)
 
 
 def _findings(plans: pd.DataFrame, slipped: pd.DataFrame, on_time: pd.Series) -> list[str]:

@@ -109,3 +109,16 @@ def text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_csv_text(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula ("=HYPERLINK(...)", "+cmd") opens as text: a leading '."""
+    return "'" + value if isinstance(value, str) and value[:1] in FORMULA_STARTS else value
+
+
+def from_csv_text(value: str) -> str:
+    """What ``as_csv_text`` wrote, read back."""
+    return value[1:] if value[:1] == "'" and value[1:2] in FORMULA_STARTS else value

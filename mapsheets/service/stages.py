@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from mapsheets.core.words import as_csv_text
 from mapsheets.adapters import files
 from mapsheets.adapters.crm_history import read_csv_table
 from mapsheets.errors import UsageError
@@ -92,7 +93,7 @@ def durations_csv(rows) -> str:
     for s in rows:
         if s.days is None:
             continue
-        writer.writerow([s.stage, s.days, s.mean_days, s.median_days, s.deals, s.open,
+        writer.writerow([as_csv_text(s.stage), s.days, s.mean_days, s.median_days, s.deals, s.open,
                          "" if s.skipped_share is None else s.skipped_share])
     return out.getvalue()
 

@@ -219,3 +219,18 @@ def test_json_nested_past_the_parser_is_400_not_500(client, issuer, generated):
     body = '{"spreadsheet_id": "' + SHEET + '", "x": ' + "[" * 3000 + "]" * 3000 + "}"
     answer = client.post("/api/summary", data=body, content_type="application/json", headers=headers(issuer))
     assert answer.status_code == 400 and answer.json["field"] == "body"
+
+
+def test_a_production_server_without_seller_domains_warns_at_start(issuer, tmp_path, caplog):
+    """Sides would come from the Team tab, which buyers can edit: say so where operators look."""
+    import logging
+
+    from addon_server import create_app
+
+    caplog.set_level(logging.WARNING)
+    create_app({"CLIENT_ID": CLIENT_ID, "CERTS_URL": issuer.url, "DB": f"sqlite:///{tmp_path / 'w.db'}"})
+    assert "MAPSHEETS_SELLER_DOMAINS is not set" in caplog.text
+    caplog.clear()
+    create_app({"CLIENT_ID": CLIENT_ID, "CERTS_URL": issuer.url, "DB": f"sqlite:///{tmp_path / 'v.db'}",
+                "SELLER_DOMAINS": "globex.example"})
+    assert "MAPSHEETS_SELLER_DOMAINS" not in caplog.text
