@@ -59,6 +59,11 @@ def test_close_records_the_outcome_tells_everyone_once_and_archives_the_plan(pla
     assert sorted(str(m["To"]) for m in messages) == ["Jane <jane@acme.example>", "Sam <sam@globex.example>"]
     for m in messages:
         assert "deal closed won" in str(m["Subject"]) and "The deal closed won on 2026-12-30" in html_of(m)
+        # A closed deal has an outcome: no health and no projected close to tell anyone.
+        body = m.get_body(preferencelist=("plain",)).get_content()
+        assert "Outcome:          Deal closed won on 2026-12-30" in body
+        assert "Projected close" not in body and "Health:" not in body and "on track" not in str(m["Subject"])
+        assert "Projected close" not in html_of(m)
     assert [m["List-Unsubscribe"] is not None for m in messages if "jane" in str(m["To"])] == [True]
 
     listing = invoke("watching", db=db).output

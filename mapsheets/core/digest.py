@@ -195,7 +195,7 @@ class Digest:
             body = f"deal closed {self.outcome}, last digest"
         name = self.display_name
         tag = f"[{self.label}] "
-        tail = f": {body} · {self.health}"
+        tail = f": {body}" if self.outcome else f": {body} · {self.health}"  # closed: an outcome, no health
         room = SUBJECT_LIMIT - len(tag) - len(tail)
         if len(name) > room:
             name = name[: max(room - 1, 1)] + "…"

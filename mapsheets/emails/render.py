@@ -75,6 +75,8 @@ def _days(n: int) -> str:
 
 def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict[str, Any]:
     bg, fg, label = BADGE.get(d.health, BADGE["at risk"])
+    if d.outcome:  # a closed deal has an outcome, not a health or a forecast
+        bg, fg, label = "#e8eaed", "#3c4043", f"Closed {d.outcome.split(' ', 1)[0]}"
     groups, left = [], max_changes
     for g in d.groups:
         shown = g.items[: max(0, min(per_group, left))]
@@ -132,6 +134,8 @@ def _rows(lines: tuple[StepLine, ...], limit: int) -> dict[str, Any]:
 def _outlook(d: Digest) -> dict[str, Any]:
     """The close in words: how far off target, and how it moved since the last digest."""
     c = d.close
+    if d.outcome:  # closed: no projection to speak of
+        return {"vs": f"closed {d.outcome}", "tone": "#3c4043", "moved": None, "moved_later": False}
     if c.slip_days is None:
         vs, tone = ("no target close set" if c.target is None else "not projected yet"), "#5f6368"
     elif c.slip_days > 0:
@@ -153,8 +157,8 @@ def _outlook(d: Digest) -> dict[str, Any]:
 
 def _preheader(d: Digest) -> str:
     """The grey line inbox lists show after the subject."""
-    bits = [d.health_reason]
-    if d.close.projected:
+    bits = [f"deal closed {d.outcome}"] if d.outcome else [d.health_reason]
+    if d.close.projected and not d.outcome:
         bits.append(f"projected close {day(d.close.projected)}")
     if d.change_count:
         bits.append(f"{d.change_count} change" + ("" if d.change_count == 1 else "s"))
