@@ -150,6 +150,11 @@ def parse_plan(grid: Grid) -> ParsedPlan:
         columns[label] = c
         order.append(label)
     plan.step_columns = order
+    for label, meaning in (("Status", "every step reads as not started"), ("Due", "no step has a due date"),
+                           ("Side", "every step reads as joint")):
+        if label not in columns:  # a header cleared or renamed by hand: say so, never guess silently
+            warnings.append(Warning(cell_ref(tab, header_row, 0),
+                                    f"the steps table has no {label} column: {meaning}"))
     location = PlanLocation(tab=tab, header_row=header_row, columns=columns, next_row=header_row + 1,
                             overview_cells=overview_cells, overview_at=overview_at)
 

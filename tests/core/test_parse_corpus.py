@@ -194,6 +194,15 @@ def test_extra_columns_are_kept_and_untouched_by_add_step(plan_file, plan):
     assert again.plan.step(step.id).title == "Security questionnaire"
 
 
+def test_a_cleared_status_header_is_a_warning_not_a_plan_of_unstarted_steps(plan_file, plan):
+    sheet = Sheet(plan_file)
+    sheet.ws.cell(sheet.header, sheet.cols["Status"]).value = None
+    sheet.save()
+    view = read(plan_file)
+    assert [(w.cell, w.message) for w in view.warnings] == [
+        (f"Plan!A{sheet.header}", "the steps table has no Status column: every step reads as not started")]
+
+
 def test_blank_and_inserted_rows(plan_file, plan):
     sheet = Sheet(plan_file)
     third = sheet.row_of(plan.steps[2].id)
