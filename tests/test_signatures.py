@@ -148,6 +148,23 @@ def test_show_fix_ids_fills_them_on_request_and_says_how_many(plan_file):
     assert again.exit_code == 0 and json.loads(again.stdout)["steps"][1]["id"] == before[1]
 
 
+def test_an_emptied_id_cell_gets_its_stored_id_back_in_every_write(plan_file, plan):
+    """Someone clears the ID cell of a step others depend on: once the plan has a stored revision,
+    show and every write give the row its old ID back, never a made-up one that orphans the
+    "Depends on" cells naming it."""
+    from mapsheets.service.revisions import snapshot
+
+    snapshot(str(plan_file), now=T0)
+    target = next(s for s in plan.steps if any(s.id in o.depends_on for o in plan.steps))
+    edit_steps(plan_file, {(plan.steps.index(target), "ID"): None})  # its dependents still name it
+    view = service.read_plan(str(plan_file), today=TODAY)
+    assert target.id in view.plan.step_ids and not [w for w in view.warnings if "unknown step" in w.message]
+    out = CliRunner().invoke(cli, ["show", str(plan_file), "--fix-ids"])
+    assert out.exit_code == 0, out.output
+    assert target.id in [row[0] for row in read_grid(plan_file)["Plan"]]
+    assert service.read_plan(str(plan_file), today=TODAY).plan.step_ids == plan.step_ids
+
+
 def test_owner_and_team_order_is_not_a_commitment(plan_file):
     """Swapping two owners of a step, or two Team rows, changes nobody's commitment: the
     signature stays valid (the diff, which compares owners by who they are, names no change)."""

@@ -9,7 +9,6 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from mapsheets.core.words import from_csv_text
 from mapsheets.errors import TemplateError, UsageError
 
 PACKAGE_TEMPLATES = "mapsheets.templates_data"
@@ -56,6 +55,8 @@ def read_durations(path: Path) -> dict[str, Decimal]:
                 raise ValueError
         except (ValueError, ArithmeticError):
             raise UsageError(f"{path}:{line}: days {norm['days']!r} is not a number of days from 0 to 365") from None
+        from mapsheets.core.words import from_csv_text
+
         table[from_csv_text(norm["stage"])] = days
     return table
 

@@ -15,8 +15,6 @@ import io
 import re
 import zipfile
 from pathlib import PurePosixPath
-from xml.etree import ElementTree
-from xml.sax.saxutils import escape
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -43,6 +41,7 @@ def formula_results(data: bytes) -> dict[str, Results]:
 
 def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
     """Tab title -> the zip member holding its XML."""
+    from xml.etree import ElementTree
     try:
         book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
@@ -61,6 +60,7 @@ def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
 def _results(xml: bytes) -> Results:
     if b"<f" not in xml:
         return {}
+    from xml.etree import ElementTree
     found: Results = {}
     for _event, cell in ElementTree.iterparse(io.BytesIO(xml)):
         if cell.tag != f"{_MAIN}c":
@@ -74,6 +74,8 @@ def _results(xml: bytes) -> Results:
 
 def fill_results(xml: bytes, results: Results) -> bytes:
     """The sheet XML openpyxl wrote, with each formula's earlier result back in its <v>."""
+
+    from xml.sax.saxutils import escape
 
     def fill(m: re.Match[bytes]) -> bytes:
         known = results.get(m["ref"].decode("ascii"))

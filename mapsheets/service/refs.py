@@ -135,6 +135,37 @@ def parse_grid(book: Workbook, grid: Grid):
     from mapsheets.errors import PlanFileError
 
     try:
-        return parse_plan(grid)
+        parsed = parse_plan(grid)
     except PlanFileError as exc:
         raise PlanFileError(f"{book.ref}: {exc}") from None
+    if parsed.location.missing_ids:
+        _restore_ids(book.ref, parsed)
+    return parsed
+
+
+def _restore_ids(ref: str, parsed) -> None:
+    """A row whose ID cell was emptied by hand gets back the ID the last stored revision knew for
+    that step (matched by content), so "Depends on" cells naming it still hold and no write puts a
+    made-up ID in its place. Best effort: no store yet, or one that cannot be read, changes nothing."""
+    import os
+
+    from mapsheets.adapters.store.connect import data_dir
+    from mapsheets.core.diff import restore_ids
+    from mapsheets.core.model import Plan
+    from mapsheets.errors import MapsheetsError
+    from mapsheets.service.revisions import canonical_ref, open_store
+
+    if not os.environ.get("MAPSHEETS_DB", "").strip() and not (data_dir(os.environ) / "state.db").exists():
+        return  # never stored anything: nothing to restore from (and no store made by a read)
+    try:
+        previous = open_store().revision(canonical_ref(ref), "latest")
+    except MapsheetsError:
+        return
+    loc = parsed.location
+    restored = restore_ids(Plan.from_dict(previous.content["plan"]), parsed.plan, set(loc.missing_ids.values()))
+    if restored:
+        loc.missing_ids = {row: restored.get(sid, sid) for row, sid in loc.missing_ids.items()}
+        loc.step_rows = {restored.get(sid, sid): row for sid, row in loc.step_rows.items()}
+        back = set(restored.values())
+        parsed.warnings = [w for w in parsed.warnings
+                           if not (w.message.startswith("unknown step ") and w.message.split()[2] in back)]
