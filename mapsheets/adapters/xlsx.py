@@ -65,7 +65,9 @@ def _open(path: Path, *, data_only: bool, data: bytes | None = None):
     """openpyxl's load, its failures as one PlanFileError line; check_workbook must have run."""
     openpyxl = _openpyxl()
     try:
-        return openpyxl.load_workbook(io.BytesIO(data) if data is not None else path, data_only=data_only)
+        # rich_text: a cell with a bold or coloured word in it is saved back as it was, not flattened.
+        return openpyxl.load_workbook(io.BytesIO(data) if data is not None else path, data_only=data_only,
+                                      rich_text=not data_only)
     except FileNotFoundError:
         raise NotFound(f"{path}: no such file") from None
     except IsADirectoryError:

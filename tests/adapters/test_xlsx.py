@@ -207,3 +207,20 @@ def test_file_mode_follows_umask_and_is_kept_on_rewrite(tmp_path, plan):
         assert stat.S_IMODE(path.stat().st_mode) == 0o640
     finally:
         os.umask(old)
+
+
+def test_rich_text_a_person_typed_survives_a_mapsheets_write(plan_file):
+    """A note with one bold red word keeps its formatting when mapsheets appends a step."""
+    import openpyxl
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    from mapsheets import service
+
+    book = openpyxl.load_workbook(plan_file, rich_text=True)
+    book["Team"]["F1"] = CellRichText(["Do ", TextBlock(InlineFont(b=True, color="FFFF0000"), "NOT"), " share"])
+    book.save(plan_file)
+    service.add_step(str(plan_file), title="Legal review", today=date(2026, 12, 1))
+    kept = openpyxl.load_workbook(plan_file, rich_text=True)["Team"]["F1"].value
+    assert isinstance(kept, CellRichText) and str(kept) == "Do NOT share"
+    assert any(isinstance(part, TextBlock) and part.font.b for part in kept)
