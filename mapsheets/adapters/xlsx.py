@@ -197,12 +197,14 @@ def rewrite(path: Path, change: Callable[[Any, bytes], Any], *, force: bool = Fa
                 raise NotFound(f"{path}: no such file") from None
             except OSError as exc:
                 raise PlanFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
-            workbook = load(path, data_only=False, data=data)
+            checked = check_workbook(path, data)
+            workbook = _open(path, data_only=False, data=data)
             result = change(workbook, data)
             if isinstance(result, Unchanged):  # nothing to write: the file stays as it is
                 return result.result
             try:
-                save_atomic(workbook, path, expect=identity, results=formula_results(data))
+                results = formula_results(data) if checked.has_formulas else None
+                save_atomic(workbook, path, expect=identity, results=results)
                 return result
             except _ChangedMeanwhile:
                 continue
