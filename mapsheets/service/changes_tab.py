@@ -87,7 +87,7 @@ def fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report) -
 
 def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report,
                  rows_read: list[list[Any]] | None = None, attributor: Attributor | None = None,
-                 upkeep: dict | None = None) -> None:
+                 upkeep: dict | None = None, logged: int | None | object = ...) -> None:
     """Append to the plan's Changes tab what changed since the last revision logged there; the same
     write sets the ``upkeep`` cells (each signature's Status, as just read).
 
@@ -97,7 +97,8 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
     keyed from the cursor, moves the cursor past them and does not write them again. A failed write
     is only a note: the digest still goes out to people who cannot write the sheet.
     """
-    logged = store.logged_revision(ref)
+    if logged is ...:  # not looked up by the caller
+        logged = store.logged_revision(ref)
     if logged is None:  # never logged: the tab logs what changes from here on
         store.set_logged_revision(ref, latest.id, expected=None, check=True)
         return

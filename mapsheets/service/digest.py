@@ -199,7 +199,10 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     # Looked at with nothing to send: marked in one transaction per batch, not one each. (A run
     # killed before the mark considers them again next time, and again finds nothing to send.)
     considered: list[Any] = []
-    for ref in progress(list(due)):
+    # What every due plan's turn needs from the store, in three queries rather than three per plan.
+    refs = list(due)
+    latest_of, logged_of, events_of = store.latest_revisions(refs), store.logged_revisions(refs), store.events_of(refs)
+    for ref in progress(refs):
         if len(considered) >= CONSIDERED_BATCH:
             store.mark_considered_all(considered, now)
             considered.clear()
@@ -208,7 +211,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         found = False  # a change for at least one recipient
         try:
             latest, book, source, changes_rows, upkeep = _refresh(store, ref, seen, changed_google, now, report,
-                                                                  dry_run)
+                                                                  dry_run, latest_of.get(ref))
         except MapsheetsError as exc:  # one missing or broken plan must not stop everyone's digest
             report.failed.append(f"{ref}: {exc}")
             continue
@@ -216,10 +219,11 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         days_off = _days_off(current, today)
         attributor = Attributor(store, ref, book, days_off)
         if not dry_run:
-            log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows, attributor, upkeep)
+            log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows, attributor, upkeep,
+                        logged=logged_of.get(ref))
             for written in getattr(book, "times", ()):  # so later digests do not credit them to anyone
                 store.log_event(OWN_WRITE, ref=ref, actor="mapsheets digest", detail={"modified_time": written}, at=now)
-        events = store.events(ref)
+        events = events_of[ref] if ref in events_of else store.events(ref)  # links, notices: not this turn's
         url, location = audience.plan_link(ref, events)
         domains = audience.seller_domains(current, seller_domains)
         dead = audience.days_past_close(current, today, days_off)
@@ -310,7 +314,7 @@ class _Unsaved:
 
 
 def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None, now: datetime,
-             report: RunReport, dry_run: bool):
+             report: RunReport, dry_run: bool, stored=None):
     """(latest revision, workbook, source read, Changes tab rows or None when not read, cells our
     writes also set): a snapshot first, unless the backend says nothing changed.
 
@@ -326,7 +330,7 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
         unchanged = seen.get(ref) == source
     if unchanged:
         report.unchanged += 1
-        return store.revision(ref, "latest"), book, source, None, {}
+        return stored or store.revision(ref, "latest"), book, source, None, {}
     snap = read_snapshot(ref, book=book, source=source)
     if dry_run:
         try:

@@ -225,6 +225,16 @@ class DigestStoreMixin:
                                 .where(t.plans.c.ref == ref)).scalar()
 
     @_guarded
+    def logged_revisions(self, refs: list[str]) -> dict[str, int | None]:
+        """``logged_revision`` of many plans in one query."""
+        sa, t = self._sa, self._t
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(t.plans.c.ref, t.plan_sources.c.logged_revision_id)
+                                .join(t.plans, t.plans.c.id == t.plan_sources.c.plan_id)
+                                .where(t.plans.c.ref.in_(list(refs)))).all() if refs else []
+        return {ref: None for ref in refs} | {row.ref: row.logged_revision_id for row in rows}
+
+    @_guarded
     def set_logged_revision(self, ref: str, revision_id: int, *, expected: int | None = None,
                             check: bool = False) -> bool:
         """Move the Changes-tab cursor; with ``check``, only from ``expected`` (False: another run did)."""

@@ -224,6 +224,19 @@ class Store(DigestStoreMixin, SeenStoreMixin):
             raise NotFound(f"{ref} has no revision {number} (it has {span}{back})")
         return self._revision(row, ref)
 
+    @_guarded
+    def latest_revisions(self, refs: list[str]) -> dict[str, RevisionRecord]:
+        """Each plan's latest revision, for many plans in one query (a digest run's unchanged plans)."""
+        sa, t = self._sa, self._t
+        r, p = t.revisions, t.plans
+        newest = sa.select(r.c.plan_id, sa.func.max(r.c.seq).label("seq")).group_by(r.c.plan_id).subquery()
+        query = (sa.select(r, p.c.ref).join(p, p.c.id == r.c.plan_id)
+                 .join(newest, (newest.c.plan_id == r.c.plan_id) & (newest.c.seq == r.c.seq))
+                 .where(p.c.ref.in_(list(refs))))
+        with self._tx() as conn:
+            rows = conn.execute(query).all() if refs else []
+        return {row.ref: self._revision(row, row.ref) for row in rows}
+
     def _span(self, conn: Any, ref: str) -> tuple[int | None, int | None, int]:
         sa, t = self._sa, self._t
         r = t.revisions
@@ -295,6 +308,20 @@ class Store(DigestStoreMixin, SeenStoreMixin):
         with self._tx() as conn:
             rows = conn.execute(query).all()
         return [_event(row, row.ref) for row in rows]
+
+    @_guarded
+    def events_of(self, refs: list[str]) -> dict[str, list[EventRecord]]:
+        """Events oldest first of each of many plans, in one query."""
+        sa, t = self._sa, self._t
+        e, p = t.events, t.plans
+        query = (sa.select(e, p.c.ref).join(p, p.c.id == e.c.plan_id).where(p.c.ref.in_(list(refs)))
+                 .order_by(e.c.at, e.c.id))
+        with self._tx() as conn:
+            rows = conn.execute(query).all() if refs else []
+        out: dict[str, list[EventRecord]] = {ref: [] for ref in refs}
+        for row in rows:
+            out[row.ref].append(_event(row, row.ref))
+        return out
 
     @_guarded
     def latest_events(self, kind: str) -> dict[str, EventRecord]:
