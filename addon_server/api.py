@@ -25,12 +25,18 @@ def _identify() -> None:
 
 
 def _body() -> dict[str, Any]:
+    return json_object(request, "the request body must be a JSON object")
+
+
+def json_object(req, error: str) -> dict[str, Any]:
+    """The request's JSON object, or a 400 naming the body (malformed, not an object, or nested
+    deep enough to exhaust the parser)."""
     try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # nesting deep enough to exhaust the parser: not a request we take
+        data = req.get_json(silent=True)
+    except RecursionError:
         data = None
     if not isinstance(data, dict):
-        raise UsageError("the request body must be a JSON object", field="body")
+        raise UsageError(error, field="body")
     return data
 
 

@@ -21,6 +21,7 @@ from mapsheets.errors import MapsheetsError, PermissionDenied, UsageError
 from mapsheets.service import addon, addon_writes
 
 from addon_server import cards, events
+from addon_server.api import json_object
 from addon_server.auth import Unauthenticated
 
 bp = Blueprint("workspace", __name__, url_prefix="/workspace")
@@ -52,12 +53,7 @@ def _verify() -> None:
         raise Unauthenticated("no system ID token from Google (Authorization: Bearer ...)")
     called = conf["PUBLIC_URL"] + request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
     verifier.verify_service(header[7:].strip(), called, conf["ADDON_SERVICE_ACCOUNT"])
-    try:
-        event = request.get_json(silent=True)
-    except RecursionError:  # nesting deep enough to exhaust the parser: not an event Google sends
-        event = None
-    if not isinstance(event, dict):
-        raise UsageError("the request body must be a JSON event object", field="body")
+    event = json_object(request, "the request body must be a JSON event object")
     user = events.user_id_token(event)
     g.caller = verifier.verify(user, audience=conf["WORKSPACE_CLIENT_ID"] or conf["CLIENT_ID"]) if user else None
     g.event = event
