@@ -105,7 +105,8 @@ def gspread_ops(double, plan) -> dict[str, tuple[int, int]]:
                 "booleanRule": {"condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]},
                                 "format": {"textFormat": {"italic": True}}}}}}]})
         for sheet in spec.sheets[1:]:
-            tab = sh.add_worksheet(sheet.title, rows=100, cols=10)
+            width = max((len(r) for r in sheet.rows), default=1)
+            tab = sh.add_worksheet(sheet.title, rows=max(100, len(sheet.rows) + 1), cols=max(10, width))
             tab.update(jsonable(sheet.rows), "A1", value_input_option="RAW")
             tab.format("A1:F1", {"textFormat": {"bold": True}})
             tab.freeze(rows=1)
