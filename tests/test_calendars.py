@@ -100,3 +100,15 @@ def test_decimal_durations_are_rounded_up_and_said_once(run, tmp_path):
                      "Legal & procurement 7.5 → 8, Solution validation 9.2 → 10"]
     assert "note:" not in whole.stdout
     assert [s["due"] for s in _plan(run, "crm.xlsx")["steps"]] == [s["due"] for s in _plan(run, "whole.xlsx")["steps"]]
+
+
+def test_add_step_due_before_a_step_it_depends_on_is_a_warning(run):
+    run(*NEW, "-o", "dep.xlsx", "--holidays", "none")
+    steps = _plan(run, "dep.xlsx")["steps"]
+    late = max((s for s in steps if s["due"]), key=lambda s: s["due"])
+    added = run("add-step", "dep.xlsx", "--title", "Sign early", "--due", "2026-12-01", "--depends-on", late["id"])
+    assert added.exit_code == 0
+    assert added.stderr == (f"warning: --due 2026-12-01 is before {late['id']}'s due date {late['due']}, "
+                            "which it depends on\n")
+    fine = run("add-step", "dep.xlsx", "--title", "After it", "--due", "2030-01-02", "--depends-on", late["id"])
+    assert fine.exit_code == 0 and fine.stderr == ""

@@ -327,9 +327,13 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         step_due = due
         if due is not None:
             step_due, doubt = _due_on_business_day(plan, due, snap)
-            if doubt and on_warning and not warned:
-                warned.append(doubt)
-                on_warning(doubt)
+            later = max((d for d in (plan.step(i).due for i in deps) if d is not None), default=None)
+            before = (f"due {step_due} is before {next(i for i in deps if plan.step(i).due == later)}'s due date "
+                      f"{later}, which it depends on") if later is not None and step_due < later else ""
+            for said in (doubt, before):
+                if said and on_warning and said not in warned:
+                    warned.append(said)
+                    on_warning(said)
         step = Step(id=new_step_id(plan.step_ids), title=title.strip(), phase=phase.strip(), side=side,
                     owners=[link_owner(o.strip(), plan.stakeholders) for o in owners if o.strip()], due=step_due,
                     status=status,
