@@ -135,3 +135,15 @@ def test_top_level_help_shows_each_description_whole(width):
         first = " ".join(command.help.split("\n\n")[0].split())
         sentence = first[: first.index(".") + 1] if "." in first else first
         assert f"{name} {sentence}" in flat, name
+
+
+def test_command_line_writes_reach_the_audit_log(plan_file):
+    """add-step, team and show --fix-ids are in the audit log, by the local user (the add-on logs
+    its own writes with the caller's verified email)."""
+    invoke("snapshot", plan_file)
+    assert invoke("add-step", plan_file, "--title", "Legal review").exit_code == 0
+    assert invoke("team", plan_file, "--add", "Raj <raj@acme.example>", "--side", "buyer").exit_code == 0
+    events = json.loads(invoke("audit", plan_file, "--json").output)
+    assert [e["action"] for e in events] == ["step added", "team member added"]
+    assert all(e["actor"].endswith("(command line)") for e in events)
+    assert events[0]["details"]["title"] == "Legal review" and events[1]["details"]["email"] == "raj@acme.example"

@@ -32,6 +32,7 @@ def team(plan, add, side, role, rename, to, as_json, template_dirs):
     """
     from mapsheets.errors import UsageError
     from mapsheets.service import team as people
+    from mapsheets.service.revisions import record_write
 
     if add and rename:
         raise UsageError("give --add or --rename, not both")
@@ -47,10 +48,13 @@ def team(plan, add, side, role, rename, to, as_json, template_dirs):
         filled = f"; filled the {change.role_filled} role ({change.was}) in {change.steps} steps" if change.was else ""
         click.echo(f"Added {who.name}{f' <{who.email}>' if who.email else ''} ({who.side}, {who.role or 'no role'})"
                    f"{filled}")
+        record_write(plan, "team member added", {"name": who.name, "email": who.email, "side": who.side,
+                                                 "role": who.role, "filled_role": change.role_filled or None})
         return
     if rename is not None:
         change = people.rename_person(plan, rename, to=to)
         click.echo(f"Renamed {change.was} to {change.person.name} on the Team tab and in {change.steps} steps' Owners")
+        record_write(plan, "team member renamed", {"was": change.was, "now": change.person.name})
         return
     members = people.team(plan)
     if as_json:

@@ -178,6 +178,33 @@ def audit(ref: str, *, store_url: str | None = None) -> list[Any]:
     return store.events(_registered(store, ref))
 
 
+def record_write(ref: str, kind: str, detail: dict[str, Any] | None = None, *, store_url: str | None = None) -> None:
+    """Put a write made from the command line in the plan's audit log, by the local user. Best
+    effort: with no state store yet (nothing was ever stored) or one that cannot be written, the
+    write itself still stands. (The add-on logs its writes with the caller's verified email.)"""
+    import getpass
+    import os
+
+    from mapsheets.adapters.store.connect import data_dir
+    from mapsheets.errors import MapsheetsError
+
+    if not store_url and not os.environ.get("MAPSHEETS_DB", "").strip() \
+            and not (data_dir(os.environ) / "state.db").exists():
+        return
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    try:
+        store = open_store(store_url)
+        key = canonical_ref(ref)
+        if store.get_plan(key) is None:
+            store.register_plan(key, "google" if google_id(ref) else "xlsx")
+        store.log_event(kind, ref=key, actor=f"{who} (command line)", detail=detail or {})
+    except MapsheetsError:
+        return
+
+
 def _registered(store, ref: str) -> str:
     key = canonical_ref(ref)
     if store.get_plan(key) is None:
