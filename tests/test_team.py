@@ -70,8 +70,11 @@ def test_team_fills_a_template_role_after_new_and_renames_everywhere(tmp_path):
     listed = json.loads(invoke("team", path, "--json").output)
     assert {"name": "Jane Smith", "email": "jane@acme.example", "side": "buyer", "role": "Champion"} in listed
 
+    # A Team role spelled as the sheet shows it ("Legal") fills that role's placeholder too.
     out = invoke("team", path, "--add", "Raj <raj@acme.example>", "--side", "buyer", "--role", "Legal")
-    assert out.exit_code == 0 and team.team(str(path))[-1].name == "Raj"
+    members = team.team(str(path))
+    assert out.exit_code == 0 and "filled the Legal role (Acme Legal)" in out.output
+    assert any(p.name == "Raj" and p.role == "Legal" for p in members) and "Acme Legal" not in [p.name for p in members]
     assert invoke("add-step", path, "--title", "Redlines call", "--owner", "raj@acme.example").exit_code == 0
     assert owners_cells(path)[-1] == "Raj <raj@acme.example>"
 
@@ -100,3 +103,12 @@ def test_a_team_rename_is_one_change_in_the_diff_not_one_per_step(tmp_path, db):
     out = invoke("diff", path, "--since", "1", "--db", db).output
     assert "Name of Jane Smith changed: Jane Doe → Jane Smith" in out
     assert "Owner" not in out
+
+
+def test_a_team_role_as_the_sheet_spells_it_fills_the_template_placeholder(tmp_path):
+    path = new_plan(tmp_path)
+    out = invoke("team", path, "--add", "Pat <pat@acme.example>", "--role", "Champion")
+    assert out.exit_code == 0, out.output
+    assert "filled the Champion role (Acme Champion)" in out.output
+    assert not any("Acme Champion" in c for c in owners_cells(path))
+    assert service.read_plan(str(path), today=TODAY).plan.buyer_lead == "Pat <pat@acme.example>"

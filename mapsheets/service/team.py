@@ -118,15 +118,23 @@ def _role(plan: Plan, role: str, template_dirs: Sequence[Path]) -> tuple[str, st
         except MapsheetsError:  # a template this machine does not have: Team role labels still work
             template = None
     label = next((r for r in ROLES if r.casefold() == role.replace("_", " ").casefold()), "")
-    if template is not None and role in template.roles:
+    key = None
+    if template is not None:
         values = {"buyer": plan.buyer, "seller": plan.seller, "start_date": plan.start_date,
                   "close_date": plan.target_close}
         context = tpl.render_context(template, values)
-        placeholder = context["roles"][role]
+        wanted = role.strip().replace(" ", "_").casefold()
+        key = next((k for k in template.roles if k.casefold() == wanted), None)
+        if key is None and label:  # a Team role ("Champion", "Legal") whose member a template role names
+            key = next((k for k in template.roles for m in template.team
+                        if m.get("role", "").casefold() == label.casefold()
+                        and tpl.render_text(m["name"], context, template.source, "team") == context["roles"][k]), None)
+    if key is not None:
+        placeholder = context["roles"][key]
         for member in template.team:
             if tpl.render_text(member["name"], context, template.source, "team") == placeholder:
                 label = member.get("role", label)
-        return placeholder, label or role
+        return placeholder, label or key
     if label:
         return "", label
     keys = ", ".join(template.roles) if template is not None else "none (template unknown)"
