@@ -93,3 +93,12 @@ class Refused(RemoteError):
     def __init__(self, message: str, addresses: dict[str, str] | None = None):
         super().__init__(message)
         self.addresses = dict(addresses or {})
+
+
+def file_error(path, exc: OSError, what: str) -> MapsheetsError:
+    """The one line for a file that cannot be opened at all: missing, a folder, or not ours to read."""
+    if isinstance(exc, FileNotFoundError):
+        return NotFound(f"{path}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return PlanFileError(f"{path}: is a folder, not {what}")
+    return PlanFileError(f"{path}: permission denied")

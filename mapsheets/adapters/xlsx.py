@@ -19,7 +19,7 @@ from mapsheets.adapters.xlsx_read import refuse_write
 from mapsheets.adapters.xlsx_results import Results, ResultsZip, formula_results
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import WorkbookSpec, column_letter
-from mapsheets.errors import AlreadyExists, NotFound, PlanBusy, PlanFileError, UsageError
+from mapsheets.errors import AlreadyExists, NotFound, PlanBusy, PlanFileError, UsageError, file_error
 
 
 def _openpyxl():
@@ -68,12 +68,8 @@ def _open(path: Path, *, data_only: bool, data: bytes | None = None):
         # rich_text: a cell with a bold or coloured word in it is saved back as it was, not flattened.
         return openpyxl.load_workbook(io.BytesIO(data) if data is not None else path, data_only=data_only,
                                       rich_text=not data_only)
-    except FileNotFoundError:
-        raise NotFound(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise PlanFileError(f"{path}: is a folder, not an .xlsx workbook") from None
-    except PermissionError:
-        raise PlanFileError(f"{path}: permission denied") from None
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise file_error(path, exc, "an .xlsx workbook") from None
     except (SyntaxError, zlib.error, EOFError, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError,
             openpyxl.utils.exceptions.InvalidFileException) as exc:
         # openpyxl re-raises some parse errors as a ValueError "from" the real one: word the real one.

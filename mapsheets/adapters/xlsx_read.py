@@ -19,7 +19,7 @@ from typing import Any
 
 from mapsheets.adapters import plan_lock
 from mapsheets.adapters.xlsx_limits import _column, check_workbook, sheet_members
-from mapsheets.errors import NotFound, PlanFileError
+from mapsheets.errors import NotFound, PlanFileError, file_error
 
 Grid = dict[str, list[list[Any]]]
 READ_ONLY_SUFFIXES = (".ods", ".xls")
@@ -99,12 +99,8 @@ def _open(path: Path, data: bytes | None):
         if data is not None:
             return CalamineWorkbook.from_filelike(io.BytesIO(data))
         return CalamineWorkbook.from_path(str(path))
-    except FileNotFoundError:
-        raise NotFound(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise PlanFileError(f"{path}: is a folder, not a workbook") from None
-    except PermissionError:
-        raise PlanFileError(f"{path}: permission denied") from None
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise file_error(path, exc, "a workbook") from None
     except Exception as exc:  # calamine: CalamineError, ZipError, XmlError, PasswordError...
         if not path.exists():
             raise NotFound(f"{path}: no such file") from None
