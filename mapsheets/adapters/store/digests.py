@@ -172,13 +172,19 @@ class DigestStoreMixin:
                                 .values(last_run_at=now)).rowcount == 1
 
     @_guarded
-    def mark_considered_all(self, subscriptions: list[SubscriptionRecord], now: datetime) -> int:
-        """``mark_considered`` for many, in one transaction (one commit, not one each); returns how
-        many were marked (not those another run moved meanwhile)."""
+    def mark_considered_all(self, subscriptions: list[SubscriptionRecord], now: datetime) -> None:
+        """``mark_considered`` for many, in one transaction and two statements (one commit, one
+        compiled statement, not one each); those another run moved meanwhile are left as they are."""
         sa, s = self._sa, self._t.subscriptions
+        never = [sub.id for sub in subscriptions if sub.last_run_at is None]
+        again = [{"sub_id": sub.id, "was": sub.last_run_at} for sub in subscriptions if sub.last_run_at is not None]
         with self._tx(write=True) as conn:
-            return sum(conn.execute(sa.update(s).where(s.c.id == sub.id, self._unchanged(sub))
-                                    .values(last_run_at=now)).rowcount for sub in subscriptions)
+            for at in range(0, len(never), 500):  # bound parameters per statement stay well under any limit
+                conn.execute(sa.update(s).where(s.c.id.in_(never[at:at + 500]), s.c.last_run_at.is_(None))
+                             .values(last_run_at=now))
+            if again:
+                conn.execute(sa.update(s).where(s.c.id == sa.bindparam("sub_id"), s.c.last_run_at == sa.bindparam("was"))
+                             .values(last_run_at=now), again)
 
     @_guarded
     def claim_delivery(self, delivery: DeliveryRecord, now: datetime, lease: timedelta = CLAIM_LEASE) -> bool:
