@@ -46,6 +46,9 @@ class PlanOpen(PlanBusy):
     def where(self) -> str:
         return f"{self.program} ({self.person})" if self.person else self.program
 
+    def __reduce__(self):  # rebuilt from its parts when it crosses a process boundary (digest run's writers)
+        return (type(self), (self.path, self.program, self.person))
+
 
 class NotFound(MapsheetsError):
     """A plan, revision, step or spreadsheet does not exist."""

@@ -353,6 +353,10 @@ class GoogleWorkbook:
         return {"modified_time": data.get("modifiedTime"), "version": data.get("version"),
                 "modified_by": user.get("emailAddress") or user.get("displayName")}
 
+    def worker_ref(self) -> None:
+        """None: a write is one request, and OwnWrites reads its save's time right after it."""
+        return None
+
     def edits(self, max_pages: int = 2) -> list[dict[str, Any]] | None:
         """Who saved when: Drive revisions.list, oldest first, as {modified_time, by}.
 

@@ -63,5 +63,11 @@ class Workbook(Protocol):
         """Give a person access (or refuse, where the backend cannot)."""
         ...
 
+    def worker_ref(self) -> str | None:
+        """What a worker process (``adapters.xlsx_workers``) opens to write this workbook for us, or
+        None: its writes stay in this process (a request, not CPU; and the digest run reads the
+        time of each of its own saves right after it)."""
+        ...
+
 
 __all__ = ["Cells", "Grid", "Workbook"]

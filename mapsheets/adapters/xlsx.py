@@ -353,5 +353,9 @@ class XlsxWorkbook:
         """None: a file carries no trustworthy author (whoever saved last on some laptop)."""
         return None
 
+    def worker_ref(self) -> str:
+        """The path: an openpyxl load and save is CPU that a worker process can spend for us."""
+        return str(self.path)
+
     def share(self, email: str, role: str = "writer", message: str | None = None) -> None:
         raise UsageError(f"{self.ref}: sharing needs a Google Sheet (a local .xlsx is shared by sending the file)")

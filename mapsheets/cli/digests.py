@@ -89,13 +89,16 @@ def watching(as_json, db_url):
 @click.option("--send-budget", type=click.FloatRange(min=1), default=120, show_default=True, metavar="SECONDS",
               envvar="MAPSHEETS_SEND_BUDGET",
               help="Stop sending after this long; the rest go out first next run (env MAPSHEETS_SEND_BUDGET).")
+@click.option("--workers", type=click.IntRange(0, 16), metavar="N", envvar="MAPSHEETS_DIGEST_WORKERS",
+              help="Processes that write local plans' Changes tabs while the run goes on (env "
+                   "MAPSHEETS_DIGEST_WORKERS; default: one per core, up to 4; 0: write them in this one).")
 @click.option("--preview", "preview_plan", metavar="PLAN", help="Write the digest of PLAN to --output as HTML instead.")
 @click.option("--since", metavar="REV", help="With --preview: changes since this stored revision.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default="digest.html",
               show_default=True, help="With --preview: where to write the HTML.")
 @DB_OPTION
 def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_after, dead_after, seller_domains,
-           send_budget, preview_plan, since, output, db_url):
+           send_budget, workers, preview_plan, since, output, db_url):
     """Send every change digest that is due; safe to run from cron every few minutes."""
     from datetime import datetime, timezone
 
@@ -126,7 +129,7 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
     report = digests.run(now=now, mailer=mailer, store_url=db_url, dry_run=dry_run, sender=sender,
                          stale_update_days=stale_after, tz=tz, hour=hour, dead_after_days=dead_after,
                          seller_domains=(seller_domains or "").split(",") if seller_domains else None,
-                         send_budget=send_budget,
+                         send_budget=send_budget, write_workers=workers,
                          progress=lambda items: _iterate(progress(items)))
     # Cron mails whatever a job prints: off a terminal, say nothing unless something failed.
     chatty = sys.stdout.isatty() or dry_run

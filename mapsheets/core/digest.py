@@ -18,7 +18,7 @@ from typing import Any
 
 from mapsheets.core.dates import NO_HOLIDAYS, business_days_between
 from mapsheets.core.diff import Change
-from mapsheets.core.health import STALLED_AFTER_DAYS, assess
+from mapsheets.core.health import STALLED_AFTER_DAYS, assess, overdue_days
 from mapsheets.core.model import Plan, Step
 from mapsheets.core.schedule import project
 from mapsheets.core.wording import fold_done_on
@@ -218,6 +218,14 @@ class Digest:
             "worth_sending": self.is_worth_sending,
             "unreadable": [{"cell": u.cell, "message": u.message} for u in self.unreadable],
         }
+
+
+def nothing_to_tell(plan: Plan, changes: list[Change], today: date, *, closing_notice: bool = False) -> bool:
+    """What ``build_digest(...).is_worth_sending`` would say, negated, without building the digest:
+    no change, no closing notice and no step overdue. (A digest run asks this of every watched plan;
+    most have nothing to say, and building their digests was most of a quiet run's time.)"""
+    return not changes and not closing_notice and not any(
+        overdue_days(s, today) for s in plan.steps if s.status != "n/a")
 
 
 def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: str, previous_close: date | None,

@@ -15,6 +15,7 @@ from mapsheets.core.layout import CHANGES_TAB
 from mapsheets.core.model import Plan
 from mapsheets.errors import MapsheetsError, PlanOpen
 from mapsheets.service.attribution import Attributor
+from mapsheets.service.sheet_writes import SheetWrites, append_rows
 
 CHANGES_HEADER = ["When (UTC)", "Who", "What", "Step", "Kind", "Revisions"]
 _LOG_KEY = re.compile(r"^\s*(\d+)\s*→\s*(\d+)\s*$")  # a Changes row's "Revisions": from→to (seq numbers)
@@ -87,7 +88,8 @@ def fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report) -
 
 def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report,
                  rows_read: list[list[Any]] | None = None, attributor: Attributor | None = None,
-                 upkeep: dict | None = None, logged: int | None | object = ...) -> None:
+                 upkeep: dict | None = None, logged: int | None | object = ...,
+                 writes: SheetWrites | None = None) -> None:
     """Append to the plan's Changes tab what changed since the last revision logged there; the same
     write sets the ``upkeep`` cells (each signature's Status, as just read).
 
@@ -95,7 +97,9 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
     are written first, each keyed by the revisions it covers ("3→5"), and only then is the cursor
     moved (compare-and-set): a run killed in between loses nothing, and the next run finds the rows
     keyed from the cursor, moves the cursor past them and does not write them again. A failed write
-    is only a note: the digest still goes out to people who cannot write the sheet.
+    is only a note: the digest still goes out to people who cannot write the sheet. With ``writes``
+    the write may be made by a worker process (``service.sheet_writes``) and the cursor moved once
+    it is on disk, as the run's ``with SheetWrites()`` block ends.
     """
     if logged is ...:  # not looked up by the caller
         logged = store.logged_revision(ref)
@@ -121,16 +125,22 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
             when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
             actors = (attributor or Attributor(store, ref, book, days_off)).attribute(before, latest, changes).actors
             key = f"{before.seq}→{latest.seq}"
-            # Someone saving between our read and this write must still count as a change next run.
-            untouched = book.revision() == source
             rows = [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key] for c in changes]
-            book.append_rows(CHANGES_TAB, rows, header=CHANGES_HEADER, also=upkeep)
-            after = book.revision() if untouched else None
         except MapsheetsError as exc:
             report.notes.append(_not_written(ref, f"the {CHANGES_TAB} tab", exc))
             return
-        if store.set_logged_revision(ref, latest.id, expected=logged, check=True) and after is not None:
-            store.set_seen_source(ref, after, now)  # our own write is not a change
+
+        def done(after: dict | None, error: MapsheetsError | None, expected=logged) -> None:
+            if error is not None:
+                report.notes.append(_not_written(ref, f"the {CHANGES_TAB} tab", error))
+            # after is None when someone saved between our read and the write: a change next run.
+            elif store.set_logged_revision(ref, latest.id, expected=expected, check=True) and after is not None:
+                store.set_seen_source(ref, after, now)  # our own write is not a change
+
+        if writes is None:
+            done(*append_rows(book, CHANGES_TAB, rows, CHANGES_HEADER, upkeep, source))
+        else:
+            writes.append(book, CHANGES_TAB, rows, header=CHANGES_HEADER, also=upkeep, source=source, done=done)
         return
 
 

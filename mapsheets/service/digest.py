@@ -26,6 +26,7 @@ from mapsheets.service import audience
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.calendars import plan_holidays
 from mapsheets.service.changes_tab import changes_upkeep, fill_ids, log_changes
+from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.lifecycle_close import ARCHIVED
 from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
@@ -150,7 +151,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         sender: str = DEFAULT_SENDER, stale_update_days: int | None = None, tz=timezone.utc,
         hour: int = DIGEST_HOUR, progress: Callable[[Iterable], Iterable] = lambda items: items,
         dead_after_days: int = audience.DEAD_AFTER_DAYS, seller_domains: Iterable[str] | None = None,
-        send_budget: float = SEND_BUDGET) -> RunReport:
+        send_budget: float = SEND_BUDGET, write_workers: int | None = None) -> RunReport:
     """Send every digest that is due (see the module docstring for why this is kill-safe).
 
     ``tz`` is the team's time zone: it decides the send hour and what "today" and "overdue" mean.
@@ -158,10 +159,12 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     sends its seller-side recipients one last digest saying so, and its external ones none
     (``service.audience`` says who is which). ``send_budget``: seconds this run may spend talking
     to the mail server; past it, digests stay pending for the next run. A subscriber whose server
-    refused for good (5xx) gets nothing more until watched again.
+    refused for good (5xx) gets nothing more until watched again. ``write_workers``: processes that
+    write local plans' Changes tabs meanwhile (``service.sheet_writes``; None: one per core, up to
+    4; 0: none, this process writes them).
     """
     from mapsheets.adapters import mail
-    from mapsheets.core.digest import build_digest
+    from mapsheets.core.digest import build_digest, nothing_to_tell
     from mapsheets.emails import render_digest
 
     if now.tzinfo is None:
@@ -202,92 +205,95 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     # What every due plan's turn needs from the store, in three queries rather than three per plan.
     refs = list(due)
     latest_of, logged_of, events_of = store.latest_revisions(refs), store.logged_revisions(refs), store.events_of(refs)
-    for ref in progress(refs):
-        if len(considered) >= CONSIDERED_BATCH:
-            store.mark_considered_all(considered, now)
-            considered.clear()
-        report.plans += 1
-        read_before = report.snapshots
-        found = False  # a change for at least one recipient
-        try:
-            latest, book, source, changes_rows, upkeep = _refresh(store, ref, seen, changed_google, now, report,
-                                                                  dry_run, latest_of.get(ref))
-        except MapsheetsError as exc:  # one missing or broken plan must not stop everyone's digest
-            report.failed.append(f"{ref}: {exc}")
-            continue
-        current = Plan.from_dict(latest.content["plan"])
-        days_off = _days_off(current, today)
-        attributor = Attributor(store, ref, book, days_off)
-        if not dry_run:
-            log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows, attributor, upkeep,
-                        logged=logged_of.get(ref))
-            for written in getattr(book, "times", ()):  # so later digests do not credit them to anyone
-                store.log_event(OWN_WRITE, ref=ref, actor="mapsheets digest", detail={"modified_time": written}, at=now)
-        events = events_of[ref] if ref in events_of else store.events(ref)  # links, notices: not this turn's
-        url, location = audience.plan_link(ref, events)
-        domains = audience.seller_domains(current, seller_domains)
-        dead = audience.days_past_close(current, today, days_off)
-        dead = dead if dead is not None and dead > dead_after_days else None
-        told = audience.notified(events, current) if dead else set()
-        if dead and all(audience.is_external(sub.email, domains) for sub in due[ref]):
-            report.notes.append(f"{ref}: {dead} business days past its target close; no seller-side recipient "
-                                "to tell (MAPSHEETS_SELLER_DOMAINS names the seller's domains)")
-        closes: dict[tuple[int, date], Any] = {}  # (revision id, as of) -> its projected close, once per plan
-        for sub in due[ref]:
-            up_to_date = sub.last_revision_id in (None, latest.id)  # most, when few plans changed
-            since = latest if up_to_date else store.revision_by_id(sub.last_revision_id)
-            before = current if up_to_date else Plan.from_dict(since.content["plan"])
-            changes = diff(before, current, days_off) if since.id != latest.id else []
-            external = audience.is_external(sub.email, domains)
-            last_notice = bool(dead and not external and sub.email not in told)
-            if dead and external:
-                report.stopped += 1
-            if (dead and external) or (not changes and (sub.only_changes or (dead and not last_notice))):
-                report.quiet += 1
-                if not dry_run:
-                    considered.append(sub)
-                continue
-            found = found or bool(changes)
-            credit = attributor.attribute(since, latest, changes)
-            # What this recipient was told: the plan they last got, projected on the day they got it
-            # (not when that revision was stored: an unedited plan stores none, yet its projection moves).
-            told_on = sub.last_sent_at.astimezone(tz).date() if sub.last_sent_at else since.taken_at.date()
-            if (since.id, told_on) not in closes:
-                closes[since.id, told_on] = project(before, told_on, days_off).close
-            digest = build_digest(
-                plan=current, changes=changes, today=today, plan_url=url, plan_location=location,
-                previous_close=closes[since.id, told_on],
-                actors=credit.actors, editors=credit.editors, stale_update_days=stale_update_days,
-                last_update=latest.taken_at.date(), holidays=days_off, first=sub.last_sent_at is None,
-                warnings=latest.content.get("warnings", []), closed_out=dead if last_notice else None)
-            if not digest.is_worth_sending:
-                report.quiet += 1
-                if not dry_run:
-                    considered.append(sub)
-                continue
-            if dry_run:
-                report.would_send.append((sub.email, digest.subject))
-                continue
-            html, text = render_digest(digest)
-            message_id = mail.make_msgid(domain)
-            headers = audience.unsubscribe_headers(sender, sub, digest.display_name) if external else None
+    with SheetWrites(write_workers) as writes:  # Changes-tab writes, some by worker processes
+        for ref in progress(refs):
+            if len(considered) >= CONSIDERED_BATCH:
+                store.mark_considered_all(considered, now)
+                considered.clear()
+            report.plans += 1
+            read_before = report.snapshots
+            found = False  # a change for at least one recipient
             try:
-                message = mail.build_message(sender=sender, to=[mail.format_address(sub.name, sub.email)],
-                                             subject=digest.subject, html=html, text=text, message_id=message_id,
-                                             date=now, headers=headers)
-            except MapsheetsError as exc:  # one unsendable message must not stop everyone's digest
-                report.failed.append(f"{ref}: digest to {sub.email}: {exc}")
+                latest, book, source, changes_rows, upkeep = _refresh(store, ref, seen, changed_google, now, report,
+                                                                      dry_run, latest_of.get(ref))
+            except MapsheetsError as exc:  # one missing or broken plan must not stop everyone's digest
+                report.failed.append(f"{ref}: {exc}")
                 continue
-            delivery = store.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
-                                             message=message.as_string(), now=now)
-            if delivery is not None and last_notice:  # recorded: the next run must not tell them again
-                store.log_event(audience.DEAD_NOTICE, ref=ref, actor=sub.email, at=now,
-                                detail={"target_close": current.target_close.isoformat(), "days": dead})
-            if delivery is not None:  # None: an overlapping run already took this one
-                _deliver(store, mailer, delivery, message, now, report, deadline)
-        changed = found or report.snapshots > read_before
-        report.changed += changed
-        report.looked.append((ref, current.title or ref, changed))
+            current = Plan.from_dict(latest.content["plan"])
+            days_off = _days_off(current, today)
+            attributor = Attributor(store, ref, book, days_off)
+            if not dry_run:
+                log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows, attributor, upkeep,
+                            logged=logged_of.get(ref), writes=writes)
+                for written in getattr(book, "times", ()):  # so later digests do not credit them to anyone
+                    store.log_event(OWN_WRITE, ref=ref, actor="mapsheets digest", detail={"modified_time": written},
+                                    at=now)
+            events = events_of[ref] if ref in events_of else store.events(ref)  # links, notices: not this turn's
+            url, location = audience.plan_link(ref, events)
+            domains = audience.seller_domains(current, seller_domains)
+            dead = audience.days_past_close(current, today, days_off)
+            dead = dead if dead is not None and dead > dead_after_days else None
+            told = audience.notified(events, current) if dead else set()
+            if dead and all(audience.is_external(sub.email, domains) for sub in due[ref]):
+                report.notes.append(f"{ref}: {dead} business days past its target close; no seller-side recipient "
+                                    "to tell (MAPSHEETS_SELLER_DOMAINS names the seller's domains)")
+            closes: dict[tuple[int, date], Any] = {}  # (revision id, as of) -> its projected close, once per plan
+            for sub in due[ref]:
+                up_to_date = sub.last_revision_id in (None, latest.id)  # most, when few plans changed
+                since = latest if up_to_date else store.revision_by_id(sub.last_revision_id)
+                before = current if up_to_date else Plan.from_dict(since.content["plan"])
+                changes = diff(before, current, days_off) if since.id != latest.id else []
+                external = audience.is_external(sub.email, domains)
+                last_notice = bool(dead and not external and sub.email not in told)
+                if dead and external:
+                    report.stopped += 1
+                if ((dead and external) or (not changes and (sub.only_changes or (dead and not last_notice)))
+                        or nothing_to_tell(current, changes, today, closing_notice=last_notice)):
+                    report.quiet += 1
+                    if not dry_run:
+                        considered.append(sub)
+                    continue
+                found = found or bool(changes)
+                credit = attributor.attribute(since, latest, changes)
+                # What this recipient was told: the plan they last got, projected on the day they got it
+                # (not when that revision was stored: an unedited plan stores none, yet its projection moves).
+                told_on = sub.last_sent_at.astimezone(tz).date() if sub.last_sent_at else since.taken_at.date()
+                if (since.id, told_on) not in closes:
+                    closes[since.id, told_on] = project(before, told_on, days_off).close
+                digest = build_digest(
+                    plan=current, changes=changes, today=today, plan_url=url, plan_location=location,
+                    previous_close=closes[since.id, told_on],
+                    actors=credit.actors, editors=credit.editors, stale_update_days=stale_update_days,
+                    last_update=latest.taken_at.date(), holidays=days_off, first=sub.last_sent_at is None,
+                    warnings=latest.content.get("warnings", []), closed_out=dead if last_notice else None)
+                if not digest.is_worth_sending:
+                    report.quiet += 1
+                    if not dry_run:
+                        considered.append(sub)
+                    continue
+                if dry_run:
+                    report.would_send.append((sub.email, digest.subject))
+                    continue
+                html, text = render_digest(digest)
+                message_id = mail.make_msgid(domain)
+                headers = audience.unsubscribe_headers(sender, sub, digest.display_name) if external else None
+                try:
+                    message = mail.build_message(sender=sender, to=[mail.format_address(sub.name, sub.email)],
+                                                 subject=digest.subject, html=html, text=text, message_id=message_id,
+                                                 date=now, headers=headers)
+                except MapsheetsError as exc:  # one unsendable message must not stop everyone's digest
+                    report.failed.append(f"{ref}: digest to {sub.email}: {exc}")
+                    continue
+                delivery = store.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
+                                                 message=message.as_string(), now=now)
+                if delivery is not None and last_notice:  # recorded: the next run must not tell them again
+                    store.log_event(audience.DEAD_NOTICE, ref=ref, actor=sub.email, at=now,
+                                    detail={"target_close": current.target_close.isoformat(), "days": dead})
+                if delivery is not None:  # None: an overlapping run already took this one
+                    _deliver(store, mailer, delivery, message, now, report, deadline)
+            changed = found or report.snapshots > read_before
+            report.changed += changed
+            report.looked.append((ref, current.title or ref, changed))
     if considered:
         store.mark_considered_all(considered, now)
     if report.deferred:

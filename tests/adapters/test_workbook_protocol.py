@@ -22,7 +22,7 @@ MEMBERS = [name for name in dir(Workbook) if not name.startswith("_")]
 
 def test_the_protocol_names_what_the_service_uses():
     assert sorted(MEMBERS) == ["append_rows", "create", "edits", "modify", "read_grid", "ref", "revision",
-                               "share", "update_cells"]
+                               "share", "update_cells", "worker_ref"]
 
 
 @pytest.mark.parametrize("backend", [XlsxWorkbook, GoogleWorkbook])
@@ -62,6 +62,7 @@ def test_instances_and_the_service_wrappers_are_workbooks(tmp_path):
 def test_where_backends_differ_each_answers_for_itself(tmp_path):
     book = XlsxWorkbook(tmp_path / "p.xlsx")
     assert book.edits() is None  # a file names nobody
+    assert book.worker_ref() == str(tmp_path / "p.xlsx") and GoogleWorkbook("abc", client=None).worker_ref() is None
     with pytest.raises(UsageError, match=r"p\.xlsx: sharing needs a Google Sheet"):
         book.share("jane@acme.example")
 

@@ -176,3 +176,24 @@ def test_subject_is_one_short_line_whatever_the_sheet_says():
     assert len(d.subject) <= 140 and d.subject.endswith(": no changes · on track")
     plan.buyer = ""
     assert digest_of(plan, plan).subject.startswith("[MAP] Mutual Action Plan: Acme Corp × Globex:")
+
+
+_STATUSES = ["not started", "in progress", "blocked", "done", "n/a"]
+
+
+@pytest.mark.parametrize("today", [date(2027, 1, 13), date(2027, 1, 19), date(2027, 1, 26), date(2027, 2, 8)])
+@pytest.mark.parametrize("statuses", [(a, b, c, d) for a in _STATUSES for b in ("done", "blocked", "n/a")
+                                      for c in ("not started", "n/a") for d in ("in progress", "done")])
+def test_nothing_to_tell_says_what_the_built_digest_would(today, statuses):
+    """The digest run skips building a digest on nothing_to_tell: it must agree with is_worth_sending."""
+    from mapsheets.core.digest import nothing_to_tell
+
+    plan = small_plan()
+    for step, status in zip(plan.steps, statuses):
+        step.status = status
+    built = build_digest(plan=plan, changes=[], today=today, plan_url=URL, previous_close=None)
+    assert nothing_to_tell(plan, [], today) == (not built.is_worth_sending)
+    changed = copy.deepcopy(plan)
+    changed.steps[0].title = "Discovery call, moved"
+    assert not nothing_to_tell(changed, diff(plan, changed), today)
+    assert not nothing_to_tell(plan, [], today, closing_notice=True)

@@ -1,0 +1,144 @@
+"""The digest run's Changes-tab writes made by worker processes (service.sheet_writes): the same
+rows as a run that writes them itself, and under kills nothing lost, nothing written twice, no
+process left behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from digest_helpers import T0
+from plan_cells import edit_steps as edit
+from mapsheets.adapters import plan_lock
+from mapsheets.adapters.mail import OutboxMailer
+from mapsheets.adapters.xlsx import read_grid
+from mapsheets.service import digest
+
+STATUSES = ["Done", "Blocked", "In progress", "Done", "Blocked", "Done"]
+
+
+def _plans(folder: Path, plan_file: Path, db: str, count: int) -> list[Path]:
+    folder.mkdir()
+    paths = []
+    for i in range(count):
+        path = folder / f"plan-{i}.xlsx"
+        shutil.copy(plan_file, path)
+        digest.watch(str(path), [f"ae{i}@globex.example"], now=T0, store_url=db)
+        paths.append(path)
+    return paths
+
+
+def _edit_each(paths: list[Path]) -> None:
+    for i, path in enumerate(paths):  # each plan a different edit, some two
+        edit(path, {(i % 4, "Status"): STATUSES[i % len(STATUSES)], **({(5, "Status"): "Done"} if i % 2 else {})})
+
+
+def test_workers_write_the_rows_a_run_in_one_process_writes(plan_file, tmp_path):
+    tabs = {}
+    for workers in (2, 0):
+        db = f"sqlite:///{tmp_path / f'state-{workers}.db'}"
+        paths = _plans(tmp_path / f"plans-{workers}", plan_file, db, 6)
+        _edit_each(paths)
+        report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / f"out-{workers}"),
+                            store_url=db, write_workers=workers)
+        assert len(report.sent) == 6 and report.notes == [] and report.failed == []
+        tabs[workers] = [read_grid(p)["Changes"] for p in paths]
+        # The cursor moved and our own saves were not taken for edits: the next run reads nothing.
+        again = digest.run(now=T0 + timedelta(days=2), mailer=OutboxMailer(tmp_path / f"out-{workers}"),
+                           store_url=db, write_workers=workers)
+        assert (again.snapshots, again.unchanged) == (0, 6)
+        assert [read_grid(p)["Changes"] for p in paths] == tabs[workers]
+    assert tabs[2] == tabs[0]
+    assert all(len(tab) >= 2 for tab in tabs[2])  # a header and at least one row each
+    assert [len(tab) - 1 for tab in tabs[2]] == [1, 2, 1, 2, 1, 2]
+
+
+def test_a_plan_open_in_libreoffice_is_a_note_from_a_worker_and_written_next_run(plan_file, tmp_path, db):
+    paths = _plans(tmp_path / "plans", plan_file, db, 3)
+    _edit_each(paths)
+    lock = paths[1].parent / f".~lock.{paths[1].name}#"
+    lock.write_text("Jane Doe,jane,laptop,01.12.2026 09:12,file:///x;", "utf-8")
+    report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "out"), store_url=db,
+                        write_workers=2)
+    assert len(report.sent) == 3
+    assert report.notes == [f"{paths[1].resolve()}: is open in LibreOffice (Jane Doe): "
+                            "the Changes tab not written, tried again next run"]
+    assert "Changes" not in read_grid(paths[1]) and all("Changes" in read_grid(p) for p in (paths[0], paths[2]))
+    lock.unlink()
+    later = digest.run(now=T0 + timedelta(days=2), mailer=OutboxMailer(tmp_path / "out"), store_url=db,
+                       write_workers=2)
+    assert later.notes == []
+    rows = read_grid(paths[1])["Changes"][1:]
+    assert [row[4] for row in rows] == ["step_changed", "step_changed"]  # plan 1 had two edits
+    assert "is now blocked" in rows[0][2] and "is now done" in rows[1][2]
+
+
+def _workers_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:"))
+        if parent == pid and b"mapsheets.adapters.xlsx_workers" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                     if line.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return " Z " not in state and "zombie" not in state
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc to find the worker processes")
+def test_a_run_killed_while_its_worker_writes_leaves_no_process_and_no_twice_written_row(plan_file, tmp_path, db):
+    """The run is SIGKILLed after it sent the digest, while its worker waits for the plan (another
+    writer holds it). The worker then writes the rows, finds its caller gone and exits; the next
+    run recognises the rows by their key and writes them no second time."""
+    paths = _plans(tmp_path / "plans", plan_file, db, 1)
+    _edit_each(paths)
+    outbox = tmp_path / "out"
+    env = {**os.environ, "MAPSHEETS_DB": db, "MAPSHEETS_OUTBOX": str(outbox), "MAPSHEETS_DIGEST_WORKERS": "1"}
+    env.pop("MAPSHEETS_SMTP_URL", None)
+    with plan_lock.locked(paths[0]):  # another writer holds the plan: the worker waits for it
+        proc = subprocess.Popen([sys.executable, "-m", "mapsheets.cli", "digest", "--now",
+                                 (T0 + timedelta(days=1)).isoformat()],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while not list(outbox.glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(outbox.glob("*.eml")), "the run never sent its digest"
+        workers = _workers_of(proc.pid)
+        assert len(workers) == 1
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert "Changes" not in read_grid(paths[0])
+    # The lock is free: the worker writes, then exits; the run's output pipes close with it.
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 30
+    while _alive(workers[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(workers[0])
+    rows = read_grid(paths[0])["Changes"][1:]
+    assert len(rows) == 1 and "is now done" in rows[0][2]
+    later = subprocess.run([sys.executable, "-m", "mapsheets.cli", "digest", "--now",
+                            (T0 + timedelta(days=2)).isoformat()], env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert later.returncode == 0, later.stderr
+    assert read_grid(paths[0])["Changes"][1:] == rows
