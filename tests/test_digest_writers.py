@@ -108,37 +108,51 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc to find the worker processes")
 def test_a_run_killed_while_its_worker_writes_leaves_no_process_and_no_twice_written_row(plan_file, tmp_path, db):
-    """The run is SIGKILLed after it sent the digest, while its worker waits for the plan (another
-    writer holds it). The worker then writes the rows, finds its caller gone and exits; the next
-    run recognises the rows by their key and writes them no second time."""
-    paths = _plans(tmp_path / "plans", plan_file, db, 1)
-    _edit_each(paths)
-    outbox = tmp_path / "out"
-    env = {**os.environ, "MAPSHEETS_DB": db, "MAPSHEETS_OUTBOX": str(outbox), "MAPSHEETS_DIGEST_WORKERS": "1"}
+    """The run is SIGKILLed while its worker waits for the second plan (another writer holds it),
+    the first plan's rows written. The worker then writes the second's rows, finds its caller gone
+    and exits; the next run recognises those rows by their key and writes nothing twice."""
+    first, second = _plans(tmp_path / "plans", plan_file, db, 2)
+    _edit_each([first, second])
+    env = {**os.environ, "MAPSHEETS_DB": db, "MAPSHEETS_OUTBOX": str(tmp_path / "out"),
+           "MAPSHEETS_DIGEST_WORKERS": "1"}
     env.pop("MAPSHEETS_SMTP_URL", None)
-    with plan_lock.locked(paths[0]):  # another writer holds the plan: the worker waits for it
+    with plan_lock.locked(second):  # the worker writes the first plan, then waits here
         proc = subprocess.Popen([sys.executable, "-m", "mapsheets.cli", "digest", "--now",
                                  (T0 + timedelta(days=1)).isoformat()],
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
-        while not list(outbox.glob("*.eml")) and time.monotonic() < deadline:
+        while "Changes" not in read_grid(first) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert list(outbox.glob("*.eml")), "the run never sent its digest"
+        assert "Changes" in read_grid(first), "the worker never wrote the first plan"
         workers = _workers_of(proc.pid)
         assert len(workers) == 1
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        assert "Changes" not in read_grid(paths[0])
+        assert "Changes" not in read_grid(second)
     # The lock is free: the worker writes, then exits; the run's output pipes close with it.
     proc.communicate(timeout=30)
     deadline = time.monotonic() + 30
     while _alive(workers[0]) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(workers[0])
-    rows = read_grid(paths[0])["Changes"][1:]
-    assert len(rows) == 1 and "is now done" in rows[0][2]
+    written = {path: read_grid(path)["Changes"][1:] for path in (first, second)}
+    assert [len(rows) for rows in written.values()] == [1, 2]
     later = subprocess.run([sys.executable, "-m", "mapsheets.cli", "digest", "--now",
                             (T0 + timedelta(days=2)).isoformat()], env=env, capture_output=True, text=True,
                            timeout=60)
     assert later.returncode == 0, later.stderr
-    assert read_grid(paths[0])["Changes"][1:] == rows
+    assert {path: read_grid(path)["Changes"][1:] for path in (first, second)} == written
+
+
+def test_workers_that_cannot_start_leave_the_writes_to_the_run(plan_file, tmp_path, db, monkeypatch):
+    """A place where `python -m` does not work (a frozen app, an embedding host): no worker ever
+    says it is ready, so no write was begun, and the run makes them itself."""
+    paths = _plans(tmp_path / "plans", plan_file, db, 3)
+    _edit_each(paths)
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))
+    report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "out"), store_url=db,
+                        write_workers=2)
+    assert len(report.sent) == 3 and report.failed == []
+    assert report.notes == ["the Changes-tab writer processes did not start (their error is above); "
+                            "this run wrote the tabs itself"]
+    assert [len(read_grid(p)["Changes"]) - 1 for p in paths] == [1, 2, 1]

@@ -43,22 +43,29 @@ class WorkerCrashed(RuntimeError):
     """A worker failed with an error that is not a MapsheetsError: a bug, with its traceback."""
 
 
+NOT_STARTED = "not started"  # the answer to every job of a worker that never came up
+
+
 class _Worker:
     def __init__(self) -> None:
+        # The caller's import path, so the worker imports the same mapsheets and openpyxl.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self.proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, close_fds=True)
+                                     stdout=subprocess.PIPE, close_fds=True, env=env)
         self.answers: queue.SimpleQueue = queue.SimpleQueue()
         self.in_hand = 0
+        self.started = False  # said it is ready: from then on, a death may be mid-write
         threading.Thread(target=self._read, daemon=True).start()  # so the worker never blocks on its stdout
 
     def _read(self) -> None:
         out = self.proc.stdout
-        while True:
-            try:
+        try:
+            self.started = pickle.load(out) == "ready"
+            while self.started:
                 self.answers.put(pickle.load(out))
-            except (EOFError, OSError, pickle.UnpicklingError):
-                self.answers.put(None)  # died: every job still in hand is unanswered
-                return
+        except (EOFError, OSError, pickle.UnpicklingError):
+            pass
+        self.answers.put(None)  # died: every job still in hand is unanswered
 
     def send(self, job: tuple) -> None:
         self.in_hand += 1
@@ -95,15 +102,19 @@ class WriterPool:
         worker.send((path, tab, rows, header, also, source))
         self._order.append(worker)
 
-    def answers(self, *, wait: bool) -> list[Answer]:
-        """The answers of the oldest jobs, in order: those ready, or all of them when ``wait``."""
-        out = []
+    def answers(self, *, wait: bool) -> list[Answer | str]:
+        """The answers of the oldest jobs, in order: those ready, or all of them when ``wait``.
+        NOT_STARTED for a job whose worker never started (its file is untouched)."""
+        out: list[Answer | str] = []
         while self._order:
-            ready, got = self._order[0].answer(wait)
+            worker = self._order[0]
+            ready, got = worker.answer(wait)
             if not ready:
                 break
             self._order.pop(0)
-            if got is None:  # killed mid-job: the write may or may not be on disk
+            if got is None and not worker.started:  # no job was begun: the caller may write it itself
+                got = NOT_STARTED
+            elif got is None:  # killed mid-job: the write may or may not be on disk
                 got = None, PlanFileError("the process writing it stopped before saying whether it wrote")
             elif got[0] == "crash":
                 raise WorkerCrashed(got[1])
@@ -131,6 +142,11 @@ def _serve() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the caller decides
     jobs, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing printed by accident may reach the answer stream
+    try:
+        pickle.dump("ready", answers)
+        answers.flush()
+    except BrokenPipeError:  # the caller is gone before we began: nothing to do
+        os._exit(0)
     while True:
         try:
             path, tab, rows, header, also, source = pickle.load(jobs)

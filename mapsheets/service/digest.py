@@ -294,6 +294,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
             changed = found or report.snapshots > read_before
             report.changed += changed
             report.looked.append((ref, current.title or ref, changed))
+    report.notes += writes.notes
     if considered:
         store.mark_considered_all(considered, now)
     if report.deferred:

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mapsheets.adapters.xlsx_workers import WriterPool, append_rows
+from mapsheets.adapters.xlsx_workers import NOT_STARTED, WriterPool, append_rows
 from mapsheets.errors import MapsheetsError
 
 MAX_WORKERS = 4
@@ -42,7 +42,8 @@ class SheetWrites:
 
     def __init__(self, workers: int | None = None) -> None:
         self._pool = WriterPool(default_workers() if workers is None else workers)
-        self._done: list[Done] = []  # callbacks of the writes in the pool, oldest first
+        self._asked: list[tuple[Done, tuple]] = []  # the writes in the pool, oldest first
+        self.notes: list[str] = []
 
     def append(self, book: Any, tab: str, rows: list[list[Any]], *, header: list[str],
                also: Mapping[str, Mapping[tuple[int, int], Any]] | None, source: dict[str, Any], done: Done) -> None:
@@ -51,12 +52,19 @@ class SheetWrites:
             done(*append_rows(book, tab, rows, header, also, source))
             return
         self._pool.submit(ref, tab, rows, header, also, source)
-        self._done.append(done)
+        self._asked.append((done, (book, tab, rows, header, also, source)))
         self._settle(wait=False)
 
     def _settle(self, *, wait: bool) -> None:
         for answer in self._pool.answers(wait=wait):
-            self._done.pop(0)(*answer)
+            done, job = self._asked.pop(0)
+            if answer == NOT_STARTED:  # e.g. no `python -m` here: this process writes, for the rest of the run
+                if self._pool.size:
+                    self._pool.size = 0
+                    self.notes.append("the Changes-tab writer processes did not start (their error is above); "
+                                      "this run wrote the tabs itself")
+                answer = append_rows(*job)
+            done(*answer)
 
     def __enter__(self) -> SheetWrites:
         return self

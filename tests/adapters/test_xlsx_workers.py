@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 
 from mapsheets.adapters import plan_lock
 from mapsheets.adapters.xlsx import XlsxWorkbook, read_grid
-from mapsheets.adapters.xlsx_workers import WorkerCrashed, WriterPool
+from mapsheets.adapters.xlsx_workers import NOT_STARTED, WorkerCrashed, WriterPool
 from mapsheets.errors import PlanFileError
 
 HEADER = ["When", "What"]
@@ -60,18 +61,26 @@ def test_a_bug_in_a_worker_is_raised_with_its_traceback(plan_file):
     assert "Traceback" in str(err.value) and "ValueError" in str(err.value)
 
 
-def test_a_worker_killed_mid_job_is_an_error_for_that_job_and_the_next(plan_file, tmp_path):
+@pytest.mark.parametrize("when", ["before it is ready", "mid-job"])
+def test_a_killed_worker_is_an_answer_for_that_job_and_the_next(plan_file, tmp_path, when):
     paths = _pool_of(plan_file, tmp_path, 2)
     pool = WriterPool(1)
     try:
         with plan_lock.locked(paths[0]):  # the worker waits here, and is killed waiting
             for path in paths:
                 pool.submit(str(path), "Log", [["x", 1]], HEADER, None, {})
+            worker = pool._workers[0]
+            deadline = time.monotonic() + 30
+            while when == "mid-job" and not worker.started and time.monotonic() < deadline:
+                time.sleep(0.02)
             assert pool.answers(wait=False) == []
-            os.kill(pool._workers[0].proc.pid, signal.SIGKILL)
+            os.kill(worker.proc.pid, signal.SIGKILL)
             answers = pool.answers(wait=True)
     finally:
         pool.close()
+    if not worker.started:  # killed while starting: no job begun, each NOT_STARTED (the caller writes them)
+        assert when == "before it is ready" and answers == [NOT_STARTED, NOT_STARTED]
+        return
     assert [after for after, _e in answers] == [None, None]
     assert all(isinstance(e, PlanFileError) and "stopped before saying whether it wrote" in str(e)
                for _a, e in answers)
