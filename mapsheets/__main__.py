@@ -1,6 +1,6 @@
 """``python -m mapsheets``: the command line, as the ``mapsheets`` script runs it."""
 
-from mapsheets.cli import cli
+from mapsheets.cli import run
 
 if __name__ == "__main__":
-    cli(prog_name="mapsheets")
+    run(prog_name="mapsheets")

@@ -6,6 +6,8 @@ import contextvars
 import io
 import os
 import stat
+import sys
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -23,6 +25,15 @@ from mapsheets.errors import AlreadyExists, NotFound, PlanBusy, PlanFileError, U
 
 
 def _openpyxl():
+    if "openpyxl" not in sys.modules and "numpy" not in sys.modules and threading.active_count() == 1:
+        # openpyxl imports numpy, where installed, only to accept numpy numbers as cell values: we
+        # never give it any, and that import was a sixth of `mapsheets new`. numpy stays importable
+        # afterwards; only a lone thread may hide it, so no other thread's `import numpy` sees it hidden.
+        sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` raises ImportError
+        try:
+            import openpyxl
+        finally:
+            del sys.modules["numpy"]
     import openpyxl  # heavy: only when a workbook is touched
 
     _keep_temporaries_beside_target()

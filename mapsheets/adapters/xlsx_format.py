@@ -14,6 +14,8 @@ ALERT_RED = "F8D7DA"
 
 def set_cell(cell, value: Any) -> None:
     """One value into a cell: text stays text, dates get the layout's number format."""
+    if type(value).__module__ == "numpy":  # a pandas result: openpyxl may have been loaded without numpy
+        value = value.item()
     if value == "":
         value = None
     cell.value = value

@@ -1,3 +1,3 @@
-from mapsheets.cli import cli
+from mapsheets.cli import run
 
-cli()
+run()

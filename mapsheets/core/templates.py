@@ -144,7 +144,8 @@ def parse_template(text: str, name: str, source: str = "") -> Template:
 
     check = _Checker(source)
     try:
-        data = yaml.safe_load(text)
+        # libyaml's safe loader where it is built in: same documents, a third of `new`'s parse time
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "YAML"
@@ -236,6 +237,8 @@ def _steps(check: _Checker, raw: Any, stage_keys: set[str], kind: str) -> tuple[
 
 
 def render_text(text: str, context: dict[str, Any], source: str, path: str) -> str:
+    if "{" not in text:  # no Jinja2 delimiter: the text as it would render, without compiling it
+        return text.strip()
     import jinja2
 
     try:

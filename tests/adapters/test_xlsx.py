@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from datetime import date, datetime
 
 import openpyxl
@@ -224,3 +226,25 @@ def test_rich_text_a_person_typed_survives_a_mapsheets_write(plan_file):
     kept = openpyxl.load_workbook(plan_file, rich_text=True)["Team"]["F1"].value
     assert isinstance(kept, CellRichText) and str(kept) == "Do NOT share"
     assert any(isinstance(part, TextBlock) and part.font.b for part in kept)
+
+
+def test_openpyxl_is_loaded_without_numpy_and_numpy_stays_importable(tmp_path):
+    """A lone-threaded command skips the numpy import openpyxl would make; numpy is importable
+    afterwards, and a numpy number (a pandas result) still lands in a cell as its value."""
+    code = f"""
+import sys
+from pathlib import Path
+from mapsheets.adapters import xlsx
+xlsx._openpyxl()
+assert "openpyxl" in sys.modules and "numpy" not in sys.modules, sorted(m for m in sys.modules if "numpy" in m)
+import numpy
+from mapsheets.adapters.xlsx import XlsxWorkbook, read_grid, write_workbook
+from mapsheets.core.layout import SheetSpec, WorkbookSpec
+path = Path({str(tmp_path / "n.xlsx")!r})
+write_workbook(path, WorkbookSpec(title="t", sheets=[SheetSpec(title="T", rows=[["n"]])]))
+XlsxWorkbook(path).append_rows("T", [[numpy.int64(7), numpy.float64(2.5)]], header=["n"])
+print(read_grid(path)["T"][1])
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[7, 2.5]"
