@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from digest_helpers import T0
+from digest_helpers import T0, outbox_messages
 from plan_cells import edit_steps as edit
 from mapsheets.adapters import plan_lock
 from mapsheets.adapters.mail import OutboxMailer
@@ -156,3 +156,45 @@ def test_workers_that_cannot_start_leave_the_writes_to_the_run(plan_file, tmp_pa
     assert report.notes == ["the Changes-tab writer processes did not start (their error is above); "
                             "this run wrote the tabs itself"]
     assert [len(read_grid(p)["Changes"]) - 1 for p in paths] == [1, 2, 1]
+
+
+def test_two_overlapping_runs_write_each_change_once(plan_file, tmp_path, db):
+    """Run A has read the plan and handed its rows to its worker, which waits for the plan (another
+    writer holds it). Run B, started meanwhile, read the tab before A wrote: it must leave the tab
+    to A (which claimed it), not wait for the plan and write the same rows again."""
+    [path] = _plans(tmp_path / "plans", plan_file, db, 1)
+    _edit_each([path])
+
+    def start(outbox: str, minutes: int) -> subprocess.Popen:
+        env = {**os.environ, "MAPSHEETS_DB": db, "MAPSHEETS_OUTBOX": str(tmp_path / outbox),
+               "MAPSHEETS_DIGEST_WORKERS": "1"}
+        env.pop("MAPSHEETS_SMTP_URL", None)
+        return subprocess.Popen([sys.executable, "-m", "mapsheets.cli", "digest", "--now",
+                                 (T0 + timedelta(days=1, minutes=minutes)).isoformat()],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    b_waited = False
+    with plan_lock.locked(path):
+        a = start("out-a", 0)
+        deadline = time.monotonic() + 30
+        while not list((tmp_path / "out-a").glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list((tmp_path / "out-a").glob("*.eml")), "run A never sent its digest"
+        digest.watch(str(path), ["late@globex.example"], now=T0 + timedelta(days=1), store_url=db)  # due for B
+        b = start("out-b", 1)
+        try:
+            b_out, b_err = b.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            b_waited = True
+    a_out, a_err = a.communicate(timeout=60)
+    if b_waited:
+        b_out, b_err = b.communicate(timeout=60)
+    assert not b_waited, "run B waited for the plan instead of leaving the tab to run A"
+    assert (a.returncode, b.returncode) == (0, 0), (a_err, b_err)
+    # A's subscriber got A's digest only; the late one has had no change since subscribing.
+    assert [m["To"] for m in outbox_messages(tmp_path / "out-a")] == ["ae0@globex.example"]
+    assert outbox_messages(tmp_path / "out-b") == []
+    rows = read_grid(path)["Changes"][1:]
+    assert len(rows) == 1 and "is now done" in rows[0][2]
+    digest.run(now=T0 + timedelta(days=2), mailer=OutboxMailer(tmp_path / "out-c"), store_url=db)
+    assert read_grid(path)["Changes"][1:] == rows

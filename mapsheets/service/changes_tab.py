@@ -96,7 +96,8 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
     A cursor of its own, so changes snapshotted by hand (`mapsheets snapshot`) are logged too. Rows
     are written first, each keyed by the revisions it covers ("3→5"), and only then is the cursor
     moved (compare-and-set): a run killed in between loses nothing, and the next run finds the rows
-    keyed from the cursor, moves the cursor past them and does not write them again. A failed write
+    keyed from the cursor, moves the cursor past them and does not write them again. Overlapping
+    runs: the one that claims the tab writes it, the other leaves it. A failed write
     is only a note: the digest still goes out to people who cannot write the sheet. With ``writes``
     the write may be made by a worker process (``service.sheet_writes``) and the cursor moved once
     it is on disk, as the run's ``with SheetWrites()`` block ends.
@@ -106,42 +107,61 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
     if logged is None:  # never logged: the tab logs what changes from here on
         store.set_logged_revision(ref, latest.id, expected=None, check=True)
         return
-    while logged != latest.id:
-        before = store.revision_by_id(logged)
-        changes = diff(Plan.from_dict(before.content["plan"]), Plan.from_dict(latest.content["plan"]), days_off)
-        if not changes:
-            store.set_logged_revision(ref, latest.id, expected=logged, check=True)
-            return
-        try:
-            if rows_read is None:  # the plan was not read this run (unchanged): read the tab now
-                rows_read = book.read_grid().get(CHANGES_TAB, [])
-            done = _logged_through(rows_read, before.seq)
-            if done is not None and before.seq < done <= latest.seq:  # written by a run killed before the cursor moved
-                through = store.revision(ref, str(done)).id
-                if not store.set_logged_revision(ref, through, expected=logged, check=True):
-                    return  # another run moved the cursor
-                logged = through
-                continue
-            when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
-            actors = (attributor or Attributor(store, ref, book, days_off)).attribute(before, latest, changes).actors
-            key = f"{before.seq}→{latest.seq}"
-            rows = [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key] for c in changes]
-        except MapsheetsError as exc:
-            report.notes.append(_not_written(ref, f"the {CHANGES_TAB} tab", exc))
-            return
-
-        def done(after: dict | None, error: MapsheetsError | None, expected=logged) -> None:
-            if error is not None:
-                report.notes.append(_not_written(ref, f"the {CHANGES_TAB} tab", error))
-            # after is None when someone saved between our read and the write: a change next run.
-            elif store.set_logged_revision(ref, latest.id, expected=expected, check=True) and after is not None:
-                store.set_seen_source(ref, after, now)  # our own write is not a change
-
-        if writes is None:
-            done(*append_rows(book, CHANGES_TAB, rows, CHANGES_HEADER, upkeep, source))
-        else:
-            writes.append(book, CHANGES_TAB, rows, header=CHANGES_HEADER, also=upkeep, source=source, done=done)
+    if logged == latest.id:
         return
+    # One run at a time writes a plan's Changes tab: two overlapping runs that both read the tab
+    # before either wrote would both write the same rows.
+    if not store.claim_changes(ref, max(now, datetime.now(timezone.utc))):
+        return  # the run holding it logs these changes, or the next run does
+    handed_over = False  # to the write's callback, which releases the claim
+    try:
+        logged = store.logged_revision(ref)  # under the claim: another run may have moved it meanwhile
+        while logged is not None and logged != latest.id:
+            before = store.revision_by_id(logged)
+            changes = diff(Plan.from_dict(before.content["plan"]), Plan.from_dict(latest.content["plan"]), days_off)
+            if not changes:
+                store.set_logged_revision(ref, latest.id, expected=logged, check=True)
+                return
+            try:
+                if rows_read is None:  # the plan was not read this run (unchanged): read the tab now
+                    rows_read = book.read_grid().get(CHANGES_TAB, [])
+                through_seq = _logged_through(rows_read, before.seq)
+                if through_seq is not None and before.seq < through_seq <= latest.seq:  # a killed run wrote them
+                    through = store.revision(ref, str(through_seq)).id
+                    if not store.set_logged_revision(ref, through, expected=logged, check=True):
+                        return  # another run moved the cursor
+                    logged = through
+                    continue
+                when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+                credit = attributor or Attributor(store, ref, book, days_off)
+                actors = credit.attribute(before, latest, changes).actors
+                key = f"{before.seq}→{latest.seq}"
+                rows = [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key]
+                        for c in changes]
+            except MapsheetsError as exc:
+                report.notes.append(_not_written(ref, f"the {CHANGES_TAB} tab", exc))
+                return
+
+            def done(after: dict | None, error: MapsheetsError | None, expected=logged) -> None:
+                try:
+                    if error is not None:
+                        report.notes.append(_not_written(ref, f"the {CHANGES_TAB} tab", error))
+                    # after is None when someone saved between our read and the write: a change next run.
+                    elif store.set_logged_revision(ref, latest.id, expected=expected, check=True) \
+                            and after is not None:
+                        store.set_seen_source(ref, after, now)  # our own write is not a change
+                finally:
+                    store.release_changes(ref)
+
+            handed_over = True
+            if writes is None:
+                done(*append_rows(book, CHANGES_TAB, rows, CHANGES_HEADER, upkeep, source))
+            else:
+                writes.append(book, CHANGES_TAB, rows, header=CHANGES_HEADER, also=upkeep, source=source, done=done)
+            return
+    finally:
+        if not handed_over:
+            store.release_changes(ref)
 
 
 def _not_written(ref: str, what: str, exc: MapsheetsError) -> str:

@@ -254,6 +254,24 @@ class DigestStoreMixin:
             return conn.execute(query.values(logged_revision_id=revision_id)).rowcount == 1
 
     @_guarded
+    def claim_changes(self, ref: str, now: datetime, lease: timedelta = CLAIM_LEASE) -> bool:
+        """Take the writing of the plan's Changes tab; False while another run holds it. A claim
+        older than ``lease`` belongs to a run that died (its rows, if written, are keyed)."""
+        sa, ps = self._sa, self._t.plan_sources
+        free = sa.or_(ps.c.changes_claimed_at.is_(None), ps.c.changes_claimed_at < now - lease)
+        with self._tx(write=True) as conn:
+            plan_id = self._required_plan(conn, ref)
+            return conn.execute(sa.update(ps).where(ps.c.plan_id == plan_id, free)
+                                .values(changes_claimed_at=now)).rowcount == 1
+
+    @_guarded
+    def release_changes(self, ref: str) -> None:
+        sa, ps = self._sa, self._t.plan_sources
+        with self._tx(write=True) as conn:
+            plan_id = self._required_plan(conn, ref)
+            conn.execute(sa.update(ps).where(ps.c.plan_id == plan_id).values(changes_claimed_at=None))
+
+    @_guarded
     def pending_deliveries(self) -> list[DeliveryRecord]:
         d = self._t.deliveries
         with self._tx() as conn:

@@ -106,6 +106,8 @@ def tables() -> SimpleNamespace:
         sa.Column("checked_at", when(), nullable=False),
         # The last revision whose changes went into the plan's Changes tab.
         sa.Column("logged_revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
+        # A run writing the Changes tab now (overlapping runs must not both write the same rows).
+        sa.Column("changes_claimed_at", when(), nullable=True),
     )
     t.subscriptions = sa.Table(
         "subscriptions", md,
@@ -185,8 +187,15 @@ def _m2_digests(conn: Any, t: SimpleNamespace) -> None:
 
     md = sa.MetaData()
     t.plans.to_metadata(md), t.revisions.to_metadata(md)  # for the foreign keys only: not created here
-    plan_sources, deliveries = t.plan_sources.to_metadata(md), t.deliveries.to_metadata(md)
+    deliveries = t.deliveries.to_metadata(md)
     when = t.when
+    plan_sources_v2 = sa.Table(
+        "plan_sources", md,
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("checked_at", when(), nullable=False),
+        sa.Column("logged_revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
+    )
     subscriptions_v2 = sa.Table(
         "subscriptions", md,
         sa.Column("id", sa.Integer, primary_key=True),
@@ -200,7 +209,7 @@ def _m2_digests(conn: Any, t: SimpleNamespace) -> None:
         sa.Column("last_revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
         sa.UniqueConstraint("plan_id", "email", name="uq_subscriptions_plan_email"),
     )
-    md.create_all(conn, tables=[plan_sources, subscriptions_v2, deliveries], checkfirst=False)
+    md.create_all(conn, tables=[plan_sources_v2, subscriptions_v2, deliveries], checkfirst=False)
 
 
 def _m3_revision_origin_subscriber_name(conn: Any, t: SimpleNamespace) -> None:
@@ -219,12 +228,20 @@ def _m5_last_seen(conn: Any, t: SimpleNamespace) -> None:
     t.metadata.create_all(conn, tables=[t.last_seen], checkfirst=False)
 
 
+def _m6_changes_claim(conn: Any, t: SimpleNamespace) -> None:
+    import sqlalchemy as sa
+
+    kind = sa.DateTime(timezone=True).compile(dialect=conn.dialect)  # as migration 2 typed its times
+    conn.execute(sa.text(f"ALTER TABLE plan_sources ADD COLUMN changes_claimed_at {kind}"))
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] = (
     (1, "plans, revisions, signatures, events", _m1_initial),
     (2, "digest subscriptions, deliveries, plan sources", _m2_digests),
     (3, "revision origin, subscriber name", _m3_revision_origin_subscriber_name),
     (4, "bounced subscriptions", _m4_bounces),
     (5, "last seen revision per person and plan", _m5_last_seen),
+    (6, "Changes-tab claim per plan", _m6_changes_claim),
 )
 LATEST = MIGRATIONS[-1][0]
 
