@@ -89,10 +89,26 @@ def _error(*args: str) -> str:
      "Error: --close-date is needed to schedule backward from it"),
     (["new", "-t", "closing-plan", "--buyer", "Acme", "--seller", "Globex", "--role", "cfo=x", "-o", "{dir}/n.xlsx"],
      "Error: --role cfo: template closing-plan has no such role"),
+    # A day and month that could be either way round are not guessed: the reader may write either.
+    (["add-step", "{plan}", "--title", "x", "--due", "02/05/2027"],
+     "Error: Invalid value for '--due': '02/05/2027' could be 5 February 2027 or 2 May 2027: "
+     "write it as 2027-02-05 or 2027-05-02"),
+    (["new", "-t", "closing-plan", "--buyer", "Acme", "--seller", "Globex", "--close-date", "03/04/27",
+      "-o", "{dir}/n.xlsx"], "Error: Invalid value for '--close-date': '03/04/27' could be 4 March 2027 or "
+     "3 April 2027: write it as 2027-03-04 or 2027-04-03"),
 ])
 def test_the_cli_shows_the_option_the_user_typed(plan_file, args, line):
     got = _error(*(a.format(plan=plan_file, dir=plan_file.parent) for a in args))
     assert got.startswith(line), got
+
+
+@pytest.mark.parametrize("typed, due", [("13/05/2027", date(2027, 5, 13)), ("05/13/2027", date(2027, 5, 13)),
+                                        ("2027-02-05", date(2027, 2, 5)), ("05/05/2027", date(2027, 5, 5))])
+def test_a_date_that_can_be_read_one_way_only_is_taken(plan_file, typed, due):
+    result = CliRunner().invoke(cli, ["add-step", str(plan_file), "--title", "Legal review", "--due", typed])
+    assert result.exit_code == 0, result.output
+    steps = service.read_plan(str(plan_file), today=date(2026, 12, 1)).plan.steps
+    assert steps[-1].title == "Legal review" and steps[-1].due == due
 
 
 def test_a_message_that_does_not_name_its_field_gets_the_option_in_front():

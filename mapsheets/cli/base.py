@@ -95,11 +95,17 @@ class _Date(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, date):
             return value
-        from mapsheets.core.dates import parse_date
+        from mapsheets.core.dates import parse_date, read_date
 
         parsed = parse_date(value)
         if parsed is None:
             self.fail(f"{value!r} is not a date (use YYYY-MM-DD)", param, ctx)
+        # 02/05/2027: a command line has no plan's date order to read it in, so it is not guessed.
+        month_first, day_first = read_date(value, "MDY")[0], read_date(value, "DMY")[0]
+        if month_first and day_first and month_first != day_first:
+            self.fail(f"{value!r} could be {month_first.day} {month_first:%B %Y} or {day_first.day} "
+                      f"{day_first:%B %Y}: write it as {month_first.isoformat()} or {day_first.isoformat()}",
+                      param, ctx)
         if not 1950 <= parsed.year <= 2200:
             self.fail(f"{value!r} is outside the years 1950–2200", param, ctx)
         return parsed
