@@ -175,7 +175,9 @@ def test_new_plan_subscribes_its_owners_unless_told_not_to(tmp_path, db):
     result = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "a.xlsx")])
     assert result.exit_code == 0, result.output
     assert "Daily digest to sam@globex.example, jane@acme.example" in result.output
-    assert sorted(s.email for s in digest.watching(store_url=db)) == ["jane@acme.example", "sam@globex.example"]
+    # Jane by the name the overview gives her; Sam has none but his address.
+    assert sorted((s.email, s.name) for s in digest.watching(store_url=db)) == \
+        [("jane@acme.example", "Jane Doe"), ("sam@globex.example", "")]
     result = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "b.xlsx"), "--no-watch"])
     assert result.exit_code == 0 and "Daily digest" not in result.output
     assert len(digest.watching(store_url=db)) == 2

@@ -221,15 +221,21 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
     location = book.create(workbook_spec(plan, today, days_off_or_weekends(plan, today)), force=force)
     result = NewPlanResult(view=view_of(plan, [], today, ref=location), fit=fit, location=location,
                            calendar_locale=locale_setting, notes=notes)
-    owners = [m for lead in (plan.seller_lead, plan.buyer_lead) if (m := find_email(lead))]
+    leads = [(lead, m) for lead in (plan.seller_lead, plan.buyer_lead) if (m := find_email(lead))]
+    owners = [email for _lead, email in leads]
     if watch_owners and owners:
         from datetime import datetime, timezone
+        from email.utils import formataddr
 
+        from mapsheets.core.people import owner_name
         from mapsheets.errors import MapsheetsError
         from mapsheets.service.digest import watch
 
+        # By name where the overview or the Team tab gives one: the digest's To line greets them so.
+        named = [formataddr((name if (name := owner_name(lead, plan.stakeholders)) != email else "", email))
+                 for lead, email in leads]
         try:
-            watch(book.ref if google else location, owners, now=datetime.now(timezone.utc), store_url=store_url)
+            watch(book.ref if google else location, named, now=datetime.now(timezone.utc), store_url=store_url)
             result.watchers = owners
         except MapsheetsError as exc:
             result.watch_error = str(exc)
