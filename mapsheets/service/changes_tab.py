@@ -89,7 +89,7 @@ def fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report) -
 def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report,
                  rows_read: list[list[Any]] | None = None, attributor: Attributor | None = None,
                  upkeep: dict | None = None, logged: int | None | object = ...,
-                 writes: SheetWrites | None = None) -> None:
+                 writes: SheetWrites | None = None, claim_at: datetime | None = None) -> None:
     """Append to the plan's Changes tab what changed since the last revision logged there; the same
     write sets the ``upkeep`` cells (each signature's Status, as just read).
 
@@ -100,7 +100,8 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
     runs: the one that claims the tab writes it, the other leaves it. A failed write
     is only a note: the digest still goes out to people who cannot write the sheet. With ``writes``
     the write may be made by a worker process (``service.sheet_writes``) and the cursor moved once
-    it is on disk, as the run's ``with SheetWrites()`` block ends.
+    it is on disk, as the run's ``with SheetWrites()`` block ends. ``claim_at``: the run's clock
+    now (default ``now``), for the claim's lease.
     """
     if logged is ...:  # not looked up by the caller
         logged = store.logged_revision(ref)
@@ -111,7 +112,7 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
         return
     # One run at a time writes a plan's Changes tab: two overlapping runs that both read the tab
     # before either wrote would both write the same rows.
-    if not store.claim_changes(ref, max(now, datetime.now(timezone.utc))):
+    if not store.claim_changes(ref, claim_at or now):
         return  # the run holding it logs these changes, or the next run does
     handed_over = False  # to the write's callback, which releases the claim
     try:

@@ -174,10 +174,17 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         raise UsageError(f"send budget {send_budget!r}: give a number of seconds above 0", field="send_budget")
     store = open_store(store_url)
     report = RunReport()
-    deadline = time.monotonic() + send_budget
+    started = time.monotonic()
+    deadline = started + send_budget
+
+    def clock() -> datetime:
+        """The run's ``now`` moved on by the time the run has taken: claims made late in a long run
+        get their whole lease, and a run told another ``now`` (a test's, a replay's) keeps to it."""
+        return now + timedelta(seconds=time.monotonic() - started)
+
     if not dry_run:
         for delivery in store.pending_deliveries():
-            _deliver(store, mailer, delivery, mail.parse_message(delivery.message), now, report, deadline,
+            _deliver(store, mailer, delivery, mail.parse_message(delivery.message), now, report, deadline, clock,
                      resend=True)
 
     due: dict[str, list[Any]] = {}
@@ -224,7 +231,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
             attributor = Attributor(store, ref, book, days_off)
             if not dry_run:
                 log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows, attributor, upkeep,
-                            logged=logged_of.get(ref), writes=writes)
+                            logged=logged_of.get(ref), writes=writes, claim_at=clock())
                 for written in getattr(book, "times", ()):  # so later digests do not credit them to anyone
                     store.log_event(OWN_WRITE, ref=ref, actor="mapsheets digest", detail={"modified_time": written},
                                     at=now)
@@ -290,7 +297,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                     store.log_event(audience.DEAD_NOTICE, ref=ref, actor=sub.email, at=now,
                                     detail={"target_close": current.target_close.isoformat(), "days": dead})
                 if delivery is not None:  # None: an overlapping run already took this one
-                    _deliver(store, mailer, delivery, message, now, report, deadline)
+                    _deliver(store, mailer, delivery, message, now, report, deadline, clock)
             changed = found or report.snapshots > read_before
             report.changed += changed
             report.looked.append((ref, current.title or ref, changed))
@@ -353,13 +360,12 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
 
 
 def _deliver(store, mailer, delivery, message, now: datetime, report: RunReport, deadline: float,
-             resend: bool = False) -> None:
+             clock: Callable[[], datetime], resend: bool = False) -> None:
     left = deadline - time.monotonic()
     if left <= 0:  # left pending, unclaimed: the next run sends it first
         report.deferred += 1
         return
-    # The clock as it is now, not when a long run started: the lease must cover this very send.
-    if not store.claim_delivery(delivery, max(now, datetime.now(timezone.utc))):
+    if not store.claim_delivery(delivery, clock()):  # the lease covers this very send
         return
     try:
         mailer.send(message, [delivery.email], timeout=left)
