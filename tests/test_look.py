@@ -122,6 +122,36 @@ def test_timeline_tab_follows_the_plan_and_is_not_read(plan_file, plan):
     assert by_id[step.id][1:6:4] == ["Reference call", "done"]
 
 
+def test_notes_typed_around_the_timeline_stay_and_its_old_rows_go(plan_file, plan):
+    """A note in a week cell of a step row or right of the weeks is the person's (mapsheets draws
+    nothing there); rows of steps the plan no longer has are cleared (here: one drawn before)."""
+    import openpyxl
+
+    from mapsheets.core.look import MAX_WEEKS
+    from mapsheets.core.timeline import COLUMNS
+
+    rows = read_grid(plan_file)["Timeline"]
+    end = len(rows)
+    book = openpyxl.load_workbook(plan_file)
+    ws = book["Timeline"]
+    ws.cell(row=5, column=len(COLUMNS) + 3, value="legal week!")  # a week cell of a step row
+    ws.cell(row=3, column=len(COLUMNS) + MAX_WEEKS + 2, value="right of the weeks")
+    ws.cell(row=end + 1, column=1, value="S-GONE")  # a step row drawn before, for a step since removed
+    ws.cell(row=end + 1, column=2, value="Removed step")
+    book.save(plan_file)
+
+    service.add_step(str(plan_file), title="Reference call", phase=plan.steps[0].phase, today=TODAY)
+    after = read_grid(plan_file)["Timeline"]
+
+    def at(r, c):
+        return after[r - 1][c - 1] if r - 1 < len(after) and c - 1 < len(after[r - 1]) else None
+
+    assert at(5, len(COLUMNS) + 3) == "legal week!"
+    assert at(3, len(COLUMNS) + MAX_WEEKS + 2) == "right of the weeks"
+    assert all("S-GONE" not in r and "Removed step" not in r for r in after)
+    assert any(len(r) > 1 and r[1] == "Reference call" for r in after)
+
+
 def test_google_sheet_gets_the_same_look(google_env, plan):
     from mapsheets.adapters.gsheets import GoogleWorkbook
 

@@ -1,9 +1,10 @@
 """The Timeline tab: a Gantt chart made of cells, one column per week (pure).
 
 Its cells are values, not formulas referencing the Plan tab: every mapsheets write sets them again
-from the plan as read (core/upkeep.py), and conditional formats draw the bars from each row's dates
-and TODAY(). Values because a planned start follows the dependencies (no sheet formula can), and
-because a file openpyxl saved holds formulas without results, which every reader would see empty.
+from the plan as read (core/upkeep.py), leaving notes people typed around them alone, and
+conditional formats draw the bars from each row's dates and TODAY(). Values because a planned
+start follows the dependencies (no sheet formula can), and because a file openpyxl saved holds
+formulas without results, which every reader would see empty.
 """
 
 from __future__ import annotations
@@ -44,6 +45,20 @@ def timeline_grid(plan: Plan) -> list[list[Any]]:
 def timeline_cells(plan: Plan) -> dict[tuple[int, int], Any]:
     """Every non-empty cell of the tab as it should be now."""
     return {(r, c): v for r, row in enumerate(timeline_grid(plan)) for c, v in enumerate(row) if v is not None}
+
+
+def drawn_before(filled: frozenset[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of the tab's non-empty cells mapsheets drew, to clear where the plan no longer has them:
+    the title and legend, the header with its weeks, and the ID to Status columns of the rows under
+    it down to the first empty one. A note someone typed elsewhere (in a week cell of a step row,
+    right of the weeks) is theirs, and stays."""
+    fixed = len(COLUMNS)
+    end = HEADER_ROW + 1
+    while any((end, c) in filled for c in range(fixed)):
+        end += 1
+    return {(r, c) for r, c in filled
+            if (r < HEADER_ROW and c == 0) or (r == HEADER_ROW and c < fixed + look.MAX_WEEKS)
+            or (HEADER_ROW < r < end and c < fixed)}
 
 
 def bar_formats(first_row: int, last_row: int) -> list[ConditionalFormat]:

@@ -42,7 +42,7 @@ class Looks:
 
 def look_cells(plan: Plan, tab: str, looks: Looks) -> dict[str, Cells]:
     """Band texts, summary lines and the Timeline tab as the plan now has them."""
-    from mapsheets.core.timeline import timeline_cells
+    from mapsheets.core.timeline import drawn_before, timeline_cells
 
     cells: Cells = dict(look.band_texts(plan, looks.bands))
     values = look.summary_values(plan, looks.today, looks.days_off, looks.signatures)
@@ -50,7 +50,7 @@ def look_cells(plan: Plan, tab: str, looks: Looks) -> dict[str, Cells]:
     out = {tab: cells} if cells else {}
     if looks.timeline is not None:
         drawn = timeline_cells(plan)
-        drawn.update({at: None for at in looks.timeline.filled if at not in drawn})
+        drawn.update({at: None for at in drawn_before(looks.timeline.filled) if at not in drawn})
         out[looks.timeline.tab] = drawn
     return out
 
