@@ -130,12 +130,13 @@ def generate():
 def add_step():
     data = _body()
     ref, credentials = _target(data)
-    step = addon_writes.add_step(
+    step, warnings = addon_writes.add_step(
         ref, g.caller, title=_str(data, "title"), phase=_str(data, "phase"), side=_str(data, "side", "joint"),
         owners=_list(data, "owners"), due=_date(data, "due"), depends_on=_list(data, "depends_on"),
         notes=_str(data, "notes"), today=_today(), credentials=credentials, seller_domains=_domains(),
         **_common())
-    return jsonify({"id": step.id, "title": step.title, "due": step.due.isoformat() if step.due else None}), 201
+    return jsonify({"id": step.id, "title": step.title, "due": step.due.isoformat() if step.due else None,
+                    "warnings": warnings}), 201
 
 
 @bp.post("/sign")

@@ -253,9 +253,11 @@ def step_form(phases: Sequence[str], values: Mapping[str, Any], errors: Mapping[
     return card("Add a step", [section(widgets)])
 
 
-def step_added(step: Mapping[str, Any], links: Links) -> dict[str, Any]:
+def step_added(step: Mapping[str, Any], links: Links, warnings: Sequence[str] = ()) -> dict[str, Any]:
     due = f", due {step['due']}" if step.get("due") else ""
-    return message("Step added", f"{step['id']} {step['title']}{due}", links)
+    lines = [f"{step['id']} {step['title']}{due}", *warnings]  # a weekend or holiday due date, kept as given
+    return card("Step added", [section([text("<br>".join(esc(line) for line in lines)),
+                                        buttons(button("Back to the plan", links.to("home")))])])
 
 
 def signed(signature: Mapping[str, Any], written: bool, links: Links) -> dict[str, Any]:

@@ -198,7 +198,7 @@ def add_step():
     values, errors = _form(STEP_FIELDS, ("due",))
     if not errors:
         try:
-            step = addon_writes.add_step(
+            step, warnings = addon_writes.add_step(
                 ref, g.caller, title=values["title"], phase=values["phase"], side=values["side"] or "joint",
                 owners=values["owners"].split(","), due=values["due"], depends_on=values["depends_on"].split(","),
                 notes=values["notes"], today=_today(), credentials=credentials,
@@ -207,7 +207,8 @@ def add_step():
             errors = _field_error(exc)
         else:
             return _answer(cards.step_added({"id": step.id, "title": step.title,
-                                             "due": step.due.isoformat() if step.due else None}, _links()))
+                                             "due": step.due.isoformat() if step.due else None}, _links(),
+                                            warnings))
     return _answer(cards.step_form(_phases(), values, errors, events.user_tz(g.event), _links()))
 
 

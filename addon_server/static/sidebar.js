@@ -164,7 +164,8 @@
   submit("step-form", "steps", function (d) {
     d.owners = list(d.owners); d.depends_on = list(d.depends_on); return d;
   }, function (form, body) {
-    form.reset(); document.getElementById("s-title").focus(); return "Added " + body.id + ".";
+    form.reset(); document.getElementById("s-title").focus();
+    return ["Added " + body.id + "."].concat(body.warnings || []).join(" ");
   });
   submit("sign-form", "sign", function () { return { side: state.me && state.me.side || "" }; },
     function (form, body) { return body.written ? "Signed." : "Already signed as the plan reads now."; });

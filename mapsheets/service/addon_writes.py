@@ -6,6 +6,8 @@ write, then the audit log with the caller's verified email.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -77,8 +79,9 @@ def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str
 
 def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime, store, credentials=None,
              seller_domains: Sequence[str] = (), phase: str = "", side: str = "joint", owners: Sequence[str] = (),
-             due: date | None = None, depends_on: Sequence[str] = (), notes: str = "") -> Step:
-    """One step appended by someone on the plan."""
+             due: date | None = None, depends_on: Sequence[str] = (), notes: str = "") -> tuple[Step, list[str]]:
+    """One step appended by someone on the plan; (the step, what the person should know: a due
+    date on a weekend or a holiday, kept as they gave it)."""
     from mapsheets.service.plans import add_step as append_step
 
     title = _text(title, "title", required=True)
@@ -98,10 +101,18 @@ def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime
         missing = [d for d in deps if d not in plan.step_ids]
         if missing:
             raise UsageError(f"no step {missing[0]} in this plan", field="depends_on")
+        said: list[str] = []
         step = append_step(ref, title=title, today=today, side=side, owners=owners, due=due, phase=phase,
-                           depends_on=deps, notes=notes)
+                           depends_on=deps, notes=notes, on_warning=said.append)
     _audit(store, ref, plan, "step added", caller, _aware(now), {"id": step.id, "title": step.title})
-    return step
+    return step, [_for_the_sidebar(w) for w in said]
+
+
+def _for_the_sidebar(warning: str) -> str:
+    """A warning worded for the command line ("snap moves it to ..." names its --snap), for people
+    in the sidebar, who have no such option: the day it would move to, as a fact."""
+    text = re.sub(r"\(snap moves it to ([0-9-]+)\)", r"(the next business day is \1)", warning)
+    return text[:1].upper() + text[1:]
 
 
 def sign(ref: str, caller: Caller, *, now: datetime, store, credentials=None, seller_domains: Sequence[str] = (),

@@ -69,6 +69,12 @@ def test_generate_add_step_sign_then_an_edit_makes_the_signature_stale(server, p
     side.locator("#status").filter(has_text="Added S-").wait_for(timeout=10000)
     page.frame_locator("#grid").locator("td", has_text="Security review call").wait_for(timeout=10000)
     page.screenshot(path=str(SHOTS / "2-step-added.png"))
+    # A due date on a Saturday is kept, and the person is told which business day follows.
+    side.locator("#s-title").fill("Weekend workshop")
+    side.locator("#s-due").fill("2027-01-16")
+    side.get_by_role("button", name="Add step").click()
+    side.locator("#status").filter(has_text="2027-01-16 is a Saturday").wait_for(timeout=10000)
+    assert "the next business day is 2027-01-18" in side.locator("#status").inner_text()
 
     side.locator("#sign-box summary").click()
     assert "fingerprint" in side.locator("#sign-what").inner_text()

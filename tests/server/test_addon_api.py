@@ -89,6 +89,17 @@ def test_a_buyer_cannot_sign_for_the_seller(client, issuer, generated):
     assert ok.status_code == 201 and ok.json["signature"]["email"] == CHAMPION
 
 
+def test_a_due_date_on_a_weekend_is_kept_and_said(client, issuer, generated):
+    """As on the command line: kept as given, with the next business day named (no --snap here)."""
+    ae = headers(issuer, AE)
+    weekend = _post(client, "steps", {"title": "Board review", "due": "2027-01-16"}, ae)
+    assert weekend.status_code == 201 and weekend.json["due"] == "2027-01-16"
+    assert weekend.json["warnings"] == ["Due 2027-01-16 is a Saturday, not a business day: kept as given "
+                                        "(the next business day is 2027-01-18)"]
+    weekday = _post(client, "steps", {"title": "Legal review", "due": "2027-01-15"}, ae)
+    assert weekday.status_code == 201 and weekday.json["warnings"] == []
+
+
 def test_malformed_input_is_400_naming_the_field(client, issuer, generated):
     ae = headers(issuer, AE)
     cases = [

@@ -204,6 +204,11 @@ def test_whole_flow_as_cards_on_google(on_google, tmp_path, caplog):
                                          form_inputs=form(**{**bad_step, "depends_on": ""}), params=params))
     assert added["header"]["title"] == "Step added" and "due 2027-01-15" in _texts(added)[0]
     assert counts["add step"] == 2  # one read, one write
+    on_a_sunday = card_schema.the_card(google.post("add-step", CHAMPION, params=params, form_inputs=form(
+        **{**bad_step, "title": "Weekend workshop", "depends_on": "", "due": date(2027, 1, 17)})))
+    assert on_a_sunday["header"]["title"] == "Step added"
+    assert _texts(on_a_sunday)[0].endswith("<br>Due 2027-01-17 is a Sunday, not a business day: kept as given "
+                                           "(the next business day is 2027-01-18)")
 
     # 6. Sign (the champion, buyer side), then the AE sees what changed.
     signed = card_schema.the_card(counted("sign", "sign", CHAMPION))
