@@ -96,8 +96,8 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
     A cursor of its own, so changes snapshotted by hand (`mapsheets snapshot`) are logged too. Rows
     are written first, each keyed by the revisions it covers ("3→5"), and only then is the cursor
     moved (compare-and-set): a run killed in between loses nothing, and the next run finds the rows
-    keyed from the cursor, moves the cursor past them and does not write them again. Overlapping
-    runs: the one that claims the tab writes it, the other leaves it. A failed write
+    keyed from the cursor, moves the cursor past them and does not write them again. Of two
+    overlapping runs, the one that claims the tab writes it and the other leaves it. A failed write
     is only a note: the digest still goes out to people who cannot write the sheet. With ``writes``
     the write may be made by a worker process (``service.sheet_writes``) and the cursor moved once
     it is on disk, as the run's ``with SheetWrites()`` block ends. ``claim_at``: the run's clock
