@@ -174,14 +174,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         raise UsageError(f"send budget {send_budget!r}: give a number of seconds above 0", field="send_budget")
     store = open_store(store_url)
     report = RunReport()
-    started = time.monotonic()
-    deadline = started + send_budget
-
-    def clock() -> datetime:
-        """The run's ``now`` moved on by the time the run has taken: claims made late in a long run
-        get their whole lease, and a run told another ``now`` (a test's, a replay's) keeps to it."""
-        return now + timedelta(seconds=time.monotonic() - started)
-
+    clock = run_clock(now)
+    deadline = time.monotonic() + send_budget
     if not dry_run:
         for delivery in store.pending_deliveries():
             _deliver(store, mailer, delivery, mail.parse_message(delivery.message), now, report, deadline, clock,
@@ -308,6 +302,13 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         report.notes.append(f"the send budget ({send_budget:g} s) ran out: {report.deferred} digest(s) "
                             "left pending for the next run")
     return report
+
+
+def run_clock(now: datetime) -> Callable[[], datetime]:
+    """A run's clock: its ``now`` moved on by the time taken since. Leases taken late in a long run
+    get their whole length, and a run told another ``now`` (a test's, a replay's) keeps to it."""
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
 def _days_off(plan: Plan, today: date) -> frozenset[date]:

@@ -108,7 +108,7 @@ def _last_digests(store, key: str, latest, *, now: datetime, today: date, mailer
     from mapsheets.adapters import mail
     from mapsheets.core.digest import build_digest
     from mapsheets.emails import render_digest
-    from mapsheets.service.digest import SEND_BUDGET, RunReport, _days_off, _deliver
+    from mapsheets.service.digest import SEND_BUDGET, RunReport, _days_off, _deliver, run_clock
 
     current = Plan.from_dict(latest.content["plan"])
     events = store.events(key)
@@ -122,7 +122,7 @@ def _last_digests(store, key: str, latest, *, now: datetime, today: date, mailer
     url, location = audience.plan_link(key, events)
     domains = audience.seller_domains(current, seller_domains)
     domain = mail.sender_domain(sender)
-    report, deadline = RunReport(), time.monotonic() + SEND_BUDGET
+    report, deadline, clock = RunReport(), time.monotonic() + SEND_BUDGET, run_clock(now)
     words = f"{result.outcome} on {result.closed_on}" + (f" ({result.reason})" if result.reason else "")
     for sub in subs:
         since = store.revision_by_id(sub.last_revision_id) if sub.last_revision_id else latest
@@ -143,6 +143,6 @@ def _last_digests(store, key: str, latest, *, now: datetime, today: date, mailer
         if delivery is None:  # a digest run took this subscriber meanwhile: tell them next time
             continue
         store.log_event(CLOSED_NOTICE, ref=key, actor=sub.email, at=now, detail={"outcome": result.outcome})
-        _deliver(store, mailer, delivery, message, now, report, deadline)
+        _deliver(store, mailer, delivery, message, now, report, deadline, clock)
         result.told.append((sub.email, external))
     result.failed = list(report.failed)
