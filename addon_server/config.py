@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
@@ -20,6 +21,7 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
     "DB": ("MAPSHEETS_DB", "", "state store URL (PostgreSQL in production; default the per-user SQLite file)"),
     "MAX_BODY": ("MAPSHEETS_ADDON_MAX_BODY", 65536, "largest request body accepted, bytes (larger: 413)"),
     "TEMPLATES": ("MAPSHEETS_TEMPLATES", "", "extra template folders, ':'-separated"),
+    "TODAY": ("MAPSHEETS_TODAY", "", "dev mode: judge dates as of this day (YYYY-MM-DD), as `--as-of` does"),
     # The Workspace add-on (workspace.py); values from `gcloud workspace-add-ons get-authorization`.
     "PUBLIC_URL": ("MAPSHEETS_PUBLIC_URL", "", "https base URL Google calls: system ID tokens' aud is it + path"),
     "ADDON_SERVICE_ACCOUNT": ("MAPSHEETS_ADDON_SERVICE_ACCOUNT", "", "the deployment's serviceAccountEmail"),
@@ -45,7 +47,16 @@ def load(env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | No
     out["SELLER_DOMAINS"] = _split(out["SELLER_DOMAINS"], ",")
     out["TEMPLATES"] = _split(out["TEMPLATES"], ":")
     out["PUBLIC_URL"] = str(out["PUBLIC_URL"] or "").rstrip("/")
+    if isinstance(out["TODAY"], str):  # left as text when it is not a date: refusal() says so
+        out["TODAY"] = _day(out["TODAY"])
     return out
+
+
+def _day(text: str) -> date | str | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return text
 
 
 def _split(value: Any, sep: str) -> list[str]:
@@ -56,6 +67,10 @@ def _split(value: Any, sep: str) -> list[str]:
 
 def refusal(config: Mapping[str, Any]) -> str | None:
     """Why the server must not start with this configuration (None: it may)."""
+    if isinstance(config.get("TODAY"), str):
+        return f"MAPSHEETS_TODAY {config['TODAY']!r} is not a date (YYYY-MM-DD)"
+    if config.get("TODAY") and not config["DEV"]:  # a served plan judged as of a fixed day is wrong every other day
+        return "MAPSHEETS_TODAY fixes the date the server judges plans by: only with --dev"
     if config["DEV"] and config["HOST"] not in LOOPBACK:
         return f"dev mode only listens on loopback (127.0.0.1), not {config['HOST'] or 'an unknown address'}"
     if not config["DEV"] and not config["CLIENT_ID"] and not config.get("WORKSPACE_CLIENT_ID"):

@@ -23,7 +23,9 @@ class DevServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        environ = {**os.environ, **(env or {}), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        # Plans in these tests are dated from 2026-12-01: the server judges them as of then, not the clock.
+        environ = {**os.environ, "MAPSHEETS_TODAY": "2026-12-01", **(env or {}),
+                   "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         self._out = open(log, "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mapsheets.cli", "serve", "--dev", "--port", str(self.port),

@@ -32,16 +32,18 @@ def test_new_says_where_the_close_step_really_lands(tmp_path, monkeypatch):
     runner = CliRunner()
     result = runner.invoke(cli, ["new", "-t", "closing-plan", "--buyer", "Acme", "--seller", "Globex",
                                  "--close-date", "2027-12-25", "--backward", "--holidays", "US",
-                                 "--start-date", "2027-06-01", "-o", "plan.xlsx"], catch_exceptions=False)
+                                 "--start-date", "2027-06-01", "--as-of", "2027-06-01", "-o", "plan.xlsx"],
+                          catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     assert "Lands exactly" not in result.stdout
     assert ("The close step is due 2027-12-23, the last business day before the target close 2027-12-25."
             in result.stdout)
     assert result.stdout.startswith("Created plan.xlsx: 11 steps, 2027-10-14 → 2027-12-23")
-    data = json.loads(runner.invoke(cli, ["show", "plan.xlsx", "--json"]).stdout)
+    data = json.loads(runner.invoke(cli, ["show", "plan.xlsx", "--json", "--as-of", "2027-06-01"]).stdout)
     assert data["start_date"] == "2027-10-14"
 
     exact = runner.invoke(cli, ["new", "-t", "closing-plan", "--buyer", "Acme", "--seller", "Globex",
                                 "--close-date", "2027-12-21", "--backward", "--holidays", "US",
-                                "--start-date", "2027-06-01", "-o", "exact.xlsx"], catch_exceptions=False)
+                                "--start-date", "2027-06-01", "--as-of", "2027-06-01", "-o", "exact.xlsx"],
+                         catch_exceptions=False)
     assert "Lands exactly on the target close 2027-12-21." in exact.stdout

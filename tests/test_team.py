@@ -112,3 +112,22 @@ def test_a_team_role_as_the_sheet_spells_it_fills_the_template_placeholder(tmp_p
     assert "filled the Champion role (Acme Champion)" in out.output
     assert not any("Acme Champion" in c for c in owners_cells(path))
     assert service.read_plan(str(path), today=TODAY).plan.buyer_lead == "Pat <pat@acme.example>"
+
+
+def test_a_team_change_judges_the_progress_line_as_of_the_date_given(plan_file, plan):
+    """team --as-of, like every other write: the progress line it redraws counts overdue steps as
+    of that day, not the machine's."""
+    from mapsheets.core.look import PROGRESS_LABEL
+
+    def progress() -> str:
+        rows = read_grid(plan_file)["Plan"]
+        return next(str(c) for r in rows for i, c in enumerate(r) if i and str(r[i - 1] or "") == PROGRESS_LABEL)
+
+    result = CliRunner().invoke(cli, ["team", str(plan_file), "--add", "Raj <raj@acme.example>", "--side", "buyer",
+                                      "--as-of", "2026-12-01"])
+    assert result.exit_code == 0, result.output
+    assert "· 0 overdue ·" in progress() and progress().endswith("as of 2026-12-01")
+    later = CliRunner().invoke(cli, ["team", str(plan_file), "--rename", "raj@acme.example", "--to", "Raj Patel",
+                                     "--as-of", str(plan.target_close)])
+    assert later.exit_code == 0, later.output
+    assert "· 0 overdue ·" not in progress() and progress().endswith(f"as of {plan.target_close}")

@@ -62,17 +62,18 @@ def _parse_roles(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option("--watch/--no-watch", "watch_owners", default=True, envvar="MAPSHEETS_WATCH_OWNERS", show_default=True,
               help="Subscribe the plan's owners (where they are emails) to its daily digest.")
+@AS_OF_OPTION
 @DB_OPTION
 @TEMPLATES_OPTION
 def new(template_name, buyer, seller, close_date, start_date, backward, durations, roles, title, holidays,
-        date_order, output, google, force, watch_owners, db_url, template_dirs):
+        date_order, output, google, force, watch_owners, as_of, db_url, template_dirs):
     """Create a plan from a template, with target dates scheduled in business days."""
     from mapsheets import service
 
     if holidays is not None and holidays.strip().lower() in ("none", "-"):
         holidays = ""
     result = service.new_plan(
-        template_name, output, buyer=buyer, seller=seller, today=date.today(), start=start_date,
+        template_name, output, buyer=buyer, seller=seller, today=_today(as_of), start=start_date,
         close=close_date, backward=backward, durations_file=durations, roles=_parse_roles(roles), title=title,
         force=force, template_dirs=template_dirs, google=google, watch_owners=watch_owners, store_url=db_url,
         holidays=holidays, date_order=date_order)
@@ -201,14 +202,15 @@ def add_step(plan, title, side, owners, due, snap, phase, depends_on, status, no
 @cli.command()
 @click.option("--output", "-o", default="demo-map.xlsx", show_default=True, help="Where to write the demo plan.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def demo(output, force):
+@AS_OF_OPTION
+def demo(output, force, as_of):
     """Create an example enterprise MAP (Acme Corp × Globex) and show it."""
     from mapsheets import service
     from mapsheets.textout import plan_summary
 
     from mapsheets.core.dates import add_business_days
 
-    today = date.today()
+    today = _today(as_of)
     result = service.new_plan("enterprise-map", output, buyer="Acme Corp", seller="Globex", today=today,
                               close=add_business_days(today, 90), force=force)
     click.echo(f"Created {result.location}\n")

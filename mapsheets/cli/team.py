@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mapsheets.cli.base import TEMPLATES_OPTION, _print_json, cli
+from mapsheets.cli.base import AS_OF_OPTION, TEMPLATES_OPTION, _print_json, _today, cli
 
 
 @cli.command()
@@ -17,8 +17,9 @@ from mapsheets.cli.base import TEMPLATES_OPTION, _print_json, cli
 @click.option("--rename", metavar="EMAIL-OR-NAME", help="Rename this person on the Team tab and in every step's Owners.")
 @click.option("--to", "to", metavar="NAME", help="With --rename: the new name.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable team list.")
+@AS_OF_OPTION
 @TEMPLATES_OPTION
-def team(plan, add, side, role, rename, to, as_json, template_dirs):
+def team(plan, add, side, role, rename, to, as_json, as_of, template_dirs):
     """List the plan's team, add a person, or rename one everywhere the plan names them.
 
     Owners of people on the team with an email are written "Name <email>" and follow
@@ -43,7 +44,8 @@ def team(plan, add, side, role, rename, to, as_json, template_dirs):
     if to and rename is None:
         raise UsageError("--to goes with --rename")
     if add is not None:
-        change = people.add_person(plan, add, side=side or "", role=role, template_dirs=template_dirs)
+        change = people.add_person(plan, add, side=side or "", role=role, template_dirs=template_dirs,
+                                   today=_today(as_of))
         who = change.person
         filled = f"; filled the {change.role_filled} role ({change.was}) in {change.steps} steps" if change.was else ""
         click.echo(f"Added {who.name}{f' <{who.email}>' if who.email else ''} ({who.side}, {who.role or 'no role'})"
@@ -52,7 +54,7 @@ def team(plan, add, side, role, rename, to, as_json, template_dirs):
                                                  "role": who.role, "filled_role": change.role_filled or None})
         return
     if rename is not None:
-        change = people.rename_person(plan, rename, to=to)
+        change = people.rename_person(plan, rename, to=to, today=_today(as_of))
         click.echo(f"Renamed {change.was} to {change.person.name} on the Team tab and in {change.steps} steps' Owners")
         record_write(plan, "team member renamed", {"was": change.was, "now": change.person.name})
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from mapsheets.core.layout import TEAM_TAB
@@ -39,12 +40,13 @@ def team(ref: str) -> list[Stakeholder]:
 
 
 def add_person(ref: str, person: str, *, side: str = "", role: str = "",
-               template_dirs: Sequence[Path] = ()) -> TeamChange:
+               template_dirs: Sequence[Path] = (), today: date | None = None) -> TeamChange:
     """Add ``person`` ("Name <email>", an email, or a name) to the team.
 
     ``role`` is a role key of the plan's template (``templates --json`` lists them) or a Team role
     such as Champion. A template role still holding its placeholder ("Acme Corp Champion") is filled:
     that Team row, and every Owners cell and plan owner naming the placeholder, become the person.
+    ``today`` judges what the write redraws (overdue bands, the Timeline); default the real date.
     """
     name, email = split_person(person)
     if not name:
@@ -68,19 +70,20 @@ def add_person(ref: str, person: str, *, side: str = "", role: str = "",
                 raise UsageError("side buyer or seller is needed for someone new on the team", field="side")
             new = Stakeholder(name=name, email=email, side=side, role=label)
             plan.stakeholders.append(new)
-            return _edit(book, parsed, grid, new, None, ([], [])), TeamChange(new)
+            return _edit(book, parsed, grid, new, None, ([], []), today), TeamChange(new)
         slot = plan.stakeholders[at]
         new = Stakeholder(name=name, email=email, side=side or slot.side, role=slot.role or label)
         plan.stakeholders[at] = new
         renamed = _rename_owners(plan, placeholder, owner_label(new))
-        edit = _edit(book, parsed, grid, new, parsed.team.rows[at] if parsed.team else None, renamed)
+        edit = _edit(book, parsed, grid, new, parsed.team.rows[at] if parsed.team else None, renamed, today)
         return edit, TeamChange(new, steps=len(renamed[0]), role_filled=role, was=slot.name)
 
     return book.modify(compute)
 
 
-def rename_person(ref: str, who: str, *, to: str) -> TeamChange:
-    """Rename a Team member (found by email or name) everywhere the plan names them."""
+def rename_person(ref: str, who: str, *, to: str, today: date | None = None) -> TeamChange:
+    """Rename a Team member (found by email or name) everywhere the plan names them (``today`` as
+    in ``add_person``)."""
     name, email = split_person(to)
     if not name:
         raise UsageError("to must not be empty", field="to")
@@ -98,7 +101,7 @@ def rename_person(ref: str, who: str, *, to: str) -> TeamChange:
         at = plan.stakeholders.index(person)
         plan.stakeholders[at] = new
         renamed = _rename_owners(plan, person.email or person.name, owner_label(new), also=person.name)
-        edit = _edit(book, parsed, grid, new, parsed.team.rows[at] if parsed.team else None, renamed)
+        edit = _edit(book, parsed, grid, new, parsed.team.rows[at] if parsed.team else None, renamed, today)
         return edit, TeamChange(new, steps=len(renamed[0]), was=person.name)
 
     return book.modify(compute)
@@ -161,7 +164,7 @@ def _rename_owners(plan: Plan, who: str, label: str, also: str = "") -> tuple[li
 
 
 def _edit(book, parsed: ParsedPlan, grid, person: Stakeholder, row: int | None,
-          renamed: tuple[list[str], list[str]]) -> Edit:
+          renamed: tuple[list[str], list[str]], today: date | None = None) -> Edit:
     """One write: the Team row (``None``: a new one, appended after the table), the Plan cells
     naming the person, and the upkeep every write does."""
     table, plan, loc = parsed.team, parsed.plan, parsed.location
@@ -169,7 +172,7 @@ def _edit(book, parsed: ParsedPlan, grid, person: Stakeholder, row: int | None,
         raise PlanFileError(f"{book.ref}: no '{TEAM_TAB}' tab with 'Name' and 'Email' columns")
     values = {col: getattr(person, field) or None for field, col in table.columns.items()
               if field in ("name", "email", "side", "role")}
-    cells = parsed_upkeep(parsed, looks(parsed))
+    cells = parsed_upkeep(parsed, looks(parsed, today))
     plan_cells = cells.setdefault(loc.tab, {})
     steps, leads = renamed
     if "Owners" in loc.columns:
