@@ -126,8 +126,8 @@ def test_a_team_change_judges_the_progress_line_as_of_the_date_given(plan_file, 
     result = CliRunner().invoke(cli, ["team", str(plan_file), "--add", "Raj <raj@acme.example>", "--side", "buyer",
                                       "--as-of", "2026-12-01"])
     assert result.exit_code == 0, result.output
-    assert "· 0 overdue ·" in progress() and progress().endswith("as of 2026-12-01")
+    assert "  0 overdue  " in progress() and progress().endswith("as of 2026-12-01")
     later = CliRunner().invoke(cli, ["team", str(plan_file), "--rename", "raj@acme.example", "--to", "Raj Patel",
                                      "--as-of", str(plan.target_close)])
     assert later.exit_code == 0, later.output
-    assert "· 0 overdue ·" not in progress() and progress().endswith(f"as of {plan.target_close}")
+    assert "  0 overdue  " not in progress() and progress().endswith(f"as of {plan.target_close}")
