@@ -347,3 +347,19 @@ def test_filling_ids_after_someone_inserted_a_row_writes_no_id_into_the_wrong_ro
     kept = [s.id for s in after.plan.steps]
     assert [i for n, i in enumerate(kept) if n != 3] == [i for n, i in enumerate(ids_before) if n != 3]
     assert all(i.startswith("S-") and " " not in i for i in kept)
+
+
+def test_preview_judges_the_plan_on_the_day_given_by_now(plan_file, plan, db, tmp_path):
+    from click.testing import CliRunner
+
+    from mapsheets.cli import cli
+
+    pages = {}
+    for label, when in (("start", "2026-12-01T08:00:00+00:00"), ("close", f"{plan.target_close}T08:00:00+00:00")):
+        html = tmp_path / f"{label}.html"
+        done = CliRunner().invoke(cli, ["digest", "--preview", str(plan_file), "--now", when, "-o", str(html),
+                                        "--db", db, "--tz", "UTC"])
+        assert done.exit_code == 0, done.output
+        pages[label] = html.read_text()
+    assert "Nothing overdue" in pages["start"] and "steps overdue" not in pages["start"]
+    assert "steps overdue" in pages["close"]

@@ -107,10 +107,6 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
     tz = _zone(tz_name)
     if (since or output != Path("digest.html")) and not preview_plan:
         raise click.UsageError("--since and --output go with --preview PLAN")
-    if preview_plan:
-        path = digests.preview(preview_plan, output, today=datetime.now(tz).date(), since=since, store_url=db_url)
-        click.echo(f"Wrote {path}")
-        return
     now = datetime.now(timezone.utc)
     if now_text:
         try:
@@ -118,6 +114,10 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
         except ValueError:
             raise click.BadParameter(f"{now_text!r} is not an ISO time", param_hint="'--now'") from None
         now = now if now.tzinfo else now.replace(tzinfo=tz)
+    if preview_plan:  # judged on the day the run would be (--now), in the team's zone
+        path = digests.preview(preview_plan, output, today=now.astimezone(tz).date(), since=since, store_url=db_url)
+        click.echo(f"Wrote {path}")
+        return
     mailer = digests.mailer(smtp_url, outbox)
     show_bar = sys.stderr.isatty()
 
