@@ -11,6 +11,7 @@ mapsheets.service.addon* (the sidebar's), and a card from addon_server.cards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -156,28 +157,36 @@ def _field_error(exc: MapsheetsError) -> dict[str, str]:
     return {getattr(exc, "field", None) or "form": str(exc)}
 
 
-@bp.post("/generate")
-def generate():
+def _form_action(fields, dates: tuple[str, ...], write: Callable[[str, Any, dict[str, Any]], dict[str, Any]],
+                 form: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]):
+    """A form's submit: the file ready, the fields read, ``write`` (ref, credentials, values) -> the
+    card that says it is done; on a field or permission error, the form again with what was typed."""
     target = _ready()
     if isinstance(target, dict):
         return _answer(target)
     ref, credentials = target
-    values, errors = _form(GENERATE_FIELDS, ("start_date", "close_date"))
-    tz = events.user_tz(g.event)
+    values, errors = _form(fields, dates)
     if not errors:
         try:
-            result = addon_writes.generate(
-                ref, g.caller, template=values["template"], buyer=values["buyer"], seller=values["seller"],
-                start=values["start_date"], close=values["close_date"], holidays=values["holidays"],
-                champion=(values["champion_name"], values["champion_email"]),
-                economic_buyer=(values["economic_buyer_name"], values["economic_buyer_email"]),
-                today=_today(), credentials=credentials, template_dirs=_conf()["TEMPLATES"], **_common())
+            return _answer(write(ref, credentials, values))
         except (UsageError, PermissionDenied) as exc:
             errors = _field_error(exc)
-        else:
-            return _answer(cards.message("Plan generated", f"{result['title']}: {result['steps']} steps.",
-                                         _links()))
-    return _answer(cards.generate_form(_templates(), values, errors, tz, _links()))
+    return _answer(form(values, errors))
+
+
+@bp.post("/generate")
+def generate():
+    def write(ref, credentials, values):
+        result = addon_writes.generate(
+            ref, g.caller, template=values["template"], buyer=values["buyer"], seller=values["seller"],
+            start=values["start_date"], close=values["close_date"], holidays=values["holidays"],
+            champion=(values["champion_name"], values["champion_email"]),
+            economic_buyer=(values["economic_buyer_name"], values["economic_buyer_email"]),
+            today=_today(), credentials=credentials, template_dirs=_conf()["TEMPLATES"], **_common())
+        return cards.message("Plan generated", f"{result['title']}: {result['steps']} steps.", _links())
+
+    return _form_action(GENERATE_FIELDS, ("start_date", "close_date"), write, lambda values, errors:
+                        cards.generate_form(_templates(), values, errors, events.user_tz(g.event), _links()))
 
 
 def _phases() -> list[str]:
@@ -191,25 +200,17 @@ def step_form():
 
 @bp.post("/add-step")
 def add_step():
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
-    values, errors = _form(STEP_FIELDS, ("due",))
-    if not errors:
-        try:
-            step, warnings = addon_writes.add_step(
-                ref, g.caller, title=values["title"], phase=values["phase"], side=values["side"] or "joint",
-                owners=values["owners"].split(","), due=values["due"], depends_on=values["depends_on"].split(","),
-                notes=values["notes"], today=_today(), credentials=credentials,
-                seller_domains=_conf()["SELLER_DOMAINS"], **_common())
-        except (UsageError, PermissionDenied) as exc:
-            errors = _field_error(exc)
-        else:
-            return _answer(cards.step_added({"id": step.id, "title": step.title,
-                                             "due": step.due.isoformat() if step.due else None}, _links(),
-                                            warnings))
-    return _answer(cards.step_form(_phases(), values, errors, events.user_tz(g.event), _links()))
+    def write(ref, credentials, values):
+        step, warnings = addon_writes.add_step(
+            ref, g.caller, title=values["title"], phase=values["phase"], side=values["side"] or "joint",
+            owners=values["owners"].split(","), due=values["due"], depends_on=values["depends_on"].split(","),
+            notes=values["notes"], today=_today(), credentials=credentials,
+            seller_domains=_conf()["SELLER_DOMAINS"], **_common())
+        return cards.step_added({"id": step.id, "title": step.title,
+                                 "due": step.due.isoformat() if step.due else None}, _links(), warnings)
+
+    return _form_action(STEP_FIELDS, ("due",), write, lambda values, errors:
+                        cards.step_form(_phases(), values, errors, events.user_tz(g.event), _links()))
 
 
 @bp.post("/sign")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,14 @@ from typing import Any
 from mapsheets.core.diff import diff
 from mapsheets.core.model import Plan
 from mapsheets.core.schedule import project
-from mapsheets.errors import MapsheetsError, NotFound, Refused, RemoteError, UsageError
+from mapsheets.errors import MapsheetsError, NotFound, UsageError
 from mapsheets.service import audience
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
-from mapsheets.service.calendars import plan_holidays
+from mapsheets.service.calendars import days_off_or_weekends
 from mapsheets.service.changes_tab import changes_upkeep, fill_ids, log_changes
+from mapsheets.service.delivery import (  # noqa: F401  (RunReport, mailer, ...: the digest API)
+    DEFAULT_SENDER, SEND_BUDGET, RunReport, deliver, mailer, run_clock,
+)
 from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.lifecycle_close import ARCHIVED
 from mapsheets.service.refs import google_id, open_workbook
@@ -36,10 +39,6 @@ PERIOD = {"daily": 1, "weekly": 7}  # days between digests
 # Digests go out with the first run at or after this local hour: a cron every 10 minutes sends
 # each daily digest at the same time of day, not drifting by the minutes a run takes.
 DIGEST_HOUR = 7
-DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
-# Seconds a run may spend sending: a mail server that accepts and never answers must not hold a
-# cron run for 30 s per message. What is left stays pending and goes out first next run.
-SEND_BUDGET = 120.0
 CONSIDERED_BATCH = 200  # subscriptions marked "looked at" per transaction
 
 
@@ -94,42 +93,6 @@ def is_due(subscription, now: datetime, tz=timezone.utc, hour: int = DIGEST_HOUR
     return local.date() >= last.astimezone(tz).date() + timedelta(days=PERIOD[subscription.every])
 
 
-@dataclass
-class RunReport:
-    plans: int = 0
-    unchanged: int = 0  # plans not read at all: their backend said nothing changed
-    snapshots: int = 0
-    sent: list[tuple[str, str]] = field(default_factory=list)  # (to, subject)
-    resent: int = 0
-    quiet: int = 0  # due, but nothing to tell
-    waiting: int = 0  # subscriptions not due yet (before the send hour, or sent this period)
-    notes: list[str] = field(default_factory=list)  # worth saying, not failures (a read-only sheet)
-    failed: list[str] = field(default_factory=list)
-    bounced: list[tuple[str, str]] = field(default_factory=list)  # (to, server reply): refused for good
-    deferred: int = 0  # recorded but not sent: the send budget was spent; the next run sends them
-    would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run
-    looked: list[tuple[str, str, bool]] = field(default_factory=list)  # (ref, plan's name, changed) per plan read
-    changed: int = 0  # plans with a change for someone: read anew, or stored since a recipient's last digest
-    stopped: int = 0  # external recipients not mailed: their plan's deal is dead
-    archived: int = 0  # subscriptions skipped: their plan's deal closed (`mapsheets close`)
-
-
-def default_outbox(env: dict[str, str]) -> Path:
-    """Beside the default SQLite state store (the per-user data folder), whatever MAPSHEETS_DB says."""
-    from mapsheets.adapters.store import default_url
-
-    return Path(default_url({k: v for k, v in env.items() if k != "MAPSHEETS_DB"}).split("///", 1)[-1]).parent / "outbox"
-
-
-def mailer(smtp_url: str | None, outbox: Path | None = None, env: dict[str, str] | None = None):
-    """SMTP when a URL is given, else .eml files in the outbox folder (the embedded default)."""
-    import os
-
-    from mapsheets.adapters.mail import mailer_from_url
-
-    return mailer_from_url(smtp_url, outbox or default_outbox(dict(os.environ if env is None else env)))
-
-
 def _changed_google_ids(refs: list[str], seen: dict[str, dict]) -> dict[str, dict] | None:
     """Google plans modified since we last looked, from one Drive files.list (paged), not N opens.
 
@@ -178,7 +141,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     deadline = time.monotonic() + send_budget
     if not dry_run:
         for delivery in store.pending_deliveries():
-            _deliver(store, mailer, delivery, mail.parse_message(delivery.message), now, report, deadline, clock,
+            deliver(store, mailer, delivery, mail.parse_message(delivery.message), now, report, deadline, clock,
                      resend=True)
 
     due: dict[str, list[Any]] = {}
@@ -221,7 +184,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 report.failed.append(f"{ref}: {exc}")
                 continue
             current = Plan.from_dict(latest.content["plan"])
-            days_off = _days_off(current, today)
+            days_off = days_off_or_weekends(current, today)
             attributor = Attributor(store, ref, book, days_off)
             if not dry_run:
                 log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows, attributor, upkeep,
@@ -291,7 +254,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                     store.log_event(audience.DEAD_NOTICE, ref=ref, actor=sub.email, at=now,
                                     detail={"target_close": current.target_close.isoformat(), "days": dead})
                 if delivery is not None:  # None: an overlapping run already took this one
-                    _deliver(store, mailer, delivery, message, now, report, deadline, clock)
+                    deliver(store, mailer, delivery, message, now, report, deadline, clock)
             changed = found or report.snapshots > read_before
             report.changed += changed
             report.looked.append((ref, current.title or ref, changed))
@@ -302,20 +265,6 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         report.notes.append(f"the send budget ({send_budget:g} s) ran out: {report.deferred} digest(s) "
                             "left pending for the next run")
     return report
-
-
-def run_clock(now: datetime) -> Callable[[], datetime]:
-    """A run's clock: its ``now`` moved on by the time taken since. Leases taken late in a long run
-    get their whole length, and a run told another ``now`` (a test's, a replay's) keeps to it."""
-    started = time.monotonic()
-    return lambda: now + timedelta(seconds=time.monotonic() - started)
-
-
-def _days_off(plan: Plan, today: date) -> frozenset[date]:
-    try:
-        return plan_holidays(plan, today)
-    except UsageError:  # an unknown calendar typed in the sheet: count weekends only
-        return frozenset()
 
 
 @dataclass(frozen=True)
@@ -360,35 +309,6 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
     return result.revision, book, source, snap[0].changes_rows, changes_upkeep(result.snapshot, now.date())
 
 
-def _deliver(store, mailer, delivery, message, now: datetime, report: RunReport, deadline: float,
-             clock: Callable[[], datetime], resend: bool = False) -> None:
-    left = deadline - time.monotonic()
-    if left <= 0:  # left pending, unclaimed: the next run sends it first
-        report.deferred += 1
-        return
-    if not store.claim_delivery(delivery, clock()):  # the lease covers this very send
-        return
-    try:
-        mailer.send(message, [delivery.email], timeout=left)
-    except Refused as exc:  # never retried; a refused address gets no more digests until watched again
-        bounced = delivery.email in exc.addresses
-        store.refuse_delivery(delivery, exc.addresses.get(delivery.email) or str(exc), now, bounced=bounced)
-        if bounced:
-            report.bounced.append((delivery.email, exc.addresses[delivery.email]))
-        else:
-            report.failed.append(f"{delivery.message_id}: {exc}")
-        return
-    except RemoteError as exc:  # kept pending: the next run retries it with the same Message-ID
-        store.release_delivery(delivery.id, str(exc))
-        report.failed.append(f"{delivery.message_id}: {exc}")
-        return
-    store.mark_sent(delivery.id, now)
-    if resend:
-        report.resent += 1
-    else:
-        report.sent.append((str(message["To"]), str(message["Subject"])))
-
-
 def preview(ref: str, output: Path, *, today: date, since: str | None = None,
             store_url: str | None = None) -> Path:
     """Write the digest a subscriber would get now (changes since revision ``since``) as HTML."""
@@ -405,7 +325,7 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
         from mapsheets.service.revisions import keep_formulas
 
         keep_formulas(before, live)  # a formula whose result was dropped on save has not changed
-    days_off = _days_off(current, today)
+    days_off = days_off_or_weekends(current, today)
     digest = build_digest(plan=current, changes=diff(before, current, days_off), today=today,
                           plan_url=url, plan_location=location, previous_close=project(before, today, days_off).close,
                           holidays=days_off, since_label=f"since revision {since}" if since else "now",

@@ -53,7 +53,7 @@ def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: st
                seller_domains: Iterable[str] | None = None, force: bool = False) -> CloseResult:
     """Record that the deal closed ``outcome`` (won or lost) on ``on`` (default ``today``), store a
     last revision, archive the plan and send its subscribers one last digest (module docstring)."""
-    from mapsheets.service.digest import DEFAULT_SENDER
+    from mapsheets.service.delivery import DEFAULT_SENDER
 
     if outcome not in OUTCOMES:
         raise UsageError(f"outcome {outcome!r} is not won or lost")
@@ -108,7 +108,8 @@ def _last_digests(store, key: str, latest, *, now: datetime, today: date, mailer
     from mapsheets.adapters import mail
     from mapsheets.core.digest import build_digest
     from mapsheets.emails import render_digest
-    from mapsheets.service.digest import SEND_BUDGET, RunReport, _days_off, _deliver, run_clock
+    from mapsheets.service.calendars import days_off_or_weekends
+    from mapsheets.service.delivery import SEND_BUDGET, RunReport, deliver, run_clock
 
     current = Plan.from_dict(latest.content["plan"])
     events = store.events(key)
@@ -118,7 +119,7 @@ def _last_digests(store, key: str, latest, *, now: datetime, today: date, mailer
         return
     if mailer is None:
         raise UsageError("no mailer to send the last digest with")
-    days_off = _days_off(current, today)
+    days_off = days_off_or_weekends(current, today)
     url, location = audience.plan_link(key, events)
     domains = audience.seller_domains(current, seller_domains)
     domain = mail.sender_domain(sender)
@@ -143,6 +144,6 @@ def _last_digests(store, key: str, latest, *, now: datetime, today: date, mailer
         if delivery is None:  # a digest run took this subscriber meanwhile: tell them next time
             continue
         store.log_event(CLOSED_NOTICE, ref=key, actor=sub.email, at=now, detail={"outcome": result.outcome})
-        _deliver(store, mailer, delivery, message, now, report, deadline, clock)
+        deliver(store, mailer, delivery, message, now, report, deadline, clock)
         result.told.append((sub.email, external))
     result.failed = list(report.failed)

@@ -32,7 +32,7 @@ def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, toda
             store_url: Any = None) -> WinLossReport:
     """Build the win/loss report of ``plans`` (or every archived plan) into ``output`` (.xlsx or .csv)."""
     from mapsheets.core.winloss import plan_record
-    from mapsheets.service.digest import _days_off
+    from mapsheets.service.calendars import days_off_or_weekends
 
     output = Path(output)
     if output.suffix.lower() not in FORMATS:
@@ -52,7 +52,7 @@ def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, toda
         last = history[-1][1]
         if not last.outcome:
             raise UsageError(f"{given}: not closed: run `mapsheets close {given} --won` or `--lost` first")
-        plan_row, rows = plan_record(_name(key), history, _days_off(last, today))
+        plan_row, rows = plan_record(_name(key), history, days_off_or_weekends(last, today))
         plan_rows.append(plan_row)
         step_rows.extend(rows)
     from mapsheets.analysis.winloss import analyse

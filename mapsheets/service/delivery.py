@@ -1,0 +1,94 @@
+"""Sending recorded digests: the outbox or SMTP, the run's clock and budget, and what a run reports.
+
+Shared by the digest run and by `mapsheets close` (its last digests): each message is recorded
+before it is sent, then claimed under a lease, sent within the run's budget and confirmed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from mapsheets.errors import Refused, RemoteError
+
+DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
+# Seconds a run may spend sending: a mail server that accepts and never answers must not hold a
+# cron run for 30 s per message. What is left stays pending and goes out first next run.
+SEND_BUDGET = 120.0
+
+
+@dataclass
+class RunReport:
+    plans: int = 0
+    unchanged: int = 0  # plans not read at all: their backend said nothing changed
+    snapshots: int = 0
+    sent: list[tuple[str, str]] = field(default_factory=list)  # (to, subject)
+    resent: int = 0
+    quiet: int = 0  # due, but nothing to tell
+    waiting: int = 0  # subscriptions not due yet (before the send hour, or sent this period)
+    notes: list[str] = field(default_factory=list)  # worth saying, not failures (a read-only sheet)
+    failed: list[str] = field(default_factory=list)
+    bounced: list[tuple[str, str]] = field(default_factory=list)  # (to, server reply): refused for good
+    deferred: int = 0  # recorded but not sent: the send budget was spent; the next run sends them
+    would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run
+    looked: list[tuple[str, str, bool]] = field(default_factory=list)  # (ref, plan's name, changed) per plan read
+    changed: int = 0  # plans with a change for someone: read anew, or stored since a recipient's last digest
+    stopped: int = 0  # external recipients not mailed: their plan's deal is dead
+    archived: int = 0  # subscriptions skipped: their plan's deal closed (`mapsheets close`)
+
+
+def default_outbox(env: dict[str, str]) -> Path:
+    """Beside the default SQLite state store (the per-user data folder), whatever MAPSHEETS_DB says."""
+    from mapsheets.adapters.store import default_url
+
+    return Path(default_url({k: v for k, v in env.items() if k != "MAPSHEETS_DB"}).split("///", 1)[-1]).parent / "outbox"
+
+
+def mailer(smtp_url: str | None, outbox: Path | None = None, env: dict[str, str] | None = None):
+    """SMTP when a URL is given, else .eml files in the outbox folder (the embedded default)."""
+    import os
+
+    from mapsheets.adapters.mail import mailer_from_url
+
+    return mailer_from_url(smtp_url, outbox or default_outbox(dict(os.environ if env is None else env)))
+
+
+def run_clock(now: datetime) -> Callable[[], datetime]:
+    """A run's clock: its ``now`` moved on by the time taken since. Leases taken late in a long run
+    get their whole length, and a run told another ``now`` (a test's, a replay's) keeps to it."""
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - started)
+
+
+def deliver(store, mailer, delivery, message, now: datetime, report: RunReport, deadline: float,
+            clock: Callable[[], datetime], resend: bool = False) -> None:
+    """Send one recorded digest: within the run's send budget (``deadline``), under a lease taken
+    on the run's ``clock``, then confirmed; refused for good, or kept pending for the next run."""
+    left = deadline - time.monotonic()
+    if left <= 0:  # left pending, unclaimed: the next run sends it first
+        report.deferred += 1
+        return
+    if not store.claim_delivery(delivery, clock()):  # the lease covers this very send
+        return
+    try:
+        mailer.send(message, [delivery.email], timeout=left)
+    except Refused as exc:  # never retried; a refused address gets no more digests until watched again
+        bounced = delivery.email in exc.addresses
+        store.refuse_delivery(delivery, exc.addresses.get(delivery.email) or str(exc), now, bounced=bounced)
+        if bounced:
+            report.bounced.append((delivery.email, exc.addresses[delivery.email]))
+        else:
+            report.failed.append(f"{delivery.message_id}: {exc}")
+        return
+    except RemoteError as exc:  # kept pending: the next run retries it with the same Message-ID
+        store.release_delivery(delivery.id, str(exc))
+        report.failed.append(f"{delivery.message_id}: {exc}")
+        return
+    store.mark_sent(delivery.id, now)
+    if resend:
+        report.resent += 1
+    else:
+        report.sent.append((str(message["To"]), str(message["Subject"])))
