@@ -75,6 +75,11 @@ def test_generate_add_step_sign_then_an_edit_makes_the_signature_stale(server, p
     side.get_by_role("button", name="Add step").click()
     side.locator("#status").filter(has_text="2027-01-16 is a Saturday").wait_for(timeout=10000)
     assert "the next business day is 2027-01-18" in side.locator("#status").inner_text()
+    # Said where it is seen: the message stays in view while the sidebar is scrolled to the form.
+    top, bottom = page.frame_locator("#sidebar").locator("#status").evaluate(
+        "e => [e.getBoundingClientRect().top, e.getBoundingClientRect().bottom - window.innerHeight]")
+    assert top >= 0 and bottom <= 0
+    page.screenshot(path=str(SHOTS / "2b-weekend-due-date.png"))
 
     side.locator("#sign-box summary").click()
     assert "fingerprint" in side.locator("#sign-what").inner_text()
