@@ -233,3 +233,14 @@ def test_a_closing_plan_made_before_the_link_row_gets_it_in_the_blank_row_above_
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     assert {after[k] for k in changed} == {"Mutual plan", str(Path(result.location).resolve())}
     assert service.read_plan(str(closing), today=TODAY).plan.mutual_plan == str(Path(result.location).resolve())
+
+
+def test_convert_subscribes_the_seller_owner_as_new_does_and_no_buyer_before_sharing(closing, tmp_path):
+    """Issue 18: `convert` subscribed nobody; like `new` it subscribes the seller's lead only."""
+    _fill(closing, QUALIFIED)
+    result = convert(str(closing), str(tmp_path / "m.xlsx"), today=TODAY, now=NOW, economic_buyer=EB)
+    assert result.watchers == ["sam@globex.example"]
+    assert [(s.email, s.name) for s in watching()] == [("sam@globex.example", "Sam Seller")]
+    quiet = convert(str(closing), str(tmp_path / "m2.xlsx"), today=TODAY, now=NOW, economic_buyer=EB,
+                    force=True, watch_owners=False)
+    assert quiet.watchers == [] and len(watching()) == 1

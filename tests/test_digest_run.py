@@ -168,22 +168,40 @@ def test_google_plans_unchanged_are_never_opened(google_env, plan, db, tmp_path)
     assert quiet.sent == [] and google_env.stats()["methods"] == {"drive.files.list": 1}
 
 
-def test_new_plan_subscribes_its_owners_unless_told_not_to(tmp_path, db):
+def test_new_plan_subscribes_its_seller_owner_unless_told_not_to(tmp_path, db):
+    """Issue 18: the buyer's champion hears of the plan when it is shared with them, not at `new`."""
     from click.testing import CliRunner
 
     from mapsheets.cli import cli
 
     args = ["new", "-t", "midmarket-map", "--buyer", "Acme", "--seller", "Globex", "--db", db,
-            "--role", "ae=sam@globex.example", "--role", "champion=Jane Doe <jane@acme.example>"]
+            "--role", "ae=Sam Rivera <sam@globex.example>", "--role", "champion=Jane Doe <jane@acme.example>"]
     result = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "a.xlsx")])
     assert result.exit_code == 0, result.output
-    assert "Daily digest to sam@globex.example, jane@acme.example" in result.output
-    # Jane by the name the overview gives her; Sam has none but his address.
-    assert sorted((s.email, s.name) for s in digest.watching(store_url=db)) == \
-        [("jane@acme.example", "Jane Doe"), ("sam@globex.example", "")]
+    assert "Daily digest to sam@globex.example " in result.output and "jane@acme.example" not in result.output
+    assert "once you share the plan" in result.output
+    # Sam by the name the overview gives him.
+    assert [(s.email, s.name) for s in digest.watching(store_url=db)] == [("sam@globex.example", "Sam Rivera")]
     result = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "b.xlsx"), "--no-watch"])
     assert result.exit_code == 0 and "Daily digest" not in result.output
-    assert len(digest.watching(store_url=db)) == 2
+    assert len(digest.watching(store_url=db)) == 1
+
+
+def test_sharing_a_plan_subscribes_the_people_it_is_shared_with(google_env, tmp_path, db):
+    from click.testing import CliRunner
+
+    from mapsheets.cli import cli
+
+    made = CliRunner().invoke(cli, ["new", "-t", "midmarket-map", "--buyer", "Acme", "--seller", "Globex", "--db", db,
+                                    "--google", "--no-watch"])
+    assert made.exit_code == 0, made.output
+    url = next(w for w in made.output.split() if w.startswith("http")).rstrip(":")
+    shared = CliRunner().invoke(cli, ["share", url, "--with", "jane@acme.example", "--db", db])
+    assert shared.exit_code == 0, shared.output
+    assert "Shared with jane@acme.example as writer; their daily digest is on" in shared.output
+    assert [s.email for s in digest.watching(store_url=db)] == ["jane@acme.example"]
+    quiet = CliRunner().invoke(cli, ["share", url, "--with", "carla@acme.example", "--no-watch", "--db", db])
+    assert quiet.exit_code == 0 and [s.email for s in digest.watching(store_url=db)] == ["jane@acme.example"]
 
 
 def test_cli_is_silent_under_cron_and_previews_html(plan_file, db, tmp_path):

@@ -23,14 +23,16 @@ from mapsheets.cli.base import AS_OF_OPTION, DB_OPTION, TEMPLATES_OPTION, _today
 @click.option("--google", is_flag=True, help="Create the MAP as a new Google Sheet and print its URL.")
 @click.option("--share", is_flag=True,
               help="Share the Google Sheet with the buying committee and subscribe them to its digest.")
+@click.option("--watch/--no-watch", "watch_owners", default=True, envvar="MAPSHEETS_WATCH_OWNERS", show_default=True,
+              help="Subscribe the MAP's seller-side owner to its daily digest, as new does.")
 @click.option("--force", is_flag=True,
               help="Convert although champion, economic buyer, identified pain or metrics are missing "
                    "(recorded in the audit log); also overwrites an existing -o file.")
 @AS_OF_OPTION
 @DB_OPTION
 @TEMPLATES_OPTION
-def convert(closing, champion, economic_buyer, template_name, durations, output, google, share, force, as_of,
-            db_url, template_dirs):
+def convert(closing, champion, economic_buyer, template_name, durations, output, google, share, watch_owners, force,
+            as_of, db_url, template_dirs):
     """Turn a qualified closing plan into a mutual action plan (a new document) and link the two.
 
     Internal steps stay in the closing plan; steps marked shared in its Visibility column are
@@ -47,7 +49,8 @@ def convert(closing, champion, economic_buyer, template_name, durations, output,
 
     result = run(closing, output, today=_today(as_of), now=datetime.now(timezone.utc), champion=champion,
                  economic_buyer=economic_buyer, template=template_name, durations_file=durations, google=google,
-                 share=share, force=force, template_dirs=template_dirs, store_url=db_url)
+                 share=share, force=force, template_dirs=template_dirs, store_url=db_url,
+                 watch_owners=watch_owners)
     plan = result.view.plan
     click.echo(f"Created {result.location}: {len(plan.steps)} steps ({len(result.carried)} shared steps carried "
                f"over, {len(result.added)} added, {result.internal} internal left out), "
@@ -62,3 +65,7 @@ def convert(closing, champion, economic_buyer, template_name, durations, output,
         click.echo(f"note: {note}")
     if result.shared_with:
         click.echo(f"Shared with {', '.join(result.shared_with)}; their daily digest is on.")
+    if result.watchers:
+        click.echo(f"Daily digest to {', '.join(result.watchers)}.")
+    if result.watch_error:
+        click.echo(f"warning: MAP created, but nobody is subscribed: {result.watch_error}", err=True)

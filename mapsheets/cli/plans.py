@@ -61,7 +61,8 @@ def _parse_roles(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--google", is_flag=True, help="Create a new Google Sheet (credentials: see README) and print its URL.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option("--watch/--no-watch", "watch_owners", default=True, envvar="MAPSHEETS_WATCH_OWNERS", show_default=True,
-              help="Subscribe the plan's owners (where they are emails) to its daily digest.")
+              help="Subscribe the plan's seller-side owner (where an email) to its daily digest; buyer "
+                   "contacts are subscribed when the plan is shared with them (share, watch).")
 @AS_OF_OPTION
 @DB_OPTION
 @TEMPLATES_OPTION
@@ -102,7 +103,8 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
             click.echo(f"Misses the target close {fit.target_close} by {-fit.slack} business days "
                        f"(close step due {fit.finish}).")
     if result.watchers:
-        click.echo(f"Daily digest to {', '.join(result.watchers)} (mapsheets digest sends it; --no-watch to opt out).")
+        click.echo(f"Daily digest to {', '.join(result.watchers)} (mapsheets digest sends it; --no-watch to opt out). "
+                   "Buyer contacts get it once you share the plan with them (mapsheets share, or watch).")
     if result.watch_error:
         click.echo(f"warning: plan created, but its owners are not subscribed: {result.watch_error}", err=True)
 

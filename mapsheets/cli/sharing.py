@@ -37,12 +37,15 @@ def sign(plan, name, email, side, record, db_url, force):
 @click.option("--with", "emails", multiple=True, required=True, metavar="EMAIL", help="Person to share with (repeatable).")
 @click.option("--role", type=click.Choice(["writer", "commenter", "reader"]), default="writer", show_default=True)
 @click.option("--message", help="Send Google's notification email with this message (default: no email).")
-def share(plan, emails, role, message):
+@click.option("--watch/--no-watch", default=True, show_default=True,
+              help="Subscribe each person to the plan's daily digest.")
+@DB_OPTION
+def share(plan, emails, role, message, watch, db_url):
     """Share a Google Sheet plan with people (one Drive request per person)."""
     from mapsheets.service import signoff
 
-    for email in signoff.share(plan, emails, role=role, message=message):
-        click.echo(f"Shared with {email} as {role}")
+    for email in signoff.share(plan, emails, role=role, message=message, watch=watch, store_url=db_url):
+        click.echo(f"Shared with {email} as {role}" + ("; their daily digest is on" if watch else ""))
 
 
 @cli.command()

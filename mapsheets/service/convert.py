@@ -24,7 +24,7 @@ from mapsheets.core.templates import Template
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import UsageError
 from mapsheets.service.calendars import holiday_dates
-from mapsheets.service.plans import PlanView, build_plan, get_template, stage_durations, view_of
+from mapsheets.service.plans import PlanView, build_plan, get_template, stage_durations, view_of, watch_seller_owners
 from mapsheets.service.refs import google_id, new_workbook, open_workbook, parse_grid, read_parsed
 from mapsheets.service.signoff import check_address
 
@@ -45,6 +45,7 @@ class ConvertResult:
     forced: list[str] = field(default_factory=list)  # what the gate wanted and --force let through
     shared_with: list[str] = field(default_factory=list)
     watchers: list[str] = field(default_factory=list)
+    watch_error: str | None = None  # the MAP exists; only the subscription failed
     notes: list[str] = field(default_factory=list)
 
 
@@ -56,10 +57,12 @@ def is_shared(step: Step) -> bool:
 def convert(ref: str, output: str | None, *, today: date, now: datetime, champion: str | None = None,
             economic_buyer: str | None = None, template: str = "enterprise-map",
             durations_file: Path | None = None, google: bool = False, share: bool = False,
-            force: bool = False, template_dirs: Sequence[Path] = (), store_url: str | None = None) -> ConvertResult:
+            force: bool = False, template_dirs: Sequence[Path] = (), store_url: str | None = None,
+            watch_owners: bool = True) -> ConvertResult:
     """Make the MAP of closing plan ``ref`` at ``output`` (or a new Google Sheet), link the two, and
     record it in the audit log; with ``share``, share the sheet with the buying committee and
-    subscribe them to its digest. ``force`` lets an unqualified deal through (recorded) and
+    subscribe them to its digest; with ``watch_owners`` its seller-side owner is subscribed as ``new``
+    subscribes. ``force`` lets an unqualified deal through (recorded) and
     overwrites an existing ``output`` file."""
     if share and not google and not (output and google_id(output)):
         raise UsageError("share needs a Google Sheet: a local .xlsx is shared by sending the file", field="share")
@@ -123,6 +126,8 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
     result = ConvertResult(location=location, view=view_of(mutual, [], today, ref=location), carried=carried,
                            added=added, internal=len(closing.steps) - len(carried), missing=missing,
                            forced=gaps, notes=notes)
+    if watch_owners:
+        result.watchers, result.watch_error = watch_seller_owners(mutual, location, store_url=store_url)
     if share:
         from mapsheets.service.digest import watch
         from mapsheets.service.signoff import share as share_sheet
@@ -132,7 +137,7 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
         labels = [f"{p.name} <{p.email}>" if p.name and p.name != p.email else p.email for p in committee]
         if labels:
             watch(location, labels, now=now, store_url=store_url)
-            result.watchers = [p.email for p in committee]
+            result.watchers += [p.email for p in committee if p.email not in result.watchers]
     return result
 
 

@@ -7,7 +7,8 @@ import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
+from email.utils import formataddr
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,9 @@ from mapsheets.core.layout import (
 )
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
-from mapsheets.core.people import link_owner, split_person
+from mapsheets.core.people import link_owner, owner_name, split_person
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
-from mapsheets.errors import NotFound, ScheduleError, UsageError
+from mapsheets.errors import MapsheetsError, NotFound, ScheduleError, UsageError
 from mapsheets.service.calendars import (
     days_off_or_weekends, holiday_dates, holiday_name, locale_calendar, looks, plan_holidays,
 )
@@ -203,7 +204,7 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
              title: str | None = None, force: bool = False, template_dirs: Sequence[Path] = (),
              google: bool = False, watch_owners: bool = False, store_url: str | None = None,
              holidays: str | None = "", date_order: str | None = None) -> NewPlanResult:
-    """Create a plan; with ``watch_owners``, its two owners (where they are email addresses) get
+    """Create a plan; with ``watch_owners``, its seller-side owner (where an email address) gets
     its daily digest. ``holidays=None`` takes the calendar of the user's locale; ``date_order=None``
     the order its country writes dates in."""
     check_cell_text({"buyer": buyer, "seller": seller, "title": title or ""})
@@ -221,25 +222,31 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
     location = book.create(workbook_spec(plan, today, days_off_or_weekends(plan, today)), force=force)
     result = NewPlanResult(view=view_of(plan, [], today, ref=location), fit=fit, location=location,
                            calendar_locale=locale_setting, notes=notes)
-    leads = [(lead, m) for lead in (plan.seller_lead, plan.buyer_lead) if (m := find_email(lead))]
-    owners = [email for _lead, email in leads]
-    if watch_owners and owners:
-        from datetime import datetime, timezone
-        from email.utils import formataddr
-
-        from mapsheets.core.people import owner_name
-        from mapsheets.errors import MapsheetsError
-        from mapsheets.service.digest import watch
-
-        # By name where the overview or the Team tab gives one: the digest's To line greets them so.
-        named = [formataddr((name if (name := owner_name(lead, plan.stakeholders)) != email else "", email))
-                 for lead, email in leads]
-        try:
-            watch(book.ref if google else location, named, now=datetime.now(timezone.utc), store_url=store_url)
-            result.watchers = owners
-        except MapsheetsError as exc:
-            result.watch_error = str(exc)
+    if watch_owners:
+        result.watchers, result.watch_error = watch_seller_owners(plan, book.ref if google else location,
+                                                                  store_url=store_url)
     return result
+
+
+def watch_seller_owners(plan: Plan, ref: str, *, store_url: str | None) -> tuple[list[str], str | None]:
+    """Subscribe the plan's seller-side owner to its digest: ([emails], None), or ([], why not).
+
+    Buyer contacts are subscribed when the plan is shared with them (``share``, the add-on, ``watch``):
+    before that the plan is the seller's draft and a digest would point them at nothing.
+    """
+    from mapsheets.service.digest import watch  # the store: only when someone is subscribed
+
+    email = find_email(plan.seller_lead)
+    if not email:
+        return [], None
+    # By name where the overview or the Team tab gives one: the digest's To line greets them so.
+    name = owner_name(plan.seller_lead, plan.stakeholders)
+    try:
+        watch(ref, [formataddr((name if name != email else "", email))], now=datetime.now(timezone.utc),
+              store_url=store_url)
+    except MapsheetsError as exc:
+        return [], str(exc)
+    return [email], None
 
 
 def stage_durations(tmpl: tpl.Template, durations_file: Path, notes: list[str]) -> dict[str, int]:
