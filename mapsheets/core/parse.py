@@ -20,11 +20,12 @@ from mapsheets.core.model import (
 )
 from mapsheets.core.people import follow_team
 from mapsheets.core.qualify import SYNONYMS as QUALIFICATION_LABELS
+from mapsheets.core.schedule import topological
 from mapsheets.core.words import (  # noqa: F401  (parse_outcome, split_ids: read here, used by callers)
     STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS, derived_step_id, norm as _norm, parse_outcome, parse_side,
     parse_status, split_ids, split_people, text as _text,
 )
-from mapsheets.errors import PlanFileError
+from mapsheets.errors import PlanFileError, ScheduleError
 
 Grid = dict[str, list[list[Any]]]
 
@@ -189,12 +190,42 @@ def parse_plan(grid: Grid) -> ParsedPlan:
                 r = location.step_rows[step.id]
                 warnings.append(Warning(cell_ref(tab, r, columns["Depends on"]), f"unknown step {dep} in 'Depends on'"))
 
+    _cycle_warnings(plan, location, warnings)
     plan.stakeholders, team = _read_team(grid, warnings)
+    _team_warnings(grid, team, warnings)
     follow_team(plan)
     plan.signatures, signoff = _read_signoff(grid, warnings)
     location.summary_at = _summary_cells(rows[:header_row])
     return ParsedPlan(plan=plan, warnings=warnings, location=location, signoff=signoff, team=team,
                       timeline=_find_timeline(grid, tab))
+
+
+def _cycle_warnings(plan: Plan, location: PlanLocation, warnings: list[Warning]) -> None:
+    """Steps that wait for each other can never be scheduled in order: name the cycle."""
+    deps = {s.id: s.depends_on for s in plan.steps}
+    column = location.columns.get("Depends on", 0)
+    for step in plan.steps:
+        if step.id in step.depends_on:
+            warnings.append(Warning(cell_ref(location.tab, location.step_rows[step.id], column),
+                                    f"{step.id} depends on itself: it is scheduled as if it did not"))
+    try:
+        topological(deps, deps)
+    except ScheduleError as exc:
+        loop = str(exc).removeprefix("dependency cycle: ").split(" -> ")
+        warnings.append(Warning(cell_ref(location.tab, location.step_rows[loop[0]], column),
+                                f"circular dependency {' → '.join(loop)}: these steps wait for each other, "
+                                "so their dates cannot follow one another"))
+
+
+def _team_warnings(grid: Grid, team: TableLocation | None, warnings: list[Warning]) -> None:
+    """A Team tab deleted or cleared by hand (its header gone): owners then match people by email only.
+    Only in a workbook mapsheets made (it has a Sign-off or Timeline tab): one typed from scratch may have none."""
+    made_by_us = _find_tab(grid, SIGNOFF_TAB) is not None or _find_tab(grid, TIMELINE_TAB) is not None
+    if team is None and made_by_us:
+        tab = _find_tab(grid, TEAM_TAB)
+        where = f"{tab}!A1" if tab else TEAM_TAB
+        what = "has no Name and Email header row" if tab else "is gone"
+        warnings.append(Warning(where, f"the Team tab {what}: owners are matched to people by email only"))
 
 
 def _band(row: list[Any]) -> tuple[int, str] | None:
@@ -299,6 +330,10 @@ def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: 
     if side is None:
         warn("Side", f'"{_text(cell("Side"))}" is not a side (buyer, seller or joint)')
         step.unparsed["Side"] = cell("Side")
+    if side == "joint" and _text(cell("Side")) == "" and "Side" in columns and step.id and step.title:
+        # A step with an ID was written with a side: a blank one now (cleared, or merged into the
+        # Step cell) would silently make a commitment joint. Rows typed by hand have no ID yet.
+        warn("Side", "no side given: read as joint (buyer, seller or joint)")
     step.side = side or "joint"
     status = parse_status(cell("Status"))
     if status is None:

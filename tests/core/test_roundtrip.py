@@ -36,12 +36,14 @@ IDS = st.lists(st.text(ID_ALPHABET, min_size=4, max_size=4).map(lambda s: "S-" +
 @st.composite
 def plans(draw) -> Plan:
     ids = draw(IDS)
+    # Dependencies on earlier steps only: a cycle is a plan mapsheets warns about, not one it round-trips.
     steps = [
         Step(id=i, title=draw(TEXT), phase=draw(OPTIONAL_TEXT), side=draw(st.sampled_from(SIDES)),
              owners=draw(st.lists(PERSON, max_size=3)), due=draw(DATES), status=draw(st.sampled_from(STATUSES)),
-             done_on=draw(DATES), depends_on=draw(st.lists(st.sampled_from(ids), unique=True, max_size=3)),
+             done_on=draw(DATES),
+             depends_on=draw(st.lists(st.sampled_from(ids[:n]), unique=True, max_size=3) if n else st.just([])),
              notes=draw(MULTILINE))
-        for i in ids
+        for n, i in enumerate(ids)
     ]
     stakeholders = draw(st.lists(st.builds(
         Stakeholder, name=TEXT, email=OPTIONAL_TEXT, side=st.sampled_from(["buyer", "seller"]),
