@@ -80,12 +80,18 @@ def test_status_chips_are_conditional_formats_on_the_status_column(plan_file):
     header = parse_plan(read_grid(plan_file)).location.header_row + 1
     chips = {rule.formula[0]: rule for cf in ws.conditional_formatting for rule in cf.rules
              if str(cf.sqref) == f"G{header + 1}:G{header + 1000}"}
-    assert set(chips) == {f'$G{header + 1}="done"', f'$G{header + 1}="in progress"', f'$G{header + 1}="blocked"',
-                          next(f for f in chips if "TODAY()" in f)}
-    assert chips[f'$G{header + 1}="done"'].dxf.fill.bgColor.rgb.endswith("C6EFCE")
+    cell = f"LOWER(TRIM($G{header + 1}))"
+    by_word = {word: next(f for f in chips if f.startswith("OR(") and f'{cell}="{word}"' in f)
+               for word in ("done", "in progress", "blocked")}
+    assert set(chips) == set(by_word.values()) | {next(f for f in chips if "TODAY()" in f)}
+    # Issue 18: every spelling the reader takes for a status gets its chip.
+    assert f'{cell}="complete"' in by_word["done"] and f'{cell}="✅"' in by_word["done"]
+    assert f'{cell}="wip"' in by_word["in progress"] and f'{cell}="done"' not in by_word["in progress"]
+    assert chips[by_word["done"]].dxf.fill.bgColor.rgb.endswith("C6EFCE")
     # Chips come before the whole-row rules, so they win where both hold.
     priorities = {rule.formula[0]: rule.priority for cf in ws.conditional_formatting for rule in cf.rules}
-    assert max(chips[f].priority for f in chips) < priorities[f'OR($G{header + 1}="done",$G{header + 1}="n/a")']
+    muted = next(f for f in priorities if f.startswith("OR(") and f'{cell}="n/a"' in f)
+    assert max(chips[f].priority for f in chips) < priorities[muted]
 
 
 def test_the_plan_prints_landscape_one_page_wide_with_titles(plan_file, plan):
@@ -265,3 +271,46 @@ def test_timeline_picture_errors_are_one_line(plan_file, tmp_path):
     assert missing.returncode == 1
     assert missing.stderr.strip() == "Error: drawing a timeline needs matplotlib: pip install 'mapsheets[timeline]'"
     assert not (tmp_path / "plan.png").exists()
+
+
+def test_a_finished_step_is_green_whatever_its_spelling_in_libreoffice(tmp_path, plan_file):
+    """Issue 18: `show` read "Complete" and "WIP" as done / in progress while the sheet painted a
+    completed step red and overdue. Rendered by LibreOffice, each Status cell's fill is sampled."""
+    from PIL import Image
+
+    soffice = _soffice()
+    long_ago = date(2026, 1, 5)  # overdue on any day these tests run
+    edit_steps(plan_file, {(0, "Status"): "Complete", (0, "Due"): long_ago,
+                           (1, "Status"): "WIP", (1, "Due"): long_ago,
+                           (2, "Status"): "Blocked", (2, "Due"): long_ago + timedelta(days=3650),
+                           (3, "Status"): "not started", (3, "Due"): long_ago})
+    single = _one_tab(plan_file, "Plan", tmp_path / "spellings.xlsx")
+    OUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(single)], check=True, capture_output=True, timeout=120)
+    pdf = tmp_path / "spellings.pdf"
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "1", "-l", "1", str(pdf), str(OUT / "spellings")],
+                   check=True, timeout=60)
+    html = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    image = Image.open(next(OUT.glob("spellings-*1.png"))).convert("RGB")
+    scale = 100 / 72
+
+    def fill_behind(word: str) -> tuple[int, int, int]:
+        import re
+
+        found = re.search(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">' + re.escape(word)
+                          + "</word>", html)
+        assert found, f"{word!r} is not on the page"
+        top, right, bottom = (float(v) for v in found.groups())
+        return image.getpixel((int((right + 4) * scale), int((top + bottom) / 2 * scale)))  # the cell, past the word
+
+    def near(rgb, hex_colour):
+        want = tuple(int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))
+        return all(abs(a - b) <= 12 for a, b in zip(rgb, want))
+
+    assert near(fill_behind("Complete"), "C6EFCE")  # done: green, not overdue red
+    assert near(fill_behind("WIP"), "FFC7CE")  # in progress and past due: overdue
+    assert near(fill_behind("Blocked"), "FFE699")  # blocked, not yet due: its own chip
+    assert near(fill_behind("started"), "FFC7CE")  # "not started", past due: overdue
+    print(f"\nStatus spellings: {OUT / 'spellings-1.png'}")

@@ -13,6 +13,7 @@ from typing import Any
 from mapsheets.core import look
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
 from mapsheets.core.qualify import MEDDPICC, QUALIFICATION_HEADING
+from mapsheets.core.words import status_spellings
 from mapsheets.errors import UsageError
 
 PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
@@ -226,12 +227,20 @@ def band_format(first: int, last: int, columns: int, mark_column: int = 0) -> Co
     return ConditionalFormat(first, last, columns, f'=LEFT(${a}{first + 1},1)="{look.PHASE_MARK}"', "band")
 
 
+def status_is(cell: str, *statuses: str) -> str:
+    """A sheet formula true when ``cell`` holds any spelling the reader takes for one of ``statuses``
+    ("Complete", "✅" and "done" alike), so the colours never disagree with `show`."""
+    words = [w for status in statuses for w in status_spellings(status)]
+    return "OR(" + ",".join(f'LOWER(TRIM({cell}))="{w}"' for w in words) + ")"
+
+
 def status_chips(first: int, last: int, status_col: int, due_col: int) -> list[ConditionalFormat]:
     """The Status cell as a coloured chip; overdue first, since it is judged on top of the status."""
     s, d, r = column_letter(status_col), column_letter(due_col), first + 1
-    open_ = f'OR(${s}{r}="not started",${s}{r}="in progress",${s}{r}="blocked")'
+    cell = f"${s}{r}"
+    open_ = f'OR({cell}="",{status_is(cell, "not started", "in progress", "blocked")})'
     chip = [("chip overdue", f"=AND(ISNUMBER(${d}{r}),${d}{r}<TODAY(),{open_})")]
-    chip += [(f"chip {status}", f'=${s}{r}="{status}"') for status in ("done", "in progress", "blocked")]
+    chip += [(f"chip {status}", f"={status_is(cell, status)}") for status in ("done", "in progress", "blocked")]
     return [ConditionalFormat(first, last, status_col + 1, formula, style, first_column=status_col)
             for style, formula in chip]
 
@@ -260,10 +269,11 @@ def plan_sheet(plan: Plan, today: date | None = None, days_off: Collection[date]
         ],
         # Chips first: LibreOffice applies only the first conditional range that covers a cell.
         conditional=status_chips(first, last, col["Status"], col["Due"]) + [band_format(first, last, len(headers)),
-            ConditionalFormat(first, last, len(headers), f'=OR(${status}{r}="done",${status}{r}="n/a")', "muted"),
+            ConditionalFormat(first, last, len(headers), f'={status_is(f"${status}{r}", "done", "n/a")}', "muted"),
             ConditionalFormat(
                 first, last, len(headers),
-                f'=AND(ISNUMBER(${due}{r}),${due}{r}<TODAY(),${status}{r}<>"done",${status}{r}<>"n/a")', "alert"),
+                f'=AND(ISNUMBER(${due}{r}),${due}{r}<TODAY(),NOT({status_is(f"${status}{r}", "done", "n/a")}))',
+                "alert"),
         ],
         heading_rows=(0,), label_column=1, band_rows=tuple(header_row + 1 + b for b in bands),
         print_setup=PrintSetup(title_rows=(header_row, header_row), header=plan.title),

@@ -41,6 +41,11 @@ _STATUS_WORDS = {
 }
 _STATUS_SYNONYMS = {word: status for status, words in _STATUS_WORDS.items() for word in words}
 
+
+def status_spellings(status: str) -> tuple[str, ...]:
+    """Every spelling read as ``status`` (lower case), so the sheet's colours agree with the reader."""
+    return _STATUS_WORDS[status]
+
 _SIDE_SYNONYMS = {
     "buyer": "buyer", "customer": "buyer", "client": "buyer", "prospect": "buyer", "buy": "buyer",
     "seller": "seller", "vendor": "seller", "supplier": "seller", "us": "seller", "sell": "seller",

@@ -104,7 +104,10 @@ def test_two_conditional_formats_done_greyed_overdue_red(book):
     assert all(sqref == area for sqref, _r in rules)
     muted = next(r for _s, r in rules if "TODAY()" not in r.formula[0])
     alert = next(r for _s, r in rules if "TODAY()" in r.formula[0])
-    assert muted.formula == [f'OR($G{header + 1}="done",$G{header + 1}="n/a")']
+    # Every spelling read as done or n/a greys the row (issue 18), "done" and "n/a" among them.
+    cell = f"LOWER(TRIM($G{header + 1}))"
+    assert muted.formula[0].startswith("OR(") and all(f'{cell}="{w}"' in muted.formula[0]
+                                                      for w in ("done", "n/a", "complete", "cancelled"))
     assert muted.dxf.font.color.rgb.endswith("9E9E9E")
     assert f"$F{header + 1}<TODAY()" in alert.formula[0]
     assert alert.dxf.fill.bgColor.rgb.endswith("F8D7DA")
