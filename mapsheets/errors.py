@@ -8,9 +8,10 @@ class MapsheetsError(Exception):
 
     http_status = 400
 
-    def __init__(self, *args: object, field: str | None = None) -> None:
+    def __init__(self, *args: object, field: str | None = None, also: tuple[str, ...] = ()) -> None:
         super().__init__(*args)
         self.field = field  # the input it is about (e.g. "title"), for surfaces that show errors by field
+        self.also = also  # other inputs the message names ("new phase"), worded as each surface names them
 
 
 class UsageError(MapsheetsError):

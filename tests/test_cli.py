@@ -18,7 +18,7 @@ from mapsheets.cli import cli
 QUICKSTART = ["new", "--template", "enterprise-map", "--buyer", "Acme Corp", "--seller", "Globex",
               "--close-date", "2027-03-31", "--start-date", "2026-12-01", "-o", "acme-map.xlsx"]
 ADD_STEP = ["add-step", "acme-map.xlsx", "--title", "Security questionnaire", "--side", "buyer",
-            "--owner", "sec@acme.example", "--due", "2027-01-20", "--phase", "Technical validation"]
+            "--owner", "sec@acme.example", "--due", "2027-01-20", "--phase", "technical & security review"]
 CONTRACT = ("id", "phase", "title", "side", "owners", "due", "status", "done_on", "depends_on", "notes")
 STATUSES = {"not started", "in progress", "done", "blocked", "n/a"}
 
@@ -80,10 +80,26 @@ def test_quickstart_new_show_add_step(run, tmp_path):
 
     data = json.loads(run("show", "acme-map.xlsx", "--json").stdout)
     step = next(s for s in data["steps"] if s["id"] == new_id)
-    assert {k: step[k] for k in CONTRACT} == {"id": new_id, "phase": "Technical validation", "title": "Security questionnaire",
+    assert {k: step[k] for k in CONTRACT} == {"id": new_id, "phase": "Technical & security review", "title": "Security questionnaire",
                     "side": "buyer", "owners": ["sec@acme.example"], "due": "2027-01-20",
                     "status": "not started", "done_on": None, "depends_on": [], "notes": ""}
     assert len(data["steps"]) == 17
+
+
+def test_add_step_takes_a_phase_of_the_plan_and_a_typo_is_refused_with_a_suggestion(run, tmp_path):
+    """Issue 18: `--phase "Leagl"` silently made a new phase."""
+    run(*QUICKSTART)
+    before = (tmp_path / "acme-map.xlsx").read_bytes()
+    typo = run("add-step", "acme-map.xlsx", "--title", "Redlines", "--phase", "Leagl")
+    assert_error(typo, '--phase "Leagl" is not one of the plan\'s phases: did you mean "Legal"?', "--new-phase")
+    assert (tmp_path / "acme-map.xlsx").read_bytes() == before
+    new = run("add-step", "acme-map.xlsx", "--title", "Pilot review", "--phase", "Pilot", "--new-phase")
+    assert new.exit_code == 0, new.stderr
+    phases = {s["title"]: s["phase"] for s in json.loads(run("show", "acme-map.xlsx", "--json").stdout)["steps"]}
+    assert phases["Pilot review"] == "Pilot"
+    again = run("add-step", "acme-map.xlsx", "--title", "Pilot sign-off", "--phase", "PILOT")
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(run("show", "acme-map.xlsx", "--json").stdout)["steps"][-1]["phase"] == "Pilot"
 
 
 def test_show_json_contract(run):

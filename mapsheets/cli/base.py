@@ -84,7 +84,7 @@ class _Cli(click.Group):
             sys.exit(1)
         except MapsheetsError as exc:
             # The service names the field an error is about; CLI users see the option they typed.
-            click.echo(f"Error: {with_options(str(exc), exc.field)}", err=True)
+            click.echo(f"Error: {with_options(str(exc), exc.field, *exc.also)}", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 

@@ -180,18 +180,19 @@ def timeline(plan, output, as_of):
 @click.option("--owner", "owners", multiple=True, help="Owner name or email (repeatable).")
 @click.option("--due", type=DATE, help="Due date (on a weekend or a holiday of the plan's calendar: kept, with a warning).")
 @click.option("--snap", is_flag=True, help="Move a --due on a weekend or holiday to the next business day.")
-@click.option("--phase", default="", help="Phase the step belongs to.")
+@click.option("--phase", default="", help="Phase the step belongs to: one of the plan's, matched ignoring case.")
+@click.option("--new-phase", is_flag=True, help="Start a phase the plan does not have yet (--phase names it).")
 @click.option("--depends-on", "depends_on", multiple=True, metavar="ID", help="Step ID this waits for (repeatable).")
 @click.option("--status", type=click.Choice(["not started", "in progress", "done", "blocked", "n/a"]),
               default="not started", show_default=True)
 @click.option("--notes", default="")
 @AS_OF_OPTION
 @FORCE_WRITE_OPTION
-def add_step(plan, title, side, owners, due, snap, phase, depends_on, status, notes, as_of, force):
+def add_step(plan, title, side, owners, due, snap, phase, new_phase, depends_on, status, notes, as_of, force):
     """Append a step to a plan without touching any other row."""
     from mapsheets import service
 
-    step = service.add_step(plan, title=title, side=side, owners=owners, due=due, phase=phase,
+    step = service.add_step(plan, title=title, side=side, owners=owners, due=due, phase=phase, new_phase=new_phase,
                             depends_on=depends_on, status=status, notes=notes, today=_today(as_of), snap=snap,
                             on_warning=lambda message: click.echo(f"warning: {with_options(message, 'due', 'snap')}",
                                                                   err=True), force=force)

@@ -63,6 +63,18 @@ def parse_status(value: Any) -> str | None:
     return _STATUS_SYNONYMS.get(norm(value).replace(" / ", "/"))
 
 
+def match_phase(typed: str, phases: list[str]) -> tuple[str | None, str | None]:
+    """(the plan's spelling of ``typed``, matched ignoring case and spacing; or None, and the
+    nearest phase to suggest for a typo, or None)."""
+    import difflib
+
+    by_norm = {norm(p): p for p in phases}
+    if norm(typed) in by_norm:
+        return by_norm[norm(typed)], None
+    near = difflib.get_close_matches(norm(typed), list(by_norm), n=1, cutoff=0.6)
+    return None, by_norm[near[0]] if near else None
+
+
 _OUTCOME_WORDS = {"won": "won", "win": "won", "closed won": "won", "lost": "lost", "loss": "lost",
                   "closed lost": "lost"}
 

@@ -26,6 +26,7 @@ from mapsheets.core.layout import (
 )
 from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
+from mapsheets.core.words import match_phase
 from mapsheets.core.people import link_owner, owner_name, split_person
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import MapsheetsError, NotFound, ScheduleError, UsageError
@@ -309,9 +310,12 @@ def fix_ids(ref: str, today: date | None = None) -> int:
 
 def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: Sequence[str] = (),
              due: date | None = None, phase: str = "", depends_on: Sequence[str] = (), notes: str = "",
-             status: str = "not started", snap: bool = False,
+             status: str = "not started", snap: bool = False, new_phase: bool = False,
              on_warning: Callable[[str], None] | None = None, force: bool = False) -> Step:
     """Append one step to the plan's steps table; no other row is touched.
+
+    ``phase`` is one of the plan's phases, matched ignoring case; a phase the plan does not have
+    yet is refused (with the nearest one suggested) unless ``new_phase``.
 
     A ``due`` on a weekend or a holiday of the plan's calendar is kept with a warning to
     ``on_warning``, or with ``snap`` moved to the next business day. ``force`` writes a local plan
@@ -337,6 +341,7 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         missing = [d for d in deps if d not in plan.step_ids]
         if missing:
             raise UsageError(f"depends on {missing[0]}: no such step in {book.ref}", field="depends_on")
+        step_phase = _phase_of(plan, phase.strip(), new_phase)
         step_due = due
         if due is not None:
             step_due, doubt = _due_on_business_day(plan, due, snap)
@@ -347,7 +352,7 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
                 if said and on_warning and said not in warned:
                     warned.append(said)
                     on_warning(said)
-        step = Step(id=new_step_id(plan.step_ids), title=title.strip(), phase=phase.strip(), side=side,
+        step = Step(id=new_step_id(plan.step_ids), title=title.strip(), phase=step_phase, side=side,
                     owners=[link_owner(o.strip(), plan.stakeholders) for o in owners if o.strip()], due=step_due,
                     status=status,
                     done_on=today if status == "done" else None, depends_on=deps, notes=notes.strip())
@@ -366,6 +371,19 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         return edit, step
 
     return book.modify(compute, force=force)
+
+
+def _phase_of(plan: Plan, typed: str, new_phase: bool) -> str:
+    """The plan's own spelling of ``typed``: a typo never starts a phase of its own."""
+    phases = list(dict.fromkeys(s.phase for s in plan.steps if s.phase))
+    if not typed or not phases:
+        return typed
+    found, near = match_phase(typed, phases)
+    if found is not None or new_phase:
+        return found or typed
+    hint = f': did you mean "{near}"?' if near else f" ({', '.join(phases)})."
+    raise UsageError(f'phase "{typed}" is not one of the plan\'s phases{hint} To start a new one, ask for a new '
+                     "phase (new phase)", field="phase", also=("new_phase",))
 
 
 def _due_on_business_day(plan: Plan, due: date, snap: bool) -> tuple[date, str]:

@@ -102,7 +102,8 @@ def test_add_step_appends_and_leaves_other_rows_alone(backend, plan):
     ref = backend.create(plan)
     dep = plan.steps[2].id
     step = service.add_step(ref, title="Security questionnaire", side="buyer", owners=["sec@acme.example"],
-                            due=date(2027, 1, 20), phase="Technical validation", depends_on=[dep.lower()],
+                            due=date(2027, 1, 20), phase="Technical validation", new_phase=True,
+                            depends_on=[dep.lower()],
                             today=TODAY)
     view = service.read_plan(ref, today=TODAY)
     assert [s.to_dict() for s in view.plan.steps[:-1]] == [s.to_dict() for s in plan.steps]

@@ -138,7 +138,8 @@ def test_reordered_columns(plan_file, plan):
     assert view.plan.step_columns == order
     assert fields(view.plan.steps) == fields(plan.steps)
 
-    step = add_step(plan_file, side="buyer", owners=["sec@acme.example"], due=date(2027, 1, 20), phase="Security")
+    step = add_step(plan_file, side="buyer", owners=["sec@acme.example"], due=date(2027, 1, 20), phase="Security",
+                    new_phase=True)
     ws = openpyxl.load_workbook(plan_file)["Plan"]
     new_row = [ws.cell(last + 1, c).value for c in range(1, 11)]
     assert new_row[:5] == ["Security questionnaire", "not started", datetime(2027, 1, 20), step.id, "sec@acme.example"]
