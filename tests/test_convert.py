@@ -96,7 +96,13 @@ def test_the_map_has_no_internal_step_and_every_shared_step_cell_for_cell(closin
     assert shared <= ids
     old_rows, new_rows = _rows_by_id(closing), _rows_by_id(out)
     for sid in shared:  # the same cells, typed values and all ("WIP", "✅", the notes' double space)
-        assert {h: new_rows[sid][h] for h in CARRIED} == {h: old_rows[sid][h] for h in CARRIED}, sid
+        # Issue 18: each carried step goes into a phase of the MAP; an open one is scheduled forward.
+        done = old_rows[sid]["Status"] == "✅"
+        same = [h for h in CARRIED if h != "Phase" and (h != "Due" or done) and (h != "Status" or not done)]
+        assert {h: new_rows[sid][h] for h in same} == {h: old_rows[sid][h] for h in same}, sid
+        if done:  # a symbol the print fonts lack is written as the word it means
+            assert new_rows[sid]["Status"] == "done"
+        assert new_rows[sid]["Phase"] in {s.name for s in service.get_template("enterprise-map").stages}
     assert new_rows[next(iter(s for s in shared if old_rows[s]["Status"] == "WIP"))]["Status"] == "WIP"
     # "Proposal" depended on an internal step: the MAP names none of them.
     assert all(d in ids for s in mutual.plan.steps for d in s.depends_on)
@@ -107,7 +113,8 @@ def test_the_map_has_no_internal_step_and_every_shared_step_cell_for_cell(closin
     added = [s for s in mutual.plan.steps if s.id not in shared]
     assert added and {s.side for s in added} <= {"buyer", "joint"}
     close = mutual.plan.step(mutual.plan.close_step)
-    assert close.title == "Contract signed" and close.due == CLOSE
+    # Issue 18: scheduled forward from today as dependencies allow (no longer pinned to the target close).
+    assert close.title == "Contract signed" and TODAY < close.due <= CLOSE
     before_close = [s for s in added if s.title != "Kickoff meeting and onboarding plan"]
     assert all(TODAY <= s.due <= CLOSE for s in before_close), [(s.title, s.due) for s in before_close]
 
@@ -120,7 +127,7 @@ def test_the_map_has_no_internal_step_and_every_shared_step_cell_for_cell(closin
     team = {(m.name, m.email, m.side, m.role) for m in p.stakeholders}
     assert {("Jane Doe", "jane@acme.example", "buyer", "Champion"),
             ("Carla Diaz", "cfo@acme.example", "buyer", "Economic buyer")} <= team
-    assert p.closing_plan == str(closing.resolve())
+    assert p.closing_plan == c.title  # issue 18: by title, never the seller's file path
     assert p.qualification == {} and "Competition" not in str(_cells(out))  # the seller's notes stay home
 
     after = _cells(closing)
@@ -189,7 +196,7 @@ def test_a_close_too_near_for_the_durations_still_fits_between_today_and_the_clo
     plan = service.read_plan(result.location, today=TODAY).plan
     added = [s for s in plan.steps if s.id in result.added and s.title != "Kickoff meeting and onboarding plan"]
     assert all(TODAY <= s.due <= near for s in added), [(s.title, s.due) for s in added]
-    assert plan.step(plan.close_step).due == near
+    assert plan.step(plan.close_step).due <= near  # forward from today (issue 18), inside the close
     assert business_days_between(TODAY, near) < 30
 
 
@@ -244,3 +251,58 @@ def test_convert_subscribes_the_seller_owner_as_new_does_and_no_buyer_before_sha
     quiet = convert(str(closing), str(tmp_path / "m2.xlsx"), today=TODAY, now=NOW, economic_buyer=EB,
                     force=True, watch_owners=False)
     assert quiet.watchers == [] and len(watching()) == 1
+
+
+def test_convert_makes_a_coherent_map_an_ae_would_send(tmp_path):
+    """Issue 18, part 1: shared, internal and done steps and a filled Team tab, through convert."""
+    from mapsheets.core.carry import SAME_PURPOSE, purpose_overlap
+    from mapsheets.core.parse import parse_plan
+    from mapsheets.adapters.xlsx import read_grid
+
+    closing = tmp_path / "initech-closing.xlsx"
+    service.new_plan("closing-plan", str(closing), buyer="Acme Corp", seller="Globex", today=TODAY, close=CLOSE,
+                     holidays="", roles={"ae": "Sam Seller <sam@globex.example>",
+                                         "se": "Priya Shah <priya@globex.example>",
+                                         "manager": "Max Boss <max@globex.example>"})
+    _fill(closing, {**QUALIFIED, "Economic buyer": EB}, shared_extra="Meet the economic buyer")
+    out = tmp_path / "acme-map.xlsx"
+    result = convert(str(closing), str(out), today=TODAY, now=NOW)
+    mutual = service.read_plan(str(out), today=TODAY).plan
+    tmpl = service.get_template("enterprise-map")
+
+    phases = [s.phase for s in mutual.steps]
+    runs = [p for i, p in enumerate(phases) if i == 0 or phases[i - 1] != p]
+    assert len(runs) == len(set(runs)), runs  # one band per phase
+    order = [s.name for s in tmpl.stages]
+    assert runs == sorted(runs, key=order.index), runs  # in the template's order
+    for a in mutual.steps:  # one step per purpose (a stage and its words): carried steps replaced their twins
+        for b in mutual.steps:
+            if a.id < b.id and a.phase == b.phase:
+                assert purpose_overlap(a.title, b.title) < SAME_PURPOSE, (a.title, b.title)
+    titles = {s.title: s for s in mutual.steps}
+    assert "Demo and technical validation" in titles and "Technical validation / proof of value" not in titles
+    assert any("Technical validation / proof of value" in n for n in result.notes)
+    # Meeting the economic buyer while qualifying is not the business-case approval at the same words.
+    assert "Economic buyer meeting: approve business case and budget" in titles
+    assert titles["Meet the economic buyer"].phase == "Discovery"
+    done = titles["Meet the economic buyer"]
+    assert (done.status, done.done_on) == ("done", date(2026, 12, 4))  # the done step keeps its dates
+
+    review, signed = titles["Security and architecture review"], titles["Contract signed"]
+    assert review.phase == "Technical & security review"
+    # As soon as its dependencies allow (January), not squeezed up against the signature.
+    assert review.due < date(2027, 2, 1) and business_days_between(review.due, signed.due) > 12
+    assert all(mutual.start_date <= d for s in mutual.steps for d in (s.due, s.done_on) if d)
+
+    team = {(m.email or m.name) for m in mutual.stakeholders}
+    closing_team = service.read_plan(str(closing), today=TODAY).plan.stakeholders
+    assert {(m.email or m.name) for m in closing_team} <= team
+    assert ("Priya Shah", "priya@globex.example", "seller", "SE") in {(m.name, m.email, m.side, m.role)
+                                                                      for m in mutual.stakeholders}
+
+    grid = read_grid(out)
+    summary = parse_plan(grid).location.summary_at
+    r, c = summary["Progress"]
+    assert "done" in str(grid["Plan"][r][c])  # the progress row filled, as `new` fills it
+    cells = [str(v) for rows in grid.values() for row in rows for v in row if v not in (None, "")]
+    assert not [v for v in cells if str(tmp_path) in v or "initech-closing" in v or ".xlsx" in v]

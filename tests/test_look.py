@@ -314,3 +314,32 @@ def test_a_finished_step_is_green_whatever_its_spelling_in_libreoffice(tmp_path,
     assert near(fill_behind("Blocked"), "FFE699")  # blocked, not yet due: its own chip
     assert near(fill_behind("started"), "FFC7CE")  # "not started", past due: overdue
     print(f"\nStatus spellings: {OUT / 'spellings-1.png'}")
+
+
+def test_a_converted_map_renders_with_its_phases_in_order(tmp_path):
+    """Issue 18: the MAP `convert` hands the buyer, rendered by LibreOffice into test-output/look/."""
+    from datetime import timezone
+
+    from mapsheets.service.convert import convert
+    from test_convert import CLOSE, EB, QUALIFIED, _fill
+
+    soffice = _soffice()
+    closing = tmp_path / "initech-closing.xlsx"
+    service.new_plan("closing-plan", str(closing), buyer="Acme Corp", seller="Globex", today=TODAY, close=CLOSE,
+                     holidays="", roles={"ae": "Sam Seller <sam@globex.example>"})
+    _fill(closing, {**QUALIFIED, "Economic buyer": EB}, shared_extra="Meet the economic buyer")
+    out = tmp_path / "converted.xlsx"
+    convert(str(closing), str(out), today=TODAY, now=datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
+    single = _one_tab(out, "Plan", tmp_path / "converted-map.xlsx")
+    OUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(OUT), str(single)], check=True, capture_output=True, timeout=120)
+    pdf = OUT / "converted-map.pdf"
+    subprocess.run(["pdftoppm", "-png", "-r", "80", str(pdf), str(OUT / "converted-map")], check=True, timeout=60)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    bands = [line.split("▸", 1)[1].split("·")[0].strip() for line in text.splitlines() if "▸" in line]
+    order = [s.name for s in service.get_template("enterprise-map").stages]
+    assert bands == sorted(bands, key=order.index) and len(bands) == len(set(bands)), bands
+    assert ".xlsx" not in text and str(tmp_path) not in text and "✅" not in text
+    print(f"\nconverted MAP: {OUT / 'converted-map-1.png'}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,16 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from mapsheets.core import qualify
-from mapsheets.core.dates import business_days_between
+from mapsheets.core.carry import join, spans
+from mapsheets.core.dates import add_business_days, business_days_between
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import STEP_COLUMNS, VISIBILITY, check_cell_text, workbook_spec
 from mapsheets.core.model import Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan
 from mapsheets.core.people import link_owner, split_person
+from mapsheets.core.schedule import topological
 from mapsheets.core.templates import Template
+from mapsheets.core.templates import tasks as tpl_tasks
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import UsageError
-from mapsheets.service.calendars import holiday_dates
+from mapsheets.service.calendars import days_off_or_weekends, holiday_dates
 from mapsheets.service.plans import PlanView, build_plan, get_template, stage_durations, view_of, watch_seller_owners
 from mapsheets.service.refs import google_id, new_workbook, open_workbook, parse_grid, read_parsed
 from mapsheets.service.signoff import check_address
@@ -102,8 +106,9 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
     store = open_store(store_url)
     store.check_writable()  # the audit log must take the event before any document is made
     mutual, carried, added = build_map(closing, parsed, grid[parsed.location.tab], tmpl, who=who, today=today,
-                                       durations=durations, closing_ref=_address(book.ref), notes=notes)
-    location = new_workbook(output, google=google).create(workbook_spec(mutual), force=force)
+                                       durations=durations, closing_ref=_address(book.ref, closing), notes=notes)
+    days_off = days_off_or_weekends(mutual, today)
+    location = new_workbook(output, google=google).create(workbook_spec(mutual, today, days_off), force=force)
     for step in mutual.steps:  # the carried steps were written cell for cell; the plan reads as parsed
         if step.id in carried:
             step.unparsed = dict(closing.step(step.id).unparsed)
@@ -123,7 +128,8 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
     store.log_event(CONVERTED, ref=canonical_ref(ref), actor=closing.seller_lead or "mapsheets convert", at=now,
                     detail={"mutual_plan": map_ref, "template": tmpl.name, "forced": gaps, "missing": missing,
                             "carried": carried, "added": len(added)})
-    result = ConvertResult(location=location, view=view_of(mutual, [], today, ref=location), carried=carried,
+    result = ConvertResult(location=location, view=view_of(mutual, [], today, ref=location),
+                           carried=carried,
                            added=added, internal=len(closing.steps) - len(carried), missing=missing,
                            forced=gaps, notes=notes)
     if watch_owners:
@@ -146,9 +152,11 @@ def _person(text: str) -> tuple[str, str] | None:
     return split_person(text) if text.strip() else None
 
 
-def _address(ref: str) -> str:
+def _address(ref: str, closing: Plan) -> str:
+    """How the MAP names its closing plan: a Google Sheet by its address, a local file by its title
+    (a path on the seller's disk means nothing to the buyer and says too much)."""
     sheet_id = google_id(ref)
-    return f"https://docs.google.com/spreadsheets/d/{sheet_id}" if sheet_id else str(Path(ref).resolve())
+    return f"https://docs.google.com/spreadsheets/d/{sheet_id}" if sheet_id else closing.title
 
 
 def _link_cells(parsed: ParsedPlan, grid) -> dict[tuple[int, int], Any]:
@@ -169,15 +177,17 @@ def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Te
               who: dict[str, tuple[str, str] | None],
               today: date, durations: dict[str, int] | None, closing_ref: str,
               notes: list[str]) -> tuple[Plan, list[str], list[str]]:
-    """The MAP: the template's buyer-side and joint steps scheduled from today to the target close,
-    the closing plan's shared steps cell for cell; returns it, the carried IDs and the added IDs."""
+    """The MAP: the template's buyer-side and joint steps and the closing plan's shared steps (cell
+    for cell), one step per purpose, phases in the template's order, scheduled forward from today;
+    returns it, the carried IDs and the IDs of the template steps it kept."""
     shared = [s for s in closing.steps if is_shared(s)]
     keep = [s for s in tmpl.steps if s.side in ("buyer", "joint") and s.shown_to_buyer(tmpl.kind)]
     subset = dataclasses.replace(tmpl, steps=tuple(_through(keep, tmpl.steps)))
-    roles = {k: f"{p[0]} <{p[1]}>" if p[1] else p[0] for k, p in who.items() if p and k in tmpl.roles}
+    roles = _team_roles(closing, tmpl)
+    roles.update({k: f"{p[0]} <{p[1]}>" if p[1] else p[0] for k, p in who.items() if p and k in tmpl.roles})
     if "ae" in tmpl.roles and closing.seller_lead:
         roles["ae"] = closing.seller_lead  # the AE stays seller lead
-    mutual = _scheduled(subset, closing, roles, today, durations, notes)
+    mutual, durations = _fitted(subset, closing, roles, today, durations, notes)
     mutual.step_columns, mutual.qualification = [], {}
     for step in mutual.steps:
         step.extra.pop(VISIBILITY, None)
@@ -203,10 +213,80 @@ def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Te
     for step in mutual.steps:
         step.depends_on = [renamed.get(d, d) for d in step.depends_on]
     mutual.close_step = renamed.get(mutual.close_step, mutual.close_step)
-    added = [s.id for s in mutual.steps]
+    days = {step.id: task.days for step, task in zip(mutual.steps, tpl_tasks(subset, durations))}
     carried = [_carried(s, parsed, rows, taken) for s in shared]
-    mutual.steps = sorted(mutual.steps + carried, key=lambda s: (s.due is None, s.due or today))
+    closing_spans = spans(list(dict.fromkeys(s.phase for s in closing.steps)))
+    joined = join(mutual.steps, carried, {s.id: closing_spans.get(s.phase, (0.0, 1.0)) for s in shared})
+    for step in carried:
+        step.unparsed.pop("Phase", None)  # the MAP's phase, not the closing plan's stage
+    notes += [f'"{closing.step(cid).title}" carried over in place of the template step "{title}"'
+              for cid, title in joined.merged.items()]
+    mutual.steps = joined.steps
+    mutual.close_step = joined.replaced.get(mutual.close_step, mutual.close_step)
+    _forward(mutual, days, today, holiday_dates(closing.holidays, range(today.year - 1, today.year + 6)), notes)
+    _bring_people(mutual, closing)
+    dated = [d for s in mutual.steps for d in (s.due, s.done_on) if d is not None]
+    mutual.start_date = min([today, *dated])  # the plan starts with its first step
+    added = [s.id for s in mutual.steps if s.id in days and s.id not in joined.replaced]
     return mutual, [s.id for s in shared], added
+
+
+def _forward(plan: Plan, days: dict[str, int], today: date, days_off, notes: list[str]) -> None:
+    """Every open step due as soon as what it waits for allows, from today (a carried step with no
+    template twin takes the typical length of its phase's steps); done steps keep their dates and
+    let what waits for them start today."""
+    by_id = {s.id: s for s in plan.steps}
+    typical = {}
+    for phase in {s.phase for s in plan.steps}:
+        lengths = [days[s.id] for s in plan.steps if s.phase == phase and s.id in days]
+        typical[phase] = round(sum(lengths) / len(lengths)) if lengths else 1
+    end: dict[str, date] = {}
+    for sid in topological([s.id for s in plan.steps], {s.id: s.depends_on for s in plan.steps}, strict=False):
+        step = by_id[sid]
+        begin = max([today] + [end[d] for d in step.depends_on if d in end])
+        if step.status == "done":
+            end[sid] = max(today, step.done_on or step.due or today)
+            continue
+        step.due = add_business_days(begin, days.get(sid, typical[step.phase]), days_off)
+        step.unparsed.pop("Due", None)  # rescheduled: the date typed in the closing plan no longer holds
+        end[sid] = step.due
+    close = by_id.get(plan.close_step)
+    if close is not None and close.due and plan.target_close and close.due > plan.target_close:
+        late = business_days_between(plan.target_close, close.due, days_off)
+        notes.append(f"the close step is due {close.due}, {late} business days after the target close "
+                     f"{plan.target_close}: move the target close or shorten stages (--durations)")
+
+
+def _team_roles(closing: Plan, tmpl: Template) -> dict[str, str]:
+    """The MAP template's roles filled by the closing plan's real people of the same role (its SE)."""
+    key_of = {}
+    for member in tmpl.team:
+        found = re.search(r"roles\.(\w+)", member.get("name", ""))
+        if found:
+            key_of[member.get("role", "").strip().lower()] = found[1]
+    return {key_of[p.role.strip().lower()]: f"{p.name} <{p.email}>" if p.name else p.email
+            for p in closing.stakeholders if p.email and p.role.strip().lower() in key_of}
+
+
+def _bring_people(mutual: Plan, closing: Plan) -> None:
+    """Every person on the closing plan's Team tab, and every owner of a carried step with an
+    address, is on the MAP's Team tab with their side and role."""
+    def known(p: Stakeholder) -> bool:
+        return any((p.email and m.email.lower() == p.email.lower()) or (not p.email and m.name == p.name)
+                   for m in mutual.stakeholders)
+
+    for person in closing.stakeholders:
+        if person.name or person.email:
+            if not known(person):
+                mutual.stakeholders.append(dataclasses.replace(person))
+    sides = {m.email.split("@")[-1].lower(): m.side for m in mutual.stakeholders if "@" in m.email}
+    for step in mutual.steps:
+        for owner in step.owners:
+            name, email = split_person(owner)
+            side = sides.get(email.split("@")[-1].lower()) if email else None
+            person = Stakeholder(name=name or email, email=email, side=side or "", role="")
+            if email and side and not known(person):
+                mutual.stakeholders.append(person)
 
 
 def _carried(step: Step, parsed: ParsedPlan, rows: list[list[Any]], carried_ids: set[str]) -> Step:
@@ -217,6 +297,8 @@ def _carried(step: Step, parsed: ParsedPlan, rows: list[list[Any]], carried_ids:
     grid_row = rows[loc.step_rows[step.id]]
     out.unparsed = {label: grid_row[loc.columns[label]] for label in _CARRIED
                     if label in loc.columns and loc.columns[label] < len(grid_row) and label != "ID"}
+    if not any(ch.isalpha() for ch in str(out.unparsed.get("Status") or "x")):
+        out.unparsed.pop("Status")  # "✅": the MAP says "done", which every print font has
     out.extra = {}
     out.depends_on = [d for d in step.depends_on if d in carried_ids]
     return out
@@ -238,31 +320,26 @@ def _through(keep, steps) -> list:
     return [dataclasses.replace(s, depends_on=tuple(deps(s.key, frozenset({s.key})))) for s in keep]
 
 
-def _scheduled(subset: Template, closing: Plan, roles: dict[str, str], today: date,
-               durations: dict[str, int] | None, notes: list[str]) -> Plan:
-    """Built back from the target close (the close step on it) with the learned durations; where
-    that would start before today, the stages shrink until the plan starts today."""
+def _fitted(subset: Template, closing: Plan, roles: dict[str, str], today: date,
+            durations: dict[str, int] | None, notes: list[str]) -> tuple[Plan, dict[str, int]]:
+    """Built forward from today with the learned durations; where the close step would land after
+    the target close, the stages shrink until it does not. Returns the plan and the stage days used."""
     close = closing.target_close
     days_off = holiday_dates(closing.holidays, range(today.year - 1, close.year + 4))
     wanted = {s.key: s.days for s in subset.stages} | dict(durations or {})
     shrank = False
     for _attempt in range(40):
         plan, fit = build_plan(subset, buyer=closing.buyer, seller=closing.seller, start=today, close=close,
-                               backward=True, durations=wanted, roles=roles, holidays=closing.holidays,
+                               durations=wanted, roles=roles, holidays=closing.holidays,
                                date_order=closing.date_order)
-        if fit.start >= today:
-            if shrank:
-                notes.append("stages shortened to fit between today and the target close")
-            return plan
+        if fit.fits is not False:  # fits, or no target close to fit
+            break
         have = max(business_days_between(today, close, days_off), 1)
-        need = max(business_days_between(fit.start, close, days_off), 1)
+        need = max(business_days_between(today, fit.finish, days_off), 1)
         shrunk = {k: int(v * min(have / need, 0.95)) for k, v in wanted.items()}
         if shrunk == wanted:
             break
         wanted, shrank = shrunk, True
-    late = [s for s in plan.steps if s.due and s.due < today]
-    for step in late:  # more steps than business days: the earliest wait for nothing, due today
-        step.due = today
-    if late:
-        notes.append(f"{len(late)} steps fit before the target close only by being due today")
-    return plan
+    if shrank:
+        notes.append("stages shortened to fit between today and the target close")
+    return plan, wanted
