@@ -6,6 +6,7 @@ whichever is later, counted in business days:
   - on track: nothing late (0 business days);
   - at risk: late by 1 to 6 business days;
   - stalled: late by 7 business days or more, or no update for ``stale_after_days``.
+A blocked open step makes the plan at least at risk: nothing is late yet, but something cannot move.
 """
 
 from __future__ import annotations
@@ -47,13 +48,13 @@ def overdue_days(step: Step, today: date, holidays: Collection[date] = NO_HOLIDA
     return max(1, business_days_between(step.due, today, holidays))
 
 
-def grade(worst_overdue: int, slip: int | None, *, quiet: bool = False,
+def grade(worst_overdue: int, slip: int | None, *, quiet: bool = False, blocked: int = 0,
           stalled_after_days: int = STALLED_AFTER_DAYS) -> str:
-    """The health rule (module docstring): overdue steps and projected slip together."""
+    """The health rule (module docstring): overdue steps, projected slip and blocked steps together."""
     late = max(worst_overdue, slip or 0)
     if quiet or late >= stalled_after_days:
         return STALLED
-    return AT_RISK if late >= AT_RISK_AFTER_DAYS else ON_TRACK
+    return AT_RISK if late >= AT_RISK_AFTER_DAYS or blocked else ON_TRACK
 
 
 def assess(plan: Plan, today: date, *, soon_days: int = 7, holidays: Collection[date] = NO_HOLIDAYS,
@@ -75,7 +76,8 @@ def assess(plan: Plan, today: date, *, soon_days: int = 7, holidays: Collection[
     if stale_after_days is not None and last_update is not None and (today - last_update).days >= stale_after_days:
         quiet = (today - last_update).days
     blocked = [s for s in counted if s.status == "blocked"]
-    return Health(state=grade(worst, slip, quiet=quiet is not None, stalled_after_days=stalled_after_days),
+    return Health(state=grade(worst, slip, quiet=quiet is not None, blocked=len(blocked),
+                              stalled_after_days=stalled_after_days),
                   done=sum(s.status == "done" for s in counted), total=len(counted), overdue=overdue,
                   due_soon=due_soon, blocked=blocked, slip=slip, quiet_days=quiet,
                   reason=_reason(len(overdue), worst, slip, quiet, len(blocked)))
@@ -91,7 +93,7 @@ def _reason(overdue: int, worst: int, slip: int | None, quiet: int | None, block
     if quiet is not None:
         parts.append(f"no update for {_plural(quiet, 'day')}")
     if blocked:
-        parts.append(f"{blocked} blocked")
+        parts.append(f"{_plural(blocked, 'step')} blocked")
     if not parts:
         return "Nothing overdue"
     text = "; ".join(parts)
