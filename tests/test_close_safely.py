@@ -118,7 +118,7 @@ def test_closing_again_after_clearing_the_outcome_re_archives_and_tells_whoever_
     assert "Already closed" in invoke("close", str(plan_file), "--won", db=db, outbox=tmp_path / "out").output
     assert invoke("close", str(plan_file), "--lost", db=db, outbox=tmp_path / "out").exit_code == 1
     flip = invoke("close", str(plan_file), "--lost", "--correct", db=db, outbox=tmp_path / "out")
-    assert flip.exit_code == 0 and "2 subscriber(s)" in flip.output
+    assert flip.exit_code == 0 and "2 subscribers" in flip.output
     assert len(outbox_messages(tmp_path / "out")) == 6
 
 
@@ -131,7 +131,7 @@ def test_reopen_clears_the_outcome_resumes_digests_and_tells_whoever_heard(plan_
     bad = invoke("close", str(plan_file), "--reopen", "--won", db=db, outbox=tmp_path / "out")
     assert bad.exit_code == 1 and bad.output.count("\n") == 1
     done = invoke("close", str(plan_file), "--reopen", db=db, outbox=tmp_path / "out")
-    assert done.exit_code == 0 and "Re-opened" in done.output and "2 subscriber(s)" in done.output, done.output
+    assert done.exit_code == 0 and "Re-opened" in done.output and "2 subscribers" in done.output, done.output
     assert parse_plan(read_grid(plan_file)).plan.outcome == ""
     rows = json.loads(CliRunner().invoke(cli, ["watching", "--json", "--db", db]).output)
     assert all(not r.get("archived") for r in rows)

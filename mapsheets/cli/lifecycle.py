@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, _Command, _today, cli
+from mapsheets.core.words import plural
 
 
 @cli.command()
@@ -72,7 +73,7 @@ def close(plan, won, lost, reason, message, on, correct, reopen, outbox, smtp_ur
         how = f"wrote it to {into}" if into else "sent"
         what = "Correction" if result.corrected else "Last digest"
         after = "digest runs include this plan again." if reopen else "digest runs skip this plan from now on."
-        click.echo(f"{what} {how} for {len(result.told)} subscriber(s) ({external} external); {after}")
+        click.echo(f"{what} {how} for {plural(len(result.told), 'subscriber')} ({external} external); {after}")
     for failure in result.failed:
         click.echo(f"failed: {failure} (left pending: the next `mapsheets digest` sends it)", err=True)
 
@@ -106,7 +107,7 @@ def winloss(plans, all_plans, output, as_of, db_url):
     from mapsheets.service.winloss import winloss as build
 
     result = build(plans, output, all_plans=all_plans, today=_today(as_of), store_url=db_url)
-    click.echo(f"Wrote {result.output}: {result.plans} plans, {result.steps} steps")
+    click.echo(f"Wrote {result.output}: {plural(result.plans, 'plan')}, {plural(result.steps, 'step')}")
     for finding in result.findings:
         click.echo(f"- {finding}")
 
@@ -129,5 +130,6 @@ def handoff(plan, output, tab, as_of, force):
     where = [str(result.output)] if result.output else []
     where += [f"the Handoff tab of {plan}"] if result.tab else []
     h = result.handoff
-    click.echo(f"Wrote {' and '.join(where)}: {len(h.stakeholders)} people, {len(h.commitments)} commitments, "
-               f"{len(h.open_items)} open items")
+    people = "1 person" if len(h.stakeholders) == 1 else f"{len(h.stakeholders)} people"
+    click.echo(f"Wrote {' and '.join(where)}: {people}, {plural(len(h.commitments), 'commitment')}, "
+               f"{plural(len(h.open_items), 'open item')}")

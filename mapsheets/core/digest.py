@@ -22,6 +22,7 @@ from mapsheets.core.health import STALLED_AFTER_DAYS, assess, overdue_days
 from mapsheets.core.model import OUTCOMES, Plan, Step
 from mapsheets.core.schedule import project
 from mapsheets.core.wording import fold_done_on
+from mapsheets.core.words import plural
 
 DUE_SOON_DAYS = 7
 # Groups in the order a reader cares about them: (key, heading).
@@ -193,12 +194,12 @@ class Digest:
     def subject(self) -> str:
         parts = []
         if self.change_count:
-            parts.append(_plural(self.change_count, "change"))
+            parts.append(plural(self.change_count, "change"))
         if self.overdue:
             parts.append(f"{len(self.overdue)} overdue")
         body = ", ".join(parts) or "no changes"
         if self.closed_out:
-            body = f"target close passed {_plural(self.closed_out, 'business day')} ago, buyer digests stopped"
+            body = f"target close passed {plural(self.closed_out, 'business day')} ago, buyer digests stopped"
         if self.outcome:
             body = f"deal closed {self.outcome}, last digest"
         elif self.correction:
@@ -294,10 +295,6 @@ def _line(step: Step, days: int) -> StepLine:
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _one_line(text: str) -> str:

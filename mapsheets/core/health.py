@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from mapsheets.core.dates import NO_HOLIDAYS, business_days_between
 from mapsheets.core.model import Plan, Step
 from mapsheets.core.schedule import project
+from mapsheets.core.words import plural
 
 AT_RISK, STALLED, ON_TRACK = "at risk", "stalled", "on track"
 AT_RISK_AFTER_DAYS = 1
@@ -86,19 +87,15 @@ def assess(plan: Plan, today: date, *, soon_days: int = 7, holidays: Collection[
 def _reason(overdue: int, worst: int, slip: int | None, quiet: int | None, blocked: int) -> str:
     parts = []
     if overdue:
-        late = _plural(worst, "business day")
+        late = plural(worst, "business day")
         parts.append(f"1 step overdue by {late}" if overdue == 1 else f"{overdue} steps overdue, up to {late}")
     if slip and slip >= AT_RISK_AFTER_DAYS and slip > worst:  # only when the close, not a step, is the news
-        parts.append(f"projected close {_plural(slip, 'business day')} after target")
+        parts.append(f"projected close {plural(slip, 'business day')} after target")
     if quiet is not None:
-        parts.append(f"no update for {_plural(quiet, 'day')}")
+        parts.append(f"no update for {plural(quiet, 'day')}")
     if blocked:
-        parts.append(f"{_plural(blocked, 'step')} blocked")
+        parts.append(f"{plural(blocked, 'step')} blocked")
     if not parts:
         return "Nothing overdue"
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")

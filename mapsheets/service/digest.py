@@ -294,6 +294,7 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
         unchanged = seen.get(ref) == source
     if unchanged:
         report.unchanged += 1
+        report.not_read.add(ref)
         return stored or store.revision(ref, "latest"), book, source, None, {}
     snap = read_snapshot(ref, book=book, source=source)
     if dry_run:
