@@ -174,7 +174,7 @@ def test_without_smtp_digest_says_it_wrote_to_the_outbox(plan_file, db, tmp_path
     text = out.decode().replace("\r\n", "\n")
     assert proc.returncode == 0, proc.stderr
     assert "sent to" not in text
-    assert f"wrote 1 messages to {outbox} (MAPSHEETS_SMTP_URL is not set)" in text
+    assert f"wrote 1 message to {outbox} (MAPSHEETS_SMTP_URL is not set)" in text  # issue 18: "1 messages"
     assert "wrote a message to ae@globex.example: [MAP]" in text
 
 
@@ -188,4 +188,4 @@ def test_dry_run_counts_a_change_stored_before_the_run_as_changed(plan_file, db)
     assert dry.exit_code == 0, dry.output
     assert "would send to ae@globex.example:" in dry.output and "1 change" in dry.output
     assert f"({plan_file.resolve()}): changed" in dry.output
-    assert "1 plans due (1 with changes to tell, " in dry.output
+    assert "1 plan due (1 with changes to tell, " in dry.output  # issue 18: "1 plans"

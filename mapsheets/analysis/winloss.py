@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from mapsheets.core.winloss import STEP_COLUMNS
+from mapsheets.core.words import plural
 
 PLAN_COLUMNS = ("plan", "title", "buyer", "seller", "outcome", "closed_on", "map_date", "days_map_to_close",
                 "signed", "signed_sides", "execution_score", "buyer_steps_on_time", "steps", "done", "reason")
@@ -72,7 +73,7 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 def _findings(plans: pd.DataFrame, slipped: pd.DataFrame, on_time: pd.Series) -> list[str]:
     out: list[str] = []
     won, lost = (plans["outcome"] == "won").sum(), (plans["outcome"] == "lost").sum()
-    out.append(f"{len(plans)} closed plans: {won} won, {lost} lost")
+    out.append(f"{plural(len(plans), 'closed plan')}: {won} won, {lost} lost")
     medians = slipped.groupby(["phase", "outcome"])["slip_business_days"].median().unstack()
     if {"won", "lost"} <= set(medians.columns):
         gaps = (medians["lost"] - medians["won"]).dropna().sort_values(ascending=False)

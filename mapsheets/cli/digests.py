@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from mapsheets.cli.base import DB_OPTION, MAIL_OPTIONS, _print_json, cli
+from mapsheets.core.words import plural
 
 
 @cli.command()
@@ -134,7 +135,11 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
     # Cron mails whatever a job prints: off a terminal, say nothing unless something failed.
     chatty = sys.stdout.isatty() or dry_run
     for ref, name, changed in report.looked if dry_run else ():
-        click.echo(f"plan {name} ({ref}): {'changed' if changed else 'no change'}")
+        # A plan not modified since its last read may still have changes stored since someone's last
+        # digest (by `sign`, `snapshot`): say so, or "changed" reads against "not modified" below.
+        how = ("changed since a recipient's last digest (the sheet not modified since its last read)"
+               if changed and ref in report.not_read else "changed" if changed else "no change")
+        click.echo(f"plan {name} ({ref}): {how}")
     for to, subject in report.would_send:
         click.echo(f"would send to {to}: {subject}")
     # Without SMTP nothing was sent: the messages wait in the outbox for someone to send them.
@@ -149,17 +154,17 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
     for note in report.notes if chatty else ():
         click.echo(f"note: {note}", err=True)
     if chatty:
-        done = (f"{len(report.would_send)} would be sent (dry run)" if dry_run
-                else f"wrote {len(report.sent)} messages to {into} (MAPSHEETS_SMTP_URL is not set)" if into
-                else f"{len(report.sent)} sent")
+        done = (f"{plural(len(report.would_send), 'message')} would be sent (dry run)" if dry_run
+                else f"wrote {plural(len(report.sent), 'message')} to {into} (MAPSHEETS_SMTP_URL is not set)"
+                if into else f"{len(report.sent)} sent")
         click.echo(f"{done}, {report.resent} resent, {len(report.failed)} failed; "
-                   f"{report.plans} plans due ({report.changed} with changes to tell, "
+                   f"{plural(report.plans, 'plan')} due ({report.changed} with changes to tell, "
                    f"{report.unchanged} not modified since last read)")
         if report.stopped:
-            click.echo(f"{report.stopped} external recipient(s) not mailed: their plan is past its target close "
-                       "(--dead-after)")
+            click.echo(f"{plural(report.stopped, 'external recipient')} not mailed: their plan is past its target "
+                       "close (--dead-after)")
         if report.waiting:
-            click.echo(f"{report.waiting} subscription(s) not due yet: each goes out once a period, "
+            click.echo(f"{plural(report.waiting, 'subscription')} not due yet: each goes out once a period, "
                        f"with the first run at or after {hour:02d}:00 ({tz}); --hour to change")
     if report.failed:
         sys.exit(1)

@@ -7,51 +7,79 @@ from pathlib import Path
 import click
 
 from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, _Command, _today, cli
+from mapsheets.core.words import plural
 
 
 @cli.command()
 @click.argument("plan")
-@click.option("--won", "outcome", flag_value="won", help="The deal was won.")
-@click.option("--lost", "outcome", flag_value="lost", help="The deal was lost.")
-@click.option("--reason", default="", metavar="TEXT", help="Why it closed that way (kept in the Outcome reason row).")
+@click.option("--won", is_flag=True, help="The deal was won.")
+@click.option("--lost", is_flag=True, help="The deal was lost.")
+@click.option("--reason", default="", metavar="TEXT",
+              help="Why it closed that way (kept in the Outcome reason row; told to the seller's people only).")
+@click.option("--message", default="", metavar="TEXT",
+              help="Your words to everyone told, the buyer included (else the buyer gets a neutral closing note).")
 @click.option("--date", "on", type=DATE, help="The day it closed (default: today; not in the future).")
+@click.option("--correct", is_flag=True, help="Change the outcome of a plan closed otherwise; whoever heard it is told.")
+@click.option("--reopen", is_flag=True, help="Clear the outcome: digests resume; whoever heard it is told.")
 @MAIL_OPTIONS
 @click.option("--seller-domains", envvar="MAPSHEETS_SELLER_DOMAINS", metavar="DOMAINS",
               help="Comma-separated email domains of the seller (env MAPSHEETS_SELLER_DOMAINS).")
 @AS_OF_OPTION
 @FORCE_WRITE_OPTION
 @DB_OPTION
-def close(plan, outcome, reason, on, outbox, smtp_url, sender, seller_domains, as_of, force, db_url):
+def close(plan, won, lost, reason, message, on, correct, reopen, outbox, smtp_url, sender, seller_domains, as_of,
+          force, db_url):
     """Record that the deal closed won or lost, send its last digest and archive the plan.
 
     The outcome goes into the overview's Outcome, Closed on and Outcome reason rows (outside what
-    signatures cover). Every subscriber gets one last digest saying how the deal closed; after it,
-    digest runs skip the plan, so nobody outside your company hears of it again.
+    signatures cover). Every subscriber gets one last digest saying how the deal closed: the
+    seller's people with the reason, people outside your company a closing note that never says
+    lost (and your --message, if given). After it, digest runs skip the plan. A wrong outcome is
+    corrected with --correct (or by clearing the Outcome cell and closing again), or withdrawn
+    with --reopen; whoever heard the first one is told.
 
     Example: mapsheets close acme-map.xlsx --won --reason "Security review passed" --date 2027-03-30
     """
     from datetime import datetime, timezone
 
     from mapsheets.service import digest as digests
-    from mapsheets.service.lifecycle_close import close_plan
+    from mapsheets.service.lifecycle_close import close_plan, reopen_plan
 
-    if outcome is None:
+    if won and lost:
+        raise click.UsageError("--won and --lost exclude each other: say how the deal closed once")
+    if reopen and (won or lost or reason or message or on or correct):
+        raise click.UsageError("--reopen takes no outcome, --reason, --message, --date or --correct")
+    if not (won or lost or reopen):
         raise click.UsageError("say how the deal closed: --won or --lost")
     mailer = digests.mailer(smtp_url, outbox)
-    result = close_plan(plan, outcome=outcome, reason=reason, on=on, today=_today(as_of),
-                        now=datetime.now(timezone.utc), store_url=db_url, mailer=mailer, sender=sender,
-                        seller_domains=seller_domains.split(",") if seller_domains else None, force=force)
-    verb = "Closed" if result.written else "Already closed"
-    click.echo(f"{verb} {result.ref}: {result.outcome} on {result.closed_on}"
-               + (f" ({result.reason})" if result.reason else "") + f"; archived at revision {result.revision}")
+    common = {"today": _today(as_of), "now": datetime.now(timezone.utc), "store_url": db_url, "mailer": mailer,
+              "sender": sender, "seller_domains": seller_domains.split(",") if seller_domains else None,
+              "force": force}
+    if reopen:
+        result = reopen_plan(plan, **common)
+        click.echo(f"Re-opened {result.ref}" + (f" (was closed {_was(result.corrected)})" if result.corrected else "")
+                   + f"; digest runs include it again from revision {result.revision}")
+    else:
+        result = close_plan(plan, outcome="won" if won else "lost", reason=reason, message=message, on=on,
+                            correct=correct, **common)
+        verb = "Corrected" if result.corrected else "Closed" if result.written else "Already closed"
+        click.echo(f"{verb} {result.ref}: {result.outcome} on {result.closed_on}"
+                   + (f" ({result.reason})" if result.reason else "")
+                   + (f", was {_was(result.corrected)}" if result.corrected else "")
+                   + f"; archived at revision {result.revision}")
     external = sum(ext for _e, ext in result.told)
     if result.told:
         into = getattr(mailer, "folder", None)
         how = f"wrote it to {into}" if into else "sent"
-        click.echo(f"Last digest {how} for {len(result.told)} subscriber(s) ({external} external); "
-                   "digest runs skip this plan from now on.")
+        what = "Correction" if result.corrected else "Last digest"
+        after = "digest runs include this plan again." if reopen else "digest runs skip this plan from now on."
+        click.echo(f"{what} {how} for {plural(len(result.told), 'subscriber')} ({external} external); {after}")
     for failure in result.failed:
         click.echo(f"failed: {failure} (left pending: the next `mapsheets digest` sends it)", err=True)
+
+
+def _was(detail) -> str:
+    return f"{detail.get('outcome')} on {detail.get('closed_on')}"
 
 
 @cli.group()
@@ -79,7 +107,7 @@ def winloss(plans, all_plans, output, as_of, db_url):
     from mapsheets.service.winloss import winloss as build
 
     result = build(plans, output, all_plans=all_plans, today=_today(as_of), store_url=db_url)
-    click.echo(f"Wrote {result.output}: {result.plans} plans, {result.steps} steps")
+    click.echo(f"Wrote {result.output}: {plural(result.plans, 'plan')}, {plural(result.steps, 'step')}")
     for finding in result.findings:
         click.echo(f"- {finding}")
 
@@ -102,5 +130,6 @@ def handoff(plan, output, tab, as_of, force):
     where = [str(result.output)] if result.output else []
     where += [f"the Handoff tab of {plan}"] if result.tab else []
     h = result.handoff
-    click.echo(f"Wrote {' and '.join(where)}: {len(h.stakeholders)} people, {len(h.commitments)} commitments, "
-               f"{len(h.open_items)} open items")
+    people = "1 person" if len(h.stakeholders) == 1 else f"{len(h.stakeholders)} people"
+    click.echo(f"Wrote {' and '.join(where)}: {people}, {plural(len(h.commitments), 'commitment')}, "
+               f"{plural(len(h.open_items), 'open item')}")

@@ -19,9 +19,10 @@ from typing import Any
 from mapsheets.core.dates import NO_HOLIDAYS, business_days_between
 from mapsheets.core.diff import Change
 from mapsheets.core.health import STALLED_AFTER_DAYS, assess, overdue_days
-from mapsheets.core.model import Plan, Step
+from mapsheets.core.model import OUTCOMES, Plan, Step
 from mapsheets.core.schedule import project
 from mapsheets.core.wording import fold_done_on
+from mapsheets.core.words import plural
 
 DUE_SOON_DAYS = 7
 # Groups in the order a reader cares about them: (key, heading).
@@ -148,6 +149,8 @@ class Digest:
     editors: tuple[str, ...] = ()  # who saved the plan, when not every change could be credited
     closed_out: int | None = None  # business days past the target close: the last digest of a dead deal
     outcome: str = ""  # "won on 2027-03-31" in the last digest of a closed deal (`mapsheets close`)
+    correction: str = ""  # what someone heard of the closing no longer holds: the sentence saying so
+    message: str = ""  # the seller's own words with the closing (`close --message`)
 
     @property
     def name(self) -> str:
@@ -179,20 +182,30 @@ class Digest:
     @property
     def is_worth_sending(self) -> bool:
         """No change and nothing overdue: nothing to tell, so no email (a dead deal's notice always is)."""
-        return bool(self.change_count or self.overdue or self.closed_out or self.outcome)
+        return bool(self.change_count or self.overdue or self.closed_out or self.outcome or self.correction)
+
+    @property
+    def outcome_label(self) -> str:
+        """``Closed won`` / ``Closed lost``, or just ``Closed`` for a neutral closing note."""
+        word = self.outcome.split(" ", 1)[0]
+        return f"Closed {word}" if word in OUTCOMES else "Closed"
 
     @property
     def subject(self) -> str:
         parts = []
         if self.change_count:
-            parts.append(_plural(self.change_count, "change"))
+            parts.append(plural(self.change_count, "change"))
         if self.overdue:
             parts.append(f"{len(self.overdue)} overdue")
         body = ", ".join(parts) or "no changes"
         if self.closed_out:
-            body = f"target close passed {_plural(self.closed_out, 'business day')} ago, buyer digests stopped"
+            body = f"target close passed {plural(self.closed_out, 'business day')} ago, buyer digests stopped"
         if self.outcome:
             body = f"deal closed {self.outcome}, last digest"
+        elif self.correction:
+            body = "plan open again, digests resume"
+        if self.correction:
+            body = f"correction: {body}"
         name = self.display_name
         tag = f"[{self.label}] "
         tail = f": {body}" if self.outcome else f": {body} · {self.health}"  # closed: an outcome, no health
@@ -206,7 +219,7 @@ class Digest:
             "plan": {"title": self.plan_title, "name": self.name, "buyer": self.buyer, "seller": self.seller,
                      "url": self.plan_url, "location": self.plan_location, "kind": self.kind},
             "editors": list(self.editors), "closed_out_days": self.closed_out,
-            "outcome": self.outcome or None,
+            "outcome": self.outcome or None, "correction": self.correction or None, "message": self.message or None,
             "today": self.today.isoformat(), "subject": self.subject,
             "health": {"state": self.health, "reason": self.health_reason},
             "progress": {"done": self.done, "total": self.total},
@@ -233,7 +246,8 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
                  stale_update_days: int | None = None, last_update: date | None = None,
                  holidays: Collection[date] = NO_HOLIDAYS, first: bool = False, since_label: str = "",
                  warnings: Iterable[dict[str, str]] = (), plan_location: str = "",
-                 editors: Iterable[str] = (), closed_out: int | None = None, outcome: str = "") -> Digest:
+                 editors: Iterable[str] = (), closed_out: int | None = None, outcome: str = "",
+                 correction: str = "", message: str = "") -> Digest:
     """The digest of ``plan`` as of ``today``, given the ``changes`` since the recipient's last one.
 
     ``changes`` is what ``core.diff.diff`` returned; a Done-on date set together with the step's
@@ -270,7 +284,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
         first=first, calendar=plan.holidays, since_label=since_label,
         unreadable=tuple(Unreadable(w["cell"], w["message"]) for w in warnings),
         kind=plan.kind, plan_location=plan_location, editors=tuple(editors), closed_out=closed_out,
-        outcome=outcome,
+        outcome=outcome, correction=correction, message=message,
     )
 
 
@@ -281,10 +295,6 @@ def _line(step: Step, days: int) -> StepLine:
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _one_line(text: str) -> str:

@@ -6,6 +6,7 @@ whichever is later, counted in business days:
   - on track: nothing late (0 business days);
   - at risk: late by 1 to 6 business days;
   - stalled: late by 7 business days or more, or no update for ``stale_after_days``.
+A blocked open step makes the plan at least at risk: nothing is late yet, but something cannot move.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import date, timedelta
 from mapsheets.core.dates import NO_HOLIDAYS, business_days_between
 from mapsheets.core.model import Plan, Step
 from mapsheets.core.schedule import project
+from mapsheets.core.words import plural
 
 AT_RISK, STALLED, ON_TRACK = "at risk", "stalled", "on track"
 AT_RISK_AFTER_DAYS = 1
@@ -47,13 +49,13 @@ def overdue_days(step: Step, today: date, holidays: Collection[date] = NO_HOLIDA
     return max(1, business_days_between(step.due, today, holidays))
 
 
-def grade(worst_overdue: int, slip: int | None, *, quiet: bool = False,
+def grade(worst_overdue: int, slip: int | None, *, quiet: bool = False, blocked: int = 0,
           stalled_after_days: int = STALLED_AFTER_DAYS) -> str:
-    """The health rule (module docstring): overdue steps and projected slip together."""
+    """The health rule (module docstring): overdue steps, projected slip and blocked steps together."""
     late = max(worst_overdue, slip or 0)
     if quiet or late >= stalled_after_days:
         return STALLED
-    return AT_RISK if late >= AT_RISK_AFTER_DAYS else ON_TRACK
+    return AT_RISK if late >= AT_RISK_AFTER_DAYS or blocked else ON_TRACK
 
 
 def assess(plan: Plan, today: date, *, soon_days: int = 7, holidays: Collection[date] = NO_HOLIDAYS,
@@ -75,7 +77,8 @@ def assess(plan: Plan, today: date, *, soon_days: int = 7, holidays: Collection[
     if stale_after_days is not None and last_update is not None and (today - last_update).days >= stale_after_days:
         quiet = (today - last_update).days
     blocked = [s for s in counted if s.status == "blocked"]
-    return Health(state=grade(worst, slip, quiet=quiet is not None, stalled_after_days=stalled_after_days),
+    return Health(state=grade(worst, slip, quiet=quiet is not None, blocked=len(blocked),
+                              stalled_after_days=stalled_after_days),
                   done=sum(s.status == "done" for s in counted), total=len(counted), overdue=overdue,
                   due_soon=due_soon, blocked=blocked, slip=slip, quiet_days=quiet,
                   reason=_reason(len(overdue), worst, slip, quiet, len(blocked)))
@@ -84,19 +87,15 @@ def assess(plan: Plan, today: date, *, soon_days: int = 7, holidays: Collection[
 def _reason(overdue: int, worst: int, slip: int | None, quiet: int | None, blocked: int) -> str:
     parts = []
     if overdue:
-        late = _plural(worst, "business day")
+        late = plural(worst, "business day")
         parts.append(f"1 step overdue by {late}" if overdue == 1 else f"{overdue} steps overdue, up to {late}")
     if slip and slip >= AT_RISK_AFTER_DAYS and slip > worst:  # only when the close, not a step, is the news
-        parts.append(f"projected close {_plural(slip, 'business day')} after target")
+        parts.append(f"projected close {plural(slip, 'business day')} after target")
     if quiet is not None:
-        parts.append(f"no update for {_plural(quiet, 'day')}")
+        parts.append(f"no update for {plural(quiet, 'day')}")
     if blocked:
-        parts.append(f"{blocked} blocked")
+        parts.append(f"{plural(blocked, 'step')} blocked")
     if not parts:
         return "Nothing overdue"
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")

@@ -104,7 +104,7 @@ def progress_text(plan: Plan, today: date, projected: date | None, slip: int | N
         close = f"projected close {projected or '—'} vs target {plan.target_close or '—'}"
         if slip is not None:
             close += (f" ({slip} business day{'s' * (abs(slip) != 1)} late)" if slip > 0
-                      else " (on track)")
+                      else " (on target)")  # the close only: health is core.health's word
         parts.append(close)
     parts.append(f"as of {today}")
     return "  ·  ".join(parts)

@@ -76,7 +76,7 @@ def _days(n: int) -> str:
 def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict[str, Any]:
     bg, fg, label = BADGE.get(d.health, BADGE["at risk"])
     if d.outcome:  # a closed deal has an outcome, not a health or a forecast
-        bg, fg, label = "#e8eaed", "#3c4043", f"Closed {d.outcome.split(' ', 1)[0]}"
+        bg, fg, label = "#e8eaed", "#3c4043", d.outcome_label
     groups, left = [], max_changes
     for g in d.groups:
         shown = g.items[: max(0, min(per_group, left))]
@@ -86,7 +86,7 @@ def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict
     hidden = sum(x["hidden"] for x in groups)
     return {
         "d": d, "name": d.display_name, "href": safe_href(d.plan_url), "location": clip(d.plan_location or d.plan_url, 300),
-        "editors": _people(d.editors), "notice": _notice(d), "kind_label": _KIND_LABEL.get(d.kind, "Mutual action plan"),
+        "editors": _people(d.editors), "notice": _notice(d), "message": clip(d.message, 2000), "kind_label": _KIND_LABEL.get(d.kind, "Mutual action plan"),
         "badge": {"bg": bg, "fg": fg, "label": label}, "outlook": _outlook(d),
         "progress_pct": round(100 * d.done / d.total) if d.total else 0,
         "groups": groups, "hidden_changes": hidden, "preheader": _preheader(d),
@@ -111,8 +111,11 @@ def _people(names: tuple[str, ...]) -> str:
 def _notice(d: Digest) -> str:
     """The last digest of a dead or closed deal says why it is the last."""
     if d.outcome:
-        return (f"The deal closed {d.outcome}. This is the last digest of this plan: it is archived, "
-                "and no more digests of it go out.")
+        return (f"{d.correction} " if d.correction else "") + (
+            f"The deal closed {d.outcome}. This is the last digest of this plan: it is archived, "
+            "and no more digests of it go out.")
+    if d.correction:
+        return d.correction
     if not d.closed_out:
         return ""
     target = day(d.close.target)

@@ -22,9 +22,34 @@ def _dates(code: str, years: tuple[int, ...]) -> frozenset[date]:
     try:
         calendar = holidays.country_holidays(country, subdiv=subdiv or None, years=years)
     except NotImplementedError:
-        raise UsageError(f"holiday calendar {code!r} is not known (use a country code such as US, GB "
-                         "or DE, optionally with a region: DE-BY, US-CA)") from None
+        raise _unknown(code) from None
     return frozenset(calendar)
+
+
+def _unknown(code: str, field: str | None = None) -> UsageError:
+    return UsageError(f"holiday calendar {code!r} is not known (use a country code such as US, GB "
+                      "or DE, optionally with a region: DE-BY, US-CA)", field=field)
+
+
+def calendar_code(code: str | None) -> str:
+    """A holiday calendar given as an option, checked and in capitals (``de-by`` → ``DE-BY``). A code
+    the ``holidays`` package takes as another name of a country (``USA``, ``UK``) is refused with
+    the two-letter code meant: the plan names its calendar one way, and that way decides how its
+    dates are read (``US`` month first)."""
+    text = (code or "").strip().upper()
+    if not text:
+        return ""
+    import holidays
+
+    country, sep, subdiv = text.partition("-")
+    try:
+        calendar = holidays.country_holidays(country, subdiv=subdiv or None, years=())
+    except NotImplementedError:
+        raise _unknown(code, "holidays") from None
+    if calendar.country != country:
+        raise UsageError(f"holiday calendar {code!r} is not a country code: did you mean "
+                         f"{calendar.country}{sep}{subdiv}?", field="holidays")
+    return text
 
 
 def holiday_dates(code: str, years: Iterable[int]) -> frozenset[date]:

@@ -24,6 +24,7 @@ SEND_BUDGET = 120.0
 class RunReport:
     plans: int = 0
     unchanged: int = 0  # plans not read at all: their backend said nothing changed
+    not_read: set[str] = field(default_factory=set)  # their refs
     snapshots: int = 0
     sent: list[tuple[str, str]] = field(default_factory=list)  # (to, subject)
     resent: int = 0

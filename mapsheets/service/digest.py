@@ -30,7 +30,7 @@ from mapsheets.service.delivery import (  # noqa: F401  (RunReport, mailer, ...:
     DEFAULT_SENDER, SEND_BUDGET, RunReport, deliver, mailer, run_clock,
 )
 from mapsheets.service.sheet_writes import SheetWrites
-from mapsheets.service.lifecycle_close import ARCHIVED
+from mapsheets.service.lifecycle_close import closed_refs
 from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
 from mapsheets.service.signoff import check_address
@@ -145,7 +145,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                      resend=True)
 
     due: dict[str, list[Any]] = {}
-    closed = store.latest_events(ARCHIVED)  # `mapsheets close` sent their last digest already
+    closed = closed_refs(store)  # `mapsheets close` sent their last digest already (re-opened: not)
     for sub in store.subscriptions():
         if sub.bounced_at is not None:  # said once, in the run that saw the refusal; `watching` shows it
             continue
@@ -294,6 +294,7 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
         unchanged = seen.get(ref) == source
     if unchanged:
         report.unchanged += 1
+        report.not_read.add(ref)
         return stored or store.revision(ref, "latest"), book, source, None, {}
     snap = read_snapshot(ref, book=book, source=source)
     if dry_run:

@@ -10,7 +10,7 @@ from mapsheets.core import handoff as core
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import cell_ref, check_cell_text
 from mapsheets.core.upkeep import parsed_upkeep
-from mapsheets.errors import UsageError
+from mapsheets.errors import MapsheetsError, UsageError
 from mapsheets.service.calendars import plan_holidays
 from mapsheets.service.refs import open_workbook, parse_grid, read_parsed
 
@@ -37,7 +37,8 @@ def handoff(ref: str, *, today: date, output: Path | None = None, tab: bool = Fa
         days_off = plan_holidays(parsed.plan, today)
     except UsageError:  # an unknown calendar typed in the sheet: weekends only, as everywhere
         days_off = frozenset()
-    result = HandoffResult(core.build(parsed.plan, today, days_off), output=output, tab=tab)
+    result = HandoffResult(core.build(parsed.plan, today, days_off, _qualification(parsed.plan)),
+                           output=output, tab=tab)
     if tab:
         _write_tab(book, result.handoff.rows, force=force)
     if output is not None:
@@ -48,6 +49,18 @@ def handoff(ref: str, *, today: date, output: Path | None = None, tab: bool = Fa
         except OSError as exc:
             raise UsageError(f"-o {output}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
     return result
+
+
+def _qualification(plan) -> dict[str, str] | None:
+    """The MEDDPICC rows: the plan's own, else (a MAP) its closing plan's, where the seller keeps
+    them. A closing plan that cannot be read leaves the block "not written down", not the hand-off."""
+    if any(str(v or "").strip() for v in plan.qualification.values()) or not plan.closing_plan:
+        return None
+    try:
+        _grid, closing = read_parsed(open_workbook(plan.closing_plan))
+    except MapsheetsError:
+        return None
+    return closing.plan.qualification
 
 
 def _write_tab(book, rows, *, force: bool) -> None:

@@ -31,7 +31,7 @@ from mapsheets.core.people import link_owner, owner_name, split_person
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import MapsheetsError, NotFound, ScheduleError, UsageError
 from mapsheets.service.calendars import (
-    days_off_or_weekends, holiday_dates, holiday_name, locale_calendar, looks, plan_holidays,
+    calendar_code, days_off_or_weekends, holiday_dates, holiday_name, locale_calendar, looks, plan_holidays,
 )
 from mapsheets.service.refs import new_workbook, open_workbook, parse_grid, read_parsed
 
@@ -128,6 +128,7 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
         raise ScheduleError(f"close date {close} is before start date {start}")
     if backward and close is None:
         raise UsageError("close date is needed to schedule backward from it", field="close_date")
+    holidays = calendar_code(holidays)  # "USA" would name the calendar USA and read dates day first
     order = date_order_for(holidays) if date_order is None else normal_date_order(date_order) if date_order else ""
     if order is None:
         raise UsageError(f"date order {date_order!r} is not one of {', '.join(DATE_ORDERS)}", field="date_order")

@@ -15,7 +15,7 @@ from mapsheets.core.words import as_csv_text
 from mapsheets.adapters import files
 from mapsheets.adapters.crm_history import read_csv_table
 from mapsheets.errors import UsageError
-from mapsheets.service.calendars import holiday_dates, locale_calendar
+from mapsheets.service.calendars import calendar_code, holiday_dates, locale_calendar
 
 CSV_COLUMNS = ("stage", "days", "mean_days", "median_days", "deals", "open", "skipped_share")
 
@@ -60,6 +60,7 @@ def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None =
     locale_setting = None
     if holidays is None:
         holidays, locale_setting = locale_calendar(os.environ)
+    holidays = calendar_code(holidays)
     days_off = holiday_dates(holidays, changes.years())
     report = stage_durations(changes, holidays=days_off, won_only=won_only, since=since, template_stages=stages,
                              by_segment=segment is not None)

@@ -64,3 +64,29 @@ def test_digest_show_and_json_agree(days, tmp_path):
     assert shown.exit_code == 0, shown.output
     assert digest.health == as_json["health"] == assess(plan, TODAY).state
     assert f"· {digest.health}" in shown.output
+
+
+def test_a_blocked_step_makes_the_plan_at_risk_in_every_surface(tmp_path):
+    """Seen: "on track (1 blocked)" for a plan whose proposal step was blocked, nothing late yet."""
+    from mapsheets.adapters.xlsx import write_workbook
+    from mapsheets.cli import cli
+    from mapsheets.core.layout import workbook_spec
+    from mapsheets.core.look import summary_values
+    from mapsheets.emails import render_digest
+
+    plan = plan_with()
+    plan.steps[1].title, plan.steps[1].status = "Proposal", "blocked"
+    assert grade(0, None, blocked=1) == "at risk" and grade(7, None, blocked=1) == "stalled"
+    health = assess(plan, TODAY)
+    assert (health.state, health.reason) == ("at risk", "1 step blocked")
+    digest = build_digest(plan=plan, changes=[], today=TODAY, plan_url="", previous_close=None)
+    html, text = render_digest(digest)
+    assert digest.subject.endswith("· at risk") and "At risk" in html and "On track" not in html
+    path = tmp_path / "p.xlsx"
+    write_workbook(path, workbook_spec(plan))
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["show", str(path), "--as-of", TODAY.isoformat()]).output
+    as_json = json.loads(runner.invoke(cli, ["show", str(path), "--json", "--as-of", TODAY.isoformat()]).output)
+    assert "blocked 1 · at risk (1 step blocked)" in shown and "on track" not in shown
+    assert (as_json["health"], as_json["health_reason"]) == ("at risk", "1 step blocked")
+    assert "on track" not in " ".join(v or "" for v in summary_values(plan, TODAY).values())  # the sheet's rows
