@@ -220,6 +220,13 @@ def login(client_secrets: Path, env: Mapping[str, str]) -> Path:
     return target
 
 
+def _bare_token(client) -> bool:
+    """Credentials that are an access token alone: nothing to refresh it with."""
+    creds = getattr(getattr(client, "session", None), "credentials", None)
+    return creds is not None and not getattr(creds, "refresh_token", None) and \
+        not getattr(creds, "service_account_email", None)
+
+
 def make_client(credentials, api_root: str | None = None, policy: RetryPolicy | None = None):
     from google.auth.transport.requests import AuthorizedSession
 
@@ -259,6 +266,9 @@ class GoogleWorkbook:
         except OSError as exc:  # connection refused, DNS, TLS
             raise RemoteError(f"{self.ref}: cannot reach Google ({exc.__class__.__name__})") from None
         except GoogleAuthError as exc:  # a revoked or expired sign-in, or no way to refresh it
+            if _bare_token(self.client):  # a caller's access token (the add-on's): no login to run again
+                raise PermissionDenied(f"{self.ref}: Google did not accept the access token "
+                                       f"({exc.__class__.__name__}): sign in to Google again") from None
             raise PermissionDenied(f"{self.ref}: Google sign-in failed ({exc.__class__.__name__}); "
                                    "run `mapsheets login` again or check the key file") from None
         return response.json() if response.content else {}

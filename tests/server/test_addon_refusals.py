@@ -116,6 +116,36 @@ def test_googles_error_text_is_reduced_to_status_and_reason():
     assert str(to_mapsheets_error(400, odd, "sheet")) == "sheet: Google rejected the request (HTTP 400)"
 
 
+def test_googles_answers_reach_the_add_on_caller_as_status_and_reason(issuer, google_env, tmp_path, monkeypatch):
+    """Through the add-on, on the double: Google's message (whatever it echoed) never reaches the
+    caller, and a rejected access token does not send them to a command they do not have."""
+    from addon_server import create_app
+    from tests.server.conftest import CLIENT_ID
+
+    monkeypatch.delenv("MAPSHEETS_GOOGLE_TOKEN")
+    sheet = google_env.create_spreadsheet("Acme deal", {"Sheet1": []})
+    app = create_app({"CLIENT_ID": CLIENT_ID, "CERTS_URL": issuer.url, "DB": f"sqlite:///{tmp_path / 'g.db'}"})
+    hdrs = {**headers(issuer, AE), "X-Mapsheets-Access-Token": "ya29.token"}
+    echoed = "Invalid value: <b>Acme's secret</b> ya29.other-token"
+    said = {}
+    try:
+        client = app.test_client()
+        for code in (400, 401, 403, 409):  # none retried (a 5xx read is, and the unit test above has it)
+            google_env.inject_errors(code, 1, "*", message=echoed)
+            said[code] = client.post("/api/summary", json={"spreadsheet_id": sheet}, headers=hdrs).json
+            google_env.reset()
+    finally:
+        app.extensions["mapsheets_store"].close()
+    for code, body in said.items():
+        text = body["error"]
+        assert "secret" not in text and "ya29" not in text and "Invalid value" not in text, (code, text)
+        assert not CLI_OPTION.search(text) and "mapsheets login" not in text, (code, text)
+    assert "Google rejected the request (HTTP 400 INVALID_ARGUMENT" in said[400]["error"]
+    assert "no permission (HTTP 403 PERMISSION_DENIED" in said[403]["error"]
+    assert "Google answered HTTP 409" in said[409]["error"]
+    assert "Google did not accept the access token" in said[401]["error"]
+
+
 @pytest.fixture
 def served(app):
     """The app on a real loopback HTTP server (chunked bodies need one)."""
