@@ -79,12 +79,17 @@ def _error_body(response) -> dict[str, Any]:
 _CODE = re.compile(r"[A-Za-z_]{1,64}")
 
 
+def _error_of(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    error = body.get("error")
+    return error if isinstance(error, Mapping) else {}
+
+
 def google_reason(status: int, body: Mapping[str, Any]) -> str:
     """Google's answer reduced to what it means: "HTTP 400 INVALID_ARGUMENT, badRequest". Google's
     message may echo what was sent (a cell's text, a name), so it never reaches the caller."""
-    error = body.get("error") if isinstance(body.get("error"), Mapping) else {}
-    errors = error.get("errors") if isinstance(error.get("errors"), list) else []
-    reasons = [e.get("reason") for e in errors[:1] if isinstance(e, Mapping)]
+    error = _error_of(body)
+    errors = error.get("errors")
+    reasons = [e.get("reason") for e in (errors if isinstance(errors, list) else [])[:1] if isinstance(e, Mapping)]
     words = [w for w in (error.get("status"), *reasons) if isinstance(w, str) and _CODE.fullmatch(w)]
     return f"HTTP {status}" + (f" {words[0]}" if words else "") + "".join(f", {w}" for w in words[1:])
 
@@ -93,7 +98,7 @@ def to_mapsheets_error(status: int, body: Mapping[str, Any], what: str) -> Mapsh
     """The error for a Google answer: its status and reason said, its message kept in ``detail``
     (for code that must tell answers apart, never for people: it can hold anything)."""
     reason = google_reason(status, body)
-    error = body.get("error") if isinstance(body.get("error"), Mapping) else {}
+    error = _error_of(body)
     quota = status == 429 or (status == 403 and _retryable(status, body, "post"))
     if status == 404:
         out: MapsheetsError = NotFound(f"{what}: not found, or not shared with this account")
