@@ -49,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     app.register_blueprint(workspace.bp)  # the Workspace add-on (HTTP runtime), cards under /workspace/
     _errors(app)
     app.before_request(_started)
+    app.before_request(_whole_body)
     if conf["DEV"]:
         app.before_request(_loopback_host)
     app.after_request(_headers)
@@ -66,6 +67,18 @@ def _loopback_host():
     if host not in LOOPBACK:
         return {"error": "dev mode answers only requests to 127.0.0.1, localhost or [::1]", "field": None}, 403
     return None
+
+
+def _whole_body() -> None:
+    """A body sent in chunks (no Content-Length) is cut at MAX_CONTENT_LENGTH by Werkzeug, not
+    refused, so it would read as malformed (400): refuse it as too large (413) instead. A chunked
+    body of exactly the limit cannot be told from a longer one, so it is refused too."""
+    from flask import request
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    limit = request.max_content_length
+    if request.content_length is None and limit and len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge()
 
 
 def _started() -> None:

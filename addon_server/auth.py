@@ -100,18 +100,26 @@ class Verifier:
             raise Unauthenticated("this server has no OAuth client ID configured: ID tokens cannot be checked")
         claims = self.claims(token, audience or self.client_id)
         email = str(claims.get("email") or "")
-        if not email or claims.get("email_verified") not in (True, "true"):
+        if not email or not email_verified(claims):
             raise Unauthenticated("the identity token has no verified email")
         return Caller(email=email.lower(), name=str(claims.get("name") or ""))
 
     def verify_service(self, token: str, audience: str, service_account: str) -> None:
         """A Google-signed token for a service account (a Workspace add-on's system ID token): its
-        ``aud`` is the URL Google called, its ``email`` the deployment's service account."""
+        ``aud`` is the URL Google called, its ``email`` the deployment's service account, verified.
+        (Google's ID tokens for a service account carry ``email_verified: true`` with the email:
+        one without it is not the token Google sends.)"""
         claims = self.claims(token, audience)
         email = str(claims.get("email") or "").lower()
-        if not service_account or email != service_account.strip().lower() or \
-                claims.get("email_verified") in (False, "false"):
+        if not service_account or email != service_account.strip().lower() or not email_verified(claims):
             raise Unauthenticated("the request is not from this add-on's Google service account")
+
+
+def email_verified(claims: dict[str, Any]) -> bool:
+    """Google says the email is verified: JSON true (older tokens: the text "true"). Missing, null,
+    false, "false", 0 and 1 are not."""
+    value = claims.get("email_verified")
+    return value is True or value == "true"
 
 
 def _first_line(exc: Exception) -> str:

@@ -152,6 +152,16 @@ def file_scope(links: Links) -> dict[str, Any]:
     ])])
 
 
+def refused(reason: str, links: Links) -> dict[str, Any]:
+    """The open spreadsheet cannot be read as a plan (damaged, past the limits): why, and no Generate,
+    since generating over it would fail or hide what is there."""
+    return card("This spreadsheet cannot be read as a plan", [section([
+        error(reason),
+        text("mapsheets leaves it as it is. Repair it (or open another spreadsheet), then try again."),
+        buttons(button("Try again", links.to("home"))),
+    ])])
+
+
 def needs(what: str, links: Links) -> dict[str, Any]:
     """A scope the event lacks (no userIdToken: userinfo.email; no userOAuthToken): ask for it."""
     return card("mapsheets needs your permission", [section([
@@ -303,5 +313,5 @@ def subscribed(every: str, links: Links) -> dict[str, Any]:
 
 
 __all__ = ["Links", "MAX_WIDGETS", "STEP_PAGE", "changes", "email_form", "file_scope", "generate_form", "message",
-           "needs", "push", "request_file_scope", "signed", "step_added", "step_form", "subscribed", "summary",
+           "needs", "push", "refused", "request_file_scope", "signed", "step_added", "step_form", "subscribed", "summary",
            "update", "widget_count"]

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from mapsheets.errors import MapsheetsError, PermissionDenied, UsageError
+from mapsheets.errors import MapsheetsError, PermissionDenied, PlanFileError, UsageError
 from mapsheets.service import addon, addon_writes
 
 from addon_server import cards, events
@@ -109,8 +109,11 @@ def _home(page: int = 0):
     if isinstance(target, dict):
         return _answer(target)
     ref, credentials = target
-    data = addon.summary(ref, g.caller, today=_today(), credentials=credentials,
-                         seller_domains=_conf()["SELLER_DOMAINS"], **_common())
+    try:
+        data = addon.summary(ref, g.caller, today=_today(), credentials=credentials,
+                             seller_domains=_conf()["SELLER_DOMAINS"], **_common())
+    except PlanFileError as exc:  # not NoPlan: summary answers that with plan None
+        return _answer(cards.refused(str(exc), _links()))
     if data["plan"] is None:
         return _answer(cards.generate_form(_templates(), {}, {}, events.user_tz(g.event), _links()))
     return _answer(cards.summary(data, _links(), page))

@@ -30,6 +30,10 @@ class PlanFileError(MapsheetsError):
     """A plan file or sheet cannot be read or written as a plan."""
 
 
+class NoPlan(PlanFileError):
+    """A workbook that reads fine but holds no plan (no steps table): one may be generated into it."""
+
+
 class PlanBusy(PlanFileError):
     """A plan file another writer holds, or that kept changing while we wrote: try again."""
 

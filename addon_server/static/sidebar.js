@@ -73,7 +73,10 @@
   function load(message) {
     say("Loading…");
     return call("summary", {}).then(function (answer) {
-      if (answer.status !== 200) { say(""); fail(answer.body.error); return; }
+      if (answer.status !== 200) {  // e.g. a workbook refused: say why, offer neither the plan nor Generate
+        document.getElementById("generate").hidden = true; document.getElementById("plan").hidden = true;
+        say(""); fail(answer.body.error); return;
+      }
       fail("");
       state.plan = answer.body.plan; state.me = answer.body.me;
       document.getElementById("generate").hidden = !!state.plan;

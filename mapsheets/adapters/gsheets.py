@@ -8,6 +8,7 @@ metadata on every call, so we send batch requests through its HTTPClient instead
 from __future__ import annotations
 
 import os
+import re
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -75,20 +76,44 @@ def _error_body(response) -> dict[str, Any]:
         return {}
 
 
+_CODE = re.compile(r"[A-Za-z_]{1,64}")
+
+
+def _error_of(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    error = body.get("error")
+    return error if isinstance(error, Mapping) else {}
+
+
+def google_reason(status: int, body: Mapping[str, Any]) -> str:
+    """Google's answer reduced to what it means: "HTTP 400 INVALID_ARGUMENT, badRequest". Google's
+    message may echo what was sent (a cell's text, a name), so it never reaches the caller."""
+    error = _error_of(body)
+    errors = error.get("errors")
+    reasons = [e.get("reason") for e in (errors if isinstance(errors, list) else [])[:1] if isinstance(e, Mapping)]
+    words = [w for w in (error.get("status"), *reasons) if isinstance(w, str) and _CODE.fullmatch(w)]
+    return f"HTTP {status}" + (f" {words[0]}" if words else "") + "".join(f", {w}" for w in words[1:])
+
+
 def to_mapsheets_error(status: int, body: Mapping[str, Any], what: str) -> MapsheetsError:
-    message = str(body.get("error", {}).get("message") or f"HTTP {status}").splitlines()[0]
-    if status == 404:
-        return NotFound(f"{what}: not found, or not shared with this account")
+    """The error for a Google answer: its status and reason said, its message kept in ``detail``
+    (for code that must tell answers apart, never for people: it can hold anything)."""
+    reason = google_reason(status, body)
+    error = _error_of(body)
     quota = status == 429 or (status == 403 and _retryable(status, body, "post"))
-    if status in (401, 403) and not quota:
-        return PermissionDenied(f"{what}: no permission ({message})")
-    if quota:
-        return QuotaExceeded(f"{what}: Google kept refusing (HTTP {status}: {message}); try again in a minute")
-    if status == 408 or status >= 500:
-        return RemoteError(f"{what}: Google failed (HTTP {status}: {message}); try again later")
-    if status == 400:
-        return PlanFileError(f"{what}: Google rejected the request: {message}")
-    return RemoteError(f"{what}: Google answered HTTP {status}: {message}")
+    if status == 404:
+        out: MapsheetsError = NotFound(f"{what}: not found, or not shared with this account")
+    elif status in (401, 403) and not quota:
+        out = PermissionDenied(f"{what}: no permission ({reason})")
+    elif quota:
+        out = QuotaExceeded(f"{what}: Google kept refusing ({reason}); try again in a minute")
+    elif status == 408 or status >= 500:
+        out = RemoteError(f"{what}: Google failed ({reason}); try again later")
+    elif status == 400:
+        out = PlanFileError(f"{what}: Google rejected the request ({reason})")
+    else:
+        out = RemoteError(f"{what}: Google answered {reason}")
+    out.detail = str(error.get("message") or "")  # type: ignore[attr-defined]
+    return out
 
 
 def rebase_url(url: str, root: str | None) -> str:
@@ -200,6 +225,13 @@ def login(client_secrets: Path, env: Mapping[str, str]) -> Path:
     return target
 
 
+def _bare_token(client) -> bool:
+    """Credentials that are an access token alone: nothing to refresh it with."""
+    creds = getattr(getattr(client, "session", None), "credentials", None)
+    return creds is not None and not getattr(creds, "refresh_token", None) and \
+        not getattr(creds, "service_account_email", None)
+
+
 def make_client(credentials, api_root: str | None = None, policy: RetryPolicy | None = None):
     from google.auth.transport.requests import AuthorizedSession
 
@@ -239,6 +271,9 @@ class GoogleWorkbook:
         except OSError as exc:  # connection refused, DNS, TLS
             raise RemoteError(f"{self.ref}: cannot reach Google ({exc.__class__.__name__})") from None
         except GoogleAuthError as exc:  # a revoked or expired sign-in, or no way to refresh it
+            if _bare_token(self.client):  # a caller's access token (the add-on's): no login to run again
+                raise PermissionDenied(f"{self.ref}: Google did not accept the access token "
+                                       f"({exc.__class__.__name__}): sign in to Google again") from None
             raise PermissionDenied(f"{self.ref}: Google sign-in failed ({exc.__class__.__name__}); "
                                    "run `mapsheets login` again or check the key file") from None
         return response.json() if response.content else {}
@@ -281,7 +316,7 @@ class GoogleWorkbook:
         try:
             self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
         except PlanFileError as exc:
-            if "already exists" in str(exc):
+            if "already exists" in getattr(exc, "detail", ""):
                 raise AlreadyExists(f"{self.ref}: already has plan tabs (use --force to replace them)") from None
             raise
         return self.ref

@@ -25,7 +25,7 @@ from mapsheets.core.words import (  # noqa: F401  (parse_outcome, split_ids: rea
     STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS, derived_step_id, norm as _norm, parse_outcome, parse_side,
     parse_status, split_ids, split_people, text as _text,
 )
-from mapsheets.errors import PlanFileError, ScheduleError
+from mapsheets.errors import NoPlan, ScheduleError
 
 Grid = dict[str, list[list[Any]]]
 
@@ -120,7 +120,7 @@ def parse_plan(grid: Grid) -> ParsedPlan:
                 tab = other
                 break
     if located is None or tab is None:
-        raise PlanFileError("no steps table found: expected a 'Plan' tab with a header row "
+        raise NoPlan("no steps table found: expected a 'Plan' tab with a header row "
                             "containing at least 'Step' (and 'ID', 'Due', 'Status', ...)")
     header_row, colmap = located
     rows = grid[tab]

@@ -16,7 +16,7 @@ from mapsheets.adapters.gcreds import GoogleCredentials
 from mapsheets.core.addresses import find_email
 from mapsheets.core.diff import diff, summary as change_summary
 from mapsheets.core.model import Plan
-from mapsheets.errors import MapsheetsError, NotFound, PermissionDenied, PlanFileError, UsageError
+from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PermissionDenied, PlanBusy, PlanOpen, UsageError
 from mapsheets.service.addon_cache import PLANS, Reading
 from mapsheets.service.refs import google_id, open_workbook, read_parsed, request_scope
 
@@ -73,6 +73,8 @@ def _writing(ref: str) -> Iterator[None]:
     with lock:
         try:
             yield
+        except PlanOpen as exc:  # its own words offer the CLI's --force, which the add-on has not
+            raise PlanBusy(f"{exc.path}: is open in {exc.where}: close it there, then try again") from None
         finally:
             if not google_id(ref):
                 PLANS.forget(ref)  # written: its identity changed anyway, but say so
@@ -118,12 +120,13 @@ def summary(ref: str, caller: Caller, *, today: date, now: datetime, store, cred
             seller_domains: Sequence[str] = ()) -> dict[str, Any]:
     """What the sidebar shows on open, from one read: the plan's state, the caller's standing, and
     what changed since the caller last looked (which this look then becomes). ``{"plan": None}``
-    when the sheet holds no plan yet."""
+    when the sheet reads but holds no plan yet; a workbook refused (damaged, past the limits) is
+    its PlanFileError, so no surface offers to generate over it."""
     with request_scope(credentials):
         book = open_workbook(ref)
         try:
             reading = _reading(book, ref)
-        except PlanFileError:
+        except NoPlan:
             return {"plan": None, "ref": book.ref}
         except NotFound:
             if google_id(ref):

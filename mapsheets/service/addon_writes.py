@@ -14,7 +14,7 @@ from typing import Any
 
 from mapsheets.core.addresses import EMAIL
 from mapsheets.core.model import SIDES, Signature, Step
-from mapsheets.errors import PermissionDenied, UsageError
+from mapsheets.errors import AlreadyExists, PermissionDenied, UsageError
 from mapsheets.service.addon import EVERY, Caller, _audit, _aware, _read, _require_member, _writing
 from mapsheets.service.refs import request_scope
 
@@ -72,6 +72,9 @@ def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str
             if exc.field is None and "holiday" in str(exc).lower():
                 exc.field = "holidays"
             raise
+        except AlreadyExists:  # its own words name the CLI's --force, which the add-on has not
+            raise AlreadyExists("this spreadsheet already has a plan (or tabs of the same names): generate "
+                                "into a new spreadsheet", field="spreadsheet_id") from None
     plan = result.view.plan
     _audit(store, ref, plan, "generated", caller, _aware(now), {"template": tmpl.name, "steps": len(plan.steps)})
     return {"location": result.location, "steps": len(plan.steps), "title": plan.title}

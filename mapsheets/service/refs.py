@@ -132,10 +132,12 @@ def read_parsed(book: Workbook):
 def parse_grid(book: Workbook, grid: Grid):
     """The parsed plan of a grid read from ``book``; a sheet that is not a plan is an error naming it."""
     from mapsheets.core.parse import parse_plan
-    from mapsheets.errors import PlanFileError
+    from mapsheets.errors import NoPlan, PlanFileError
 
     try:
         parsed = parse_plan(grid)
+    except NoPlan as exc:
+        raise NoPlan(f"{book.ref}: {exc}") from None
     except PlanFileError as exc:
         raise PlanFileError(f"{book.ref}: {exc}") from None
     if parsed.location.missing_ids:

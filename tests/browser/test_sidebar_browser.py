@@ -177,3 +177,19 @@ def test_dev_page_on_the_google_double(tmp_path, page):
         page.screenshot(path=str(SHOTS / "8-google-double.png"))
     finally:
         srv.stop()
+
+
+def test_a_refused_workbook_shows_its_reason_and_no_generate(server, page):
+    """A file mapsheets will not read (a cell at row 1,048,576) is not "no plan yet": the sidebar
+    says why and offers neither the plan nor Generate, whose write would be refused anyway."""
+    from mapsheets.testing import hostile_xlsx as hostile
+
+    hostile.far_cell(server.plans / "acme.xlsx")
+    page.goto(f"{server.url}/dev?sheet=acme&user=ae@globex.example")
+    side = _sidebar(page)
+    side.locator("#error").wait_for(state="visible", timeout=15000)
+    assert "uses more than 20,000 rows (row 1,048,576" in side.locator("#error").inner_text()
+    assert side.locator("#generate").is_hidden() and side.locator("#plan").is_hidden()
+    assert side.get_by_role("button", name="Generate MAP").count() == 0 or \
+        not side.get_by_role("button", name="Generate MAP").is_visible()
+    page.screenshot(path=str(SHOTS / "refused-workbook.png"))
