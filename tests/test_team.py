@@ -131,3 +131,34 @@ def test_a_team_change_judges_the_progress_line_as_of_the_date_given(plan_file, 
                                      "--as-of", str(plan.target_close)])
     assert later.exit_code == 0, later.output
     assert "  0 overdue  " not in progress() and progress().endswith(f"as of {plan.target_close}")
+
+
+def _rename_team_row_by_hand(path, placeholder: str, name: str, email: str) -> None:
+    book = openpyxl.load_workbook(path)
+    row = next(r for r in book["Team"].iter_rows(min_row=2) if r[0].value == placeholder)
+    row[0].value, row[1].value = name, email  # a buyer types their security lead over the placeholder
+    book.save(path)
+
+
+def test_a_placeholder_renamed_by_hand_on_the_team_tab_reaches_its_steps_on_the_next_write(tmp_path):
+    """Issue 18: the steps kept naming "Acme Security Lead" after the buyer renamed its Team row."""
+    path = new_plan(tmp_path)
+    assert sum("Acme Security Lead" in c for c in owners_cells(path)) >= 1
+    _rename_team_row_by_hand(path, "Acme Security Lead", "Dana Lee", "dana@acme.example")
+    added = invoke("add-step", path, "--title", "Pen test report", "--as-of", "2026-12-01")
+    assert added.exit_code == 0, added.output
+    cells = owners_cells(path)
+    assert not any("Acme Security Lead" in c for c in cells)
+    assert sum("Dana Lee <dana@acme.example>" in c for c in cells) >= 1
+    # Only the placeholder's cells changed: another role's placeholder stays as it was.
+    assert any("Acme Legal" in c for c in cells)
+
+
+def test_team_rename_finds_a_person_by_the_placeholder_they_replaced(tmp_path):
+    path = new_plan(tmp_path)
+    _rename_team_row_by_hand(path, "Acme Security Lead", "Dana Lee", "dana@acme.example")
+    result = invoke("team", path, "--rename", "Acme Security Lead", "--to", "Dana Lee-Park <dana@acme.example>")
+    assert result.exit_code == 0, result.output
+    cells = owners_cells(path)
+    assert not any("Acme Security Lead" in c for c in cells)
+    assert sum("Dana Lee-Park <dana@acme.example>" in c for c in cells) >= 1

@@ -6,6 +6,8 @@ every step she owns, and a diff compares owners by email where they have one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import re
 
 from mapsheets.core.model import Plan, Stakeholder
@@ -58,6 +60,20 @@ def link_owner(entry: str, team: list[Stakeholder]) -> str:
     """An owner as written on write: a Team member with an email becomes "Name <email>"."""
     person = find_person(team, entry)
     return owner_label(person) if person and person.email else entry
+
+
+def placeholder_renames(plan: Plan, placeholders: Mapping[str, str]) -> dict[str, str]:
+    """Owner key of a template placeholder ("acme corp security lead") -> the label of the one Team
+    member now holding that role, where someone renamed the placeholder's Team row by hand."""
+    on_team = {owner_key(p.name) for p in plan.stakeholders}
+    out = {}
+    for role, placeholder in placeholders.items():
+        if not placeholder.strip() or owner_key(placeholder) in on_team:
+            continue  # still on the team as written, or nothing to follow
+        holders = [p for p in plan.stakeholders if p.role.casefold() == role.casefold() and (p.name or p.email)]
+        if len(holders) == 1:
+            out[owner_key(placeholder)] = owner_label(holders[0])
+    return out
 
 
 def follow_team(plan: Plan) -> None:

@@ -38,6 +38,7 @@ class Looks:
     summary_at: dict[str, tuple[int, int]] = field(default_factory=dict)
     timeline: TimelineLocation | None = None
     signatures: list[Signature] | None = None  # the plan's, plus one this write adds
+    renames: dict[str, str] = field(default_factory=dict)  # owner key of a renamed placeholder -> who now
 
 
 def look_cells(plan: Plan, tab: str, looks: Looks) -> dict[str, Cells]:
@@ -68,16 +69,40 @@ def upkeep_cells(plan: Plan, *, tab: str, id_column: int | None, missing_ids: di
 
 
 def parsed_looks(parsed: ParsedPlan, today: date, days_off: Collection[date] = (),
-                 signatures: list[Signature] | None = None) -> Looks:
+                 signatures: list[Signature] | None = None, renames: dict[str, str] | None = None) -> Looks:
     loc = parsed.location
     return Looks(today=today, days_off=days_off, bands=dict(loc.bands), summary_at=dict(loc.summary_at),
-                 timeline=parsed.timeline, signatures=signatures)
+                 timeline=parsed.timeline, signatures=signatures, renames=dict(renames or {}))
 
 
 def parsed_upkeep(parsed: ParsedPlan, looks: Looks | None = None) -> dict[str, Cells]:
     loc = parsed.location
-    return upkeep_cells(parsed.plan, tab=loc.tab, id_column=loc.columns.get("ID"),
-                        missing_ids=loc.missing_ids, signoff=parsed.signoff, looks=looks)
+    renamed = renamed_owner_cells(parsed, looks.renames) if looks is not None and looks.renames else {}
+    out = upkeep_cells(parsed.plan, tab=loc.tab, id_column=loc.columns.get("ID"),
+                       missing_ids=loc.missing_ids, signoff=parsed.signoff, looks=looks)
+    if renamed:
+        out.setdefault(loc.tab, {}).update(renamed)
+    return out
+
+
+def renamed_owner_cells(parsed: ParsedPlan, renames: dict[str, str]) -> Cells:
+    """Owners and plan-owner cells still naming a placeholder whose Team row a person renamed: they
+    name the person now (and so does ``parsed.plan``)."""
+    from mapsheets.core.people import owner_key
+
+    plan, loc = parsed.plan, parsed.location
+    cells: Cells = {}
+    for step in plan.steps:
+        owners = [renames.get(owner_key(o), o) for o in step.owners]
+        if owners != step.owners and "Owners" in loc.columns:
+            step.owners = owners
+            cells[(loc.step_rows[step.id], loc.columns["Owners"])] = ", ".join(owners)
+    for attr in ("seller_lead", "buyer_lead"):
+        now = renames.get(owner_key(getattr(plan, attr) or ""))
+        if now and attr in loc.overview_at:
+            setattr(plan, attr, now)
+            cells[loc.overview_at[attr]] = now
+    return cells
 
 
 def changed_only(cells_by_tab: dict[str, Cells], grid: dict[str, list[list[Any]]]) -> dict[str, Cells]:

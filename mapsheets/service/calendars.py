@@ -114,7 +114,10 @@ def looks(parsed, today: date | None = None, signatures=None):
     """What a write refreshes beside its own cells (bands, summary lines, Timeline), judged ``today``."""
     from datetime import date as _date
 
+    from mapsheets.core.people import placeholder_renames
     from mapsheets.core.upkeep import parsed_looks
+    from mapsheets.service.roles import placeholders
 
     today = today or _date.today()
-    return parsed_looks(parsed, today, days_off_or_weekends(parsed.plan, today), signatures)
+    return parsed_looks(parsed, today, days_off_or_weekends(parsed.plan, today), signatures,
+                        renames=placeholder_renames(parsed.plan, placeholders(parsed.plan)))

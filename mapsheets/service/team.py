@@ -92,7 +92,13 @@ def rename_person(ref: str, who: str, *, to: str, today: date | None = None) -> 
     def compute(grid):  # on the plan as read under its lock (again if another program saved meanwhile)
         parsed = parse_grid(book, grid)
         plan = parsed.plan
-        person = find_person(plan.stakeholders, who)
+        person, placeholder = find_person(plan.stakeholders, who), ""
+        if person is None:  # a template placeholder whose Team row someone renamed by hand
+            from mapsheets.core.people import placeholder_renames
+            from mapsheets.service.roles import placeholders
+
+            now = placeholder_renames(plan, placeholders(plan)).get(owner_key(who))
+            person, placeholder = (find_person(plan.stakeholders, now), who) if now else (None, "")
         if person is None:
             names = ", ".join(p.email or p.name for p in plan.stakeholders) or "nobody yet"
             raise NotFound(f"{book.ref}: no one on the {TEAM_TAB} tab is {who!r} (team: {names})")
@@ -100,7 +106,8 @@ def rename_person(ref: str, who: str, *, to: str, today: date | None = None) -> 
                           side=person.side, role=person.role)
         at = plan.stakeholders.index(person)
         plan.stakeholders[at] = new
-        renamed = _rename_owners(plan, person.email or person.name, owner_label(new), also=person.name)
+        renamed = _rename_owners(plan, person.email or person.name, owner_label(new), also=person.name,
+                                 placeholder=placeholder)
         edit = _edit(book, parsed, grid, new, parsed.team.rows[at] if parsed.team else None, renamed, today)
         return edit, TeamChange(new, steps=len(renamed[0]), was=person.name)
 
@@ -145,12 +152,14 @@ def _role(plan: Plan, role: str, template_dirs: Sequence[Path]) -> tuple[str, st
                      f"nor a team role ({', '.join(ROLES)})", field="role")
 
 
-def _rename_owners(plan: Plan, who: str, label: str, also: str = "") -> tuple[list[str], list[str]]:
-    """Owners entries and plan owners naming ``who`` (or, by name, ``also``) become ``label``.
+def _rename_owners(plan: Plan, who: str, label: str, also: str = "",
+                   placeholder: str = "") -> tuple[list[str], list[str]]:
+    """Owners entries and plan owners naming ``who`` (or, by name, ``also`` or ``placeholder``)
+    become ``label``.
 
     Returns the IDs of the steps and the plan-owner fields changed: only their cells are written.
     """
-    keys = {owner_key(who)} | ({owner_key(also)} if also else set())
+    keys = {owner_key(w) for w in (who, also, placeholder) if w}
     steps = []
     for step in plan.steps:
         owners = [label if owner_key(o) in keys else o for o in step.owners]
