@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -305,3 +306,26 @@ def test_concurrent_team_adds_all_land(plan_ref):
     people = service_team.team(plan_ref)
     assert len(people) == before + 6
     assert {p.email for p in people} >= {f"p{i}@acme.example" for i in range(6)}
+
+
+def test_the_same_person_signing_six_times_at_once_gives_one_row(plan_ref, plan, request):
+    """Six real processes, one person, one plan: one signature row, on both backends. On Google no
+    lock is shared between processes: the double holds the six writes until all six have read the
+    plan, so every process computed its row on a sheet without one, and the write must refuse."""
+    if not Path(plan_ref).suffix:
+        double = request.getfixturevalue("google_env")
+        all_read, held = threading.Barrier(6, timeout=60), []
+
+        def hold_until_all_have_read(_body):
+            held.append(1)
+            if len(held) <= 6:
+                all_read.wait()
+            return False  # let the request through
+
+        double.on_request("sheets.spreadsheets.batchUpdate", hold_until_all_have_read, applied=False)
+    done = _run_together([["sign", plan_ref, "--name", "Dana Buyer", "--email", "dana@acme.example",
+                           "--side", "buyer", "--no-record"] for _ in range(6)])
+    assert [(p.returncode, p.stderr) for p in done] == [(0, "")] * 6
+    signatures = service.read_plan(plan_ref, today=plan.start_date).plan.signatures
+    assert [s.email for s in signatures] == ["dana@acme.example"]
+    assert sum("already" in p.stdout.lower() for p in done) == 5, [p.stdout for p in done]
