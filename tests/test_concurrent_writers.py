@@ -157,6 +157,45 @@ def test_a_save_by_another_program_meanwhile_is_kept_and_the_step_reapplied(plan
     assert step.title == "Added by mapsheets" and len(calls) == 2
 
 
+def _person_saves_keeping_size_and_mtime(path: Path, step_title: str, new_title: str) -> None:
+    """Someone saves the plan with a step renamed, and the file keeps its size (padded with a zip
+    comment) and its modification time: only its bytes tell that it changed."""
+    before = path.stat()
+    book = load(path, data_only=False)
+    ws = book["Plan"]
+    [cell] = [c for row in ws.iter_rows() for c in row if c.value == step_title]
+    cell.value = new_title
+    save_atomic(book, path)
+    data = path.read_bytes()
+    assert data[-22:-18] == b"PK\x05\x06" and len(data) <= before.st_size  # no comment yet, room to pad
+    pad = b" " * (before.st_size - len(data))
+    path.write_bytes(data[:-2] + len(pad).to_bytes(2, "little") + pad)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def test_a_save_meanwhile_that_keeps_size_and_mtime_is_noticed_by_its_bytes(plan_file, plan, monkeypatch):
+    import mapsheets.core.parse as parse
+
+    first = plan.steps[0].title
+    real, calls = parse.parse_plan, []
+
+    def parse_then_someone_saves(grid):
+        parsed = real(grid)
+        calls.append(1)
+        if len(calls) == 1:  # between our read and our write
+            _person_saves_keeping_size_and_mtime(plan_file, first, "Renamed")
+        return parsed
+
+    monkeypatch.setattr(parse, "parse_plan", parse_then_someone_saves)
+    service.add_step(str(plan_file), title="Added by mapsheets", today=plan.start_date)
+    monkeypatch.undo()
+    titles = [s.title for s in service.read_plan(str(plan_file), today=plan.start_date).plan.steps]
+    assert titles[0] == "Renamed" and titles[-1] == "Added by mapsheets"  # their save kept, ours redone
+    assert len(calls) == 2
+
+
 def test_a_file_that_keeps_changing_is_one_line_and_nothing_written(plan_file, plan, monkeypatch):
     import mapsheets.core.parse as parse
 
