@@ -95,6 +95,23 @@ def test_a_shared_strings_bomb_is_refused_by_its_declared_size(tmp_path):
     assert "part xl/sharedStrings.xml inflates 364 times (more than 200): refusing a zip bomb" in show_error(small_bomb)
 
 
+def test_the_uncompressed_limit_counts_every_part_together(tmp_path, monkeypatch):
+    """Two parts of 0.6 MB pass a 1 MB limit one by one, not together."""
+    monkeypatch.setenv("MAPSHEETS_MAX_UNCOMPRESSED_MB", "1")
+    head = b'<?xml version="1.0" encoding="UTF-8"?><sst ' + hostile.NS + b">"
+    strings = head + b"<si><t>" + b"s" * (600_000 - len(head) - 22) + b"</t></si></sst>"
+    lead = b'<?xml version="1.0" encoding="UTF-8"?><x>'
+    extra = lead + b"e" * (600_000 - len(lead) - 4) + b"</x>"
+    sheet = hostile._sheet(b'<row r="1"><c r="A1" t="s"><v>0</v></c></row>')
+    one = hostile.write(tmp_path / "one.xlsx", hostile._parts(sheet, strings))
+    other = hostile.write(tmp_path / "other.xlsx", {**hostile._parts(sheet, head + b"<si><t>s</t></si></sst>"), "customXml/item1.xml": extra})
+    both = hostile.write(tmp_path / "both.xlsx", {**hostile._parts(sheet, strings), "customXml/item1.xml": extra})
+    assert len(strings) == len(extra) == 600_000
+    assert read_grid(one)["Plan"][0][0] == "s" * (600_000 - len(head) - 22)
+    read_grid(other)  # each part alone is within the limit
+    assert show_error(both).endswith("unpacks to more than 1 MB (limit MAPSHEETS_MAX_UNCOMPRESSED_MB)")
+
+
 def test_entity_expansion_is_refused(tmp_path):
     laughs = hostile.entity_expansion(tmp_path / "laughs.xlsx")
     assert "part xl/sharedStrings.xml declares a DTD or entities" in show_error(laughs)
