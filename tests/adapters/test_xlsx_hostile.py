@@ -70,6 +70,21 @@ def test_the_used_range_comes_from_the_cells_not_from_the_dimension_tag(tmp_path
     assert read_grid(modest) == {"Plan": [[None, None], [None, "far"]]}
 
 
+@pytest.mark.parametrize("prefix", ["", "x:"], ids=["plain", "prefixed"])
+def test_a_far_cell_in_a_near_row_is_refused_by_the_cell_s_own_reference(tmp_path, prefix):
+    """``<row r="1"><c r="A1048576">``: the row says 1, the cell says 1,048,576, and openpyxl
+    believes the cell. (Prefixed tags take the one-by-one path.)"""
+    p = prefix.encode()
+    rows = (b"<" + p + b'row r="1"><' + p + b'c r="A1048576" t="inlineStr"><' + p + b"is><" + p + b"t>far</"
+            + p + b"t></" + p + b"is></" + p + b"c></" + p + b"row>")
+    ns = b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    sheet = (b'<?xml version="1.0"?><' + p + b"worksheet " + (ns if prefix else hostile.NS) + b"><" + p
+             + b"sheetData>" + rows + b"</" + p + b"sheetData></" + p + b"worksheet>")
+    path = hostile.write(tmp_path / "liar-row.xlsx", hostile._parts(sheet))
+    line = show_error(path)
+    assert line.endswith("tab 'Plan' uses more than 20,000 rows (row 1,048,576; limit MAPSHEETS_MAX_ROWS)"), line
+
+
 def test_the_limits_come_from_the_environment(tmp_path, plan_file, today, monkeypatch):
     rows = hostile.many_rows(tmp_path / "rows.xlsx", 300, columns=2)
     monkeypatch.setenv("MAPSHEETS_MAX_ROWS", "299")
