@@ -1,6 +1,6 @@
 """The Changes tab under real SIGKILLs of `mapsheets digest`, day after day: killed just before its
 rows reach the sheet, or after they did and before the cursor moved, no day's rows are lost and none
-is written twice."""
+is written twice; and a run's late cursor move never undoes another run's."""
 
 from __future__ import annotations
 
