@@ -225,7 +225,7 @@ def test_a_first_change_at_midnight_utc_on_the_since_date_is_kept(tmp_path):
     assert [(s.stage, s.deals, s.median_days) for s in report.stages] == [("Discovery", 1, 2.0)]
 
 
-def test_repeated_visits_count_a_stage_where_deals_first_enter_it(tmp_path):
+def test_repeated_visits_merge_in_the_stage_order(tmp_path):
     """Without a template the stages come in the order deals first enter them: going back to
     Discovery twice does not push it after Solution validation, and each stage is listed once."""
     rows = ("R,Discovery,2027-03-01\nR,Solution validation,2027-03-02\nR,Legal,2027-03-03\n"
@@ -235,6 +235,15 @@ def test_repeated_visits_count_a_stage_where_deals_first_enter_it(tmp_path):
     report = learned(tmp_path, rows)
     assert [(s.stage, s.deals, s.median_days) for s in report.stages] == [
         ("Discovery", 2, 2.0), ("Solution validation", 2, 1.5), ("Legal", 2, 2.0)]  # R: 3 visits, 1 day each
+    # Rows repeating the stage a deal is in (OpportunityHistory writes one per amount change) are one
+    # visit: V's five Legal rows do not push Solution validation to the end of the order.
+    rows = "".join(f"{d},Discovery,2027-03-01\n{d},Solution validation,2027-03-02\n{d},Legal,2027-03-03\n"
+                   f"{d},Closed Won,2027-03-04\n" for d in ("U1", "U2"))
+    rows += "V,Discovery,2027-03-01\n" + "".join(f"V,Legal,2027-03-0{n}\n" for n in range(2, 7))
+    rows += "V,Solution validation,2027-03-08\nV,Closed Lost,2027-03-09\n"
+    report = learned(tmp_path, rows)
+    assert [(s.stage, s.deals) for s in report.stages] == [("Discovery", 3), ("Solution validation", 3), ("Legal", 3)]
+    assert (report.stages[2].median_days, report.stages[2].mean_days) == (1.0, 2.0)  # V: (Tue, Mon], 4 days
 
 
 def test_a_deal_reopened_after_closed_won_is_still_won_under_won_only(tmp_path):
