@@ -1,6 +1,6 @@
 """The Changes tab under real SIGKILLs of `mapsheets digest`, day after day: killed just before its
 rows reach the sheet, or after they did and before the cursor moved, no day's rows are lost and none
-is written twice."""
+is written twice; and a run's late cursor move never undoes another run's."""
 
 from __future__ import annotations
 
@@ -64,3 +64,34 @@ def test_changes_tab_rows_survive_kills_around_the_write(google_env, plan, db, t
     # Every day's step exactly once, in the order the days came (the last run was not killed).
     assert [row[3] for row in rows[1:]] == [s.id for s in plan.steps[:len(DAYS)]]
     assert all(row[2].endswith("is now done") for row in rows[1:])
+
+
+def test_a_changes_write_never_moves_the_cursor_back_after_another_run_moved_it_on(plan_file, db):
+    """Run A writes "1→2" through a worker process and moves its cursor only once that write is on
+    disk. Meanwhile its claim outlives the lease and run B logs through revision 3. A's cursor move
+    is a compare-and-set from 1: it must leave B's 3, or the next run logs 2→3 a second time."""
+    from plan_cells import edit_steps
+
+    from mapsheets.adapters.store import Store
+    from mapsheets.adapters.xlsx import XlsxWorkbook
+    from mapsheets.service.changes_tab import log_changes
+    from mapsheets.service.digest import RunReport
+    from mapsheets.service.revisions import snapshot
+    from mapsheets.service.sheet_writes import SheetWrites
+
+    ref, store = str(plan_file.resolve()), Store(db)
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
+    revs = [snapshot(str(plan_file), now=T0, store_url=db).revision]
+    log_changes(store, ref, XlsxWorkbook(plan_file), revs[0], {}, T0, frozenset(), RunReport())
+    assert store.logged_revision(ref) == revs[0].id
+    for n, hours in ((0, 1), (1, 2)):
+        edit_steps(plan_file, {(n, "Status"): "Done"})
+        revs.append(snapshot(str(plan_file), now=T0 + timedelta(hours=hours), store_url=db).revision)
+    with SheetWrites(1) as writes:
+        log_changes(store, ref, XlsxWorkbook(plan_file), revs[1], {}, T0 + timedelta(hours=1), frozenset(),
+                    RunReport(), writes=writes)  # A: its cursor moves when this block ends
+        assert store.logged_revision(ref) == revs[0].id
+        log_changes(store, ref, XlsxWorkbook(plan_file), revs[2], {}, T0 + timedelta(hours=3), frozenset(),
+                    RunReport(), claim_at=T0 + timedelta(hours=3))  # B, once A's claim is past its lease
+        assert store.logged_revision(ref) == revs[2].id
+    assert store.logged_revision(ref) == revs[2].id  # A's late move did not take it back to revision 2

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -154,6 +155,45 @@ def test_a_save_by_another_program_meanwhile_is_kept_and_the_step_reapplied(plan
     titles = [s.title for s in service.read_plan(str(plan_file), today=plan.start_date).plan.steps]
     assert titles[-2:] == ["Typed by a person", "Added by mapsheets"]
     assert step.title == "Added by mapsheets" and len(calls) == 2
+
+
+def _person_saves_keeping_size_and_mtime(path: Path, step_title: str, new_title: str) -> None:
+    """Someone saves the plan with a step renamed, and the file keeps its size (padded with a zip
+    comment) and its modification time: only its bytes tell that it changed."""
+    before = path.stat()
+    book = load(path, data_only=False)
+    ws = book["Plan"]
+    [cell] = [c for row in ws.iter_rows() for c in row if c.value == step_title]
+    cell.value = new_title
+    save_atomic(book, path)
+    data = path.read_bytes()
+    assert data[-22:-18] == b"PK\x05\x06" and len(data) <= before.st_size  # no comment yet, room to pad
+    pad = b" " * (before.st_size - len(data))
+    path.write_bytes(data[:-2] + len(pad).to_bytes(2, "little") + pad)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def test_a_save_meanwhile_that_keeps_size_and_mtime_is_noticed_by_its_bytes(plan_file, plan, monkeypatch):
+    import mapsheets.core.parse as parse
+
+    first = plan.steps[0].title
+    real, calls = parse.parse_plan, []
+
+    def parse_then_someone_saves(grid):
+        parsed = real(grid)
+        calls.append(1)
+        if len(calls) == 1:  # between our read and our write
+            _person_saves_keeping_size_and_mtime(plan_file, first, "Renamed")
+        return parsed
+
+    monkeypatch.setattr(parse, "parse_plan", parse_then_someone_saves)
+    service.add_step(str(plan_file), title="Added by mapsheets", today=plan.start_date)
+    monkeypatch.undo()
+    titles = [s.title for s in service.read_plan(str(plan_file), today=plan.start_date).plan.steps]
+    assert titles[0] == "Renamed" and titles[-1] == "Added by mapsheets"  # their save kept, ours redone
+    assert len(calls) == 2
 
 
 def test_a_file_that_keeps_changing_is_one_line_and_nothing_written(plan_file, plan, monkeypatch):
@@ -305,3 +345,26 @@ def test_concurrent_team_adds_all_land(plan_ref):
     people = service_team.team(plan_ref)
     assert len(people) == before + 6
     assert {p.email for p in people} >= {f"p{i}@acme.example" for i in range(6)}
+
+
+def test_the_same_person_signing_six_times_at_once_gives_one_row(plan_ref, plan, request):
+    """Six real processes, one person, one plan: one signature row, on both backends. On Google no
+    lock is shared between processes: the double holds the six writes until all six have read the
+    plan, so every process computed its row on a sheet without one, and the write must refuse."""
+    if not Path(plan_ref).suffix:
+        double = request.getfixturevalue("google_env")
+        all_read, held = threading.Barrier(6, timeout=60), []
+
+        def hold_until_all_have_read(_body):
+            held.append(1)
+            if len(held) <= 6:
+                all_read.wait()
+            return False  # let the request through
+
+        double.on_request("sheets.spreadsheets.batchUpdate", hold_until_all_have_read, applied=False)
+    done = _run_together([["sign", plan_ref, "--name", "Dana Buyer", "--email", "dana@acme.example",
+                           "--side", "buyer", "--no-record"] for _ in range(6)])
+    assert [(p.returncode, p.stderr) for p in done] == [(0, "")] * 6
+    signatures = service.read_plan(plan_ref, today=plan.start_date).plan.signatures
+    assert [s.email for s in signatures] == ["dana@acme.example"]
+    assert sum("already" in p.stdout.lower() for p in done) == 5, [p.stdout for p in done]

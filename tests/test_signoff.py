@@ -80,3 +80,31 @@ def test_cli_sign_twice_says_already_signed_and_a_read_only_store_is_one_line(pl
     assert second.output.startswith("Already signed by jane@acme.example") and "nothing added" in second.output
     assert len(openpyxl.load_workbook(plan_file)["Sign-off"]["A"]) == 2  # header and one signature
     assert len(Store(f"sqlite:///{path}").signatures(str(plan_file.resolve()))) == 1
+
+
+def test_google_a_signature_row_deleted_by_hand_can_be_signed_again(google_env, plan):
+    """A Google signature write is once-only per person and version; a row deleted by hand leaves
+    that mark behind, and signing again (even twice over) still writes one row."""
+    from mapsheets.adapters.gsheets import GoogleWorkbook
+    from mapsheets.core.layout import workbook_spec
+    from mapsheets.testing.google_api import batch_update
+
+    book = GoogleWorkbook.from_env(None)
+    book.create(workbook_spec(plan))
+    tab = google_env.spreadsheet(book.sheet_id).sheet_by_title("Sign-off")
+
+    def delete_first_signature_row():
+        with google_env.state.lock:
+            batch_update.run(google_env.spreadsheet(book.sheet_id), {"requests": [{"deleteDimension": {
+                "range": {"sheetId": tab.id, "dimension": "ROWS", "startIndex": 1, "endIndex": 2}}}]}, "x@y.example")
+
+    for _round in range(3):
+        signed = sign(book.sheet_id, name="Jane Doe", email="jane@acme.example", side="buyer",
+                      now=datetime(2026, 12, 2, 9))
+        assert not signed.already
+        again = sign(book.sheet_id, name="Jane Doe", email="jane@acme.example", side="buyer",
+                     now=datetime(2026, 12, 2, 10))
+        assert again.already
+        assert [s.email for s in service.read_plan(book.sheet_id, today=TODAY).plan.signatures] == ["jane@acme.example"]
+        delete_first_signature_row()
+    assert service.read_plan(book.sheet_id, today=TODAY).plan.signatures == []

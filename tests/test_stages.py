@@ -189,3 +189,66 @@ def test_a_stage_name_that_is_a_formula_is_written_as_text_and_read_back(tmp_pat
     text = (tmp_path / "durations.csv").read_text(encoding="utf-8")
     assert "\n\"'=HYPERLINK(" in text and "\n=HYPERLINK" not in text and "\n\"=HYPERLINK" not in text
     assert evil in read_durations(tmp_path / "durations.csv")
+
+
+# --- edges the generated exports never reach ---------------------------------------------------
+
+def learned(tmp_path, rows: str, **options):
+    """The report of ``learn_stages`` over a generic export of ``rows`` (weekends only)."""
+    history = tmp_path / "edge.csv"
+    history.write_text("Opportunity ID,Stage,Changed At\n" + rows, encoding="utf-8")
+    return learn_stages(history, holidays="", **options).report
+
+
+def test_entered_on_a_saturday_and_left_on_monday_is_one_business_day(tmp_path):
+    # 2027-03-06 is a Saturday: (Sat, Mon] holds one business day, Monday.
+    report = learned(tmp_path, "E,Discovery,2027-03-06T10:00:00Z\nE,Legal,2027-03-08T09:00:00Z\n"
+                               "E,Closed Won,2027-03-13T09:00:00Z\n")  # (Mon, Sat]: 4
+    assert [(s.stage, s.median_days) for s in report.stages] == [("Discovery", 1.0), ("Legal", 4.0)]
+
+
+def test_a_closed_won_stage_with_more_words_is_won(tmp_path):
+    report = learned(tmp_path, "G,Discovery,2027-03-01\nG,Closed Won - Renewal,2027-03-03\n"
+                               "H,Discovery,2027-03-01\nH,Closed Lost (no budget),2027-03-04\n")
+    assert (report.deals, report.won, report.lost, report.open) == (2, 1, 1, 0)
+    assert [s.stage for s in report.stages] == ["Discovery"]  # closing stages are not stages
+    assert [s.stage for s in learned(tmp_path, "G,Discovery,2027-03-01\nG,Closed Won - Renewal,2027-03-03\n"
+                                     "H,Discovery,2027-03-01\nH,Closed Lost (no budget),2027-03-04\n",
+                                     won_only=True).stages] == ["Discovery"]
+
+
+def test_a_first_change_at_midnight_utc_on_the_since_date_is_kept(tmp_path):
+    rows = ("J,Discovery,2027-03-01T01:00:00+01:00\nJ,Closed Won,2027-03-03\n"  # 00:00Z on the 1st: kept
+            "K,Discovery,2027-03-01T00:30:00+01:00\nK,Closed Won,2027-03-03\n")  # 23:30Z the day before
+    report = learned(tmp_path, rows, since=date(2027, 3, 1))
+    assert (report.deals, report.won) == (1, 1)
+    assert [(s.stage, s.deals, s.median_days) for s in report.stages] == [("Discovery", 1, 2.0)]
+
+
+def test_repeated_visits_merge_in_the_stage_order(tmp_path):
+    """Without a template the stages come in the order deals first enter them: going back to
+    Discovery twice does not push it after Solution validation, and each stage is listed once."""
+    rows = ("R,Discovery,2027-03-01\nR,Solution validation,2027-03-02\nR,Legal,2027-03-03\n"
+            "R,Discovery,2027-03-04\nR,Solution validation,2027-03-05\nR,Legal,2027-03-08\n"
+            "R,Discovery,2027-03-09\nR,Legal,2027-03-10\nR,Closed Won,2027-03-11\n"
+            "S,Discovery,2027-03-01\nS,Solution validation,2027-03-02\nS,Legal,2027-03-03\nS,Closed Lost,2027-03-04\n")
+    report = learned(tmp_path, rows)
+    assert [(s.stage, s.deals, s.median_days) for s in report.stages] == [
+        ("Discovery", 2, 2.0), ("Solution validation", 2, 1.5), ("Legal", 2, 2.0)]  # R: 3 visits, 1 day each
+    # Rows repeating the stage a deal is in (OpportunityHistory writes one per amount change) are one
+    # visit: V's five Legal rows do not push Solution validation to the end of the order.
+    rows = "".join(f"{d},Discovery,2027-03-01\n{d},Solution validation,2027-03-02\n{d},Legal,2027-03-03\n"
+                   f"{d},Closed Won,2027-03-04\n" for d in ("U1", "U2"))
+    rows += "V,Discovery,2027-03-01\n" + "".join(f"V,Legal,2027-03-0{n}\n" for n in range(2, 7))
+    rows += "V,Solution validation,2027-03-08\nV,Closed Lost,2027-03-09\n"
+    report = learned(tmp_path, rows)
+    assert [(s.stage, s.deals) for s in report.stages] == [("Discovery", 3), ("Solution validation", 3), ("Legal", 3)]
+    assert (report.stages[2].median_days, report.stages[2].mean_days) == (1.0, 2.0)  # V: (Tue, Mon], 4 days
+
+
+def test_a_deal_reopened_after_closed_won_is_still_won_under_won_only(tmp_path):
+    rows = ("L,Discovery,2027-03-01\nL,Closed Won,2027-03-03\nL,Legal,2027-03-04\n"  # won, then reopened
+            "M,Discovery,2027-03-01\nM,Closed Lost,2027-03-05\n")
+    report = learned(tmp_path, rows, won_only=True)
+    assert (report.deals, report.won, report.lost) == (1, 1, 0)
+    assert [(s.stage, s.deals, s.median_days) for s in report.stages][:1] == [("Discovery", 1, 2.0)]

@@ -20,7 +20,7 @@ from mapsheets.adapters import gsheets_cells as cells_json
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import WorkbookSpec
 from mapsheets.errors import (
-    AlreadyExists, MapsheetsError, NotFound, PermissionDenied, PlanFileError, QuotaExceeded, RemoteError,
+    AlreadyExists, MapsheetsError, NotFound, PermissionDenied, PlanBusy, PlanFileError, QuotaExceeded, RemoteError,
     UsageError,
 )
 
@@ -30,6 +30,7 @@ DRIVE_V3 = "https://www.googleapis.com/drive/v3/files"
 # Least privilege: Sheets, and Drive only for files this app created or the user opened with it.
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive.file")
 SHEET_MIME = "application/vnd.google-apps.spreadsheet"
+ONCE_ATTEMPTS = 5  # tries of a once-only edit (see ``modify``)
 GRID_FIELDS = ("sheets(properties(sheetId,title,index),"
                "data(startRow,startColumn,rowData(values(effectiveValue,userEnteredFormat.numberFormat))))")
 
@@ -348,19 +349,40 @@ class GoogleWorkbook:
         which Google applies after the tab's last row with data at the time it runs the request
         (the table is the last thing on its tab), never at a row number from our read. So people
         adding at once each get their own row, and a step lands with the cells it refreshes
-        (Status, bands, Timeline) or not at all."""
-        edit, result = compute(grid if grid is not None else self.read_grid())
-        if edit is None:  # nothing to change (e.g. signed already)
+        (Status, bands, Timeline) or not at all.
+
+        An edit with ``once`` also creates a developer metadata whose ID comes from that key, in
+        the same batch: Google refuses a batch whose ID exists, so of processes writing the same
+        once-only edit together one writes and the others compute again on a fresh read (and find
+        its row). A row deleted by hand leaves its ID behind: the next try takes the key's next ID."""
+        for attempt in range(ONCE_ATTEMPTS):
+            edit, result = compute(grid if grid is not None else self.read_grid())
+            grid = None
+            if edit is None:  # nothing to change (e.g. signed already)
+                return result
+            requests = self._update_requests({t: c for t, c in {edit.tab: edit.cells, **edit.also}.items() if c})
+            if edit.rows:
+                requests.append(cells_json.append_cells_request(self._sheet_id(edit.tab), edit.rows))
+            if edit.once:
+                requests.insert(0, cells_json.once_request(edit.once, attempt))
+            if not requests:
+                return result
+            try:
+                self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
+            except PlanFileError:
+                if edit.once and self._has_metadata(cells_json.once_id(edit.once, attempt)):
+                    continue  # written by another process meanwhile: read again
+                raise
             return result
-        requests = self._update_requests({t: c for t, c in {edit.tab: edit.cells, **edit.also}.items() if c})
-        if edit.rows:
-            width = max(c for row in edit.rows for c in row) + 1
-            requests.append({"appendCells": {
-                "sheetId": self._sheet_id(edit.tab), "fields": "userEnteredValue,userEnteredFormat.numberFormat",
-                "rows": [{"values": [cells_json.cell_data(row.get(c)) for c in range(width)]} for row in edit.rows]}})
-        if requests:
-            self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
-        return result
+        raise PlanBusy(f"{self.ref}: the same change kept being written by others ({ONCE_ATTEMPTS} tries); "
+                       f"nothing written, try again")
+
+    def _has_metadata(self, metadata_id: int) -> bool:
+        try:
+            self._call("get", f"{SHEETS_V4}/{self.sheet_id}/developerMetadata/{metadata_id}")
+        except NotFound:
+            return False
+        return True
 
     def append_rows(self, tab: str, rows: list[list[Any]], *, header: list[str],
                     also: Mapping[str, Mapping[tuple[int, int], Any]] | None = None, force: bool = False) -> None:

@@ -5,6 +5,7 @@ Kept apart from the HTTP side so the request shapes can be read and tested on th
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import Any
 
@@ -254,3 +255,28 @@ def update_cells_requests(sheet_id: int, cells: dict[tuple[int, int], Any]) -> l
             if c is not None:
                 run.append(c)
     return requests
+
+
+def append_cells_request(sheet_id: int, rows: list[dict[int, Any]]) -> dict[str, Any]:
+    """An appendCells of ``rows`` (0-based column -> value), after the tab's last row with data."""
+    width = max(c for row in rows for c in row) + 1
+    return {"appendCells": {
+        "sheetId": sheet_id, "fields": "userEnteredValue,userEnteredFormat.numberFormat",
+        "rows": [{"values": [cell_data(row.get(c)) for c in range(width)]} for row in rows]}}
+
+
+ONCE_KEY = "mapsheets.once"
+
+
+def once_id(key: str, attempt: int = 0) -> int:
+    """The developer metadata ID of a once-only edit's ``attempt``: positive, under 2**31."""
+    digest = hashlib.sha256(f"{key}\0{attempt}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") % (2**31 - 1) + 1
+
+
+def once_request(key: str, attempt: int = 0) -> dict[str, Any]:
+    """A createDeveloperMetadata Google refuses when its ID exists: the batch it opens is written
+    at most once per ``key`` and ``attempt``. (The ID carries the key: nothing personal is stored.)"""
+    return {"createDeveloperMetadata": {"developerMetadata": {
+        "metadataId": once_id(key, attempt), "metadataKey": ONCE_KEY,
+        "location": {"spreadsheet": True}, "visibility": "DOCUMENT"}}}

@@ -22,6 +22,10 @@ class Edit:
     header_row: int = 0
     # Cells of other tabs set in the same write (a signature's Status on Sign-off).
     also: dict[str, dict[tuple[int, int], Any]] = field(default_factory=dict)
+    # Non-empty: this edit is written at most once across processes (a person's signature of one
+    # version). A file backend's lock and re-read under it already ensure that; Google refuses the
+    # second write itself, and the edit is computed again on a fresh read.
+    once: str = ""
 
     def placed(self) -> dict[tuple[int, int], Any]:
         """Every cell with its row, appended rows at ``next_row``: what a file backend writes."""

@@ -86,7 +86,8 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         fields = [f for f, _label, _w in SIGNOFF_COLUMNS]
         row = {table.columns[f]: v for f, v in zip(fields, signature_cells(signature, plan)) if f in table.columns}
         edit = Edit(table.tab, cells=upkeep.pop(table.tab, {}), rows=[row], next_row=table.next_row,
-                    header_row=table.header_row, also=upkeep)
+                    header_row=table.header_row, also=upkeep,
+                    once=f"signed {email.lower()} {signature.fingerprint}")  # one row however many sign at once
         return edit, (signature, parsed, grid)
 
     signature, parsed, grid = book.modify(compute, force=force)

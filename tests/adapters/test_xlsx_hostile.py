@@ -70,6 +70,21 @@ def test_the_used_range_comes_from_the_cells_not_from_the_dimension_tag(tmp_path
     assert read_grid(modest) == {"Plan": [[None, None], [None, "far"]]}
 
 
+@pytest.mark.parametrize("prefix", ["", "x:"], ids=["plain", "prefixed"])
+def test_a_far_cell_in_a_near_row_is_refused_by_the_cell_s_own_reference(tmp_path, prefix):
+    """``<row r="1"><c r="A1048576">``: the row says 1, the cell says 1,048,576, and openpyxl
+    believes the cell. (Prefixed tags take the one-by-one path.)"""
+    p = prefix.encode()
+    rows = (b"<" + p + b'row r="1"><' + p + b'c r="A1048576" t="inlineStr"><' + p + b"is><" + p + b"t>far</"
+            + p + b"t></" + p + b"is></" + p + b"c></" + p + b"row>")
+    ns = b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    sheet = (b'<?xml version="1.0"?><' + p + b"worksheet " + (ns if prefix else hostile.NS) + b"><" + p
+             + b"sheetData>" + rows + b"</" + p + b"sheetData></" + p + b"worksheet>")
+    path = hostile.write(tmp_path / "liar-row.xlsx", hostile._parts(sheet))
+    line = show_error(path)
+    assert line.endswith("tab 'Plan' uses more than 20,000 rows (row 1,048,576; limit MAPSHEETS_MAX_ROWS)"), line
+
+
 def test_the_limits_come_from_the_environment(tmp_path, plan_file, today, monkeypatch):
     rows = hostile.many_rows(tmp_path / "rows.xlsx", 300, columns=2)
     monkeypatch.setenv("MAPSHEETS_MAX_ROWS", "299")
@@ -93,6 +108,23 @@ def test_a_shared_strings_bomb_is_refused_by_its_declared_size(tmp_path):
     assert show_error(bomb).endswith("unpacks to more than 100 MB (limit MAPSHEETS_MAX_UNCOMPRESSED_MB)")
     small_bomb = hostile.shared_strings_bomb(tmp_path / "small-bomb.xlsx", 20)  # under 100 MB, but 364:1
     assert "part xl/sharedStrings.xml inflates 364 times (more than 200): refusing a zip bomb" in show_error(small_bomb)
+
+
+def test_the_uncompressed_limit_counts_every_part_together(tmp_path, monkeypatch):
+    """Two parts of 0.6 MB pass a 1 MB limit one by one, not together."""
+    monkeypatch.setenv("MAPSHEETS_MAX_UNCOMPRESSED_MB", "1")
+    head = b'<?xml version="1.0" encoding="UTF-8"?><sst ' + hostile.NS + b">"
+    strings = head + b"<si><t>" + b"s" * (600_000 - len(head) - 22) + b"</t></si></sst>"
+    lead = b'<?xml version="1.0" encoding="UTF-8"?><x>'
+    extra = lead + b"e" * (600_000 - len(lead) - 4) + b"</x>"
+    sheet = hostile._sheet(b'<row r="1"><c r="A1" t="s"><v>0</v></c></row>')
+    one = hostile.write(tmp_path / "one.xlsx", hostile._parts(sheet, strings))
+    other = hostile.write(tmp_path / "other.xlsx", {**hostile._parts(sheet, head + b"<si><t>s</t></si></sst>"), "customXml/item1.xml": extra})
+    both = hostile.write(tmp_path / "both.xlsx", {**hostile._parts(sheet, strings), "customXml/item1.xml": extra})
+    assert len(strings) == len(extra) == 600_000
+    assert read_grid(one)["Plan"][0][0] == "s" * (600_000 - len(head) - 22)
+    read_grid(other)  # each part alone is within the limit
+    assert show_error(both).endswith("unpacks to more than 1 MB (limit MAPSHEETS_MAX_UNCOMPRESSED_MB)")
 
 
 def test_entity_expansion_is_refused(tmp_path):

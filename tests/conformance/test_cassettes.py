@@ -9,7 +9,10 @@ Normalised, because the double legitimately cannot know them:
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,13 @@ import requests
 
 from mapsheets.testing.google_api import GoogleApiDouble
 
-CASSETTES = Path(__file__).resolve().parents[2].parent / "shared" / "google-recordings" / "gspread-cassettes"
+REPO = Path(__file__).resolve().parents[2]
+# `../shared` beside the repository (not copied into it); MAPSHEETS_TEST_CASSETTES names another place
+# (a git worktree's ../shared is not the checkout's).
+CASSETTES = Path(os.environ.get("MAPSHEETS_TEST_CASSETTES", "").strip()
+                 or REPO.parent / "shared" / "google-recordings" / "gspread-cassettes")
+MISSING = (f"no gspread cassettes at {CASSETTES} (they live in ../shared/google-recordings/gspread-cassettes "
+           "beside the repository; MAPSHEETS_TEST_CASSETTES names another folder)")
 SERVICE_ACCOUNT = "telegram-budgeter@telegram-budgeter.iam.gserviceaccount.com"  # the recording's caller
 HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 ID_KEYS = {"id", "spreadsheetId", "sheetId", "namedRangeId", "protectedRangeId"}
@@ -33,9 +42,15 @@ NEEDS_FOREIGN_FILES = {"ClientTest.test_openall", "ClientTest.test_open_all_has_
 IGNORE_KEYS = {"WorksheetTest.test_auto_resize_columns": {"pixelSize"}}
 
 
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1")
+
+
 def _cassettes() -> list:
-    if not CASSETTES.is_dir():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"no cassettes at {CASSETTES}"), id="absent")]
+    if not CASSETTES.is_dir() or not any(CASSETTES.glob("*.json")):
+        # One case for the whole folder: under CI it fails (the double must be checked against
+        # Google there), elsewhere it skips saying where it looked.
+        return [pytest.param(None, id="absent")]
     out = []
     for path in sorted(CASSETTES.glob("*.json")):
         text = path.read_text(encoding="utf-8")
@@ -113,7 +128,12 @@ def _private_ids(interactions: list) -> set[str]:
 
 
 @pytest.mark.parametrize("path", _cassettes())
-def test_cassette_replays_like_google(path: Path) -> None:
+def test_cassette_replays_like_google(path: Path | None) -> None:
+    if path is None:
+        if _in_ci():
+            pytest.fail(f"CI=true but {MISSING}: the double must be checked against recorded Google traffic in CI",
+                        pytrace=False)
+        pytest.skip(MISSING)
     interactions = json.loads(path.read_text(encoding="utf-8"))["interactions"]
     ignore = IGNORE_KEYS.get(path.stem, set())
     ids = IdMap()
@@ -151,3 +171,19 @@ def test_cassette_replays_like_google(path: Path) -> None:
                 expected["files"] = [f for f in expected["files"] if f.get("id") in ids.ids]
             ids.learn(expected, actual)
             assert _normalise(actual, ignore) == _normalise(ids.json(expected), ignore), where
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_a_missing_cassette_folder_fails_under_ci_and_skips_with_its_reason_elsewhere(tmp_path, ci):
+    env = {**os.environ, "MAPSHEETS_TEST_CASSETTES": str(tmp_path / "nowhere"), "CI": ci,
+           "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", __file__,
+                           "-k", "replays_like_google"], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    where = str(tmp_path / "nowhere")
+    if ci:
+        assert done.returncode == 1, done.stdout
+        assert "1 failed" in done.stdout and f"CI=true but no gspread cassettes at {where}" in done.stdout
+    else:
+        assert done.returncode == 0, done.stdout
+        assert "1 skipped" in done.stdout and f"no gspread cassettes at {where}" in done.stdout

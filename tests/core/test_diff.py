@@ -70,6 +70,19 @@ def test_due_pushed_across_a_weekend_counts_business_days(plan):
     assert change.describe().startswith('"Tailored demo to the evaluation team" slipped 1 business day (')
 
 
+def test_the_close_step_slipping_one_business_day_is_high_severity(plan):
+    close = plan.step(plan.close_step)
+    old = with_due(plan, close.title, date(2027, 3, 26))  # a Friday
+    [change] = diff(old, with_due(old, close.title, date(2027, 3, 29)))  # the Monday after
+    assert (change.step_id, change.field, change.slip_days, change.severity) == (close.id, "due", 1, "high")
+    [pulled_in] = diff(old, with_due(old, close.title, date(2027, 3, 25)))
+    assert (pulled_in.slip_days, pulled_in.severity) == (-1, "normal")  # earlier is good news
+    other = next(s for s in plan.steps if s.id != close.id).title
+    old = with_due(plan, other, date(2027, 3, 26))
+    [change] = diff(old, with_due(old, other, date(2027, 3, 29)))
+    assert (change.slip_days, change.severity) == (1, "normal")  # any other step: high from 5 days
+
+
 def test_due_pulled_in_is_negative_and_holidays_count(plan):
     old = with_due(plan, "Proposal and order form", date(2027, 1, 21))  # Thursday
     new = with_due(old, "Proposal and order form", date(2027, 1, 18))  # the Monday before

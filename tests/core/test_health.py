@@ -90,3 +90,25 @@ def test_a_blocked_step_makes_the_plan_at_risk_in_every_surface(tmp_path):
     assert "blocked 1 · at risk (1 step blocked)" in shown and "on track" not in shown
     assert (as_json["health"], as_json["health_reason"]) == ("at risk", "1 step blocked")
     assert "on track" not in " ".join(v or "" for v in summary_values(plan, TODAY).values())  # the sheet's rows
+
+
+def test_an_n_a_step_counts_in_neither_done_nor_total():
+    """Progress everywhere it is counted (health, the summary line and phase bands, the score):
+    one done of three that count, the n/a step (done or not) left out of both numbers."""
+    from mapsheets.core.look import band_text, progress_text
+    from mapsheets.core.score import execution_score
+
+    steps = [Step("S-0001", "Discovery call", phase="Evaluate", status="done", done_on=date(2027, 1, 4),
+                  due=date(2027, 1, 5)),
+             Step("S-0002", "Security review", phase="Evaluate", status="n/a", done_on=date(2027, 1, 6)),
+             Step("S-0003", "Legal review", phase="Evaluate", status="in progress", due=add_business_days(TODAY, 3)),
+             Step("S-0004", "Contract signed", phase="Evaluate", due=TARGET)]
+    plan = Plan(kind="mutual", title="t", buyer="Acme", seller="Globex", target_close=TARGET,
+                close_step="S-0004", steps=steps)
+    health = assess(plan, TODAY)
+    assert (health.done, health.total) == (1, 3) and health.progress == pytest.approx(1 / 3)
+    assert progress_text(plan, TODAY, None, None).startswith("1 of 3 done")
+    assert band_text("Evaluate", steps).endswith("1/3 done")
+    assert execution_score(plan, TODAY).progress == pytest.approx(1 / 3)
+    assert build_digest(plan=plan, changes=[], today=TODAY, plan_url="", previous_close=None).to_dict()[
+        "progress"] == {"done": 1, "total": 3}

@@ -305,3 +305,20 @@ def test_masked_get_omits_cells_left_empty_by_the_mask(g):
     grid = call(g, "GET", f"/v4/spreadsheets/{sid}", includeGridData="true",
                 fields="sheets(data(rowData(values(note))))").json()
     assert grid == NOTES_ANSWER
+
+
+def test_a_developer_metadata_id_is_created_once_and_a_second_create_fails_the_whole_batch(g):
+    sid = g.create_spreadsheet("T", sheets={"Sheet1": [["h"]]})
+    meta = {"createDeveloperMetadata": {"developerMetadata": {
+        "metadataId": 77, "metadataKey": "k", "location": {"spreadsheet": True}, "visibility": "DOCUMENT"}}}
+    append = {"appendCells": {"sheetId": 0, "fields": "userEnteredValue",
+                              "rows": [{"values": [{"userEnteredValue": {"stringValue": "row"}}]}]}}
+    first = call(g, "POST", f"/v4/spreadsheets/{sid}:batchUpdate", {"requests": [meta, append]})
+    assert first.status_code == 200
+    assert first.json()["replies"][0]["createDeveloperMetadata"]["developerMetadata"]["metadataId"] == 77
+    second = call(g, "POST", f"/v4/spreadsheets/{sid}:batchUpdate", {"requests": [meta, append]})
+    assert second.status_code == 400 and "already exists" in second.json()["error"]["message"]
+    assert g.values(sid, "Sheet1!A1:A9") == [["h"], ["row"]]  # the refused batch appended nothing
+    found = call(g, "GET", f"/v4/spreadsheets/{sid}/developerMetadata/77")
+    assert found.status_code == 200 and found.json()["metadataKey"] == "k"
+    assert call(g, "GET", f"/v4/spreadsheets/{sid}/developerMetadata/78").status_code == 404

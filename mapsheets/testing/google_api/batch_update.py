@@ -180,6 +180,29 @@ def update_named_range(ctx: Ctx, req: dict) -> dict:
     return {}
 
 
+def create_developer_metadata(ctx: Ctx, req: dict) -> dict:
+    """Spreadsheet-level metadata only. Its ID is unique in the spreadsheet: a second create with
+    the same ID fails the whole batch (what makes a write conditional)."""
+    given = copy.deepcopy(req.get("developerMetadata") or {})
+    if not given.get("metadataKey"):
+        raise ctx.fail("Developer metadata must always have a key specified.")
+    if given.get("visibility") not in ("DOCUMENT", "PROJECT"):
+        raise ctx.fail("Developer metadata must always have a visibility specified.")
+    if (given.get("location") or {}) != {"spreadsheet": True}:
+        raise ctx.fail("The test double only holds developer metadata on the spreadsheet.")
+    mid = given.get("metadataId") or ctx.ss.rng.randrange(1, 2**31 - 1)
+    if not isinstance(mid, int) or mid <= 0:
+        raise ctx.fail("Developer metadata ID must be positive.")
+    if mid in ctx.ss.developer_metadata:
+        raise ctx.fail(f"Developer metadata with ID {mid} already exists.")
+    stored = _prune({"metadataId": mid, "metadataKey": given["metadataKey"],
+                     "metadataValue": given.get("metadataValue"),
+                     "location": {"locationType": "SPREADSHEET", "spreadsheet": True},
+                     "visibility": given["visibility"]})
+    ctx.ss.developer_metadata[mid] = stored
+    return {"createDeveloperMetadata": {"developerMetadata": copy.deepcopy(stored)}}
+
+
 def set_basic_filter(ctx: Ctx, req: dict) -> dict:
     flt = copy.deepcopy(req.get("filter") or {})
     sheet, box = ctx.grid(flt.get("range") or {})
@@ -218,14 +241,14 @@ HANDLERS = {
     "autoResizeDimensions": auto_resize_dimensions, "updateBorders": update_borders,
     "setBasicFilter": set_basic_filter, "clearBasicFilter": clear_basic_filter,
     "duplicateSheet": duplicate_sheet, "copyPaste": copy_paste, "cutPaste": cut_paste,
-    "sortRange": sort_range,
+    "sortRange": sort_range, "createDeveloperMetadata": create_developer_metadata,
 }
 
 
 def run(ss: Spreadsheet, body: dict, user_email: str) -> dict:
     """Apply all requests atomically: on any error the spreadsheet is left unchanged."""
     requests = body.get("requests") or []
-    backup = copy.deepcopy((ss.props, ss.sheets, ss.named_ranges))
+    backup = copy.deepcopy((ss.props, ss.sheets, ss.named_ranges, ss.developer_metadata))
     ctx = Ctx(ss, user_email)
     replies = []
     try:
@@ -241,7 +264,7 @@ def run(ss: Spreadsheet, body: dict, user_email: str) -> dict:
                                   "test double.", )
             replies.append(handler(ctx, req[kinds[0]]))
     except ApiError:
-        ss.props, ss.sheets, ss.named_ranges = backup
+        ss.props, ss.sheets, ss.named_ranges, ss.developer_metadata = backup
         raise
     out: dict = {"spreadsheetId": ss.id, "replies": replies}
     if body.get("includeSpreadsheetInResponse"):

@@ -240,6 +240,7 @@ def copy_file(state: State, fid: str, body: dict, params: dict, user: str) -> di
         ss.props["title"] = name
         ss.sheets = copy.deepcopy(orig.sheets)
         ss.named_ranges = copy.deepcopy(orig.named_ranges)
+        ss.developer_metadata = copy.deepcopy(orig.developer_metadata)
         rec = state.files[ss.id]
     else:
         rec = state.new_file(name, src["mimeType"], user, body.get("parents") or src["parents"])

@@ -190,6 +190,7 @@ class Spreadsheet:
                             "spreadsheetTheme": copy.deepcopy(SPREADSHEET_THEME)}
         self.sheets: list[Sheet] = []
         self.named_ranges: list[dict] = []
+        self.developer_metadata: dict[int, dict] = {}  # spreadsheet-level only, by metadataId
         self.private = False  # True: every caller gets 403
 
     def new_sheet_id(self) -> int:
@@ -295,5 +296,7 @@ class Spreadsheet:
         out = {"spreadsheetId": self.id, "properties": copy.deepcopy(self.props), "sheets": sheets}
         if self.named_ranges:
             out["namedRanges"] = copy.deepcopy(self.named_ranges)
+        if self.developer_metadata:
+            out["developerMetadata"] = copy.deepcopy(list(self.developer_metadata.values()))
         out["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{self.id}/edit"
         return out

@@ -1,6 +1,7 @@
 """HTTP front: routing, auth, discovery validation, stats, injection, /__double__ control."""
 from __future__ import annotations
 
+import copy
 import email.parser
 import json
 import re
@@ -21,6 +22,7 @@ ROUTES = [
     ("POST", r"/v4/spreadsheets", "sheets.spreadsheets.create", "ss_create"),
     ("GET", SS, "sheets.spreadsheets.get", "ss_get"),
     ("POST", SS + ":batchUpdate", "sheets.spreadsheets.batchUpdate", "ss_batch_update"),
+    ("GET", SS + r"/developerMetadata/(?P<mid>\d+)", "sheets.spreadsheets.developerMetadata.get", "dm_get"),
     ("GET", SS + "/values:batchGet", "sheets.spreadsheets.values.batchGet", "v_batch_get"),
     ("POST", SS + "/values:batchUpdate", "sheets.spreadsheets.values.batchUpdate", "v_batch_update"),
     ("POST", SS + "/values:batchClear", "sheets.spreadsheets.values.batchClear", "v_batch_clear"),
@@ -60,6 +62,12 @@ class Handlers:
 
     def ss_batch_update(self, g, p, body, user):
         return batch_update.run(self.state.spreadsheet(g["sid"]), body or {}, user)
+
+    def dm_get(self, g, p, body, user):
+        found = self.state.spreadsheet(g["sid"]).developer_metadata.get(int(g["mid"]))
+        if found is None:
+            raise ApiError(404, f"No developer metadata with ID: {g['mid']}")
+        return copy.deepcopy(found)
 
     def v_batch_get(self, g, p, body, user):
         return values.batch_get(self.state.spreadsheet(g["sid"]), p)
