@@ -333,7 +333,8 @@ class SmtpMailer:
             return Refused(self._clean(f"{where}: refused for good ({codes})"), replies)
         if all(code == 421 for code, _text in e.recipients.values()):  # the server closing: not about them
             return RemoteError(self._clean(f"{where}: every recipient refused ({codes})"))
-        return Deferred(self._clean(f"{where}: every recipient refused for now ({codes})"), codes)
+        reply = next(iter(replies.values())) if len(replies) == 1 else codes
+        return Deferred(self._clean(f"{where}: every recipient refused for now ({codes})"), reply)
 
     def _answered(self, e: smtplib.SMTPResponseException, to: list[str], where: str) -> RemoteError:
         """The server's error reply to MAIL FROM or DATA, as what it means for this message."""
