@@ -151,6 +151,8 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
     for to, reply in report.bounced:  # said this once: later runs skip the address quietly
         click.echo(f"bounced: {to} refused for good ({reply}); no more digests to it until you `watch` it again",
                    err=True)
+    for warning in report.warnings:  # a person must act (make room): said to cron too, exit 0
+        click.echo(f"warning: {warning}", err=True)
     for note in report.notes if chatty else ():
         click.echo(f"note: {note}", err=True)
     if chatty:

@@ -45,6 +45,7 @@ class RunReport:
     quiet: int = 0  # due, but nothing to tell
     waiting: int = 0  # subscriptions not due yet (before the send hour, or sent this period)
     notes: list[str] = field(default_factory=list)  # worth saying, not failures (a read-only sheet)
+    warnings: list[str] = field(default_factory=list)  # said even off a terminal: a plan file not saved (disk full)
     failed: list[str] = field(default_factory=list)
     bounced: list[tuple[str, str]] = field(default_factory=list)  # (to, server reply): refused for good
     deferred: int = 0  # recorded but not sent: the send budget was spent; the next run sends them
