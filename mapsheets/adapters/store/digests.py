@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from mapsheets.adapters.store.connect import _guarded
@@ -106,7 +106,7 @@ class DigestStoreMixin:
             rows = conn.execute(query).all()
         return [SubscriptionRecord(r.id, r.ref, r.email, r.every, bool(r.only_changes), r.created_at,
                                    r.last_sent_at, r.last_revision_id, r.last_run_at, r.name, r.bounced_at,
-                                   r.bounce_reason or "", _aware(r.delivered_at)) for r in rows]
+                                   r.bounce_reason or "", r.delivered_at) for r in rows]
 
     @_guarded
     def revision_by_id(self, revision_id: int):
@@ -319,13 +319,6 @@ class DigestStoreMixin:
         if plan_id is None:
             raise NotFound(f"{ref} is not registered in the state store")
         return plan_id
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """A time from an aggregate, which bypasses the column's type: SQLite gives naive UTC text."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def _delivery(row: Any) -> DeliveryRecord:
