@@ -103,6 +103,15 @@ class Refused(RemoteError):
         self.addresses = dict(addresses or {})
 
 
+class Deferred(RemoteError):
+    """A mail server answered "try again later" (4xx) about this message or its recipient: worth a
+    few more tries, not endless ones. ``reply`` is the server's answer, one line."""
+
+    def __init__(self, message: str, reply: str):
+        super().__init__(message)
+        self.reply = reply
+
+
 def file_error(path, exc: OSError, what: str) -> MapsheetsError:
     """The one line for a file that cannot be opened at all: missing, a folder, or not ours to read."""
     if isinstance(exc, FileNotFoundError):

@@ -81,3 +81,29 @@ def test_a_full_outbox_disk_leaves_the_digest_pending_and_the_run_goes_on(small_
     later = digest.run(now=T0 + timedelta(days=1, minutes=10), mailer=OutboxMailer(outbox), store_url=db)
     assert later.resent == 1 and later.failed == []
     assert len(list(outbox.glob("*.eml"))) == 1
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])  # written by this process, and by a writer process
+@pytest.mark.parametrize("free_kb", [0, 4, 8, 16])
+def test_a_digest_on_a_full_disk_says_one_line_per_plan_and_no_traceback(small_disk, plan_file, db, tmp_path, free_kb,
+                                                                         workers):
+    """The plan's Changes tab cannot be saved: one warning line naming the plan, even off a terminal
+    (cron), never openpyxl's "Exception ignored in: <generator object WorksheetWriter.get_stream>"
+    (with a few KB free the save fails half way through a sheet); the digest still goes out."""
+    plan = small_disk / "plan.xlsx"
+    shutil.copy(plan_file, plan)
+    digest.watch(str(plan), ["ae@globex.example"], now=T0, store_url=db)
+    edit(plan, {(0, "Status"): "Done"})
+    filler = fill(small_disk)
+    os.truncate(filler, max(filler.stat().st_size - free_kb * 1024, 0))
+    before = plan.read_bytes()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MAPSHEETS_DB": db}
+    done = subprocess.run([sys.executable, "-m", "mapsheets.cli", "digest", "--now", (T0 + timedelta(days=1)).isoformat(),
+                           "--outbox", str(tmp_path / "outbox"), "--workers", workers],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done
+    assert done.stderr == (f"warning: {plan}: could not write the Changes tab: {plan}: cannot write "
+                           "(No space left on device)\n"), done.stderr
+    assert plan.read_bytes() == before
+    assert sorted(p.name for p in small_disk.iterdir() if p.name != ".plan.xlsx.lock") == ["filler", "plan.xlsx"]
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1  # the digest went out all the same

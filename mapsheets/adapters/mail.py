@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from mapsheets.core.addresses import parse_address
-from mapsheets.errors import Refused, RemoteError, UsageError
+from mapsheets.errors import Deferred, Refused, RemoteError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def build_message(*, sender: str, to: list[str], subject: str, html: str, text: 
         if not _HEADER_NAME.match(name) or name.lower() in _RESERVED:
             raise UsageError(f"header not allowed: {name!r}")
         _one_line(name, value)
-        msg[name] = _text(name, value)
+        msg[name] = _Verbatim(name, value) if name.lower() in _URL_LIST_HEADERS else _text(name, value)
     # Quoted-printable: 7-bit safe for any server, short lines, and no body line can contain "=_".
     msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
@@ -136,6 +136,30 @@ class _EncodedText(str):
         encoded = Header(str(self), "utf-8", header_name=self.name).encode(
             linesep=policy.linesep, maxlinelen=policy.max_line_length or 78)
         return f"{self.name}: {encoded}{policy.linesep}"
+
+
+# RFC 2369 / 8058 fields: a list of <URL>s, read by mail programs as is. Python's policy would fold a
+# URL longer than a line into RFC 2047 encoded words, which no mail program then offers as a link.
+_URL_LIST_HEADERS = {"list-unsubscribe", "list-unsubscribe-post", "list-help", "list-subscribe", "list-post",
+                     "list-owner", "list-archive"}
+_MAX_LINE = 998  # RFC 5322 2.1.1: no line longer, folding aside
+
+
+class _Verbatim(str):
+    """A header written exactly as given on one line: printable ASCII, never folded (RFC 2369:
+    no whitespace may be added inside the angle brackets) and never encoded."""
+
+    def __new__(cls, name: str, text: str) -> _Verbatim:
+        if not re.fullmatch(r"[ -~]*", text) or "=?" in text:
+            raise UsageError(f"{name} must be plain ASCII (percent-encode the URL)")
+        if len(name) + 2 + len(text) > _MAX_LINE:
+            raise UsageError(f"{name} is longer than a mail header line may be ({_MAX_LINE} characters)")
+        obj = super().__new__(cls, text)
+        obj.name = name
+        return obj
+
+    def fold(self, *, policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
 
 
 def _text(name: str, value: str) -> str:
@@ -262,30 +286,66 @@ class SmtpMailer:
         return f"SmtpMailer('{self.scheme}://{who}{self.host}:{self.port}')"
 
     def send(self, message: EmailMessage, to: list[str], *, timeout: float | None = None) -> None:
-        """Send to exactly ``to``; ``timeout`` (seconds) caps this connection's waits below the URL's."""
+        """Send to exactly ``to``; ``timeout`` (seconds) caps this connection's waits below the URL's.
+
+        What the server answers about this message (MAIL FROM, RCPT, DATA) decides what follows:
+        5xx is Refused (for good), 4xx (but 421, the server going away) is Deferred; anything
+        else (no connection, EHLO, STARTTLS, login, a drop, a timeout) is a RemoteError about the
+        server, not the message, and is retried next run without counting against it.
+        """
         where = f"SMTP {self.host}:{self.port}"
         _check_recipients(message, to, where)
+        smtp = self._open(min(self.timeout, timeout) if timeout is not None else self.timeout, where)
         try:
-            with self._connect(min(self.timeout, timeout) if timeout is not None else self.timeout) as smtp:
-                # The envelope is the subscription's, whatever a header says; smtplib drops any Bcc.
-                refused = smtp.send_message(message, to_addrs=list(to))
-        except smtplib.SMTPAuthenticationError as e:
-            raise RemoteError(f"{where}: login refused for {self.user}: {self._reply(e)}") from None
+            # The envelope is the subscription's, whatever a header says; smtplib drops any Bcc.
+            refused = smtp.send_message(message, to_addrs=list(to))
         except smtplib.SMTPRecipientsRefused as e:
-            replies = {rcpt: self._reply(smtplib.SMTPResponseException(code, text))
-                       for rcpt, (code, text) in e.recipients.items()}
-            codes = "; ".join(f"{rcpt}: {reply}" for rcpt, reply in replies.items())
-            if all(500 <= code < 600 for code, _text in e.recipients.values()):  # 4xx: try again later
-                raise Refused(self._clean(f"{where}: refused for good ({codes})"), replies) from None
-            raise RemoteError(self._clean(f"{where}: every recipient refused ({codes})")) from None
+            raise self._recipients_refused(e, where) from None
         except smtplib.SMTPServerDisconnected as e:  # also how smtplib reports a read timeout
             raise RemoteError(self._clean(f"{where}: connection lost before the message was accepted ({e})")) from None
+        except smtplib.SMTPResponseException as e:  # MAIL FROM or DATA answered with an error
+            raise self._answered(e, list(to), where) from None
+        except (TimeoutError, smtplib.SMTPException, ssl.SSLError, OSError) as e:
+            raise RemoteError(self._clean(f"{where}: {type(e).__name__}: {e}")) from None
+        finally:
+            _quit(smtp)  # after an accepted message, a failed QUIT must not make it look unsent
+        if refused:  # accepted for some: retrying would send the rest twice, so only warn
+            log.warning("%s refused %d recipient(s): %s", where, len(refused), ", ".join(sorted(refused)))
+
+    def _open(self, timeout: float, where: str) -> smtplib.SMTP:
+        """A connected, greeted (and logged-in) session; any failure is the server's, not a message's."""
+        try:
+            return self._connect(timeout)
+        except smtplib.SMTPAuthenticationError as e:
+            raise RemoteError(f"{where}: login refused for {self.user}: {self._reply(e)}") from None
+        except smtplib.SMTPServerDisconnected as e:
+            raise RemoteError(self._clean(f"{where}: connection lost before the message was sent ({e})")) from None
         except smtplib.SMTPResponseException as e:
             raise RemoteError(f"{where}: {self._reply(e)}") from None
         except (TimeoutError, smtplib.SMTPException, ssl.SSLError, OSError) as e:
             raise RemoteError(self._clean(f"{where}: {type(e).__name__}: {e}")) from None
-        if refused:  # accepted for some: retrying would send the rest twice, so only warn
-            log.warning("%s refused %d recipient(s): %s", where, len(refused), ", ".join(sorted(refused)))
+
+    def _recipients_refused(self, e: smtplib.SMTPRecipientsRefused, where: str) -> RemoteError:
+        replies = {rcpt: self._reply(smtplib.SMTPResponseException(code, text))
+                   for rcpt, (code, text) in e.recipients.items()}
+        codes = "; ".join(f"{rcpt}: {reply}" for rcpt, reply in replies.items())
+        if all(500 <= code < 600 for code, _text in e.recipients.values()):
+            return Refused(self._clean(f"{where}: refused for good ({codes})"), replies)
+        if all(code == 421 for code, _text in e.recipients.values()):  # the server closing: not about them
+            return RemoteError(self._clean(f"{where}: every recipient refused ({codes})"))
+        reply = next(iter(replies.values())) if len(replies) == 1 else codes
+        return Deferred(self._clean(f"{where}: every recipient refused for now ({codes})"), reply)
+
+    def _answered(self, e: smtplib.SMTPResponseException, to: list[str], where: str) -> RemoteError:
+        """The server's error reply to MAIL FROM or DATA, as what it means for this message."""
+        reply = self._reply(e)
+        if e.smtp_code == 421 or not 400 <= e.smtp_code < 600:
+            return RemoteError(f"{where}: {reply}")
+        if e.smtp_code < 500:
+            return Deferred(f"{where}: {reply}", reply)
+        if not isinstance(e, smtplib.SMTPSenderRefused) and len(to) == 1 and about_recipient(e.smtp_code, reply):
+            return Refused(f"{where}: {to[0]} refused for good: {reply}", {to[0]: reply})
+        return Refused(f"{where}: message refused for good: {reply}")
 
     def _connect(self, timeout: float) -> smtplib.SMTP:
         if self.scheme == "smtps":
@@ -320,6 +380,29 @@ class SmtpMailer:
             for secret in {self._password, self._password.replace("%", "%25")}:
                 line = line.replace(secret, "***")
         return line
+
+
+# RFC 3463 enhanced status code at the start of a reply's text ("550 5.1.1 no such user").
+_ENHANCED = re.compile(r"^\d{3} [245]\.(\d{1,3})\.(\d{1,3})(?!\S)")
+
+
+def about_recipient(code: int, reply: str) -> bool:
+    """Whether a 5xx reply at DATA says the recipient's mailbox is the problem (so the address is
+    dead) rather than the message (its content, size or a policy). The enhanced code decides:
+    X.1.x addressing and X.2.x mailbox are the recipient's, except a bad sender address (X.1.7,
+    X.1.8) and a message too long (X.2.3). Without one, RFC 5321's 550/551/553 name the mailbox."""
+    found = _ENHANCED.match(reply)
+    if found is None:
+        return code in (550, 551, 553)
+    subject, detail = found.groups()
+    return (subject == "1" and detail not in ("7", "8")) or (subject == "2" and detail != "3")
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def _tls_context(cafile: str | None) -> ssl.SSLContext:

@@ -289,12 +289,32 @@ def _save_zip(workbook, tmp: Path, results: dict[str, Results] | None = None) ->
         archive = zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
     try:
         ExcelWriter(workbook, archive).save()
-    except BaseException:
+    except BaseException as exc:
+        _close_sheet_writers(exc)
         try:
             archive.close()  # sets its file to None even when it fails, so __del__ has nothing left to do
         except (OSError, ValueError):
             pass
         raise
+
+
+def _close_sheet_writers(exc: BaseException) -> None:
+    """Finish the sheet writer a failed save left half way (a full disk): openpyxl's WorksheetWriter
+    streams through a suspended generator, and one left open writes its closing tags when it is
+    collected, printing "Exception ignored in: <generator object WorksheetWriter.get_stream>" and
+    a traceback after our one-line error. Closed here, its own error is dropped with the save's."""
+    from openpyxl.worksheet._writer import WorksheetWriter
+
+    tb = exc.__traceback__
+    while tb is not None:
+        for value in list(tb.tb_frame.f_locals.values()):
+            if isinstance(value, WorksheetWriter) and value.xf is not None:
+                try:
+                    value.xf.close()
+                except (OSError, ValueError):
+                    pass
+                Path(value.out).unlink(missing_ok=True)  # its temporary beside the plan
+        tb = tb.tb_next
 
 
 class XlsxWorkbook:

@@ -56,11 +56,12 @@ def watching(as_json, db_url):
     closed = archived(db_url)
     if as_json:
         _print_json([{"plan": s.ref, "email": s.email, "name": s.name, "every": s.every, "only_changes": s.only_changes,
-                      "last_sent_at": s.last_sent_at, "bounced_at": s.bounced_at,
+                      "last_sent_at": s.delivered_at, "bounced_at": s.bounced_at,
                       "bounce_reason": s.bounce_reason or None, "archived": closed.get(s.ref)} for s in subs])
         return
     for s in subs:
-        last = f"{s.last_sent_at:%Y-%m-%d %H:%M}" if s.last_sent_at else "never"
+        # Accepted by a mail server, not merely recorded: a digest refused or still pending was not sent.
+        last = f"{s.delivered_at:%Y-%m-%d %H:%M}" if s.delivered_at else "never"
         bounced = f"  bounced: {s.bounce_reason} on {s.bounced_at:%Y-%m-%d}" if s.bounced_at else ""
         deal = closed.get(s.ref)
         shelved = f"  archived: closed {deal['outcome']} on {deal['closed_on']}, no more digests" if deal else ""
@@ -90,6 +91,10 @@ def watching(as_json, db_url):
 @click.option("--send-budget", type=click.FloatRange(min=1), default=120, show_default=True, metavar="SECONDS",
               envvar="MAPSHEETS_SEND_BUDGET",
               help="Stop sending after this long; the rest go out first next run (env MAPSHEETS_SEND_BUDGET).")
+@click.option("--retry-runs", type=click.IntRange(1, 100), default=3, show_default=True, metavar="N",
+              envvar="MAPSHEETS_RETRY_RUNS",
+              help="Runs a mail server may answer 'try again later' (4xx) to one digest before its recipient is "
+                   "marked bounced (env MAPSHEETS_RETRY_RUNS). A 5xx is final at once.")
 @click.option("--workers", type=click.IntRange(0, 16), metavar="N", envvar="MAPSHEETS_DIGEST_WORKERS",
               help="Processes that write local plans' Changes tabs while the run goes on (env "
                    "MAPSHEETS_DIGEST_WORKERS; default: one per core, up to 4; 0: write them in this one).")
@@ -99,7 +104,7 @@ def watching(as_json, db_url):
               show_default=True, help="With --preview: where to write the HTML.")
 @DB_OPTION
 def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_after, dead_after, seller_domains,
-           send_budget, workers, preview_plan, since, output, db_url):
+           send_budget, retry_runs, workers, preview_plan, since, output, db_url):
     """Send every change digest that is due; safe to run from cron every few minutes."""
     from datetime import datetime, timezone
 
@@ -130,7 +135,7 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
     report = digests.run(now=now, mailer=mailer, store_url=db_url, dry_run=dry_run, sender=sender,
                          stale_update_days=stale_after, tz=tz, hour=hour, dead_after_days=dead_after,
                          seller_domains=(seller_domains or "").split(",") if seller_domains else None,
-                         send_budget=send_budget, write_workers=workers,
+                         send_budget=send_budget, write_workers=workers, retry_runs=retry_runs,
                          progress=lambda items: _iterate(progress(items)))
     # Cron mails whatever a job prints: off a terminal, say nothing unless something failed.
     chatty = sys.stdout.isatty() or dry_run
@@ -151,6 +156,8 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
     for to, reply in report.bounced:  # said this once: later runs skip the address quietly
         click.echo(f"bounced: {to} refused for good ({reply}); no more digests to it until you `watch` it again",
                    err=True)
+    for warning in report.warnings:  # a person must act (make room): said to cron too, exit 0
+        click.echo(f"warning: {warning}", err=True)
     for note in report.notes if chatty else ():
         click.echo(f"note: {note}", err=True)
     if chatty:

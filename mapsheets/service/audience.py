@@ -45,10 +45,19 @@ def _domain(address: str) -> str:
     return email.rpartition("@")[2].lower() if "@" in email else ""
 
 
+UNSUBSCRIBE_TITLE = 80  # characters of the plan's title in the unsubscribe mail's subject
+UNSUBSCRIBE_URL = 900  # the header is one line, and a mail header line holds at most 998 characters
+
+
 def unsubscribe_headers(sender: str, subscription: Any, title: str) -> dict[str, str]:
     """RFC 2369 / 8058 headers: a mailto to the sender whose subject names the subscription."""
-    words = " ".join(f"unsubscribe {subscription.email} from {title} (subscription {subscription.id})".split())
-    mailto = f"mailto:{parseaddr(sender)[1]}?subject={quote(words, safe='')}"
+    address = quote(parseaddr(sender)[1], safe="@!$'*+")  # RFC 6068: ASCII, anything else percent-encoded
+    for named in (title[:UNSUBSCRIBE_TITLE], ""):  # a title that would make the line too long is left out
+        about = f" from {named}" if named.strip() else ""
+        words = " ".join(f"unsubscribe {subscription.email}{about} (subscription {subscription.id})".split())
+        mailto = f"mailto:{address}?subject={quote(words, safe='')}"
+        if len(mailto) <= UNSUBSCRIBE_URL:
+            break
     return {"List-Unsubscribe": f"<{mailto}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 

@@ -1,6 +1,8 @@
 """What a digest run writes into the plan itself: the IDs of rows typed without one, and the
 Changes tab (what changed, who did it, which revisions it covers). Both are best effort: a sheet
-that cannot be written is a note in the run's report, and the digest still goes out.
+that cannot be written is a note in the run's report, and the digest still goes out. A local file
+that could not be saved (a full disk, a folder not writable) is a warning instead: said even when
+the run is otherwise quiet (cron), once per plan, since only a person can make room.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from mapsheets.core.diff import diff
 from mapsheets.core.digest import change_key
 from mapsheets.core.layout import CHANGES_TAB
 from mapsheets.core.model import Plan
-from mapsheets.errors import MapsheetsError, PlanOpen
+from mapsheets.errors import MapsheetsError, PlanBusy, PlanFileError, PlanOpen
 from mapsheets.service.attribution import Attributor
 from mapsheets.service.sheet_writes import SheetWrites, append_rows
 
@@ -82,7 +84,7 @@ def fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report) -
             source = book.revision()
             store.set_seen_source(ref, source, now)  # our own write is not a change
     except MapsheetsError as exc:
-        report.notes.append(_not_written(ref, "step IDs", exc))
+        _tell(report, ref, "step IDs", exc)
     return source
 
 
@@ -140,13 +142,13 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
                 rows = [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key]
                         for c in changes]
             except MapsheetsError as exc:
-                report.notes.append(_not_written(ref, f"the {CHANGES_TAB} tab", exc))
+                _tell(report, ref, f"the {CHANGES_TAB} tab", exc)
                 return
 
             def done(after: dict | None, error: MapsheetsError | None, expected=logged) -> None:
                 try:
                     if error is not None:
-                        report.notes.append(_not_written(ref, f"the {CHANGES_TAB} tab", error))
+                        _tell(report, ref, f"the {CHANGES_TAB} tab", error)
                     # after is None when someone saved between our read and the write: a change next run.
                     elif store.set_logged_revision(ref, latest.id, expected=expected, check=True) \
                             and after is not None:
@@ -163,6 +165,16 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
     finally:
         if not handed_over:
             store.release_changes(ref)
+
+
+def _tell(report, ref: str, what: str, exc: MapsheetsError) -> None:
+    """A sheet write skipped this run, in the report: a file that could not be saved is a warning
+    (one per plan and run), anything else (open in Excel, a read-only sheet) a note."""
+    if isinstance(exc, PlanFileError) and not isinstance(exc, PlanBusy):
+        if not any(line.startswith(f"{ref}: ") for line in report.warnings):
+            report.warnings.append(_not_written(ref, what, exc))
+        return
+    report.notes.append(_not_written(ref, what, exc))
 
 
 def _not_written(ref: str, what: str, exc: MapsheetsError) -> str:

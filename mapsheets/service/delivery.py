@@ -2,6 +2,20 @@
 
 Shared by the digest run and by `mapsheets close` (its last digests): each message is recorded
 before it is sent, then claimed under a lease, sent within the run's budget and confirmed.
+
+What a mail server's answer means (the rule every surface shows):
+- accepted: the delivery is sent; only now does the subscription's "last sent" move.
+- 5xx to the RECIPIENT (at RCPT, or at DATA with a mailbox code such as 5.1.1; see
+  ``mail.about_recipient``): the address is dead. The message is refused for good, said once, and
+  the subscription is bounced (no digests until watched again).
+- 5xx to the MESSAGE (its content, size or a policy at DATA, e.g. 554 5.7.1; MAIL FROM refused) and a
+  message mapsheets itself refuses (its header check): final for that message only. Said once, never
+  resent; the person's next digest goes out as usual.
+- 4xx (try again later): pending, one attempt per run, until ``RETRY_RUNS`` runs got a 4xx; then the
+  subscription is bounced with the server's reason.
+- no answer about the message (no connection, login refused, a drop, a timeout, a full outbox disk):
+  pending, one attempt per run, never counted against the person: the server's trouble, not theirs.
+A subscriber with a digest still pending gets no new one until it is settled, so retries never pile up.
 """
 
 from __future__ import annotations
@@ -12,12 +26,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from mapsheets.errors import Refused, RemoteError
+from mapsheets.errors import Deferred, Refused, RemoteError
 
 DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 # Seconds a run may spend sending: a mail server that accepts and never answers must not hold a
 # cron run for 30 s per message. What is left stays pending and goes out first next run.
 SEND_BUDGET = 120.0
+RETRY_RUNS = 3  # runs a server may answer "try again later" (4xx) to one digest before its subscriber is bounced
 
 
 @dataclass
@@ -31,6 +46,7 @@ class RunReport:
     quiet: int = 0  # due, but nothing to tell
     waiting: int = 0  # subscriptions not due yet (before the send hour, or sent this period)
     notes: list[str] = field(default_factory=list)  # worth saying, not failures (a read-only sheet)
+    warnings: list[str] = field(default_factory=list)  # said even off a terminal: a plan file not saved (disk full)
     failed: list[str] = field(default_factory=list)
     bounced: list[tuple[str, str]] = field(default_factory=list)  # (to, server reply): refused for good
     deferred: int = 0  # recorded but not sent: the send budget was spent; the next run sends them
@@ -65,9 +81,10 @@ def run_clock(now: datetime) -> Callable[[], datetime]:
 
 
 def deliver(store, mailer, delivery, message, now: datetime, report: RunReport, deadline: float,
-            clock: Callable[[], datetime], resend: bool = False) -> None:
+            clock: Callable[[], datetime], resend: bool = False, retry_runs: int = RETRY_RUNS) -> None:
     """Send one recorded digest: within the run's send budget (``deadline``), under a lease taken
-    on the run's ``clock``, then confirmed; refused for good, or kept pending for the next run."""
+    on the run's ``clock``, then confirmed; refused for good, or kept pending for the next run
+    (the module docstring says which answer leads where)."""
     left = deadline - time.monotonic()
     if left <= 0:  # left pending, unclaimed: the next run sends it first
         report.deferred += 1
@@ -83,6 +100,13 @@ def deliver(store, mailer, delivery, message, now: datetime, report: RunReport, 
             report.bounced.append((delivery.email, exc.addresses[delivery.email]))
         else:
             report.failed.append(f"{delivery.message_id}: {exc}")
+        return
+    except Deferred as exc:  # "try again later": a few runs, then the subscriber is bounced
+        gave_up = store.defer_delivery(delivery, exc.reply, now, limit=retry_runs)
+        if gave_up:
+            report.bounced.append((delivery.email, gave_up))
+        else:
+            report.failed.append(f"{delivery.message_id}: {exc} (tried again next run)")
         return
     except RemoteError as exc:  # kept pending: the next run retries it with the same Message-ID
         store.release_delivery(delivery.id, str(exc))

@@ -27,7 +27,7 @@ from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.calendars import days_off_or_weekends
 from mapsheets.service.changes_tab import changes_upkeep, fill_ids, log_changes
 from mapsheets.service.delivery import (  # noqa: F401  (RunReport, mailer, ...: the digest API)
-    DEFAULT_SENDER, SEND_BUDGET, RunReport, deliver, mailer, run_clock,
+    DEFAULT_SENDER, RETRY_RUNS, SEND_BUDGET, RunReport, deliver, mailer, run_clock,
 )
 from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.lifecycle_close import closed_refs
@@ -114,7 +114,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         sender: str = DEFAULT_SENDER, stale_update_days: int | None = None, tz=timezone.utc,
         hour: int = DIGEST_HOUR, progress: Callable[[Iterable], Iterable] = lambda items: items,
         dead_after_days: int = audience.DEAD_AFTER_DAYS, seller_domains: Iterable[str] | None = None,
-        send_budget: float = SEND_BUDGET, write_workers: int | None = None) -> RunReport:
+        send_budget: float = SEND_BUDGET, write_workers: int | None = None, retry_runs: int = RETRY_RUNS) -> RunReport:
     """Send every digest that is due (see the module docstring for why this is kill-safe).
 
     ``tz`` is the team's time zone: it decides the send hour and what "today" and "overdue" mean.
@@ -124,7 +124,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     to the mail server; past it, digests stay pending for the next run. A subscriber whose server
     refused for good (5xx) gets nothing more until watched again. ``write_workers``: processes that
     write local plans' Changes tabs meanwhile (``service.sheet_writes``; None: one per core, up to
-    4; 0: none, this process writes them).
+    4; 0: none, this process writes them). ``retry_runs``: runs a server may say "try again later"
+    to one digest before its subscriber is bounced (``service.delivery`` has the whole rule).
     """
     from mapsheets.adapters import mail
     from mapsheets.core.digest import build_digest, nothing_to_tell
@@ -135,6 +136,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     domain = mail.sender_domain(sender)  # a bad --from fails before anything is read or recorded
     if not send_budget > 0:
         raise UsageError(f"send budget {send_budget!r}: give a number of seconds above 0", field="send_budget")
+    if not (isinstance(retry_runs, int) and retry_runs >= 1):
+        raise UsageError(f"retry runs {retry_runs!r}: give a whole number of runs, 1 or more", field="retry_runs")
     store = open_store(store_url)
     report = RunReport()
     clock = run_clock(now)
@@ -142,7 +145,10 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     if not dry_run:
         for delivery in store.pending_deliveries():
             deliver(store, mailer, delivery, mail.parse_message(delivery.message), now, report, deadline, clock,
-                     resend=True)
+                    resend=True, retry_runs=retry_runs)
+    # One digest in flight per person: a new one waits until the last is accepted or given up, so
+    # a refusing server sees one attempt per person per run, not one more each run.
+    in_flight = store.pending_subscriptions()
 
     due: dict[str, list[Any]] = {}
     closed = closed_refs(store)  # `mapsheets close` sent their last digest already (re-opened: not)
@@ -152,7 +158,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         if sub.ref in closed:
             report.archived += 1
             continue
-        if is_due(sub, now, tz, hour):
+        if is_due(sub, now, tz, hour) and sub.id not in in_flight:
             due.setdefault(sub.ref, []).append(sub)
         else:
             report.waiting += 1
@@ -254,7 +260,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                     store.log_event(audience.DEAD_NOTICE, ref=ref, actor=sub.email, at=now,
                                     detail={"target_close": current.target_close.isoformat(), "days": dead})
                 if delivery is not None:  # None: an overlapping run already took this one
-                    deliver(store, mailer, delivery, message, now, report, deadline, clock)
+                    deliver(store, mailer, delivery, message, now, report, deadline, clock, retry_runs=retry_runs)
             changed = found or report.snapshots > read_before
             report.changed += changed
             report.looked.append((ref, current.title or ref, changed))

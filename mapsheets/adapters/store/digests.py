@@ -2,7 +2,8 @@
 
 A digest is recorded (pending, with its Message-ID and whole text) in the same transaction that
 moves the recipient's cursor; it is confirmed after the mail server accepts it. A run killed in
-between leaves it pending, and the next run resends exactly that message.
+between leaves it pending, and the next run resends exactly that message. A subscription's
+``delivered_at`` is when a server last accepted one of its digests: what "last sent" means.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class SubscriptionRecord:
     name: str = ""  # as given with the address ("Jane Doe <jane@...>"), for the To header
     bounced_at: datetime | None = None  # refused for good by the subscriber's mail server
     bounce_reason: str = ""
+    delivered_at: datetime | None = None  # a mail server last accepted a digest for them (None: never)
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,11 @@ class DigestStoreMixin:
     @_guarded
     def subscriptions(self, ref: str | None = None) -> list[SubscriptionRecord]:
         sa, t = self._sa, self._t
-        s, p, b = t.subscriptions, t.plans, t.bounces
-        query = (sa.select(s, p.c.ref, b.c.at.label("bounced_at"), b.c.reason.label("bounce_reason"))
+        s, p, b, d = t.subscriptions, t.plans, t.bounces, t.deliveries
+        delivered = (sa.select(sa.func.max(d.c.sent_at)).where(d.c.subscription_id == s.c.id, d.c.status == "sent")
+                     .scalar_subquery())
+        query = (sa.select(s, p.c.ref, b.c.at.label("bounced_at"), b.c.reason.label("bounce_reason"),
+                           delivered.label("delivered_at"))
                  .join(p, p.c.id == s.c.plan_id).outerjoin(b, b.c.subscription_id == s.c.id)
                  .order_by(p.c.ref, s.c.email))
         if ref is not None:
@@ -101,7 +106,7 @@ class DigestStoreMixin:
             rows = conn.execute(query).all()
         return [SubscriptionRecord(r.id, r.ref, r.email, r.every, bool(r.only_changes), r.created_at,
                                    r.last_sent_at, r.last_revision_id, r.last_run_at, r.name, r.bounced_at,
-                                   r.bounce_reason or "") for r in rows]
+                                   r.bounce_reason or "", r.delivered_at) for r in rows]
 
     @_guarded
     def revision_by_id(self, revision_id: int):
@@ -206,20 +211,38 @@ class DigestStoreMixin:
             conn.execute(sa.update(d).where(d.c.id == delivery_id).values(claimed_at=None, last_error=error[:500]))
 
     @_guarded
+    def defer_delivery(self, delivery: DeliveryRecord, error: str, now: datetime, *, limit: int) -> str | None:
+        """The server said "try again later" (4xx): pending for the next run, unless this was the
+        ``limit``-th run it said so; then the subscriber is bounced, and the reason comes back."""
+        sa, d = self._sa, self._t.deliveries
+        with self._tx(write=True) as conn:
+            conn.execute(sa.update(d).where(d.c.id == delivery.id)
+                         .values(deferrals=d.c.deferrals + 1, claimed_at=None, last_error=error[:500]))
+            count = conn.execute(sa.select(d.c.deferrals).where(d.c.id == delivery.id)).scalar()
+            if count < limit:
+                return None
+            reason = f"{error} (still refused after {count} runs)"
+            self._refuse(conn, delivery, reason, now, bounced=True)
+        return reason
+
+    @_guarded
     def refuse_delivery(self, delivery: DeliveryRecord, error: str, now: datetime, *, bounced: bool) -> None:
         """Refused for good: the delivery is never retried; with ``bounced``, neither is its
         subscriber (no digests, and its other pending ones dropped) until watched again."""
-        sa, d, b = self._sa, self._t.deliveries, self._t.bounces
         with self._tx(write=True) as conn:
-            conn.execute(sa.update(d).where(d.c.id == delivery.id)
-                         .values(status="refused", claimed_at=None, last_error=error[:500]))
-            if not bounced:
-                return
-            conn.execute(sa.update(d).where(d.c.subscription_id == delivery.subscription_id, d.c.status == "pending")
-                         .values(status="refused", last_error=error[:500]))
-            if conn.execute(sa.update(b).where(b.c.subscription_id == delivery.subscription_id)
-                            .values(at=now, reason=error[:500])).rowcount == 0:
-                conn.execute(sa.insert(b).values(subscription_id=delivery.subscription_id, at=now, reason=error[:500]))
+            self._refuse(conn, delivery, error, now, bounced=bounced)
+
+    def _refuse(self, conn: Any, delivery: DeliveryRecord, error: str, now: datetime, *, bounced: bool) -> None:
+        sa, d, b = self._sa, self._t.deliveries, self._t.bounces
+        conn.execute(sa.update(d).where(d.c.id == delivery.id)
+                     .values(status="refused", claimed_at=None, last_error=error[:500]))
+        if not bounced:
+            return
+        conn.execute(sa.update(d).where(d.c.subscription_id == delivery.subscription_id, d.c.status == "pending")
+                     .values(status="refused", last_error=error[:500]))
+        if conn.execute(sa.update(b).where(b.c.subscription_id == delivery.subscription_id)
+                        .values(at=now, reason=error[:500])).rowcount == 0:
+            conn.execute(sa.insert(b).values(subscription_id=delivery.subscription_id, at=now, reason=error[:500]))
 
     @_guarded
     def logged_revision(self, ref: str) -> int | None:
@@ -277,6 +300,13 @@ class DigestStoreMixin:
         with self._tx() as conn:
             rows = conn.execute(self._deliveries().where(d.c.status == "pending").order_by(d.c.id)).all()
         return [_delivery(r) for r in rows]
+
+    @_guarded
+    def pending_subscriptions(self) -> set[int]:
+        """Subscriptions with a digest recorded and not yet accepted or refused."""
+        d = self._t.deliveries
+        with self._tx() as conn:
+            return set(conn.execute(self._sa.select(d.c.subscription_id).where(d.c.status == "pending")).scalars())
 
     @_guarded
     def mark_sent(self, delivery_id: int, now: datetime) -> None:

@@ -140,6 +140,8 @@ def tables() -> SimpleNamespace:
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("last_error", sa.Text, nullable=False),
         sa.Column("message", sa.Text, nullable=False),  # the whole RFC 5322 message, resent as is
+        # Runs whose server answered "try again later" (4xx): at the limit the subscriber is bounced.
+        sa.Column("deferrals", sa.Integer, nullable=False, server_default="0"),
         sa.Index("ix_deliveries_status", "status"),
     )
     t.bounces = sa.Table(
@@ -187,7 +189,6 @@ def _m2_digests(conn: Any, t: SimpleNamespace) -> None:
 
     md = sa.MetaData()
     t.plans.to_metadata(md), t.revisions.to_metadata(md)  # for the foreign keys only: not created here
-    deliveries = t.deliveries.to_metadata(md)
     when = t.when
     plan_sources_v2 = sa.Table(
         "plan_sources", md,
@@ -209,7 +210,23 @@ def _m2_digests(conn: Any, t: SimpleNamespace) -> None:
         sa.Column("last_revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
         sa.UniqueConstraint("plan_id", "email", name="uq_subscriptions_plan_email"),
     )
-    md.create_all(conn, tables=[plan_sources_v2, subscriptions_v2, deliveries], checkfirst=False)
+    deliveries_v2 = sa.Table(
+        "deliveries", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("subscription_id", sa.ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("message_id", sa.String(255), nullable=False, unique=True),
+        sa.Column("from_revision_id", sa.Integer, nullable=True),
+        sa.Column("to_revision_id", sa.Integer, nullable=False),
+        sa.Column("created_at", when(), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("claimed_at", when(), nullable=True),
+        sa.Column("sent_at", when(), nullable=True),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.Text, nullable=False),
+        sa.Column("message", sa.Text, nullable=False),
+        sa.Index("ix_deliveries_status", "status"),
+    )
+    md.create_all(conn, tables=[plan_sources_v2, subscriptions_v2, deliveries_v2], checkfirst=False)
 
 
 def _m3_revision_origin_subscriber_name(conn: Any, t: SimpleNamespace) -> None:
@@ -235,6 +252,13 @@ def _m6_changes_claim(conn: Any, t: SimpleNamespace) -> None:
     conn.execute(sa.text(f"ALTER TABLE plan_sources ADD COLUMN changes_claimed_at {kind}"))
 
 
+def _m7_delivery_deferrals(conn: Any, t: SimpleNamespace) -> None:
+    """How many runs a server said "try again later" to each delivery (older rows: none yet)."""
+    import sqlalchemy as sa
+
+    conn.execute(sa.text("ALTER TABLE deliveries ADD COLUMN deferrals INTEGER NOT NULL DEFAULT 0"))
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] = (
     (1, "plans, revisions, signatures, events", _m1_initial),
     (2, "digest subscriptions, deliveries, plan sources", _m2_digests),
@@ -242,6 +266,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] 
     (4, "bounced subscriptions", _m4_bounces),
     (5, "last seen revision per person and plan", _m5_last_seen),
     (6, "Changes-tab claim per plan", _m6_changes_claim),
+    (7, "4xx answers per delivery", _m7_delivery_deferrals),
 )
 LATEST = MIGRATIONS[-1][0]
 
