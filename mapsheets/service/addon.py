@@ -100,12 +100,11 @@ def _require_member(plan: Plan, caller: Caller, seller_domains: Sequence[str], w
     return who
 
 
-def _audit(store, ref: str, plan: Plan, kind: str, caller: Caller, now: datetime, detail: dict[str, Any]) -> None:
-    from mapsheets.service.revisions import canonical_ref
+def _audit(store, ref: str, plan: Plan, kind: str, caller: Caller, now: datetime, detail: dict[str, Any]) -> str | None:
+    """The caller's write into the audit log; what to tell them if the entry had to be queued."""
+    from mapsheets.service.audit_log import log
 
-    key = canonical_ref(ref)
-    store.register_plan(key, "google" if google_id(ref) else "xlsx", plan.title)
-    store.log_event(kind, ref=key, actor=caller.email, at=now, detail=detail)
+    return log(store, ref, kind, actor=caller.email, at=now, detail=detail, title=plan.title)
 
 
 def _aware(now: datetime) -> datetime:

@@ -1,0 +1,80 @@
+"""The audit log is part of every write: an entry the store cannot take now is never dropped.
+
+A write to the sheet comes first (it is what the person asked for); its entry then goes to the
+store, or, when the store cannot take it (a read-only file, a full disk, a server away), into a
+queue beside the store (``adapters.store.pending``), and the command says so in one warning. The
+next command that logs or lists entries writes the queue into the store first, in order, each
+entry once. Only when the queue cannot be written either is the write reported as an error (one
+line, exit 1): the sheet holds the change and nothing else remembers who made it.
+
+Why a queue rather than an error every time: a store made read-only for a while (a backup, a
+permissions slip) would otherwise turn every add-step into "failed" although the step is in the
+sheet, and the entry would still be lost; queued, it reaches the log the moment the store is back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from mapsheets.errors import MapsheetsError, StoreError
+
+
+def log(store: Any, ref: str, kind: str, *, actor: str, detail: dict[str, Any] | None = None,
+        at: datetime | None = None, title: str = "") -> str | None:
+    """Put one entry in ``ref``'s audit log (the plan registered if new); None when stored, else
+    what to tell the person: where it was queued. StoreError, naming both reasons, when it could
+    be neither stored nor queued."""
+    from mapsheets.service.refs import google_id
+    from mapsheets.service.revisions import canonical_ref
+
+    key = canonical_ref(ref)
+    entry = {"ref": key, "backend": "google" if google_id(ref) else "xlsx", "title": title, "kind": kind,
+             "actor": actor, "detail": detail or {}, "at": (at or datetime.now(UTC)).isoformat()}
+    try:
+        flush(store)
+        _store(store, {**entry, "at": datetime.fromisoformat(entry["at"])})
+        return None
+    except MapsheetsError as exc:
+        reason = str(exc)
+    from mapsheets.adapters.store import pending
+
+    where = pending.folder(store)
+    try:
+        pending.put(where, entry)
+    except OSError as exc:
+        raise StoreError(f"{ref}: written, but its audit entry ({kind}) was lost: {reason}; "
+                         f"nor could it be kept in {where} ({exc.strerror or exc})") from None
+    return (f"the audit entry ({kind}) could not be stored ({reason}): kept in {where}, "
+            "and written into the store by the next command that can")
+
+
+def flush(store: Any) -> int:
+    """Write queued entries into the store, oldest first (each once, even if two commands do this
+    at once); stops at the first the store refuses. Returns how many it wrote."""
+    from mapsheets.adapters.store import pending
+
+    written = 0
+    for path, entry in pending.entries(pending.folder(store)):
+        _store(store, entry, once=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # stored: the next flush finds it there and does not add it again
+            pass
+        written += 1
+    return written
+
+
+def flush_quietly(store: Any) -> None:
+    """``flush`` for readers of the log: a store that still cannot take them changes nothing."""
+    try:
+        flush(store)
+    except (MapsheetsError, OSError):
+        pass
+
+
+def _store(store: Any, entry: dict[str, Any], *, once: bool = False) -> None:
+    if store.get_plan(entry["ref"]) is None or entry["title"]:
+        store.register_plan(entry["ref"], entry["backend"], entry["title"])
+    log_event = store.log_event_once if once else store.log_event
+    log_event(entry["kind"], ref=entry["ref"], actor=entry["actor"], detail=entry["detail"], at=entry["at"])
