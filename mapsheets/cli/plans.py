@@ -196,7 +196,9 @@ def add_step(plan, title, side, owners, due, snap, phase, depends_on, status, no
     click.echo(f"Added {step.id}: {step.title}")
     from mapsheets.cli.base import record_write
 
-    record_write(plan, "step added", {"id": step.id, "title": step.title})
+    from mapsheets.service.audit_log import written_version
+
+    record_write(plan, "step added", {"id": step.id, "title": step.title, **written_version(plan)})
 
 
 @cli.command()

@@ -148,6 +148,7 @@ class Digest:
     editors: tuple[str, ...] = ()  # who saved the plan, when not every change could be credited
     closed_out: int | None = None  # business days past the target close: the last digest of a dead deal
     outcome: str = ""  # "won on 2027-03-31" in the last digest of a closed deal (`mapsheets close`)
+    lost: tuple[str, ...] = ()  # mapsheets' own last write, gone from the sheet (core.own_writes): sellers only
 
     @property
     def name(self) -> str:
@@ -179,7 +180,7 @@ class Digest:
     @property
     def is_worth_sending(self) -> bool:
         """No change and nothing overdue: nothing to tell, so no email (a dead deal's notice always is)."""
-        return bool(self.change_count or self.overdue or self.closed_out or self.outcome)
+        return bool(self.change_count or self.overdue or self.closed_out or self.outcome or self.lost)
 
     @property
     def subject(self) -> str:
@@ -217,14 +218,16 @@ class Digest:
             "due_soon": [s.to_dict() for s in self.due_soon],
             "worth_sending": self.is_worth_sending,
             "unreadable": [{"cell": u.cell, "message": u.message} for u in self.unreadable],
+            "lost": list(self.lost),
         }
 
 
-def nothing_to_tell(plan: Plan, changes: list[Change], today: date, *, closing_notice: bool = False) -> bool:
+def nothing_to_tell(plan: Plan, changes: list[Change], today: date, *, closing_notice: bool = False,
+                    lost: bool = False) -> bool:
     """What ``build_digest(...).is_worth_sending`` would say, negated, without building the digest:
     no change, no closing notice and no step overdue. (A digest run asks this of every watched plan;
     most have nothing to say, and building their digests was most of a quiet run's time.)"""
-    return not changes and not closing_notice and not any(
+    return not changes and not closing_notice and not lost and not any(
         overdue_days(s, today) for s in plan.steps if s.status != "n/a")
 
 
@@ -233,7 +236,8 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
                  stale_update_days: int | None = None, last_update: date | None = None,
                  holidays: Collection[date] = NO_HOLIDAYS, first: bool = False, since_label: str = "",
                  warnings: Iterable[dict[str, str]] = (), plan_location: str = "",
-                 editors: Iterable[str] = (), closed_out: int | None = None, outcome: str = "") -> Digest:
+                 editors: Iterable[str] = (), closed_out: int | None = None, outcome: str = "",
+                 lost: Iterable[str] = ()) -> Digest:
     """The digest of ``plan`` as of ``today``, given the ``changes`` since the recipient's last one.
 
     ``changes`` is what ``core.diff.diff`` returned; a Done-on date set together with the step's
@@ -270,7 +274,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
         first=first, calendar=plan.holidays, since_label=since_label,
         unreadable=tuple(Unreadable(w["cell"], w["message"]) for w in warnings),
         kind=plan.kind, plan_location=plan_location, editors=tuple(editors), closed_out=closed_out,
-        outcome=outcome,
+        outcome=outcome, lost=tuple(lost),
     )
 
 

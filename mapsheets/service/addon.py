@@ -18,6 +18,7 @@ from mapsheets.core.diff import diff, summary as change_summary
 from mapsheets.core.model import Plan
 from mapsheets.errors import MapsheetsError, NotFound, PermissionDenied, PlanFileError, UsageError
 from mapsheets.service.addon_cache import PLANS, Reading
+from mapsheets.service.audit_log import lost_warning
 from mapsheets.service.refs import google_id, open_workbook, read_parsed, request_scope
 
 EVERY = ("daily", "weekly", "off")
@@ -130,6 +131,9 @@ def summary(ref: str, caller: Caller, *, today: date, now: datetime, store, cred
             return {"plan": None, "ref": ref}
         # The plan's part depends on the plan and the day only: computed once per version and day.
         shown = reading.memo(("summary", today), lambda: _plan_summary(reading, today, book.ref))
+        lost = lost_warning(store, book, reading.parsed)  # not memoized: it depends on the audit log
+        if lost is not None:
+            shown = {**shown, "warnings": [*shown["warnings"], lost.to_dict()]}
         changed = _changes_since_last_look(store, ref, caller, reading, now)
     who = member(reading.parsed.plan, caller.email, seller_domains)
     return {

@@ -78,3 +78,77 @@ def _store(store: Any, entry: dict[str, Any], *, once: bool = False) -> None:
         store.register_plan(entry["ref"], entry["backend"], entry["title"])
     log_event = store.log_event_once if once else store.log_event
     log_event(entry["kind"], ref=entry["ref"], actor=entry["actor"], detail=entry["detail"], at=entry["at"])
+
+
+# -- noticing that our own last write was lost (core.own_writes states the rule) ----------------
+
+def written_version(ref: str) -> dict[str, Any]:
+    """What a checked write's audit entry carries: the local file's version right after the write,
+    which later reads compare with (nothing for a Google Sheet, edited cell by cell)."""
+    from mapsheets.core.own_writes import WRITTEN
+    from mapsheets.service.refs import google_id, open_workbook
+
+    if google_id(ref):
+        return {}
+    try:
+        return {WRITTEN: open_workbook(ref).revision()}
+    except MapsheetsError:
+        return {}
+
+
+def check_own_write(store: Any, ref: str, plan: Any, version: dict[str, Any] | None, *,
+                    events: list[Any] | None = None, record: bool = True) -> Any:
+    """``core.own_writes.check`` of the plan as just read (``version``: the local file's, None for
+    a Google Sheet); with ``record``, a write found in a later version is marked seen, so the check
+    ends (best effort: a store that cannot take it checks again next time)."""
+    from mapsheets.core.own_writes import SEEN, check
+    from mapsheets.service.revisions import canonical_ref
+
+    key = canonical_ref(ref)
+    if events is None:
+        flush_quietly(store)
+        events = store.events(key)
+    result = check(plan, events, version)
+    if record and result.seen is not None:
+        try:
+            store.log_event(SEEN, ref=key, actor="mapsheets", detail={"event": result.seen})
+        except MapsheetsError:
+            pass
+    return result
+
+
+def lost_write(book: Any, parsed: Any) -> Any | None:
+    """``lost_warning`` for a reader with no store at hand (``show``): None when there is no store
+    yet (and none is made by a read)."""
+    import os
+
+    from mapsheets.adapters.store.connect import data_dir
+    from mapsheets.service.revisions import open_store
+
+    if not os.environ.get("MAPSHEETS_DB", "").strip() and not (data_dir(os.environ) / "state.db").exists():
+        return None
+    try:
+        return lost_warning(open_store(), book, parsed)
+    except MapsheetsError:
+        return None
+
+
+def lost_warning(store: Any, book: Any, parsed: Any) -> Any | None:
+    """A read warning when mapsheets' own last write to the plan is gone; None when it is not, the
+    plan was never logged, or the store cannot be read (the read itself still stands)."""
+    from mapsheets.core.layout import SIGNOFF_TAB
+    from mapsheets.core.own_writes import STEP_ADDED
+    from mapsheets.core.parse import Warning
+    from mapsheets.service.refs import google_id
+    from mapsheets.service.revisions import canonical_ref
+
+    try:
+        if store.get_plan(canonical_ref(book.ref)) is None:
+            return None
+        version = None if google_id(book.ref) else book.revision()
+        found = check_own_write(store, book.ref, parsed.plan, version)
+    except MapsheetsError:
+        return None
+    if found.lost is None:
+        return None
+    return Warning(parsed.location.tab if found.lost.kind == STEP_ADDED else SIGNOFF_TAB, found.lost.message())

@@ -30,3 +30,25 @@ def test_a_step_added_while_the_store_is_read_only_is_said_and_logged_later(issu
     assert [(e.kind, e.actor) for e in events] == [("generated", "ae@globex.example"),
                                                    ("step added", "ae@globex.example")]
     assert events[1].detail["title"] == "Security review"
+
+
+def test_the_sidebar_says_when_the_step_it_added_was_dropped_by_a_stale_save(client, issuer, plans_dir):
+    import io
+
+    import openpyxl
+
+    assert client.post("/api/generate", json={"spreadsheet_id": SHEET, **GENERATE},
+                       headers=headers(issuer)).status_code == 201
+    path = plans_dir / f"{SHEET}.xlsx"
+    loaded = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))  # another program has the plan loaded
+    added = client.post("/api/steps", json={"spreadsheet_id": SHEET, "title": "Security review"},
+                        headers=headers(issuer))
+    assert added.status_code == 201
+    summary = client.post("/api/summary", json={"spreadsheet_id": SHEET}, headers=headers(issuer)).json
+    assert not any("no longer in the sheet" in w["message"] for w in summary["plan"]["warnings"])
+    loaded.save(path)  # ... and saves what it loaded, after our write
+    summary = client.post("/api/summary", json={"spreadsheet_id": SHEET}, headers=headers(issuer)).json
+    [lost] = [w["message"] for w in summary["plan"]["warnings"] if "no longer in the sheet" in w["message"]]
+    assert lost.startswith("the step 'Security review' added on ")
+    assert lost.endswith(" by ae@globex.example is no longer in the sheet: it was probably overwritten by "
+                         "another program's save")
