@@ -107,3 +107,17 @@ def test_a_signature_dropped_by_a_stale_save_is_said(plan_file, db):
     [said] = [w for w in _warnings(plan_file, db) if "no longer in the sheet" in w]
     assert said.startswith("the signature of jane@acme.example recorded on ")
     assert said.endswith("by jane@acme.example " + OVERWRITTEN)
+
+
+def test_show_checks_the_audit_log_without_loading_sqlalchemy(plan_file, db):
+    _cli("snapshot", str(plan_file), db=db)
+    _cli("add-step", str(plan_file), "--title", "Security review", db=db)
+    code = ("import sys, json\nfrom mapsheets.cli import cli\n"
+            "try:\n    cli(['show', sys.argv[1], '--json'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print('sqlalchemy' in sys.modules, file=sys.stderr)\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MAPSHEETS_DB": db}
+    for _ in range(2):  # the plan as we wrote it (still checked); then, the same, once more
+        done = subprocess.run([sys.executable, "-c", code, str(plan_file)], capture_output=True, text=True,
+                              env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.strip().splitlines()[-1] == "False"

@@ -27,6 +27,7 @@ from mapsheets.core.model import Plan
 STEP_ADDED, SIGNED = "step added", "signed"  # the audit events of the writes checked
 SEEN = "own_write_seen"  # audit event: a later version of the plan still had it (detail: event)
 TOLD = "own_write_lost"  # audit event: a seller's digest said it was lost (detail: event)
+CHECKED = (STEP_ADDED, SIGNED)
 WRITTEN = "written"  # detail key of a checked write: the file's version right after it
 
 
@@ -57,7 +58,7 @@ def check(plan: Plan, events: Iterable[Any], version: Mapping[str, Any] | None =
     """What the plan as read says of the last checkable write in ``events`` (oldest first, as the
     store lists them). ``version``: the file's version just read (None: a Google Sheet)."""
     events = list(events)
-    last = next((e for e in reversed(events) if e.kind in (STEP_ADDED, SIGNED)), None)
+    last = next((e for e in reversed(events) if e.kind in CHECKED), None)
     if last is None:
         return Check()
     after = {e.kind for e in events if e.kind in (SEEN, TOLD) and e.detail.get("event") == last.id}

@@ -100,42 +100,60 @@ def check_own_write(store: Any, ref: str, plan: Any, version: dict[str, Any] | N
                     events: list[Any] | None = None, record: bool = True) -> Any:
     """``core.own_writes.check`` of the plan as just read (``version``: the local file's, None for
     a Google Sheet); with ``record``, a write found in a later version is marked seen, so the check
-    ends (best effort: a store that cannot take it checks again next time)."""
-    from mapsheets.core.own_writes import SEEN, check
+    ends (best effort: a store that cannot take it checks again next time). ``store`` may be a
+    function giving it, called only when needed."""
+    from mapsheets.core.own_writes import check
     from mapsheets.service.revisions import canonical_ref
 
-    key = canonical_ref(ref)
     if events is None:
+        store = store() if callable(store) else store
         flush_quietly(store)
-        events = store.events(key)
+        events = store.events(canonical_ref(ref))
     result = check(plan, events, version)
     if record and result.seen is not None:
-        try:
-            store.log_event(SEEN, ref=key, actor="mapsheets", detail={"event": result.seen})
-        except MapsheetsError:
-            pass
+        _mark_seen(store, ref, result.seen)
     return result
+
+
+def _mark_seen(store: Any, ref: str, event_id: int) -> None:
+    from mapsheets.core.own_writes import SEEN
+    from mapsheets.service.revisions import canonical_ref
+
+    try:
+        store = store() if callable(store) else store
+        store.log_event(SEEN, ref=canonical_ref(ref), actor="mapsheets", detail={"event": event_id})
+    except MapsheetsError:
+        pass
 
 
 def lost_write(book: Any, parsed: Any) -> Any | None:
     """``lost_warning`` for a reader with no store at hand (``show``): None when there is no store
-    yet (and none is made by a read)."""
+    yet (and none is made by a read). A SQLite store is read with sqlite3 alone; SQLAlchemy is
+    loaded only to mark a write seen, once per write."""
     import os
 
+    from mapsheets.adapters.store import quick
     from mapsheets.adapters.store.connect import data_dir
-    from mapsheets.service.revisions import open_store
+    from mapsheets.core.own_writes import CHECKED, SEEN, TOLD
+    from mapsheets.service.revisions import canonical_ref, open_store
 
-    if not os.environ.get("MAPSHEETS_DB", "").strip() and not (data_dir(os.environ) / "state.db").exists():
-        return None
+    url = os.environ.get("MAPSHEETS_DB", "").strip()
+    if not url:
+        path = data_dir(os.environ) / "state.db"
+        if not path.exists():
+            return None  # never stored anything: nothing to compare with (and no store made by a read)
+        url = f"sqlite:///{path}"
+    events = quick.plan_events(url, canonical_ref(book.ref), (*CHECKED, SEEN, TOLD))
     try:
-        return lost_warning(open_store(), book, parsed)
+        return lost_warning(open_store, book, parsed, events=events)
     except MapsheetsError:
         return None
 
 
-def lost_warning(store: Any, book: Any, parsed: Any) -> Any | None:
+def lost_warning(store: Any, book: Any, parsed: Any, *, events: list[Any] | None = None) -> Any | None:
     """A read warning when mapsheets' own last write to the plan is gone; None when it is not, the
-    plan was never logged, or the store cannot be read (the read itself still stands)."""
+    plan was never logged, or the store cannot be read (the read itself still stands). ``events``:
+    the plan's, read already (else from ``store``, or a function giving it)."""
     from mapsheets.core.layout import SIGNOFF_TAB
     from mapsheets.core.own_writes import STEP_ADDED
     from mapsheets.core.parse import Warning
@@ -143,10 +161,12 @@ def lost_warning(store: Any, book: Any, parsed: Any) -> Any | None:
     from mapsheets.service.revisions import canonical_ref
 
     try:
-        if store.get_plan(canonical_ref(book.ref)) is None:
-            return None
+        if events is None:
+            store = store() if callable(store) else store
+            if store.get_plan(canonical_ref(book.ref)) is None:
+                return None
         version = None if google_id(book.ref) else book.revision()
-        found = check_own_write(store, book.ref, parsed.plan, version)
+        found = check_own_write(store, book.ref, parsed.plan, version, events=events)
     except MapsheetsError:
         return None
     if found.lost is None:

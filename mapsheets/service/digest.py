@@ -25,7 +25,7 @@ from mapsheets.errors import MapsheetsError, NotFound, UsageError
 from mapsheets.service import audience
 from mapsheets.core.own_writes import TOLD
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
-from mapsheets.service.audit_log import check_own_write
+from mapsheets.service.audit_log import check_own_write, flush_quietly
 from mapsheets.service.calendars import days_off_or_weekends
 from mapsheets.service.changes_tab import changes_upkeep, fill_ids, log_changes
 from mapsheets.service.delivery import (  # noqa: F401  (RunReport, mailer, ...: the digest API)
@@ -138,6 +138,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     if not send_budget > 0:
         raise UsageError(f"send budget {send_budget!r}: give a number of seconds above 0", field="send_budget")
     store = open_store(store_url)
+    if not dry_run:
+        flush_quietly(store)  # audit entries queued while the store could not take them
     report = RunReport()
     clock = run_clock(now)
     deadline = time.monotonic() + send_budget
