@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
 from mapsheets.errors import UsageError
 from mapsheets.service import addon, addon_writes
+from mapsheets.service.addon_dev import local_plan
 
 from addon_server.auth import Unauthenticated, access_token, identify
 
@@ -78,7 +78,7 @@ def _target(data: dict[str, Any]) -> tuple[str, Any]:
     if not _SHEET_ID.match(sheet):
         raise UsageError("spreadsheet_id is missing or not a spreadsheet ID", field="spreadsheet_id")
     if config["DEV"] and config["PLANS_DIR"]:
-        return str(Path(config["PLANS_DIR"]) / f"{sheet}.xlsx"), None
+        return local_plan(config["PLANS_DIR"], sheet), None
     token = access_token(request)
     if token is None:
         raise Unauthenticated("no Google access token for the spreadsheet (X-Mapsheets-Access-Token)")

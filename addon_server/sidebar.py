@@ -7,7 +7,9 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
+from mapsheets.errors import PermissionDenied
 from mapsheets.service import addon
+from mapsheets.service.addon_dev import local_plan
 
 from addon_server.dev_google import DEV_TOKEN, double_of, spreadsheets
 
@@ -77,7 +79,10 @@ def dev_grid():
     if double:
         grid = addon.sheet_grid(sheet, credentials=addon.GoogleCredentials.access_token(DEV_TOKEN))
     else:
-        grid = addon.sheet_grid(str(Path(config["PLANS_DIR"]) / f"{sheet}.xlsx"))
+        try:
+            grid = addon.sheet_grid(local_plan(config["PLANS_DIR"], sheet))
+        except PermissionDenied:
+            abort(403)
     tab = request.args.get("tab") or next(iter(grid), "")
     title = dict(spreadsheets(double)).get(sheet, sheet) if double else f"{sheet}.xlsx"
     return render_template("grid.html", grid=grid, tab=tab, sheet=sheet, title=title)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
 from mapsheets.errors import MapsheetsError, PermissionDenied, PlanFileError, UsageError
 from mapsheets.service import addon, addon_writes
+from mapsheets.service.addon_dev import local_plan
 
 from addon_server import cards, events
 from addon_server.api import json_object
@@ -91,7 +91,7 @@ def _ready() -> tuple[str, Any] | dict[str, Any]:
     if sheet is None:
         return cards.file_scope(links)
     if conf["DEV"] and conf["PLANS_DIR"]:
-        return str(Path(conf["PLANS_DIR"]) / f"{sheet}.xlsx"), None
+        return local_plan(conf["PLANS_DIR"], sheet), None
     token = events.user_oauth_token(g.event)
     if token is None:
         return cards.needs("access to this spreadsheet (drive.file)", links)

@@ -5,6 +5,8 @@
   it open, and their next save drops whatever we write;
 - a save writes to ``.NAME.xlsx.<hex>.tmp`` beside the plan (mode 0600), so a kill leaves only
   files of that pattern, which the next write (holding the lock) removes;
+- a plan that is a symbolic link is written where the link points (``target``), under that
+  file's lock; the link stays;
 - ``identity`` (size, mtime, hash) tells whether another program saved between our read and write.
 """
 
@@ -25,6 +27,18 @@ from mapsheets.errors import PlanBusy, PlanFileError, PlanOpen
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another mapsheets command writing the same plan
 STALE_AFTER = 600.0  # seconds after which a temporary is a leftover even without the lock
+
+
+def target(path: Path) -> Path:
+    """The file a write to ``path`` must replace: where a symbolic link points. ``os.replace`` onto
+    the link itself would swap the link for a new file and leave the real plan without the change."""
+    path = Path(path)
+    if not path.is_symlink():  # the common case: the name stays as given
+        return path
+    real = Path(os.path.realpath(path))
+    if real.is_symlink():  # a loop: there is no file to write
+        raise PlanFileError(f"{path}: a symbolic link that leads to no file (a loop): nothing written")
+    return real
 
 
 def lock_path(path: Path) -> Path:

@@ -130,7 +130,7 @@ def read_grid_openpyxl(path: Path, data: bytes | None = None) -> dict[str, list[
 
 
 def write_workbook(path: Path, spec: WorkbookSpec, *, force: bool = False) -> None:
-    path = Path(path)
+    path = plan_lock.target(path)
     refuse_write(path)
     if path.exists() and not force:
         raise AlreadyExists(f"{path}: already exists (use --force to overwrite)")
@@ -192,12 +192,14 @@ def rewrite(path: Path, change: Callable[[Any, bytes], Any], *, force: bool = Fa
     between our read and the rename. ``change(workbook, data)`` edits the workbook loaded from the
     file's bytes ``data`` and returns what ``rewrite`` returns.
     """
-    path = Path(path)
+    given, path = Path(path), plan_lock.target(path)  # a link: the file it points to, under its lock
     refuse_write(path)
     with plan_lock.locked(path):
         for _attempt in range(CHANGED_ATTEMPTS):
             if not force:
                 plan_lock.check_not_open(path)
+                if given != path:  # Excel opened through the link leaves its owner file beside the link
+                    plan_lock.check_not_open(given)
             try:
                 data, identity = plan_lock.read_with_identity(path)
             except FileNotFoundError:
@@ -245,9 +247,9 @@ def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = N
     ``plan_lock.read_with_identity`` said), the rename only happens if the file is still that
     version. ``results`` (tab title -> formula results the file had, from ``formula_results``)
     are written back beside their formulas. A folder that is missing or not writable is one
-    PlanFileError, not a traceback.
+    PlanFileError, not a traceback. A symbolic link is never replaced: the file it points to is.
     """
-    path = Path(path)
+    path = plan_lock.target(path)
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except OSError:

@@ -124,6 +124,16 @@ def _today(as_of: date | None) -> date:
     return as_of or date.today()
 
 
+def record_write(plan: str, kind: str, detail: dict | None = None, *, store_url: str | None = None) -> None:
+    """The write into the plan's audit log; a queued entry is said in one warning (an entry that
+    could not even be queued is the command's error, after the write it reports)."""
+    from mapsheets.service.revisions import record_write as record
+
+    note = record(plan, kind, detail, store_url=store_url)
+    if note:
+        click.echo(f"warning: {note}", err=True)
+
+
 def _print_json(data) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 

@@ -80,7 +80,7 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
         holidays=holidays, date_order=date_order)
     plan, fit = result.view.plan, result.fit
     click.echo(f"Created {result.location}: {len(plan.steps)} steps, {fit.start} → {fit.finish}")
-    from mapsheets.service.revisions import record_write
+    from mapsheets.cli.base import record_write
 
     record_write(result.location, "created", {"template": template_name, "steps": len(plan.steps)}, store_url=db_url)
     _say_calendar(plan, result.calendar_locale)
@@ -143,7 +143,7 @@ def show(plan, as_json, show_all, fix_ids, as_of):
         filled = service.fix_ids(plan, today=_today(as_of))
         click.echo(f"Filled in {filled} step ID{'' if filled == 1 else 's'}.", err=as_json)
         if filled:
-            from mapsheets.service.revisions import record_write
+            from mapsheets.cli.base import record_write
 
             record_write(plan, "ids filled", {"count": filled})
     view = service.read_plan(plan, today=_today(as_of))
@@ -197,9 +197,11 @@ def add_step(plan, title, side, owners, due, snap, phase, new_phase, depends_on,
                             on_warning=lambda message: click.echo(f"warning: {with_options(message, 'due', 'snap')}",
                                                                   err=True), force=force)
     click.echo(f"Added {step.id}: {step.title}")
-    from mapsheets.service.revisions import record_write
+    from mapsheets.cli.base import record_write
 
-    record_write(plan, "step added", {"id": step.id, "title": step.title})
+    from mapsheets.service.audit_log import written_version
+
+    record_write(plan, "step added", {"id": step.id, "title": step.title, **written_version(plan)})
 
 
 @cli.command()

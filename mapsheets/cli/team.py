@@ -33,7 +33,7 @@ def team(plan, add, side, role, rename, to, as_json, as_of, template_dirs):
     """
     from mapsheets.errors import UsageError
     from mapsheets.service import team as people
-    from mapsheets.service.revisions import record_write
+    from mapsheets.cli.base import record_write
 
     if add and rename:
         raise UsageError("give --add or --rename, not both")

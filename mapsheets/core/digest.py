@@ -151,6 +151,7 @@ class Digest:
     outcome: str = ""  # "won on 2027-03-31" in the last digest of a closed deal (`mapsheets close`)
     correction: str = ""  # what someone heard of the closing no longer holds: the sentence saying so
     message: str = ""  # the seller's own words with the closing (`close --message`)
+    lost: tuple[str, ...] = ()  # mapsheets' own last write, gone from the sheet (core.own_writes): sellers only
 
     @property
     def name(self) -> str:
@@ -182,7 +183,8 @@ class Digest:
     @property
     def is_worth_sending(self) -> bool:
         """No change and nothing overdue: nothing to tell, so no email (a dead deal's notice always is)."""
-        return bool(self.change_count or self.overdue or self.closed_out or self.outcome or self.correction)
+        return bool(self.change_count or self.overdue or self.closed_out or self.outcome or self.correction
+                    or self.lost)
 
     @property
     def outcome_label(self) -> str:
@@ -230,14 +232,16 @@ class Digest:
             "due_soon": [s.to_dict() for s in self.due_soon],
             "worth_sending": self.is_worth_sending,
             "unreadable": [{"cell": u.cell, "message": u.message} for u in self.unreadable],
+            "lost": list(self.lost),
         }
 
 
-def nothing_to_tell(plan: Plan, changes: list[Change], today: date, *, closing_notice: bool = False) -> bool:
+def nothing_to_tell(plan: Plan, changes: list[Change], today: date, *, closing_notice: bool = False,
+                    lost: bool = False) -> bool:
     """What ``build_digest(...).is_worth_sending`` would say, negated, without building the digest:
     no change, no closing notice and no step overdue. (A digest run asks this of every watched plan;
     most have nothing to say, and building their digests was most of a quiet run's time.)"""
-    return not changes and not closing_notice and not any(
+    return not changes and not closing_notice and not lost and not any(
         overdue_days(s, today) for s in plan.steps if s.status != "n/a")
 
 
@@ -247,7 +251,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
                  holidays: Collection[date] = NO_HOLIDAYS, first: bool = False, since_label: str = "",
                  warnings: Iterable[dict[str, str]] = (), plan_location: str = "",
                  editors: Iterable[str] = (), closed_out: int | None = None, outcome: str = "",
-                 correction: str = "", message: str = "") -> Digest:
+                 correction: str = "", message: str = "", lost: Iterable[str] = ()) -> Digest:
     """The digest of ``plan`` as of ``today``, given the ``changes`` since the recipient's last one.
 
     ``changes`` is what ``core.diff.diff`` returned; a Done-on date set together with the step's
@@ -284,7 +288,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
         first=first, calendar=plan.holidays, since_label=since_label,
         unreadable=tuple(Unreadable(w["cell"], w["message"]) for w in warnings),
         kind=plan.kind, plan_location=plan_location, editors=tuple(editors), closed_out=closed_out,
-        outcome=outcome, correction=correction, message=message,
+        outcome=outcome, correction=correction, message=message, lost=tuple(lost),
     )
 
 

@@ -92,6 +92,7 @@ def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict
         "groups": groups, "hidden_changes": hidden, "preheader": _preheader(d),
         "overdue": _rows(d.overdue, max_rows), "due_soon": _rows(d.due_soon, max_rows),
         "since": _since(d),
+        "lost": d.lost,
         "unreadable": {"rows": d.unreadable[:max_rows], "count": len(d.unreadable),
                        "hidden": max(0, len(d.unreadable) - max_rows)},
         "business_days": (f"Business days exclude weekends and {d.calendar} public holidays." if d.calendar

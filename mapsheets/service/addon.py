@@ -18,6 +18,7 @@ from mapsheets.core.diff import diff, summary as change_summary
 from mapsheets.core.model import Plan
 from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PermissionDenied, PlanBusy, PlanOpen, UsageError
 from mapsheets.service.addon_cache import PLANS, Reading
+from mapsheets.service.audit_log import lost_warning
 from mapsheets.service.refs import google_id, open_workbook, read_parsed, request_scope
 
 EVERY = ("daily", "weekly", "off")
@@ -102,12 +103,11 @@ def _require_member(plan: Plan, caller: Caller, seller_domains: Sequence[str], w
     return who
 
 
-def _audit(store, ref: str, plan: Plan, kind: str, caller: Caller, now: datetime, detail: dict[str, Any]) -> None:
-    from mapsheets.service.revisions import canonical_ref
+def _audit(store, ref: str, plan: Plan, kind: str, caller: Caller, now: datetime, detail: dict[str, Any]) -> str | None:
+    """The caller's write into the audit log; what to tell them if the entry had to be queued."""
+    from mapsheets.service.audit_log import log
 
-    key = canonical_ref(ref)
-    store.register_plan(key, "google" if google_id(ref) else "xlsx", plan.title)
-    store.log_event(kind, ref=key, actor=caller.email, at=now, detail=detail)
+    return log(store, ref, kind, actor=caller.email, at=now, detail=detail, title=plan.title)
 
 
 def _aware(now: datetime) -> datetime:
@@ -134,6 +134,9 @@ def summary(ref: str, caller: Caller, *, today: date, now: datetime, store, cred
             return {"plan": None, "ref": ref}
         # The plan's part depends on the plan and the day only: computed once per version and day.
         shown = reading.memo(("summary", today), lambda: _plan_summary(reading, today, book.ref))
+        lost = lost_warning(store, book, reading.parsed)  # not memoized: it depends on the audit log
+        if lost is not None:
+            shown = {**shown, "warnings": [*shown["warnings"], lost.to_dict()]}
         changed = _changes_since_last_look(store, ref, caller, reading, now)
     who = member(reading.parsed.plan, caller.email, seller_domains)
     return {

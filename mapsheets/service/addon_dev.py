@@ -27,3 +27,19 @@ def spreadsheets(double) -> list[tuple[str, str]]:
     """(ID, title) of every spreadsheet in the double, oldest first."""
     with double.state.lock:
         return [(sid, ss.props.get("title", sid)) for sid, ss in double.state.spreadsheets.items()]
+
+
+def local_plan(folder: str, sheet: str) -> str:
+    """The plan file of spreadsheet ID ``sheet`` in the dev server's plans folder (``sheet`` is
+    checked to be an ID: no separators). A link there may lead to another file of the folder
+    (written where it points, as any plan); one leading outside the folder is refused, so the
+    server reads and writes nothing but its folder."""
+    from pathlib import Path
+
+    from mapsheets.errors import PermissionDenied
+
+    path = Path(folder) / f"{sheet}.xlsx"
+    if path.is_symlink() and not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder)):
+        raise PermissionDenied(f"{sheet}.xlsx is a link to a file outside the plans folder: not opened",
+                               field="spreadsheet_id")
+    return str(path)

@@ -107,7 +107,12 @@ def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime
         said: list[str] = []
         step = append_step(ref, title=title, today=today, side=side, owners=owners, due=due, phase=phase,
                            depends_on=deps, notes=notes, on_warning=said.append)
-    _audit(store, ref, plan, "step added", caller, _aware(now), {"id": step.id, "title": step.title})
+    from mapsheets.service.audit_log import written_version
+
+    queued = _audit(store, ref, plan, "step added", caller, _aware(now),
+                    {"id": step.id, "title": step.title, **written_version(ref)})
+    if queued:  # the server's own paths and reasons are for its log, not for the person
+        said.append("The step is in the sheet; the audit log records it as soon as the server's store can")
     return step, [_for_the_sidebar(w) for w in said]
 
 

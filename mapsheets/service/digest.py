@@ -23,7 +23,9 @@ from mapsheets.core.model import Plan
 from mapsheets.core.schedule import project
 from mapsheets.errors import MapsheetsError, NotFound, UsageError
 from mapsheets.service import audience
+from mapsheets.core.own_writes import TOLD
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
+from mapsheets.service.audit_log import check_own_write, flush_quietly
 from mapsheets.service.calendars import days_off_or_weekends
 from mapsheets.service.changes_tab import changes_upkeep, fill_ids, log_changes
 from mapsheets.service.delivery import (  # noqa: F401  (RunReport, mailer, ...: the digest API)
@@ -139,6 +141,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     if not (isinstance(retry_runs, int) and retry_runs >= 1):
         raise UsageError(f"retry runs {retry_runs!r}: give a whole number of runs, 1 or more", field="retry_runs")
     store = open_store(store_url)
+    if not dry_run:
+        flush_quietly(store)  # audit entries queued while the store could not take them
     report = RunReport()
     clock = run_clock(now)
     deadline = time.monotonic() + send_budget
@@ -199,6 +203,10 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                     store.log_event(OWN_WRITE, ref=ref, actor="mapsheets digest", detail={"modified_time": written},
                                     at=now)
             events = events_of[ref] if ref in events_of else store.events(ref)  # links, notices: not this turn's
+            own = check_own_write(store, ref, current, None if google_id(ref) else source, events=events,
+                                  record=not dry_run)
+            lost = (own.lost.message(),) if own.lost and not own.told else ()  # said once, to the seller side
+            told_lost = False
             url, location = audience.plan_link(ref, events)
             domains = audience.seller_domains(current, seller_domains)
             dead = audience.days_past_close(current, today, days_off)
@@ -217,8 +225,10 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 last_notice = bool(dead and not external and sub.email not in told)
                 if dead and external:
                     report.stopped += 1
-                if ((dead and external) or (not changes and (sub.only_changes or (dead and not last_notice)))
-                        or nothing_to_tell(current, changes, today, closing_notice=last_notice)):
+                sub_lost = () if external else lost
+                quiet = not changes and not sub_lost
+                if ((dead and external) or (quiet and (sub.only_changes or (dead and not last_notice)))
+                        or nothing_to_tell(current, changes, today, closing_notice=last_notice, lost=bool(sub_lost))):
                     report.quiet += 1
                     if not dry_run:
                         considered.append(sub)
@@ -235,7 +245,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                     previous_close=closes[since.id, told_on],
                     actors=credit.actors, editors=credit.editors, stale_update_days=stale_update_days,
                     last_update=latest.taken_at.date(), holidays=days_off, first=sub.last_sent_at is None,
-                    warnings=latest.content.get("warnings", []), closed_out=dead if last_notice else None)
+                    warnings=latest.content.get("warnings", []), closed_out=dead if last_notice else None,
+                    lost=sub_lost)
                 if not digest.is_worth_sending:
                     report.quiet += 1
                     if not dry_run:
@@ -260,7 +271,10 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                     store.log_event(audience.DEAD_NOTICE, ref=ref, actor=sub.email, at=now,
                                     detail={"target_close": current.target_close.isoformat(), "days": dead})
                 if delivery is not None:  # None: an overlapping run already took this one
+                    told_lost = told_lost or bool(sub_lost)
                     deliver(store, mailer, delivery, message, now, report, deadline, clock, retry_runs=retry_runs)
+            if told_lost:  # recorded for delivery: later digests do not say it again
+                store.log_event(TOLD, ref=ref, actor="mapsheets digest", at=now, detail={"event": own.lost.event_id})
             changed = found or report.snapshots > read_before
             report.changed += changed
             report.looked.append((ref, current.title or ref, changed))

@@ -287,9 +287,14 @@ def view_of(plan: Plan, warnings: list[Warning], today: date, ref: str = "",
 
 
 def read_plan(ref: str, *, today: date) -> PlanView:
+    """The plan as read now; its warnings also say when mapsheets' own last write to it is gone
+    (``core.own_writes``)."""
+    from mapsheets.service.audit_log import lost_write
+
     book = open_workbook(ref)
     _grid, parsed = read_parsed(book)
-    return view_of(parsed.plan, parsed.warnings, today, ref=book.ref, parsed=parsed)
+    lost = lost_write(book, parsed)
+    return view_of(parsed.plan, [*parsed.warnings, *([lost] if lost else [])], today, ref=book.ref, parsed=parsed)
 
 
 def fix_ids(ref: str, today: date | None = None) -> int:

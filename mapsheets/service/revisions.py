@@ -173,36 +173,41 @@ def log(ref: str, *, store_url: str | None = None) -> list[Any]:
 
 
 def audit(ref: str, *, store_url: str | None = None) -> list[Any]:
-    """The plan's audit log, oldest first: what mapsheets did to it, when and for whom."""
+    """The plan's audit log, oldest first: what mapsheets did to it, when and for whom (entries
+    queued while the store could not take them are written in first, where it can now)."""
+    from mapsheets.service.audit_log import flush_quietly
+
     store = open_store(store_url)
+    flush_quietly(store)
     return store.events(_registered(store, ref))
 
 
-def record_write(ref: str, kind: str, detail: dict[str, Any] | None = None, *, store_url: str | None = None) -> None:
-    """Put a write made from the command line in the plan's audit log, by the local user. Best
-    effort: with no state store yet (nothing was ever stored) or one that cannot be written, the
-    write itself still stands. (The add-on logs its writes with the caller's verified email.)"""
+def record_write(ref: str, kind: str, detail: dict[str, Any] | None = None, *,
+                 store_url: str | None = None) -> str | None:
+    """Put a write made from the command line in the plan's audit log, by the local user; returns
+    what to tell them when the entry had to be queued (``service.audit_log``), and raises
+    StoreError when it could not even be queued. With no state store yet (nothing was ever stored)
+    nothing is logged. (The add-on logs its writes with the caller's verified email.)"""
     import getpass
     import os
 
     from mapsheets.adapters.store.connect import data_dir
-    from mapsheets.errors import MapsheetsError
+    from mapsheets.service.audit_log import log
 
     if not store_url and not os.environ.get("MAPSHEETS_DB", "").strip() \
             and not (data_dir(os.environ) / "state.db").exists():
-        return
+        return None
     try:
         who = getpass.getuser()
     except (KeyError, OSError):
         who = "unknown"
+    from mapsheets.errors import StoreError
+
     try:
         store = open_store(store_url)
-        key = canonical_ref(ref)
-        if store.get_plan(key) is None:
-            store.register_plan(key, "google" if google_id(ref) else "xlsx")
-        store.log_event(kind, ref=key, actor=f"{who} (command line)", detail=detail or {})
-    except MapsheetsError:
-        return
+    except StoreError as exc:
+        raise StoreError(f"{ref}: written, but its audit entry ({kind}) was lost: {exc}") from None
+    return log(store, ref, kind, actor=f"{who} (command line)", detail=detail)
 
 
 def _registered(store, ref: str) -> str:

@@ -114,6 +114,7 @@ def _record_missing(store, ref: str, signature: Signature, parsed, grid, now: da
 
 def _record(store, ref: str, signature: Signature, parsed, grid, now: datetime) -> None:
     """The signed plan into the store, from what was just read and written: no more requests."""
+    from mapsheets.service.audit_log import written_version
     from mapsheets.service.revisions import Snapshot, canonical_ref, other_tabs, snapshot_into
 
     plan = parsed.plan
@@ -126,7 +127,8 @@ def _record(store, ref: str, signature: Signature, parsed, grid, now: datetime) 
     store.record_signature(key, name=signature.name, email=signature.email, side=signature.side,
                            signed_at=signed_at, fingerprint=signature.fingerprint, revision_id=result.revision.id)
     store.log_event("signed", ref=key, actor=signature.email, at=aware,
-                    detail={"side": signature.side, "fingerprint": signature.fingerprint, "title": plan.title})
+                    detail={"side": signature.side, "fingerprint": signature.fingerprint, "title": plan.title,
+                            **written_version(ref)})
 
 
 def share(ref: str, emails: Sequence[str], *, role: str = "writer", message: str | None = None,

@@ -295,6 +295,25 @@ class Store(DigestStoreMixin, SeenStoreMixin):
         return _event(row, ref)
 
     @_guarded
+    def log_event_once(self, kind: str, *, ref: str, actor: str, detail: dict[str, Any], at: datetime) -> bool:
+        """``log_event`` unless this very event (plan, kind, actor, time, detail) is logged already:
+        an entry queued while the store could not be written, which two commands may write at once.
+        Returns whether it was added."""
+        _require_aware(at, "at")
+        sa, e = self._sa, self._t.events
+        text = json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str)
+        with self._tx(write=True) as conn:
+            plan_id = self._plan_id(conn, ref, lock=True)
+            if plan_id is None:
+                raise NotFound(f"{ref} is not registered in the state store")
+            same = (e.c.plan_id == plan_id) & (e.c.kind == kind) & (e.c.actor == actor) & (e.c.at == at) \
+                & (e.c.detail == text)
+            if conn.execute(sa.select(e.c.id).where(same).limit(1)).first() is not None:
+                return False
+            conn.execute(sa.insert(e).values(plan_id=plan_id, at=at, actor=actor, kind=kind, detail=text))
+        return True
+
+    @_guarded
     def events(self, ref: str | None = None, since: datetime | None = None) -> list[EventRecord]:
         """Events oldest first: of one plan (or all when ref is None), strictly after ``since``."""
         sa, t = self._sa, self._t
