@@ -198,7 +198,8 @@ def summary(data: dict[str, Any], links: Links, page: int = 0) -> dict[str, Any]
                                            f"({s.get('status')})") for s in signed[:LIST_CAP]),
                            top="Signatures"))
     actions = buttons(
-        button("Add step", links.to("step-form"), {"phases": "\n".join(plan.get("phases") or [])}),
+        button("Add step", links.to("step-form"), {"phases": "\n".join(plan.get("phases") or []),
+                                                   "next_phase": plan.get("next_phase") or ""}),
         button("Sign", links.to("sign")),
         button("What changed", links.to("changes")),
         button("Email me changes", links.to("email-form"), {"every": me["subscription"]}),

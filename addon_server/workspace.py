@@ -198,7 +198,8 @@ def _phases() -> list[str]:
 
 @bp.post("/step-form")
 def step_form():
-    return _answer(cards.step_form(_phases(), {}, {}, events.user_tz(g.event), _links()))
+    chosen = {"phase": events.parameters(g.event).get("next_phase", "")}  # the next open step's phase
+    return _answer(cards.step_form(_phases(), chosen, {}, events.user_tz(g.event), _links()))
 
 
 @bp.post("/add-step")

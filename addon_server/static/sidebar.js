@@ -127,6 +127,7 @@
     var phase = clear(document.getElementById("s-phase"));
     phase.appendChild(el("option", ""));
     plan.phases.forEach(function (p) { var o = el("option", p); o.value = p; phase.appendChild(o); });
+    phase.value = plan.next_phase || "";  // where the next open step is: most new steps belong there
     var names = clear(document.getElementById("team-names"));
     plan.team.forEach(function (p) { var o = el("option"); o.value = p.name; names.appendChild(o); });
     var ids = clear(document.getElementById("step-ids"));

@@ -164,12 +164,19 @@ def _plan_summary(reading: Reading, today: date, ref: str) -> dict[str, Any]:
         "target_close": _iso(plan.target_close), "projected_close": _iso(proj.close),
         "slip_days": proj.slip,
         "phases": list(dict.fromkeys(s.phase for s in plan.steps if s.phase)),
+        "next_phase": _next_phase(plan),
         "steps": [{"id": s.id, "title": s.title, "status": s.status, "due": _iso(s.due)} for s in plan.steps],
         "team": team,
         "signatures": [s.to_dict(plan.signature_status(s)) for s in plan.signatures],
         "fingerprint": plan.fingerprint(), "step_count": len(plan.steps),
         "warnings": [w.to_dict() for w in view.warnings],
     }
+
+
+def _next_phase(plan) -> str:
+    """The phase of the next open step (earliest due, then sheet order): where a new step most likely goes."""
+    open_steps = [(s.due or date.max, i, s.phase) for i, s in enumerate(plan.steps) if s.is_open and s.phase]
+    return min(open_steps)[2] if open_steps else ""
 
 
 def _snapshot(ref: str, reading: Reading):

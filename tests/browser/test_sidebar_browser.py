@@ -139,6 +139,8 @@ def test_add_step_by_keyboard_only_and_a_title_stays_text(server, page):
     assert side.locator("#changes img").count() == 0 and grid.locator("img").count() == 0
     assert page.dialogs == []
     page.screenshot(path=str(SHOTS / "6-escaped.png"))
+    # Issue 18: the form starts on the phase of the next open step, never on a blank phase.
+    assert frame.evaluate("document.getElementById('s-phase').value") == "Discovery"
 
 
 def test_an_error_shows_next_to_its_field_and_keeps_what_was_typed(server, page):
