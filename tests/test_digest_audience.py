@@ -189,3 +189,25 @@ def test_dry_run_counts_a_change_stored_before_the_run_as_changed(plan_file, db)
     assert "would send to ae@globex.example:" in dry.output and "1 change" in dry.output
     assert f"({plan_file.resolve()}): changed" in dry.output
     assert "1 plan due (1 with changes to tell, " in dry.output  # issue 18: "1 plans"
+
+
+def test_cells_that_could_not_be_read_are_told_to_a_buyer_in_plain_words(plan_file, db, tmp_path, monkeypatch):
+    """Issues 18 and 23: "Plan!H27 …" is written for us; a buyer reads "Row 27 of the plan: …"."""
+    from plan_cells import step_cell
+
+    outbox = tmp_path / "outbox"
+    digest.watch(str(plan_file), ["ae@globex.example", "cfo@acme.example"], now=T0, store_url=db)
+    edit(plan_file, {(0, "Status"): "Done", (2, "Due"): "next week"})
+    cell = step_cell(plan_file, 2, "Due")
+    monkeypatch.setenv("MAPSHEETS_SELLER_DOMAINS", "globex.example")
+    result = CliRunner().invoke(cli, ["digest", "--now", (T0 + timedelta(days=1)).isoformat(), "--db", db,
+                                      "--outbox", str(outbox)])
+    assert result.exit_code == 0, result.output
+    by_to = {m["To"]: m for m in outbox_messages(outbox)}
+    row = cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    for body in (html_of(by_to["cfo@acme.example"]), text_of(by_to["cfo@acme.example"])):
+        assert f"Row {row} of the plan: &#34;next week&#34; is not a date" in body or \
+            f'Row {row} of the plan: "next week" is not a date' in body
+        assert f"Plan!{cell}" not in body and "mapsheets show" not in body
+    seller = text_of(by_to["ae@globex.example"])
+    assert f"Plan!{cell}" in seller  # the seller side keeps the cell, to fix it

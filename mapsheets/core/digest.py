@@ -121,6 +121,14 @@ class Unreadable:
     cell: str
     message: str
 
+    @property
+    def plain(self) -> str:
+        """The same for someone who never opened the sheet's cell grid: "row 27 of the plan: …"."""
+        tab, _bang, ref = self.cell.rpartition("!")
+        row = ref.lstrip("$ABCDEFGHIJKLMNOPQRSTUVWXYZ").lstrip("$")
+        where = ("the plan" if tab in ("", "Plan") else f"the {tab} tab") if tab or row else "the plan"
+        return f"Row {row} of {where}: {self.message}" if row.isdigit() else f"{where[0].upper()}{where[1:]}: {self.message}"
+
 
 @dataclass(frozen=True)
 class Digest:
@@ -152,6 +160,7 @@ class Digest:
     correction: str = ""  # what someone heard of the closing no longer holds: the sentence saying so
     message: str = ""  # the seller's own words with the closing (`close --message`)
     lost: tuple[str, ...] = ()  # mapsheets' own last write, gone from the sheet (core.own_writes): sellers only
+    external: bool = False  # for someone outside the seller: plain words, no cell codes or commands
 
     @property
     def name(self) -> str:
@@ -251,7 +260,8 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
                  holidays: Collection[date] = NO_HOLIDAYS, first: bool = False, since_label: str = "",
                  warnings: Iterable[dict[str, str]] = (), plan_location: str = "",
                  editors: Iterable[str] = (), closed_out: int | None = None, outcome: str = "",
-                 correction: str = "", message: str = "", lost: Iterable[str] = ()) -> Digest:
+                 correction: str = "", message: str = "", lost: Iterable[str] = (),
+                 external: bool = False) -> Digest:
     """The digest of ``plan`` as of ``today``, given the ``changes`` since the recipient's last one.
 
     ``changes`` is what ``core.diff.diff`` returned; a Done-on date set together with the step's
@@ -288,7 +298,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
         first=first, calendar=plan.holidays, since_label=since_label,
         unreadable=tuple(Unreadable(w["cell"], w["message"]) for w in warnings),
         kind=plan.kind, plan_location=plan_location, editors=tuple(editors), closed_out=closed_out,
-        outcome=outcome, correction=correction, message=message, lost=tuple(lost),
+        outcome=outcome, correction=correction, message=message, lost=tuple(lost), external=external,
     )
 
 

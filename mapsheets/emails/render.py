@@ -94,7 +94,7 @@ def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict
         "since": _since(d),
         "lost": d.lost,
         "unreadable": {"rows": d.unreadable[:max_rows], "count": len(d.unreadable),
-                       "hidden": max(0, len(d.unreadable) - max_rows)},
+                       "hidden": max(0, len(d.unreadable) - max_rows), "plain": d.external},
         "business_days": (f"Business days exclude weekends and {d.calendar} public holidays." if d.calendar
                           else "Business days exclude weekends."),
     }

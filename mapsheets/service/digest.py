@@ -246,7 +246,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                     actors=credit.actors, editors=credit.editors, stale_update_days=stale_update_days,
                     last_update=latest.taken_at.date(), holidays=days_off, first=sub.last_sent_at is None,
                     warnings=latest.content.get("warnings", []), closed_out=dead if last_notice else None,
-                    lost=sub_lost)
+                    lost=sub_lost, external=external)
                 if not digest.is_worth_sending:
                     report.quiet += 1
                     if not dry_run:
