@@ -39,6 +39,9 @@ _OVERVIEW_ORDER = {attr: i for i, (attr, _l, _t) in enumerate(OVERVIEW_FIELDS)}
 _W_TITLE, _W_PHASE, _W_OWNERS = 0.6, 0.2, 0.2
 MATCH_THRESHOLD = 0.7
 MIN_TITLE_RATIO = 0.5
+# Titles are compared on their first characters only: SequenceMatcher takes time quadratic in the
+# length, and a title pasted 32,767 characters long must not stall a diff (issue 17).
+TITLE_COMPARED = 500
 BIG_SLIP = 5  # business days later at which a due-date change is high severity
 
 
@@ -156,12 +159,12 @@ def _match_by_content(old: list[Step], new: list[Step], left_old: list[int], lef
     scored = []
     matcher = SequenceMatcher(autojunk=False)
     for j in rest_new:
-        matcher.set_seq2(_fold(new[j].title))
+        matcher.set_seq2(_fold(new[j].title)[:TITLE_COMPARED])
         for i in rest_old:
             rest = _W_PHASE * (_fold(old[i].phase) == _fold(new[j].phase)) + _W_OWNERS * _jaccard(old[i].owners, new[j].owners)
             if rest + _W_TITLE < MATCH_THRESHOLD:
                 continue
-            matcher.set_seq1(_fold(old[i].title))
+            matcher.set_seq1(_fold(old[i].title)[:TITLE_COMPARED])
             if matcher.real_quick_ratio() < MIN_TITLE_RATIO or matcher.quick_ratio() < MIN_TITLE_RATIO:
                 continue
             ratio = matcher.ratio()

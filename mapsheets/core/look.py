@@ -18,7 +18,8 @@ from mapsheets.core.schedule import project
 # A phase band's text starts with this mark: how the parser tells a band from a step.
 PHASE_MARK = "▸"
 NO_PHASE = "(no phase)"
-_BAND = re.compile(r"^\s*" + PHASE_MARK + r"\s*(?P<phase>.*?)\s*(?:·\s*\d+\s*/\s*\d+\s+done\s*)?$")
+_BAND_START = re.compile(r"\s*" + PHASE_MARK + r"\s*")
+_BAND_COUNT = re.compile(r"·\s*\d+\s*/\s*\d+\s+done\s*")  # "· 3/5 done" after the phase
 # Summary lines under the title: label -> what they show. Display only, never parsed into the plan.
 OWNERS_LABEL, SIGNATURES_LABEL, PROGRESS_LABEL = "Plan owners", "Signatures", "Progress"
 SUMMARY_LABELS = (OWNERS_LABEL, SIGNATURES_LABEL, PROGRESS_LABEL)
@@ -58,10 +59,15 @@ def band_phase(value: object) -> str | None:
     """The phase a band cell names, or None when the cell is not a band."""
     if not isinstance(value, str):
         return None
-    found = _BAND.match(value)
-    if not found:
+    start = _BAND_START.match(value)
+    if not start:
         return None
-    name = found.group("phase")
+    # Anchored patterns and a split at the last "·": linear in the cell's length (issue 17).
+    rest = value[start.end():]
+    head, dot, count = rest.rpartition("·")
+    name = head.rstrip() if dot and _BAND_COUNT.fullmatch(dot + count) else rest.rstrip()
+    if "\n" in name:
+        return None  # a band is one line
     return "" if name == NO_PHASE else name
 
 
