@@ -55,6 +55,12 @@ def band_text(phase: str, steps: list[Step]) -> str:
     return f"{PHASE_MARK} {phase or NO_PHASE}  ·  {done}/{total} done"
 
 
+def phase_band_texts(plan: Plan) -> dict[str, str]:
+    """Each phase's band text, its progress counted once per phase (not once per band: a plan
+    whose phases alternate has thousands of bands)."""
+    return {phase: band_text(phase, steps) for phase, steps in phases(plan)}
+
+
 def band_phase(value: object) -> str | None:
     """The phase a band cell names, or None when the cell is not a band."""
     if not isinstance(value, str):
@@ -73,8 +79,8 @@ def band_phase(value: object) -> str | None:
 
 def band_texts(plan: Plan, bands: dict[int, tuple[int, str]]) -> dict[tuple[int, int], str]:
     """Cell -> the text each band found in the sheet should show now (``bands``: row -> (column, phase))."""
-    groups = dict(phases(plan))
-    return {(row, col): band_text(phase, groups.get(phase, [])) for row, (col, phase) in bands.items()}
+    texts = phase_band_texts(plan)
+    return {(row, col): texts.get(phase) or band_text(phase, []) for row, (col, phase) in bands.items()}
 
 
 def owners_text(plan: Plan) -> str:
