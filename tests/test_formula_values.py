@@ -180,3 +180,20 @@ def test_formula_texts_are_compared_when_neither_side_has_a_value():
     assert [(c.field, c.old, c.new) for c in diff(uncached, plan_with("=A2", {"Step": "=A2"}))] == [("title", "=A1", "=A2")]
     assert diff(value, uncached) == [] and diff(uncached, value) == []  # a value on one side only: unknown
     assert value.fingerprint() != uncached.fingerprint()  # only a stored value makes the signature hold
+
+
+def test_the_last_value_stands_in_for_any_step_column_and_the_overview():
+    from mapsheets.core.formulas import keep_formula_values
+    from mapsheets.core.model import Plan, Step
+
+    before = Plan(kind="mutual", title="P", buyer="A", seller="G", problem="Slow quotes", target_close=date(2027, 3, 31),
+                  steps=[Step(id="S-1", title="Kickoff", owners=["Jane"], extra={"Budget": 1200})])
+    after = Plan(kind="mutual", title="P", buyer="A", seller="G", problem="=B3", formulas={"problem": "=B3", "target_close": "=C10+90"},
+                 steps=[Step(id="S-1", title="=A1", owners=["=A2"], extra={"Budget": "=H3*2"},
+                             formulas={"Step": "=A1", "Owners": "=A2", "Budget": "=H3*2"})])
+    kept = keep_formula_values(before, after)
+    assert sorted(kept) == sorted(["=A1", "=A2", "=H3*2", "=B3", "=C10+90"])
+    step = after.steps[0]
+    assert (step.title, step.owners, step.extra, step.formulas) == ("Kickoff", ["Jane"], {"Budget": 1200}, {})
+    assert (after.problem, after.target_close, after.formulas) == ("Slow quotes", date(2027, 3, 31), {})
+    assert after.fingerprint() == before.fingerprint()

@@ -98,7 +98,8 @@ def split_people(value: Any) -> list[str]:
         # A joining word counts after spaces that are not only line breaks (a break splits first).
         if word and run[0].strip("\n"):
             parts.append(text[start:at])
-            start = skip_to = _RUNS.match(text, word.end()).end()
+            spaces = _RUNS.match(text, word.end())  # there are some: the word's lookahead saw them
+            start = skip_to = spaces.end() if spaces else word.end()
         elif run[0][0] in ",;" or "\n" in run[0]:
             parts.append(text[start:at])
             start = end
