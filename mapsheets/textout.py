@@ -50,7 +50,7 @@ def plan_summary(view, limit: int | None = 10) -> str:
             late = overdue_days(step, view.today, view.days_off)
             flag = (f"  OVERDUE {late} business day{'s' if late != 1 else ''}" if late
                     else "  BLOCKED" if step.status == "blocked" else "")
-            due = step.due.isoformat() if step.due else "no date   "
+            due = step.due.isoformat() if step.due else "not computed" if "Due" in step.formulas else "no date   "
             owners = ", ".join(owner_name(o, plan.stakeholders) for o in step.owners) or "no owner"
             lines.append(f"  {step.id}  {due}  {step.title}  [{step.side}] {owners}{flag}")
         if limit is not None and len(open_steps) > limit:

@@ -83,3 +83,117 @@ def test_mapsheets_own_writes_keep_formula_results_so_a_new_signature_stays_vali
     assert [view.plan.signature_status(s) for s in view.plan.signatures] == ["valid"]
     again = sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=T0)
     assert again.already  # the same plan: nothing added
+
+
+def _type_formulas_with_results(path, cells: dict) -> None:
+    """What Excel saves: each cell's formula and its computed result, a date or a text."""
+    from xml.sax.saxutils import escape
+
+    book = openpyxl.load_workbook(path)
+    for cell, (formula, _result) in cells.items():
+        book["Plan"][cell] = formula
+    book.calculation.fullCalcOnLoad = False
+    book.save(path)
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                for cell, (_formula, result) in cells.items():
+                    if isinstance(result, date):
+                        typed, value = "", str((result - date(1899, 12, 30)).days)
+                    else:
+                        typed, value = ' t="str"', escape(result)
+                    data = re.sub(rf'<c r="{cell}"([^>]*)><f>([^<]*)</f><v\s*/>'.encode(),
+                                  f'<c r="{cell}"\\1{typed}><f>\\2</f><v>{value}</v>'.encode(), data)
+            dst.writestr(item, data)
+    shutil.move(tmp, path)
+
+
+def _show(path) -> str:
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "mapsheets.cli", "show", str(path), "--all", "--as-of", "2026-12-01"],
+                          capture_output=True, text=True, env=os.environ, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout + done.stderr
+
+
+def test_a_title_and_a_due_date_whose_results_were_dropped_are_no_change_and_keep_the_signature(plan_file, plan, tmp_path):
+    """Issue 17, seen 8: after an openpyxl save a title ``=A1`` read as renamed to "=A1" in the diff,
+    the digest and the Changes tab, and the buyer's signature turned stale. The default state store
+    is the one `show` and the digest read, as a person's would be."""
+    from mapsheets.service.signoff import sign
+
+    title_cell, due_cell = step_cell(plan_file, 2, "Step"), step_cell(plan_file, 3, "Due")
+    heading = read_grid(plan_file)["Plan"][0][0]
+    target = plan.steps[2].due + timedelta(days=7)
+    _type_formulas_with_results(plan_file, {title_cell: ("=A1", heading),
+                                            due_cell: (f"={step_cell(plan_file, 2, 'Due')}+7", target)})
+    digest.watch(str(plan_file), ["ae@globex.example"], now=T0)
+    sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer", now=T0)
+    snapshot(str(plan_file), now=T0)
+    assert "valid" in _show(plan_file)
+
+    openpyxl.load_workbook(plan_file).save(plan_file)  # a script's save: every result dropped
+    assert read_grid(plan_file)["Plan"][int(title_cell[1:]) - 1][2] == "=A1"
+    view = service.read_plan(str(plan_file), today=TODAY)
+    assert view.plan.steps[2].title == heading and view.plan.steps[3].due == target and view.warnings == []
+    assert [view.plan.signature_status(s) for s in view.plan.signatures] == ["valid"]
+    shown = _show(plan_file)
+    assert "stale" not in shown and "=A1" not in shown and "Jane Doe (buyer)  signed 2026-12-01  valid" in shown
+    assert diff_plans(str(plan_file), since="latest").changes == []
+
+    report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "outbox"))
+    assert len(report.sent) == 1  # the signature made after `watch`, nothing else
+    logged = read_grid(plan_file)["Changes"][1:]
+    assert [row[4] for row in logged] == ["signature_added"] and "=A1" not in str(logged)
+
+
+def test_a_due_formula_without_a_result_reads_not_computed_naming_its_cell(plan_file, plan):
+    """With no stored revision to stand in, the due date is "not computed" with a warning naming the
+    cell, never an empty due date."""
+    due_cell = step_cell(plan_file, 3, "Due")
+    book = openpyxl.load_workbook(plan_file)
+    book["Plan"][due_cell] = f"={step_cell(plan_file, 2, 'Due')}+7"
+    book.save(plan_file)  # openpyxl: the formula without a result
+    view = service.read_plan(str(plan_file), today=TODAY)
+    [warning] = view.warnings
+    assert warning.cell == f"Plan!{due_cell}" and "is not computed" in warning.message
+    assert view.plan.steps[3].formulas == {"Due": f"={step_cell(plan_file, 2, 'Due')}+7"}
+    shown = _show(plan_file)
+    assert f"{plan.steps[3].id}  not computed  " in shown and f"Plan!{due_cell}: " in shown
+
+
+def test_formula_texts_are_compared_when_neither_side_has_a_value():
+    from mapsheets.core.diff import diff
+    from mapsheets.core.model import Plan, Step
+
+    def plan_with(title: str, formulas: dict) -> Plan:
+        return Plan(kind="mutual", title="P", buyer="A", seller="G",
+                    steps=[Step(id="S-1", title=title, due=date(2027, 1, 4), formulas=formulas)])
+
+    value, uncached = plan_with("Kickoff", {}), plan_with("=A1", {"Step": "=A1"})
+    assert diff(uncached, plan_with("=A1", {"Step": "=A1"})) == []
+    assert [(c.field, c.old, c.new) for c in diff(uncached, plan_with("=A2", {"Step": "=A2"}))] == [("title", "=A1", "=A2")]
+    assert diff(value, uncached) == [] and diff(uncached, value) == []  # a value on one side only: unknown
+    assert value.fingerprint() != uncached.fingerprint()  # only a stored value makes the signature hold
+
+
+def test_the_last_value_stands_in_for_any_step_column_and_the_overview():
+    from mapsheets.core.formulas import keep_formula_values
+    from mapsheets.core.model import Plan, Step
+
+    before = Plan(kind="mutual", title="P", buyer="A", seller="G", problem="Slow quotes", target_close=date(2027, 3, 31),
+                  steps=[Step(id="S-1", title="Kickoff", owners=["Jane"], extra={"Budget": 1200})])
+    after = Plan(kind="mutual", title="P", buyer="A", seller="G", problem="=B3", formulas={"problem": "=B3", "target_close": "=C10+90"},
+                 steps=[Step(id="S-1", title="=A1", owners=["=A2"], extra={"Budget": "=H3*2"},
+                             formulas={"Step": "=A1", "Owners": "=A2", "Budget": "=H3*2"})])
+    kept = keep_formula_values(before, after)
+    assert sorted(kept) == sorted(["=A1", "=A2", "=H3*2", "=B3", "=C10+90"])
+    step = after.steps[0]
+    assert (step.title, step.owners, step.extra, step.formulas) == ("Kickoff", ["Jane"], {"Budget": 1200}, {})
+    assert (after.problem, after.target_close, after.formulas) == ("Slow quotes", date(2027, 3, 31), {})
+    assert after.fingerprint() == before.fingerprint()

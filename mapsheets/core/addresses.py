@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 
-# Deliberately loose (no quoting rules): a mailbox, an @ and a domain with a dot in it.
-EMAIL = re.compile(r"[^@\s<>,;\"()]+@[^@\s<>,;\"()]+\.[A-Za-z0-9-]{2,}")
-_NAMED = re.compile(rf"^(?P<name>[^<>]*?)\s*<\s*(?P<email>{EMAIL.pattern})\s*>$")
+# Deliberately loose (no quoting rules): a mailbox, an @ and a domain with a dot in it. Both run in
+# time linear in the text (issue 17): a match starts only where a run of mailbox characters starts,
+# and the name takes everything before the one "<" (its spaces are stripped after).
+EMAIL = re.compile(r"(?<![^@\s<>,;\"()])[^@\s<>,;\"()]+@[^@\s<>,;\"()]+\.[A-Za-z0-9-]{2,}")
+_NAMED = re.compile(rf"^(?P<name>[^<>]*)<\s*(?P<email>{EMAIL.pattern})\s*>$")
 
 
 def find_email(text: str) -> str | None:

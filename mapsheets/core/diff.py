@@ -16,7 +16,8 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from mapsheets.core.dates import business_days_between
-from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, UncachedFormula, jsonable
+from mapsheets.core.formulas import keep_formula_values, unknown_labels  # noqa: F401  (keep_formula_values: for callers)
+from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, jsonable
 from mapsheets.core.people import owner_key
 
 KINDS = (
@@ -38,6 +39,9 @@ _OVERVIEW_ORDER = {attr: i for i, (attr, _l, _t) in enumerate(OVERVIEW_FIELDS)}
 _W_TITLE, _W_PHASE, _W_OWNERS = 0.6, 0.2, 0.2
 MATCH_THRESHOLD = 0.7
 MIN_TITLE_RATIO = 0.5
+# Titles are compared on their first characters only: SequenceMatcher takes time quadratic in the
+# length, and a title pasted 32,767 characters long must not stall a diff (issue 17).
+TITLE_COMPARED = 500
 BIG_SLIP = 5  # business days later at which a due-date change is high severity
 
 
@@ -155,12 +159,12 @@ def _match_by_content(old: list[Step], new: list[Step], left_old: list[int], lef
     scored = []
     matcher = SequenceMatcher(autojunk=False)
     for j in rest_new:
-        matcher.set_seq2(_fold(new[j].title))
+        matcher.set_seq2(_fold(new[j].title)[:TITLE_COMPARED])
         for i in rest_old:
             rest = _W_PHASE * (_fold(old[i].phase) == _fold(new[j].phase)) + _W_OWNERS * _jaccard(old[i].owners, new[j].owners)
             if rest + _W_TITLE < MATCH_THRESHOLD:
                 continue
-            matcher.set_seq1(_fold(old[i].title))
+            matcher.set_seq1(_fold(old[i].title)[:TITLE_COMPARED])
             if matcher.real_quick_ratio() < MIN_TITLE_RATIO or matcher.quick_ratio() < MIN_TITLE_RATIO:
                 continue
             ratio = matcher.ratio()
@@ -204,8 +208,11 @@ def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection
     if a == b and a.extra == b.extra and a.unparsed == b.unparsed:
         return []  # the common case, one tuple comparison
     out: list[Change] = []
+    unknown = unknown_labels(a, b)
 
     def add(name: str, old: Any, new: Any, severity: str = "normal", slip: int | None = None) -> None:
+        if _LABEL.get(name, name.removeprefix("extra:")) in unknown:
+            return  # a formula without a result on one side: neither a change nor a commitment change
         out.append(Change("step_changed", b.id, name, old, new, slip, severity, b.title))
 
     if a.id != b.id:
@@ -249,9 +256,10 @@ def _value(step: Step, name: str) -> Any:
 
 def _overview_changes(old: Plan, new: Plan, id_map: dict[str, str]) -> list[Change]:
     out = []
+    unknown = set(old.formulas) ^ set(new.formulas)  # no value known on one side: no change to tell
     for attr, _label, _typ in OVERVIEW_FIELDS:
         a, b = getattr(old, attr), getattr(new, attr)
-        if a == b or (attr == "close_step" and id_map.get(a) == b):
+        if a == b or attr in unknown or (attr == "close_step" and id_map.get(a) == b):
             continue
         later = isinstance(a, date) and isinstance(b, date) and b > a
         severity = "high" if attr in ("target_close", "go_live") and later else "normal"
@@ -369,30 +377,3 @@ def restore_ids(old: Plan, new: Plan, given: set[str]) -> dict[str, str]:
     if new.close_step in restored:
         new.close_step = restored[new.close_step]
     return restored
-
-
-# Step cells the parser may leave unparsed, sheet label -> Step attribute.
-_UNPARSED_ATTR = {"Due": "due", "Done on": "done_on", "Status": "status", "Side": "side"}
-
-
-def keep_formula_values(old: Plan, new: Plan) -> list[str]:
-    """Step cells holding a formula whose computed result is gone keep the value ``old`` had there
-    (matched by step ID), so a save by a program that does not calculate is not a change.
-
-    Returns the formulas kept this way (their "is not a date" warnings no longer apply); ``new`` is
-    changed in place.
-    """
-    before = {s.id: s for s in old.steps}
-    kept: list[str] = []
-    for step in new.steps:
-        prev = before.get(step.id)
-        if prev is None:
-            continue
-        for label, raw in list(step.unparsed.items()):
-            attr = _UNPARSED_ATTR.get(label)
-            if not isinstance(raw, UncachedFormula) or attr is None or label in prev.unparsed:
-                continue
-            setattr(step, attr, getattr(prev, attr))
-            del step.unparsed[label]
-            kept.append(str(raw))
-    return kept

@@ -213,10 +213,10 @@ def step_rows(plan: Plan, headers: list[str]) -> tuple[list[list[Any]], list[int
     progress); returns rows and the bands' indexes."""
     rows: list[list[Any]] = []
     bands: list[int] = []
-    groups = dict(look.phases(plan))
+    texts = look.phase_band_texts(plan)
     for phase, steps in look.phase_runs(plan):
         bands.append(len(rows))
-        rows.append([look.band_text(phase, groups[phase])])
+        rows.append([texts[phase]])
         rows.extend(step_cells(s, headers) for s in steps)
     return rows, bands
 

@@ -18,7 +18,8 @@ from mapsheets.core.schedule import project
 # A phase band's text starts with this mark: how the parser tells a band from a step.
 PHASE_MARK = "▸"
 NO_PHASE = "(no phase)"
-_BAND = re.compile(r"^\s*" + PHASE_MARK + r"\s*(?P<phase>.*?)\s*(?:·\s*\d+\s*/\s*\d+\s+done\s*)?$")
+_BAND_START = re.compile(r"\s*" + PHASE_MARK + r"\s*")
+_BAND_COUNT = re.compile(r"·\s*\d+\s*/\s*\d+\s+done\s*")  # "· 3/5 done" after the phase
 # Summary lines under the title: label -> what they show. Display only, never parsed into the plan.
 OWNERS_LABEL, SIGNATURES_LABEL, PROGRESS_LABEL = "Plan owners", "Signatures", "Progress"
 SUMMARY_LABELS = (OWNERS_LABEL, SIGNATURES_LABEL, PROGRESS_LABEL)
@@ -54,21 +55,32 @@ def band_text(phase: str, steps: list[Step]) -> str:
     return f"{PHASE_MARK} {phase or NO_PHASE}  ·  {done}/{total} done"
 
 
+def phase_band_texts(plan: Plan) -> dict[str, str]:
+    """Each phase's band text, its progress counted once per phase (not once per band: a plan
+    whose phases alternate has thousands of bands)."""
+    return {phase: band_text(phase, steps) for phase, steps in phases(plan)}
+
+
 def band_phase(value: object) -> str | None:
     """The phase a band cell names, or None when the cell is not a band."""
     if not isinstance(value, str):
         return None
-    found = _BAND.match(value)
-    if not found:
+    start = _BAND_START.match(value)
+    if not start:
         return None
-    name = found.group("phase")
+    # Anchored patterns and a split at the last "·": linear in the cell's length (issue 17).
+    rest = value[start.end():]
+    head, dot, count = rest.rpartition("·")
+    name = head.rstrip() if dot and _BAND_COUNT.fullmatch(dot + count) else rest.rstrip()
+    if "\n" in name:
+        return None  # a band is one line
     return "" if name == NO_PHASE else name
 
 
 def band_texts(plan: Plan, bands: dict[int, tuple[int, str]]) -> dict[tuple[int, int], str]:
     """Cell -> the text each band found in the sheet should show now (``bands``: row -> (column, phase))."""
-    groups = dict(phases(plan))
-    return {(row, col): band_text(phase, groups.get(phase, [])) for row, (col, phase) in bands.items()}
+    texts = phase_band_texts(plan)
+    return {(row, col): texts.get(phase) or band_text(phase, []) for row, (col, phase) in bands.items()}
 
 
 def owners_text(plan: Plan) -> str:

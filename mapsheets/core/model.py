@@ -51,13 +51,16 @@ class Step:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
     # Cells we could not understand, header -> original value; written back as they were.
     unparsed: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Cells holding a formula read without its computed result, header -> the formula's text: no
+    # value is known there, so only the text is compared (see diff.keep_formula_values).
+    formulas: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "phase": self.phase,
             "title": self.title,
@@ -72,6 +75,9 @@ class Step:
             "extra": {k: jsonable(v) for k, v in self.extra.items() if jsonable(v) is not None},
             "unparsed": {k: jsonable(v) for k, v in self.unparsed.items()},
         }
+        if self.formulas:  # only then: the content (and legacy fingerprint) of other plans unchanged
+            out["formulas"] = dict(self.formulas)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Step:
@@ -81,7 +87,7 @@ class Step:
             due=_date(data.get("due")), status=data.get("status", "not started"),
             done_on=_date(data.get("done_on")), depends_on=list(data.get("depends_on", [])),
             notes=data.get("notes", ""), extra=dict(data.get("extra") or {}),
-            unparsed=dict(data.get("unparsed") or {}),
+            unparsed=dict(data.get("unparsed") or {}), formulas=dict(data.get("formulas") or {}),
         )
 
 
@@ -205,6 +211,8 @@ class Plan:
     # MEDDPICC rows found in the sheet, key -> text (see core/qualify.py); the seller's own notes, not
     # a commitment.
     qualification: dict[str, str] = field(default_factory=dict)
+    # Overview fields holding a formula read without its computed result: field -> the formula's text.
+    formulas: dict[str, str] = field(default_factory=dict, compare=False)
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -223,6 +231,8 @@ class Plan:
             out[attr] = _iso(value) if typ is date else value
         out["steps"] = [s.to_dict() for s in self.steps]
         out["stakeholders"] = [s.to_dict() for s in self.stakeholders]
+        if self.formulas:
+            out["formulas"] = dict(self.formulas)
         return out
 
     def commitments(self) -> dict[str, Any]:
@@ -275,6 +285,7 @@ class Plan:
             stakeholders=[Stakeholder.from_dict(s) for s in data.get("stakeholders", [])],
             signatures=[Signature.from_dict(s) for s in data.get("signatures", [])],
             qualification={k: v for k, v in (data.get("qualification") or {}).items() if v},
+            formulas=dict(data.get("formulas") or {}),
         )
 
 

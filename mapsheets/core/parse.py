@@ -16,7 +16,7 @@ from mapsheets.core.layout import (
 )
 from mapsheets.core.look import SUMMARY_LABELS, band_phase
 from mapsheets.core.model import (
-    OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step,
+    OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, UncachedFormula,
 )
 from mapsheets.core.people import follow_team
 from mapsheets.core.qualify import SYNONYMS as QUALIFICATION_LABELS
@@ -91,6 +91,12 @@ class TimelineLocation:
 
 
 _LABEL_OF = {attr: label for attr, label, _w in STEP_COLUMNS}
+# A formula cell saved without its result: no value is known, which is neither empty nor a change.
+NOT_COMPUTED = "is not computed: its formula was saved without a result (open and save the workbook in Excel or LibreOffice)"
+
+
+def not_computed(raw: Any) -> str:
+    return f'"{raw}" {NOT_COMPUTED}'
 
 
 def _find_tab(grid: Grid, wanted: str) -> str | None:
@@ -278,6 +284,11 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
             attr, typ = labels[key]
             value = filled[1] if len(filled) > 1 else (c + 1, None)
             cells[attr] = (r, value[0])
+            if isinstance(value[1], UncachedFormula):
+                plan.formulas[attr] = str(value[1])
+                warnings.append(Warning(cell_ref(tab, r, value[0]), not_computed(value[1])))
+                if typ is not str:
+                    continue
             if typ is str:
                 setattr(plan, attr, _text(value[1]))
             elif _text(value[1]):
@@ -324,11 +335,16 @@ def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: 
     step = Step(id=_text(cell("ID")).upper(), title=_text(cell("Step")), phase=_text(cell("Phase")),
                 owners=split_people(cell("Owners")), notes=_text(cell("Notes")),
                 depends_on=split_ids(cell("Depends on")))
+    for label in columns:
+        if isinstance(raw := cell(label), UncachedFormula):
+            step.formulas[label] = str(raw)
+            warn(label, not_computed(raw))
     if not step.title:
         warn("Step", "step has no title") if "Step" in columns else None
     side = parse_side(cell("Side"), plan.buyer, plan.seller)
     if side is None:
-        warn("Side", f'"{_text(cell("Side"))}" is not a side (buyer, seller or joint)')
+        if "Side" not in step.formulas:
+            warn("Side", f'"{_text(cell("Side"))}" is not a side (buyer, seller or joint)')
         step.unparsed["Side"] = cell("Side")
     if side == "joint" and _text(cell("Side")) == "" and "Side" in columns and step.id and step.title:
         # A step with an ID was written with a side: a blank one now (cleared, or merged into the
@@ -337,12 +353,16 @@ def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: 
     step.side = side or "joint"
     status = parse_status(cell("Status"))
     if status is None:
-        warn("Status", f'"{_text(cell("Status"))}" is not a status (not started, in progress, done, blocked, n/a)')
+        if "Status" not in step.formulas:
+            warn("Status", f'"{_text(cell("Status"))}" is not a status (not started, in progress, done, blocked, n/a)')
         step.unparsed["Status"] = cell("Status")
     step.status = status or "not started"
     for label, attr in (("Due", "due"), ("Done on", "done_on")):
         raw = cell(label)
         if _text(raw) == "":
+            continue
+        if label in step.formulas:
+            step.unparsed[label] = raw  # no date known: "not computed", never empty
             continue
         parsed, doubt = read_date(raw, plan.date_order)
         if doubt or parsed is None:

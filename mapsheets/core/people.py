@@ -12,7 +12,9 @@ import re
 
 from mapsheets.core.model import Plan, Stakeholder
 
-EMAIL_IN = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z]{2,}")
+# The lookbehind starts a match only where a run of mailbox characters starts: searching a long
+# cell without an @ is then linear, not quadratic (issue 17), and finds the same addresses.
+EMAIL_IN = re.compile(r"(?<![^@\s<>,;])[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z]{2,}")
 
 
 def split_person(text: str) -> tuple[str, str]:

@@ -32,12 +32,12 @@ def timeline_grid(plan: Plan) -> list[list[Any]]:
     weeks = look.timeline_weeks(plan, rows_data)
     grid: list[list[Any]] = [[f"Timeline: {plan.title}"], [LEGEND],
                              [label for label, _w in COLUMNS] + list(weeks)]
-    groups = dict(look.phases(plan))
+    texts = look.phase_band_texts(plan)
     phase = None
     for row in rows_data:
         if row.phase != phase or len(grid) == HEADER_ROW + 1:
             phase = row.phase
-            grid.append([look.band_text(phase, groups[phase])])
+            grid.append([texts[phase]])
         grid.append([row.id, row.title, row.start, row.due, row.done_on, row.status])
     return grid
 

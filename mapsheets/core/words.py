@@ -51,7 +51,9 @@ _SIDE_SYNONYMS = {
     "seller": "seller", "vendor": "seller", "supplier": "seller", "us": "seller", "sell": "seller",
     "joint": "joint", "both": "joint", "mutual": "joint", "shared": "joint", "all": "joint",
 }
-_SPLIT_PEOPLE = re.compile(r"[,;\n]+|\s+/\s+|\s+&\s+|\s+and\s+")
+# Owners are split at "," ";" and line breaks, and at "/", "&" or "and" between spaces.
+_RUNS = re.compile(r"\s+|[,;]+")
+_JOIN_WORD = re.compile(r"(?:/|&|and)(?=\s)")
 _SPLIT_IDS = re.compile(r"[,;\s]+")
 
 
@@ -98,9 +100,28 @@ def parse_side(value: Any, buyer: str = "", seller: str = "") -> str | None:
 
 
 def split_people(value: Any) -> list[str]:
+    """Owners as written: "Jane, Bob / Ann and Lee" -> four people. One pass over the text's runs of
+    spaces and separators, so a long cell is read in linear time (the pattern it replaces,
+    ``[,;\\n]+|\\s+/\\s+|…``, backtracked quadratically over long runs of spaces; issue 17)."""
     if value is None:
         return []
-    return [p.strip() for p in _SPLIT_PEOPLE.split(str(value)) if p.strip()]
+    text = str(value)
+    parts, start, skip_to = [], 0, 0
+    for run in _RUNS.finditer(text):
+        at, end = run.span()
+        if at < skip_to:
+            continue  # the spaces after a joining word: part of that separator
+        word = _JOIN_WORD.match(text, end) if run[0][0] not in ",;" else None
+        # A joining word counts after spaces that are not only line breaks (a break splits first).
+        if word and run[0].strip("\n"):
+            parts.append(text[start:at])
+            spaces = _RUNS.match(text, word.end())  # there are some: the word's lookahead saw them
+            start = skip_to = spaces.end() if spaces else word.end()
+        elif run[0][0] in ",;" or "\n" in run[0]:
+            parts.append(text[start:at])
+            start = end
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
 
 
 def split_ids(value: Any) -> list[str]:

@@ -142,6 +142,10 @@ def parse_grid(book: Workbook, grid: Grid):
         raise PlanFileError(f"{book.ref}: {exc}") from None
     if parsed.location.missing_ids:
         _restore_ids(book.ref, parsed)
+    from mapsheets.core.formulas import has_uncached
+
+    if has_uncached(parsed.plan):
+        _keep_formula_values(book.ref, parsed)
     return parsed
 
 
@@ -149,25 +153,46 @@ def _restore_ids(ref: str, parsed) -> None:
     """A row whose ID cell was emptied by hand gets back the ID the last stored revision knew for
     that step (matched by content), so "Depends on" cells naming it still hold and no write puts a
     made-up ID in its place. Best effort: no store yet, or one that cannot be read, changes nothing."""
-    import os
-
-    from mapsheets.adapters.store.connect import data_dir
     from mapsheets.core.diff import restore_ids
-    from mapsheets.core.model import Plan
-    from mapsheets.errors import MapsheetsError
-    from mapsheets.service.revisions import canonical_ref, open_store
 
-    if not os.environ.get("MAPSHEETS_DB", "").strip() and not (data_dir(os.environ) / "state.db").exists():
-        return  # never stored anything: nothing to restore from (and no store made by a read)
-    try:
-        previous = open_store().revision(canonical_ref(ref), "latest")
-    except MapsheetsError:
+    previous = _latest_stored(ref)
+    if previous is None:
         return
     loc = parsed.location
-    restored = restore_ids(Plan.from_dict(previous.content["plan"]), parsed.plan, set(loc.missing_ids.values()))
+    restored = restore_ids(previous, parsed.plan, set(loc.missing_ids.values()))
     if restored:
         loc.missing_ids = {row: restored.get(sid, sid) for row, sid in loc.missing_ids.items()}
         loc.step_rows = {restored.get(sid, sid): row for sid, row in loc.step_rows.items()}
         back = set(restored.values())
         parsed.warnings = [w for w in parsed.warnings
                            if not (w.message.startswith("unknown step ") and w.message.split()[2] in back)]
+
+
+def _keep_formula_values(ref: str, parsed) -> None:
+    """Formula cells saved without their result (by a program that does not calculate) read as the
+    value the last stored revision had there, so every surface, signature status included, sees no
+    change nobody made. Best effort, as ``_restore_ids``: without a revision they read "not computed"."""
+    from mapsheets.core.formulas import keep_formula_values
+
+    previous = _latest_stored(ref)
+    if previous is None:
+        return
+    kept = {f'"{text}" is not' for text in keep_formula_values(previous, parsed.plan)}
+    parsed.warnings = [w for w in parsed.warnings if not any(w.message.startswith(k) for k in kept)]
+
+
+def _latest_stored(ref: str):
+    """The plan of the latest revision in the default state store, or None (none stored, no store)."""
+    import os
+
+    from mapsheets.adapters.store.connect import data_dir
+    from mapsheets.core.model import Plan
+    from mapsheets.errors import MapsheetsError
+    from mapsheets.service.revisions import canonical_ref, open_store
+
+    if not os.environ.get("MAPSHEETS_DB", "").strip() and not (data_dir(os.environ) / "state.db").exists():
+        return None  # never stored anything (and no store made by a read)
+    try:
+        return Plan.from_dict(open_store().revision(canonical_ref(ref), "latest").content["plan"])
+    except MapsheetsError:
+        return None

@@ -9,10 +9,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from mapsheets.core.diff import Change, diff, keep_formula_values, restore_ids, summary
+from mapsheets.core.diff import Change, diff, restore_ids, summary
+from mapsheets.core.formulas import has_uncached, keep_formula_values
 from mapsheets.core.griddiff import GridChange, diff_grids
 from mapsheets.core.layout import CHANGES_TAB, SIGNOFF_TAB, TEAM_TAB, TIMELINE_TAB
-from mapsheets.core.model import Plan, UncachedFormula, jsonable
+from mapsheets.core.model import Plan, jsonable
 from mapsheets.core.parse import ParsedPlan, TableLocation
 from mapsheets.core.upkeep import upkeep_cells
 from mapsheets.service.refs import google_id, open_workbook, read_parsed
@@ -110,7 +111,7 @@ def snapshot_into(store, ref: str, *, now: datetime, snapshot: tuple[Snapshot, d
     key = canonical_ref(ref)
     if snap.missing_ids and store.get_plan(key) is not None:
         _restore_ids(store, key, snap)
-    if _uncached(snap.plan) and store.get_plan(key) is not None:
+    if has_uncached(snap.plan) and store.get_plan(key) is not None:
         _keep_formula_values(store, key, snap)
     store.register_plan(key, "google" if google_id(ref) else "xlsx", plan.title)
     revision, created = store.add_revision(
@@ -138,10 +139,6 @@ def _restore_ids(store, key: str, snap: Snapshot) -> None:
         back = set(restored.values())
         snap.warnings = [w for w in snap.warnings
                          if not (w["message"].startswith("unknown step ") and w["message"].split()[2] in back)]
-
-
-def _uncached(plan: Plan) -> bool:
-    return any(isinstance(v, UncachedFormula) for step in plan.steps for v in step.unparsed.values())
 
 
 def keep_formulas(old: Plan, new: Snapshot) -> None:
@@ -302,7 +299,7 @@ def diff_plans(old_spec: str, new_spec: str | None = None, *, since: str | None 
 
     if new.missing_ids:  # an emptied ID cell is the same step, not a new ID
         restore_ids(old.plan, new.plan, set(new.missing_ids.values()))
-    if _uncached(new.plan):  # a formula whose result was dropped on save has not changed
+    if has_uncached(new.plan):  # a formula whose result was dropped on save has not changed
         keep_formulas(old.plan, new)
     try:
         days_off = plan_holidays(new.plan)
