@@ -72,6 +72,8 @@ def test_the_readme_walk_runs_as_written(tmp_path, monkeypatch):
                                                              ("jane@initech.example", "buyer")}
     handoff = (tmp_path / "initech-handoff.md").read_text(encoding="utf-8")
     assert "Jane Doe" in handoff and "Initech" in handoff
+    # The MEDDPICC block comes from the closing plan, found through the audit log (the MAP names it by title).
+    assert "**Identified pain:** Month-end close takes 12 days" in handoff
     outbox = Path(__import__("os").environ["MAPSHEETS_OUTBOX"])
     told = {m["To"]: m for m in (email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
                                  for p in outbox.glob("*.eml"))}

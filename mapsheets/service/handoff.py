@@ -12,7 +12,7 @@ from mapsheets.core.layout import cell_ref, check_cell_text
 from mapsheets.core.upkeep import parsed_upkeep
 from mapsheets.errors import MapsheetsError, UsageError
 from mapsheets.service.calendars import plan_holidays
-from mapsheets.service.refs import open_workbook, parse_grid, read_parsed
+from mapsheets.service.refs import google_id, open_workbook, parse_grid, read_parsed
 
 HANDOFF_TAB = "Handoff"
 
@@ -37,7 +37,7 @@ def handoff(ref: str, *, today: date, output: Path | None = None, tab: bool = Fa
         days_off = plan_holidays(parsed.plan, today)
     except UsageError:  # an unknown calendar typed in the sheet: weekends only, as everywhere
         days_off = frozenset()
-    result = HandoffResult(core.build(parsed.plan, today, days_off, _qualification(parsed.plan)),
+    result = HandoffResult(core.build(parsed.plan, today, days_off, _qualification(parsed.plan, book.ref)),
                            output=output, tab=tab)
     if tab:
         _write_tab(book, result.handoff.rows, force=force)
@@ -51,16 +51,32 @@ def handoff(ref: str, *, today: date, output: Path | None = None, tab: bool = Fa
     return result
 
 
-def _qualification(plan) -> dict[str, str] | None:
+def _qualification(plan, ref: str) -> dict[str, str] | None:
     """The MEDDPICC rows: the plan's own, else (a MAP) its closing plan's, where the seller keeps
     them. A closing plan that cannot be read leaves the block "not written down", not the hand-off."""
-    if any(str(v or "").strip() for v in plan.qualification.values()) or not plan.closing_plan:
+    if any(str(v or "").strip() for v in plan.qualification.values()) or plan.kind != "mutual":
         return None
     try:
-        _grid, closing = read_parsed(open_workbook(plan.closing_plan))
+        closing_ref = closing_plan_of(plan, ref)
+        if closing_ref is None:
+            return None
+        _grid, closing = read_parsed(open_workbook(closing_ref))
     except MapsheetsError:
         return None
     return closing.plan.qualification
+
+
+def closing_plan_of(plan, ref: str) -> str | None:
+    """Where a MAP's closing plan is: its Google Sheet, or for a local file (which the MAP names by
+    title only, never by a path the buyer would see) the one `convert` recorded in the audit log."""
+    if google_id(plan.closing_plan or ""):
+        return plan.closing_plan
+    from mapsheets.service.convert import CONVERTED
+    from mapsheets.service.revisions import canonical_ref, open_store
+
+    me = canonical_ref(ref)
+    made = [e for e in open_store().events() if e.kind == CONVERTED and (e.detail or {}).get("mutual_plan") == me]
+    return made[-1].ref if made else None
 
 
 def _write_tab(book, rows, *, force: bool) -> None:
