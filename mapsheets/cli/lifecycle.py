@@ -40,7 +40,8 @@ def close(plan, outcome, reason, on, outbox, smtp_url, sender, seller_domains, a
     mailer = digests.mailer(smtp_url, outbox)
     result = close_plan(plan, outcome=outcome, reason=reason, on=on, today=_today(as_of),
                         now=datetime.now(timezone.utc), store_url=db_url, mailer=mailer, sender=sender,
-                        seller_domains=seller_domains.split(",") if seller_domains else None, force=force)
+                        seller_domains=seller_domains.split(",") if seller_domains else None, force=force,
+                        on_warning=lambda message: click.echo(f"warning: {message}", err=True))
     verb = "Closed" if result.written else "Already closed"
     click.echo(f"{verb} {result.ref}: {result.outcome} on {result.closed_on}"
                + (f" ({result.reason})" if result.reason else "") + f"; archived at revision {result.revision}")

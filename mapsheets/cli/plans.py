@@ -191,12 +191,18 @@ def add_step(plan, title, side, owners, due, snap, phase, depends_on, status, no
 
     step = service.add_step(plan, title=title, side=side, owners=owners, due=due, phase=phase,
                             depends_on=depends_on, status=status, notes=notes, today=_today(as_of), snap=snap,
-                            on_warning=lambda message: click.echo(f"warning: {with_options(message, 'due', 'snap')}",
-                                                                  err=True), force=force)
+                            on_warning=_step_warning, force=force)
     click.echo(f"Added {step.id}: {step.title}")
     from mapsheets.service.revisions import record_write
 
     record_write(plan, "step added", {"id": step.id, "title": step.title})
+
+
+def _step_warning(message: str) -> None:
+    """add-step's warnings: about the due date, or text the gate changed ("notes: removed ...")."""
+    field = next((f for f in ("title", "phase", "notes", "owners") if message.startswith(f + ":")), None)
+    click.echo(f"warning: {with_options(message, field) if field else with_options(message, 'due', 'snap')}",
+               err=True)
 
 
 @cli.command()

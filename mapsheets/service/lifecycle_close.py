@@ -9,7 +9,7 @@ deal closed, recorded per person, so running `close` again after a failure tells
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -50,9 +50,11 @@ def archived(store_url: Any = None) -> dict[str, dict[str, Any]]:
 
 def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: str = "", on: date | None = None,
                store_url: Any = None, mailer=None, sender: str | None = None,
-               seller_domains: Iterable[str] | None = None, force: bool = False) -> CloseResult:
+               seller_domains: Iterable[str] | None = None, force: bool = False,
+               on_warning: Callable[[str], None] | None = None) -> CloseResult:
     """Record that the deal closed ``outcome`` (won or lost) on ``on`` (default ``today``), store a
-    last revision, archive the plan and send its subscribers one last digest (module docstring)."""
+    last revision, archive the plan and send its subscribers one last digest (module docstring).
+    ``on_warning`` hears of characters the reason held that a cell cannot (removed)."""
     from mapsheets.service.delivery import DEFAULT_SENDER
 
     if outcome not in OUTCOMES:
@@ -61,7 +63,7 @@ def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: st
     if on > today:
         raise UsageError(f"date {on} is in the future: a deal closes on or before today ({today})", field="date")
     reason = " ".join((reason or "").split())
-    check_cell_text({"reason": reason})
+    reason = check_cell_text({"reason": reason}, on_warning=on_warning)["reason"]
     store = open_store(store_url)
     store.check_writable()  # fail before the sheet says closed while the store would not archive it
     book = open_workbook(ref)
