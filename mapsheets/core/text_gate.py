@@ -78,9 +78,15 @@ def admit_all(fields: dict[str, Any], on_warning: Callable[[str], None] | None =
 
 
 def _check_length(text: str, field: str) -> None:
-    if len(text) > CELL_TEXT_LIMIT // 2 and (n := units(text)) > CELL_TEXT_LIMIT:
-        raise UsageError(f"{_label(field)} is {n:,} characters long (as a spreadsheet counts them); "
-                         f"a cell holds at most {CELL_TEXT_LIMIT:,}", field=field)
+    if said := _too_long(text):
+        raise UsageError(f"{_label(field)} {said}", field=field)
+
+
+def _too_long(text: str) -> str:
+    if len(text) <= CELL_TEXT_LIMIT // 2 or (n := units(text)) <= CELL_TEXT_LIMIT:
+        return ""  # (a UTF-16 unit per character at most two)
+    how = "" if n == len(text) else " as a spreadsheet counts them (an emoji counts two)"
+    return f"is {n:,} characters long{how}; a cell holds at most {CELL_TEXT_LIMIT:,}"
 
 
 def _clean(text: str) -> tuple[str, str]:
@@ -116,9 +122,7 @@ def problem(text: str) -> str:
         if "\ud800" <= ch <= "\udfff":
             return f"holds {_char(ch)}, which is not a character"
         return f"holds {_char(ch)}, which a cell cannot hold"
-    if len(text) > CELL_TEXT_LIMIT // 2 and (n := units(text)) > CELL_TEXT_LIMIT:
-        return f"is {n:,} characters long; a cell holds at most {CELL_TEXT_LIMIT:,}"
-    return ""
+    return _too_long(text)
 
 
 def clean_grid(grid: dict[str, list[list[Any]]]) -> list[tuple[str, int, int, str]]:
