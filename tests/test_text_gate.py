@@ -13,7 +13,6 @@ from click.testing import CliRunner
 
 from mapsheets.adapters.xlsx import read_grid, read_grid_openpyxl
 from mapsheets.cli import cli
-from mapsheets.core import text_gate
 from mapsheets.errors import UsageError
 
 EMOJI = "\U0001F600"
@@ -197,6 +196,8 @@ def test_the_limit_counts_utf16_units_as_spreadsheets_do(plan_file, today):
 # --- the gate itself -----------------------------------------------------------------------------
 
 def test_gate_units_and_words():
+    from mapsheets.core import text_gate
+
     assert text_gate.units("a" + EMOJI) == 3 and text_gate.units("é") == 1
     assert text_gate.admit("a\tb\nc", "notes") == "a\tb\nc"
     said: list[str] = []

@@ -71,14 +71,23 @@ def _check(book, readers, how: str, texts: list[str]) -> None:
         assert _column(read(), how, len(texts)) == [t or None for t in texts]
 
 
+@pytest.fixture(scope="module")
+def start_xlsx(tmp_path_factory) -> bytes:
+    from mapsheets.adapters import xlsx
+
+    path = tmp_path_factory.mktemp("start") / "start.xlsx"
+    xlsx.XlsxWorkbook(path).create(_spec(START[TAB]))
+    return path.read_bytes()
+
+
 @given(texts=_texts, how=st.sampled_from(WRITERS))
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-def test_property_any_text_through_the_xlsx_writers_reads_back_or_is_refused(tmp_path, texts, how):
+def test_property_any_text_through_the_xlsx_writers_reads_back_or_is_refused(start_xlsx, tmp_path, texts, how):
     from mapsheets.adapters import xlsx
 
     path = tmp_path / "cells.xlsx"
+    path.write_bytes(start_xlsx)  # a copy of a workbook holding START: cheaper than making one each time
     book = xlsx.XlsxWorkbook(path)
-    book.create(_spec(START[TAB]), force=True)
     _check(book, [lambda: xlsx.read_grid(path), lambda: xlsx.read_grid_openpyxl(path)], how, texts)
 
 
@@ -108,7 +117,7 @@ _field_text = st.one_of(_short, _tricky).filter(lambda t: t.strip() != "")
 
 
 @given(title=_field_text, notes=_short)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_property_add_step_keeps_a_plan_readable_on_both_backends(plan_file, google_env, plan, today,
                                                                   title, notes):
     from mapsheets.adapters.gsheets import GoogleWorkbook
@@ -130,3 +139,16 @@ def test_property_add_step_keeps_a_plan_readable_on_both_backends(plan_file, goo
         assert (read.plan.step(step.id).title, read.plan.step(step.id).notes) == (step.title, step.notes)
         if (step.title, step.notes) != (title.strip(), notes.strip()):
             assert said, "text changed without a warning"
+
+
+def test_ci_runs_the_round_trip_with_at_least_2000_examples():
+    """tests/conftest.py loads the "ci" profile where CI=true; the property tests above set no
+    max_examples of their own, so they take it."""
+    import os
+
+    assert settings.get_profile("ci").max_examples >= 2000
+    ci = os.environ.get("CI", "").lower() == "true"
+    assert (settings.default.max_examples >= 2000) == ci
+    for test in (test_property_any_text_through_the_xlsx_writers_reads_back_or_is_refused,
+                 test_property_any_text_through_the_google_writers_reads_back_or_is_refused):
+        assert test._hypothesis_internal_use_settings.max_examples == settings.default.max_examples

@@ -42,8 +42,8 @@ def escape_text(text: str, where: str) -> str:
     """``text`` as an .xlsx cell stores it; refused (PlanFileError naming ``where``) when no cell can."""
     if said := problem(text):
         raise PlanFileError(f"{where}: text to write {said}: nothing written")
-    if text.isspace():  # openpyxl marks no such text xml:space="preserve", so readers would drop it
-        return "".join(f"_x{ord(c):04X}_" for c in text)
+    if text.isspace():  # openpyxl marks no such text xml:space="preserve", so readers would trim it
+        return "".join(f"_x{ord(c):04X}_" if c in " \t\n" else c for c in text)
     return _OOXML_ESCAPE.sub("_x005F_", text) if "_x" in text else text
 
 
