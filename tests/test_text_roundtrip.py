@@ -35,8 +35,8 @@ START = {TAB: [["start"]]}  # each example's workbook before the write
 
 def _unfit(text: str) -> bool:
     """What no cell can carry back unchanged, said independently of the code under test: XML 1.0's
-    characters (a carriage return comes back a newline) and Excel's 32,767 UTF-16 units."""
-    bad = any(ord(c) < 0x20 and c not in "\t\n" or 0xD800 <= ord(c) <= 0xDFFF or c in "\ufffe\uffff" for c in text)
+    characters and Excel's 32,767 UTF-16 units."""
+    bad = any(ord(c) < 0x20 and c not in "\t\n\r" or 0xD800 <= ord(c) <= 0xDFFF or c in "\ufffe\uffff" for c in text)
     return bad or len(text.encode("utf-16-le", "surrogatepass")) // 2 > 32_767
 
 

@@ -34,8 +34,9 @@ def set_cell(cell, value: Any) -> None:
 
 
 # "_x0041_" in a cell's XML means "A" to Excel and to our reader: a literal "_x" before four hex
-# digits and "_" is written as "_x005F_x", as Excel writes it.
-_OOXML_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+# digits and "_" is written as "_x005F_x", as Excel writes it; a carriage return, which an XML
+# reader would turn into a newline, as "_x000D_".
+_OOXML_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|\r")
 
 
 def escape_text(text: str, where: str) -> str:
@@ -43,8 +44,10 @@ def escape_text(text: str, where: str) -> str:
     if said := problem(text):
         raise PlanFileError(f"{where}: text to write {said}: nothing written")
     if text.isspace():  # openpyxl marks no such text xml:space="preserve", so readers would trim it
-        return "".join(f"_x{ord(c):04X}_" if c in " \t\n" else c for c in text)
-    return _OOXML_ESCAPE.sub("_x005F_", text) if "_x" in text else text
+        return "".join(f"_x{ord(c):04X}_" if c in " \t\n\r" else c for c in text)
+    if "_x" in text or "\r" in text:
+        return _OOXML_ESCAPE.sub(lambda m: "_x000D_" if m.group() == "\r" else "_x005F_", text)
+    return text
 
 
 def _lines(value: Any, width: int) -> int:

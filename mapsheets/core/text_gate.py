@@ -6,11 +6,11 @@ Google's is larger). So, for text a person gives (an option, a form field, a tem
 - a lone UTF-16 surrogate (what bytes that are not UTF-8 become on a command line, or a JSON
   ``"\\udfff"``) is refused with one line naming the field: we cannot know what was meant;
 - a control character XML cannot carry (tab and newline are kept) and the noncharacters U+FFFE and
-  U+FFFF are removed, with a warning; a carriage return becomes a newline, as a cell stores it;
+  U+FFFF are removed, with a warning; a carriage return (a typed line end) becomes a newline;
 - text longer than a cell holds is refused, never cut.
 
-Text read from a file people do not control (a sheet, a CRM export) cannot be refused by its reader:
-``clean_read`` puts U+FFFD in place of a surrogate and removes the rest, saying where.
+Text read from a file people do not control (a sheet another program saved) cannot be refused by
+its reader: ``clean_read`` puts U+FFFD in place of a surrogate and removes the rest, saying where.
 Writers call ``problem`` as a last check, so no path writes a cell our reader would refuse.
 """
 
@@ -27,7 +27,7 @@ CELL_TEXT_LIMIT = 32_767
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_BAD = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")  # anything above, \r included
+_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # either of the above
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
@@ -48,13 +48,13 @@ def _char(ch: str) -> str:
 
 def admit(text: str, field: str, on_warning: Callable[[str], None] | None = None) -> str:
     """``text`` a person gave for ``field``, as it may enter a cell (see the module docstring)."""
-    if not _BAD.search(text):
+    if "\r" not in text and not _BAD.search(text):
         _check_length(text, field)
         return text
     if m := _SURROGATE.search(text):
         raise UsageError(f"{_label(field)} holds {_char(m.group())}, which is not a character (text that is "
                          "not valid UTF-8?): type it again", field=field)
-    cleaned, removed = _clean(text)
+    cleaned, removed = _clean(text.replace("\r\n", "\n").replace("\r", "\n"))  # a typed line end
     if removed and on_warning is not None:
         on_warning(f"{_label(field)}: removed {_count(removed)} a cell cannot hold ({removed})")
     _check_length(cleaned, field)
@@ -90,8 +90,7 @@ def _too_long(text: str) -> str:
 
 
 def _clean(text: str) -> tuple[str, str]:
-    """(text without what XML cannot carry, \\r as \\n; the removed characters named)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    """(text without what XML cannot carry; the removed characters named)."""
     found = sorted(set(_ILLEGAL.findall(text)))
     return _ILLEGAL.sub("", text), ", ".join(_char(c) for c in found)
 
