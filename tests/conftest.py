@@ -77,7 +77,7 @@ def _private_state(tmp_path_factory, monkeypatch):
 
 # Property tests: 2,000 examples where CI=true (the text round trip must see that many), fewer locally.
 # A test's own @settings(max_examples=...) still wins.
-from hypothesis import settings as _hypothesis_settings  # noqa: E402
+from hypothesis import settings as _hypothesis_settings
 
 _hypothesis_settings.register_profile("ci", max_examples=2000, deadline=None, print_blob=True)
 _hypothesis_settings.register_profile("dev", max_examples=150, deadline=None)

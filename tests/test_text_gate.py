@@ -21,7 +21,8 @@ EMOJI = "\U0001F600"
 def _cli(*args: str | bytes, check: int | None = None) -> subprocess.CompletedProcess:
     """The real command in a subprocess; bytes arguments reach it as those bytes (not UTF-8 ones too)."""
     argv = [sys.executable, "-m", "mapsheets.cli", *(os.fsdecode(a) if isinstance(a, bytes) else a for a in args)]
-    done = subprocess.run(argv, capture_output=True, timeout=120, env={**os.environ, "LANG": "C.UTF-8"})
+    done = subprocess.run(argv, capture_output=True, timeout=120, env={**os.environ, "LANG": "C.UTF-8"},
+                          check=False)
     if check is not None:
         assert done.returncode == check, done.stderr.decode(errors="replace")
     return done
@@ -206,6 +207,6 @@ def test_gate_units_and_words():
     with pytest.raises(UsageError) as refused:
         text_gate.admit("ok\udcff", "owner_name")
     assert refused.value.field == "owner_name" and str(refused.value).startswith("owner name holds U+DCFF")
-    assert text_gate.clean_read("a\udfff\x01") == ("a\ufffd", "text that is not valid UTF-8 replaced with \ufffd; "
-                                                   "removed a control character a cell cannot hold (U+0001)")
+    assert text_gate.clean_read("a\udfff\x01") == ("a\ufffd", ("text that is not valid UTF-8 replaced with \ufffd; "
+                                                    "removed a control character a cell cannot hold (U+0001)"))
     assert text_gate.problem("x" * 32_767) == "" and text_gate.problem("x" * 32_768).startswith("is 32,768")

@@ -14,8 +14,8 @@ from pathlib import Path
 from mapsheets.core.layout import TEAM_TAB
 from mapsheets.core.model import ROLES, Plan, Stakeholder
 from mapsheets.core.parse import ParsedPlan
-from mapsheets.core.text_gate import admit
 from mapsheets.core.people import find_person, owner_key, owner_label, split_person
+from mapsheets.core.text_gate import admit
 from mapsheets.core.edits import Edit
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import MapsheetsError, NotFound, PlanFileError, UsageError
