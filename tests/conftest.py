@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from datetime import date
 from pathlib import Path
@@ -72,3 +73,12 @@ def _private_state(tmp_path_factory, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
 
+
+
+# Property tests: 2,000 examples where CI=true (the text round trip must see that many), fewer locally.
+# A test's own @settings(max_examples=...) still wins.
+from hypothesis import settings as _hypothesis_settings
+
+_hypothesis_settings.register_profile("ci", max_examples=2000, deadline=None, print_blob=True)
+_hypothesis_settings.register_profile("dev", max_examples=150, deadline=None)
+_hypothesis_settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")

@@ -11,6 +11,8 @@ from typing import Any
 
 from mapsheets.core.dates import SERIAL_EPOCH, from_serial
 from mapsheets.core.layout import DATE_FORMAT, DATETIME_FORMAT, STYLES, SheetSpec, WorkbookSpec
+from mapsheets.core.text_gate import problem
+from mapsheets.errors import PlanFileError
 
 HEADER_BG = {"red": 0.12, "green": 0.22, "blue": 0.39}
 WHITE = {"red": 1, "green": 1, "blue": 1}
@@ -59,10 +61,19 @@ def cell_data(value: Any, fmt: dict[str, Any] | None = None) -> dict[str, Any]:
     elif isinstance(value, (int, float)):
         out["userEnteredValue"] = {"numberValue": value}
     elif value is not None and value != "":
-        out["userEnteredValue"] = {"stringValue": str(value)}
+        out["userEnteredValue"] = {"stringValue": checked(str(value))}
     if user_format:
         out["userEnteredFormat"] = user_format
     return out
+
+
+def checked(text: str, what: str = "text to write") -> str:
+    """``text``, unless a cell cannot hold it as it is (the text gate's last check): refused, naming
+    its start, before any request is sent."""
+    if said := problem(text):
+        raise PlanFileError(f"{what} ({ascii(text[:24])[1:-1]}{'…' if len(text) > 24 else ''}) {said}: "
+                            "nothing written")
+    return text
 
 
 def user_entered(value: Any) -> Any:
@@ -77,7 +88,7 @@ def user_entered(value: Any) -> Any:
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
-    return "'" + str(value)
+    return "'" + checked(str(value))
 
 
 def grid_value(cell: dict[str, Any]) -> Any:
@@ -210,7 +221,7 @@ def sheet_body(spec: SheetSpec, sheet_id: int, index: int) -> dict[str, Any]:
 def create_body(spec: WorkbookSpec) -> dict[str, Any]:
     """The whole formatted workbook as one spreadsheets.create body."""
     return {
-        "properties": {"title": spec.title},
+        "properties": {"title": checked(spec.title, "the spreadsheet's title")},
         "sheets": [sheet_body(s, i, i) for i, s in enumerate(spec.sheets)],
     }
 

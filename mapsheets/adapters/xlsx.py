@@ -21,6 +21,7 @@ from mapsheets.adapters.xlsx_read import refuse_write
 from mapsheets.adapters.xlsx_results import Results, ResultsZip, formula_results
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import WorkbookSpec, column_letter
+from mapsheets.core.text_gate import problem
 from mapsheets.errors import AlreadyExists, NotFound, PlanBusy, PlanFileError, UsageError, file_error
 
 
@@ -117,7 +118,10 @@ def read_grid_openpyxl(path: Path, data: bytes | None = None) -> dict[str, list[
         plan_lock.clean_stale(Path(path))  # leftovers of a save killed long ago
     checked = check_workbook(path, data)
     workbook = _open(path, data_only=True, data=data)
-    grid = {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in workbook.worksheets}
+    from openpyxl.utils.escape import unescape  # "_x0041_" is "A", as calamine reads it
+
+    grid = {ws.title: [[unescape(v) if isinstance(v, str) else v for v in row]
+                       for row in ws.iter_rows(values_only=True)] for ws in workbook.worksheets}
     if checked.has_formulas:
         formulas = _open(path, data_only=False, data=data)
         for ws in formulas.worksheets:
@@ -139,6 +143,8 @@ def write_workbook(path: Path, spec: WorkbookSpec, *, force: bool = False) -> No
     workbook.remove(workbook.active)
     for sheet in spec.sheets:
         _write_sheet(workbook.create_sheet(sheet.title), sheet)
+    if spec.title and (said := problem(spec.title)):  # the text gate's last check, as for cells
+        raise PlanFileError(f"{path}: the workbook's title {said}: nothing written")
     workbook.properties.title = spec.title
     if not path.exists():
         save_atomic(workbook, path)

@@ -3,9 +3,12 @@ print setup. The layout (core/layout.py) says what; this says it in openpyxl's t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mapsheets.core.layout import STYLES, PrintSetup, SheetSpec, cell_format
+from mapsheets.core.text_gate import problem
+from mapsheets.errors import PlanFileError
 
 HEADER_FILL = "1F3864"
 MUTED_GREY = "9E9E9E"
@@ -13,11 +16,14 @@ ALERT_RED = "F8D7DA"
 
 
 def set_cell(cell, value: Any) -> None:
-    """One value into a cell: text stays text, dates get the layout's number format."""
+    """One value into a cell: text stays text, dates get the layout's number format. Text the file
+    could not carry, or carry back unchanged, is refused naming the cell (the text gate's last check)."""
     if type(value).__module__ == "numpy":  # a pandas result: openpyxl may have been loaded without numpy
         value = value.item()
     if value == "":
         value = None
+    if isinstance(value, str):
+        value = escape_text(value, f"{cell.parent.title}!{cell.coordinate}")
     cell.value = value
     if isinstance(value, str):
         # Text people typed ("=IMPORTXML(...)", "+cmd") stays text, never a formula.
@@ -25,6 +31,23 @@ def set_cell(cell, value: Any) -> None:
     fmt = cell_format(value)
     if fmt:
         cell.number_format = fmt
+
+
+# "_x0041_" in a cell's XML means "A" to Excel and to our reader: a literal "_x" before four hex
+# digits and "_" is written as "_x005F_x", as Excel writes it; a carriage return, which an XML
+# reader would turn into a newline, as "_x000D_".
+_OOXML_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|\r")
+
+
+def escape_text(text: str, where: str) -> str:
+    """``text`` as an .xlsx cell stores it; refused (PlanFileError naming ``where``) when no cell can."""
+    if said := problem(text):
+        raise PlanFileError(f"{where}: text to write {said}: nothing written")
+    if text.isspace():  # openpyxl marks no such text xml:space="preserve", so readers would trim it
+        return "".join(f"_x{ord(c):04X}_" if c in " \t\n\r" else c for c in text)
+    if "_x" in text or "\r" in text:
+        return _OOXML_ESCAPE.sub(lambda m: "_x000D_" if m.group() == "\r" else "_x005F_", text)
+    return text
 
 
 def _lines(value: Any, width: int) -> int:

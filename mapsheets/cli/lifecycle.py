@@ -61,7 +61,8 @@ def close(plan, won, lost, reason, message, on, correct, reopen, outbox, smtp_ur
                    + f"; digest runs include it again from revision {result.revision}")
     else:
         result = close_plan(plan, outcome="won" if won else "lost", reason=reason, message=message, on=on,
-                            correct=correct, **common)
+                            correct=correct, on_warning=lambda said: click.echo(f"warning: {said}", err=True),
+                            **common)
         verb = "Corrected" if result.corrected else "Closed" if result.written else "Already closed"
         click.echo(f"{verb} {result.ref}: {result.outcome} on {result.closed_on}"
                    + (f" ({result.reason})" if result.reason else "")

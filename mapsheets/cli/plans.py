@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
@@ -194,14 +193,20 @@ def add_step(plan, title, side, owners, due, snap, phase, new_phase, depends_on,
 
     step = service.add_step(plan, title=title, side=side, owners=owners, due=due, phase=phase, new_phase=new_phase,
                             depends_on=depends_on, status=status, notes=notes, today=_today(as_of), snap=snap,
-                            on_warning=lambda message: click.echo(f"warning: {with_options(message, 'due', 'snap')}",
-                                                                  err=True), force=force)
+                            on_warning=_step_warning, force=force)
     click.echo(f"Added {step.id}: {step.title}")
     from mapsheets.cli.base import record_write
 
     from mapsheets.service.audit_log import written_version
 
     record_write(plan, "step added", {"id": step.id, "title": step.title, **written_version(plan)})
+
+
+def _step_warning(message: str) -> None:
+    """add-step's warnings: about the due date, or text the gate changed ("notes: removed ...")."""
+    field = next((f for f in ("title", "phase", "notes", "owners") if message.startswith(f + ":")), None)
+    click.echo(f"warning: {with_options(message, field) if field else with_options(message, 'due', 'snap')}",
+               err=True)
 
 
 @cli.command()

@@ -23,7 +23,8 @@ def sign(plan, name, email, side, record, db_url, force):
     from mapsheets.service import signoff
 
     signature = signoff.sign(plan, name=name, email=email, side=side, now=datetime.now(timezone.utc),
-                             store_url=db_url, record=record, force=force)
+                             store_url=db_url, record=record, force=force,
+                             on_warning=lambda message: click.echo(f"warning: {message}", err=True))
     when = f"{signature.signed_at:%Y-%m-%d %H:%M} UTC" if signature.signed_at else "an unknown time"
     if signature.already:
         click.echo(f"Already signed by {signature.email} at {when} for this version of the plan "

@@ -45,7 +45,7 @@ def team(plan, add, side, role, rename, to, as_json, as_of, template_dirs):
         raise UsageError("--to goes with --rename")
     if add is not None:
         change = people.add_person(plan, add, side=side or "", role=role, template_dirs=template_dirs,
-                                   today=_today(as_of))
+                                   today=_today(as_of), on_warning=_warn)
         who = change.person
         filled = f"; filled the {change.role_filled} role ({change.was}) in {change.steps} steps" if change.was else ""
         click.echo(f"Added {who.name}{f' <{who.email}>' if who.email else ''} ({who.side}, {who.role or 'no role'})"
@@ -54,7 +54,7 @@ def team(plan, add, side, role, rename, to, as_json, as_of, template_dirs):
                                                  "role": who.role, "filled_role": change.role_filled or None})
         return
     if rename is not None:
-        change = people.rename_person(plan, rename, to=to, today=_today(as_of))
+        change = people.rename_person(plan, rename, to=to, today=_today(as_of), on_warning=_warn)
         click.echo(f"Renamed {change.was} to {change.person.name} on the Team tab and in {change.steps} steps' Owners")
         record_write(plan, "team member renamed", {"was": change.was, "now": change.person.name})
         return
@@ -67,3 +67,7 @@ def team(plan, add, side, role, rename, to, as_json, as_of, template_dirs):
     width = max((len(m.name) for m in members), default=4)
     for m in members:
         click.echo(f"{m.name:<{width}}  {m.side or '-':<6}  {m.role or '-':<16}  {m.email}".rstrip())
+
+
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)

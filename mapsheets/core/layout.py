@@ -5,7 +5,7 @@ Adapters turn a WorkbookSpec into an .xlsx or a Google Sheet; parse.py reads gri
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -13,16 +13,14 @@ from typing import Any
 from mapsheets.core import look
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
 from mapsheets.core.qualify import MEDDPICC, QUALIFICATION_HEADING
+from mapsheets.core.text_gate import CELL_TEXT_LIMIT, admit_all  # noqa: F401  (CELL_TEXT_LIMIT: its old home)
 from mapsheets.core.words import status_spellings
-from mapsheets.errors import UsageError
 
 PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
 TIMELINE_TAB = "Timeline"
 # Rows the dropdowns and conditional formats cover, so rows people add by hand get them too.
 TABLE_ROWS = 1000
 DATE_FORMAT = "yyyy-mm-dd"
-# Characters one cell holds (Excel's limit; openpyxl cuts longer text silently).
-CELL_TEXT_LIMIT = 32_767
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 # Step field -> header label, in default column order; widths in characters.
@@ -158,13 +156,12 @@ def step_columns(plan: Plan) -> list[str]:
     return found + [h for h in STEP_HEADERS if h not in found]
 
 
-def check_cell_text(fields: dict[str, Any], field: str | None = None) -> None:
-    """Refuse text longer than a cell holds, naming the field, rather than have it cut on write.
+def check_cell_text(fields: dict[str, Any], field: str | None = None,
+                    on_warning: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The fields as they may enter cells (core/text_gate.py): text that is not text or longer than
+    a cell holds refused naming the field, never cut; control characters removed with a warning.
     Keys are field names ("notes", "depends_on"); ``field`` tags the error instead when given."""
-    for name, value in fields.items():
-        if isinstance(value, str) and len(value) > CELL_TEXT_LIMIT:
-            raise UsageError(f"{name.replace('_', ' ')} is {len(value):,} characters long; "
-                             f"a cell holds at most {CELL_TEXT_LIMIT:,}", field=field or name)
+    return admit_all(fields, on_warning, field=field)
 
 
 def step_cells(step: Step, headers: list[str]) -> list[Any]:

@@ -21,6 +21,7 @@ from mapsheets.core.model import (
 from mapsheets.core.people import follow_team
 from mapsheets.core.qualify import SYNONYMS as QUALIFICATION_LABELS
 from mapsheets.core.schedule import topological
+from mapsheets.core.text_gate import clean_grid
 from mapsheets.core.words import (  # noqa: F401  (parse_outcome, split_ids: read here, used by callers)
     STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS, derived_step_id, norm as _norm, parse_outcome, parse_side,
     parse_status, split_ids, split_people, text as _text,
@@ -114,6 +115,15 @@ def _find_header(rows: list[list[Any]], synonyms: dict[str, str], required: set[
 
 
 def parse_plan(grid: Grid) -> ParsedPlan:
+    """The plan a grid holds; text no cell may hold (a lone surrogate, a control character) is
+    made fit in ``grid`` itself first, with a warning naming the cell (core/text_gate.py)."""
+    read_fixes = [Warning(cell_ref(t, r, c), what) for t, r, c, what in clean_grid(grid)]
+    parsed = _parse_plan(grid)
+    parsed.warnings[:0] = read_fixes
+    return parsed
+
+
+def _parse_plan(grid: Grid) -> ParsedPlan:
     tab = _find_tab(grid, PLAN_TAB)
     located = _find_header(grid[tab], _STEP_HEADER_SYNONYMS, {"title"}) if tab else None
     if located is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from mapsheets.core.model import KINDS, SIDES
 from mapsheets.core.schedule import Task, topological
+from mapsheets.core.text_gate import problem
 from mapsheets.errors import ScheduleError, TemplateError, UsageError
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -103,6 +104,8 @@ class _Checker:
     def text(self, value: Any, path: str) -> str:
         if not isinstance(value, str) or not value.strip():
             self.fail(path, f"expected non-empty text, got {_kind(value)}")
+        if said := problem(value.replace("\r", "\n")):  # the text gate: a template's text goes into cells
+            self.fail(path, f"the text {said}")
         return value
 
     def days(self, value: Any, path: str) -> int:

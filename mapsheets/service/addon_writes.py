@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import re
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core.addresses import EMAIL
 from mapsheets.core.model import SIDES, Signature, Step
+from mapsheets.core.text_gate import admit
 from mapsheets.errors import AlreadyExists, PermissionDenied, UsageError
 from mapsheets.service.addon import EVERY, Caller, _audit, _aware, _read, _require_member, _writing
 from mapsheets.service.refs import request_scope
 
 
 
-def _text(value: str, field: str, *, required: bool = False, limit: int = 500) -> str:
-    value = (value or "").strip()
+def _text(value: str, field: str, *, required: bool = False, limit: int = 500,
+          on_warning: Callable[[str], None] | None = None) -> str:
+    """A form field through the text gate (core/text_gate.py), then the sidebar's own limits."""
+    value = admit((value or "").strip(), field, on_warning).strip()
     if required and not value:
         raise UsageError(f"{field.replace('_', ' ')} must not be empty", field=field)
     if len(value) > limit:
@@ -51,16 +54,19 @@ def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str
     from mapsheets.errors import NotFound
     from mapsheets.service.plans import get_template, new_plan
 
-    buyer, seller = _text(buyer, "buyer", required=True), _text(seller, "seller", required=True)
+    said: list[str] = []  # what the gate removed from the form's text
+    buyer = _text(buyer, "buyer", required=True, on_warning=said.append)
+    seller = _text(seller, "seller", required=True, on_warning=said.append)
     try:
         tmpl = get_template(_text(template, "template", required=True), template_dirs)
     except NotFound as exc:
         raise UsageError(str(exc), field="template") from None
     if close is not None and close < (start or today):
         raise UsageError(f"target close {close} is before the start {start or today}", field="close_date")
-    wanted = {"ae": _person(_text(caller.name, "name"), caller.email),
-              "champion": _person(_text(champion[0], "champion_name"), _email(champion[1], "champion_email")),
-              "economic_buyer": _person(_text(economic_buyer[0], "economic_buyer_name"),
+    wanted = {"ae": _person(_text(caller.name, "name", on_warning=said.append), caller.email),
+              "champion": _person(_text(champion[0], "champion_name", on_warning=said.append),
+                                  _email(champion[1], "champion_email")),
+              "economic_buyer": _person(_text(economic_buyer[0], "economic_buyer_name", on_warning=said.append),
                                         _email(economic_buyer[1], "economic_buyer_email"))}
     roles = {k: v for k, v in wanted.items() if v and k in tmpl.roles}
     with request_scope(credentials), _writing(ref):
@@ -77,7 +83,8 @@ def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str
                                 "into a new spreadsheet", field="spreadsheet_id") from None
     plan = result.view.plan
     _audit(store, ref, plan, "generated", caller, _aware(now), {"template": tmpl.name, "steps": len(plan.steps)})
-    return {"location": result.location, "steps": len(plan.steps), "title": plan.title}
+    out = {"location": result.location, "steps": len(plan.steps), "title": plan.title}
+    return {**out, "warnings": [_for_the_sidebar(w) for w in said]} if said else out
 
 
 def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime, store, credentials=None,
@@ -87,24 +94,24 @@ def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime
     date on a weekend or a holiday, kept as they gave it)."""
     from mapsheets.service.plans import add_step as append_step
 
-    title = _text(title, "title", required=True)
+    said: list[str] = []
+    title = _text(title, "title", required=True, on_warning=said.append)
     if side not in SIDES:
         raise UsageError(f"side {side!r} is not one of {', '.join(SIDES)}", field="side")
-    notes = _text(notes, "notes", limit=5000)
-    owners = [_text(o, "owners", limit=200) for o in owners if (o or "").strip()]
+    notes = _text(notes, "notes", limit=5000, on_warning=said.append)
+    owners = [_text(o, "owners", limit=200, on_warning=said.append) for o in owners if (o or "").strip()]
     with request_scope(credentials), _writing(ref):
         _book, _grid, parsed = _read(ref)
         plan = parsed.plan
         _require_member(plan, caller, seller_domains, "add steps")
         phases = {s.phase for s in plan.steps if s.phase}
-        phase = _text(phase, "phase", limit=200)
+        phase = _text(phase, "phase", limit=200, on_warning=said.append)
         if phase and phases and phase not in phases:
             raise UsageError(f"phase {phase!r} is not one of the plan's phases", field="phase")
         deps = [d.strip().upper() for d in depends_on if (d or "").strip()]
         missing = [d for d in deps if d not in plan.step_ids]
         if missing:
             raise UsageError(f"no step {missing[0]} in this plan", field="depends_on")
-        said: list[str] = []
         step = append_step(ref, title=title, today=today, side=side, owners=owners, due=due, phase=phase,
                            depends_on=deps, notes=notes, on_warning=said.append)
     from mapsheets.service.audit_log import written_version

@@ -16,7 +16,7 @@ the outcome and tells them the plan is open again (digest runs resume).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -67,17 +67,19 @@ def closed_refs(store) -> dict[str, dict[str, Any]]:
 def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: str = "", on: date | None = None,
                message: str = "", correct: bool = False, store_url: Any = None, mailer=None,
                sender: str | None = None, seller_domains: Iterable[str] | None = None,
-               force: bool = False) -> CloseResult:
+               force: bool = False, on_warning: Callable[[str], None] | None = None) -> CloseResult:
     """Record that the deal closed ``outcome`` (won or lost) on ``on`` (default ``today``), store a
     last revision, archive the plan and send its subscribers one last digest (module docstring).
-    A plan closed otherwise already is refused unless ``correct``."""
+    A plan closed otherwise already is refused unless ``correct``. ``on_warning`` hears of
+    characters the reason or message held that a cell cannot (removed)."""
     if outcome not in OUTCOMES:
         raise UsageError(f"outcome {outcome!r} is not won or lost")
     on = on or today
     if on > today:
         raise UsageError(f"date {on} is in the future: a deal closes on or before today ({today})", field="date")
     reason, message = " ".join((reason or "").split()), " ".join((message or "").split())
-    check_cell_text({"reason": reason, "message": message})
+    admitted = check_cell_text({"reason": reason, "message": message}, on_warning=on_warning)
+    reason, message = admitted["reason"], admitted["message"]
     store = open_store(store_url)
     store.check_writable()  # fail before the sheet says closed while the store would not archive it
     book = open_workbook(ref)

@@ -209,10 +209,12 @@ def new_plan(template: str, output: str | None, *, buyer: str, seller: str, toda
     """Create a plan; with ``watch_owners``, its seller-side owner (where an email address) gets
     its daily digest. ``holidays=None`` takes the calendar of the user's locale; ``date_order=None``
     the order its country writes dates in."""
-    check_cell_text({"buyer": buyer, "seller": seller, "title": title or ""})
-    check_cell_text({f"role {k}": v for k, v in (roles or {}).items()}, field="roles")
-    tmpl = get_template(template, template_dirs)
     notes: list[str] = []
+    buyer, seller, title = check_cell_text({"buyer": buyer, "seller": seller, "title": title},
+                                           on_warning=notes.append).values()
+    roles = {k.removeprefix("role "): v for k, v in check_cell_text(
+        {f"role {k}": v for k, v in (roles or {}).items()}, field="roles", on_warning=notes.append).items()}
+    tmpl = get_template(template, template_dirs)
     durations = stage_durations(tmpl, durations_file, notes) if durations_file else None
     locale_setting = None
     if holidays is None:
@@ -333,8 +335,13 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         raise UsageError(f"side {side!r} is not one of {', '.join(SIDES)}", field="side")
     if status not in STATUSES:
         raise UsageError(f"status {status!r} is not one of {', '.join(STATUSES)}", field="status")
-    check_cell_text({"title": title.strip(), "phase": phase.strip(), "notes": notes.strip(),
-                     "owners": ", ".join(o.strip() for o in owners if o.strip())})
+    said = on_warning or (lambda _message: None)
+    title, phase, notes = check_cell_text({"title": title.strip(), "phase": phase.strip(), "notes": notes.strip()},
+                                          on_warning=said).values()
+    owners = [check_cell_text({"owners": o.strip()}, on_warning=said)["owners"] for o in owners if o.strip()]
+    check_cell_text({"owners": ", ".join(owners)})
+    if not title.strip():  # nothing left once what a cell cannot hold was removed
+        raise UsageError("title must not be empty", field="title")
     book = open_workbook(ref)
 
     warned: list[str] = []  # compute may run again on a fresh read: say it once

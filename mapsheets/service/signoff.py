@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -40,7 +40,7 @@ class Signed(Signature):
 
 
 def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url: str | None = None,
-         record: bool = False, force: bool = False) -> Signed:
+         record: bool = False, force: bool = False, on_warning: Callable[[str], None] | None = None) -> Signed:
     """Add a signature for the plan as it reads now: one read and one write.
 
     The same write refreshes every earlier signature's Status, so stale ones show as stale. With
@@ -54,7 +54,7 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         raise UsageError(f"side {side!r} is not buyer or seller", field="side")
     if not name.strip():
         raise UsageError("name must not be empty", field="name")
-    check_cell_text({"name": name.strip(), "email": email.strip()})
+    name, email = check_cell_text({"name": name.strip(), "email": email.strip()}, on_warning=on_warning).values()
     email = check_email(email)
     store = None
     if record:

@@ -6,7 +6,7 @@ person, and the cells every write keeps true (filled-in IDs, each signature's St
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,6 +15,7 @@ from mapsheets.core.layout import TEAM_TAB
 from mapsheets.core.model import ROLES, Plan, Stakeholder
 from mapsheets.core.parse import ParsedPlan
 from mapsheets.core.people import find_person, owner_key, owner_label, split_person
+from mapsheets.core.text_gate import admit
 from mapsheets.core.edits import Edit
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import MapsheetsError, NotFound, PlanFileError, UsageError
@@ -40,15 +41,17 @@ def team(ref: str) -> list[Stakeholder]:
 
 
 def add_person(ref: str, person: str, *, side: str = "", role: str = "",
-               template_dirs: Sequence[Path] = (), today: date | None = None) -> TeamChange:
+               template_dirs: Sequence[Path] = (), today: date | None = None,
+               on_warning: Callable[[str], None] | None = None) -> TeamChange:
     """Add ``person`` ("Name <email>", an email, or a name) to the team.
 
     ``role`` is a role key of the plan's template (``templates --json`` lists them) or a Team role
     such as Champion. A template role still holding its placeholder ("Acme Corp Champion") is filled:
     that Team row, and every Owners cell and plan owner naming the placeholder, become the person.
     ``today`` judges what the write redraws (overdue bands, the Timeline); default the real date.
+    Text a cell cannot hold goes as the text gate says (core/text_gate.py), warnings to ``on_warning``.
     """
-    name, email = split_person(person)
+    name, email = split_person(admit(person, "person", on_warning))
     if not name:
         raise UsageError("person needs a name, an email, or \"Name <email>\"", field="person")
     if email:
@@ -73,6 +76,7 @@ def add_person(ref: str, person: str, *, side: str = "", role: str = "",
             return _edit(book, parsed, grid, new, None, ([], []), today), TeamChange(new)
         slot = plan.stakeholders[at]
         new = Stakeholder(name=name, email=email, side=side or slot.side, role=slot.role or label)
+        admit(owner_label(new), "person")  # as the Owners and plan-owner cells will name them: never cut
         plan.stakeholders[at] = new
         renamed = _rename_owners(plan, placeholder, owner_label(new))
         edit = _edit(book, parsed, grid, new, parsed.team.rows[at] if parsed.team else None, renamed, today)
@@ -81,10 +85,11 @@ def add_person(ref: str, person: str, *, side: str = "", role: str = "",
     return book.modify(compute)
 
 
-def rename_person(ref: str, who: str, *, to: str, today: date | None = None) -> TeamChange:
-    """Rename a Team member (found by email or name) everywhere the plan names them (``today`` as
-    in ``add_person``)."""
-    name, email = split_person(to)
+def rename_person(ref: str, who: str, *, to: str, today: date | None = None,
+                  on_warning: Callable[[str], None] | None = None) -> TeamChange:
+    """Rename a Team member (found by email or name) everywhere the plan names them (``today`` and
+    ``on_warning`` as in ``add_person``)."""
+    name, email = split_person(admit(to, "to", on_warning))
     if not name:
         raise UsageError("to must not be empty", field="to")
     book = open_workbook(ref)
@@ -104,6 +109,7 @@ def rename_person(ref: str, who: str, *, to: str, today: date | None = None) -> 
             raise NotFound(f"{book.ref}: no one on the {TEAM_TAB} tab is {who!r} (team: {names})")
         new = Stakeholder(name=name, email=check_email(email, "to") if email else person.email,
                           side=person.side, role=person.role)
+        admit(owner_label(new), "to")  # as the Owners and plan-owner cells will name them: never cut
         at = plan.stakeholders.index(person)
         plan.stakeholders[at] = new
         renamed = _rename_owners(plan, person.email or person.name, owner_label(new), also=person.name,

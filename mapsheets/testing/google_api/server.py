@@ -166,7 +166,11 @@ def make_handler(state: State, stats: Stats, control):
             elif isinstance(payload, bytes):
                 data = payload
             else:
-                data = json.dumps(payload, ensure_ascii=False, indent=2).encode()
+                text = json.dumps(payload, ensure_ascii=False, indent=2)
+                try:
+                    data = text.encode()
+                except UnicodeEncodeError:  # a lone surrogate a client stored: JSON escapes it, as Google's would
+                    data = json.dumps(payload, indent=2).encode()
             self.send_response(code)
             self.send_header("Content-Type", ctype if payload is not None else "text/html")
             self.send_header("Content-Length", str(len(data)))
