@@ -16,7 +16,7 @@ from typing import Any
 
 from mapsheets.adapters import plan_lock
 from mapsheets.adapters.xlsx_format import set_cell as _set, write_sheet as _write_sheet
-from mapsheets.adapters.xlsx_limits import check_workbook
+from mapsheets.adapters.xlsx_limits import check_workbook, check_writable_size
 from mapsheets.adapters.xlsx_read import refuse_write
 from mapsheets.adapters.xlsx_results import Results, ResultsZip, formula_results
 from mapsheets.core.edits import Edit
@@ -213,6 +213,7 @@ def rewrite(path: Path, change: Callable[[Any, bytes], Any], *, force: bool = Fa
             except OSError as exc:
                 raise PlanFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
             checked = check_workbook(path, data)
+            check_writable_size(path, checked)
             workbook = _open(path, data_only=False, data=data)
             result = change(workbook, data)
             if isinstance(result, Unchanged):  # nothing to write: the file stays as it is

@@ -27,6 +27,10 @@ LIMITS = {  # environment variable -> default; see README "Limits"
     "MAPSHEETS_MAX_UNCOMPRESSED_MB": 100,
     "MAPSHEETS_MAX_ROWS": 20_000,
     "MAPSHEETS_MAX_COLUMNS": 200,
+    # Writes: a local write loads and saves the whole workbook, so its time grows with the rows
+    # (issue 17: add-step stays near 3 s up to about this many rows, some 2,400 steps with their
+    # Timeline rows, on 2 cores; README "Big plans").
+    "MAPSHEETS_MAX_WRITE_ROWS": 5_000,
 }
 # Deflate tops out near 1000:1 and a real sheet stays far below 100:1; a large part past this is a bomb.
 MAX_RATIO, RATIO_FROM = 200, 1 << 20
@@ -70,6 +74,16 @@ def limits() -> dict[str, int]:
 @dataclass
 class Checked:
     has_formulas: bool = False
+    rows: int = 0  # used rows, all tabs together
+
+
+def check_writable_size(path: Path, checked: Checked) -> None:
+    """Refuse, before anything is loaded, a write to a workbook too big to rewrite quickly."""
+    most = limits()["MAPSHEETS_MAX_WRITE_ROWS"]
+    if checked.rows > most:
+        raise PlanFileError(f"{path}: {checked.rows:,} rows in all: mapsheets writes local plans of up to {most:,} "
+                            "rows (each write saves the whole workbook); nothing written. Move old rows to another "
+                            "file, keep the plan in Google Sheets, or raise MAPSHEETS_MAX_WRITE_ROWS")
 
 
 def check_workbook(path: Path, data: bytes | None = None) -> Checked:
@@ -123,8 +137,9 @@ def _check_archive(path: Path, archive: zipfile.ZipFile, limit: dict[str, int]) 
                         raise PlanFileError(f"{path}: part {info.filename} declares a DTD or entities, "
                                             "which no workbook needs: refusing it")
         for tab, name in sheet_members(archive):
-            if _scan_sheet(path, archive, name, tab, limit):
-                checked.has_formulas = True
+            formulas, rows = _scan_sheet(path, archive, name, tab, limit)
+            checked.has_formulas |= formulas
+            checked.rows += rows
     except (zlib.error, zipfile.BadZipFile, EOFError) as exc:
         raise PlanFileError(f"{path}: is damaged: a compressed part cannot be unpacked ({exc})") from None
     except (RuntimeError, NotImplementedError) as exc:  # zipfile: encrypted entry, unknown compression
@@ -158,8 +173,10 @@ def sheet_members(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
     return found
 
 
-def _scan_sheet(path: Path, archive: zipfile.ZipFile, member: str, tab: str, limit: dict[str, int]) -> bool:
-    """Stream one worksheet: refuse past the row or column limit; say whether it holds a formula."""
+def _scan_sheet(path: Path, archive: zipfile.ZipFile, member: str, tab: str,
+                limit: dict[str, int]) -> tuple[bool, int]:
+    """Stream one worksheet: refuse past the row or column limit; say whether it holds a formula,
+    and how many rows it uses."""
     max_rows, max_cols = limit["MAPSHEETS_MAX_ROWS"], limit["MAPSHEETS_MAX_COLUMNS"]
     row = col = 0
     formulas = False
@@ -198,7 +215,7 @@ def _scan_sheet(path: Path, archive: zipfile.ZipFile, member: str, tab: str, lim
                             row = max(row, int(ref.group(2)))
                     _refuse(path, tab, row, col, max_rows, max_cols)
             if not chunk:
-                return formulas
+                return formulas, row
 
 
 def _refuse(path: Path, tab: str, row: int, col: int, max_rows: int, max_cols: int) -> None:

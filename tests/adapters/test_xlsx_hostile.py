@@ -169,3 +169,30 @@ def test_cells_that_do_not_say_where_they_are_are_counted_by_position(tmp_path):
     tall = b"<x:row><x:c><x:v>1</x:v></x:c></x:row>" * 20_001
     path = hostile.write(tmp_path / "tall.xlsx", hostile._parts(sheet.replace(wide, tall)))
     assert show_error(path).endswith("tab 'Plan' uses more than 20,000 rows (row 20,001; limit MAPSHEETS_MAX_ROWS)")
+
+
+def test_a_write_to_a_plan_past_the_write_limit_is_one_line_and_changes_nothing(tmp_path, monkeypatch):
+    """Issue 17 part 10: a write saves the whole workbook, so past MAPSHEETS_MAX_WRITE_ROWS (5,000)
+    add-step is refused in one line instead of taking tens of seconds; reading still works."""
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_hostile import big_plan
+
+    path = big_plan(tmp_path / "big.xlsx", 2_600)  # with its Timeline rows, some 5,250 rows
+    before = path.read_bytes()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    added = subprocess.run([sys.executable, "-m", "mapsheets.cli", "add-step", str(path), "--title", "Legal review"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert added.returncode == 1 and added.stdout == ""
+    assert added.stderr.count("\n") == 1 and "Traceback" not in added.stderr
+    assert "rows in all: mapsheets writes local plans of up to 5,000 rows" in added.stderr
+    assert "MAPSHEETS_MAX_WRITE_ROWS" in added.stderr and path.read_bytes() == before
+    shown = subprocess.run([sys.executable, "-m", "mapsheets.cli", "show", str(path)], capture_output=True,
+                           text=True, env=env, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    raised = subprocess.run([sys.executable, "-m", "mapsheets.cli", "add-step", str(path), "--title", "Legal review"],
+                            capture_output=True, text=True, env={**env, "MAPSHEETS_MAX_WRITE_ROWS": "8000"},
+                            timeout=300)
+    assert raised.returncode == 0, raised.stderr
