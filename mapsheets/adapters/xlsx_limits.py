@@ -31,6 +31,7 @@ LIMITS = {  # environment variable -> default; see README "Limits"
     # (issue 17: add-step stays near 3 s up to about this many rows, some 2,400 steps with their
     # Timeline rows, on 2 cores; README "Big plans").
     "MAPSHEETS_MAX_WRITE_ROWS": 5_000,
+    "MAPSHEETS_MAX_WRITE_MB": 20,  # unpacked: long texts make a slow save with few rows
 }
 # Deflate tops out near 1000:1 and a real sheet stays far below 100:1; a large part past this is a bomb.
 MAX_RATIO, RATIO_FROM = 200, 1 << 20
@@ -75,11 +76,18 @@ def limits() -> dict[str, int]:
 class Checked:
     has_formulas: bool = False
     rows: int = 0  # used rows, all tabs together
+    unpacked: int = 0  # bytes, all parts together
 
 
 def check_writable_size(path: Path, checked: Checked) -> None:
     """Refuse, before anything is loaded, a write to a workbook too big to rewrite quickly."""
-    most = limits()["MAPSHEETS_MAX_WRITE_ROWS"]
+    limit = limits()
+    most, megabytes = limit["MAPSHEETS_MAX_WRITE_ROWS"], limit["MAPSHEETS_MAX_WRITE_MB"]
+    if checked.unpacked > megabytes * 1_000_000:
+        raise PlanFileError(f"{path}: unpacks to {checked.unpacked / 1e6:.0f} MB: mapsheets writes local plans of up "
+                            f"to {megabytes} MB (each write saves the whole workbook); nothing written. Move old "
+                            "rows or long notes to another file, keep the plan in Google Sheets, or raise "
+                            "MAPSHEETS_MAX_WRITE_MB")
     if checked.rows > most:
         raise PlanFileError(f"{path}: {checked.rows:,} rows in all: mapsheets writes local plans of up to {most:,} "
                             "rows (each write saves the whole workbook); nothing written. Move old rows to another "
@@ -128,7 +136,7 @@ def _check_archive(path: Path, archive: zipfile.ZipFile, limit: dict[str, int]) 
         if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise PlanFileError(f"{path}: part {info.filename} inflates {info.file_size // max(info.compress_size, 1):,} "
                                 f"times (more than {MAX_RATIO}): refusing a zip bomb")
-    checked = Checked()
+    checked = Checked(unpacked=total)
     try:
         for info in members:
             if info.filename.endswith((".xml", ".rels", ".vml")):

@@ -196,3 +196,19 @@ def test_a_write_to_a_plan_past_the_write_limit_is_one_line_and_changes_nothing(
                             capture_output=True, text=True, env={**env, "MAPSHEETS_MAX_WRITE_ROWS": "8000"},
                             timeout=300)
     assert raised.returncode == 0, raised.stderr
+
+
+def test_a_write_to_a_plan_that_unpacks_past_the_write_size_is_one_line(plan_file, monkeypatch):
+    """The same for a workbook of few rows made big by long texts (MAPSHEETS_MAX_WRITE_MB)."""
+    monkeypatch.setenv("MAPSHEETS_MAX_WRITE_MB", "1")
+    import openpyxl
+
+    book = openpyxl.load_workbook(plan_file)
+    ws = book.create_sheet("Notes")
+    for r in range(1, 80):
+        ws.cell(r, 1).value = os.urandom(15_000).hex()  # 30 KB a cell that compresses as text does, 2.4 MB in all
+    book.save(plan_file)
+    before = plan_file.read_bytes()
+    added = CliRunner().invoke(cli, ["add-step", str(plan_file), "--title", "Legal review"])
+    assert added.exit_code == 1 and "MB: mapsheets writes local plans of up to 1 MB" in added.output
+    assert plan_file.read_bytes() == before
