@@ -13,9 +13,9 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from digest_helpers import T0, html_of
+from smtp_servers import smtp_server
 from plan_cells import edit_steps as edit
 from mapsheets.adapters.mail import SmtpMailer
 from mapsheets.service import digest
@@ -62,17 +62,8 @@ class Recorder:
 
 @pytest.fixture
 def smtp():
-    import socket
-
-    with socket.socket() as probe:  # aiosmtpd checks its port by connecting, so port 0 won't do
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = Recorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    handler.url = f"smtp://127.0.0.1:{port}"
-    yield handler
-    controller.stop()
+    with smtp_server(Recorder()) as handler:
+        yield handler
 
 
 def run_cli(db: str, smtp_url: str, now: datetime, smtp: Recorder | None = None, kill_on: str | None = None):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import contextlib
 import itertools
 import socket
 import time
@@ -13,9 +14,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from digest_helpers import T0, outbox_messages
+from smtp_servers import smtp_server as serving
 from mapsheets.adapters.mail import OutboxMailer, SmtpMailer
 from mapsheets.core.model import Stakeholder
 from mapsheets.service import digest
@@ -56,22 +57,8 @@ class Recorder:
 
 @pytest.fixture
 def smtp_server():
-    servers = []
-
-    def start(refuse=None):
-        with socket.socket() as probe:  # aiosmtpd checks its port by connecting, so port 0 won't do
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        handler = Recorder(refuse)
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
-        controller.start()
-        servers.append(controller)
-        handler.url = f"smtp://127.0.0.1:{port}"
-        return handler
-
-    yield start
-    for controller in servers:
-        controller.stop()
+    with contextlib.ExitStack() as servers:
+        yield lambda refuse=None: servers.enter_context(serving(Recorder(refuse)))
 
 
 def hostile(plan, *, named: bool):

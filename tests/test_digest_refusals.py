@@ -7,7 +7,6 @@ from __future__ import annotations
 import email
 import email.policy
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -16,9 +15,9 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from digest_helpers import T0
+from smtp_servers import free_port, smtp_server
 from plan_cells import edit_steps as edit
 from mapsheets.adapters.mail import OutboxMailer, SmtpMailer, build_message
 from mapsheets.adapters.store import Store
@@ -64,15 +63,8 @@ class Refusing:
 
 @pytest.fixture
 def refusing():
-    with socket.socket() as probe:  # aiosmtpd checks its port by connecting, so port 0 won't do
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = Refusing()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    handler.url = f"smtp://127.0.0.1:{port}"
-    yield handler
-    controller.stop()
+    with smtp_server(Refusing()) as handler:
+        yield handler
 
 
 def mapsheets(db: str, *args: str, smtp_url: str = ""):
@@ -178,7 +170,7 @@ def test_the_4xx_limit_is_a_run_count_and_a_server_outage_does_not_count(plan_fi
     """No connection at all is the server's trouble, not the person's: it never bounces anyone."""
     digest.watch(str(plan_file), [BUSY], now=T0, store_url=db)
     edit(plan_file, {(0, "Status"): "Done"})
-    nobody = SmtpMailer(f"smtp://127.0.0.1:{_free_port()}", timeout=5)
+    nobody = SmtpMailer(f"smtp://127.0.0.1:{free_port()}", timeout=5)
     for day in range(5):
         report = digest.run(now=RUNS[0] + timedelta(minutes=day), mailer=nobody, store_url=db)
         assert report.bounced == [] and len(report.failed) == 1
@@ -202,7 +194,3 @@ def _deliveries(db: str) -> list[tuple[int, str, int]]:
         engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -23,6 +23,7 @@ from mapsheets.adapters.mail import (
     make_msgid,
 )
 from mapsheets.errors import RemoteError, UsageError
+from smtp_servers import free_port
 
 PASSWORD = "s3cr:et/p@ss%w0rd"
 PASSWORD_IN_URL = "s3cr%3Aet%2Fp%40ss%25w0rd"
@@ -47,12 +48,6 @@ class Recorder:
             self.logins.append((auth_data.login, auth_data.password))
             return AuthResult(success=auth_data.password == PASSWORD.encode(), handled=False)  # False: reply 535
         return AuthResult(success=False, handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import replace
@@ -17,6 +16,7 @@ from mapsheets.adapters.store import MIGRATIONS, Store, canonical_json, default_
 from mapsheets.adapters.store.schema import tables
 from mapsheets.core.model import Plan
 from mapsheets.errors import NotFound, StoreError, UsageError
+from smtp_servers import free_port
 
 REF = "/plans/acme-map.xlsx"
 NOW = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=UTC)
@@ -334,12 +334,6 @@ def test_two_processes_racing_the_same_snapshot_store_it_once(store_url, tmp_pat
 
 
 # -- errors: one line, no password -----------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def test_unreachable_postgres_is_a_store_error_without_the_password():
     port = free_port()

@@ -6,20 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.conftest import GENERATE, SHEET, headers
-
-AE = "ae@globex.example"
-
-
-def _post(client, path, body=None, hdrs=None):
-    return client.post(f"/api/{path}", json={"spreadsheet_id": SHEET, **(body or {})}, headers=hdrs or {})
-
-
-@pytest.fixture
-def generated(client, issuer, plans_dir):
-    answer = _post(client, "generate", GENERATE, headers(issuer, AE, name="Alex Exec"))
-    assert answer.status_code == 201, answer.json
-    return plans_dir / f"{SHEET}.xlsx"
+from tests.server.conftest import GENERATE, headers
+from tests.server.test_addon_api import AE, _post, generated  # noqa: F401  (generated: the fixture)
 
 
 def _plan_reads(client, issuer) -> dict:
