@@ -69,7 +69,8 @@ class Snapshot:
 
         seen = looks(self.parsed, today) if today is not None and self.parsed is not None else None
         return upkeep_cells(self.plan, tab=self.tab, id_column=self.id_column, missing_ids=self.missing_ids,
-                            signoff=self.signoff, looks=seen)
+                            signoff=self.signoff, looks=seen,
+                            location=self.parsed.location if self.parsed is not None else None)
 
     def content(self) -> dict[str, Any]:
         return {"plan": self.plan.to_dict(), "tabs": self.tabs, "warnings": self.warnings}
