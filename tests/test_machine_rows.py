@@ -182,3 +182,44 @@ def test_a_closing_plans_score_weighs_progress_and_on_time_alone():
     score = execution_score(closing, TODAY)
     # progress 1/2, on time 1/2 (S-2 overdue): (0.35 × 0.5 + 0.25 × 0.5) / 0.6 = 50
     assert score.score == 50 and score.describe() == "50/100 (progress 50%, on time 50%)"
+
+
+def test_the_buyer_gets_a_workbook_whose_pages_name_no_machine_row(tmp_path):
+    """The whole converted MAP as LibreOffice prints it (hidden tabs are not printed): written to
+    test-output/look/buyer-map.pdf and -1.png for a person to look at."""
+    import subprocess
+    from datetime import datetime, timezone
+
+    from mapsheets.service.convert import convert
+    from test_convert import EB, QUALIFIED, _fill
+    from test_look import OUT, _soffice
+
+    soffice = _soffice()
+    closing = tmp_path / "initech-closing.xlsx"
+    service.new_plan("closing-plan", str(closing), buyer="Acme Corp", seller="Globex", today=TODAY, close=CLOSE,
+                     holidays="US", roles={"ae": "Sam Seller <sam@globex.example>"})
+    _fill(closing, {**QUALIFIED, "Economic buyer": EB})
+    out = tmp_path / "buyer-map.xlsx"
+    convert(str(closing), str(out), today=TODAY, now=datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
+    OUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(OUT), str(out)], check=True, capture_output=True, timeout=180)
+    pdf = OUT / "buyer-map.pdf"
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(OUT / "buyer-map")],
+                   check=True, timeout=60)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Mutual Action Plan" in text and "Target close" in text  # the overview is there
+    lines = [line.split() for line in text.splitlines()]
+    for label in MACHINE_LABELS:  # no line starts with a machine row's label
+        assert not any(words[:len(label.split())] == label.split() for words in lines), label
+    assert "enterprise-map" not in text and "closing-plan" not in text and "Read by mapsheets" not in text
+    print(f"\nbuyer's MAP: {pdf} and {OUT / 'buyer-map-1.png'}")
+
+
+def test_the_hidden_tab_is_the_plans_own_not_a_tab_people_added_for_the_grid_diff(tmp_path):
+    from mapsheets.service.revisions import read_snapshot
+
+    path = tmp_path / "map.xlsx"
+    _new(path)
+    snap, _source = read_snapshot(str(path))
+    assert MACHINE_TAB not in snap.tabs  # its fields are the plan's, diffed as such, never as cells
