@@ -228,18 +228,31 @@ def test_google_convert_shares_with_the_buying_committee_and_subscribes_them(goo
     assert sheet_id in service.read_plan(result.location, today=TODAY).plan.closing_plan
 
 
-def test_a_closing_plan_made_before_the_link_row_gets_it_in_the_blank_row_above_the_steps(closing, tmp_path):
+def test_a_closing_plan_made_before_the_hidden_tab_gets_the_link_there_and_its_machine_rows_moved(closing, tmp_path):
+    # Issue 18: the link went into the overview (a "Mutual plan" row, or the blank row above the steps
+    # in a plan made before that row); it is read by mapsheets only, so it goes to the hidden tab.
     _fill(closing, {**QUALIFIED, "Economic buyer": EB})
     wb = openpyxl.load_workbook(closing)
+    del wb["_mapsheets"]
     ws = wb["Plan"]
-    ws.delete_rows(next(r for r in range(1, 30) if ws.cell(r, 2).value == "Mutual plan"))
+    at = next(r for r in range(1, 40) if ws.cell(r, 1).value == "ID") - 1
+    ws.insert_rows(at, 2)
+    for i, (label, value) in enumerate((("Kind", "closing"), ("Template", "closing-plan"))):
+        ws.cell(at + i, 2, label)
+        ws.cell(at + i, 3, value)
     wb.save(closing)
     before = _cells(closing)
     result = convert(str(closing), str(tmp_path / "m.xlsx"), today=TODAY, now=NOW)
     after = _cells(closing)
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    assert {after[k] for k in changed} == {"Mutual plan", str(Path(result.location).resolve())}
-    assert service.read_plan(str(closing), today=TODAY).plan.mutual_plan == str(Path(result.location).resolve())
+    map_ref = str(Path(result.location).resolve())
+    assert {k for k in changed if k[0] == "Plan"} == {("Plan", f"{c}{at + i}") for c in "BC" for i in (0, 1)}
+    assert all(after.get(k) is None for k in changed if k[0] == "Plan")  # cleared in place
+    hidden = {r[0].value: r[1].value for r in openpyxl.load_workbook(closing)["_mapsheets"].iter_rows()}
+    assert (hidden["Kind"], hidden["Template"], hidden["Mutual plan"]) == ("closing", "closing-plan", map_ref)
+    assert openpyxl.load_workbook(closing)["_mapsheets"].sheet_state == "hidden"
+    plan = service.read_plan(str(closing), today=TODAY).plan
+    assert (plan.kind, plan.template, plan.mutual_plan) == ("closing", "closing-plan", map_ref)
 
 
 def test_convert_subscribes_the_seller_owner_as_new_does_and_no_buyer_before_sharing(closing, tmp_path):

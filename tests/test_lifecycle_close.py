@@ -28,7 +28,10 @@ def invoke(*args, db):
 def overview(path):
     parsed = parse_plan(read_grid(path))
     grid = read_grid(path)
-    return {attr: grid[parsed.location.tab][r][c] for attr, (r, c) in parsed.location.overview_at.items()}
+    cells = {attr: grid[parsed.location.tab][r][c] for attr, (r, c) in parsed.location.overview_at.items()}
+    machine = parsed.location.machine  # the reason is internal: on the hidden tab since issue 18
+    cells.update({attr: grid[machine.tab][r][c] for attr, (r, c) in machine.at.items()} if machine else {})
+    return cells
 
 
 def test_close_records_the_outcome_tells_everyone_once_and_archives_the_plan(plan_file, db, tmp_path):

@@ -164,7 +164,7 @@ def test_google_sheet_gets_the_same_look(google_env, plan):
     book = GoogleWorkbook.from_env(None)
     book.create(workbook_spec(plan, TODAY))
     body = google_env.spreadsheet(book.sheet_id)
-    assert [s.title for s in body.sheets] == ["Plan", "Team", "Sign-off", "Timeline"]
+    assert [s.title for s in body.sheets] == ["Plan", "Team", "Sign-off", "Timeline", "_mapsheets"]  # issue 18
     service.add_step(book.ref, title="Reference call", phase=plan.steps[0].phase, today=TODAY, status="done")
     grid = book.read_grid()
     parsed = parse_plan(grid)

@@ -18,7 +18,7 @@ from typing import Any
 
 from mapsheets.adapters import gsheets_cells as cells_json
 from mapsheets.core.edits import Edit
-from mapsheets.core.layout import WorkbookSpec
+from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec
 from mapsheets.errors import (
     AlreadyExists, MapsheetsError, NotFound, PermissionDenied, PlanBusy, PlanFileError, QuotaExceeded, RemoteError,
     UsageError,
@@ -332,8 +332,17 @@ class GoogleWorkbook:
     def _update_requests(self, cells_by_tab: Mapping[str, Mapping[tuple[int, int], Any]]) -> list[dict[str, Any]]:
         requests: list[dict[str, Any]] = []
         for tab, cells in cells_by_tab.items():
+            if tab == MACHINE_TAB and not self._has_tab(tab):  # a plan made before it: made on first write
+                self._sheet_ids[tab] = random.randint(10_000, 2**30)
+                requests.append({"addSheet": {"properties": {"sheetId": self._sheet_ids[tab], "title": tab,
+                                                             "hidden": True}}})
             requests += cells_json.update_cells_requests(self._sheet_id(tab), dict(cells))
         return requests
+
+    def _has_tab(self, tab: str) -> bool:
+        if tab not in self._sheet_ids:
+            self.read_grid()
+        return tab in self._sheet_ids
 
     def _sheet_id(self, tab: str) -> int:
         if tab not in self._sheet_ids:

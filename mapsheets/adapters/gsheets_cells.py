@@ -195,6 +195,8 @@ def sheet_body(spec: SheetSpec, sheet_id: int, index: int) -> dict[str, Any]:
             "columnMetadata": [{"pixelSize": round(w * PIXELS_PER_CHAR + 10)} for w in spec.widths],
         }],
     }
+    if spec.hidden:
+        body["properties"]["hidden"] = True
     if spec.protected:
         body["properties"]["tabColorStyle"] = {"rgbColor": MUTED}
         body["protectedRanges"] = [{

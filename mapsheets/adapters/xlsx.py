@@ -20,7 +20,7 @@ from mapsheets.adapters.xlsx_limits import check_workbook, check_writable_size
 from mapsheets.adapters.xlsx_read import refuse_write
 from mapsheets.adapters.xlsx_results import Results, ResultsZip, formula_results
 from mapsheets.core.edits import Edit
-from mapsheets.core.layout import WorkbookSpec, column_letter
+from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec, column_letter
 from mapsheets.core.text_gate import problem
 from mapsheets.errors import AlreadyExists, NotFound, PlanBusy, PlanFileError, UsageError, file_error
 
@@ -230,6 +230,8 @@ def rewrite(path: Path, change: Callable[[Any, bytes], Any], *, force: bool = Fa
 
 def _set_cells(workbook, path: Path, cells_by_tab: Mapping[str, Mapping[tuple[int, int], Any]]) -> None:
     for tab, cells in cells_by_tab.items():
+        if tab == MACHINE_TAB and tab not in workbook.sheetnames:  # a plan made before it: made on first write
+            workbook.create_sheet(tab).sheet_state = "hidden"
         if tab not in workbook.sheetnames:
             raise PlanFileError(f"{path}: no tab named {tab!r}")
         ws = workbook[tab]

@@ -125,6 +125,8 @@ def write_sheet(ws, sheet: SheetSpec) -> None:
         ws.sheet_properties.tabColor = "808080"
     if sheet.print_setup:
         _print_setup(ws, sheet.print_setup)
+    if sheet.hidden:
+        ws.sheet_state = "hidden"
 
 
 def _style(name: str, *, differential: bool = False) -> dict[str, Any]:

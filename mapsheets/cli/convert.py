@@ -55,7 +55,7 @@ def convert(closing, champion, economic_buyer, template_name, durations, output,
     click.echo(f"Created {result.location}: {len(plan.steps)} steps ({len(result.carried)} shared steps carried "
                f"over, {len(result.added)} added, {result.internal} internal left out), "
                f"target close {plan.target_close}")
-    click.echo(f"Linked from {closing} (overview row 'Mutual plan').")
+    click.echo(f"Linked from {closing} (row 'Mutual plan' of its hidden _mapsheets tab).")
     if result.forced:
         click.echo(f"warning: converted with --force although it has no {', no '.join(result.forced)} "
                    "(recorded in the audit log)", err=True)

@@ -116,7 +116,7 @@ def read_date(value: object, order: str = "") -> tuple[date | None, str]:
     else:
         chosen, other = (month_first, day_first) if month_first else (day_first, None)
         how = ("the plan's date order YMD puts the year first, so month first" if order == "YMD"
-               else "month first: set the overview's Date order to MDY, DMY or YMD")
+               else "month first: set the plan's Date order (the hidden _mapsheets tab) to MDY, DMY or YMD")
     if chosen and other and other != chosen:
         return chosen, (f'"{text}" could be {_spoken(chosen)} or {_spoken(other)}: read as {_spoken(chosen)} '
                         f"({how}); type {chosen.isoformat()} to be sure")

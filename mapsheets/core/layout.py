@@ -18,6 +18,11 @@ from mapsheets.core.words import status_spellings
 
 PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
 TIMELINE_TAB = "Timeline"
+# What only mapsheets reads (how to read the sheet, links, internal notes) lives on this hidden tab,
+# out of the buyer's sight, label in column A and value in B: the same reader finds it on both backends.
+MACHINE_TAB = "_mapsheets"
+MACHINE_FIELDS = ("kind", "template", "close_step", "date_order", "closing_plan", "mutual_plan", "outcome_reason")
+MACHINE_NOTE = "Read by mapsheets, not meant for people: edit with care"
 # Rows the dropdowns and conditional formats cover, so rows people add by hand get them too.
 TABLE_ROWS = 1000
 DATE_FORMAT = "yyyy-mm-dd"
@@ -45,8 +50,6 @@ STEP_HEADERS = tuple(label for _f, label, _w in STEP_COLUMNS)
 # A closing plan's steps are the seller's own unless this column says "shared" (`convert` carries those).
 VISIBILITY = "Visibility"
 VISIBILITIES = ("internal", "shared")
-# Link rows: written empty only in the plan of this kind (a closing plan waits for its MAP's address).
-LINK_ROWS = {"closing_plan": "", "mutual_plan": "closing"}
 DEFAULT_WIDTH = 16
 
 
@@ -116,6 +119,7 @@ class SheetSpec:
     rotated_rows: tuple[int, ...] = ()  # header text turned upright (the Timeline's week dates)
     row_formats: dict[int, str] = field(default_factory=dict)  # number format of whole rows
     print_setup: PrintSetup | None = None
+    hidden: bool = False  # a tab people do not see (MACHINE_TAB)
 
 
     def record_rows(self) -> list[int]:
@@ -190,7 +194,7 @@ def overview_rows(plan: Plan) -> list[list[Any]]:
     """Title heading, then one label/value row per overview field (labels in column B)."""
     rows: list[list[Any]] = [[plan.title]]
     for attr, label, _typ in OVERVIEW_FIELDS:
-        if attr == "title" or (attr in LINK_ROWS and not getattr(plan, attr) and LINK_ROWS[attr] != plan.kind):
+        if attr == "title" or attr in MACHINE_FIELDS:
             continue
         rows.append([None, label, _cell(getattr(plan, attr))])
     if plan.kind == "closing" or any(plan.qualification.values()):
@@ -202,7 +206,15 @@ def overview_rows(plan: Plan) -> list[list[Any]]:
 def summary_rows(plan: Plan, today: date | None, days_off: Collection[date] = ()) -> list[list[Any]]:
     """Under the title: the plan owners, the signatures' state, the progress line (display only)."""
     values = look.summary_values(plan, today, days_off)
-    return [[None, label, values[label]] for label in look.SUMMARY_LABELS]
+    return [[None, label, values[label]] for label in look.summary_labels(plan)]
+
+
+def machine_sheet(plan: Plan) -> SheetSpec:
+    """The hidden tab: a row for every machine field, empty ones too (so a link has its place)."""
+    labels = {attr: label for attr, label, _t in OVERVIEW_FIELDS}
+    rows: list[list[Any]] = [[MACHINE_NOTE]]
+    rows.extend([labels[attr], _cell(getattr(plan, attr))] for attr in MACHINE_FIELDS)
+    return SheetSpec(title=MACHINE_TAB, rows=rows, widths=[16, 60], hidden=True, wrap_body=False)
 
 
 def step_rows(plan: Plan, headers: list[str]) -> tuple[list[list[Any]], list[int]]:
@@ -307,6 +319,7 @@ def workbook_spec(plan: Plan, today: date | None = None, days_off: Collection[da
 
     sheets = [plan_sheet(plan, today, days_off), team_sheet(plan.stakeholders), signoff_sheet(plan)]
     sheets.append(timeline_sheet(plan))
+    sheets.append(machine_sheet(plan))
     return WorkbookSpec(title=plan.title, sheets=sheets)
 
 

@@ -23,7 +23,13 @@ _BAND_COUNT = re.compile(r"·\s*\d+\s*/\s*\d+\s+done\s*")  # "· 3/5 done" after
 # Summary lines under the title: label -> what they show. Display only, never parsed into the plan.
 OWNERS_LABEL, SIGNATURES_LABEL, PROGRESS_LABEL = "Plan owners", "Signatures", "Progress"
 SUMMARY_LABELS = (OWNERS_LABEL, SIGNATURES_LABEL, PROGRESS_LABEL)
-MAX_WEEKS = 104  # a timeline longer than two years is cut at its end
+MAX_WEEKS = 104
+
+
+def summary_labels(plan: Plan) -> tuple[str, ...]:
+    """The summary lines a plan shows: a closing plan is the seller's own, nobody signs it."""
+    return tuple(label for label in SUMMARY_LABELS if plan.kind != "closing" or label != SIGNATURES_LABEL)
+  # a timeline longer than two years is cut at its end
 
 
 def phases(plan: Plan) -> list[tuple[str, list[Step]]]:

@@ -15,6 +15,7 @@ from mapsheets.core.layout import (
     PLAN_TAB, SIGNOFF_TAB, STEP_COLUMNS, TEAM_TAB, TIMELINE_TAB, cell_ref,
 )
 from mapsheets.core.look import SUMMARY_LABELS, band_phase
+from mapsheets.core.machine import MachineLocation, read_machine
 from mapsheets.core.model import (
     OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, UncachedFormula,
 )
@@ -57,6 +58,8 @@ class PlanLocation:
     missing_ids: dict[int, str] = field(default_factory=dict)  # row -> id given on read
     bands: dict[int, tuple[int, str]] = field(default_factory=dict)  # phase band rows: row -> (column, phase)
     summary_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # summary label -> its value's cell
+    overview_labels: dict[str, tuple[int, int]] = field(default_factory=dict)  # overview field -> its label's cell
+    machine: MachineLocation | None = None  # the hidden tab of machine fields, when the workbook has one
 
 
 @dataclass(frozen=True)
@@ -142,8 +145,12 @@ def _parse_plan(grid: Grid) -> ParsedPlan:
     rows = grid[tab]
     warnings: list[Warning] = []
     plan = Plan(kind="mutual", title="", buyer="", seller="")
-    overview_at = _read_overview(plan, rows[:header_row], tab, warnings)
+    machine = read_machine(plan, grid)
+    labels_at: dict[str, tuple[int, int]] = {}
+    overview_at = _read_overview(plan, rows[:header_row], tab, warnings, labels_at, machine)
     overview_cells = {attr: cell_ref(tab, r, c) for attr, (r, c) in overview_at.items()}
+    if machine is not None:  # where mapsheets reads the field from: its visible row only while not yet moved
+        overview_cells.update({attr: machine.ref(attr) for attr in machine.at if attr not in overview_at})
 
     header_cells = rows[header_row]
     columns: dict[str, int] = {}
@@ -173,7 +180,8 @@ def _parse_plan(grid: Grid) -> ParsedPlan:
             warnings.append(Warning(cell_ref(tab, header_row, 0),
                                     f"the steps table has no {label} column: {meaning}"))
     location = PlanLocation(tab=tab, header_row=header_row, columns=columns, next_row=header_row + 1,
-                            overview_cells=overview_cells, overview_at=overview_at)
+                            overview_cells=overview_cells, overview_at=overview_at, overview_labels=labels_at,
+                            machine=machine)
 
     taken = {_text(row[columns["ID"]]).upper() for row in rows[header_row + 1:]
              if "ID" in columns and columns["ID"] < len(row)} - {""}
@@ -272,8 +280,12 @@ def _find_timeline(grid: Grid, plan_tab: str) -> TimelineLocation | None:
     return TimelineLocation(tab=tab, filled=filled)
 
 
-def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[Warning]) -> dict[str, tuple[int, int]]:
-    """Fill the plan's overview fields; returns field -> the cell (row, col) its value is in."""
+def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[Warning],
+                   labels_at: dict[str, tuple[int, int]] | None = None,
+                   machine: MachineLocation | None = None) -> dict[str, tuple[int, int]]:
+    """Fill the plan's overview fields; returns field -> the cell (row, col) its value is in (and
+    fills ``labels_at`` with its label's). A machine field still in the overview (a plan made before
+    the hidden tab) is read there, unless it is empty and the hidden tab has it."""
     labels = {_norm(label): (attr, typ) for attr, label, typ in OVERVIEW_FIELDS}
     labels.update({"title": ("title", str), "customer": ("buyer", str), "vendor": ("seller", str),
                    "target close date": ("target_close", date), "close date": ("target_close", date),
@@ -294,12 +306,14 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
             attr, typ = labels[key]
             value = filled[1] if len(filled) > 1 else (c + 1, None)
             cells[attr] = (r, value[0])
+            if labels_at is not None:
+                labels_at[attr] = (r, c)
             if isinstance(value[1], UncachedFormula):
                 plan.formulas[attr] = str(value[1])
                 warnings.append(Warning(cell_ref(tab, r, value[0]), not_computed(value[1])))
                 if typ is not str:
                     continue
-            if typ is str:
+            if typ is str and not (machine and attr in machine.at and not _text(value[1])):
                 setattr(plan, attr, _text(value[1]))
             elif _text(value[1]):
                 typed_dates.append((attr, cell_ref(tab, r, value[0]), value[1]))
@@ -312,7 +326,8 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
     if plan.date_order:
         order = normal_date_order(plan.date_order)
         if order is None:
-            warnings.append(Warning(cell_ref(tab, *cells["date_order"]),
+            where = cell_ref(tab, *cells["date_order"]) if "date_order" in cells else machine.ref("date_order")
+            warnings.append(Warning(where,
                                     f'"{plan.date_order}" is not a date order (MDY, DMY or '
                                     "YMD): dates typed as text are read month first"))
         plan.date_order = order or plan.date_order

@@ -10,6 +10,8 @@
   - signed: sides (buyer, seller) with a signature still valid for the plan as it is, over 2.
 
 A closed plan is judged as of the day it closed, so the score stops moving once the deal is done.
+A closing plan is the seller's own (the buyer never sees nor signs it): its score weighs progress
+and on time alone, ``round(100 × (0.35 progress + 0.25 on time) / 0.6)``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from mapsheets.core.model import Plan, Step
 
 WEIGHTS = {"progress": 0.35, "on_time": 0.25, "buyer": 0.25, "signed": 0.15}
 FORMULA = "round(100 × (0.35 progress + 0.25 on time + 0.25 buyer participation + 0.15 signed sides/2))"
+SELLER_PARTS = ("progress", "on_time")  # what a closing plan's score weighs
+SELLER_FORMULA = "round(100 × (0.35 progress + 0.25 on time) / 0.6)"
 
 
 @dataclass(frozen=True)
@@ -34,15 +38,19 @@ class ExecutionScore:
     on_time: float
     buyer: float  # buyer participation
     signed_sides: int  # 0, 1 or 2
+    seller_only: bool = False  # a closing plan's: buyer participation and signatures left out
 
     def to_dict(self) -> dict[str, Any]:
         return {"score": self.score, "progress": round(self.progress, 3), "on_time": round(self.on_time, 3),
-                "buyer_participation": round(self.buyer, 3), "signed_sides": self.signed_sides,
-                "formula": FORMULA}
+                "buyer_participation": None if self.seller_only else round(self.buyer, 3),
+                "signed_sides": None if self.seller_only else self.signed_sides,
+                "formula": SELLER_FORMULA if self.seller_only else FORMULA}
 
     def describe(self) -> str:
-        return (f"{self.score}/100 (progress {self.progress:.0%}, on time {self.on_time:.0%}, "
-                f"buyer steps on time {self.buyer:.0%}, signed {self.signed_sides}/2)")
+        line = f"{self.score}/100 (progress {self.progress:.0%}, on time {self.on_time:.0%}"
+        if self.seller_only:
+            return line + ")"
+        return line + f", buyer steps on time {self.buyer:.0%}, signed {self.signed_sides}/2)"
 
 
 def judged_on(plan: Plan, today: date) -> date:
@@ -71,5 +79,10 @@ def execution_score(plan: Plan, today: date, holidays: Collection[date] = NO_HOL
     buyer = sum(_on_time(s) for s in buyer_due) / len(buyer_due) if buyer_due else 1.0
     sides = {s.side for s in plan.signatures if s.side in ("buyer", "seller") and plan.signature_status(s) == "valid"}
     parts = {"progress": progress, "on_time": on_time, "buyer": buyer, "signed": len(sides) / 2}
-    score = round(100 * sum(WEIGHTS[k] * v for k, v in parts.items()))
-    return ExecutionScore(score=score, progress=progress, on_time=on_time, buyer=buyer, signed_sides=len(sides))
+    seller_only = plan.kind == "closing"
+    if seller_only:
+        parts = {k: parts[k] for k in SELLER_PARTS}
+    weight = sum(WEIGHTS[k] for k in parts)
+    score = round(100 * sum(WEIGHTS[k] * v for k, v in parts.items()) / weight)
+    return ExecutionScore(score=score, progress=progress, on_time=on_time, buyer=buyer, signed_sides=len(sides),
+                          seller_only=seller_only)

@@ -1,7 +1,8 @@
 """Cells every mapsheets write also sets, so the sheet never tells an old story. Pure.
 
 Rows typed without an ID get the ID they were given on read written in (so renaming the step later
-keeps it), and every signature's Status is judged again against the plan as it is now. With a
+keeps it), every signature's Status is judged again against the plan as it is now, and machine rows
+still in the overview move to the hidden tab (core/machine.py). With a
 ``today``, what the sheet shows about the plan follows it too: each phase band's progress, the
 summary lines under the title, and the Timeline tab.
 """
@@ -14,8 +15,9 @@ from datetime import date
 from typing import Any
 
 from mapsheets.core import look
+from mapsheets.core.machine import moved_cells
 from mapsheets.core.model import Plan, Signature
-from mapsheets.core.parse import ParsedPlan, TableLocation, TimelineLocation
+from mapsheets.core.parse import ParsedPlan, PlanLocation, TableLocation, TimelineLocation
 
 Cells = dict[tuple[int, int], Any]
 
@@ -57,9 +59,12 @@ def look_cells(plan: Plan, tab: str, looks: Looks) -> dict[str, Cells]:
 
 
 def upkeep_cells(plan: Plan, *, tab: str, id_column: int | None, missing_ids: dict[int, str],
-                 signoff: TableLocation | None, looks: Looks | None = None) -> dict[str, Cells]:
+                 signoff: TableLocation | None, looks: Looks | None = None,
+                 location: PlanLocation | None = None) -> dict[str, Cells]:
     """Tab -> cells to set alongside whatever a write is for (tabs with nothing to set left out)."""
     out: dict[str, Cells] = look_cells(plan, tab, looks) if looks is not None else {}
+    for moved_tab, cells in (moved_cells(plan, location) if location is not None else {}).items():
+        out.setdefault(moved_tab, {}).update(cells)
     if id_column is not None and missing_ids:
         out.setdefault(tab, {}).update({(row, id_column): sid for row, sid in missing_ids.items()})
     statuses = signature_statuses(plan, signoff)
@@ -79,7 +84,7 @@ def parsed_upkeep(parsed: ParsedPlan, looks: Looks | None = None) -> dict[str, C
     loc = parsed.location
     renamed = renamed_owner_cells(parsed, looks.renames) if looks is not None and looks.renames else {}
     out = upkeep_cells(parsed.plan, tab=loc.tab, id_column=loc.columns.get("ID"),
-                       missing_ids=loc.missing_ids, signoff=parsed.signoff, looks=looks)
+                       missing_ids=loc.missing_ids, signoff=parsed.signoff, looks=looks, location=loc)
     if renamed:
         out.setdefault(loc.tab, {}).update(renamed)
     return out

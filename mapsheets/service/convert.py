@@ -25,6 +25,7 @@ from mapsheets.core.people import link_owner, split_person
 from mapsheets.core.schedule import topological
 from mapsheets.core.templates import Template
 from mapsheets.core.templates import tasks as tpl_tasks
+from mapsheets.core.machine import field_cells
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import UsageError
 from mapsheets.service.calendars import days_off_or_weekends, holiday_dates
@@ -94,7 +95,6 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
         raise UsageError(f"{book.ref}: not ready for a MAP: no {', no '.join(gaps)} (name the people with "
                          "--champion/--economic-buyer or in the Qualification block, fill the rest there; "
                          "--force converts anyway and says so in the audit log)")
-    _link_cells(parsed, grid)  # before anything is written: nowhere to link is an error
     tmpl = get_template(template, template_dirs)
     if tmpl.kind != "mutual":
         raise UsageError(f"{template!r} is a {tmpl.kind} plan template, not a MAP template", field="template")
@@ -116,10 +116,11 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
 
     def compute(grid):  # the link, under the plan's lock; IDs and Sign-off statuses as every write
         fresh = parse_grid(book, grid)
-        cells = {pos: (map_ref if value is None else value) for pos, value in _link_cells(fresh, grid).items()}
         upkeep = changed_only(parsed_upkeep(fresh), grid)
+        for tab, cells in field_cells(fresh.location, {"mutual_plan": map_ref}).items():  # on the hidden tab
+            upkeep.setdefault(tab, {}).update(cells)
         tab = fresh.location.tab
-        return Edit(tab, cells={**upkeep.pop(tab, {}), **cells}, also=upkeep), fresh
+        return Edit(tab, cells=upkeep.pop(tab, {}), also=upkeep), fresh
 
     fresh = book.modify(compute)
     fresh.plan.mutual_plan = map_ref
@@ -157,20 +158,6 @@ def _address(ref: str, closing: Plan) -> str:
     (a path on the seller's disk means nothing to the buyer and says too much)."""
     sheet_id = google_id(ref)
     return f"https://docs.google.com/spreadsheets/d/{sheet_id}" if sheet_id else closing.title
-
-
-def _link_cells(parsed: ParsedPlan, grid) -> dict[tuple[int, int], Any]:
-    """Where the closing plan's "Mutual plan" link goes: its row's value cell (None: the link), or
-    in a plan made before that row existed, the blank row above the steps table (label and link)."""
-    loc = parsed.location
-    if "mutual_plan" in loc.overview_at:
-        return {loc.overview_at["mutual_plan"]: None}
-    row, value_col = loc.header_row - 1, loc.overview_at.get("problem", (0, 2))[1]
-    rows = grid[loc.tab]
-    if row > 0 and value_col > 0 and not any(str(v or "").strip() for v in rows[row]):
-        return {(row, value_col - 1): "Mutual plan", (row, value_col): None}
-    raise UsageError(f"{loc.tab}: no 'Mutual plan' row in the overview to link the MAP from: add one "
-                     "(label in the labels' column, above the steps table)")
 
 
 def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Template, *,

@@ -23,7 +23,8 @@ from typing import Any
 
 from mapsheets.core.diff import diff
 from mapsheets.core.edits import Edit
-from mapsheets.core.layout import check_cell_text
+from mapsheets.core.layout import MACHINE_FIELDS, check_cell_text
+from mapsheets.core.machine import field_cells
 from mapsheets.core.model import OUTCOMES, OVERVIEW_FIELDS, Plan
 from mapsheets.core.schedule import project
 from mapsheets.core.upkeep import parsed_upkeep
@@ -140,7 +141,7 @@ def _write_outcome(book, wanted: dict[str, Any], refuse, force: bool) -> bool:
     def compute(grid) -> tuple[Edit | None, bool]:
         parsed = parse_grid(book, grid)
         plan, loc = parsed.plan, parsed.location
-        missing = [_LABEL[a] for a in _FIELDS if a not in loc.overview_at]
+        missing = [_LABEL[a] for a in _FIELDS if a not in loc.overview_at and a not in MACHINE_FIELDS]
         if missing:
             raise PlanFileError(
                 f"{book.ref}: the overview has no {', '.join(repr(m) for m in missing)} row: add "
@@ -150,8 +151,9 @@ def _write_outcome(book, wanted: dict[str, Any], refuse, force: bool) -> bool:
         if all(getattr(plan, a) == v for a, v in wanted.items()):
             return None, False
         cells = parsed_upkeep(parsed)
-        mine = {loc.overview_at[a]: (v or None) for a, v in wanted.items()}
-        return Edit(tab=loc.tab, cells={**cells.pop(loc.tab, {}), **mine}, also=cells), True
+        for tab, mine in field_cells(loc, wanted).items():  # the reason on the hidden tab
+            cells.setdefault(tab, {}).update(mine)
+        return Edit(tab=loc.tab, cells=cells.pop(loc.tab, {}), also=cells), True
 
     return book.modify(compute, force=force)
 

@@ -12,7 +12,7 @@ from typing import Any
 from mapsheets.core.diff import Change, diff, restore_ids, summary
 from mapsheets.core.formulas import has_uncached, keep_formula_values
 from mapsheets.core.griddiff import GridChange, diff_grids
-from mapsheets.core.layout import CHANGES_TAB, SIGNOFF_TAB, TEAM_TAB, TIMELINE_TAB
+from mapsheets.core.layout import CHANGES_TAB, MACHINE_TAB, SIGNOFF_TAB, TEAM_TAB, TIMELINE_TAB
 from mapsheets.core.model import Plan, jsonable
 from mapsheets.core.parse import ParsedPlan, TableLocation
 from mapsheets.core.upkeep import upkeep_cells
@@ -40,8 +40,8 @@ def canonical_ref(ref: str) -> str:
 def other_tabs(grid: dict[str, list[list[Any]]], parsed: ParsedPlan) -> dict[str, list[list[Any]]]:
     """Tabs people added that mapsheets does not model, JSON-safe, for the generic grid diff."""
     # The Changes tab is mapsheets' own log of these diffs: diffing it would report every change twice.
-    # The Timeline is drawn from the plan: its changes are the plan's, already diffed.
-    modelled = {parsed.location.tab, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB, TIMELINE_TAB}
+    # The Timeline is drawn from the plan and the hidden tab read into it: their changes are the plan's.
+    modelled = {parsed.location.tab, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB, TIMELINE_TAB, MACHINE_TAB}
     return {tab: [[jsonable(v) for v in row] for row in rows]
             for tab, rows in grid.items() if tab not in modelled}
 
@@ -70,7 +70,8 @@ class Snapshot:
 
         seen = looks(self.parsed, today) if today is not None and self.parsed is not None else None
         return upkeep_cells(self.plan, tab=self.tab, id_column=self.id_column, missing_ids=self.missing_ids,
-                            signoff=self.signoff, looks=seen)
+                            signoff=self.signoff, looks=seen,
+                            location=self.parsed.location if self.parsed is not None else None)
 
     def content(self) -> dict[str, Any]:
         return {"plan": self.plan.to_dict(), "tabs": self.tabs, "warnings": self.warnings}

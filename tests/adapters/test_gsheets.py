@@ -46,7 +46,9 @@ def test_create_is_one_request_carrying_the_formatted_workbook(google_env, clien
     assert methods(google_env) == {"sheets.spreadsheets.create": 1}
     model = google_env.spreadsheet(book.sheet_id)
     titles = [s.title for s in model.sheets]
-    assert titles == ["Plan", "Team", "Sign-off", "Timeline"]
+    # Issue 18: and the hidden tab of rows only mapsheets reads, hidden in the same single request.
+    assert titles == ["Plan", "Team", "Sign-off", "Timeline", "_mapsheets"]
+    assert [s.props.get("hidden", False) for s in model.sheets] == [False] * 4 + [True]
 
 
 def test_read_add_step_and_sign_request_counts(google_env, sheet):
@@ -175,7 +177,9 @@ def test_force_replaces_plan_tabs_in_an_existing_spreadsheet(google_env, client,
         again.create(workbook_spec(plan))
     plan.steps[0].title = "Replaced"
     again.create(workbook_spec(plan), force=True)
-    assert [s.title for s in google_env.spreadsheet(book.sheet_id).sheets] == ["Plan", "Team", "Sign-off", "Timeline"]
+    sheets = google_env.spreadsheet(book.sheet_id).sheets  # the hidden tab too (issue 18), hidden again
+    assert [s.title for s in sheets] == ["Plan", "Team", "Sign-off", "Timeline", "_mapsheets"]
+    assert [s.props.get("hidden", False) for s in sheets] == [False] * 4 + [True]
     assert service.read_plan(book.ref, today=TODAY).plan.steps[0].title == "Replaced"
 
 

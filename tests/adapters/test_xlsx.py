@@ -41,7 +41,8 @@ def _validations(ws) -> dict[str, str]:
 
 
 def test_tabs_and_headers(book):
-    assert book.sheetnames == ["Plan", "Team", "Sign-off", "Timeline"]
+    assert book.sheetnames == ["Plan", "Team", "Sign-off", "Timeline", "_mapsheets"]  # issue 18: + the hidden tab
+    assert [ws.sheet_state for ws in book.worksheets] == ["visible"] * 4 + ["hidden"]
     plan = book["Plan"]
     header = _header_row(plan)
     assert [plan.cell(header, c).value for c in range(1, 11)] == list(STEP_HEADERS)

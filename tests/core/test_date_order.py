@@ -78,37 +78,39 @@ def test_one_sheet_with_both_kinds_of_dates_warns_instead_of_guessing(tmp_path):
     ]
 
 
-def test_date_order_row_is_kept_in_the_overview_and_can_be_changed_by_hand(tmp_path):
+def test_date_order_row_is_kept_on_the_hidden_tab_and_can_be_changed_by_hand(tmp_path):
+    # Issue 18: a row only mapsheets reads, out of the buyer's overview (it was a visible Plan row).
     path, plan = _plan_file(tmp_path, holidays="GB")
     edit_steps(path, {(1, "Due"): "02/05/2027"})
     book = openpyxl.load_workbook(path)
-    row = next(r for r in book["Plan"].iter_rows() if r[1].value == "Date order")
-    assert row[2].value == "DMY"
+    assert not any(r[1].value == "Date order" for r in book["Plan"].iter_rows())
+    row = next(r for r in book["_mapsheets"].iter_rows() if r[0].value == "Date order")
+    assert row[1].value == "DMY"
     view = service.read_plan(str(path), today=START)
     assert view.plan.steps[1].due == date(2027, 5, 2)
     assert [w.cell for w in view.warnings] == [f"Plan!{step_cell(path, 1, 'Due')}"]
 
-    row[2].value = "mm/dd/yyyy"
+    row[1].value = "mm/dd/yyyy"
     book.save(path)
     assert service.read_plan(str(path), today=START).plan.steps[1].due == date(2027, 2, 5)
 
-    row[2].value = "European"
+    row[1].value = "European"
     book.save(path)
     view = service.read_plan(str(path), today=START)
     assert (view.warnings[0].cell, view.warnings[0].message) == (
-        f"Plan!C{row[2].row}", '"European" is not a date order (MDY, DMY or YMD): dates typed as text are read month first')
+        f"_mapsheets!B{row[1].row}", '"European" is not a date order (MDY, DMY or YMD): dates typed as text are read month first')
     assert view.plan.date_order == "European"  # kept as typed
 
 
 def test_a_sheet_without_a_date_order_reads_as_before_but_says_when_it_guessed(tmp_path):
     path, plan = _plan_file(tmp_path)
     book = openpyxl.load_workbook(path)
-    assert next(r for r in book["Plan"].iter_rows() if r[1].value == "Date order")[2].value is None
+    assert next(r for r in book["_mapsheets"].iter_rows() if r[0].value == "Date order")[1].value is None
     edit_steps(path, {(1, "Due"): "02/05/2027", (2, "Due"): "13/05/2027"})
     view = service.read_plan(str(path), today=START)
     assert (view.plan.steps[1].due, view.plan.steps[2].due) == (date(2027, 2, 5), date(2027, 5, 13))
     assert [w.cell for w in view.warnings] == [f"Plan!{step_cell(path, 1, 'Due')}"]
-    assert "set the overview's Date order" in view.warnings[0].message
+    assert "set the plan's Date order (the hidden _mapsheets tab)" in view.warnings[0].message  # issue 18
 
 
 def test_the_date_order_is_not_part_of_what_is_signed():

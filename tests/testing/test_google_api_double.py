@@ -223,6 +223,26 @@ def test_create_with_grid_and_get_with_ranges(g):
     assert vals(g, sid, "Plan!A1:B1").json()["values"] == [["Step", "3"]]
 
 
+def test_hidden_sheets_in_create_and_add_sheet_as_google_keeps_them(g):
+    """Issue 18: plans carry a hidden tab. Google keeps `hidden` only when true, refuses to hide them all."""
+    body = {"properties": {"title": "H"}, "sheets": [{"properties": {"title": "Plan", "hidden": False}},
+                                                       {"properties": {"title": "_mapsheets", "hidden": True}}]}
+    created = call(g, "POST", "/v4/spreadsheets", body).json()
+    assert [s["properties"].get("hidden") for s in created["sheets"]] == [None, True]
+    sid = created["spreadsheetId"]
+    got = call(g, "GET", f"/v4/spreadsheets/{sid}", fields="sheets.properties(title,hidden)").json()
+    assert got["sheets"] == [{"properties": {"title": "Plan"}}, {"properties": {"title": "_mapsheets", "hidden": True}}]
+    added = call(g, "POST", f"/v4/spreadsheets/{sid}:batchUpdate",
+                 {"requests": [{"addSheet": {"properties": {"title": "More", "hidden": True}}}]}).json()
+    assert added["replies"][0]["addSheet"]["properties"]["hidden"] is True
+    everything_hidden = {"properties": {"title": "X"}, "sheets": [{"properties": {"title": "A", "hidden": True}}]}
+    r = call(g, "POST", "/v4/spreadsheets", everything_hidden)
+    assert r.status_code == 400 and "can't hide all the sheets" in r.json()["error"]["message"]
+    wrong = call(g, "POST", f"/v4/spreadsheets/{sid}:batchUpdate",
+                 {"requests": [{"addSheet": {"properties": {"title": "Y", "hidden": "yes"}}}]})
+    assert wrong.status_code == 400  # the discovery document says boolean
+
+
 def test_gspread_through_rebasing_session(g):
     gspread = pytest.importorskip("gspread")
     assert rebase_url("https://sheets.googleapis.com/v4/spreadsheets/x", g.root) == g.root + "/v4/spreadsheets/x"

@@ -218,6 +218,10 @@ class Spreadsheet:
         elif self.sheet_by_title(props["title"], exact=False):
             raise bad_request(f"Invalid requests[0].addSheet: A sheet with the name \"{props['title']}\" "
                               "already exists. Please enter another name.")
+        if props.get("hidden") and self.sheets and all(s.props.get("hidden") for s in self.sheets):
+            raise bad_request("Invalid requests[0].addSheet: You can't hide all the sheets in a document.")
+        if not props.get("hidden"):  # Google leaves it out unless true
+            props.pop("hidden", None)
         props.setdefault("sheetType", "GRID")
         gp = props.setdefault("gridProperties", {})
         gp.setdefault("rowCount", 1000)

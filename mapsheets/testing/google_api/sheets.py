@@ -50,6 +50,8 @@ def create(state: State, body: dict, user: str) -> dict:
         if spec.get("basicFilter"):
             sheet.basic_filter = copy.deepcopy(spec["basicFilter"])
         sheet.extra = {k: copy.deepcopy(spec[k]) for k in _SHEET_EXTRA if spec.get(k)}
+    if all(s.props.get("hidden") for s in ss.sheets):
+        raise bad_request("Invalid spreadsheet: You can't hide all the sheets in a document.")
     for nr in body.get("namedRanges") or []:
         if not nr.get("name"):
             raise bad_request("Invalid namedRanges: name is required.")
