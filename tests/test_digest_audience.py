@@ -211,3 +211,25 @@ def test_cells_that_could_not_be_read_are_told_to_a_buyer_in_plain_words(plan_fi
         assert f"Plan!{cell}" not in body and "mapsheets show" not in body
     seller = text_of(by_to["ae@globex.example"])
     assert f"Plan!{cell}" in seller  # the seller side keeps the cell, to fix it
+
+
+def test_an_outcome_typed_by_hand_never_reaches_a_buyer_in_a_digest(plan_file, db, tmp_path, monkeypatch):
+    """Issue 18: a loss and its reason are internal, also before `close` runs."""
+    import openpyxl
+
+    outbox = tmp_path / "outbox"
+    digest.watch(str(plan_file), ["ae@globex.example", "cfo@acme.example"], now=T0, store_url=db)
+    book = openpyxl.load_workbook(plan_file)
+    ws = book["Plan"]
+    row = next(r for r in range(1, 60) if ws.cell(r, 2).value == "Outcome")
+    ws.cell(row, 3).value = "lost"
+    book.save(plan_file)
+    edit(plan_file, {(0, "Status"): "Done"})
+    monkeypatch.setenv("MAPSHEETS_SELLER_DOMAINS", "globex.example")
+    result = CliRunner().invoke(cli, ["digest", "--now", (T0 + timedelta(days=1)).isoformat(), "--db", db,
+                                      "--outbox", str(outbox)])
+    assert result.exit_code == 0, result.output
+    by_to = {m["To"]: m for m in outbox_messages(outbox)}
+    assert "lost" in text_of(by_to["ae@globex.example"]).lower()
+    buyer = text_of(by_to["cfo@acme.example"]).lower() + html_of(by_to["cfo@acme.example"]).lower()
+    assert "lost" not in buyer and "outcome" not in buyer

@@ -40,6 +40,17 @@ def is_external(email: str, domains: Collection[str]) -> bool:
     return _domain(email) not in domains
 
 
+# How the deal closed is the seller's business: `close` tells the buyer in words of its own.
+OUTCOME_FIELDS = ("outcome", "closed_on", "outcome_reason")
+
+
+def changes_for(changes: list[Any], external: bool) -> list[Any]:
+    """The changes one recipient may read: someone outside the seller never sees the outcome rows."""
+    if not external:
+        return changes
+    return [c for c in changes if not (c.kind == "overview_changed" and c.field in OUTCOME_FIELDS)]
+
+
 def _domain(address: str) -> str:
     email = parseaddr(address or "")[1]
     return email.rpartition("@")[2].lower() if "@" in email else ""

@@ -220,8 +220,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 up_to_date = sub.last_revision_id in (None, latest.id)  # most, when few plans changed
                 since = latest if up_to_date else store.revision_by_id(sub.last_revision_id)
                 before = current if up_to_date else Plan.from_dict(since.content["plan"])
-                changes = diff(before, current, days_off) if since.id != latest.id else []
                 external = audience.is_external(sub.email, domains)
+                changes = audience.changes_for(diff(before, current, days_off) if since.id != latest.id else [], external)
                 last_notice = bool(dead and not external and sub.email not in told)
                 if dead and external:
                     report.stopped += 1

@@ -221,8 +221,7 @@ def _tell(store, key: str, latest, *, now: datetime, today: date, mailer, sender
         since = store.revision_by_id(sub.last_revision_id) if sub.last_revision_id else latest
         before_plan = Plan.from_dict(since.content["plan"])
         changes = diff(before_plan, current, days_off) if since.id != latest.id else []
-        if external:  # the outcome rows are the seller's business: the note above says what the buyer may hear
-            changes = [c for c in changes if not (c.kind == "overview_changed" and c.field in _FIELDS)]
+        changes = audience.changes_for(changes, external)  # the note above says what the buyer may hear
         digest = build_digest(plan=current, changes=changes, today=today, plan_url=url, plan_location=location,
                               previous_close=project(before_plan, since.taken_at.date(), days_off).close,
                               holidays=days_off, first=sub.last_sent_at is None, outcome=words,
