@@ -65,10 +65,12 @@ def test_every_write_refreshes_bands_progress_and_signatures(plan_file, plan):
     assert "as of 2026-12-01" in summary["Progress"] and "target 2027-03-31" in summary["Progress"]
     assert summary["Signatures"] == "not signed yet"
     assert summary["Plan owners"] == f"Globex: {plan.seller_lead}   ·   Acme Corp: {plan.buyer_lead}"
-    # The step went to the end of the table, outside its phase's band, and reads with its phase.
+    # Issue 18: the step goes inside its phase's band (it went to the end of the table, under the last band).
     parsed = parse_plan(read_grid(plan_file))
-    assert parsed.plan.steps[-1].id == step.id and parsed.plan.steps[-1].phase == phase
-    assert parsed.location.step_rows[step.id] > max(parsed.location.bands)
+    order = [s.id for s in parsed.plan.steps]
+    assert order.index(step.id) == count and parsed.plan.step(step.id).phase == phase
+    row, bands = parsed.location.step_rows[step.id], sorted(parsed.location.bands)
+    assert bands[0] < row < bands[1]
 
     sign(str(plan_file), name="Jane Doe", email="jane@acme.example", side="buyer",
          now=datetime(2026, 12, 2, 9))
@@ -168,8 +170,10 @@ def test_google_sheet_gets_the_same_look(google_env, plan):
     service.add_step(book.ref, title="Reference call", phase=plan.steps[0].phase, today=TODAY, status="done")
     grid = book.read_grid()
     parsed = parse_plan(grid)
-    assert parsed.plan.steps[-1].title == "Reference call" and parsed.plan.steps[-1].phase == plan.steps[0].phase
     count = sum(s.phase == plan.steps[0].phase for s in plan.steps) + 1
+    # Issue 18: inside its phase on Google too (an insertDimension in the same batchUpdate).
+    added = parsed.plan.steps[count - 1]
+    assert added.title == "Reference call" and added.phase == plan.steps[0].phase
     first = min(parsed.location.bands)
     assert grid["Plan"][first][0] == f"▸ {plan.steps[0].phase}  ·  1/{count} done"
     assert any(len(r) > 1 and r[1] == "Reference call" for r in grid["Timeline"])

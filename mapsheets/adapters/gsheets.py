@@ -369,9 +369,14 @@ class GoogleWorkbook:
             grid = None
             if edit is None:  # nothing to change (e.g. signed already)
                 return result
-            requests = self._update_requests({t: c for t, c in {edit.tab: edit.cells, **edit.also}.items() if c})
-            if edit.rows:
-                requests.append(cells_json.append_cells_request(self._sheet_id(edit.tab), edit.rows))
+            if edit.rows and edit.insert_at is not None:  # inside its phase: Google moves what is below
+                requests = [cells_json.insert_rows_request(self._sheet_id(edit.tab), edit.insert_at, len(edit.rows))]
+                requests += self._update_requests({t: c for t, c in {edit.tab: edit.inserted(), **edit.also}.items()
+                                                   if c})
+            else:
+                requests = self._update_requests({t: c for t, c in {edit.tab: edit.cells, **edit.also}.items() if c})
+                if edit.rows:
+                    requests.append(cells_json.append_cells_request(self._sheet_id(edit.tab), edit.rows))
             if edit.once:
                 requests.insert(0, cells_json.once_request(edit.once, attempt))
             if not requests:

@@ -270,6 +270,12 @@ def update_cells_requests(sheet_id: int, cells: dict[tuple[int, int], Any]) -> l
     return requests
 
 
+def insert_rows_request(sheet_id: int, at: int, n: int) -> dict[str, Any]:
+    """Empty rows before 0-based row ``at``, formatted like the row above (a step row, not the band)."""
+    return {"insertDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": at,
+                                          "endIndex": at + n}, "inheritFromBefore": at > 0}}
+
+
 def append_cells_request(sheet_id: int, rows: list[dict[int, Any]]) -> dict[str, Any]:
     """An appendCells of ``rows`` (0-based column -> value), after the tab's last row with data."""
     width = max(c for row in rows for c in row) + 1

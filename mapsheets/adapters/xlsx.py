@@ -328,6 +328,29 @@ def _close_sheet_writers(exc: BaseException) -> None:
         tb = tb.tb_next
 
 
+def _can_insert(workbook) -> bool:
+    """Rows can go in mid-sheet unless a formula might point below them: openpyxl would not move its
+    references (a due date typed "=F27+7" would read another row), so then the step is appended."""
+    return not any(cell.data_type == "f" for ws in workbook.worksheets for row in ws.iter_rows() for cell in row)
+
+
+def _insert_rows(ws, at: int, n: int) -> None:
+    """``n`` empty rows before 0-based row ``at``: openpyxl moves the cells; merged ranges and row
+    heights below are moved here, as a spreadsheet program would."""
+    first = at + 1
+    heights = {r: (d.height, d.hidden) for r, d in list(ws.row_dimensions.items()) if r >= first}
+    ws.insert_rows(first, n)
+    for merged in list(ws.merged_cells.ranges):
+        if merged.min_row >= first:
+            merged.shift(0, n)
+        elif merged.max_row >= first:
+            merged.expand(down=n)
+    for r in heights:
+        ws.row_dimensions[r].height, ws.row_dimensions[r].hidden = None, False
+    for r, (height, hidden) in heights.items():
+        ws.row_dimensions[r + n].height, ws.row_dimensions[r + n].hidden = height, hidden
+
+
 class XlsxWorkbook:
     """A plan workbook on local disk; same operations as the Google backend."""
 
@@ -358,7 +381,12 @@ class XlsxWorkbook:
             edit, result = compute(read_grid(self.path, data=data))
             if edit is None:  # nothing to change (e.g. signed already)
                 return Unchanged(result)
-            _set_cells(workbook, self.path, {**edit.also, edit.tab: edit.placed()})
+            if edit.insert_at is not None and edit.tab in workbook.sheetnames and _can_insert(workbook):
+                _insert_rows(workbook[edit.tab], edit.insert_at, len(edit.rows))
+                placed = edit.inserted()
+            else:
+                placed = edit.placed()
+            _set_cells(workbook, self.path, {**edit.also, edit.tab: placed})
             return result
 
         return rewrite(self.path, change, force=force)

@@ -377,13 +377,24 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         row = {loc.columns[h]: v for h, v in zip(headers, step_cells(step, headers)) if h in loc.columns}
         # Rows that had no ID get the one they were given on read, so it stays stable; and every
         # signature's Status is judged again against the plan with the new step, in the same write.
-        plan.steps.append(step)
+        at = _inside_its_phase(plan, loc, step_phase)
+        plan.steps.insert(at[1] if at else len(plan.steps), step)
         upkeep = changed_only(parsed_upkeep(parsed, looks(parsed, today)), grid)
         edit = Edit(loc.tab, cells=upkeep.pop(loc.tab, {}), rows=[row], next_row=loc.next_row,
-                    header_row=loc.header_row, also=upkeep)
+                    header_row=loc.header_row, also=upkeep, insert_at=at[0] if at else None)
         return edit, step
 
     return book.modify(compute, force=force)
+
+
+def _inside_its_phase(plan: Plan, loc, phase: str) -> tuple[int, int] | None:
+    """(sheet row, plan index) right after the last step of ``phase``, where a new step of it goes;
+    None when that is the end of the table anyway (or the phase is new): the step is appended."""
+    mine = [i for i, s in enumerate(plan.steps) if s.phase == phase and s.id in loc.step_rows]
+    if not phase or not mine:
+        return None
+    row = max(loc.step_rows[plan.steps[i].id] for i in mine) + 1
+    return (row, max(mine) + 1) if row < loc.next_row else None
 
 
 def _phase_of(plan: Plan, typed: str, new_phase: bool) -> str:
