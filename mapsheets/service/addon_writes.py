@@ -92,7 +92,7 @@ def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime
              due: date | None = None, depends_on: Sequence[str] = (), notes: str = "") -> tuple[Step, list[str]]:
     """One step appended by someone on the plan; (the step, what the person should know: a due
     date on a weekend or a holiday, kept as they gave it)."""
-    from mapsheets.service.plans import add_step as append_step
+    from mapsheets.service.steps import add_step as append_step
 
     said: list[str] = []
     title = _text(title, "title", required=True, on_warning=said.append)

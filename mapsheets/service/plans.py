@@ -1,11 +1,12 @@
-"""Plan operations: the API the CLI and the add-on backend call (templates, new, read, add-step)."""
+"""Plan operations: the API the CLI and the add-on backend call (templates, new, read; adding a step
+is ``steps.py``)."""
 
 from __future__ import annotations
 
 import math
 import os
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.utils import formataddr
@@ -16,22 +17,21 @@ from mapsheets.adapters import files
 from mapsheets.core import schedule
 from mapsheets.core.addresses import find_email
 from mapsheets.core.dates import (
-    DATE_ORDERS, add_business_days, date_order_for, is_business_day, normal_date_order, roll_forward,
+    DATE_ORDERS, add_business_days, date_order_for, normal_date_order,
 )
 from mapsheets.core import templates as tpl
 from mapsheets.core.edits import Edit
 from mapsheets.core.health import Health, assess
 from mapsheets.core.layout import (
-    STEP_HEADERS, VISIBILITY, check_cell_text, step_cells, step_columns, workbook_spec,
+    STEP_HEADERS, VISIBILITY, check_cell_text, workbook_spec,
 )
-from mapsheets.core.model import SIDES, STATUSES, Plan, Stakeholder, Step, new_step_id
+from mapsheets.core.model import Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
-from mapsheets.core.words import match_phase
 from mapsheets.core.people import link_owner, owner_name, split_person
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import MapsheetsError, NotFound, ScheduleError, UsageError
 from mapsheets.service.calendars import (
-    calendar_code, days_off_or_weekends, holiday_dates, holiday_name, locale_calendar, looks, plan_holidays,
+    calendar_code, days_off_or_weekends, holiday_dates, locale_calendar, looks, plan_holidays,
 )
 from mapsheets.service.refs import new_workbook, open_workbook, parse_grid, read_parsed
 
@@ -314,116 +314,6 @@ def fix_ids(ref: str, today: date | None = None) -> int:
         return Edit(loc.tab, cells=upkeep.pop(loc.tab, {}), also=upkeep), len(loc.missing_ids)
 
     return book.modify(compute)
-
-
-def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: Sequence[str] = (),
-             due: date | None = None, phase: str = "", depends_on: Sequence[str] = (), notes: str = "",
-             status: str = "not started", snap: bool = False, new_phase: bool = False,
-             on_warning: Callable[[str], None] | None = None, force: bool = False) -> Step:
-    """Append one step to the plan's steps table; no other row is touched.
-
-    ``phase`` is one of the plan's phases, matched ignoring case; a phase the plan does not have
-    yet is refused (with the nearest one suggested) unless ``new_phase``.
-
-    A ``due`` on a weekend or a holiday of the plan's calendar is kept with a warning to
-    ``on_warning``, or with ``snap`` moved to the next business day. ``force`` writes a local plan
-    even while Excel or LibreOffice has it open.
-    """
-    if not title.strip():
-        raise UsageError("title must not be empty", field="title")
-    if side not in SIDES:
-        raise UsageError(f"side {side!r} is not one of {', '.join(SIDES)}", field="side")
-    if status not in STATUSES:
-        raise UsageError(f"status {status!r} is not one of {', '.join(STATUSES)}", field="status")
-    said = on_warning or (lambda _message: None)
-    title, phase, notes = check_cell_text({"title": title.strip(), "phase": phase.strip(), "notes": notes.strip()},
-                                          on_warning=said).values()
-    owners = [check_cell_text({"owners": o.strip()}, on_warning=said)["owners"] for o in owners if o.strip()]
-    check_cell_text({"owners": ", ".join(owners)})
-    if not title.strip():  # nothing left once what a cell cannot hold was removed
-        raise UsageError("title must not be empty", field="title")
-    book = open_workbook(ref)
-
-    warned: list[str] = []  # compute may run again on a fresh read: say it once
-
-    def compute(grid) -> tuple[Edit, Step]:
-        # Runs on the grid as read under the plan's lock: again if another program saved meanwhile.
-        parsed = parse_grid(book, grid)
-        plan = parsed.plan
-        deps = [d.strip().upper() for d in depends_on if d.strip()]
-        missing = [d for d in deps if d not in plan.step_ids]
-        if missing:
-            raise UsageError(f"depends on {missing[0]}: no such step in {book.ref}", field="depends_on")
-        step_phase = _phase_of(plan, phase.strip(), new_phase)
-        step_due = due
-        if due is not None:
-            step_due, doubt = _due_on_business_day(plan, due, snap)
-            later = max((d for d in (plan.step(i).due for i in deps) if d is not None), default=None)
-            before = (f"due {step_due} is before {next(i for i in deps if plan.step(i).due == later)}'s due date "
-                      f"{later}, which it depends on") if later is not None and step_due < later else ""
-            for said in (doubt, before):
-                if said and on_warning and said not in warned:
-                    warned.append(said)
-                    on_warning(said)
-        step = Step(id=new_step_id(plan.step_ids), title=title.strip(), phase=step_phase, side=side,
-                    owners=[link_owner(o.strip(), plan.stakeholders) for o in owners if o.strip()], due=step_due,
-                    status=status,
-                    done_on=today if status == "done" else None, depends_on=deps, notes=notes.strip())
-        loc = parsed.location
-        headers = step_columns(plan)
-        if "Step" not in loc.columns:
-            raise UsageError(f"{book.ref}: the steps table has no 'Step' column")
-        # Only the columns the sheet has: a missing column is not silently recreated mid-sheet.
-        row = {loc.columns[h]: v for h, v in zip(headers, step_cells(step, headers)) if h in loc.columns}
-        # Rows that had no ID get the one they were given on read, so it stays stable; and every
-        # signature's Status is judged again against the plan with the new step, in the same write.
-        at = _inside_its_phase(plan, loc, step_phase)
-        plan.steps.insert(at[1] if at else len(plan.steps), step)
-        upkeep = changed_only(parsed_upkeep(parsed, looks(parsed, today)), grid)
-        edit = Edit(loc.tab, cells=upkeep.pop(loc.tab, {}), rows=[row], next_row=loc.next_row,
-                    header_row=loc.header_row, also=upkeep, insert_at=at[0] if at else None)
-        return edit, step
-
-    return book.modify(compute, force=force)
-
-
-def _inside_its_phase(plan: Plan, loc, phase: str) -> tuple[int, int] | None:
-    """(sheet row, plan index) right after the last step of ``phase``, where a new step of it goes;
-    None when that is the end of the table anyway (or the phase is new): the step is appended."""
-    mine = [i for i, s in enumerate(plan.steps) if s.phase == phase and s.id in loc.step_rows]
-    if not phase or not mine:
-        return None
-    row = max(loc.step_rows[plan.steps[i].id] for i in mine) + 1
-    return (row, max(mine) + 1) if row < loc.next_row else None
-
-
-def _phase_of(plan: Plan, typed: str, new_phase: bool) -> str:
-    """The plan's own spelling of ``typed``: a typo never starts a phase of its own."""
-    phases = list(dict.fromkeys(s.phase for s in plan.steps if s.phase))
-    if not typed or not phases:
-        return typed
-    found, near = match_phase(typed, phases)
-    if found is not None or new_phase:
-        return found or typed
-    hint = f': did you mean "{near}"?' if near else f" ({', '.join(phases)})."
-    raise UsageError(f'phase "{typed}" is not one of the plan\'s phases{hint} To start a new one, ask for a new '
-                     "phase (new phase)", field="phase", also=("new_phase",))
-
-
-def _due_on_business_day(plan: Plan, due: date, snap: bool) -> tuple[date, str]:
-    """``due``, moved to the next business day with ``snap``, and what to say if it is a day off."""
-    try:
-        days_off = plan_holidays(plan, due)
-        name = holiday_name(plan.holidays, due)
-    except UsageError:  # a calendar typed into the sheet that we do not know: weekends only
-        days_off, name = frozenset(), None
-    if is_business_day(due, days_off):
-        return due, ""
-    what = f"{due} is {name} ({plan.holidays})" if name else f"{due} is a {due:%A}"
-    after = roll_forward(due, days_off)
-    if snap:
-        return after, f"due {what}: moved to the next business day, {after}"
-    return due, f"due {what}, not a business day: kept as given (snap moves it to {after})"
 
 
 def timeline_picture(ref: str, output: Path, *, today: date) -> Path:
