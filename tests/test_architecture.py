@@ -14,7 +14,7 @@ IO_LIBRARIES = ("openpyxl", "python_calamine", "gspread", "google", "sqlalchemy"
 OWNERS = {
     "openpyxl": ["adapters/xlsx.py", "adapters/xlsx_format.py"],
     "python_calamine": ["adapters/xlsx_read.py"],
-    "gspread": ["adapters/gsheets.py", "testing/"],
+    "gspread": ["adapters/gsheets.py", "adapters/gsheets_client.py", "testing/"],
     "sqlalchemy": ["adapters/store/"],
     "smtplib": ["adapters/mail.py"],
     "filelock": ["adapters/plan_lock.py"],
