@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextvars
 import io
-import os
-import stat
 import sys
 import threading
 import zipfile
@@ -18,7 +15,10 @@ from mapsheets.adapters import plan_lock
 from mapsheets.adapters.xlsx_format import set_cell as _set, write_sheet as _write_sheet
 from mapsheets.adapters.xlsx_limits import check_workbook, check_writable_size
 from mapsheets.adapters.xlsx_read import refuse_write
-from mapsheets.adapters.xlsx_results import Results, ResultsZip, formula_results
+from mapsheets.adapters.xlsx_results import formula_results
+from mapsheets.adapters.xlsx_save import (  # noqa: F401  (save_atomic: callers import it from here)
+    ChangedMeanwhile, keep_temporaries_beside_target, save_atomic,
+)
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec, column_letter
 from mapsheets.core.text_gate import problem
@@ -37,33 +37,8 @@ def _openpyxl():
             del sys.modules["numpy"]
     import openpyxl  # heavy: only when a workbook is touched
 
-    _keep_temporaries_beside_target()
+    keep_temporaries_beside_target()
     return openpyxl
-
-
-# The workbook being saved: openpyxl's per-sheet temporary files go beside it, not to /tmp.
-_SAVING: contextvars.ContextVar[Path | None] = contextvars.ContextVar("mapsheets_saving", default=None)
-
-
-def _keep_temporaries_beside_target() -> None:
-    """openpyxl writes each sheet's XML to a NamedTemporaryFile in the system temp folder, where a
-    kill leaves plan data behind: while we save, it goes to a 0600 ``.NAME.<hex>.tmp`` beside the plan."""
-    from openpyxl.worksheet import _writer
-
-    if getattr(_writer.create_temporary_file, "mapsheets", False):
-        return
-    original = _writer.create_temporary_file
-
-    def create_temporary_file(suffix: str = "") -> str:
-        target = _SAVING.get()
-        if target is None:
-            return original(suffix)
-        name = str(plan_lock.create_temp(target))
-        _writer.ALL_TEMP_FILES.append(name)
-        return name
-
-    create_temporary_file.mapsheets = True  # type: ignore[attr-defined]
-    _writer.create_temporary_file = create_temporary_file
 
 
 def load(path: Path, *, data_only: bool = True, data: bytes | None = None):
@@ -179,10 +154,6 @@ def write_tables(path: Path, tables: Mapping[str, list[list[Any]]]) -> None:
 CHANGED_ATTEMPTS = 5
 
 
-class _ChangedMeanwhile(Exception):
-    """The file is no longer the version read: the write was not made."""
-
-
 class Unchanged:
     """What a ``rewrite`` change returns to leave the file untouched, with the result to give back."""
 
@@ -222,7 +193,7 @@ def rewrite(path: Path, change: Callable[[Any, bytes], Any], *, force: bool = Fa
                 results = formula_results(data) if checked.has_formulas else None
                 save_atomic(workbook, path, expect=identity, results=results)
                 return result
-            except _ChangedMeanwhile:
+            except ChangedMeanwhile:
                 continue
     raise PlanBusy(f"{path}: another program kept saving it while mapsheets wrote "
                    f"({CHANGED_ATTEMPTS} tries); nothing written, try again")
@@ -245,87 +216,6 @@ def update_cells(path: Path, tab: str, cells: Mapping[tuple[int, int], Any],
     leaving every other cell as it was."""
     cells_by_tab = {tab: cells, **{t: c for t, c in (also or {}).items() if t != tab}}
     rewrite(path, lambda workbook, _data: _set_cells(workbook, path, cells_by_tab), force=force)
-
-
-def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = None,
-                results: dict[str, Results] | None = None) -> None:
-    """Write beside the target, then rename: a crash never leaves half a workbook.
-
-    The temporary (and openpyxl's own, per sheet) is 0600 beside the target while it holds plan
-    data; the file then keeps the mode it had (a new one gets the umask's). With ``expect`` (what
-    ``plan_lock.read_with_identity`` said), the rename only happens if the file is still that
-    version. ``results`` (tab title -> formula results the file had, from ``formula_results``)
-    are written back beside their formulas. A folder that is missing or not writable is one
-    PlanFileError, not a traceback. A symbolic link is never replaced: the file it points to is.
-    """
-    path = plan_lock.target(path)
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        mode = plan_lock.new_file_mode()
-    try:
-        tmp = plan_lock.create_temp(path)
-    except FileNotFoundError:
-        raise PlanFileError(f"{path}: folder {path.parent} does not exist") from None
-    except OSError as exc:
-        raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    # openpyxl keeps formulas but drops their results: Excel and LibreOffice recompute on open.
-    workbook.calculation.fullCalcOnLoad = True
-    token = _SAVING.set(path)
-    try:
-        _save_zip(workbook, tmp, results)
-        os.chmod(tmp, mode)
-        if expect is not None and not plan_lock.unchanged_since(path, expect):
-            raise _ChangedMeanwhile()
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
-        raise
-    finally:
-        _SAVING.reset(token)
-
-
-def _save_zip(workbook, tmp: Path, results: dict[str, Results] | None = None) -> None:
-    """openpyxl's save, but the zip is closed even when a write fails (a full disk): left open,
-    its __del__ would retry the write at exit and print a traceback after our one-line error.
-    Formulas keep the ``results`` they had (openpyxl alone would write them empty)."""
-    from openpyxl.writer.excel import ExcelWriter
-
-    archive: zipfile.ZipFile
-    if results:
-        archive = ResultsZip(tmp, workbook, results)
-    else:
-        archive = zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-    try:
-        ExcelWriter(workbook, archive).save()
-    except BaseException as exc:
-        _close_sheet_writers(exc)
-        try:
-            archive.close()  # sets its file to None even when it fails, so __del__ has nothing left to do
-        except (OSError, ValueError):
-            pass
-        raise
-
-
-def _close_sheet_writers(exc: BaseException) -> None:
-    """Finish the sheet writer a failed save left half way (a full disk): openpyxl's WorksheetWriter
-    streams through a suspended generator, and one left open writes its closing tags when it is
-    collected, printing "Exception ignored in: <generator object WorksheetWriter.get_stream>" and
-    a traceback after our one-line error. Closed here, its own error is dropped with the save's."""
-    from openpyxl.worksheet._writer import WorksheetWriter
-
-    tb = exc.__traceback__
-    while tb is not None:
-        for value in list(tb.tb_frame.f_locals.values()):
-            if isinstance(value, WorksheetWriter) and value.xf is not None:
-                try:
-                    value.xf.close()
-                except (OSError, ValueError):
-                    pass
-                Path(value.out).unlink(missing_ok=True)  # its temporary beside the plan
-        tb = tb.tb_next
 
 
 def _can_insert(workbook) -> bool:
