@@ -22,6 +22,7 @@ OWNERS = {
     "pandas": ["analysis/"],
     "numpy": ["analysis/"],
     "matplotlib": ["adapters/chart.py"],
+    "cryptography": ["adapters/seal.py"],
 }
 
 

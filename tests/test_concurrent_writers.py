@@ -19,6 +19,7 @@ from mapsheets.adapters.gsheets import GoogleWorkbook
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.adapters.xlsx import XlsxWorkbook, load, read_grid, save_atomic
 from mapsheets.core.layout import workbook_spec
+from mapsheets.core.model import Stakeholder
 from mapsheets.errors import PlanBusy, PlanOpen
 from mapsheets.service import digest
 from mapsheets.service.signoff import sign
@@ -91,7 +92,13 @@ def test_twenty_concurrent_add_steps_all_land(plan_ref, plan):
     assert view.warnings == []
 
 
-def test_twenty_concurrent_signs_all_land(plan_ref, plan):
+@pytest.fixture
+def signers(plan):
+    """Twenty buyers on the Team tab: only people on a plan may sign (issue 20)."""
+    plan.stakeholders += [Stakeholder(f"Signer {i}", f"signer{i}@acme.example", "buyer", "") for i in range(WRITERS)]
+
+
+def test_twenty_concurrent_signs_all_land(signers, plan_ref, plan):
     before = _grid(plan_ref)
     results = _run_together([["sign", plan_ref, "--name", f"Signer {i}", "--email", f"signer{i}@acme.example",
                               "--side", "buyer", "--no-record"] for i in range(WRITERS)])

@@ -13,10 +13,11 @@ from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core.addresses import EMAIL
-from mapsheets.core.model import SIDES, Signature, Step
-from mapsheets.errors import AlreadyExists, PermissionDenied, UsageError
+from mapsheets.core.model import GOOGLE, SIDES, Signature, Step
+from mapsheets.errors import AlreadyExists, UsageError
 from mapsheets.service.addon import EVERY, Caller, _audit, _aware, _read, _require_member, _writing
 from mapsheets.service.refs import request_scope
+from mapsheets.service.signers import may_sign
 
 
 
@@ -129,16 +130,11 @@ def sign(ref: str, caller: Caller, *, now: datetime, store, credentials=None, se
     with request_scope(credentials), _writing(ref):
         _book, _grid, parsed = _read(ref)
         plan = parsed.plan
-        who = _require_member(plan, caller, seller_domains, "sign")
-        if who.side is None:
-            raise PermissionDenied(f"{caller.email} has no buyer or seller side on the Team tab: cannot sign",
-                                   field="side")
-        if side is not None and side != who.side:
-            raise PermissionDenied(f"{caller.email} is on the {who.side} side: cannot sign for the {side} side",
-                                   field="side")
+        who = may_sign(plan, caller.email, side, seller_domains)  # the rule signoff.sign checks again
         # sign() itself adds nothing when this person signed the plan as it reads now.
         signature = sign_plan(ref, name=who.name or caller.name or caller.email, email=caller.email,
-                              side=who.side, now=_aware(now), store_url=store, record=True)
+                              side=who.side, now=_aware(now), store_url=store, record=True,
+                              method=GOOGLE, seller_domains=seller_domains)
     return signature, not signature.already
 
 

@@ -142,6 +142,9 @@ def parse_grid(book: Workbook, grid: Grid):
         raise PlanFileError(f"{book.ref}: {exc}") from None
     if parsed.location.missing_ids:
         _restore_ids(book.ref, parsed)
+    from mapsheets.service.seals import check
+
+    check(parsed.plan)  # a signature reads "unverified" unless its seal holds
     return parsed
 
 
