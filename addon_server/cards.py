@@ -195,7 +195,8 @@ def summary(data: dict[str, Any], links: Links, page: int = 0) -> dict[str, Any]
     signed = plan.get("signatures") or []
     if signed:
         glance.append(text("<br>".join(esc(f"{s.get('side')}: {s.get('name') or s.get('email')} "
-                                           f"({s.get('status')})") for s in signed[:LIST_CAP]),
+                                           f"({s.get('status')}, {s.get('by') or 'method not recorded'})")
+                                       for s in signed[:LIST_CAP]),
                            top="Signatures"))
     actions = buttons(
         button("Add step", links.to("step-form"), {"phases": "\n".join(plan.get("phases") or [])}),

@@ -113,6 +113,7 @@
     plan.signatures.forEach(function (s) {
       var li = sigs.appendChild(el("li", s.name + " (" + s.side + ", " + s.email + "): "));
       li.appendChild(el("span", s.status, s.status));
+      if (s.by) li.appendChild(el("span", " · " + s.by, "method"));  // how the signer was known
     });
     var steps = box.appendChild(el("ul", null, "steps"));
     steps.hidden = true;

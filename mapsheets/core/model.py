@@ -140,7 +140,7 @@ class Signature:
             "name": self.name, "email": self.email, "side": self.side,
             "signed_at": self.signed_at.isoformat() if self.signed_at else None,
             "fingerprint": self.fingerprint, "method": self.method, "recorded_by": self.recorded_by,
-            "own": self.own, "seal": self.seal, "verified": self.verified,
+            "own": self.own, "by": self.by_line(), "seal": self.seal, "verified": self.verified,
         }
         if status is not None:
             out["status"] = status

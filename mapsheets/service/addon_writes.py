@@ -133,7 +133,7 @@ def sign(ref: str, caller: Caller, *, now: datetime, store, credentials=None, se
         who = may_sign(plan, caller.email, side, seller_domains)  # the rule signoff.sign checks again
         # sign() itself adds nothing when this person signed the plan as it reads now.
         signature = sign_plan(ref, name=who.name or caller.name or caller.email, email=caller.email,
-                              side=who.side, now=_aware(now), store_url=store, record=True,
+                              side=str(who.side), now=_aware(now), store_url=store, record=True,
                               method=GOOGLE, seller_domains=seller_domains)
     return signature, not signature.already
 

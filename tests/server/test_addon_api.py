@@ -95,6 +95,14 @@ def test_a_buyer_cannot_sign_for_the_seller(client, issuer, generated):
     assert ok.status_code == 201 and ok.json["signature"]["email"] == CHAMPION
 
 
+def test_an_add_on_signature_is_sealed_and_says_google_sign_in_in_the_sidebar_json(client, issuer, generated):
+    assert _post(client, "sign", {"side": "buyer"}, headers(issuer, CHAMPION)).status_code == 201
+    [signed] = _post(client, "summary", {}, headers(issuer, AE)).json["plan"]["signatures"]
+    assert (signed["email"], signed["status"], signed["method"], signed["by"]) == (
+        CHAMPION, "valid", "Google sign-in", "Google sign-in")
+    assert signed["seal"].startswith("ed25519:") and signed["verified"] is True
+
+
 def test_a_due_date_on_a_weekend_is_kept_and_said(client, issuer, generated):
     """As on the command line: kept as given, with the next business day named (no --snap here)."""
     ae = headers(issuer, AE)
