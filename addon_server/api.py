@@ -122,7 +122,7 @@ def generate():
         champion=(_str(data, "champion_name"), _str(data, "champion_email")),
         economic_buyer=(_str(data, "economic_buyer_name"), _str(data, "economic_buyer_email")),
         today=_today(), credentials=credentials, template_dirs=current_app.config["MAPSHEETS"]["TEMPLATES"],
-        **_common())
+        ae_name=_str(data, "ae_name"), **_common())
     return jsonify(result), 201
 
 

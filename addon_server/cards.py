@@ -230,6 +230,7 @@ def generate_form(templates: Sequence[str], values: Mapping[str, Any], errors: M
         ("template", selection("template", "Template", [(t, t) for t in templates], v("template") or "")),
         ("buyer", text_input("buyer", "Buyer (company)", v("buyer") or "")),
         ("seller", text_input("seller", "Seller (company)", v("seller") or "")),
+        ("ae_name", text_input("ae_name", "Your name (the AE)", v("ae_name") or "")),
         ("start_date", date_picker("start_date", "Start", v("start_date"), tz)),
         ("close_date", date_picker("close_date", "Target close", v("close_date"), tz)),
         ("champion_name", text_input("champion_name", "Champion's name", v("champion_name") or "")),

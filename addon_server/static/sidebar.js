@@ -82,7 +82,11 @@
       document.getElementById("generate").hidden = !!state.plan;
       document.getElementById("plan").hidden = !state.plan;
       if (state.plan) { render(answer.body); say(message || "Signed in as " + state.me.email); }
-      else say("This sheet has no plan yet.");
+      else {
+        var ae = document.getElementById("g-ae-name");  // prefilled from the sign-in profile's name
+        if (ae && !ae.value && state.me && state.me.name) ae.value = state.me.name;
+        say("This sheet has no plan yet.");
+      }
     }, function (err) { fail(String(err)); });
   }
 

@@ -94,11 +94,12 @@ def summary(ref: str, caller: Caller, *, today: date, now: datetime, store, cred
         try:
             reading = _reading(book, ref)
         except NoPlan:
-            return {"plan": None, "ref": book.ref}
+            return {"plan": None, "ref": book.ref, "me": {"email": caller.email, "name": caller.name}}
         except NotFound:
             if google_id(ref):
                 raise
-            return {"plan": None, "ref": ref}
+            # "me": the generate form takes the AE's name from the sign-in profile.
+            return {"plan": None, "ref": ref, "me": {"email": caller.email, "name": caller.name}}
         # The plan's part depends on the plan and the day only: computed once per version and day.
         shown = reading.memo(("summary", today), lambda: _plan_summary(reading, today, book.ref))
         changed = _changes_since_last_look(store, ref, caller, reading, now)

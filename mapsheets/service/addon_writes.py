@@ -47,8 +47,9 @@ def _person(name: str, email: str) -> str | None:
 def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str, today: date, now: datetime,
              store, credentials=None, start: date | None = None, close: date | None = None, holidays: str = "",
              champion: tuple[str, str] = ("", ""), economic_buyer: tuple[str, str] = ("", ""),
-             template_dirs: Sequence[Any] = ()) -> dict[str, Any]:
-    """A new plan written into the open spreadsheet (one request); the caller is its seller lead."""
+             template_dirs: Sequence[Any] = (), ae_name: str = "") -> dict[str, Any]:
+    """A new plan written into the open spreadsheet (one request); the caller is its seller lead and
+    its AE, as "Name <email>" with the name the form gives (else the sign-in profile's)."""
     from mapsheets.errors import NotFound
     from mapsheets.service.plans import get_template, new_plan
 
@@ -59,7 +60,7 @@ def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str
         raise UsageError(str(exc), field="template") from None
     if close is not None and close < (start or today):
         raise UsageError(f"target close {close} is before the start {start or today}", field="close_date")
-    wanted = {"ae": _person(_text(caller.name, "name"), caller.email),
+    wanted = {"ae": _person(_text(ae_name, "ae_name") or _text(caller.name, "ae_name"), caller.email),
               "champion": _person(_text(champion[0], "champion_name"), _email(champion[1], "champion_email")),
               "economic_buyer": _person(_text(economic_buyer[0], "economic_buyer_name"),
                                         _email(economic_buyer[1], "economic_buyer_email"))}

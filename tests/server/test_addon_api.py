@@ -103,6 +103,21 @@ def test_an_add_on_signature_is_sealed_and_says_google_sign_in_in_the_sidebar_js
     assert signed["seal"].startswith("ed25519:") and signed["verified"] is True
 
 
+def test_generate_asks_who_the_ae_is_and_fills_the_seller_lead_and_team(client, issuer, plans_dir):
+    """Issue 20 part 6: the AE is "Name <email>", not the local part of their address."""
+    from datetime import date
+
+    from mapsheets import service
+
+    before = _post(client, "summary", {}, headers(issuer, AE, name="Sam Rivera"))
+    assert before.json["plan"] is None and before.json["me"]["name"] == "Sam Rivera"  # prefills the form
+    answer = _post(client, "generate", {**GENERATE, "ae_name": "Sam Rivera"}, headers(issuer, AE))
+    assert answer.status_code == 201, answer.json
+    plan = service.read_plan(str(plans_dir / f"{SHEET}.xlsx"), today=date(2026, 12, 1)).plan
+    assert plan.seller_lead == f"Sam Rivera <{AE}>"
+    assert [(p.name, p.email) for p in plan.stakeholders if p.role == "AE"] == [("Sam Rivera", AE)]
+
+
 def test_a_due_date_on_a_weekend_is_kept_and_said(client, issuer, generated):
     """As on the command line: kept as given, with the next business day named (no --snap here)."""
     ae = headers(issuer, AE)

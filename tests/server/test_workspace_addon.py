@@ -235,6 +235,12 @@ def test_whole_flow_as_cards_on_google(on_google, tmp_path, caplog):
         assert SECRET.encode() not in stored.read_bytes()
 
 
+def test_the_generate_card_asks_the_aes_name_prefilled_from_the_sign_in_profile(on_google):
+    google, _double = on_google
+    form_card = card_schema.the_card(google.post("file-scope-granted", name="Alex Exec"))
+    assert _field(form_card, "ae_name")["value"] == "Alex Exec"
+
+
 def test_a_missing_scope_is_asked_for_never_crashed_on(on_google):
     google, double = on_google
     no_email = card_schema.the_card(google.post("homepage", user_token=None))
