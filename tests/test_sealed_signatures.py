@@ -100,6 +100,24 @@ def test_on_behalf_of_is_shown_as_such_and_never_counts_as_the_buyers(signable, 
     assert cli("verify", str(signable)).returncode == 0
 
 
+def test_the_buyer_can_still_sign_themselves_after_a_signature_recorded_on_their_behalf(signable):
+    sign(str(signable), name="Sam Seller", email="sam@globex.example", side="buyer", now=AT,
+         on_behalf_of=("Jane Doe", "jane@acme.example"))
+    own = sign(str(signable), name="Jane Doe", email="jane@acme.example", side="buyer", now=AT)
+    assert not own.already and own.own
+    assert execution_score(plan_of(signable), TODAY).signed_sides == 1
+
+
+def test_a_sheet_made_before_the_seal_columns_gets_them_and_its_new_signature_verifies(signable):
+    book = openpyxl.load_workbook(signable)
+    book["Sign-off"].delete_cols(7, 3)  # Method, Recorded by, Seal: a Sign-off tab as older versions made it
+    book.save(signable)
+    sign(str(signable), name="Jane Doe", email="jane@acme.example", side="buyer", now=AT)
+    assert read_grid(signable)["Sign-off"][0][6:9] == ["Method", "Recorded by", "Seal"]
+    plan = plan_of(signable)
+    assert [(plan.signature_status(s), s.method) for s in plan.signatures] == [("valid", "command line")]
+
+
 def test_the_seal_verifies_with_only_the_public_key(signable):
     sign(str(signable), name="Jane Doe", email="jane@acme.example", side="buyer", now=AT)
     public = cli("verify", "--public-key").stdout.split()

@@ -91,7 +91,9 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
             require_member(plan, recorder, seller_domains, "record a signature")
         may_sign(plan, email, side, seller_domains)
         for old in plan.signatures:  # this person signed this very plan already: nothing to add
-            if old.email.strip().lower() == email.lower() and plan.signature_status(old) == "valid":
+            # (a signature recorded on their behalf does not stand in for their own)
+            if (old.email.strip().lower() == email.lower() and plan.signature_status(old) == "valid"
+                    and (old.own or recorder)):
                 return None, (Signed(old.name, old.email, old.side, old.signed_at, old.fingerprint, old.method,
                                      old.recorded_by, old.seal, old.verified, already=True), parsed, grid)
         signature = seals.seal(Signed(name=name.strip(), email=email, side=side, signed_at=now.replace(microsecond=0),
