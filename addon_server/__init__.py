@@ -25,7 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     from mapsheets.errors import UsageError
     from mapsheets.service.addon import open_store
 
-    from addon_server import api, sidebar, workspace
+    from addon_server import api, sidebar, signing, workspace
     from addon_server.auth import Verifier
 
     conf = settings.load(env, config)
@@ -47,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     app.register_blueprint(sidebar.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(workspace.bp)  # the Workspace add-on (HTTP runtime), cards under /workspace/
+    app.register_blueprint(signing.bp)  # /sign/<token>: signing by emailed link, no sign-in
     app.add_url_rule("/.well-known/mapsheets-signing-key", "signing_key", _signing_key)
     _errors(app)
     app.before_request(_started)

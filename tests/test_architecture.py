@@ -23,6 +23,7 @@ OWNERS = {
     "numpy": ["analysis/"],
     "matplotlib": ["adapters/chart.py"],
     "cryptography": ["adapters/seal.py"],
+    "itsdangerous": ["adapters/link_tokens.py"],
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -82,6 +83,14 @@ class Keyring:
         except (InvalidSignature, ValueError):
             return False
         return True
+
+    def secret(self, purpose: bytes) -> bytes:
+        """A secret for ``purpose`` (e.g. signing links) derived from the private key: one key to keep."""
+        if self.private is None:
+            raise UsageError("no signing key to derive a secret from")
+        raw = self.private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                         serialization.NoEncryption())
+        return hmac.new(raw, b"mapsheets:" + purpose, hashlib.sha256).digest()
 
     def public_keys(self) -> list[str]:
         return [f"{PREFIX}:{_b64(_raw_public(k))}" for k in self.publics.values()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mapsheets.cli.base import DB_OPTION, FORCE_WRITE_OPTION, _print_json, cli
+from mapsheets.cli.base import DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, _print_json, cli
 
 
 @cli.command()
@@ -42,6 +42,33 @@ def sign(plan, name, email, side, on_behalf_of, seller_domains, record, db_url, 
         return
     click.echo(f"Signed by {signature.name} ({signature.side}) at {when}, fingerprint {signature.fingerprint}, "
                f"{signature.by_line()}, sealed")
+
+
+@cli.command("request-signature")
+@click.argument("plan")
+@click.option("--to", "to", required=True, metavar='"NAME <EMAIL>"', help="Who signs: on the plan, for their own side.")
+@click.option("--base-url", envvar="MAPSHEETS_PUBLIC_URL", required=True, metavar="URL",
+              help="Where the add-on server answers /sign/... (env MAPSHEETS_PUBLIC_URL).")
+@click.option("--days", type=click.IntRange(1, 90), default=14, show_default=True, help="How long the link works.")
+@click.option("--seller-domains", envvar="MAPSHEETS_SELLER_DOMAINS", metavar="DOMAINS",
+              help="Comma-separated email domains of the seller (env MAPSHEETS_SELLER_DOMAINS).")
+@MAIL_OPTIONS
+@DB_OPTION
+def request_signature(plan, to, base_url, days, seller_domains, outbox, smtp_url, sender, db_url):
+    """Email someone a single-use link to sign the plan, for buyers who install nothing.
+
+    Example: mapsheets request-signature plan.xlsx --to "Jane Doe <jane@acme.example>"
+    """
+    import getpass
+    from datetime import datetime, timezone
+
+    from mapsheets.service import sign_links
+    from mapsheets.service.delivery import mailer
+
+    sign_links.request(plan, to, now=datetime.now(timezone.utc), mailer=mailer(smtp_url, outbox), base_url=base_url,
+                       sender=sender, store_url=db_url, days=days, requested_by=f"{getpass.getuser()} (command line)",
+                       seller_domains=(seller_domains or "").split(","))
+    click.echo(f"Sent a link to sign to {to.strip()} (works once, for {days} days)")
 
 
 @cli.command()
