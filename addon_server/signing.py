@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, render_template, request
 
+from mapsheets.errors import MapsheetsError, PermissionDenied
 from mapsheets.service import sign_links
 
 bp = Blueprint("signing", __name__)
@@ -41,6 +42,15 @@ def _problem(link, token: str):
     status, heading, why = PROBLEMS[link.state]
     renewable = link.state in ("used", "expired") and bool(link.email)
     return render_template("sign_problem.html", heading=heading, why=why, renewable=renewable, token=token), status
+
+
+@bp.errorhandler(MapsheetsError)
+def _refused(exc: MapsheetsError):
+    """A page, not the API's JSON; saying why only when it names the signer, never the plan."""
+    current_app.logger.warning("signing link refused: %s", exc.__class__.__name__)
+    why = str(exc) if isinstance(exc, PermissionDenied) else "Ask the sender for a new link."
+    return render_template("sign_problem.html", heading="This link cannot be used now", why=why,
+                           renewable=False, token=""), exc.http_status
 
 
 @bp.get("/sign/<token>")

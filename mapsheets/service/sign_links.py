@@ -104,6 +104,8 @@ def look(token: str, *, now: datetime, store_url: Any = None, client: str = "", 
         link.state = "expired"
         return link
     store = open_store(store_url)
+    if store.get_plan(link.ref) is None:  # ours, but of a plan this deployment's store does not know
+        return Link("invalid")
     if any(e.kind == USED and e.detail.get("nonce") == link.nonce for e in store.events(link.ref)):
         link.state = "used"
         return link

@@ -150,3 +150,27 @@ def test_only_someone_who_may_sign_gets_a_link(plan_file, smtp):
         sign_links.request(str(plan_file), "Mallory <mallory@evil.example>", now=datetime.now(timezone.utc),
                            mailer=mailer_from_url(smtp[1], Path("x")), base_url="http://127.0.0.1")
     assert smtp[0].messages == []
+
+
+
+def test_a_signer_taken_off_the_plan_after_the_link_was_sent_gets_a_page_not_a_signature(plan_file, app, smtp):
+    import openpyxl
+
+    path = _request(plan_file, smtp)
+    book = openpyxl.load_workbook(plan_file)
+    sheet = book["Plan"]
+    [row] = [r for r in range(1, 40) if sheet.cell(r, 2).value == "Buyer lead"]
+    sheet.cell(row, 3).value = "Bo Other <bo@acme.example>"
+    book.save(plan_file)
+    answer = _sign(app.test_client(), path, _plan(plan_file).fingerprint())
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 403 and text.startswith("<!doctype html>")
+    assert "jane@acme.example is not on this plan" in text and _plan(plan_file).signatures == []
+
+
+def test_a_link_of_a_plan_this_store_does_not_know_is_a_plain_page(plan_file, app, smtp, tmp_path):
+    recorder, url = smtp
+    link = sign_links.request(str(plan_file), JANE, now=datetime.now(timezone.utc), base_url="http://127.0.0.1",
+                              mailer=mailer_from_url(url, Path("x")), store_url=f"sqlite:///{tmp_path / 'other.db'}")
+    answer = _page(app.test_client(), link[len("http://127.0.0.1"):])
+    assert answer.status_code == 404 and "not valid" in answer.get_data(as_text=True)
