@@ -149,6 +149,19 @@ def sign():
     return jsonify({"signature": signature.to_dict(), "written": written}), 201 if written else 200
 
 
+@bp.post("/request-signature")
+def request_signature():
+    from addon_server.signing import base_url, mailer
+
+    data = _body()
+    ref, credentials = _target(data)
+    sent_to = addon_writes.request_signature(ref, g.caller, to=_str(data, "to"), credentials=credentials,
+                                             mailer=mailer(), base_url=base_url(), seller_domains=_domains(),
+                                             sender=current_app.config["MAPSHEETS"]["MAIL_FROM"] or None,
+                                             **_common())
+    return jsonify({"sent_to": sent_to}), 201
+
+
 @bp.post("/subscription")
 def subscription():
     data = _body()

@@ -27,11 +27,16 @@ def _settings():
     return {"store_url": current_app.extensions["mapsheets_store"], "seller_domains": conf["SELLER_DOMAINS"]}
 
 
-def _mailer():
-    from mapsheets.service.delivery import mailer
+def mailer():
+    from mapsheets.service.delivery import mailer as make_mailer
 
     conf = current_app.config["MAPSHEETS"]
-    return mailer(conf["SMTP_URL"] or None, conf["OUTBOX"] or None)
+    return make_mailer(conf["SMTP_URL"] or None, conf["OUTBOX"] or None)
+
+
+def base_url() -> str:
+    """Where links point: MAPSHEETS_PUBLIC_URL, else the address this request came to."""
+    return current_app.config["MAPSHEETS"]["PUBLIC_URL"] or request.host_url.rstrip("/")
 
 
 def _now() -> datetime:
@@ -64,7 +69,7 @@ def page(token: str):
 @bp.post("/sign/<token>")
 def sign(token: str):
     conf = current_app.config["MAPSHEETS"]
-    link, signed = sign_links.sign(token, seen=request.form.get("fingerprint", ""), now=_now(), mailer=_mailer(),
+    link, signed = sign_links.sign(token, seen=request.form.get("fingerprint", ""), now=_now(), mailer=mailer(),
                                    client=request.remote_addr or "", sender=conf["MAIL_FROM"] or None, **_settings())
     if link.state != "ok":
         return _problem(link, token)
@@ -76,8 +81,7 @@ def sign(token: str):
 @bp.post("/sign/<token>/again")
 def again(token: str):
     conf = current_app.config["MAPSHEETS"]
-    base = conf["PUBLIC_URL"] or request.host_url.rstrip("/")
-    sign_links.again(token, now=_now(), mailer=_mailer(), base_url=base, sender=conf["MAIL_FROM"] or None,
+    sign_links.again(token, now=_now(), mailer=mailer(), base_url=base_url(), sender=conf["MAIL_FROM"] or None,
                      **_settings())
     return render_template("sign_problem.html", heading="A new link is on its way",
                            why="We sent a new link to the address this one was sent to.", renewable=False, token="")

@@ -177,6 +177,8 @@
   });
   submit("sign-form", "sign", function () { return { side: state.me && state.me.side || "" }; },
     function (form, body) { return body.written ? "Signed." : "Already signed as the plan reads now."; });
+  submit("ask-form", "request-signature", function (d) { return { to: d.to || "" }; },
+    function (form, body) { form.reset(); return "Sent a link to sign to " + body.sent_to + "."; });
   submit("email-form", "subscription", function (d) { return { every: d.every || "" }; },
     function (form, body) { return "Digest: " + body.every + "."; });
 

@@ -155,3 +155,17 @@ def subscribe(ref: str, caller: Caller, *, every: str, now: datetime, store, cre
         else:
             watch(ref, [caller.email], every=every, now=_aware(now), store_url=store)
     return every
+
+
+def request_signature(ref: str, caller: Caller, *, to: str, now: datetime, store, mailer, base_url: str,
+                      credentials=None, seller_domains: Sequence[str] = (), sender: str | None = None) -> str:
+    """Someone on the plan emails a link to sign to ``to`` (who must be on it, for their own side);
+    the address it went to."""
+    from mapsheets.service import sign_links
+
+    with request_scope(credentials):
+        _book, _grid, parsed = _read(ref)
+        _require_member(parsed.plan, caller, seller_domains, "ask for signatures")
+        sign_links.request(ref, _text(to, "to", required=True), now=_aware(now), mailer=mailer, base_url=base_url,
+                           sender=sender, store_url=store, seller_domains=seller_domains, requested_by=caller.email)
+    return to.strip()

@@ -112,6 +112,22 @@ def test_generate_takes_the_aes_name_and_a_signature_says_how_it_was_given(serve
     page.screenshot(path=str(SHOTS / "5-ae-named-signature-method.png"))
 
 
+def test_the_sidebar_emails_a_link_to_sign(server, page):
+    import os
+
+    from digest_helpers import outbox_messages
+
+    side = _generate(page, server)
+    side.locator("#ask-box summary").click()
+    side.locator("#a-to").fill("Jane Doe <jane@acme.example>")
+    side.get_by_role("button", name="Email a link to sign").click()
+    side.locator("#status").filter(has_text="Sent a link to sign to Jane Doe <jane@acme.example>").wait_for(
+        timeout=10000)
+    page.screenshot(path=str(SHOTS / "8-ask-for-a-signature.png"))
+    [message] = outbox_messages(Path(os.environ["MAPSHEETS_OUTBOX"]))
+    assert message["To"] == "Jane Doe <jane@acme.example>"
+
+
 def _move_due_date(path: Path, title: str, due: date) -> None:
     import openpyxl
 

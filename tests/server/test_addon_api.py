@@ -118,6 +118,22 @@ def test_generate_asks_who_the_ae_is_and_fills_the_seller_lead_and_team(client, 
     assert [(p.name, p.email) for p in plan.stakeholders if p.role == "AE"] == [("Sam Rivera", AE)]
 
 
+def test_someone_on_the_plan_emails_a_link_to_sign_and_others_are_refused(client, issuer, generated):
+    import os
+    from pathlib import Path
+
+    from digest_helpers import outbox_messages, text_of
+
+    refused = _post(client, "request-signature", {"to": "Jane Doe <jane@acme.example>"}, headers(issuer, STRANGER))
+    assert refused.status_code == 403
+    outsider = _post(client, "request-signature", {"to": STRANGER}, headers(issuer, AE))
+    assert outsider.status_code == 403
+    sent = _post(client, "request-signature", {"to": f"Jane Doe <{CHAMPION}>"}, headers(issuer, AE))
+    assert sent.status_code == 201, sent.json
+    [message] = outbox_messages(Path(os.environ["MAPSHEETS_OUTBOX"]))
+    assert message["To"] == f"Jane Doe <{CHAMPION}>" and "/sign/" in text_of(message)
+
+
 def test_a_due_date_on_a_weekend_is_kept_and_said(client, issuer, generated):
     """As on the command line: kept as given, with the next business day named (no --snap here)."""
     ae = headers(issuer, AE)
