@@ -48,6 +48,10 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     app.register_blueprint(api.bp)
     app.register_blueprint(workspace.bp)  # the Workspace add-on (HTTP runtime), cards under /workspace/
     app.register_blueprint(signing.bp)  # /sign/<token>: signing by emailed link, no sign-in
+    # The signing page shows the commitments with the certificate's own template (mapsheets/emails).
+    from jinja2 import ChoiceLoader, PackageLoader
+
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("mapsheets.emails", "templates")])
     app.add_url_rule("/.well-known/mapsheets-signing-key", "signing_key", _signing_key)
     _errors(app)
     app.before_request(_started)

@@ -24,6 +24,7 @@ OWNERS = {
     "matplotlib": ["adapters/chart.py"],
     "cryptography": ["adapters/seal.py"],
     "itsdangerous": ["adapters/link_tokens.py"],
+    "weasyprint": ["adapters/pdf.py"],
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from mapsheets.cli.base import DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, _print_json, cli
@@ -69,6 +71,24 @@ def request_signature(plan, to, base_url, days, seller_domains, outbox, smtp_url
                        sender=sender, store_url=db_url, days=days, requested_by=f"{getpass.getuser()} (command line)",
                        seller_domains=(seller_domains or "").split(","))
     click.echo(f"Sent a link to sign to {to.strip()} (works once, for {days} days)")
+
+
+@cli.command()
+@click.argument("plan")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Where to write it: .html, or .pdf (needs the extra: pip install 'mapsheets[certificate]').")
+@DB_OPTION
+def certificate(plan, output, db_url):
+    """Write the plan's signing record: the commitments signed, each signature with its method,
+    time and seal, and the audit trail of the signing, for a buyer's procurement to file.
+
+    Example: mapsheets certificate plan.xlsx -o signed.pdf
+    """
+    from datetime import datetime, timezone
+
+    from mapsheets.service.certificate import certificate as write
+
+    click.echo(f"Wrote {write(plan, output, now=datetime.now(timezone.utc), store_url=db_url)}")
 
 
 @cli.command()
