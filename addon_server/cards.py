@@ -201,6 +201,7 @@ def summary(data: dict[str, Any], links: Links, page: int = 0) -> dict[str, Any]
     actions = buttons(
         button("Add step", links.to("step-form"), {"phases": "\n".join(plan.get("phases") or [])}),
         button("Sign", links.to("sign")),
+        button("Ask for a signature", links.to("ask-form")),
         button("What changed", links.to("changes")),
         button("Email me changes", links.to("email-form"), {"every": me["subscription"]}),
     )
@@ -309,11 +310,19 @@ def email_form(every: str, links: Links, errors: Mapping[str, str] | None = None
     return card("Email me changes", [section(widgets)])
 
 
+def ask_form(to: str, links: Links, errors: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Whom to email a link to sign (issue 20): a buyer signs without installing anything."""
+    fields = [("to", text_input("to", "Who signs (on the plan)", to, hint="e.g. Jane Doe <jane@acme.example>"))]
+    widgets = _with_errors(fields, errors or {}) + [buttons(button("Email a link to sign", links.to("request-signature")),
+                                                            button("Cancel", links.to("home")))]
+    return card("Ask for a signature", [section(widgets)])
+
+
 def subscribed(every: str, links: Links) -> dict[str, Any]:
     body = "You get no digest for this plan." if every == "off" else f"You get a {every} email of what changed."
     return message("Email digest saved", body, links)
 
 
-__all__ = ["Links", "MAX_WIDGETS", "STEP_PAGE", "changes", "email_form", "file_scope", "generate_form", "message",
+__all__ = ["Links", "MAX_WIDGETS", "STEP_PAGE", "ask_form", "changes", "email_form", "file_scope", "generate_form", "message",
            "needs", "push", "refused", "request_file_scope", "signed", "step_added", "step_form", "subscribed", "summary",
            "update", "widget_count"]

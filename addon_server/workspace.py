@@ -242,6 +242,29 @@ def changes():
     return _answer(cards.changes(addon.changes(ref, g.caller, credentials=credentials, **_common()), _links()))
 
 
+@bp.post("/ask-form")
+def ask_form():
+    return _answer(cards.ask_form("", _links()))
+
+
+@bp.post("/request-signature")
+def request_signature():
+    from addon_server.signing import base_url, mailer
+
+    target = _ready()
+    if isinstance(target, dict):
+        return _answer(target)
+    ref, credentials = target
+    to = events.form_text(g.event, "to")
+    try:
+        sent_to = addon_writes.request_signature(ref, g.caller, to=to, credentials=credentials, mailer=mailer(),
+                                                 base_url=base_url(), seller_domains=_conf()["SELLER_DOMAINS"],
+                                                 sender=_conf()["MAIL_FROM"] or None, **_common())
+    except (UsageError, PermissionDenied) as exc:
+        return _answer(cards.ask_form(to, _links(), _field_error(exc)))
+    return _answer(cards.message("Link sent", f"A link to sign went to {sent_to}.", _links()))
+
+
 @bp.post("/email-form")
 def email_form():
     return _answer(cards.email_form(events.parameters(g.event).get("every", "off"), _links()))

@@ -19,7 +19,7 @@ from html import escape
 from typing import Any
 
 from mapsheets.core.model import EMAIL_LINK, Plan
-from mapsheets.errors import UsageError
+from mapsheets.errors import PermissionDenied, UsageError
 from mapsheets.service import seals
 
 LINK_DAYS = 14
@@ -68,7 +68,11 @@ def request(ref: str, to: str, *, now: datetime, mailer, base_url: str, sender: 
     store.check_writable()
     stored = snapshot_into(store, ref, now=now, origin="signature request")
     plan = stored.snapshot.plan
-    who = may_sign(plan, email, None, seller_domains)
+    try:
+        who = may_sign(plan, email, None, seller_domains)
+    except PermissionDenied as exc:
+        exc.field = "to"  # about the recipient, not whoever asks
+        raise
     key, nonce = canonical_ref(ref), secrets.token_urlsafe(9)
     payload = {"p": key, "e": email, "n": name or who.name, "s": who.side, "f": plan.fingerprint(),
                "r": stored.revision.id, "x": nonce, "d": days}
