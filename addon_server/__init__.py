@@ -25,7 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     from mapsheets.errors import UsageError
     from mapsheets.service.addon import open_store
 
-    from addon_server import api, sidebar, workspace
+    from addon_server import api, sidebar, signing, workspace
     from addon_server.auth import Verifier
 
     conf = settings.load(env, config)
@@ -47,6 +47,12 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     app.register_blueprint(sidebar.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(workspace.bp)  # the Workspace add-on (HTTP runtime), cards under /workspace/
+    app.register_blueprint(signing.bp)  # /sign/<token>: signing by emailed link, no sign-in
+    # The signing page shows the commitments with the certificate's own template (mapsheets/emails).
+    from jinja2 import ChoiceLoader, PackageLoader
+
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("mapsheets.emails", "templates")])
+    app.add_url_rule("/.well-known/mapsheets-signing-key", "signing_key", _signing_key)
     _errors(app)
     app.before_request(_started)
     app.before_request(_whole_body)
@@ -54,6 +60,13 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
         app.before_request(_loopback_host)
     app.after_request(_headers)
     return app
+
+
+def _signing_key():
+    """The public keys seals are checked with (current first), one per line: what a buyer verifies with."""
+    from mapsheets.service.seals import public_keys
+
+    return "\n".join(public_keys()) + "\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def _loopback_host():

@@ -122,7 +122,7 @@ def generate():
         champion=(_str(data, "champion_name"), _str(data, "champion_email")),
         economic_buyer=(_str(data, "economic_buyer_name"), _str(data, "economic_buyer_email")),
         today=_today(), credentials=credentials, template_dirs=current_app.config["MAPSHEETS"]["TEMPLATES"],
-        **_common())
+        ae_name=_str(data, "ae_name"), **_common())
     return jsonify(result), 201
 
 
@@ -147,6 +147,19 @@ def sign():
     signature, written = addon_writes.sign(ref, g.caller, side=side, credentials=credentials,
                                            seller_domains=_domains(), **_common())
     return jsonify({"signature": signature.to_dict(), "written": written}), 201 if written else 200
+
+
+@bp.post("/request-signature")
+def request_signature():
+    from addon_server.signing import base_url, mailer
+
+    data = _body()
+    ref, credentials = _target(data)
+    sent_to = addon_writes.request_signature(ref, g.caller, to=_str(data, "to"), credentials=credentials,
+                                             mailer=mailer(), base_url=base_url(), seller_domains=_domains(),
+                                             sender=current_app.config["MAPSHEETS"]["MAIL_FROM"] or None,
+                                             **_common())
+    return jsonify({"sent_to": sent_to}), 201
 
 
 @bp.post("/subscription")

@@ -195,12 +195,14 @@ def summary(data: dict[str, Any], links: Links, page: int = 0) -> dict[str, Any]
     signed = plan.get("signatures") or []
     if signed:
         glance.append(text("<br>".join(esc(f"{s.get('side')}: {s.get('name') or s.get('email')} "
-                                           f"({s.get('status')})") for s in signed[:LIST_CAP]),
+                                           f"({s.get('status')}, {s.get('by') or 'method not recorded'})")
+                                       for s in signed[:LIST_CAP]),
                            top="Signatures"))
     actions = buttons(
         button("Add step", links.to("step-form"), {"phases": "\n".join(plan.get("phases") or []),
                                                    "next_phase": plan.get("next_phase") or ""}),
         button("Sign", links.to("sign")),
+        button("Ask for a signature", links.to("ask-form")),
         button("What changed", links.to("changes")),
         button("Email me changes", links.to("email-form"), {"every": me["subscription"]}),
     )
@@ -230,6 +232,7 @@ def generate_form(templates: Sequence[str], values: Mapping[str, Any], errors: M
         ("template", selection("template", "Template", [(t, t) for t in templates], v("template") or "")),
         ("buyer", text_input("buyer", "Buyer (company)", v("buyer") or "")),
         ("seller", text_input("seller", "Seller (company)", v("seller") or "")),
+        ("ae_name", text_input("ae_name", "Your name (the AE)", v("ae_name") or "")),
         ("start_date", date_picker("start_date", "Start", v("start_date"), tz)),
         ("close_date", date_picker("close_date", "Target close", v("close_date"), tz)),
         ("champion_name", text_input("champion_name", "Champion's name", v("champion_name") or "")),
@@ -308,11 +311,19 @@ def email_form(every: str, links: Links, errors: Mapping[str, str] | None = None
     return card("Email me changes", [section(widgets)])
 
 
+def ask_form(to: str, links: Links, errors: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Whom to email a link to sign (issue 20): a buyer signs without installing anything."""
+    fields = [("to", text_input("to", "Who signs (on the plan)", to, hint="e.g. Jane Doe <jane@acme.example>"))]
+    widgets = _with_errors(fields, errors or {}) + [buttons(button("Email a link to sign", links.to("request-signature")),
+                                                            button("Cancel", links.to("home")))]
+    return card("Ask for a signature", [section(widgets)])
+
+
 def subscribed(every: str, links: Links) -> dict[str, Any]:
     body = "You get no digest for this plan." if every == "off" else f"You get a {every} email of what changed."
     return message("Email digest saved", body, links)
 
 
-__all__ = ["Links", "MAX_WIDGETS", "STEP_PAGE", "changes", "email_form", "file_scope", "generate_form", "message",
+__all__ = ["Links", "MAX_WIDGETS", "STEP_PAGE", "ask_form", "changes", "email_form", "file_scope", "generate_form", "message",
            "needs", "push", "refused", "request_file_scope", "signed", "step_added", "step_form", "subscribed", "summary",
            "update", "widget_count"]

@@ -22,6 +22,10 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
     "MAX_BODY": ("MAPSHEETS_ADDON_MAX_BODY", 65536, "largest request body accepted, bytes (larger: 413)"),
     "TEMPLATES": ("MAPSHEETS_TEMPLATES", "", "extra template folders, ':'-separated"),
     "TODAY": ("MAPSHEETS_TODAY", "", "dev mode: judge dates as of this day (YYYY-MM-DD), as `--as-of` does"),
+    # Signing by email link (signing.py): the signer's receipt and renewed links.
+    "SMTP_URL": ("MAPSHEETS_SMTP_URL", "", "smtp://user:pass@host:587 for signing receipts (else .eml files in the outbox)"),
+    "OUTBOX": ("MAPSHEETS_OUTBOX", "", "folder for .eml files when MAPSHEETS_SMTP_URL is not set"),
+    "MAIL_FROM": ("MAPSHEETS_MAIL_FROM", "", "sender of signing links and receipts"),
     # The Workspace add-on (workspace.py); values from `gcloud workspace-add-ons get-authorization`.
     "PUBLIC_URL": ("MAPSHEETS_PUBLIC_URL", "", "https base URL Google calls: system ID tokens' aud is it + path"),
     "ADDON_SERVICE_ACCOUNT": ("MAPSHEETS_ADDON_SERVICE_ACCOUNT", "", "the deployment's serviceAccountEmail"),

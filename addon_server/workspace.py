@@ -27,7 +27,7 @@ from addon_server.auth import Unauthenticated
 
 bp = Blueprint("workspace", __name__, url_prefix="/workspace")
 TRIGGERS = ("workspace.homepage", "workspace.file_scope_granted")
-GENERATE_FIELDS = ("template", "buyer", "seller", "champion_name", "champion_email", "economic_buyer_name",
+GENERATE_FIELDS = ("template", "buyer", "seller", "ae_name", "champion_name", "champion_email", "economic_buyer_name",
                    "economic_buyer_email", "holidays")
 STEP_FIELDS = ("title", "phase", "side", "owners", "depends_on", "notes")
 
@@ -115,7 +115,9 @@ def _home(page: int = 0):
     except PlanFileError as exc:  # not NoPlan: summary answers that with plan None
         return _answer(cards.refused(str(exc), _links()))
     if data["plan"] is None:
-        return _answer(cards.generate_form(_templates(), {}, {}, events.user_tz(g.event), _links()))
+        # The AE's name prefilled from the sign-in profile, where the token carries one.
+        return _answer(cards.generate_form(_templates(), {"ae_name": g.caller.name}, {}, events.user_tz(g.event),
+                                           _links()))
     return _answer(cards.summary(data, _links(), page))
 
 
@@ -185,7 +187,8 @@ def generate():
             start=values["start_date"], close=values["close_date"], holidays=values["holidays"],
             champion=(values["champion_name"], values["champion_email"]),
             economic_buyer=(values["economic_buyer_name"], values["economic_buyer_email"]),
-            today=_today(), credentials=credentials, template_dirs=_conf()["TEMPLATES"], **_common())
+            today=_today(), credentials=credentials, template_dirs=_conf()["TEMPLATES"],
+            ae_name=values["ae_name"], **_common())
         return cards.message("Plan generated", f"{result['title']}: {result['steps']} steps.", _links())
 
     return _form_action(GENERATE_FIELDS, ("start_date", "close_date"), write, lambda values, errors:
@@ -238,6 +241,29 @@ def changes():
         return _answer(target)
     ref, credentials = target
     return _answer(cards.changes(addon.changes(ref, g.caller, credentials=credentials, **_common()), _links()))
+
+
+@bp.post("/ask-form")
+def ask_form():
+    return _answer(cards.ask_form("", _links()))
+
+
+@bp.post("/request-signature")
+def request_signature():
+    from addon_server.signing import base_url, mailer
+
+    target = _ready()
+    if isinstance(target, dict):
+        return _answer(target)
+    ref, credentials = target
+    to = events.form_text(g.event, "to")
+    try:
+        sent_to = addon_writes.request_signature(ref, g.caller, to=to, credentials=credentials, mailer=mailer(),
+                                                 base_url=base_url(), seller_domains=_conf()["SELLER_DOMAINS"],
+                                                 sender=_conf()["MAIL_FROM"] or None, **_common())
+    except (UsageError, PermissionDenied) as exc:
+        return _answer(cards.ask_form(to, _links(), _field_error(exc)))
+    return _answer(cards.message("Link sent", f"A link to sign went to {sent_to}.", _links()))
 
 
 @bp.post("/email-form")

@@ -68,7 +68,7 @@ def _signatures(view) -> list[str]:
     for s in plan.signatures:
         status = plan.signature_status(s)
         when = f"{s.signed_at:%Y-%m-%d}" if s.signed_at else "no date"
-        lines.append(f"  {s.name or s.email} ({s.side or 'no side'})  signed {when}  {status}")
+        lines.append(f"  {s.name or s.email} ({s.side or 'no side'})  signed {when}  {status}  [{s.by_line()}]")
         if status == "stale" and s.email:
             lines.append(f"    what changed since: mapsheets diff {shlex.quote(view.ref)} --since-signature {s.email}")
     return lines

@@ -26,6 +26,8 @@ def plan():
     """An enterprise MAP for Acme Corp × Globex, deterministic IDs, Dec 2026 → Mar 2027."""
     built, _fit = build_plan(get_template("enterprise-map"), buyer="Acme Corp", seller="Globex",
                              start=TODAY, close=date(2027, 3, 31), rng=random.Random(7))
+    # Only people on the plan may sign (issue 20): the tests' buyer and seller are its two owners.
+    built.seller_lead, built.buyer_lead = "Sam Seller <sam@globex.example>", "Jane Doe <jane@acme.example>"
     return built
 
 

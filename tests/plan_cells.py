@@ -23,3 +23,13 @@ def edit_steps(path, cells: dict) -> None:
     for key, value in cells.items():
         book["Plan"][where[key]] = value
     book.save(path)
+
+
+def add_to_team(path, *people) -> None:
+    """Rows typed into the Team tab: (name, email, side, role) each; only people on a plan may sign."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    for person in people:
+        book["Team"].append(list(person))
+    book.save(path)

@@ -22,6 +22,9 @@ OWNERS = {
     "pandas": ["analysis/"],
     "numpy": ["analysis/"],
     "matplotlib": ["adapters/chart.py"],
+    "cryptography": ["adapters/seal.py"],
+    "itsdangerous": ["adapters/link_tokens.py"],
+    "weasyprint": ["adapters/pdf.py"],
 }
 
 

@@ -20,6 +20,7 @@ from mapsheets.adapters.gsheets import GoogleWorkbook
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.adapters.xlsx import XlsxWorkbook, load, read_grid, save_atomic
 from mapsheets.core.layout import workbook_spec
+from mapsheets.core.model import Stakeholder
 from mapsheets.errors import PlanBusy, PlanOpen
 from mapsheets.service import digest
 from mapsheets.service.signoff import sign
@@ -92,7 +93,13 @@ def test_twenty_concurrent_add_steps_all_land(plan_ref, plan):
     assert view.warnings == []
 
 
-def test_twenty_concurrent_signs_all_land(plan_ref, plan):
+@pytest.fixture
+def signers(plan):
+    """Twenty buyers on the Team tab: only people on a plan may sign (issue 20)."""
+    plan.stakeholders += [Stakeholder(f"Signer {i}", f"signer{i}@acme.example", "buyer", "") for i in range(WRITERS)]
+
+
+def test_twenty_concurrent_signs_all_land(signers, plan_ref, plan):
     before = _grid(plan_ref)
     results = _run_together([["sign", plan_ref, "--name", f"Signer {i}", "--email", f"signer{i}@acme.example",
                               "--side", "buyer", "--no-record"] for i in range(WRITERS)])
@@ -362,9 +369,10 @@ def test_the_same_person_signing_six_times_at_once_gives_one_row(plan_ref, plan,
             return False  # let the request through
 
         double.on_request("sheets.spreadsheets.batchUpdate", hold_until_all_have_read, applied=False)
-    done = _run_together([["sign", plan_ref, "--name", "Dana Buyer", "--email", "dana@acme.example",
+    # Jane is the plan's buyer owner: only people on a plan may sign it (issue 20).
+    done = _run_together([["sign", plan_ref, "--name", "Jane Doe", "--email", "jane@acme.example",
                            "--side", "buyer", "--no-record"] for _ in range(6)])
     assert [(p.returncode, p.stderr) for p in done] == [(0, "")] * 6
     signatures = service.read_plan(plan_ref, today=plan.start_date).plan.signatures
-    assert [s.email for s in signatures] == ["dana@acme.example"]
+    assert [s.email for s in signatures] == ["jane@acme.example"]
     assert sum("already" in p.stdout.lower() for p in done) == 5, [p.stdout for p in done]

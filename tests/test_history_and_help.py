@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from digest_helpers import T0, outbox_messages
-from plan_cells import edit_steps
+from plan_cells import add_to_team, edit_steps
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.cli import cli
 from mapsheets.service import digest, revisions
@@ -82,6 +82,7 @@ def test_log_says_where_each_revision_came_from(plan_file, db, tmp_path):
     invoke("snapshot", plan_file, db=db)
     edit_steps(plan_file, {(0, "Status"): "In progress"})
     assert invoke("watch", plan_file, "--to", "ae@globex.example", db=db).exit_code == 0
+    add_to_team(plan_file, ("Ann", "ann@acme.example", "buyer", ""))  # only people on a plan may sign
     assert invoke("sign", plan_file, "--name", "Ann", "--email", "ann@acme.example", "--side", "buyer",
                   db=db).exit_code == 0
     edit_steps(plan_file, {(0, "Status"): "Done"})
@@ -100,6 +101,7 @@ def test_audit_lists_what_mapsheets_did_to_a_plan(plan_file, db):
     assert "no revisions stored" in one_line_error(invoke("audit", plan_file, db=db))
     invoke("snapshot", plan_file, db=db)
     assert invoke("audit", plan_file, db=db).output == f"No audit events for {plan_file}.\n"
+    add_to_team(plan_file, ("Ann", "ann@acme.example", "buyer", ""))  # only people on a plan may sign
     invoke("sign", plan_file, "--name", "Ann", "--email", "ann@acme.example", "--side", "buyer", db=db)
     [line] = invoke("audit", plan_file, db=db).output.splitlines()
     when, actor, action, details = re.match(r"^(\S+ \S+)  (\S+)  (\S+)  (.*)$", line).groups()

@@ -15,8 +15,8 @@ from mapsheets import service
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.adapters.xlsx import read_grid
 from mapsheets.cli import cli
-from mapsheets.core.model import Plan
-from mapsheets.service import digest
+from mapsheets.core.model import COMMAND_LINE, Plan, Signature
+from mapsheets.service import digest, seals
 from mapsheets.service.signoff import sign
 
 TODAY = T0.date()
@@ -50,9 +50,12 @@ def test_progress_keeps_a_signature_and_a_commitment_breaks_it(plan_file, db):
 def test_a_signature_made_under_the_old_rule_is_judged_by_it(plan_file):
     """Nothing signed before the upgrade flips state: old fingerprints keep the old rule."""
     parsed = service.read_plan(str(plan_file), today=TODAY).plan
+    # Sealed as mapsheets seals what it records (a row typed by hand reads "unverified", issue 20).
+    old = seals.seal(Signature("Jane Doe", "jane@acme.example", "buyer", datetime(2026, 12, 2, 9),
+                               old_fingerprint(parsed), COMMAND_LINE), parsed, seals.keyring(create=True))
     book = openpyxl.load_workbook(plan_file)
     book["Sign-off"].append(["Jane Doe", "jane@acme.example", "buyer", datetime(2026, 12, 2, 9),
-                             old_fingerprint(parsed), "valid"])
+                             old_fingerprint(parsed), "valid", old.method, "", old.seal])
     book.save(plan_file)
     assert signatures(plan_file) == {"jane@acme.example": "valid"}
     edit_steps(plan_file, {(0, "Status"): "Done"})  # progress, but the old rule covered it

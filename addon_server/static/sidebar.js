@@ -82,7 +82,11 @@
       document.getElementById("generate").hidden = !!state.plan;
       document.getElementById("plan").hidden = !state.plan;
       if (state.plan) { render(answer.body); say(message || "Signed in as " + state.me.email); }
-      else say("This sheet has no plan yet.");
+      else {
+        var ae = document.getElementById("g-ae-name");  // prefilled from the sign-in profile's name
+        if (ae && !ae.value && state.me && state.me.name) ae.value = state.me.name;
+        say("This sheet has no plan yet.");
+      }
     }, function (err) { fail(String(err)); });
   }
 
@@ -113,6 +117,7 @@
     plan.signatures.forEach(function (s) {
       var li = sigs.appendChild(el("li", s.name + " (" + s.side + ", " + s.email + "): "));
       li.appendChild(el("span", s.status, s.status));
+      if (s.by) li.appendChild(el("span", " · " + s.by, "method"));  // how the signer was known
     });
     var steps = box.appendChild(el("ul", null, "steps"));
     steps.hidden = true;
@@ -173,6 +178,8 @@
   });
   submit("sign-form", "sign", function () { return { side: state.me && state.me.side || "" }; },
     function (form, body) { return body.written ? "Signed." : "Already signed as the plan reads now."; });
+  submit("ask-form", "request-signature", function (d) { return { to: d.to || "" }; },
+    function (form, body) { form.reset(); return "Sent a link to sign to " + body.sent_to + "."; });
   submit("email-form", "subscription", function (d) { return { every: d.every || "" }; },
     function (form, body) { return "Digest: " + body.every + "."; });
 

@@ -16,7 +16,8 @@ from mapsheets.core.winloss import STEP_COLUMNS
 from mapsheets.core.words import plural
 
 PLAN_COLUMNS = ("plan", "title", "buyer", "seller", "outcome", "closed_on", "map_date", "days_map_to_close",
-                "signed", "signed_sides", "execution_score", "buyer_steps_on_time", "steps", "done", "reason")
+                "signed", "signed_sides", "execution_score", "buyer_steps_on_time", "steps", "done", "reason",
+                "signatures")
 # A phase is named in the findings when its median slip differs this much between won and lost.
 NOTABLE_GAP = 2
 

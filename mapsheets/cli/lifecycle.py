@@ -121,7 +121,7 @@ def winloss(plans, all_plans, output, as_of, db_url):
 @AS_OF_OPTION
 @FORCE_WRITE_OPTION
 def handoff(plan, output, tab, as_of, force):
-    """The onboarding hand-off: stakeholders, problem and success criteria, commitments, open items, go-live.
+    """The onboarding hand-off: stakeholders, problem and success criteria, commitments, go-live, open items.
 
     Example: mapsheets handoff acme-map.xlsx -o handoff.md --tab
     """

@@ -56,6 +56,7 @@ class Change:
     severity: str = "normal"  # "low" | "normal" | "high"
     title: str = ""  # step title, stakeholder or signer name, for wording
     side: str = ""  # stakeholder's or signer's side
+    how: str = ""  # signatures added: how the signer was known ("recorded by … on behalf of …")
 
     def to_dict(self) -> dict[str, Any]:
         out = {"kind": self.kind, "step_id": self.step_id, "field": self.field,
@@ -308,7 +309,7 @@ def _signature_changes(old: Plan, new: Plan) -> list[Change]:
         fresh = was is None or (was.fingerprint, was.signed_at) != (s.fingerprint, s.signed_at)
         if fresh:
             out.append(Change("signature_added", None, "fingerprint", was.fingerprint if was else None,
-                              s.fingerprint, title=s.name, side=s.side))
+                              s.fingerprint, title=s.name, side=s.side, how=s.by_line() if s.method else ""))
         # Each judged by the rule it was signed under (see Plan.signature_status).
         if new.signature_status(s) == "stale" and (fresh or old.signature_status(was) == "valid"):
             out.append(Change("signature_stale", None, "fingerprint", s.fingerprint, new.fingerprint(),

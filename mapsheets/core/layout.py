@@ -45,6 +45,7 @@ TEAM_COLUMNS = (("name", "Name", 26), ("email", "Email", 32), ("side", "Side", 1
 SIGNOFF_COLUMNS = (
     ("name", "Name", 26), ("email", "Email", 32), ("side", "Side", 10),
     ("signed_at", "Signed at", 18), ("fingerprint", "Fingerprint", 20), ("status", "Status", 10),
+    ("method", "Method", 18), ("recorded_by", "Recorded by", 26), ("seal", "Seal", 30),
 )
 STEP_HEADERS = tuple(label for _f, label, _w in STEP_COLUMNS)
 # A closing plan's steps are the seller's own unless this column says "shared" (`convert` carries those).
@@ -301,7 +302,7 @@ def team_sheet(stakeholders: list[Stakeholder]) -> SheetSpec:
 def signature_cells(signature: Signature, plan: Plan) -> list[Any]:
     """One Sign-off row; its Status judged against ``plan`` as it is now."""
     return [signature.name, signature.email, signature.side, signature.signed_at, signature.fingerprint,
-            plan.signature_status(signature)]
+            plan.signature_status(signature), signature.method, signature.recorded_by, signature.seal]
 
 
 def signoff_sheet(plan: Plan) -> SheetSpec:

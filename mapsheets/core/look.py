@@ -99,13 +99,18 @@ def signatures_text(plan: Plan, signatures: list[Signature] | None = None) -> st
     signatures = plan.signatures if signatures is None else signatures
     if not signatures:
         return "not signed yet"
-    stale = [s.name or s.email for s in signatures if plan.signature_status(s) == "stale"]
-    valid = [s.name or s.email for s in signatures if plan.signature_status(s) == "valid"]
+    def who(status: str, own: bool = True) -> list[str]:
+        return [s.name or s.email for s in signatures if plan.signature_status(s) == status and s.own == own]
+
     parts = []
-    if valid:
+    if valid := who("valid"):
         parts.append("signed by " + ", ".join(valid))
-    if stale:
+    if behalf := [s.by_line() for s in signatures if plan.signature_status(s) == "valid" and not s.own]:
+        parts.append("; ".join(behalf))  # never counted as the person's own signature
+    if stale := who("stale") + who("stale", own=False):
         parts.append("stale (the plan changed since): " + ", ".join(stale))
+    if unverified := who("unverified") + who("unverified", own=False):
+        parts.append("unverified (no valid seal): " + ", ".join(unverified))
     return "; ".join(parts)
 
 

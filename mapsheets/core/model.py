@@ -6,7 +6,7 @@ import hashlib
 import json
 import random as _random
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from mapsheets.core.qualify import QUALIFICATION_KEYS
@@ -111,6 +111,11 @@ class UncachedFormula(str):
     calculate, openpyxl included): its text, so it reads as a warning, never as an empty cell."""
 
 
+# How the signer's identity was known (the Sign-off tab's Method column).
+GOOGLE, EMAIL_LINK, ON_BEHALF, COMMAND_LINE = "Google sign-in", "email link", "recorded on behalf", "command line"
+METHODS = (GOOGLE, EMAIL_LINK, ON_BEHALF, COMMAND_LINE)
+
+
 @dataclass
 class Signature:
     name: str
@@ -118,12 +123,30 @@ class Signature:
     side: str
     signed_at: datetime | None
     fingerprint: str
+    method: str = ""
+    recorded_by: str = ""  # who typed in a signature given elsewhere (method ON_BEHALF)
+    seal: str = ""  # the deployment key's seal (adapters/seal.py); empty on rows typed by hand
+    # The seal's verdict, passed in by the service (the core does no crypto): True or False once
+    # checked; None for a signature built in memory, judged by its fingerprint alone.
+    verified: bool | None = field(default=None, compare=False)
+
+    @property
+    def own(self) -> bool:
+        """Given by the signer themselves, not recorded for them by someone else."""
+        return self.method != ON_BEHALF
+
+    def by_line(self) -> str:
+        """"recorded by sam@globex.example on behalf of jane@acme.example", or the method."""
+        if not self.own:
+            return f"recorded by {self.recorded_by or 'someone'} on behalf of {self.email}"
+        return self.method or "method not recorded"
 
     def to_dict(self, status: str | None = None) -> dict[str, Any]:
         out = {
             "name": self.name, "email": self.email, "side": self.side,
             "signed_at": self.signed_at.isoformat() if self.signed_at else None,
-            "fingerprint": self.fingerprint,
+            "fingerprint": self.fingerprint, "method": self.method, "recorded_by": self.recorded_by,
+            "own": self.own, "by": self.by_line(), "seal": self.seal, "verified": self.verified,
         }
         if status is not None:
             out["status"] = status
@@ -135,6 +158,9 @@ class Signature:
         return cls(
             name=data.get("name", ""), email=data.get("email", ""), side=data.get("side", ""),
             signed_at=datetime.fromisoformat(at) if at else None, fingerprint=data.get("fingerprint", ""),
+            method=data.get("method") or "", recorded_by=data.get("recorded_by") or "", seal=data.get("seal") or "",
+            # A revision stored before seals were checked held no verdict: unverified, never valid.
+            verified=data.get("verified", False),
         )
 
 
@@ -258,8 +284,16 @@ class Plan:
         """The first rule (any change to overview, steps or team): judges signatures made under it."""
         return _hash(self.content_dict())
 
+    def identity(self) -> str:
+        """What a seal binds a signature to, so a row copied into another plan does not verify: the
+        plan's kind, title, buyer and seller (a plan renamed is a plan to sign again)."""
+        return "plan:" + _hash({"kind": self.kind, "title": self.title, "buyer": self.buyer, "seller": self.seller})
+
     def signature_status(self, signature: Signature) -> str:
-        """"valid" or "stale", by the rule the signature was made under (so upgrades flip nothing)."""
+        """"unverified" when its seal does not hold, else "valid" or "stale" by the rule the signature
+        was made under (so upgrades flip nothing)."""
+        if signature.verified is False:
+            return "unverified"
         current = (self.fingerprint() if signature.fingerprint.startswith(FINGERPRINT_V2)
                    else self.legacy_fingerprint())
         return "valid" if signature.fingerprint == current else "stale"
@@ -287,6 +321,17 @@ class Plan:
             qualification={k: v for k, v in (data.get("qualification") or {}).items() if v},
             formulas=dict(data.get("formulas") or {}),
         )
+
+
+def seal_payload(signature: Signature, identity: str) -> bytes:
+    """The bytes a seal signs: plan identity, fingerprint, signer, side, time (to the second) and method."""
+    at = signature.signed_at
+    if at is not None:
+        at = (at + timedelta(microseconds=500_000)).replace(microsecond=0, tzinfo=None)  # sheets round
+    content = {"v": 1, "plan": identity, "fingerprint": signature.fingerprint, "name": signature.name.strip(),
+               "email": signature.email.strip().lower(), "side": signature.side, "signed_at": _iso(at),
+               "method": signature.method, "recorded_by": signature.recorded_by.strip().lower()}
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _hash(content: dict[str, Any]) -> str:

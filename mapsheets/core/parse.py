@@ -419,7 +419,8 @@ def _table(grid: Grid, tab_name: str, synonyms: dict[str, str], required: set[st
 
 _TEAM_SYNONYMS = {"name": "name", "email": "email", "e-mail": "email", "side": "side", "role": "role", "title": "role"}
 _SIGN_SYNONYMS = {"name": "name", "email": "email", "e-mail": "email", "side": "side", "signed at": "signed_at",
-                  "signed": "signed_at", "date": "signed_at", "fingerprint": "fingerprint", "status": "status"}
+                  "signed": "signed_at", "date": "signed_at", "fingerprint": "fingerprint", "status": "status",
+                  "method": "method", "recorded by": "recorded_by", "seal": "seal"}
 
 
 def _read_team(grid: Grid, warnings: list[Warning]) -> tuple[list[Stakeholder], TableLocation | None]:
@@ -449,7 +450,8 @@ def _read_signoff(grid: Grid, warnings: list[Warning]) -> tuple[list[Signature],
             warnings.append(Warning(cell_ref(tab, r, cols["signed_at"]), f'"{_text(raw)}" is not a date and time'))
         signatures.append(Signature(name=_text(cells.get("name")), email=_text(cells.get("email")),
                                     side=_text(cells.get("side")), signed_at=signed_at,
-                                    fingerprint=_text(cells.get("fingerprint"))))
+                                    fingerprint=_text(cells.get("fingerprint")), method=_text(cells.get("method")),
+                                    recorded_by=_text(cells.get("recorded_by")), seal=_text(cells.get("seal"))))
     location = None
     if tab is not None and cols is not None:
         location = TableLocation(tab=tab, header_row=header, columns=dict(cols), rows=[r for r, _c in rows])

@@ -77,7 +77,9 @@ def execution_score(plan: Plan, today: date, holidays: Collection[date] = NO_HOL
     on_time = 1 - sum(_late(s, today, holidays) for s in counted) / total if total else 1.0
     buyer_due = [s for s in counted if s.side in ("buyer", "joint") and s.due and s.due <= today]
     buyer = sum(_on_time(s) for s in buyer_due) / len(buyer_due) if buyer_due else 1.0
-    sides = {s.side for s in plan.signatures if s.side in ("buyer", "seller") and plan.signature_status(s) == "valid"}
+    # A signature recorded on someone's behalf is not theirs: it does not sign their side.
+    sides = {s.side for s in plan.signatures
+             if s.side in ("buyer", "seller") and s.own and plan.signature_status(s) == "valid"}
     parts = {"progress": progress, "on_time": on_time, "buyer": buyer, "signed": len(sides) / 2}
     seller_only = plan.kind == "closing"
     if seller_only:

@@ -50,7 +50,9 @@ def plan_record(name: str, revisions: Sequence[tuple[date, Plan]], holidays: Col
                 "outcome": last.outcome or "open", "closed_on": closed, "map_date": first_taken,
                 "days_map_to_close": days, "signed": signed, "signed_sides": score.signed_sides,
                 "execution_score": score.score, "steps": len(last.steps),
-                "done": sum(s.status == "done" for s in last.steps), "reason": last.outcome_reason}
+                "done": sum(s.status == "done" for s in last.steps), "reason": last.outcome_reason,
+                "signatures": "; ".join(f"{s.name or s.email} ({s.side}, {last.signature_status(s)}, {s.by_line()})"
+                                        for s in last.signatures)}
     rows = []
     for step in last.steps:
         if step.status == "n/a":

@@ -58,7 +58,8 @@ def describe(c: Change) -> str:
         return f"{c.field.capitalize()} of {c.title} changed: {_show(c.old)} → {_show(c.new)}"
     signer = f"{_whose(c.side)} signature ({c.title})"
     if c.kind == "signature_added":
-        return f"{signer} added" + (" (signed again)" if c.old else "")
+        how = f", {c.how}" if c.how else ""
+        return f"{_whose(c.side)} signature ({c.title}{how}) added" + (" (signed again)" if c.old else "")
     if c.kind == "signature_stale":
         return f"{signer} is stale: the plan changed after signing"
     if c.kind == "signature_removed":

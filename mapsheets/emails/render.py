@@ -168,3 +168,8 @@ def _preheader(d: Digest) -> str:
         bits.append(f"{d.change_count} change" + ("" if d.change_count == 1 else "s"))
     return clip(" · ".join(bits), 150)
 
+
+
+def render_certificate(context: dict[str, Any]) -> str:
+    """The signing record (service/certificate.py) as one HTML document."""
+    return environment().get_template("certificate.html").render(**context)

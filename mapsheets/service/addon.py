@@ -13,13 +13,13 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from mapsheets.adapters.gcreds import GoogleCredentials
-from mapsheets.core.addresses import find_email
 from mapsheets.core.diff import diff, summary as change_summary
 from mapsheets.core.model import Plan
-from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PermissionDenied, PlanBusy, PlanOpen, UsageError
+from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PlanBusy, PlanOpen, UsageError
 from mapsheets.service.addon_cache import PLANS, Reading
 from mapsheets.service.audit_log import lost_warning
 from mapsheets.service.refs import google_id, open_workbook, read_parsed, request_scope
+from mapsheets.service.signers import Member, member, require_member
 
 EVERY = ("daily", "weekly", "off")
 
@@ -30,35 +30,6 @@ class Caller:
 
     email: str
     name: str = ""
-
-
-@dataclass(frozen=True)
-class Member:
-    """The caller as the plan knows them: on it or not, and for which side they may sign."""
-
-    on_plan: bool
-    side: str | None  # buyer | seller | None (unknown, or joint)
-    name: str
-
-
-def member(plan: Plan, email: str, seller_domains: Sequence[str] = ()) -> Member:
-    """The Team tab's people and the two plan owners are on the plan. With ``seller_domains``, an
-    email's domain decides its side (anyone can type "seller" into the Team tab); else the Team tab."""
-    email = email.strip().lower()
-    side, name, on_plan = None, "", False
-    for person in plan.stakeholders:
-        if person.email.strip().lower() == email:
-            on_plan, name = True, person.name
-            side = person.side if person.side in ("buyer", "seller") else side
-    for lead, lead_side in ((plan.seller_lead, "seller"), (plan.buyer_lead, "buyer")):
-        found = find_email(lead or "")
-        if found and found.lower() == email:
-            on_plan, side = True, side or lead_side
-            name = name or lead.replace(f"<{found}>", "").replace(found, "").strip(" <>,")
-    domains = {d.strip().lower().lstrip("@") for d in seller_domains if d.strip()}
-    if domains and on_plan:
-        side = "seller" if email.rpartition("@")[2] in domains else "buyer"
-    return Member(on_plan=on_plan, side=side, name=name)
 
 
 # One writer per plan at a time in this process, so a request's check and its write see the same
@@ -96,11 +67,7 @@ def _read(ref: str):
 
 
 def _require_member(plan: Plan, caller: Caller, seller_domains: Sequence[str], what: str) -> Member:
-    who = member(plan, caller.email, seller_domains)
-    if not who.on_plan:
-        raise PermissionDenied(f"{caller.email} is not on this plan (Team tab or plan owners): "
-                               f"cannot {what}", field="email")
-    return who
+    return require_member(plan, caller.email, seller_domains, what)
 
 
 def _audit(store, ref: str, plan: Plan, kind: str, caller: Caller, now: datetime, detail: dict[str, Any]) -> str | None:
@@ -127,11 +94,12 @@ def summary(ref: str, caller: Caller, *, today: date, now: datetime, store, cred
         try:
             reading = _reading(book, ref)
         except NoPlan:
-            return {"plan": None, "ref": book.ref}
+            return {"plan": None, "ref": book.ref, "me": {"email": caller.email, "name": caller.name}}
         except NotFound:
             if google_id(ref):
                 raise
-            return {"plan": None, "ref": ref}
+            # "me": the generate form takes the AE's name from the sign-in profile.
+            return {"plan": None, "ref": ref, "me": {"email": caller.email, "name": caller.name}}
         # The plan's part depends on the plan and the day only: computed once per version and day.
         shown = reading.memo(("summary", today), lambda: _plan_summary(reading, today, book.ref))
         lost = lost_warning(store, book, reading.parsed)  # not memoized: it depends on the audit log

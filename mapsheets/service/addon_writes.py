@@ -13,11 +13,12 @@ from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core.addresses import EMAIL
-from mapsheets.core.model import SIDES, Signature, Step
+from mapsheets.core.model import GOOGLE, SIDES, Signature, Step
 from mapsheets.core.text_gate import admit
-from mapsheets.errors import AlreadyExists, PermissionDenied, UsageError
+from mapsheets.errors import AlreadyExists, UsageError
 from mapsheets.service.addon import EVERY, Caller, _audit, _aware, _read, _require_member, _writing
 from mapsheets.service.refs import request_scope
+from mapsheets.service.signers import may_sign
 
 
 
@@ -49,8 +50,9 @@ def _person(name: str, email: str) -> str | None:
 def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str, today: date, now: datetime,
              store, credentials=None, start: date | None = None, close: date | None = None, holidays: str = "",
              champion: tuple[str, str] = ("", ""), economic_buyer: tuple[str, str] = ("", ""),
-             template_dirs: Sequence[Any] = ()) -> dict[str, Any]:
-    """A new plan written into the open spreadsheet (one request); the caller is its seller lead."""
+             template_dirs: Sequence[Any] = (), ae_name: str = "") -> dict[str, Any]:
+    """A new plan written into the open spreadsheet (one request); the caller is its seller lead and
+    its AE, as "Name <email>" with the name the form gives (else the sign-in profile's)."""
     from mapsheets.errors import NotFound
     from mapsheets.service.plans import get_template, new_plan
 
@@ -63,7 +65,8 @@ def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str
         raise UsageError(str(exc), field="template") from None
     if close is not None and close < (start or today):
         raise UsageError(f"target close {close} is before the start {start or today}", field="close_date")
-    wanted = {"ae": _person(_text(caller.name, "name", on_warning=said.append), caller.email),
+    wanted = {"ae": _person(_text(ae_name, "ae_name", on_warning=said.append)
+                            or _text(caller.name, "ae_name", on_warning=said.append), caller.email),
               "champion": _person(_text(champion[0], "champion_name", on_warning=said.append),
                                   _email(champion[1], "champion_email")),
               "economic_buyer": _person(_text(economic_buyer[0], "economic_buyer_name", on_warning=said.append),
@@ -141,16 +144,11 @@ def sign(ref: str, caller: Caller, *, now: datetime, store, credentials=None, se
     with request_scope(credentials), _writing(ref):
         _book, _grid, parsed = _read(ref)
         plan = parsed.plan
-        who = _require_member(plan, caller, seller_domains, "sign")
-        if who.side is None:
-            raise PermissionDenied(f"{caller.email} has no buyer or seller side on the Team tab: cannot sign",
-                                   field="side")
-        if side is not None and side != who.side:
-            raise PermissionDenied(f"{caller.email} is on the {who.side} side: cannot sign for the {side} side",
-                                   field="side")
+        who = may_sign(plan, caller.email, side, seller_domains)  # the rule signoff.sign checks again
         # sign() itself adds nothing when this person signed the plan as it reads now.
         signature = sign_plan(ref, name=who.name or caller.name or caller.email, email=caller.email,
-                              side=who.side, now=_aware(now), store_url=store, record=True)
+                              side=str(who.side), now=_aware(now), store_url=store, record=True,
+                              method=GOOGLE, seller_domains=seller_domains)
     return signature, not signature.already
 
 
@@ -170,3 +168,17 @@ def subscribe(ref: str, caller: Caller, *, every: str, now: datetime, store, cre
         else:
             watch(ref, [caller.email], every=every, now=_aware(now), store_url=store)
     return every
+
+
+def request_signature(ref: str, caller: Caller, *, to: str, now: datetime, store, mailer, base_url: str,
+                      credentials=None, seller_domains: Sequence[str] = (), sender: str | None = None) -> str:
+    """Someone on the plan emails a link to sign to ``to`` (who must be on it, for their own side);
+    the address it went to."""
+    from mapsheets.service import sign_links
+
+    with request_scope(credentials):
+        _book, _grid, parsed = _read(ref)
+        _require_member(parsed.plan, caller, seller_domains, "ask for signatures")
+        sign_links.request(ref, _text(to, "to", required=True), now=_aware(now), mailer=mailer, base_url=base_url,
+                           sender=sender, store_url=store, seller_domains=seller_domains, requested_by=caller.email)
+    return to.strip()

@@ -146,6 +146,10 @@ def parse_grid(book: Workbook, grid: Grid):
 
     if has_uncached(parsed.plan):
         _keep_formula_values(book.ref, parsed)
+
+    from mapsheets.service.seals import check
+
+    check(parsed.plan)  # a signature reads "unverified" unless its seal holds
     return parsed
 
 

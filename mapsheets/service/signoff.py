@@ -9,11 +9,13 @@ from datetime import datetime, timezone
 from mapsheets.core.addresses import parse_address
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import SIGNOFF_COLUMNS, SIGNOFF_TAB, check_cell_text, signature_cells
-from mapsheets.core.model import Signature
+from mapsheets.core.model import COMMAND_LINE, ON_BEHALF, Signature
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.service.calendars import looks
 from mapsheets.errors import PlanFileError, UsageError
+from mapsheets.service import seals
 from mapsheets.service.refs import open_workbook, parse_grid
+from mapsheets.service.signers import may_sign, require_member
 
 
 def check_email(email: str, field: str = "email") -> str:
@@ -40,7 +42,9 @@ class Signed(Signature):
 
 
 def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url: str | None = None,
-         record: bool = False, force: bool = False, on_warning: Callable[[str], None] | None = None) -> Signed:
+         record: bool = False, force: bool = False, method: str = COMMAND_LINE,
+         on_behalf_of: tuple[str, str] | None = None, seller_domains: Sequence[str] = (),
+         on_warning: Callable[[str], None] | None = None) -> Signed:
     """Add a signature for the plan as it reads now: one read and one write.
 
     The same write refreshes every earlier signature's Status, so stale ones show as stale. With
@@ -49,6 +53,11 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
     touched. Signing again with the same email and plan fingerprint adds nothing (``already``),
     except into the store when an earlier attempt wrote only the sheet. ``force`` writes a local
     plan even while Excel or LibreOffice has it open.
+
+    Only someone the plan names may sign, for their own side (service/signers.py). With
+    ``on_behalf_of`` (name, email), ``email`` records a signature that person gave elsewhere: it
+    reads as recorded on their behalf, never as their own. The seal is made with the deployment's
+    key (its file created on first use).
     """
     if side not in ("buyer", "seller"):
         raise UsageError(f"side {side!r} is not buyer or seller", field="side")
@@ -56,6 +65,12 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         raise UsageError("name must not be empty", field="name")
     name, email = check_cell_text({"name": name.strip(), "email": email.strip()}, on_warning=on_warning).values()
     email = check_email(email)
+    recorder = ""
+    if on_behalf_of is not None:
+        recorder, method = email, ON_BEHALF
+        name, email = on_behalf_of[0] or name, check_email(on_behalf_of[1], "on_behalf_of")
+        check_cell_text({"name": name.strip()}, "on_behalf_of")
+    ring = seals.keyring(create=True)
     store = None
     if record:
         from mapsheets.service.revisions import open_store
@@ -73,21 +88,28 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         if table is None:
             raise PlanFileError(f"{book.ref}: no '{SIGNOFF_TAB}' tab with 'Name' and 'Fingerprint' columns to sign in")
         plan = parsed.plan
+        if recorder:
+            require_member(plan, recorder, seller_domains, "record a signature")
+        may_sign(plan, email, side, seller_domains)
         for old in plan.signatures:  # this person signed this very plan already: nothing to add
-            if old.email.strip().lower() == email.lower() and plan.signature_status(old) == "valid":
-                return None, (Signed(old.name, old.email, old.side, old.signed_at, old.fingerprint, already=True),
-                              parsed, grid)
-        signature = Signed(name=name.strip(), email=email, side=side, signed_at=now.replace(microsecond=0),
-                           fingerprint=plan.fingerprint())
+            # (a signature recorded on their behalf does not stand in for their own)
+            if (old.email.strip().lower() == email.lower() and plan.signature_status(old) == "valid"
+                    and (old.own or recorder)):
+                return None, (Signed(old.name, old.email, old.side, old.signed_at, old.fingerprint, old.method,
+                                     old.recorded_by, old.seal, old.verified, already=True), parsed, grid)
+        signature = seals.seal(Signed(name=name.strip(), email=email, side=side, signed_at=now.replace(microsecond=0),
+                                      fingerprint=plan.fingerprint(), method=method, recorded_by=recorder), plan, ring)
         # Earlier signatures' Status and IDs of rows typed without one, where they differ from the sheet.
         # The summary line counts the signature this write adds.
         seen = looks(parsed, now.date(), signatures=[*plan.signatures, signature])
         upkeep = changed_only(parsed_upkeep(parsed, seen), grid)
         fields = [f for f, _label, _w in SIGNOFF_COLUMNS]
-        row = {table.columns[f]: v for f, v in zip(fields, signature_cells(signature, plan)) if f in table.columns}
-        edit = Edit(table.tab, cells=upkeep.pop(table.tab, {}), rows=[row], next_row=table.next_row,
+        cells = upkeep.pop(table.tab, {})
+        columns = _with_new_columns(table, cells)
+        row = {columns[f]: v for f, v in zip(fields, signature_cells(signature, plan)) if f in columns}
+        edit = Edit(table.tab, cells=cells, rows=[row], next_row=table.next_row,
                     header_row=table.header_row, also=upkeep,
-                    once=f"signed {email.lower()} {signature.fingerprint}")  # one row however many sign at once
+                    once=f"signed {email.lower()} {signature.fingerprint} {signature.method}")  # one row however many sign
         return edit, (signature, parsed, grid)
 
     signature, parsed, grid = book.modify(compute, force=force)
@@ -97,6 +119,19 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         parsed.plan.signatures.append(signature)
         _record(store, ref, signature, parsed, grid, now)
     return signature
+
+
+def _with_new_columns(table, cells: dict) -> dict[str, int]:
+    """The Sign-off table's columns, with headers added (into ``cells``) for those a sheet made
+    before them lacks (Method, Recorded by, Seal): a seal the sheet cannot hold would not verify."""
+    columns = dict(table.columns)
+    free = max(columns.values(), default=-1) + 1
+    for f, label, _w in SIGNOFF_COLUMNS:
+        if f not in columns:
+            columns[f] = free
+            cells[(table.header_row, free)] = label
+            free += 1
+    return columns
 
 
 def _record_missing(store, ref: str, signature: Signature, parsed, grid, now: datetime) -> None:
@@ -126,9 +161,9 @@ def _record(store, ref: str, signature: Signature, parsed, grid, now: datetime) 
     signed_at = signature.signed_at.replace(tzinfo=timezone.utc) if signature.signed_at else aware
     store.record_signature(key, name=signature.name, email=signature.email, side=signature.side,
                            signed_at=signed_at, fingerprint=signature.fingerprint, revision_id=result.revision.id)
-    store.log_event("signed", ref=key, actor=signature.email, at=aware,
+    store.log_event("signed", ref=key, actor=signature.recorded_by or signature.email, at=aware,
                     detail={"side": signature.side, "fingerprint": signature.fingerprint, "title": plan.title,
-                            **written_version(ref)})
+                            "method": signature.method, "signer": signature.email, **written_version(ref)})
 
 
 def share(ref: str, emails: Sequence[str], *, role: str = "writer", message: str | None = None,

@@ -47,7 +47,8 @@ def test_tabs_and_headers(book):
     header = _header_row(plan)
     assert [plan.cell(header, c).value for c in range(1, 11)] == list(STEP_HEADERS)
     assert [c.value for c in book["Team"][1]] == ["Name", "Email", "Side", "Role"]
-    assert [c.value for c in book["Sign-off"][1]] == ["Name", "Email", "Side", "Signed at", "Fingerprint", "Status"]
+    assert [c.value for c in book["Sign-off"][1]] == ["Name", "Email", "Side", "Signed at", "Fingerprint", "Status",
+                                                      "Method", "Recorded by", "Seal"]
 
 
 def test_bold_header_and_frozen_panes_below_it(book, plan_file, plan):

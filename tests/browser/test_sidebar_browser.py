@@ -93,6 +93,41 @@ def test_generate_add_step_sign_then_an_edit_makes_the_signature_stale(server, p
     page.screenshot(path=str(SHOTS / "4-stale.png"))
 
 
+def test_generate_takes_the_aes_name_and_a_signature_says_how_it_was_given(server, page):
+    """Issue 20: the AE's name prefilled from the sign-in profile (dev: the address's local part),
+    kept as typed; the signature's line names its method."""
+    page.goto(f"{server.url}/dev?sheet=acme&user=ae@globex.example")
+    side = _sidebar(page)
+    side.locator("#status").filter(has_text="no plan yet").wait_for(timeout=10000)
+    assert side.locator("#g-ae-name").input_value() == "ae"
+    side.locator("#g-ae-name").fill("Sam Rivera")
+    side.locator("#g-buyer").fill("Acme Corp")
+    side.locator("#g-seller").fill("Globex")
+    side.get_by_role("button", name="Generate MAP").click()
+    side.locator("#plan").wait_for(state="visible", timeout=15000)
+    side.locator("#sign-box summary").click()
+    side.get_by_role("button", name="Sign for the seller side").click()
+    side.locator(".signatures .valid").wait_for(timeout=10000)
+    assert "Sam Rivera (seller, ae@globex.example): valid · Google sign-in" in side.locator(".signatures").inner_text()
+    page.screenshot(path=str(SHOTS / "5-ae-named-signature-method.png"))
+
+
+def test_the_sidebar_emails_a_link_to_sign(server, page):
+    import os
+
+    from digest_helpers import outbox_messages
+
+    side = _generate(page, server)
+    side.locator("#ask-box summary").click()
+    side.locator("#a-to").fill("Jane Doe <jane@acme.example>")
+    side.get_by_role("button", name="Email a link to sign").click()
+    side.locator("#status").filter(has_text="Sent a link to sign to Jane Doe <jane@acme.example>").wait_for(
+        timeout=10000)
+    page.screenshot(path=str(SHOTS / "8-ask-for-a-signature.png"))
+    [message] = outbox_messages(Path(os.environ["MAPSHEETS_OUTBOX"]))
+    assert message["To"] == "Jane Doe <jane@acme.example>"
+
+
 def _move_due_date(path: Path, title: str, due: date) -> None:
     import openpyxl
 

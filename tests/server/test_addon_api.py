@@ -95,6 +95,45 @@ def test_a_buyer_cannot_sign_for_the_seller(client, issuer, generated):
     assert ok.status_code == 201 and ok.json["signature"]["email"] == CHAMPION
 
 
+def test_an_add_on_signature_is_sealed_and_says_google_sign_in_in_the_sidebar_json(client, issuer, generated):
+    assert _post(client, "sign", {"side": "buyer"}, headers(issuer, CHAMPION)).status_code == 201
+    [signed] = _post(client, "summary", {}, headers(issuer, AE)).json["plan"]["signatures"]
+    assert (signed["email"], signed["status"], signed["method"], signed["by"]) == (
+        CHAMPION, "valid", "Google sign-in", "Google sign-in")
+    assert signed["seal"].startswith("ed25519:") and signed["verified"] is True
+
+
+def test_generate_asks_who_the_ae_is_and_fills_the_seller_lead_and_team(client, issuer, plans_dir):
+    """Issue 20 part 6: the AE is "Name <email>", not the local part of their address."""
+    from datetime import date
+
+    from mapsheets import service
+
+    before = _post(client, "summary", {}, headers(issuer, AE, name="Sam Rivera"))
+    assert before.json["plan"] is None and before.json["me"]["name"] == "Sam Rivera"  # prefills the form
+    answer = _post(client, "generate", {**GENERATE, "ae_name": "Sam Rivera"}, headers(issuer, AE))
+    assert answer.status_code == 201, answer.json
+    plan = service.read_plan(str(plans_dir / f"{SHEET}.xlsx"), today=date(2026, 12, 1)).plan
+    assert plan.seller_lead == f"Sam Rivera <{AE}>"
+    assert [(p.name, p.email) for p in plan.stakeholders if p.role == "AE"] == [("Sam Rivera", AE)]
+
+
+def test_someone_on_the_plan_emails_a_link_to_sign_and_others_are_refused(client, issuer, generated):
+    import os
+    from pathlib import Path
+
+    from digest_helpers import outbox_messages, text_of
+
+    refused = _post(client, "request-signature", {"to": "Jane Doe <jane@acme.example>"}, headers(issuer, STRANGER))
+    assert refused.status_code == 403
+    outsider = _post(client, "request-signature", {"to": STRANGER}, headers(issuer, AE))
+    assert outsider.status_code == 403
+    sent = _post(client, "request-signature", {"to": f"Jane Doe <{CHAMPION}>"}, headers(issuer, AE))
+    assert sent.status_code == 201, sent.json
+    [message] = outbox_messages(Path(os.environ["MAPSHEETS_OUTBOX"]))
+    assert message["To"] == f"Jane Doe <{CHAMPION}>" and "/sign/" in text_of(message)
+
+
 def test_a_due_date_on_a_weekend_is_kept_and_said(client, issuer, generated):
     """As on the command line: kept as given, with the next business day named (no --snap here)."""
     ae = headers(issuer, AE)

@@ -235,6 +235,32 @@ def test_whole_flow_as_cards_on_google(on_google, tmp_path, caplog):
         assert SECRET.encode() not in stored.read_bytes()
 
 
+def test_the_generate_card_asks_the_aes_name_prefilled_from_the_sign_in_profile(on_google):
+    google, _double = on_google
+    form_card = card_schema.the_card(google.post("file-scope-granted", name="Alex Exec"))
+    assert _field(form_card, "ae_name")["value"] == "Alex Exec"
+
+
+def test_the_cards_email_a_link_to_sign(on_google):
+    import os
+    from pathlib import Path
+
+    from digest_helpers import outbox_messages
+
+    google, _double = on_google
+    google.post("generate", form_inputs=form(**GENERATE), name="Alex Exec")
+    home = card_schema.the_card(google.post("homepage", AE))
+    asking = card_schema.the_card(_click(google, home, "Ask for a signature"))
+    refused = card_schema.the_card(_click(google, asking, "Email a link to sign",
+                                          form_inputs=form(to="mallory@evil.example")))
+    assert "not on this plan" in _error_after(refused, "to")
+    sent = card_schema.the_card(_click(google, asking, "Email a link to sign",
+                                       form_inputs=form(to=f"Jane Doe <{CHAMPION}>")))
+    assert sent["header"]["title"] == "Link sent"
+    [message] = outbox_messages(Path(os.environ["MAPSHEETS_OUTBOX"]))
+    assert message["To"] == f"Jane Doe <{CHAMPION}>"
+
+
 def test_a_missing_scope_is_asked_for_never_crashed_on(on_google):
     google, double = on_google
     no_email = card_schema.the_card(google.post("homepage", user_token=None))

@@ -1,0 +1,20 @@
+"""HTML to PDF with WeasyPrint (the only importer of ``weasyprint``; the optional extra `certificate`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mapsheets.errors import UsageError
+
+
+def write_pdf(html: str, path: Path) -> None:
+    try:
+        from weasyprint import HTML
+    except ImportError:
+        raise UsageError("a PDF needs WeasyPrint: pip install 'mapsheets[certificate]' (or write .html)") from None
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        HTML(string=html).write_pdf(str(tmp))
+        tmp.replace(path)  # readers never see half a file
+    finally:
+        tmp.unlink(missing_ok=True)
