@@ -140,7 +140,8 @@ def gspread_ops(double, plan) -> dict[str, tuple[int, int]]:
 
 def main() -> None:
     plan, _fit = service.build_plan(service.get_template("enterprise-map"), buyer="Acme Corp", seller="Globex",
-                                    start=TODAY, close=date(2027, 3, 31), rng=random.Random(1))
+                                    start=TODAY, close=date(2027, 3, 31), rng=random.Random(1),
+                                    roles={"champion": f"Jane <{PEOPLE[0]}>"})  # only people on a plan sign it
     with GoogleApiDouble() as double:
         ours = mapsheets_ops(double, plan)
         theirs = gspread_ops(double, plan)
