@@ -28,7 +28,7 @@ def _settings():
 
 
 def mailer():
-    from mapsheets.service.delivery import mailer as make_mailer
+    from mapsheets.service.delivery import make_mailer
 
     conf = current_app.config["MAPSHEETS"]
     return make_mailer(conf["SMTP_URL"] or None, conf["OUTBOX"] or None)

@@ -124,7 +124,7 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
         path = digests.preview(preview_plan, output, today=now.astimezone(tz).date(), since=since, store_url=db_url)
         click.echo(f"Wrote {path}")
         return
-    mailer = digests.mailer(smtp_url, outbox)
+    mailer = digests.make_mailer(smtp_url, outbox)
     show_bar = sys.stderr.isatty()
 
     def progress(items):

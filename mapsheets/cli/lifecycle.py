@@ -51,7 +51,7 @@ def close(plan, won, lost, reason, message, on, correct, reopen, outbox, smtp_ur
         raise click.UsageError("--reopen takes no outcome, --reason, --message, --date or --correct")
     if not (won or lost or reopen):
         raise click.UsageError("say how the deal closed: --won or --lost")
-    mailer = digests.mailer(smtp_url, outbox)
+    mailer = digests.make_mailer(smtp_url, outbox)
     common = {"today": _today(as_of), "now": datetime.now(timezone.utc), "store_url": db_url, "mailer": mailer,
               "sender": sender, "seller_domains": seller_domains.split(",") if seller_domains else None,
               "force": force}

@@ -66,9 +66,9 @@ def request_signature(plan, to, base_url, days, seller_domains, outbox, smtp_url
     from datetime import datetime, timezone
 
     from mapsheets.service import sign_links
-    from mapsheets.service.delivery import mailer
+    from mapsheets.service.delivery import make_mailer
 
-    sign_links.request(plan, to, now=datetime.now(timezone.utc), mailer=mailer(smtp_url, outbox), base_url=base_url,
+    sign_links.request(plan, to, now=datetime.now(timezone.utc), mailer=make_mailer(smtp_url, outbox), base_url=base_url,
                        sender=sender, store_url=db_url, days=days, requested_by=f"{getpass.getuser()} (command line)",
                        seller_domains=(seller_domains or "").split(","))
     click.echo(f"Sent a link to sign to {to.strip()} (works once, for {days} days)")

@@ -64,7 +64,7 @@ def default_outbox(env: dict[str, str]) -> Path:
     return Path(default_url({k: v for k, v in env.items() if k != "MAPSHEETS_DB"}).split("///", 1)[-1]).parent / "outbox"
 
 
-def mailer(smtp_url: str | None, outbox: Path | None = None, env: dict[str, str] | None = None):
+def make_mailer(smtp_url: str | None, outbox: Path | None = None, env: dict[str, str] | None = None):
     """SMTP when a URL is given, else .eml files in the outbox folder (the embedded default)."""
     import os
 
@@ -73,6 +73,7 @@ def mailer(smtp_url: str | None, outbox: Path | None = None, env: dict[str, str]
     return mailer_from_url(smtp_url, outbox or default_outbox(dict(os.environ if env is None else env)))
 
 
+mailer = make_mailer  # its name before 0.2: a digest run's parameter is also called mailer
 def run_clock(now: datetime) -> Callable[[], datetime]:
     """A run's clock: its ``now`` moved on by the time taken since. Leases taken late in a long run
     get their whole length, and a run told another ``now`` (a test's, a replay's) keeps to it."""

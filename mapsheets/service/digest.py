@@ -28,8 +28,8 @@ from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.audit_log import check_own_write, flush_quietly
 from mapsheets.service.calendars import days_off_or_weekends
 from mapsheets.service.changes_tab import changes_upkeep, fill_ids, log_changes
-from mapsheets.service.delivery import (  # noqa: F401  (RunReport, mailer, ...: the digest API)
-    DEFAULT_SENDER, RETRY_RUNS, SEND_BUDGET, RunReport, deliver, mailer, run_clock,
+from mapsheets.service.delivery import (  # noqa: F401  (RunReport, make_mailer, ...: the digest API)
+    DEFAULT_SENDER, RETRY_RUNS, SEND_BUDGET, RunReport, deliver, make_mailer, run_clock,
 )
 from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.lifecycle_close import closed_refs
