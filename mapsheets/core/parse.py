@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from mapsheets.core.dates import normal_date_order, parse_datetime, read_date
+from mapsheets.core.dates import normal_date_order, read_date
 from mapsheets.core.layout import (
-    PLAN_TAB, SIGNOFF_TAB, STEP_COLUMNS, TEAM_TAB, TIMELINE_TAB, cell_ref,
+    PLAN_TAB, STEP_COLUMNS, TIMELINE_TAB, cell_ref,
 )
 from mapsheets.core.look import SUMMARY_LABELS, band_phase
 from mapsheets.core.machine import MachineLocation, read_machine
 from mapsheets.core.model import (
-    OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, UncachedFormula,
+    OVERVIEW_FIELDS, Plan, Step, UncachedFormula,
 )
 from mapsheets.core.people import follow_team
 from mapsheets.core.qualify import SYNONYMS as QUALIFICATION_LABELS
@@ -27,21 +27,12 @@ from mapsheets.core.words import (  # noqa: F401  (parse_outcome, split_ids: rea
     STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS, derived_step_id, norm as _norm, parse_outcome, parse_side,
     parse_status, split_ids, split_people, text as _text,
 )
+from mapsheets.core.parse_tables import (  # noqa: F401  (Warning, TableLocation: what callers import from here)
+    TableLocation, Warning, find_header, find_tab, read_signoff, read_team, team_warnings,
+)
 from mapsheets.errors import NoPlan, ScheduleError
 
 Grid = dict[str, list[list[Any]]]
-
-
-@dataclass(frozen=True)
-class Warning:
-    cell: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.cell}: {self.message}"
-
-    def to_dict(self) -> dict[str, str]:
-        return {"cell": self.cell, "message": self.message}
 
 
 @dataclass
@@ -60,20 +51,6 @@ class PlanLocation:
     summary_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # summary label -> its value's cell
     overview_labels: dict[str, tuple[int, int]] = field(default_factory=dict)  # overview field -> its label's cell
     machine: MachineLocation | None = None  # the hidden tab of machine fields, when the workbook has one
-
-
-@dataclass(frozen=True)
-class TableLocation:
-    """A small table (Team, Sign-off) as found: its header row, field -> column, and data rows."""
-
-    tab: str
-    header_row: int
-    columns: dict[str, int]
-    rows: list[int]  # in the order of the records read from them
-
-    @property
-    def next_row(self) -> int:
-        return (self.rows[-1] if self.rows else self.header_row) + 1
 
 
 @dataclass
@@ -103,20 +80,6 @@ def not_computed(raw: Any) -> str:
     return f'"{raw}" {NOT_COMPUTED}'
 
 
-def _find_tab(grid: Grid, wanted: str) -> str | None:
-    return next((t for t in grid if _norm(t) == _norm(wanted)), None)
-
-
-def _find_header(rows: list[list[Any]], synonyms: dict[str, str], required: set[str]) -> tuple[int, dict[int, str]] | None:
-    """First row whose cells name all ``required`` fields; returns it and col -> field."""
-    for r, row in enumerate(rows[:200]):
-        found = {c: synonyms[_norm(v)] for c, v in enumerate(row) if _norm(v) in synonyms}
-        fields_found = set(found.values())
-        if required <= fields_found and len(fields_found) >= min(3, len(required) + 2):
-            return r, found
-    return None
-
-
 def parse_plan(grid: Grid) -> ParsedPlan:
     """The plan a grid holds; text no cell may hold (a lone surrogate, a control character) is
     made fit in ``grid`` itself first, with a warning naming the cell (core/text_gate.py)."""
@@ -127,14 +90,14 @@ def parse_plan(grid: Grid) -> ParsedPlan:
 
 
 def _parse_plan(grid: Grid) -> ParsedPlan:
-    tab = _find_tab(grid, PLAN_TAB)
-    located = _find_header(grid[tab], _STEP_HEADER_SYNONYMS, {"title"}) if tab else None
+    tab = find_tab(grid, PLAN_TAB)
+    located = find_header(grid[tab], _STEP_HEADER_SYNONYMS, {"title"}) if tab else None
     if located is None:
         # The Plan tab may have been renamed: any tab with a steps table will do.
         for other in grid:
             if _norm(other) == _norm(TIMELINE_TAB):
                 continue
-            located = _find_header(grid[other], _STEP_HEADER_SYNONYMS, {"title"})
+            located = find_header(grid[other], _STEP_HEADER_SYNONYMS, {"title"})
             if located:
                 tab = other
                 break
@@ -215,10 +178,10 @@ def _parse_plan(grid: Grid) -> ParsedPlan:
                 warnings.append(Warning(cell_ref(tab, r, columns["Depends on"]), f"unknown step {dep} in 'Depends on'"))
 
     _cycle_warnings(plan, location, warnings)
-    plan.stakeholders, team = _read_team(grid, warnings)
-    _team_warnings(grid, team, warnings)
+    plan.stakeholders, team = read_team(grid, warnings)
+    team_warnings(grid, team, warnings)
     follow_team(plan)
-    plan.signatures, signoff = _read_signoff(grid, warnings)
+    plan.signatures, signoff = read_signoff(grid, warnings)
     location.summary_at = _summary_cells(rows[:header_row])
     return ParsedPlan(plan=plan, warnings=warnings, location=location, signoff=signoff, team=team,
                       timeline=_find_timeline(grid, tab))
@@ -239,17 +202,6 @@ def _cycle_warnings(plan: Plan, location: PlanLocation, warnings: list[Warning])
         warnings.append(Warning(cell_ref(location.tab, location.step_rows[loop[0]], column),
                                 f"circular dependency {' → '.join(loop)}: these steps wait for each other, "
                                 "so their dates cannot follow one another"))
-
-
-def _team_warnings(grid: Grid, team: TableLocation | None, warnings: list[Warning]) -> None:
-    """A Team tab deleted or cleared by hand (its header gone): owners then match people by email only.
-    Only in a workbook mapsheets made (it has a Sign-off or Timeline tab): one typed from scratch may have none."""
-    made_by_us = _find_tab(grid, SIGNOFF_TAB) is not None or _find_tab(grid, TIMELINE_TAB) is not None
-    if team is None and made_by_us:
-        tab = _find_tab(grid, TEAM_TAB)
-        where = f"{tab}!A1" if tab else TEAM_TAB
-        what = "has no Name and Email header row" if tab else "is gone"
-        warnings.append(Warning(where, f"the Team tab {what}: owners are matched to people by email only"))
 
 
 def _band(row: list[Any]) -> tuple[int, str] | None:
@@ -273,7 +225,7 @@ def _summary_cells(rows: list[list[Any]]) -> dict[str, tuple[int, int]]:
 
 
 def _find_timeline(grid: Grid, plan_tab: str) -> TimelineLocation | None:
-    tab = _find_tab(grid, TIMELINE_TAB)
+    tab = find_tab(grid, TIMELINE_TAB)
     if tab is None or tab == plan_tab:
         return None
     filled = frozenset((r, c) for r, row in enumerate(grid[tab]) for c, v in enumerate(row) if _text(v))
@@ -400,59 +352,3 @@ def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: 
     return step
 
 
-def _table(grid: Grid, tab_name: str, synonyms: dict[str, str], required: set[str]):
-    tab = _find_tab(grid, tab_name)
-    if tab is None:
-        return None, -1, None, []
-    found = _find_header(grid[tab], synonyms, required)
-    if not found:
-        return tab, -1, None, []
-    header_row, colmap = found
-    cols = {f: c for c, f in sorted(colmap.items(), reverse=True)}
-    out = []
-    for r in range(header_row + 1, len(grid[tab])):
-        row = grid[tab][r]
-        if any(_text(v) for v in row):
-            out.append((r, {f: row[c] if c < len(row) else None for f, c in cols.items()}))
-    return tab, header_row, cols, out
-
-
-_TEAM_SYNONYMS = {"name": "name", "email": "email", "e-mail": "email", "side": "side", "role": "role", "title": "role"}
-_SIGN_SYNONYMS = {"name": "name", "email": "email", "e-mail": "email", "side": "side", "signed at": "signed_at",
-                  "signed": "signed_at", "date": "signed_at", "fingerprint": "fingerprint", "status": "status",
-                  "method": "method", "recorded by": "recorded_by", "seal": "seal"}
-
-
-def _read_team(grid: Grid, warnings: list[Warning]) -> tuple[list[Stakeholder], TableLocation | None]:
-    tab, header, cols, rows = _table(grid, TEAM_TAB, _TEAM_SYNONYMS, {"name", "email"})
-    people = []
-    for r, cells in rows:
-        side = parse_side(cells.get("side")) or ""
-        if side not in ("buyer", "seller"):
-            if _text(cells.get("side")):
-                warnings.append(Warning(cell_ref(tab, r, cols["side"]), f'"{_text(cells.get("side"))}" is not buyer or seller'))
-            side = _text(cells.get("side"))
-        people.append(Stakeholder(name=_text(cells.get("name")), email=_text(cells.get("email")),
-                                  side=side, role=_text(cells.get("role"))))
-    location = None
-    if tab is not None and cols is not None:
-        location = TableLocation(tab=tab, header_row=header, columns=dict(cols), rows=[r for r, _c in rows])
-    return people, location
-
-
-def _read_signoff(grid: Grid, warnings: list[Warning]) -> tuple[list[Signature], TableLocation | None]:
-    tab, header, cols, rows = _table(grid, SIGNOFF_TAB, _SIGN_SYNONYMS, {"name", "fingerprint"})
-    signatures = []
-    for r, cells in rows:
-        raw = cells.get("signed_at")
-        signed_at = parse_datetime(raw) if _text(raw) else None
-        if _text(raw) and signed_at is None:
-            warnings.append(Warning(cell_ref(tab, r, cols["signed_at"]), f'"{_text(raw)}" is not a date and time'))
-        signatures.append(Signature(name=_text(cells.get("name")), email=_text(cells.get("email")),
-                                    side=_text(cells.get("side")), signed_at=signed_at,
-                                    fingerprint=_text(cells.get("fingerprint")), method=_text(cells.get("method")),
-                                    recorded_by=_text(cells.get("recorded_by")), seal=_text(cells.get("seal"))))
-    location = None
-    if tab is not None and cols is not None:
-        location = TableLocation(tab=tab, header_row=header, columns=dict(cols), rows=[r for r, _c in rows])
-    return signatures, location
