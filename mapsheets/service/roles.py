@@ -3,6 +3,8 @@ row renamed by hand stood for, so owners still naming the placeholder can follow
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from mapsheets.adapters import files
 from mapsheets.core import templates as tpl
 from mapsheets.core.model import Plan
@@ -13,15 +15,19 @@ def placeholders(plan: Plan) -> dict[str, str]:
     """Team role label -> the name the plan's template gave it ({} when the template is unknown here)."""
     if not plan.template:
         return {}
+    return dict(_placeholders(plan.template, plan.buyer, plan.seller, plan.start_date, plan.target_close))
+
+
+@lru_cache(maxsize=256)  # every write asks; a digest run writes many plans of a few templates
+def _placeholders(name: str, buyer: str, seller: str, start, close) -> tuple[tuple[str, str], ...]:
     try:
-        source, text = files.template_sources([]).get(plan.template, (None, None))
+        source, text = files.template_sources([]).get(name, (None, None))
         if text is None:
-            return {}
-        template = tpl.parse_template(text, plan.template, source)
-        values = {"buyer": plan.buyer, "seller": plan.seller, "start_date": plan.start_date,
-                  "close_date": plan.target_close}
-        context = tpl.render_context(template, values)
-        return {m["role"]: tpl.render_text(m["name"], context, template.source, "team")
-                for m in template.team if m.get("role")}
+            return ()
+        template = tpl.parse_template(text, name, source)
+        context = tpl.render_context(template, {"buyer": buyer, "seller": seller, "start_date": start,
+                                                "close_date": close})
+        return tuple((m["role"], tpl.render_text(m["name"], context, template.source, "team"))
+                     for m in template.team if m.get("role"))
     except MapsheetsError:  # a template edited since the plan was made: nothing to follow
-        return {}
+        return ()
