@@ -252,18 +252,14 @@ def ask_form():
 def request_signature():
     from addon_server.signing import base_url, mailer
 
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
-    to = events.form_text(g.event, "to")
-    try:
-        sent_to = addon_writes.request_signature(ref, g.caller, to=to, credentials=credentials, mailer=mailer(),
-                                                 base_url=base_url(), seller_domains=_conf()["SELLER_DOMAINS"],
+    def write(ref, credentials, values):
+        sent_to = addon_writes.request_signature(ref, g.caller, to=values["to"], credentials=credentials,
+                                                 mailer=mailer(), base_url=base_url(),
+                                                 seller_domains=_conf()["SELLER_DOMAINS"],
                                                  sender=_conf()["MAIL_FROM"] or None, **_common())
-    except (UsageError, PermissionDenied) as exc:
-        return _answer(cards.ask_form(to, _links(), _field_error(exc)))
-    return _answer(cards.message("Link sent", f"A link to sign went to {sent_to}.", _links()))
+        return cards.message("Link sent", f"A link to sign went to {sent_to}.", _links())
+
+    return _form_action(("to",), (), write, lambda values, errors: cards.ask_form(values["to"], _links(), errors))
 
 
 @bp.post("/email-form")
@@ -273,14 +269,10 @@ def email_form():
 
 @bp.post("/subscription")
 def subscription():
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
-    every = events.form_text(g.event, "every")
-    try:
-        every = addon_writes.subscribe(ref, g.caller, every=every, credentials=credentials,
+    def write(ref, credentials, values):
+        every = addon_writes.subscribe(ref, g.caller, every=values["every"], credentials=credentials,
                                        seller_domains=_conf()["SELLER_DOMAINS"], **_common())
-    except (UsageError, PermissionDenied) as exc:
-        return _answer(cards.email_form(every, _links(), _field_error(exc)))
-    return _answer(cards.subscribed(every, _links()))
+        return cards.subscribed(every, _links())
+
+    return _form_action(("every",), (), write, lambda values, errors: cards.email_form(values["every"], _links(),
+                                                                                         errors))
