@@ -208,6 +208,18 @@ def _soffice() -> str:
     return found
 
 
+def render(workbook: Path, outdir: Path, profile: Path, dpi: int = 80, first_page: bool = False) -> Path:
+    """LibreOffice → ``outdir/<name>.pdf`` (with its own profile: runs beside a LibreOffice someone has
+    open), then pdftoppm → ``outdir/<name>-N.png`` pages for a person to look at. Returns the PDF."""
+    subprocess.run([_soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(outdir), str(workbook)], check=True, capture_output=True, timeout=180)
+    pdf = outdir / f"{workbook.stem}.pdf"
+    pages = ["-f", "1", "-l", "1"] if first_page else []
+    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), *pages, str(pdf), str(outdir / workbook.stem)], check=True,
+                   timeout=60)
+    return pdf
+
+
 def _one_tab(path: Path, tab: str, target: Path) -> Path:
     book = openpyxl.load_workbook(path)
     for name in book.sheetnames:
@@ -219,16 +231,11 @@ def _one_tab(path: Path, tab: str, target: Path) -> Path:
 
 def test_plan_and_timeline_tabs_render_in_libreoffice(tmp_path):
     """Writes test-output/look/{plan,timeline}.pdf and -1.png for a person to look at."""
-    soffice = _soffice()
+    _soffice()
     path = _live_plan(tmp_path)
     OUT.mkdir(parents=True, exist_ok=True)
-    profile = tmp_path / "lo-profile"  # its own profile: runs beside a LibreOffice someone has open
     for tab in ("Plan", "Timeline"):
-        single = _one_tab(path, tab, tmp_path / f"{tab.lower()}.xlsx")
-        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                        "--outdir", str(OUT), str(single)], check=True, capture_output=True, timeout=120)
-        pdf = OUT / f"{tab.lower()}.pdf"
-        subprocess.run(["pdftoppm", "-png", "-r", "80", str(pdf), str(OUT / tab.lower())], check=True, timeout=60)
+        pdf = render(_one_tab(path, tab, tmp_path / f"{tab.lower()}.xlsx"), OUT, tmp_path / "lo-profile")
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
         width, height = (float(n) for n in info.split("Page size:")[1].split("pts")[0].split(" x "))
         assert width > height  # landscape
@@ -282,19 +289,15 @@ def test_a_finished_step_is_green_whatever_its_spelling_in_libreoffice(tmp_path,
     completed step red and overdue. Rendered by LibreOffice, each Status cell's fill is sampled."""
     from PIL import Image
 
-    soffice = _soffice()
+    _soffice()
     long_ago = date(2026, 1, 5)  # overdue on any day these tests run
     edit_steps(plan_file, {(0, "Status"): "Complete", (0, "Due"): long_ago,
                            (1, "Status"): "WIP", (1, "Due"): long_ago,
                            (2, "Status"): "Blocked", (2, "Due"): long_ago + timedelta(days=3650),
                            (3, "Status"): "not started", (3, "Due"): long_ago})
-    single = _one_tab(plan_file, "Plan", tmp_path / "spellings.xlsx")
     OUT.mkdir(parents=True, exist_ok=True)
-    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(single)], check=True, capture_output=True, timeout=120)
-    pdf = tmp_path / "spellings.pdf"
-    subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "1", "-l", "1", str(pdf), str(OUT / "spellings")],
-                   check=True, timeout=60)
+    pdf = render(_one_tab(plan_file, "Plan", tmp_path / "spellings.xlsx"), OUT, tmp_path / "lo", dpi=100,
+                 first_page=True)
     html = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     image = Image.open(next(OUT.glob("spellings-*1.png"))).convert("RGB")
@@ -327,19 +330,15 @@ def test_a_converted_map_renders_with_its_phases_in_order(tmp_path):
     from mapsheets.service.convert import convert
     from test_convert import CLOSE, EB, QUALIFIED, _fill
 
-    soffice = _soffice()
+    _soffice()
     closing = tmp_path / "initech-closing.xlsx"
     service.new_plan("closing-plan", str(closing), buyer="Acme Corp", seller="Globex", today=TODAY, close=CLOSE,
                      holidays="", roles={"ae": "Sam Seller <sam@globex.example>"})
     _fill(closing, {**QUALIFIED, "Economic buyer": EB}, shared_extra="Meet the economic buyer")
     out = tmp_path / "converted.xlsx"
     convert(str(closing), str(out), today=TODAY, now=datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
-    single = _one_tab(out, "Plan", tmp_path / "converted-map.xlsx")
     OUT.mkdir(parents=True, exist_ok=True)
-    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(OUT), str(single)], check=True, capture_output=True, timeout=120)
-    pdf = OUT / "converted-map.pdf"
-    subprocess.run(["pdftoppm", "-png", "-r", "80", str(pdf), str(OUT / "converted-map")], check=True, timeout=60)
+    pdf = render(_one_tab(out, "Plan", tmp_path / "converted-map.xlsx"), OUT, tmp_path / "lo")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     bands = [line.split("▸", 1)[1].split("·")[0].strip() for line in text.splitlines() if "▸" in line]

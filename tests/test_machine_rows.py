@@ -194,9 +194,9 @@ def test_the_buyer_gets_a_workbook_whose_pages_name_no_machine_row(tmp_path):
 
     from mapsheets.service.convert import convert
     from test_convert import EB, QUALIFIED, _fill
-    from test_look import OUT, _soffice
+    from test_look import OUT, _soffice, render
 
-    soffice = _soffice()
+    _soffice()
     closing = tmp_path / "initech-closing.xlsx"
     service.new_plan("closing-plan", str(closing), buyer="Acme Corp", seller="Globex", today=TODAY, close=CLOSE,
                      holidays="US", roles={"ae": "Sam Seller <sam@globex.example>"})
@@ -204,11 +204,7 @@ def test_the_buyer_gets_a_workbook_whose_pages_name_no_machine_row(tmp_path):
     out = tmp_path / "buyer-map.xlsx"
     convert(str(closing), str(out), today=TODAY, now=datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
     OUT.mkdir(parents=True, exist_ok=True)
-    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(OUT), str(out)], check=True, capture_output=True, timeout=180)
-    pdf = OUT / "buyer-map.pdf"
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(OUT / "buyer-map")],
-                   check=True, timeout=60)
+    pdf = render(out, OUT, tmp_path / "lo", first_page=True)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Mutual Action Plan" in text and "Target close" in text  # the overview is there
     lines = [line.split() for line in text.splitlines()]
