@@ -121,10 +121,11 @@ def _say_calendar(plan, locale_setting: str | None) -> None:
     else:
         click.echo(f"Holidays: none, weekends only ({source}; --holidays US, GB, DE-BY, ... to skip public holidays).")
     if plan.date_order:
-        click.echo(f"Dates typed as text read {plan.date_order} (--date-order or the Date order row to change).")
+        click.echo(f"Dates typed as text read {plan.date_order} "
+                   "(--date-order, or the Date order row of the hidden _mapsheets tab, to change).")
     else:
         click.echo("Dates typed as text read month first, with a warning when ambiguous "
-                   "(--date-order or the Date order row to set MDY, DMY or YMD).")
+                   "(--date-order, or the Date order row of the hidden _mapsheets tab, to set MDY, DMY or YMD).")
 
 
 @cli.command()
