@@ -185,3 +185,23 @@ def test_the_server_publishes_the_public_key():
     response = app.test_client().get("/.well-known/mapsheets-signing-key", base_url="http://127.0.0.1")
     assert response.status_code == 200
     assert response.get_data(as_text=True).split() == seals.public_keys()
+
+
+def test_processes_making_the_first_key_at_once_all_end_with_the_same_one(tmp_path):
+    """A key replaced by another process's first key would leave the seals made with it unverifiable
+    (seen in CI: six signers at once on a new machine, three rows)."""
+    import subprocess
+    import sys
+    import time
+
+    key, go = tmp_path / "signing-key.json", tmp_path / "go"
+    code = ("import sys, time, pathlib\nfrom mapsheets.adapters import seal\n"
+            "while not pathlib.Path(sys.argv[2]).exists(): time.sleep(0.001)\n"
+            "print(seal.load(pathlib.Path(sys.argv[1]), create=True).public_keys())")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(key), str(go)], stdout=subprocess.PIPE, text=True)
+             for _ in range(8)]
+    time.sleep(1.5)  # every process is waiting at the start line
+    go.touch()
+    keys = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert len(keys) == 1, keys
+    assert oct(key.stat().st_mode & 0o777) == "0o600"

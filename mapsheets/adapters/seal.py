@@ -12,6 +12,8 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,7 +120,7 @@ def load(path: Path, *, create: bool) -> Keyring:
     if not path.exists():
         if not create:
             return Keyring()
-        _write(path, Ed25519PrivateKey.generate(), [])
+        _create(path, Ed25519PrivateKey.generate())
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return _ring(_private(data["private"], str(path)), [_public(p, str(path)) for p in data.get("previous", [])])
@@ -133,10 +135,29 @@ def rotate(path: Path) -> Keyring:
     return load(path, create=False)
 
 
-def _write(path: Path, private: Ed25519PrivateKey, previous: Iterable[Ed25519PublicKey]) -> None:
+def _key_text(private: Ed25519PrivateKey, previous: Iterable[Ed25519PublicKey]) -> str:
     raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                 serialization.NoEncryption())
-    text = json.dumps({"private": _b64(raw), "previous": [_b64(_raw_public(k)) for k in previous]}, indent=1)
+    return json.dumps({"private": _b64(raw), "previous": [_b64(_raw_public(k)) for k in previous]}, indent=1) + "\n"
+
+
+def _write(path: Path, private: Ed25519PrivateKey, previous: Iterable[Ed25519PublicKey]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    write_text_atomic(path, text + "\n")  # a temporary file made 0600, renamed into place
+    write_text_atomic(path, _key_text(private, previous))  # a temporary file made 0600, renamed into place
     path.chmod(0o600)
+
+
+def _create(path: Path, private: Ed25519PrivateKey) -> None:
+    """The first key: linked into place, never replacing one another process made meanwhile (their
+    seals would not verify under ours); the caller then reads whichever key is there."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(_key_text(private, []))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(tmp)
