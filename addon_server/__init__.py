@@ -22,11 +22,10 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     errors as JSON in one place."""
     from flask import Flask
 
-    from mapsheets.errors import UsageError
-    from mapsheets.service.addon import open_store
-
     from addon_server import api, sidebar, signing, workspace
     from addon_server.auth import Verifier
+    from mapsheets.errors import UsageError
+    from mapsheets.service.addon import open_store
 
     conf = settings.load(env, config)
     refusal = settings.refusal(conf)

@@ -9,11 +9,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from addon_server.auth import Unauthenticated, access_token, identify
 from mapsheets.errors import UsageError
 from mapsheets.service import addon, addon_writes
 from mapsheets.service.addon_dev import local_plan
-
-from addon_server.auth import Unauthenticated, access_token, identify
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 _SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")

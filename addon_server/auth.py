@@ -14,11 +14,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from addon_server.config import LOOPBACK
 from mapsheets.errors import MapsheetsError, RemoteError, UsageError
 from mapsheets.service.addon import Caller
 from mapsheets.service.signoff import check_email
-
-from addon_server.config import LOOPBACK
 
 ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 DEV_HEADER = "X-Mapsheets-Dev-User"

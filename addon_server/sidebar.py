@@ -7,11 +7,10 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
+from addon_server.dev_google import DEV_TOKEN, double_of, spreadsheets
 from mapsheets.errors import PermissionDenied
 from mapsheets.service import addon
 from mapsheets.service.addon_dev import local_plan
-
-from addon_server.dev_google import DEV_TOKEN, double_of, spreadsheets
 
 bp = Blueprint("sidebar", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")

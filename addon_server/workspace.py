@@ -17,13 +17,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from mapsheets.errors import MapsheetsError, PermissionDenied, PlanFileError, UsageError
-from mapsheets.service import addon, addon_writes
-from mapsheets.service.addon_dev import local_plan
-
 from addon_server import cards, events
 from addon_server.api import json_object
 from addon_server.auth import Unauthenticated
+from mapsheets.errors import MapsheetsError, PermissionDenied, PlanFileError, UsageError
+from mapsheets.service import addon, addon_writes
+from mapsheets.service.addon_dev import local_plan
 
 bp = Blueprint("workspace", __name__, url_prefix="/workspace")
 TRIGGERS = ("workspace.homepage", "workspace.file_scope_granted")

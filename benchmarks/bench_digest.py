@@ -115,9 +115,10 @@ def against(rev: str, count: int, changed: int) -> float | None:
 
 
 def google(count: int, changed: int) -> None:
+    from google.oauth2.credentials import Credentials
+
     from mapsheets.adapters.gsheets import GoogleWorkbook, make_client
     from mapsheets.testing.google_api import GoogleApiDouble
-    from google.oauth2.credentials import Credentials
 
     with GoogleApiDouble() as double, tempfile.TemporaryDirectory() as tmp:
         os.environ.update(MAPSHEETS_GOOGLE_API_ROOT=double.root, MAPSHEETS_GOOGLE_TOKEN="bench")

@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
 from smtp_servers import free_port
 
 

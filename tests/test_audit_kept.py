@@ -13,8 +13,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mapsheets.adapters.store import Store
 from test_disk_full import fill, small_disk  # noqa: F401  (the fixture: a real 200 KB tmpfs)
+
+from mapsheets.adapters.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from plan_cells import edit_steps
+
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.service import seals, sign_links
 from mapsheets.service.certificate import certificate

@@ -11,6 +11,7 @@ import sys
 from datetime import timedelta
 
 from digest_helpers import T0
+
 from mapsheets.service import digest
 
 # Weekdays after T0 (a Tuesday): digests are not due at weekends, so the tab is not written then.

@@ -132,7 +132,6 @@ def test_show_json_contract(run):
 
 def test_show_json_warnings_have_cell_and_message(run, tmp_path):
     import openpyxl
-
     from plan_cells import step_cell
 
     run(*QUICKSTART)

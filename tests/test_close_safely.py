@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from closed_plans import START, at
 from digest_helpers import html_of, outbox_messages, text_of
+
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.cli import cli
 from mapsheets.service import digest

@@ -12,8 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from digest_helpers import T0, outbox_messages
+
 from mapsheets import service
 from mapsheets.adapters import plan_lock
 from mapsheets.adapters.gsheets import GoogleWorkbook
@@ -23,7 +23,6 @@ from mapsheets.core.layout import workbook_spec
 from mapsheets.core.model import Stakeholder
 from mapsheets.errors import PlanBusy, PlanOpen
 from mapsheets.service import digest
-from mapsheets.service.signoff import sign
 
 WRITERS = 20
 ROOT = Path(__file__).resolve().parents[1]

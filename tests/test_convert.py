@@ -268,9 +268,9 @@ def test_convert_subscribes_the_seller_owner_as_new_does_and_no_buyer_before_sha
 
 def test_convert_makes_a_coherent_map_an_ae_would_send(tmp_path):
     """Issue 18, part 1: shared, internal and done steps and a filled Team tab, through convert."""
+    from mapsheets.adapters.xlsx import read_grid
     from mapsheets.core.carry import SAME_PURPOSE, purpose_overlap
     from mapsheets.core.parse import parse_plan
-    from mapsheets.adapters.xlsx import read_grid
 
     closing = tmp_path / "initech-closing.xlsx"
     service.new_plan("closing-plan", str(closing), buyer="Acme Corp", seller="Globex", today=TODAY, close=CLOSE,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from digest_helpers import T0, outbox_messages
 from plan_cells import edit_steps as edit
+
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.service import digest
 

@@ -11,9 +11,9 @@ import sys
 from datetime import date, datetime, timedelta, timezone
 
 from click.testing import CliRunner
-
 from digest_helpers import T0, html_of, outbox_messages, text_of
 from plan_cells import edit_steps as edit
+
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.adapters.xlsx import write_workbook
 from mapsheets.cli import cli

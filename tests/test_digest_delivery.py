@@ -13,10 +13,10 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-
 from digest_helpers import T0, html_of
-from smtp_servers import smtp_server
 from plan_cells import edit_steps as edit
+from smtp_servers import smtp_server
+
 from mapsheets.adapters.mail import SmtpMailer
 from mapsheets.service import digest
 

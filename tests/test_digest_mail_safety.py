@@ -4,9 +4,9 @@ address for good, and servers that accept a connection and never answer. Real SM
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
-import contextlib
 import itertools
 import socket
 import time
@@ -14,9 +14,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-
 from digest_helpers import T0, outbox_messages
 from smtp_servers import smtp_server as serving
+
 from mapsheets.adapters.mail import OutboxMailer, SmtpMailer
 from mapsheets.core.model import Stakeholder
 from mapsheets.service import digest

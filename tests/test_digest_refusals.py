@@ -15,10 +15,10 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-
 from digest_helpers import T0
-from smtp_servers import free_port, smtp_server
 from plan_cells import edit_steps as edit
+from smtp_servers import free_port, smtp_server
+
 from mapsheets.adapters.mail import OutboxMailer, SmtpMailer, build_message
 from mapsheets.adapters.store import Store
 from mapsheets.service import digest

@@ -3,19 +3,18 @@ and real SIGKILLs of the `mapsheets digest` process at the worst moments."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 
-import shutil
-
 import pytest
-
 from digest_helpers import T0, html_of, outbox_messages
-from plan_cells import edit_steps as edit, step_cell
+from plan_cells import edit_steps as edit
+from plan_cells import step_cell
+
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.adapters.store import Store
 from mapsheets.adapters.xlsx import read_grid
 from mapsheets.service import digest
-
 
 
 def test_digest_tells_what_changed_once_and_logs_it_in_the_sheet(plan_file, plan, db, tmp_path):

@@ -14,9 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from digest_helpers import T0, outbox_messages
 from plan_cells import edit_steps as edit
+
 from mapsheets.adapters import plan_lock
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.adapters.xlsx import read_grid

@@ -12,9 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from digest_helpers import T0
 from plan_cells import edit_steps as edit
+
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.service import digest
 

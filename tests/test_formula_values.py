@@ -9,9 +9,9 @@ import zipfile
 from datetime import date, timedelta
 
 import openpyxl
-
 from digest_helpers import T0
 from plan_cells import step_cell
+
 from mapsheets import service
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.adapters.xlsx import read_grid

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-
 from digest_helpers import T0, outbox_messages
 from plan_cells import add_to_team, edit_steps
+
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.cli import cli
-from mapsheets.service import digest, revisions
+from mapsheets.service import digest
 
 
 def invoke(*args, db: str | None = None):

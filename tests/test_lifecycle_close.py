@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 import openpyxl
 from click.testing import CliRunner
-
 from closed_plans import START, at, closed_plan, work_week
 from digest_helpers import html_of, outbox_messages
+
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.adapters.xlsx import read_grid, write_workbook
 from mapsheets.cli import cli

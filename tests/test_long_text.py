@@ -12,16 +12,17 @@ from datetime import timedelta
 
 import openpyxl
 from click.testing import CliRunner
-from hypothesis import given, settings, strategies as st
-
 from digest_helpers import T0
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from plan_cells import step_cell
+
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.cli import cli
 from mapsheets.core import addresses, people
 from mapsheets.core.look import NO_PHASE, band_phase
 from mapsheets.core.words import split_people
 from mapsheets.service import digest
-from plan_cells import step_cell
 
 CELL = 32_767
 

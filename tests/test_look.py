@@ -12,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from plan_cells import edit_steps
 
 from mapsheets import service
 from mapsheets.adapters.xlsx import read_grid
@@ -19,7 +20,6 @@ from mapsheets.core.layout import workbook_spec
 from mapsheets.core.parse import parse_plan
 from mapsheets.service.revisions import other_tabs
 from mapsheets.service.signoff import sign
-from plan_cells import edit_steps
 
 TODAY = date(2026, 12, 1)
 OUT = Path(__file__).resolve().parents[1] / "test-output" / "look"
@@ -327,8 +327,9 @@ def test_a_converted_map_renders_with_its_phases_in_order(tmp_path):
     """Issue 18: the MAP `convert` hands the buyer, rendered by LibreOffice into test-output/look/."""
     from datetime import timezone
 
-    from mapsheets.service.convert import convert
     from test_convert import CLOSE, EB, QUALIFIED, _fill
+
+    from mapsheets.service.convert import convert
 
     _soffice()
     closing = tmp_path / "initech-closing.xlsx"

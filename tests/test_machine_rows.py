@@ -192,9 +192,10 @@ def test_the_buyer_gets_a_workbook_whose_pages_name_no_machine_row(tmp_path):
     import subprocess
     from datetime import datetime, timezone
 
-    from mapsheets.service.convert import convert
     from test_convert import EB, QUALIFIED, _fill
     from test_look import OUT, _soffice, render
+
+    from mapsheets.service.convert import convert
 
     _soffice()
     closing = tmp_path / "initech-closing.xlsx"

@@ -18,11 +18,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
-
 from digest_helpers import T0, outbox_messages, text_of
+from plan_cells import edit_steps
+
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.service import digest
-from plan_cells import edit_steps
 
 REPO = Path(__file__).resolve().parents[1]
 LOST = "the step 'Security review' added on "

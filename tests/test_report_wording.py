@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from click.testing import CliRunner
-
 from closed_plans import closed_plan
 from digest_helpers import T0
 from plan_cells import edit_steps as edit
+
 from mapsheets.cli import cli
 from mapsheets.service import digest
 from mapsheets.service.revisions import snapshot

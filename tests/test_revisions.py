@@ -7,8 +7,8 @@ import shutil
 
 import openpyxl
 from click.testing import CliRunner
-
 from plan_cells import edit_steps as edit
+
 from mapsheets.adapters.store import Store
 from mapsheets.cli import cli
 

@@ -13,12 +13,11 @@ import openpyxl
 import pytest
 
 from mapsheets import service
-from mapsheets.adapters.xlsx import read_grid
+from mapsheets.adapters.xlsx import read_grid, write_workbook
 from mapsheets.core.diff import diff
 from mapsheets.core.layout import workbook_spec
 from mapsheets.core.score import execution_score
 from mapsheets.core.winloss import plan_record
-from mapsheets.adapters.xlsx import write_workbook
 from mapsheets.service import seals
 from mapsheets.service.signoff import sign
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 import openpyxl
 from click.testing import CliRunner
-
 from digest_helpers import T0
 from plan_cells import edit_steps
+
 from mapsheets import service
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.adapters.xlsx import read_grid

@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import math
 from datetime import date
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from crm_exports import STAGES, generate
+
 from mapsheets.cli import cli
 from mapsheets.service.calendars import holiday_dates
 from mapsheets.service.stages import learn_stages

@@ -8,11 +8,11 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from click.testing import CliRunner
+from plan_cells import edit_steps
 
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.cli import cli
 from mapsheets.service import digest
-from plan_cells import edit_steps
 
 T0 = datetime(2026, 12, 1, 7, 0, tzinfo=timezone.utc)  # a Tuesday
 

@@ -10,8 +10,8 @@ from datetime import date
 import openpyxl
 import pytest
 from click.testing import CliRunner
-
 from closed_plans import closed_plan
+
 from mapsheets.adapters.xlsx import read_grid
 from mapsheets.cli import cli
 from mapsheets.core.dates import add_business_days

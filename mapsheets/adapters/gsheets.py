@@ -14,14 +14,32 @@ from typing import Any
 
 from mapsheets.adapters import gsheets_cells as cells_json
 from mapsheets.adapters.gsheets_client import (  # noqa: F401  (re-exported: the Google backend's API)
-    DRIVE_V3, GOOGLE_ROOTS, SCOPES, SHEET_MIME, SHEETS_V4, RetryPolicy, authorized_user_path, credentials_from_env,
-    google_reason, login, make_client, rebase_url, scopes, to_mapsheets_error,
+    DRIVE_V3,
+    GOOGLE_ROOTS,
+    SCOPES,
+    SHEET_MIME,
+    SHEETS_V4,
+    RetryPolicy,
+    authorized_user_path,
+    bare_token,
+    credentials_from_env,
+    error_body,
+    google_reason,
+    login,
+    make_client,
+    rebase_url,
+    scopes,
+    to_mapsheets_error,
 )
-from mapsheets.adapters.gsheets_client import bare_token, error_body
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec
 from mapsheets.errors import (
-    AlreadyExists, NotFound, PermissionDenied, PlanBusy, PlanFileError, RemoteError,
+    AlreadyExists,
+    NotFound,
+    PermissionDenied,
+    PlanBusy,
+    PlanFileError,
+    RemoteError,
     UsageError,
 )
 

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from mapsheets.errors import (
-    MapsheetsError, NotFound, PermissionDenied, PlanFileError, QuotaExceeded, RemoteError,
+    MapsheetsError,
+    NotFound,
+    PermissionDenied,
+    PlanFileError,
+    QuotaExceeded,
+    RemoteError,
     UsageError,
 )
 

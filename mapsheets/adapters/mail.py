@@ -19,7 +19,12 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from mapsheets.adapters.mail_message import (  # noqa: F401  (the names callers import from here)
-    build_message, format_address, header_recipients, make_msgid, parse_message, sender_domain,
+    build_message,
+    format_address,
+    header_recipients,
+    make_msgid,
+    parse_message,
+    sender_domain,
 )
 from mapsheets.errors import Deferred, Refused, RemoteError, UsageError
 

@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from mapsheets.adapters import plan_lock
-from mapsheets.adapters.xlsx_format import set_cell as _set, write_sheet as _write_sheet
+from mapsheets.adapters.xlsx_format import set_cell as _set
+from mapsheets.adapters.xlsx_format import write_sheet as _write_sheet
 from mapsheets.adapters.xlsx_limits import check_workbook, check_writable_size
 from mapsheets.adapters.xlsx_read import refuse_write
 from mapsheets.adapters.xlsx_results import formula_results
 from mapsheets.adapters.xlsx_save import (  # noqa: F401  (save_atomic: callers import it from here)
-    ChangedMeanwhile, keep_temporaries_beside_target, save_atomic,
+    ChangedMeanwhile,
+    keep_temporaries_beside_target,
+    save_atomic,
 )
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec, column_letter

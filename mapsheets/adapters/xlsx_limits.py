@@ -10,10 +10,10 @@ taken from the cells themselves, never from ``<dimension>``, which a file may om
 from __future__ import annotations
 
 import html
+import io
 import os
 import posixpath
 import re
-import io
 import zipfile
 import zlib
 from dataclasses import dataclass

@@ -14,7 +14,6 @@ from mapsheets.adapters import plan_lock
 from mapsheets.adapters.xlsx_results import Results, ResultsZip
 from mapsheets.errors import PlanFileError
 
-
 # The workbook being saved: openpyxl's per-sheet temporary files go beside it, not to /tmp.
 _SAVING: contextvars.ContextVar[Path | None] = contextvars.ContextVar("mapsheets_saving", default=None)
 

@@ -4,7 +4,15 @@ Errors become one line on stderr and exit status 1, in ``base._Cli`` and nowhere
 """
 
 from mapsheets.cli import (  # noqa: F401  (they register commands)
-    convert, digests, history, lifecycle, plans, serve, sharing, stages, team,
+    convert,
+    digests,
+    history,
+    lifecycle,
+    plans,
+    serve,
+    sharing,
+    stages,
+    team,
 )
 from mapsheets.cli.base import cli, run
 

@@ -12,7 +12,6 @@ import click
 
 from mapsheets.errors import MapsheetsError
 
-
 # The command being run, for the error boundary to name its options (set as it starts).
 _RUNNING: ContextVar[click.Command | None] = ContextVar("mapsheets_command", default=None)
 # A service field whose option in the CLI has another name.

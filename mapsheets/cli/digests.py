@@ -49,7 +49,6 @@ def unwatch(plan, emails, db_url):
 def watching(as_json, db_url):
     """List digest subscriptions."""
     from mapsheets.service import digest
-
     from mapsheets.service.lifecycle_close import archived
 
     subs = digest.watching(store_url=db_url)

@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 from mapsheets.cli.base import (
-    AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, TEMPLATES_OPTION, _print_json, _today, cli, with_options,
+    AS_OF_OPTION,
+    DATE,
+    DB_OPTION,
+    FORCE_WRITE_OPTION,
+    TEMPLATES_OPTION,
+    _print_json,
+    _today,
+    cli,
+    with_options,
 )
 
 
@@ -197,7 +205,6 @@ def add_step(plan, title, side, owners, due, snap, phase, new_phase, depends_on,
                             on_warning=_step_warning, force=force)
     click.echo(f"Added {step.id}: {step.title}")
     from mapsheets.cli.base import record_write
-
     from mapsheets.service.audit_log import written_version
 
     record_write(plan, "step added", {"id": step.id, "title": step.title, **written_version(plan)})
@@ -217,9 +224,8 @@ def _step_warning(message: str) -> None:
 def demo(output, force, as_of):
     """Create an example enterprise MAP (Acme Corp × Globex) and show it."""
     from mapsheets import service
-    from mapsheets.textout import plan_summary
-
     from mapsheets.core.dates import add_business_days
+    from mapsheets.textout import plan_summary
 
     today = _today(as_of)
     result = service.new_plan("enterprise-map", output, buyer="Acme Corp", seller="Globex", today=today,

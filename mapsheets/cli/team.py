@@ -31,9 +31,9 @@ def team(plan, add, side, role, rename, to, as_json, as_of, template_dirs):
 
         mapsheets team plan.xlsx --rename jane@acme.example --to "Jane Smith"
     """
+    from mapsheets.cli.base import record_write
     from mapsheets.errors import UsageError
     from mapsheets.service import team as people
-    from mapsheets.cli.base import record_write
 
     if add and rename:
         raise UsageError("give --add or --rename, not both")

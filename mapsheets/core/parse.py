@@ -12,23 +12,48 @@ from typing import Any
 
 from mapsheets.core.dates import normal_date_order, read_date
 from mapsheets.core.layout import (
-    PLAN_TAB, STEP_COLUMNS, TIMELINE_TAB, cell_ref,
+    PLAN_TAB,
+    STEP_COLUMNS,
+    TIMELINE_TAB,
+    cell_ref,
 )
 from mapsheets.core.look import SUMMARY_LABELS, band_phase
 from mapsheets.core.machine import MachineLocation, read_machine
 from mapsheets.core.model import (
-    OVERVIEW_FIELDS, Plan, Step, UncachedFormula,
+    OVERVIEW_FIELDS,
+    Plan,
+    Step,
+    UncachedFormula,
+)
+from mapsheets.core.parse_tables import (  # noqa: F401  (Warning, TableLocation: what callers import from here)
+    TableLocation,
+    Warning,
+    find_header,
+    find_tab,
+    read_signoff,
+    read_team,
+    team_warnings,
 )
 from mapsheets.core.people import follow_team
 from mapsheets.core.qualify import SYNONYMS as QUALIFICATION_LABELS
 from mapsheets.core.schedule import topological
 from mapsheets.core.text_gate import clean_grid
 from mapsheets.core.words import (  # noqa: F401  (parse_outcome, split_ids: read here, used by callers)
-    STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS, derived_step_id, norm as _norm, parse_outcome, parse_side,
-    parse_status, split_ids, split_people, text as _text,
+    STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS,
 )
-from mapsheets.core.parse_tables import (  # noqa: F401  (Warning, TableLocation: what callers import from here)
-    TableLocation, Warning, find_header, find_tab, read_signoff, read_team, team_warnings,
+from mapsheets.core.words import (
+    derived_step_id,
+    parse_outcome,
+    parse_side,
+    parse_status,
+    split_ids,
+    split_people,
+)
+from mapsheets.core.words import (
+    norm as _norm,
+)
+from mapsheets.core.words import (
+    text as _text,
 )
 from mapsheets.errors import NoPlan, ScheduleError
 

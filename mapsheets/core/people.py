@@ -6,9 +6,8 @@ every step she owns, and a diff compares owners by email where they have one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import re
+from collections.abc import Mapping
 
 from mapsheets.core.model import Plan, Stakeholder
 

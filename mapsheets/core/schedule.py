@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from mapsheets.core.dates import (
-    NO_HOLIDAYS, add_business_days, business_days_between, roll_back, roll_forward,
+    NO_HOLIDAYS,
+    add_business_days,
+    business_days_between,
+    roll_back,
+    roll_forward,
 )
 from mapsheets.core.model import Plan
 from mapsheets.errors import ScheduleError

@@ -13,7 +13,13 @@ from typing import Any
 
 from mapsheets.core import look
 from mapsheets.core.layout import (
-    DATE_FORMAT, TIMELINE_TAB, ConditionalFormat, PrintSetup, SheetSpec, band_format, column_letter,
+    DATE_FORMAT,
+    TIMELINE_TAB,
+    ConditionalFormat,
+    PrintSetup,
+    SheetSpec,
+    band_format,
+    column_letter,
 )
 from mapsheets.core.model import Plan
 

@@ -13,7 +13,8 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from mapsheets.adapters.gcreds import GoogleCredentials
-from mapsheets.core.diff import diff, summary as change_summary
+from mapsheets.core.diff import diff
+from mapsheets.core.diff import summary as change_summary
 from mapsheets.core.model import Plan
 from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PlanBusy, PlanOpen, UsageError
 from mapsheets.service.addon_cache import PLANS, Reading
@@ -160,10 +161,9 @@ def _snapshot(ref: str, reading: Reading):
 
 def _changes_since_last_look(store, ref: str, caller: Caller, reading: Reading, now: datetime) -> dict[str, Any]:
     """The diff from the revision the caller last looked at to now; now becomes their last look."""
+    from mapsheets.adapters.store import canonical_json
     from mapsheets.service.calendars import plan_holidays
     from mapsheets.service.revisions import canonical_ref, snapshot_into
-
-    from mapsheets.adapters.store import canonical_json
 
     now = _aware(now)
     key = canonical_ref(ref)

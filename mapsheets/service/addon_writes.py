@@ -7,7 +7,6 @@ write, then the audit log with the caller's verified email.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +18,6 @@ from mapsheets.errors import AlreadyExists, UsageError
 from mapsheets.service.addon import EVERY, Caller, _audit, _aware, _read, _require_member, _writing
 from mapsheets.service.refs import request_scope
 from mapsheets.service.signers import may_sign
-
 
 
 def _text(value: str, field: str, *, required: bool = False, limit: int = 500,

@@ -19,13 +19,13 @@ from mapsheets.core.carry import join, spans
 from mapsheets.core.dates import add_business_days, business_days_between
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import STEP_COLUMNS, VISIBILITY, check_cell_text, workbook_spec
+from mapsheets.core.machine import field_cells
 from mapsheets.core.model import Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan
 from mapsheets.core.people import link_owner, split_person
 from mapsheets.core.schedule import topological
 from mapsheets.core.templates import Template
 from mapsheets.core.templates import tasks as tpl_tasks
-from mapsheets.core.machine import field_cells
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import UsageError
 from mapsheets.service.calendars import days_off_or_weekends, holiday_dates

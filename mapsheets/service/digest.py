@@ -20,21 +20,27 @@ from typing import Any
 
 from mapsheets.core.diff import diff
 from mapsheets.core.model import Plan
+from mapsheets.core.own_writes import TOLD
 from mapsheets.core.schedule import project
 from mapsheets.errors import MapsheetsError, NotFound, UsageError
 from mapsheets.service import audience
-from mapsheets.core.own_writes import TOLD
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.audit_log import check_own_write, flush_quietly
 from mapsheets.service.calendars import days_off_or_weekends
 from mapsheets.service.changes_tab import changes_upkeep, fill_ids, log_changes
 from mapsheets.service.delivery import (  # noqa: F401  (RunReport, make_mailer, ...: the digest API)
-    DEFAULT_SENDER, RETRY_RUNS, SEND_BUDGET, RunReport, deliver, make_mailer, run_clock,
+    DEFAULT_SENDER,
+    RETRY_RUNS,
+    SEND_BUDGET,
+    RunReport,
+    deliver,
+    make_mailer,
+    run_clock,
 )
-from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.lifecycle_close import closed_refs
 from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
+from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.signoff import check_address
 
 PERIOD = {"daily": 1, "weekly": 7}  # days between digests

@@ -15,15 +15,21 @@ from typing import Any
 
 from mapsheets.adapters import files
 from mapsheets.core import schedule
+from mapsheets.core import templates as tpl
 from mapsheets.core.addresses import find_email
 from mapsheets.core.dates import (
-    DATE_ORDERS, add_business_days, date_order_for, normal_date_order,
+    DATE_ORDERS,
+    add_business_days,
+    date_order_for,
+    normal_date_order,
 )
-from mapsheets.core import templates as tpl
 from mapsheets.core.edits import Edit
 from mapsheets.core.health import Health, assess
 from mapsheets.core.layout import (
-    STEP_HEADERS, VISIBILITY, check_cell_text, workbook_spec,
+    STEP_HEADERS,
+    VISIBILITY,
+    check_cell_text,
+    workbook_spec,
 )
 from mapsheets.core.model import Plan, Stakeholder, Step, new_step_id
 from mapsheets.core.parse import ParsedPlan, Warning
@@ -31,7 +37,12 @@ from mapsheets.core.people import link_owner, owner_name, split_person
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import MapsheetsError, NotFound, ScheduleError, UsageError
 from mapsheets.service.calendars import (
-    calendar_code, days_off_or_weekends, holiday_dates, locale_calendar, looks, plan_holidays,
+    calendar_code,
+    days_off_or_weekends,
+    holiday_dates,
+    locale_calendar,
+    looks,
+    plan_holidays,
 )
 from mapsheets.service.refs import new_workbook, open_workbook, parse_grid, read_parsed
 

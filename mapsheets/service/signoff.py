@@ -11,9 +11,9 @@ from mapsheets.core.edits import Edit
 from mapsheets.core.layout import SIGNOFF_COLUMNS, SIGNOFF_TAB, check_cell_text, signature_cells
 from mapsheets.core.model import COMMAND_LINE, ON_BEHALF, Signature
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
-from mapsheets.service.calendars import looks
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service import seals
+from mapsheets.service.calendars import looks
 from mapsheets.service.refs import open_workbook, parse_grid
 from mapsheets.service.signers import may_sign, require_member
 
@@ -185,7 +185,8 @@ def share(ref: str, emails: Sequence[str], *, role: str = "writer", message: str
 
 def find_plans(name_contains: str = "", modified_after: str | None = None) -> list[dict]:
     """Google Sheets this account can see through mapsheets (Drive query), newest first."""
-    from mapsheets.adapters.gsheets import GoogleWorkbook, find_plans as drive_find
+    from mapsheets.adapters.gsheets import GoogleWorkbook
+    from mapsheets.adapters.gsheets import find_plans as drive_find
 
     return drive_find(GoogleWorkbook.from_env(None).client, name_contains, modified_after)
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from mapsheets.core.edits import Edit
 from mapsheets.core.layout import TEAM_TAB
 from mapsheets.core.model import ROLES, Plan, Stakeholder
 from mapsheets.core.parse import ParsedPlan
 from mapsheets.core.people import find_person, owner_key, owner_label, split_person
 from mapsheets.core.text_gate import admit
-from mapsheets.core.edits import Edit
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import MapsheetsError, NotFound, PlanFileError, UsageError
 from mapsheets.service.calendars import looks

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from smtp_servers import free_port
 
 from mapsheets.adapters.mail import (
     Mailer,
@@ -23,7 +24,6 @@ from mapsheets.adapters.mail import (
     make_msgid,
 )
 from mapsheets.errors import RemoteError, UsageError
-from smtp_servers import free_port
 
 PASSWORD = "s3cr:et/p@ss%w0rd"
 PASSWORD_IN_URL = "s3cr%3Aet%2Fp%40ss%25w0rd"

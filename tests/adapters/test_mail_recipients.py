@@ -4,10 +4,10 @@ addresses refused for good, and who may read the outbox. A real SMTP server (aio
 from __future__ import annotations
 
 import pytest
+from test_mail import HTML, TEXT, TO, Recorder, message, received, serve, server  # noqa: F401 (fixture)
 
 from mapsheets.adapters.mail import OutboxMailer, SmtpMailer, build_message
 from mapsheets.errors import RemoteError
-from test_mail import HTML, TEXT, TO, Recorder, message, received, serve, server  # noqa: F401 (fixture)
 
 
 def test_sheet_text_that_looks_like_an_encoded_word_stays_that_text():

@@ -4,10 +4,10 @@ the RFC 2369 / 8058 list headers as they go on the wire."""
 from __future__ import annotations
 
 import pytest
+from test_mail import HTML, TEXT, TO, Recorder, message, serve
 
 from mapsheets.adapters.mail import SmtpMailer, about_recipient, build_message
 from mapsheets.errors import Deferred, Refused, RemoteError
-from test_mail import HTML, TEXT, TO, Recorder, message, serve
 
 
 def answering(*, rcpt: str | None = None, data: str | None = None, mail_from: str | None = None):

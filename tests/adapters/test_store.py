@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from smtp_servers import free_port
 
 from mapsheets.adapters.store import MIGRATIONS, Store, canonical_json, default_url
 from mapsheets.adapters.store.schema import tables
 from mapsheets.core.model import Plan
 from mapsheets.errors import NotFound, StoreError, UsageError
-from smtp_servers import free_port
 
 REF = "/plans/acme-map.xlsx"
 NOW = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=UTC)

@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
+from test_store import REF, WORKER, raw_rows
 
 from mapsheets.adapters.store import MIGRATIONS, Store, default_url
 from mapsheets.errors import StoreError
-from test_store import REF, WORKER, raw_rows
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from digest_helpers import outbox_messages
+
 from mapsheets import service
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.adapters.xlsx import write_workbook

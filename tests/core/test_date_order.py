@@ -8,12 +8,12 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
+from plan_cells import edit_steps, step_cell
 
 from mapsheets import service
 from mapsheets.adapters.xlsx import write_workbook
 from mapsheets.core.dates import date_order_for, read_date
 from mapsheets.core.layout import workbook_spec
-from plan_cells import edit_steps, step_cell
 
 START = date(2026, 12, 1)
 

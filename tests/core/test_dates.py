@@ -7,7 +7,12 @@ from datetime import date, datetime
 import pytest
 
 from mapsheets.core.dates import (
-    add_business_days, business_days_between, from_serial, parse_date, parse_datetime, to_serial,
+    add_business_days,
+    business_days_between,
+    from_serial,
+    parse_date,
+    parse_datetime,
+    to_serial,
 )
 
 FRI, SAT, SUN, MON = date(2027, 1, 8), date(2027, 1, 9), date(2027, 1, 10), date(2027, 1, 11)

@@ -11,7 +11,7 @@ import yaml
 
 from mapsheets.core import templates as tpl
 from mapsheets.core.schedule import topological
-from mapsheets.errors import UsageError, TemplateError
+from mapsheets.errors import TemplateError, UsageError
 from mapsheets.service import build_plan, get_template, list_templates, load_templates
 
 SHIPPED = ("closing-plan", "enterprise-map", "midmarket-map")

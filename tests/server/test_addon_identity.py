@@ -12,7 +12,19 @@ from mapsheets.core.model import Stakeholder
 from tests.server import card_schema
 from tests.server.conftest import CLIENT_ID, GENERATE, MISSING, SHEET, headers
 from tests.server.test_workspace_addon import (
-    AE, GENERATE as CARD_GENERATE, PUBLIC, SERVICE_ACCOUNT, Google, _app, _big_plan, _buttons, _click, _texts, form,
+    AE,
+    PUBLIC,
+    SERVICE_ACCOUNT,
+    Google,
+    _app,
+    _big_plan,
+    _buttons,
+    _click,
+    _texts,
+    form,
+)
+from tests.server.test_workspace_addon import (
+    GENERATE as CARD_GENERATE,
 )
 
 JANE, EVE = "jane@acme.example", "eve@evilglobex.example"

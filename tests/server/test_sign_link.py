@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-
 from plan_cells import edit_steps
+
 from mapsheets import service
 from mapsheets.adapters.mail import mailer_from_url
 from mapsheets.adapters.xlsx import write_workbook

@@ -11,10 +11,14 @@ SQLAlchemy leaks out: the API speaks plain dataclasses (``records``).
 """
 
 from mapsheets.adapters.store.connect import ENV_VAR, default_url, mask_url
-from mapsheets.adapters.store.records import (
-    EventRecord, PlanRecord, RevisionRecord, SignatureRecord, canonical_json,
-)
 from mapsheets.adapters.store.digests import PERIODS, DeliveryRecord, SubscriptionRecord
+from mapsheets.adapters.store.records import (
+    EventRecord,
+    PlanRecord,
+    RevisionRecord,
+    SignatureRecord,
+    canonical_json,
+)
 from mapsheets.adapters.store.schema import MIGRATIONS
 from mapsheets.adapters.store.store import Store
 

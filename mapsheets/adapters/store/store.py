@@ -12,10 +12,14 @@ from typing import Any
 from mapsheets.adapters.store import schema
 from mapsheets.adapters.store.connect import _guarded, default_url, mask_url, open_engine
 from mapsheets.adapters.store.digests import DigestStoreMixin
-from mapsheets.adapters.store.seen import SeenStoreMixin
 from mapsheets.adapters.store.records import (
-    EventRecord, PlanRecord, RevisionRecord, SignatureRecord, canonical_json,
+    EventRecord,
+    PlanRecord,
+    RevisionRecord,
+    SignatureRecord,
+    canonical_json,
 )
+from mapsheets.adapters.store.seen import SeenStoreMixin
 from mapsheets.errors import NotFound, UsageError
 
 

@@ -4,9 +4,19 @@ from __future__ import annotations
 import copy
 
 from . import colors, fieldmask
-from .batch_cells import (append_cells, auto_resize_dimensions, copy_paste, cut_paste, merge_cells,
-                          repeat_cell, set_data_validation, sort_range, unmerge_cells, update_borders,
-                          update_cells)
+from .batch_cells import (
+    append_cells,
+    auto_resize_dimensions,
+    copy_paste,
+    cut_paste,
+    merge_cells,
+    repeat_cell,
+    set_data_validation,
+    sort_range,
+    unmerge_cells,
+    update_borders,
+    update_cells,
+)
 from .batch_common import Ctx, _prune
 from .errors import ApiError, bad_request
 from .model import Sheet, Spreadsheet, box_from_grid_range, grid_range_json
