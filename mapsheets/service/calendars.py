@@ -5,25 +5,34 @@ The ``holidays`` package knows the calendars; the core only ever sees a set of d
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import lru_cache
 
+from mapsheets.adapters import holiday_cache
 from mapsheets.core.model import Plan
 from mapsheets.errors import UsageError
 
 
 @lru_cache(maxsize=64)
 def _dates(code: str, years: tuple[int, ...]) -> frozenset[date]:
+    code = code.strip().upper()
+    folder, version = holiday_cache.cache_dir(os.environ), holiday_cache.package_version()
+    cached = holiday_cache.read(folder, code, years, version)
+    if cached is not None:
+        return cached
     import holidays
 
-    country, _sep, subdiv = code.strip().upper().partition("-")
+    country, _sep, subdiv = code.partition("-")
     try:
         calendar = holidays.country_holidays(country, subdiv=subdiv or None, years=years)
     except NotImplementedError:
         raise _unknown(code) from None
-    return frozenset(calendar)
+    days = frozenset(calendar)
+    holiday_cache.write(folder, code, years, version, days)
+    return days
 
 
 def _unknown(code: str, field: str | None = None) -> UsageError:
