@@ -9,7 +9,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from mapsheets.errors import TemplateError, UsageError
+from mapsheets.errors import TemplateError, UsageError, file_error
 
 PACKAGE_TEMPLATES = "mapsheets.templates_data"
 
@@ -38,14 +38,18 @@ def read_durations(path: Path) -> dict[str, Decimal]:
     give them: ``7.5`` is read as it is; rounding is the scheduler's business)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-            header = [h.strip().lower() for h in (rows[0].keys() if rows else [])]
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise UsageError(f"{path}: cannot read durations ({exc.__class__.__name__})") from None
     if not {"stage", "days"} <= set(header):
         raise UsageError(f"{path}: expected CSV columns 'stage' and 'days'")
+    if not rows:
+        raise UsageError(f"{path}: the durations table has its columns but no stage (no row to schedule with; "
+                         "`mapsheets stages` says why it measured none)")
     table: dict[str, Decimal] = {}
     for line, row in enumerate(rows, start=2):
         norm = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
@@ -59,6 +63,16 @@ def read_durations(path: Path) -> dict[str, Decimal]:
 
         table[from_csv_text(norm["stage"])] = days
     return table
+
+
+def read_text(path: Path, what: str) -> str:
+    """A small UTF-8 text file the user names (a stage mapping, ...), as one string."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text (save {what} as UTF-8)") from None
+    except OSError as exc:
+        raise file_error(path, exc, what) from None
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -20,7 +20,7 @@ Rules, in the words of the README:
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 
@@ -130,11 +130,13 @@ def _with_stage_before_first_change(df: pd.DataFrame) -> pd.DataFrame:
 
 def stage_durations(changes: Changes, *, holidays: Collection[date] = (), won_only: bool = False,
                     since: date | None = None, template_stages: Sequence[tuple[str, str]] | None = None,
-                    by_segment: bool = False) -> StageReport:
+                    mapping: Mapping[str, str | None] | None = None, by_segment: bool = False) -> StageReport:
     """Per stage: mean and median business days, deals measured, open, share skipped.
 
     ``template_stages`` (key, name) pairs order the stages and name them; CRM stages match a key or
-    name ignoring case and punctuation, and the rest are reported in ``unmatched``. Without it,
+    name ignoring case and punctuation, or the phase name ``mapping`` gives them (CRM stage → phase
+    name, or None: deliberately no phase), and the rest are reported in ``unmatched``. Several CRM
+    stages may feed one phase: a deal's business days in them add up. Without ``template_stages``,
     stages come in the order deals go through them (mean position of first entry).
     """
     df = changes.frame
@@ -143,11 +145,18 @@ def stage_durations(changes: Changes, *, holidays: Collection[date] = (), won_on
     names = pd.Series(folded.unique())
     won_names = set(names[names.str.contains("closedwon")])
     lost_names = set(names[names.str.contains("closedlost")])
+    dropped: set[str] = set()
     if template_stages is not None:
-        lookup = {}
+        lookup: dict[str, str] = {}
         for key, name in template_stages:
             lookup.setdefault(norm(name), name)
             lookup.setdefault(norm(key), name)
+        for crm_stage, phase in (mapping or {}).items():
+            lookup.pop(norm(crm_stage), None)
+            if phase is None:
+                dropped.add(norm(crm_stage))
+            else:
+                lookup[norm(crm_stage)] = phase
         label = folded.map(lookup)
     else:
         # One spelling per stage ("Appointment Scheduled" and appointmentscheduled are one stage).
@@ -170,7 +179,7 @@ def stage_durations(changes: Changes, *, holidays: Collection[date] = (), won_on
         df, deal_won = df[df["deal"].isin(deal_won[deal_won].index)], deal_won[deal_won]
     unmatched = {}
     if template_stages is not None:
-        raw_unmatched = df[df["key"].str.startswith("\x01")]
+        raw_unmatched = df[df["key"].str.startswith("\x01") & ~df["folded"].isin(dropped)]
         unmatched = raw_unmatched.drop_duplicates(["deal", "key"]).groupby("raw", sort=False).size().to_dict()
     visits = _visits(df, holidays)
     last = visits.drop_duplicates("deal", keep="last")
@@ -249,9 +258,11 @@ def _stats(visits: pd.DataFrame, deal_won: pd.Series, order: list[str]) -> list[
         past = len(sorted_reach) - int(np.searchsorted(sorted_reach, i, side="right"))
         skipped = past - int(went_past_entered.get(key, 0))
         base = skipped + int(entered_count.get(key, 0))
+        # A stage no deal entered says nothing about skipping: the CRM may not record it at all.
+        share = round(skipped / base, 4) if base and entered_count.get(key, 0) else None
         out.append(StageStats(
             key, _round(mean.get(key)), _round(median.get(key)), int(count.get(key, 0)),
-            int(open_now.get(key, 0)), round(skipped / base, 4) if base else None))
+            int(open_now.get(key, 0)), share))
     return out
 
 

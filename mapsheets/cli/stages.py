@@ -23,6 +23,11 @@ from mapsheets.cli.base import DATE, TEMPLATES_OPTION, cli
 @click.option("--template", "-t", "template_name",
               help="Name and order the stages as this template does (CRM stages match its stage keys or "
                    "names, ignoring case); default: the CRM's stages in the order deals go through them.")
+@click.option("--map", "maps", multiple=True, metavar="'CRM STAGE=PHASE'",
+              help="Count a CRM stage's time for a phase of the template (key or name); repeatable; "
+                   "'CRM STAGE=' counts it for none. Overrides the template's crm: lists and --map-file.")
+@click.option("--map-file", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.yaml",
+              help="A YAML file of 'CRM stage: phase' lines (several CRM stages may feed one phase).")
 @click.option("--won-only", is_flag=True, help="Only deals that reached Closed Won.")
 @click.option("--since", type=DATE, help="Only deals whose first stage change is on or after this date.")
 @click.option("--segment", metavar="COLUMN",
@@ -31,8 +36,8 @@ from mapsheets.cli.base import DATE, TEMPLATES_OPTION, cli
               help="Business days skip these public holidays too, e.g. US, GB, DE-BY, or 'none' "
                    "(env MAPSHEETS_HOLIDAYS; default: the country of your locale).")
 @TEMPLATES_OPTION
-def stages(history, output, fmt, id_column, stage_column, at_column, template_name, won_only, since, segment,
-           holidays, template_dirs):
+def stages(history, output, fmt, id_column, stage_column, at_column, template_name, maps, map_file, won_only, since,
+           segment, holidays, template_dirs):
     """Learn how many business days deals spend in each stage from a CRM stage-history export.
 
     HISTORY is a CSV with one row per stage change: opportunity ID, stage entered, when.
@@ -40,6 +45,11 @@ def stages(history, output, fmt, id_column, stage_column, at_column, template_na
     taken as UTC. Closed Won / Closed Lost end a deal; the stage an open deal is in now is
     left out of that stage's durations. `days` is the median rounded up to whole business
     days. Rows that cannot be read are named with their line on stderr.
+
+    With -t, CRM stages feed the template's phases as its crm: lists say (Salesforce's stock
+    stages and HubSpot's default pipeline in the shipped templates); several stages may feed
+    one phase, and their business days add up. A run that measures nothing exits 1 and writes
+    nothing.
 
     Example:
 
@@ -53,7 +63,8 @@ def stages(history, output, fmt, id_column, stage_column, at_column, template_na
         holidays = ""
     result = learn_stages(history, fmt=fmt, id_column=id_column, stage_column=stage_column, at_column=at_column,
                           segment=segment, won_only=won_only, since=since, template=template_name,
-                          template_dirs=template_dirs, holidays=holidays, output=output)
+                          template_dirs=template_dirs, holidays=holidays, output=output, maps=maps,
+                          map_file=map_file)
     for warning in result.warnings:
         click.echo(f"warning: {warning}: row skipped", err=True)
     report = result.report

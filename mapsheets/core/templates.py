@@ -34,6 +34,9 @@ class Stage:
     key: str
     name: str
     days: int
+    # CRM stages whose time counts for this phase in `mapsheets stages` (labels or internal names,
+    # of any CRM: matched ignoring case and punctuation).
+    crm: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,13 +186,22 @@ def _stages(check: _Checker, raw: Any) -> tuple[Stage, ...]:
     stages, seen = [], set()
     for i, item in enumerate(raw):
         path = f"stages[{i}]"
-        check.mapping(item, path, ("key", "name", "days"), ())
+        check.mapping(item, path, ("key", "name", "days"), ("crm",))
         key = check.key(item["key"], path + ".key")
         if key in seen:
             check.fail(path + ".key", f"duplicate stage {key!r}")
         seen.add(key)
-        stages.append(Stage(key, check.text(item["name"], path + ".name"), check.days(item["days"], path + ".days")))
+        stages.append(Stage(key, check.text(item["name"], path + ".name"), check.days(item["days"], path + ".days"),
+                            _crm_stages(check, item.get("crm"), path + ".crm")))
     return tuple(stages)
+
+
+def _crm_stages(check: _Checker, raw: Any, path: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        check.fail(path, f"expected a list of CRM stage names, got {_kind(raw)}")
+    return tuple(check.text(name, f"{path}[{i}]") for i, name in enumerate(raw))
 
 
 def _steps(check: _Checker, raw: Any, stage_keys: set[str], kind: str) -> tuple[TemplateStep, ...]:

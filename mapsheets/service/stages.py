@@ -10,12 +10,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mapsheets.adapters import files
 from mapsheets.adapters.crm_history import read_csv_table
+from mapsheets.analysis.crm_formats import norm
 from mapsheets.core.words import as_csv_text
 from mapsheets.errors import UsageError
 from mapsheets.service.calendars import calendar_code, holiday_dates, locale_calendar
+
+if TYPE_CHECKING:  # pandas is imported only when a history is read
+    from mapsheets.analysis.stages import StageReport
+    from mapsheets.core.templates import Stage
 
 CSV_COLUMNS = ("stage", "days", "mean_days", "median_days", "deals", "open", "skipped_share")
 
@@ -34,20 +40,29 @@ def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None =
                  stage_column: str | None = None, at_column: str | None = None, segment: str | None = None,
                  won_only: bool = False, since: date | None = None, template: str | None = None,
                  template_dirs: Sequence[Path] = (), holidays: str | None = "",
-                 output: Path | None = None) -> StagesResult:
+                 output: Path | None = None, maps: Sequence[str] = (),
+                 map_file: Path | None = None) -> StagesResult:
     """Per stage, business days deals spent in it, from a stage-history export; written as a
     durations table to ``output`` (and, with ``segment``, one more table per segment beside it).
 
+    With a ``template``, CRM stages feed its phases as the template's ``crm:`` lists say, overridden
+    by ``map_file`` (YAML: CRM stage: phase) and then by ``maps`` ("CRM stage=phase"; "CRM stage="
+    for no phase). A run that measures no stage raises UsageError and writes nothing.
     ``holidays=None`` takes the calendar of the user's locale, "" weekends only.
     """
     from mapsheets.analysis.crm_formats import resolve_columns
     from mapsheets.analysis.stages import read_changes, stage_durations
 
     stages = None
+    mapping: dict[str, str | None] = {}
     if template:
         from mapsheets.service.plans import get_template
 
-        stages = [(s.key, s.name) for s in get_template(template, template_dirs).stages]
+        phases = get_template(template, template_dirs).stages
+        stages = [(s.key, s.name) for s in phases]
+        mapping = stage_mapping(phases, template, maps, map_file)
+    elif maps or map_file:
+        raise UsageError("--map and --map-file name the template's phases: give the template with -t")
     table = read_csv_table(history)
     columns = resolve_columns(table.header, str(history), fmt, id_column=id_column, stage_column=stage_column,
                               at_column=at_column, segment=segment)
@@ -63,15 +78,17 @@ def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None =
     holidays = calendar_code(holidays)
     days_off = holiday_dates(holidays, changes.years())
     report = stage_durations(changes, holidays=days_off, won_only=won_only, since=since, template_stages=stages,
-                             by_segment=segment is not None)
+                             mapping=mapping, by_segment=segment is not None)
     if not report.deals:
         raise UsageError(f"{history}: no deals left after --since/--won-only")
+    if not any(s.days is not None for s in report.stages):
+        raise UsageError(f"{history}: {_why_nothing_measured(report, template, stages or [])}; nothing written")
     result = StagesResult(report, [f"{history}:{line}: {why}" for line, why in bad], holidays, locale_setting)
     if changes.ignored:
         result.notes.append(f"{changes.ignored} rows change other fields than the stage: not stage changes")
     if report.unmatched:
-        listed = ", ".join(f"{name} ({n} deals)" for name, n in report.unmatched.items())
-        result.notes.append(f"not stages of template {template} (time in them counts for no stage): {listed}")
+        result.notes.append(f"CRM stages that feed no phase of template {template} (their time counts for none): "
+                            f"{_unmatched(report)}; {_map_hint(report, stages or [])}")
     missing = [s.stage for s in report.stages if s.days is None]
     if missing:
         result.notes.append(f"no finished deal passed through {', '.join(missing)}: left out of the table"
@@ -84,6 +101,67 @@ def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None =
             files.write_text_atomic(path, durations_csv(rows))
             result.written.append(str(path))
     return result
+
+
+def stage_mapping(phases: Sequence[Stage], template: str, maps: Sequence[str],
+                  map_file: Path | None) -> dict[str, str | None]:
+    """CRM stage → phase name: the template's ``crm:`` lists, then ``map_file``, then ``maps``."""
+    by_norm = {norm(n): p.name for p in phases for n in (p.key, p.name)}
+
+    def phase(given: object, where: str) -> str | None:
+        if given is None or (isinstance(given, str) and not given.strip()):
+            return None
+        if not isinstance(given, str) or norm(given) not in by_norm:
+            raise UsageError(f"{where}: {given!r} is not a phase of template {template} "
+                             f"(phases: {', '.join(p.key for p in phases)})")
+        return by_norm[norm(given)]
+
+    mapping: dict[str, str | None] = {crm: p.name for p in phases for crm in p.crm}
+    if map_file is not None:
+        for crm, given in _read_map_file(map_file).items():
+            mapping[crm] = phase(given, f"{map_file}: {crm}")
+    for item in maps:
+        crm, sep, given = item.partition("=")
+        if not sep or not crm.strip():
+            raise UsageError(f"--map {item!r}: expected CRM stage=phase, e.g. --map \"Needs Analysis=validation\"")
+        mapping[crm.strip()] = phase(given.strip(), f"--map {item!r}")
+    return mapping
+
+
+def _read_map_file(path: Path) -> dict[str, object]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(files.read_text(path, "stage mapping"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise UsageError(f"{path}{where}: not YAML (expected lines of CRM stage: phase)") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise UsageError(f"{path}: expected a mapping of CRM stage: phase, one per line")
+    return data
+
+
+def _unmatched(report: StageReport) -> str:
+    return ", ".join(f"{name} ({n} deals)" for name, n in report.unmatched.items())
+
+
+def _map_hint(report: StageReport, stages: Sequence[tuple[str, str]]) -> str:
+    first = next(iter(report.unmatched), "STAGE")
+    return (f"to count one, add --map \"{first}=PHASE\" (phases: {', '.join(k for k, _ in stages)}) "
+            "or name them in --map-file")
+
+
+def _why_nothing_measured(report: StageReport, template: str | None, stages: Sequence[tuple[str, str]]) -> str:
+    """Why a run measured no stage, in the words a RevOps user needs to fix it."""
+    entered = any(s.deals or s.open for s in report.stages)
+    if template and not entered:
+        return (f"no stage of the history feeds a phase of template {template}: {_unmatched(report)}; "
+                + _map_hint(report, stages).replace("to count one, add", "add"))
+    return ("no finished deal passed through a stage (every deal is still in its first stage, or its first "
+            "change's time is unknown)")
 
 
 def durations_csv(rows) -> str:
