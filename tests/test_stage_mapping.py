@@ -177,3 +177,108 @@ def test_a_templates_crm_list_is_checked(tmp_path: Path) -> None:
     code, output = run("new", "-t", "bad", "--templates", str(tmp_path), "--buyer", "A", "--seller", "B",
                        "-o", str(tmp_path / "x.xlsx"))
     assert code == 1 and "stages[0].crm[0]: expected non-empty text" in output
+
+
+def as_report(history: Path, out: Path, *, day_first: bool = False, encoding: str = "utf-8-sig",
+              delimiter: str = ",", field_history: bool = False) -> None:
+    """The same history as a Salesforce report export: labels for headers, 4/10/2026 8:05 AM dates."""
+    with open(history, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with open(out, "w", newline="", encoding=encoding) as fh:
+        writer = csv.writer(fh, delimiter=delimiter)
+        if field_history:
+            writer.writerow(["Opportunity Name", "Opportunity ID", "Field / Event", "Old Value", "New Value",
+                             "Edit Date"])
+        else:
+            writer.writerow(["Opportunity Name", "Opportunity ID", "Stage", "Amount", "Edit Date"])
+        previous: dict[str, str] = {}
+        for row in rows:
+            at = datetime.strptime(row["CreatedDate"], "%Y-%m-%dT%H:%M:%S.000+0000")
+            hour = at.strftime("%I").lstrip("0")
+            shown = (f"{at.day}/{at.month}/{at.year}" if day_first else f"{at.month}/{at.day}/{at.year}") \
+                + f" {hour}:{at:%M} {at:%p}"
+            name, deal = f"Café Acme {row['OpportunityId'][-8:]}", row["OpportunityId"]
+            if field_history:
+                if deal not in previous:  # the stage a deal was created in is not a change
+                    previous[deal] = row["StageName"]
+                    writer.writerow([name, deal, "Created.", "", "", shown])
+                    continue
+                writer.writerow([name, deal, "Stage", previous[deal], row["StageName"], shown])
+                previous[deal] = row["StageName"]
+            else:
+                writer.writerow([name, deal, row["StageName"], "50,000.00", shown])
+
+
+def stages_table(history: Path, out: Path, *extra: str) -> tuple[str, str]:
+    code, output = run("stages", str(history), "--format", "salesforce", "-t", "enterprise-map", "--holidays",
+                       "none", "-o", str(out), *extra)
+    assert code == 0, output
+    return out.read_text(encoding="utf-8"), output
+
+
+@pytest.mark.parametrize(("how", "options"), [
+    ({}, ()),
+    ({"day_first": True}, ("--date-order", "DMY")),
+    ({"encoding": "cp1252", "delimiter": ";"}, ()),
+])
+def test_a_report_export_gives_the_same_table(tmp_path: Path, how: dict, options: tuple[str, ...]) -> None:
+    history = tmp_path / "OpportunityHistory.csv"
+    stock_history(history, deals=80)
+    expected, _ = stages_table(history, tmp_path / "from-api.csv")
+    report = tmp_path / "report.csv"
+    as_report(history, report, **how)
+    if how.get("encoding", "utf-8-sig") == "utf-8-sig":
+        assert report.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel's BOM
+    table, output = stages_table(report, tmp_path / "from-report.csv", *options)
+    assert table == expected
+    if how.get("encoding") == "cp1252":
+        assert 'not UTF-8: read as Windows-1252, Excel\'s "CSV" encoding' in output
+    assert "rows skipped" not in output
+
+
+def test_a_field_history_report_gives_the_same_table(tmp_path: Path) -> None:
+    history = tmp_path / "OpportunityHistory.csv"
+    stock_history(history, deals=80)
+    expected, _ = stages_table(history, tmp_path / "a.csv")
+    report = tmp_path / "field-history.csv"
+    as_report(history, report, field_history=True)
+    # Field history cannot know when the first stage began: everything after it is the same.
+    table, output = stages_table(report, tmp_path / "b.csv")
+    assert table == expected, output
+
+
+def test_an_xlsx_export_with_a_title_block_gives_the_same_table(tmp_path: Path) -> None:
+    import openpyxl
+
+    history = tmp_path / "OpportunityHistory.csv"
+    stock_history(history, deals=80)
+    expected, _ = stages_table(history, tmp_path / "a.csv")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Opportunity History"])  # a formatted report's title and filters come first
+    sheet.append(["Filtered By: Stage not equal to blank"])
+    sheet.append([])
+    sheet.append(["Opportunity Name", "Opportunity ID", "Stage", "Amount", "Edit Date"])
+    with open(history, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            at = datetime.strptime(row["CreatedDate"], "%Y-%m-%dT%H:%M:%S.000+0000")
+            sheet.append(["Acme", row["OpportunityId"], row["StageName"], 50000, at])
+    book.save(tmp_path / "report.xlsx")
+    table, output = stages_table(tmp_path / "report.xlsx", tmp_path / "b.csv")
+    assert table == expected, output
+
+
+def test_dates_the_file_can_only_read_one_way_decide_its_order(tmp_path: Path) -> None:
+    history = tmp_path / "h.csv"
+    history.write_text("Opportunity ID,Stage,Edit Date\n"
+                       "A,Qualification,2/3/2026 9:00 AM\nA,Needs Analysis,13/3/2026 9:00 AM\n"
+                       "A,Closed Won,20/3/2026 4:30 PM\n")
+    out = tmp_path / "d.csv"
+    code, output = run("stages", str(history), "--format", "salesforce", "-t", "enterprise-map", "--holidays",
+                       "none", "-o", str(out))
+    assert code == 0, output
+    assert "dates read DMY (day first): '13/3/2026 9:00 AM' can only be read that way" in output
+    # 2 March → 13 March: 9 business days in Qualification (Discovery).
+    assert read_table(out)["Discovery"]["median_days"] == "9.0"
+    code, output = run("stages", str(history), "--format", "salesforce", "--date-order", "MDY")
+    assert code == 1 and "'13/3/2026 9:00 AM' is not a date in --date-order MDY" in output

@@ -60,7 +60,8 @@ def test_a_small_export_gives_the_durations_worked_out_by_hand(tmp_path):
     assert (tmp_path / "durations.csv").read_text(encoding="utf-8") == HAND_CSV
     assert "4 deals (2 won, 1 lost, 1 open)" in out
     assert err.splitlines() == [
-        f"warning: {history}:12: changed-at '03/05/2027' is not an ISO 8601 timestamp: row skipped",
+        f"warning: {history}:12: changed-at '03/05/2027' could be 5 March 2027 or 3 May 2027: give --date-order MDY "
+        "or DMY: row skipped",
         f"warning: {history}:13: no stage: row skipped",
         "warning: 2 rows skipped (listed above)"]
 

@@ -36,9 +36,13 @@ PRESETS = {
     "generic": Preset(ids=("opportunityid", "dealid", "recordid", "opportunity", "deal", "id"),
                       stages=("stage", "stagename", "dealstage"),
                       ats=("changedat", "changed", "createddate", "timestamp", "date", "at")),
-    "salesforce": Preset(ids=("opportunityid", "opportunity"), stages=("newvalue", "stagename", "stage", "tostage"),
-                         ats=("createddate", "date"), fields=("field", "changedfield"),
-                         stage_fields=("stagename", "stage"), olds=("oldvalue",)),
+    # Report exports name their columns by label: "Opportunity ID", "Stage", "Edit Date", and for field
+    # history "Field / Event", "Old Value", "New Value"; "Opportunity Name" when the ID is not exported.
+    "salesforce": Preset(ids=("opportunityid", "opportunity", "opportunityname"),
+                         stages=("newvalue", "stagename", "stage", "tostage"),
+                         ats=("createddate", "editdate", "lastmodifieddate", "lastmodified", "date"),
+                         fields=("field", "fieldevent", "changedfield"),
+                         stage_fields=("stagename", "stage", "opportunitystage"), olds=("oldvalue",)),
     "hubspot": Preset(ids=("dealid", "recordid", "hsobjectid", "objectid"),
                       stages=("dealstage", "propertyvalue", "value", "stage"),
                       ats=("timestamp", "date", "updatedate", "changedat", "updatedat"),

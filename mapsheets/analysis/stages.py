@@ -47,6 +47,7 @@ class Changes:
     bad: list[BadRow]
     rows: int  # data rows in the file
     ignored: int = 0  # field-history rows about other fields
+    notes: list[str] = field(default_factory=list)  # how dates were read, when the file had to tell
 
     def years(self) -> range:
         at = self.frame["at"].dropna()
@@ -81,8 +82,13 @@ class StageReport:
     unmatched: dict[str, int] = field(default_factory=dict)  # CRM stage → deals, not in the template
 
 
-def read_changes(table: dict[str, list[str]], lines: Sequence[int], columns: Columns) -> Changes:
-    """The stage changes in ``table`` (column → values, as read), each bad row kept with its line."""
+def read_changes(table: dict[str, list[str]], lines: Sequence[int], columns: Columns,
+                 date_order: str = "") -> Changes:
+    """The stage changes in ``table`` (column → values, as read), each bad row kept with its line.
+
+    Times are ISO 8601, or day and month with the year last as report exports write them, read in
+    ``date_order`` (MDY or DMY); without one, in the order the file's unambiguous dates show.
+    """
     df = pd.DataFrame({"line": np.asarray(lines, dtype=np.int64),
                        "deal": _text(table[columns.id]), "raw": _text(table[columns.stage]),
                        "at_text": _text(table[columns.at])})
@@ -99,7 +105,15 @@ def read_changes(table: dict[str, list[str]], lines: Sequence[int], columns: Col
     at = pd.to_datetime(df["at_text"], utc=True, format="ISO8601", errors="coerce")
     problems = pd.Series("", index=df.index)
     unread = at.isna()
-    problems[unread] = "changed-at " + df.loc[unread, "at_text"].map(repr) + " is not an ISO 8601 timestamp"
+    notes: list[str] = []
+    if unread.any():  # report exports: 4/10/2026 8:05 AM, 10/04/2026 20:05
+        local, why, note = slashed_times(df.loc[unread, "at_text"], date_order)
+        at[unread] = local
+        problems[unread] = why
+        notes += [note] if note else []
+        unread = at.isna() & (problems == "")
+    problems[unread] = ("changed-at " + df.loc[unread, "at_text"].map(repr)
+                        + " is not a timestamp (ISO 8601, or a report's 4/10/2026 8:05 AM)")
     problems[df["raw"] == ""] = "no stage"
     problems[df["deal"] == ""] = "no opportunity id"
     bad_mask = problems != ""
@@ -107,7 +121,66 @@ def read_changes(table: dict[str, list[str]], lines: Sequence[int], columns: Col
     good = df[~bad_mask].assign(at=at[~bad_mask]).drop(columns="at_text")
     if "old" in good:
         good = _with_stage_before_first_change(good)
-    return Changes(good.reset_index(drop=True), bad, len(lines), ignored)
+    return Changes(good.reset_index(drop=True), bad, len(lines), ignored, notes)
+
+
+_SLASHED_AT = (r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})"
+               r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?)?\s*$")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def slashed_times(texts: pd.Series, order: str = "") -> tuple[pd.Series, pd.Series, str]:
+    """Report-export timestamps (``4/10/2026 8:05 AM``, ``10.04.26 20:05``) as UTC times, the reason
+    for each that cannot be read ("" where none), and a note when the file decided the date order.
+
+    Numbers with the year last read in ``order`` (MDY or DMY). Without one, the file's unambiguous
+    dates (a first number over 12, or a second) decide; where they do not, a date that reads two ways
+    is refused with both readings, as a plan's dates are.
+    """
+    m = texts.str.extract(_SLASHED_AT)
+    a, b, year = (pd.to_numeric(m[i], errors="coerce") for i in (0, 1, 2))
+    year = year.where(year >= 100, year + 2000)
+    hour, minute = pd.to_numeric(m[3], errors="coerce").fillna(0), pd.to_numeric(m[4], errors="coerce").fillna(0)
+    second = pd.to_numeric(m[5], errors="coerce").fillna(0)
+    half = m[6].str.upper()
+    bad_clock = (hour > 23) | (minute > 59) | (second > 59) | (half.notna() & ((hour < 1) | (hour > 12)))
+    hour = hour.where(half.isna(), hour % 12 + (half == "P") * 12)
+    clock = pd.to_timedelta(hour * 3600 + minute * 60 + second, unit="s")
+
+    def day(month: pd.Series, dom: pd.Series) -> pd.Series:
+        frame = pd.DataFrame({"year": year, "month": month, "day": dom})
+        return pd.to_datetime(frame.where(m[0].notna()), errors="coerce").where(~bad_clock)
+
+    month_first, day_first = day(a, b), day(b, a)
+    only_m, only_d = month_first.notna() & day_first.isna(), day_first.notna() & month_first.isna()
+    note = ""
+    if not order and only_m.any() != only_d.any():
+        order = "MDY" if only_m.any() else "DMY"
+        first = texts[only_m if order == "MDY" else only_d].iloc[0]
+        note = (f"dates read {order} ({'month' if order == 'MDY' else 'day'} first): {first!r} can only be read "
+                "that way (--date-order to choose)")
+    chosen = month_first if order == "MDY" else day_first if order == "DMY" else month_first.fillna(day_first)
+    why = pd.Series("", index=texts.index, dtype=object)
+    slashed = m[0].notna()
+    why[slashed & bad_clock] = "changed-at " + texts[slashed & bad_clock].map(repr) + " has no such time of day"
+    if order:
+        other = day_first if order == "MDY" else month_first
+        wrong = slashed & ~bad_clock & chosen.isna() & other.notna()
+        why[wrong] = ("changed-at " + texts[wrong].map(repr) + f" is not a date in --date-order {order}")
+    else:
+        both = month_first.notna() & day_first.notna() & (month_first != day_first)
+        if both.any():
+            why[both] = ("changed-at " + texts[both].map(repr) + " could be "
+                         + month_first[both].astype(object).map(_spoken) + " or "
+                         + day_first[both].astype(object).map(_spoken) + ": give --date-order MDY or DMY")
+        chosen = chosen.where(~both)
+    at = (chosen + clock).dt.tz_localize("UTC").where(why == "")
+    return at, why, note
+
+
+def _spoken(day: pd.Timestamp) -> str:
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _folded(values: pd.Series) -> pd.Series:

@@ -28,6 +28,9 @@ from mapsheets.cli.base import DATE, TEMPLATES_OPTION, cli
                    "'CRM STAGE=' counts it for none. Overrides the template's crm: lists and --map-file.")
 @click.option("--map-file", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.yaml",
               help="A YAML file of 'CRM stage: phase' lines (several CRM stages may feed one phase).")
+@click.option("--date-order", type=click.Choice(["MDY", "DMY"], case_sensitive=False),
+              help="How a report export's dates like 4/10/2026 read: MDY (US) or DMY; default: as the file's "
+                   "unambiguous dates show, and a date that reads both ways is refused.")
 @click.option("--won-only", is_flag=True, help="Only deals that reached Closed Won.")
 @click.option("--since", type=DATE, help="Only deals whose first stage change is on or after this date.")
 @click.option("--segment", metavar="COLUMN",
@@ -36,15 +39,16 @@ from mapsheets.cli.base import DATE, TEMPLATES_OPTION, cli
               help="Business days skip these public holidays too, e.g. US, GB, DE-BY, or 'none' "
                    "(env MAPSHEETS_HOLIDAYS; default: the country of your locale).")
 @TEMPLATES_OPTION
-def stages(history, output, fmt, id_column, stage_column, at_column, template_name, maps, map_file, won_only, since,
-           segment, holidays, template_dirs):
+def stages(history, output, fmt, id_column, stage_column, at_column, template_name, maps, map_file, date_order,
+           won_only, since, segment, holidays, template_dirs):
     """Learn how many business days deals spend in each stage from a CRM stage-history export.
 
-    HISTORY is a CSV with one row per stage change: opportunity ID, stage entered, when.
-    Timestamps are ISO 8601; an offset or Z is converted to UTC, a timestamp without one is
-    taken as UTC. Closed Won / Closed Lost end a deal; the stage an open deal is in now is
-    left out of that stage's durations. `days` is the median rounded up to whole business
-    days. Rows that cannot be read are named with their line on stderr.
+    HISTORY is a CSV or a workbook (.xlsx, .xls, .ods) with one row per stage change:
+    opportunity ID, stage entered, when. Timestamps are ISO 8601 or a report's 4/10/2026 8:05 AM;
+    an offset or Z is converted to UTC, a timestamp without one is taken as UTC. Closed Won /
+    Closed Lost end a deal; the stage an open deal is in now is left out of that stage's durations.
+    `days` is the median rounded up to whole business days. Rows that cannot be read are named with
+    their line on stderr.
 
     With -t, CRM stages feed the template's phases as its crm: lists say (Salesforce's stock
     stages and HubSpot's default pipeline in the shipped templates); several stages may feed
@@ -64,7 +68,7 @@ def stages(history, output, fmt, id_column, stage_column, at_column, template_na
     result = learn_stages(history, fmt=fmt, id_column=id_column, stage_column=stage_column, at_column=at_column,
                           segment=segment, won_only=won_only, since=since, template=template_name,
                           template_dirs=template_dirs, holidays=holidays, output=output, maps=maps,
-                          map_file=map_file)
+                          map_file=map_file, date_order=date_order or "")
     for warning in result.warnings:
         click.echo(f"warning: {warning}: row skipped", err=True)
     report = result.report

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mapsheets.adapters import files
-from mapsheets.adapters.crm_history import read_csv_table
+from mapsheets.adapters.crm_history import read_history_table
 from mapsheets.analysis.crm_formats import norm
 from mapsheets.core.words import as_csv_text
 from mapsheets.errors import UsageError
@@ -41,7 +41,7 @@ def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None =
                  won_only: bool = False, since: date | None = None, template: str | None = None,
                  template_dirs: Sequence[Path] = (), holidays: str | None = "",
                  output: Path | None = None, maps: Sequence[str] = (),
-                 map_file: Path | None = None) -> StagesResult:
+                 map_file: Path | None = None, date_order: str = "") -> StagesResult:
     """Per stage, business days deals spent in it, from a stage-history export; written as a
     durations table to ``output`` (and, with ``segment``, one more table per segment beside it).
 
@@ -63,10 +63,10 @@ def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None =
         mapping = stage_mapping(phases, template, maps, map_file)
     elif maps or map_file:
         raise UsageError("--map and --map-file name the template's phases: give the template with -t")
-    table = read_csv_table(history)
+    table = read_history_table(history)
     columns = resolve_columns(table.header, str(history), fmt, id_column=id_column, stage_column=stage_column,
                               at_column=at_column, segment=segment)
-    changes = read_changes(table.columns, table.lines, columns)
+    changes = read_changes(table.columns, table.lines, columns, date_order=date_order.upper())
     bad = sorted([(line, why) for line, why in table.malformed] + [(b.line, b.reason) for b in changes.bad])
     if changes.frame.empty:
         first = f" (line {bad[0][0]}: {bad[0][1]})" if bad else ""
@@ -82,8 +82,11 @@ def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None =
     if not report.deals:
         raise UsageError(f"{history}: no deals left after --since/--won-only")
     if not any(s.days is not None for s in report.stages):
-        raise UsageError(f"{history}: {_why_nothing_measured(report, template, stages or [])}; nothing written")
+        unread = f" ({len(bad)} rows not read; line {bad[0][0]}: {bad[0][1]})" if bad else ""
+        raise UsageError(f"{history}: {_why_nothing_measured(report, template, stages or [])}{unread}; "
+                         "nothing written")
     result = StagesResult(report, [f"{history}:{line}: {why}" for line, why in bad], holidays, locale_setting)
+    result.notes += table.notes + changes.notes
     if changes.ignored:
         result.notes.append(f"{changes.ignored} rows change other fields than the stage: not stage changes")
     if report.unmatched:
