@@ -25,7 +25,7 @@ from datetime import date
 
 import numpy as np
 
-from mapsheets.core.model import Plan
+from mapsheets.core.model import Plan, Step
 from mapsheets.core.schedule import topological
 
 SIMULATIONS = 10_000
@@ -78,7 +78,8 @@ class _Calendar:
         return np.busday_offset(_EPOCH, indexes.astype(np.int64), roll="forward", holidays=self.holidays)
 
     def day(self, index: float) -> date:
-        return self.dates(np.array([int(np.ceil(index))]))[0].astype(object)
+        found: date = self.dates(np.array([int(np.ceil(index))]))[0].astype(object)
+        return found
 
 
 @dataclass
@@ -150,31 +151,32 @@ def _layout(plan: Plan, today: date, cal: _Calendar) -> _Layout | None:
             when = step.done_on or step.due
             done_at[key] = float(cal.index(when)) if when else float(now)
             continue
-        before = [planned[d] for d in deps[key] if planned[d] is not None]
+        before = [p for d in deps[key] if (p := planned[d]) is not None]
         begin = max(before, default=float(start))
-        gap[key] = max(0.0, (planned[key] if planned[key] is not None else begin) - begin)
+        own = planned[key]
+        gap[key] = max(0.0, (own if own is not None else begin) - begin)
     span, elapsed = _phases(steps, deps, planned, gap, done_at, float(start), float(now))
     return _Layout(order, deps, done_at, gap, {k: s.phase for k, s in steps.items()}, span, elapsed,
                    float(start), float(now), close)
 
 
-def _phases(steps: Mapping[str, object], deps: Mapping[str, list[str]], planned: Mapping[str, float | None],
+def _phases(steps: Mapping[str, Step], deps: Mapping[str, list[str]], planned: Mapping[str, float | None],
             gap: Mapping[str, float], done_at: Mapping[str, float], start: float,
             now: float) -> tuple[dict[str, float], dict[str, float]]:
     """Per phase with open work: its planned span, and how long it has run by today."""
     members: dict[str, list[str]] = {}
     for key, step in steps.items():
-        members.setdefault(getattr(step, "phase"), []).append(key)
+        members.setdefault(step.phase, []).append(key)
     span: dict[str, float] = {}
     elapsed: dict[str, float] = {}
     for phase, keys in members.items():
         if not any(k in gap for k in keys):
             continue
         # The phase begins where its first steps may: after what they wait for outside it.
-        begins = [max((planned[d] or start for d in deps[k]), default=start)
+        begins = [max((_or(planned[d], start) for d in deps[k]), default=start)
                   for k in keys if not any(d in keys for d in deps[k])]
-        ends = [planned[k] for k in keys if planned[k] is not None]
-        span[phase] = max(1.0, max(ends, default=start) - min(begins))
+        ends = [p for k in keys if (p := planned[k]) is not None]
+        span[phase] = max(1.0, max(ends, default=start) - min(begins, default=start))
         finished = [done_at[k] for k in keys if k in done_at]
         # A phase has begun when one of its steps is done or its first open step's dependencies are.
         ready = [max((done_at[d] for d in deps[k] if d in done_at), default=start)
@@ -182,6 +184,10 @@ def _phases(steps: Mapping[str, object], deps: Mapping[str, list[str]], planned:
         began = min([*finished, *ready], default=None) if finished or ready else None
         elapsed[phase] = max(0.0, now - began) if began is not None and began <= now else 0.0
     return span, elapsed
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 def _draw(past: np.ndarray, elapsed: float, span: float, n: int, rng: np.random.Generator) -> np.ndarray:
