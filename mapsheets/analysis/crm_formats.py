@@ -26,6 +26,9 @@ class Preset:
     fields: tuple[str, ...] = ()
     stage_fields: tuple[str, ...] = ()
     olds: tuple[str, ...] = ()
+    # The close date as planned when the row was written (OpportunityHistory's CloseDate): the
+    # forecast's backtest measures against it.
+    targets: tuple[str, ...] = ("closedate", "targetclose", "expectedclosedate")
 
 
 # Salesforce: OpportunityHistory (OpportunityId, StageName, CreatedDate) and OpportunityFieldHistory
@@ -63,6 +66,7 @@ class Columns:
     field: str | None = None  # field-history exports: which field changed
     stage_fields: tuple[str, ...] = ()  # normalised field names that mean the stage
     old: str | None = None  # field-history exports: the stage before the change
+    target: str | None = None  # the close date as planned at the time of the row, where exported
 
 
 def resolve_columns(header: list[str], source: str, fmt: str = "generic", *, id_column: str | None = None,
@@ -95,7 +99,7 @@ def resolve_columns(header: list[str], source: str, fmt: str = "generic", *, id_
         at=pick(at_column, preset.ats, "changed-at", "--at-column"),
         segment=pick(segment, (), "segment", "--segment") if segment is not None else None,
         field=field, stage_fields=preset.stage_fields if field else (),
-        old=_first(by_norm, preset.olds) if field else None)
+        old=_first(by_norm, preset.olds) if field else None, target=_first(by_norm, preset.targets))
 
 
 def _first(by_norm: dict[str, str], candidates: tuple[str, ...]) -> str | None:

@@ -94,6 +94,8 @@ def read_changes(table: dict[str, list[str]], lines: Sequence[int], columns: Col
                        "at_text": _text(table[columns.at])})
     if columns.segment:
         df["segment"] = _text(table[columns.segment])
+    if columns.target:
+        df["target_text"] = _text(table[columns.target])
     ignored = 0
     if columns.field:
         fields = _text(table[columns.field])
@@ -119,6 +121,8 @@ def read_changes(table: dict[str, list[str]], lines: Sequence[int], columns: Col
     bad_mask = problems != ""
     bad = [BadRow(int(line), why) for line, why in zip(df["line"][bad_mask], problems[bad_mask])]
     good = df[~bad_mask].assign(at=at[~bad_mask]).drop(columns="at_text")
+    if "target_text" in good:
+        good = good.assign(target=_dates(good.pop("target_text"), date_order))
     if "old" in good:
         good = _with_stage_before_first_change(good)
     return Changes(good.reset_index(drop=True), bad, len(lines), ignored, notes)
@@ -179,6 +183,15 @@ def slashed_times(texts: pd.Series, order: str = "") -> tuple[pd.Series, pd.Seri
     return at, why, note
 
 
+def _dates(texts: pd.Series, order: str) -> pd.Series:
+    """Dates (ISO or a report's 4/10/2026) as UTC times; NaT where a cell is empty or unreadable."""
+    at = pd.to_datetime(texts, utc=True, format="ISO8601", errors="coerce")
+    unread = at.isna() & (texts != "")
+    if unread.any():
+        at[unread] = slashed_times(texts[unread], order)[0]
+    return at
+
+
 def _spoken(day: pd.Timestamp) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
@@ -212,6 +225,41 @@ def stage_durations(changes: Changes, *, holidays: Collection[date] = (), won_on
     stages may feed one phase: a deal's business days in them add up. Without ``template_stages``,
     stages come in the order deals go through them (mean position of first entry).
     """
+    df, dropped = labelled(changes, template_stages, mapping)
+    deal_won = df.assign(w=df["key"] == "\x00won").groupby("deal", sort=False)["w"].any()
+    if since is not None:
+        start = pd.Timestamp(datetime.combine(since, time(), tzinfo=timezone.utc))
+        first_at = df.groupby("deal", sort=False)["at"].min()
+        keep = first_at[first_at >= start].index
+        df, deal_won = df[df["deal"].isin(keep)], deal_won[deal_won.index.isin(keep)]
+    if won_only:
+        df, deal_won = df[df["deal"].isin(deal_won[deal_won].index)], deal_won[deal_won]
+    unmatched = {}
+    if template_stages is not None:
+        raw_unmatched = df[df["key"].str.startswith("\x01") & ~df["folded"].isin(dropped)]
+        unmatched = raw_unmatched.drop_duplicates(["deal", "key"]).groupby("raw", sort=False).size().to_dict()
+    visits = stage_visits(df, holidays)
+    last = visits.drop_duplicates("deal", keep="last")
+    won = int(deal_won.sum())
+    lost = int(((last["key"] == "\x00lost") & ~last["deal"].map(deal_won).astype(bool)).sum())
+    order = _order(visits, template_stages)
+    report = StageReport(_stats(visits, deal_won, order), deals=len(deal_won), won=won, lost=lost,
+                         open=int((~last["key"].str.startswith("\x00")).sum()), changes=len(df),
+                         unmatched=dict(sorted(unmatched.items(), key=lambda kv: -kv[1])))
+    if by_segment and "segment" in df:
+        segment = df.groupby("deal", sort=False)["segment"].agg(_last_given)
+        for value in sorted(segment.unique(), key=lambda v: (v == NO_SEGMENT, v.lower())):
+            deals = segment.index[segment == value]
+            report.segments[value] = _stats(visits[visits["deal"].isin(deals)], deal_won[deals], order)
+            report.segment_deals[value] = len(deals)
+    return report
+
+
+def labelled(changes: Changes, template_stages: Sequence[tuple[str, str]] | None = None,
+             mapping: Mapping[str, str | None] | None = None) -> tuple[pd.DataFrame, set[str]]:
+    """The changes with ``key``: the phase (or CRM stage) each row enters, "\x00won"/"\x00lost" for
+    the end of a deal, "\x01…" for a CRM stage that feeds no phase; sorted by deal and time. Also
+    the folded CRM stages ``mapping`` deliberately sends nowhere."""
     df = changes.frame
     df = df.assign(deal=pd.factorize(df["deal"])[0])  # numbers sort and group faster than IDs
     folded = _folded(df["raw"])
@@ -242,33 +290,7 @@ def stage_durations(changes: Changes, *, holidays: Collection[date] = (), won_on
     df.loc[unmatched_mask, "key"] = "\x01" + df.loc[unmatched_mask, "folded"]  # a stage of its own, not reported
 
     df = df.sort_values(["deal", "at", "line"], na_position="first", kind="stable").reset_index(drop=True)
-    deal_won = df.assign(w=df["key"] == "\x00won").groupby("deal", sort=False)["w"].any()
-    if since is not None:
-        start = pd.Timestamp(datetime.combine(since, time(), tzinfo=timezone.utc))
-        first_at = df.groupby("deal", sort=False)["at"].min()
-        keep = first_at[first_at >= start].index
-        df, deal_won = df[df["deal"].isin(keep)], deal_won[deal_won.index.isin(keep)]
-    if won_only:
-        df, deal_won = df[df["deal"].isin(deal_won[deal_won].index)], deal_won[deal_won]
-    unmatched = {}
-    if template_stages is not None:
-        raw_unmatched = df[df["key"].str.startswith("\x01") & ~df["folded"].isin(dropped)]
-        unmatched = raw_unmatched.drop_duplicates(["deal", "key"]).groupby("raw", sort=False).size().to_dict()
-    visits = _visits(df, holidays)
-    last = visits.drop_duplicates("deal", keep="last")
-    won = int(deal_won.sum())
-    lost = int(((last["key"] == "\x00lost") & ~last["deal"].map(deal_won).astype(bool)).sum())
-    order = _order(visits, template_stages)
-    report = StageReport(_stats(visits, deal_won, order), deals=len(deal_won), won=won, lost=lost,
-                         open=int((~last["key"].str.startswith("\x00")).sum()), changes=len(df),
-                         unmatched=dict(sorted(unmatched.items(), key=lambda kv: -kv[1])))
-    if by_segment and "segment" in df:
-        segment = df.groupby("deal", sort=False)["segment"].agg(_last_given)
-        for value in sorted(segment.unique(), key=lambda v: (v == NO_SEGMENT, v.lower())):
-            deals = segment.index[segment == value]
-            report.segments[value] = _stats(visits[visits["deal"].isin(deals)], deal_won[deals], order)
-            report.segment_deals[value] = len(deals)
-    return report
+    return df, dropped
 
 
 def _last_given(values: pd.Series) -> str:
@@ -276,7 +298,7 @@ def _last_given(values: pd.Series) -> str:
     return given.iloc[-1] if len(given) else NO_SEGMENT
 
 
-def _visits(df: pd.DataFrame, holidays: Collection[date]) -> pd.DataFrame:
+def stage_visits(df: pd.DataFrame, holidays: Collection[date]) -> pd.DataFrame:
     """One row per stage visit with its business days (NaN when the start or the end is unknown)."""
     deal, key = df["deal"].to_numpy(), df["key"].to_numpy()
     repeat = np.zeros(len(df), dtype=bool)
