@@ -132,3 +132,17 @@ def test_the_sentence_says_it_as_the_issue_does() -> None:
 def test_a_plan_without_a_close_step_says_so() -> None:
     result = forecast(replace(plan(27), close_step=""), history(100), START)
     assert result.chance is None and "close step" in result.reason
+
+
+def test_the_chance_to_close_counts_the_deals_lost_on_the_way() -> None:
+    past = history(3000)
+    timing = forecast(plan(45), past, START)
+    won = forecast(plan(45), past, START, lost_after={"Discovery": 0.1, "Validation": 0.2, "Legal": 0.05})
+    assert timing.chance is not None and won.chance is not None
+    assert won.chance == pytest.approx(timing.chance * 0.9 * 0.8 * 0.95)
+    assert won.p50 == timing.p50  # the dates are those of the deals that close
+    # A phase already done no longer risks the deal.
+    later = weekdays_after(START, 8)
+    done = forecast(plan(45, done=2), past, later, lost_after={"Discovery": 0.5})
+    again = forecast(plan(45, done=2), past, later)
+    assert done.chance == again.chance

@@ -100,10 +100,13 @@ class _Layout:
 
 def forecast(plan: Plan, history: Mapping[str, Sequence[float]], today: date,
              holidays: Collection[date] = (), *, simulations: int = SIMULATIONS, seed: int | None = None,
-             min_deals: int = MIN_DEALS, condition: bool = True) -> Forecast:
+             min_deals: int = MIN_DEALS, condition: bool = True,
+             lost_after: Mapping[str, float] | None = None) -> Forecast:
     """Simulate the rest of ``plan`` from ``history`` (phase name → business days each past deal spent
-    in it) and say how likely it is to close by its target close. ``condition=False`` draws a running
-    phase from every past deal, as if it had just begun (the backtest's comparison)."""
+    in it) and say how likely it is to close by its target close. ``lost_after`` (phase → share of
+    past deals lost after it) makes that the chance to close won: the chance of getting through
+    every phase still open, times the chance of doing it in time. ``condition=False`` draws a
+    running phase from every past deal, as if it had just begun (the backtest's comparison)."""
     cal = _Calendar(holidays)
     layout = _layout(plan, today, cal)
     if layout is None:
@@ -119,7 +122,8 @@ def forecast(plan: Plan, history: Mapping[str, Sequence[float]], today: date,
                       layout.span[p], simulations, rng) for p in needed}
     close = _simulate(layout, ratio, simulations)
     target = plan.target_close
-    chance = float(np.mean(close <= cal.index(target))) if target else None
+    survive = float(np.prod([1.0 - (lost_after or {}).get(p, 0.0) for p in needed]))
+    chance = survive * float(np.mean(close <= cal.index(target))) if target else None
     p50, p90 = np.quantile(close, [0.5, 0.9])
     deals = min(len(history[p]) for p in needed) if needed else 0
     return Forecast(target, chance, cal.day(p50), cal.day(p90), deals,
