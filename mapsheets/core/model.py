@@ -37,6 +37,8 @@ def new_step_id(taken: set[str] | frozenset[str] = frozenset(), rng: _random.Ran
 
 @dataclass
 class Step:
+    """One row of the steps table: what is to be done, by whom, by when, and how far it is."""
+
     id: str
     title: str
     phase: str = ""
@@ -93,6 +95,8 @@ class Step:
 
 @dataclass
 class Stakeholder:
+    """One row of the Team tab: a person on the plan, their side and role."""
+
     name: str
     email: str = ""
     side: str = "buyer"
@@ -118,6 +122,8 @@ METHODS = (GOOGLE, EMAIL_LINK, ON_BEHALF, COMMAND_LINE)
 
 @dataclass
 class Signature:
+    """One row of the Sign-off tab: who signed the plan for which side, when, at which fingerprint."""
+
     name: str
     email: str
     side: str
@@ -208,6 +214,8 @@ SIGNED_STEP_FIELDS = ("id", "phase", "title", "side", "owners", "due", "depends_
 
 @dataclass
 class Plan:
+    """A mutual action plan or a closing plan: its overview, steps, team and signatures."""
+
     kind: str
     title: str
     buyer: str

@@ -41,6 +41,8 @@ _SHARED_WORDS = {"shared", "share", "mutual", "external", "buyer", "public", "vi
 
 @dataclass
 class ConvertResult:
+    """The MAP ``convert`` made of a closing plan: where it is, which steps came from where, who watches it."""
+
     location: str  # the MAP
     view: PlanView  # the MAP as written
     carried: list[str]  # IDs of the closing plan's shared steps, now in the MAP too
@@ -200,7 +202,7 @@ def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Te
     for step in mutual.steps:
         step.depends_on = [renamed.get(d, d) for d in step.depends_on]
     mutual.close_step = renamed.get(mutual.close_step, mutual.close_step)
-    days = {step.id: task.days for step, task in zip(mutual.steps, tpl_tasks(subset, durations))}
+    days = {step.id: task.days for step, task in zip(mutual.steps, tpl_tasks(subset, durations), strict=False)}
     carried = [_carried(s, parsed, rows, taken) for s in shared]
     closing_spans = spans(list(dict.fromkeys(s.phase for s in closing.steps)))
     joined = join(mutual.steps, carried, {s.id: closing_spans.get(s.phase, (0.0, 1.0)) for s in shared})

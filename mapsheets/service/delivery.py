@@ -25,8 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mapsheets.errors import Deferred, Refused, RemoteError
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.mail import Mailer
 
 DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 # Seconds a run may spend sending: a mail server that accepts and never answers must not hold a
@@ -37,6 +41,8 @@ RETRY_RUNS = 3  # runs a server may answer "try again later" (4xx) to one digest
 
 @dataclass
 class RunReport:
+    """What a digest run (or ``close``'s last digests) did: plans read, digests sent, left pending, refused."""
+
     plans: int = 0
     unchanged: int = 0  # plans not read at all: their backend said nothing changed
     not_read: set[str] = field(default_factory=set)  # their refs
@@ -61,10 +67,11 @@ def default_outbox(env: dict[str, str]) -> Path:
     """Beside the default SQLite state store (the per-user data folder), whatever MAPSHEETS_DB says."""
     from mapsheets.adapters.store import default_url
 
-    return Path(default_url({k: v for k, v in env.items() if k != "MAPSHEETS_DB"}).split("///", 1)[-1]).parent / "outbox"
+    url = default_url({k: v for k, v in env.items() if k != "MAPSHEETS_DB"})
+    return Path(url.split("///", 1)[-1]).parent / "outbox"
 
 
-def make_mailer(smtp_url: str | None, outbox: Path | None = None, env: dict[str, str] | None = None):
+def make_mailer(smtp_url: str | None, outbox: Path | None = None, env: dict[str, str] | None = None) -> Mailer:
     """SMTP when a URL is given, else .eml files in the outbox folder (the embedded default)."""
     import os
 

@@ -79,6 +79,7 @@ def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes
 
 
 def unwatch(ref: str, emails: Iterable[str] = (), *, store_url: str | None = None) -> int:
+    """Stop the digest of ``ref`` for ``emails`` (everyone when empty); returns how many subscriptions ended."""
     checked = [check_address(e, "emails")[1] for e in emails]
     return open_store(store_url).unwatch(canonical_ref(ref), checked or None)
 

@@ -19,6 +19,8 @@ HANDOFF_TAB = "Handoff"
 
 @dataclass
 class HandoffResult:
+    """The hand-off built from a plan, and where it was written (a Markdown file, the Handoff tab)."""
+
     handoff: core.Handoff
     output: Path | None = None
     tab: bool = False

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.core.diff import diff
 from mapsheets.core.edits import Edit
@@ -33,6 +33,9 @@ from mapsheets.service import audience
 from mapsheets.service.refs import open_workbook, parse_grid
 from mapsheets.service.revisions import canonical_ref, open_store, snapshot_into
 
+if TYPE_CHECKING:
+    from mapsheets.adapters.mail import Mailer
+
 ARCHIVED = "plan_archived"  # audit event: the deal closed (detail: outcome, closed_on, reason, message);
 # outcome "" when the plan was re-opened
 CLOSED_NOTICE = "closed_deal_notice"  # audit event: one subscriber had the closed deal's last digest
@@ -43,6 +46,8 @@ _LABEL = {attr: label for attr, label, _t in OVERVIEW_FIELDS}
 
 @dataclass
 class CloseResult:
+    """What ``close_plan`` or ``reopen_plan`` did: the outcome written, the revision kept, who was told."""
+
     ref: str
     outcome: str
     closed_on: date | None  # None: re-opened
@@ -66,7 +71,7 @@ def closed_refs(store) -> dict[str, dict[str, Any]]:
 
 
 def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: str = "", on: date | None = None,
-               message: str = "", correct: bool = False, store_url: Any = None, mailer=None,
+               message: str = "", correct: bool = False, store_url: str | None = None, mailer: Mailer | None = None,
                sender: str | None = None, seller_domains: Iterable[str] | None = None,
                force: bool = False, on_warning: Callable[[str], None] | None = None) -> CloseResult:
     """Record that the deal closed ``outcome`` (won or lost) on ``on`` (default ``today``), store a
@@ -109,7 +114,7 @@ def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: st
     return result
 
 
-def reopen_plan(ref: str, *, today: date, now: datetime, store_url: Any = None, mailer=None,
+def reopen_plan(ref: str, *, today: date, now: datetime, store_url: str | None = None, mailer: Mailer | None = None,
                 sender: str | None = None, seller_domains: Iterable[str] | None = None,
                 force: bool = False) -> CloseResult:
     """Withdraw a closing: clear the outcome rows (if not cleared by hand already), end the archive

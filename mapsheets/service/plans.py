@@ -64,6 +64,7 @@ def load_templates(template_dirs: Sequence[Path] = ()) -> dict[str, tpl.Template
 
 
 def list_templates(template_dirs: Sequence[Path] = ()) -> list[TemplateInfo]:
+    """Every template mapsheets knows (its own, then ``template_dirs`` and MAPSHEETS_TEMPLATES), described."""
     return [TemplateInfo(t.name, t.kind, t.description, len(t.steps),
                          [{"key": s.key, "name": s.name, "days": s.days} for s in t.stages], t.source,
                          list(t.roles))
@@ -71,6 +72,7 @@ def list_templates(template_dirs: Sequence[Path] = ()) -> list[TemplateInfo]:
 
 
 def get_template(name: str, template_dirs: Sequence[Path] = ()) -> tpl.Template:
+    """The template called ``name``, loaded and validated; NotFound lists the ones there are."""
     sources = files.template_sources(list(template_dirs))
     if name not in sources:
         raise NotFound(f"unknown template {name!r} (available: {', '.join(sorted(sources))})")
@@ -115,6 +117,8 @@ class PlanView:
 
 @dataclass
 class NewPlanResult:
+    """What ``new_plan`` made: the plan as written, how it fits its target close, where it is."""
+
     view: PlanView
     fit: schedule.Fit
     location: str
@@ -199,7 +203,7 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
         step.owners = [link_owner(o, plan.stakeholders) for o in step.owners]
     if template.kind == "closing" or any(ts.visibility for ts in template.steps):
         plan.step_columns = [*STEP_HEADERS, VISIBILITY]  # says which steps `convert` may show the buyer
-        for ts, step in zip(template.steps, plan.steps):
+        for ts, step in zip(template.steps, plan.steps, strict=False):
             step.extra[VISIBILITY] = "shared" if ts.shown_to_buyer(template.kind) else "internal"
     return plan, fit
 

@@ -96,6 +96,8 @@ def read_snapshot(ref: str, *, book=None, source: dict[str, Any] | None = None) 
 
 @dataclass
 class SnapshotResult:
+    """What ``snapshot`` stored: the revision (a new one only when the plan changed) and the plan."""
+
     revision: Any
     created: bool
     snapshot: Snapshot
@@ -161,6 +163,7 @@ def _keep_formula_values(store, key: str, snap: Snapshot) -> None:
 
 
 def snapshot(ref: str, *, now: datetime, store_url: str | None = None) -> SnapshotResult:
+    """Store the plan as it reads now as a revision in the state store, unless it is unchanged since the last."""
     return snapshot_into(open_store(store_url), ref, now=now)
 
 
@@ -237,6 +240,8 @@ def load(spec: str, *, store_url: str | None = None) -> Snapshot:
 
 @dataclass
 class DiffResult:
+    """Two revisions of a plan and what changed between them, in the plan and in its other tabs."""
+
     old: Snapshot
     new: Snapshot
     changes: list[Change]

@@ -28,7 +28,9 @@ CSV_COLUMNS = ("stage", "days", "mean_days", "median_days", "deals", "open", "sk
 
 @dataclass
 class StagesResult:
-    report: object  # mapsheets.analysis.stages.StageReport
+    """Stage durations learned from a CRM's stage history, the rows skipped, and the files written."""
+
+    report: StageReport  # per stage (and per segment): days, median, mean, deals, open, skipped share
     warnings: list[str]  # one per bad row: "FILE:LINE: why"
     holidays: str
     calendar_locale: str | None  # the locale the calendar came from; None: given

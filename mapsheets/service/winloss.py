@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from mapsheets.core.model import Plan
 from mapsheets.errors import NotFound, UsageError
@@ -22,6 +21,8 @@ FORMATS = (".xlsx", ".csv")
 
 @dataclass
 class WinLossReport:
+    """The win/loss table written across closed plans: where, how many plans and steps, the findings."""
+
     output: Path
     plans: int
     steps: int
@@ -29,7 +30,7 @@ class WinLossReport:
 
 
 def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, today: date,
-            store_url: Any = None) -> WinLossReport:
+            store_url: str | None = None) -> WinLossReport:
     """Build the win/loss report of ``plans`` (or every archived plan) into ``output`` (.xlsx or .csv)."""
     from mapsheets.core.winloss import plan_record
     from mapsheets.service.calendars import days_off_or_weekends
@@ -44,7 +45,7 @@ def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, toda
     if not keys:
         raise NotFound("no closed plans in the state store: close one with `mapsheets close PLAN --won|--lost`")
     plan_rows, step_rows = [], []
-    for key, given in zip(keys, keys if all_plans else plans):
+    for key, given in zip(keys, keys if all_plans else plans, strict=True):
         revisions = store.revisions(key)
         if not revisions:
             raise NotFound(f"{given}: no stored revisions (is it a plan this store knows?)")
