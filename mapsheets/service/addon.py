@@ -167,14 +167,14 @@ def _changes_since_last_look(store, ref: str, caller: Caller, reading: Reading, 
 
     now = _aware(now)
     key = canonical_ref(ref)
-    before = store.last_seen(key, caller.email)
+    before = store.last_seen.get(key, caller.email)
     content = reading.memo("content_json", lambda: canonical_json(_snapshot(ref, reading).content()))
     if before is not None and before.content_json == content:
         # Nothing new since this person's last look: a read-only answer, no store write.
         return {"first_look": False, "since": before.taken_at.isoformat(), "changes": [], "text": [], "summary": {}}
     snap = _snapshot(ref, reading)
     current = snapshot_into(store, ref, now=now, snapshot=(snap, {})).revision
-    store.set_last_seen(key, caller.email, current.id, now)
+    store.last_seen.set(key, caller.email, current.id, now)
     if before is None:
         return {"first_look": True, "since": None, "changes": [], "text": [], "summary": {}}
     try:
@@ -196,7 +196,7 @@ def _subscription(store, ref: str, email: str) -> str:
     from mapsheets.service.revisions import canonical_ref
 
     key = canonical_ref(ref)
-    for sub in store.subscriptions(key):
+    for sub in store.digests.subscriptions(key):
         if sub.email.lower() == email.lower():
             return sub.every
     return "off"

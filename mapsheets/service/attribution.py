@@ -70,7 +70,7 @@ class Attributor:
 
     def events(self) -> list[Any]:
         if self._events is None:
-            self._events = self.store.events(self.ref)
+            self._events = self.store.audit.events(self.ref)
         return self._events
 
     def edits(self) -> list[dict[str, Any]] | None:
@@ -115,7 +115,7 @@ class Attributor:
         if not added:
             return {}
         signed = [e for e in self.events() if e.kind == "signed"]
-        names = {(s.email, s.fingerprint): s.name for s in self.store.signatures(self.ref)}
+        names = {(s.email, s.fingerprint): s.name for s in self.store.signatures.of(self.ref)}
         out = {}
         for c in added:
             for e in signed:
@@ -132,7 +132,7 @@ class Attributor:
         """
         if not (since.source or {}).get("modified_time") or not (latest.source or {}).get("modified_time"):
             return None
-        stored = [r for r in self.store.revisions(self.ref) if since.id <= r.id <= latest.id]
+        stored = [r for r in self.store.revisions.of(self.ref) if since.id <= r.id <= latest.id]
         if latest.id not in {r.id for r in stored}:  # a dry run's live plan is not stored
             stored.append(latest)
         stored = [r for r in stored if (r.source or {}).get("modified_time")]

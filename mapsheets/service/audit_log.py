@@ -74,9 +74,9 @@ def flush_quietly(store: Any) -> None:
 
 
 def _store(store: Any, entry: dict[str, Any], *, once: bool = False) -> None:
-    if store.get_plan(entry["ref"]) is None or entry["title"]:
-        store.register_plan(entry["ref"], entry["backend"], entry["title"])
-    log_event = store.log_event_once if once else store.log_event
+    if store.plans.get(entry["ref"]) is None or entry["title"]:
+        store.plans.register(entry["ref"], entry["backend"], entry["title"])
+    log_event = store.audit.log_once if once else store.audit.log
     log_event(entry["kind"], ref=entry["ref"], actor=entry["actor"], detail=entry["detail"], at=entry["at"])
 
 
@@ -108,7 +108,7 @@ def check_own_write(store: Any, ref: str, plan: Any, version: dict[str, Any] | N
     if events is None:
         store = store() if callable(store) else store
         flush_quietly(store)
-        events = store.events(canonical_ref(ref))
+        events = store.audit.events(canonical_ref(ref))
     result = check(plan, events, version)
     if record and result.seen is not None:
         _mark_seen(store, ref, result.seen)
@@ -121,7 +121,7 @@ def _mark_seen(store: Any, ref: str, event_id: int) -> None:
 
     try:
         store = store() if callable(store) else store
-        store.log_event(SEEN, ref=canonical_ref(ref), actor="mapsheets", detail={"event": event_id})
+        store.audit.log(SEEN, ref=canonical_ref(ref), actor="mapsheets", detail={"event": event_id})
     except MapsheetsError:
         pass
 
@@ -163,7 +163,7 @@ def lost_warning(store: Any, book: Any, parsed: Any, *, events: list[Any] | None
     try:
         if events is None:
             store = store() if callable(store) else store
-            if store.get_plan(canonical_ref(book.ref)) is None:
+            if store.plans.get(canonical_ref(book.ref)) is None:
                 return None
         version = None if google_id(book.ref) else book.revision()
         found = check_own_write(store, book.ref, parsed.plan, version, events=events)

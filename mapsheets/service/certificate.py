@@ -70,8 +70,8 @@ def _signed_version(plan: Plan, store, ref: str) -> tuple[Plan, str]:
     if not sealed or plan.signature_status(sealed[-1]) == "valid":
         return plan, plan.fingerprint()
     wanted, key = sealed[-1].fingerprint, canonical_ref(ref)
-    if store.get_plan(key) is not None:
-        for revision in reversed(store.revisions(key)):
+    if store.plans.get(key) is not None:
+        for revision in reversed(store.revisions.of(key)):
             if revision.fingerprint == wanted:
                 return Plan.from_dict(revision.content["plan"]), wanted
     return plan, wanted
@@ -81,7 +81,7 @@ def _trail(store, ref: str) -> list[dict[str, str]]:
     from mapsheets.service.revisions import canonical_ref
 
     key = canonical_ref(ref)
-    if store.get_plan(key) is None:
+    if store.plans.get(key) is None:
         return []
     return [{"at": f"{e.at.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}", "actor": e.actor, "what": _WHAT[e.kind](e.detail)}
-            for e in store.events(key) if e.kind in _WHAT]
+            for e in store.audit.events(key) if e.kind in _WHAT]

@@ -82,7 +82,7 @@ def fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report) -
         filled = book.modify(compute)
         if untouched and filled:
             source = book.revision()
-            store.set_seen_source(ref, source, now)  # our own write is not a change
+            store.sources.set_seen(ref, source, now)  # our own write is not a change
     except MapsheetsError as exc:
         _tell(report, ref, "step IDs", exc)
     return source
@@ -106,32 +106,32 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
     now (default ``now``), for the claim's lease.
     """
     if logged is ...:  # not looked up by the caller
-        logged = store.logged_revision(ref)
+        logged = store.sources.logged_revision(ref)
     if logged is None:  # never logged: the tab logs what changes from here on
-        store.set_logged_revision(ref, latest.id, expected=None, check=True)
+        store.sources.set_logged_revision(ref, latest.id, expected=None, check=True)
         return
     if logged == latest.id:
         return
     # One run at a time writes a plan's Changes tab: two overlapping runs that both read the tab
     # before either wrote would both write the same rows.
-    if not store.claim_changes(ref, claim_at or now):
+    if not store.sources.claim_changes(ref, claim_at or now):
         return  # the run holding it logs these changes, or the next run does
     handed_over = False  # to the write's callback, which releases the claim
     try:
-        logged = store.logged_revision(ref)  # under the claim: another run may have moved it meanwhile
+        logged = store.sources.logged_revision(ref)  # under the claim: another run may have moved it meanwhile
         while logged is not None and logged != latest.id:
-            before = store.revision_by_id(logged)
+            before = store.revisions.by_id(logged)
             changes = diff(Plan.from_dict(before.content["plan"]), Plan.from_dict(latest.content["plan"]), days_off)
             if not changes:
-                store.set_logged_revision(ref, latest.id, expected=logged, check=True)
+                store.sources.set_logged_revision(ref, latest.id, expected=logged, check=True)
                 return
             try:
                 if rows_read is None:  # the plan was not read this run (unchanged): read the tab now
                     rows_read = book.read_grid().get(CHANGES_TAB, [])
                 through_seq = _logged_through(rows_read, before.seq)
                 if through_seq is not None and before.seq < through_seq <= latest.seq:  # a killed run wrote them
-                    through = store.revision(ref, str(through_seq)).id
-                    if not store.set_logged_revision(ref, through, expected=logged, check=True):
+                    through = store.revisions.get(ref, str(through_seq)).id
+                    if not store.sources.set_logged_revision(ref, through, expected=logged, check=True):
                         return  # another run moved the cursor
                     logged = through
                     continue
@@ -150,11 +150,11 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
                     if error is not None:
                         _tell(report, ref, f"the {CHANGES_TAB} tab", error)
                     # after is None when someone saved between our read and the write: a change next run.
-                    elif store.set_logged_revision(ref, latest.id, expected=expected, check=True) \
+                    elif store.sources.set_logged_revision(ref, latest.id, expected=expected, check=True) \
                             and after is not None:
-                        store.set_seen_source(ref, after, now)  # our own write is not a change
+                        store.sources.set_seen(ref, after, now)  # our own write is not a change
                 finally:
-                    store.release_changes(ref)
+                    store.sources.release_changes(ref)
 
             handed_over = True
             if writes is None:
@@ -164,7 +164,7 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
             return
     finally:
         if not handed_over:
-            store.release_changes(ref)
+            store.sources.release_changes(ref)
 
 
 def _tell(report, ref: str, what: str, exc: MapsheetsError) -> None:

@@ -75,7 +75,7 @@ def closing_plan_of(plan, ref: str) -> str | None:
     from mapsheets.service.revisions import canonical_ref, open_store
 
     me = canonical_ref(ref)
-    made = [e for e in open_store().events() if e.kind == CONVERTED and (e.detail or {}).get("mutual_plan") == me]
+    made = [e for e in open_store().audit.events() if e.kind == CONVERTED and (e.detail or {}).get("mutual_plan") == me]
     return made[-1].ref if made else None
 
 

@@ -197,6 +197,6 @@ def _latest_stored(ref: str):
     if not os.environ.get("MAPSHEETS_DB", "").strip() and not (data_dir(os.environ) / "state.db").exists():
         return None  # never stored anything (and no store made by a read)
     try:
-        return Plan.from_dict(open_store().revision(canonical_ref(ref), "latest").content["plan"])
+        return Plan.from_dict(open_store().revisions.get(canonical_ref(ref), "latest").content["plan"])
     except MapsheetsError:
         return None

@@ -110,18 +110,18 @@ def snapshot_into(store, ref: str, *, now: datetime, snapshot: tuple[Snapshot, d
     snap, source = snapshot or read_snapshot(ref)
     plan = snap.plan
     key = canonical_ref(ref)
-    if snap.missing_ids and store.get_plan(key) is not None:
+    if snap.missing_ids and store.plans.get(key) is not None:
         _restore_ids(store, key, snap)
-    if has_uncached(snap.plan) and store.get_plan(key) is not None:
+    if has_uncached(snap.plan) and store.plans.get(key) is not None:
         _keep_formula_values(store, key, snap)
-    store.register_plan(key, "google" if google_id(ref) else "xlsx", plan.title)
-    revision, created = store.add_revision(
+    store.plans.register(key, "google" if google_id(ref) else "xlsx", plan.title)
+    revision, created = store.revisions.add(
         key, snap.content(), plan.fingerprint(), taken_at=now, source=source,
         step_count=len(plan.steps), done_count=sum(s.status == "done" for s in plan.steps), origin=origin)
     # Not marked as seen without backend info (a snapshot made from memory), nor with empty ID
     # cells: either way the next digest run reads the plan again (and fills the IDs in).
     if source and not snap.missing_ids:
-        store.set_seen_source(key, source, now)
+        store.sources.set_seen(key, source, now)
     return SnapshotResult(revision=revision, created=created, snapshot=snap)
 
 
@@ -131,7 +131,7 @@ def _restore_ids(store, key: str, snap: Snapshot) -> None:
     from mapsheets.errors import NotFound
 
     try:
-        previous = store.revision(key, "latest")
+        previous = store.revisions.get(key, "latest")
     except NotFound:
         return
     restored = restore_ids(Plan.from_dict(previous.content["plan"]), snap.plan, set(snap.missing_ids.values()))
@@ -154,7 +154,7 @@ def _keep_formula_values(store, key: str, snap: Snapshot) -> None:
     from mapsheets.errors import NotFound
 
     try:
-        previous = store.revision(key, "latest")
+        previous = store.revisions.get(key, "latest")
     except NotFound:
         return
     keep_formulas(Plan.from_dict(previous.content["plan"]), snap)
@@ -167,7 +167,7 @@ def snapshot(ref: str, *, now: datetime, store_url: str | None = None) -> Snapsh
 def log(ref: str, *, store_url: str | None = None) -> list[Any]:
     """The stored revisions of a plan, oldest first; each says what stored it (``origin``)."""
     store = open_store(store_url)
-    return store.revisions(_registered(store, ref))
+    return store.revisions.of(_registered(store, ref))
 
 
 def audit(ref: str, *, store_url: str | None = None) -> list[Any]:
@@ -177,7 +177,7 @@ def audit(ref: str, *, store_url: str | None = None) -> list[Any]:
 
     store = open_store(store_url)
     flush_quietly(store)
-    return store.events(_registered(store, ref))
+    return store.audit.events(_registered(store, ref))
 
 
 def record_write(ref: str, kind: str, detail: dict[str, Any] | None = None, *,
@@ -210,7 +210,7 @@ def record_write(ref: str, kind: str, detail: dict[str, Any] | None = None, *,
 
 def _registered(store, ref: str) -> str:
     key = canonical_ref(ref)
-    if store.get_plan(key) is None:
+    if store.plans.get(key) is None:
         from mapsheets.errors import NotFound
 
         raise NotFound(f"{ref}: no revisions stored (run `mapsheets snapshot {ref}` first)")
@@ -230,7 +230,7 @@ def load(spec: str, *, store_url: str | None = None) -> Snapshot:
     ref, rev = split_rev(spec)
     if rev is None:
         return read_snapshot(ref)[0]
-    record = open_store(store_url).revision(canonical_ref(ref), rev)
+    record = open_store(store_url).revisions.get(canonical_ref(ref), rev)
     content = record.content if isinstance(record.content, dict) else json.loads(record.content)
     return Snapshot.from_content(content, label=f"{ref}@{record.seq}")
 
@@ -263,12 +263,12 @@ def signed_revision(ref: str, email: str, *, store_url: str | None = None) -> Sn
 
     store = open_store(store_url)
     wanted = email.strip().casefold()
-    signed = [s for s in store.signatures(canonical_ref(ref))
+    signed = [s for s in store.signatures.of(canonical_ref(ref))
               if s.email.casefold() == wanted and s.revision_id is not None]
     if not signed:
         raise NotFound(f"{ref}: no signature by {email} recorded in the state store "
                        "(`mapsheets sign` records one unless --no-record)")
-    record = store.revision_by_id(signed[-1].revision_id)
+    record = store.revisions.by_id(signed[-1].revision_id)
     content = record.content if isinstance(record.content, dict) else json.loads(record.content)
     return Snapshot.from_content(content, label=f"{ref}@{record.seq} (signed by {email})")
 

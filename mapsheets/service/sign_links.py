@@ -77,7 +77,7 @@ def request(ref: str, to: str, *, now: datetime, mailer, base_url: str, sender: 
     payload = {"p": key, "e": email, "n": name or who.name, "s": who.side, "f": plan.fingerprint(),
                "r": stored.revision.id, "x": nonce, "d": days}
     url = f"{base_url.rstrip('/')}/sign/{link_tokens.make(_secret(), payload, now.timestamp())}"
-    store.log_event(REQUESTED, ref=key, actor=requested_by, at=now,
+    store.audit.log(REQUESTED, ref=key, actor=requested_by, at=now,
                     detail={"to": email, "side": who.side, "fingerprint": plan.fingerprint(), "nonce": nonce,
                             "expires": (now + timedelta(days=days)).isoformat()})
     expires = f"{now + timedelta(days=days):%Y-%m-%d}"
@@ -108,14 +108,14 @@ def look(token: str, *, now: datetime, store_url: Any = None, client: str = "", 
         link.state = "expired"
         return link
     store = open_store(store_url)
-    if store.get_plan(link.ref) is None:  # ours, but of a plan this deployment's store does not know
+    if store.plans.get(link.ref) is None:  # ours, but of a plan this deployment's store does not know
         return Link("invalid")
-    if any(e.kind == USED and e.detail.get("nonce") == link.nonce for e in store.events(link.ref)):
+    if any(e.kind == USED and e.detail.get("nonce") == link.nonce for e in store.audit.events(link.ref)):
         link.state = "used"
         return link
     _current(link, store)
     if record:
-        store.log_event(OPENED, ref=link.ref, actor=link.email, at=now, detail={"nonce": link.nonce, "client": client})
+        store.audit.log(OPENED, ref=link.ref, actor=link.email, at=now, detail={"nonce": link.nonce, "client": client})
     return link
 
 
@@ -134,7 +134,7 @@ def _current(link: Link, store) -> None:
 
     link.plan = read_parsed(open_workbook(link.ref))[1].plan
     if link.plan.fingerprint() != link.fingerprint and link.revision is not None:
-        sent = next((r for r in store.revisions(link.ref) if r.id == link.revision), None)
+        sent = next((r for r in store.revisions.of(link.ref) if r.id == link.revision), None)
         if sent is not None:
             link.changes = [c.describe() for c in diff(Plan.from_dict(sent.content["plan"]), link.plan)
                             if not c.kind.startswith("signature_")]
@@ -153,7 +153,7 @@ def sign(token: str, *, seen: str, now: datetime, mailer, client: str = "", send
     now = _aware(now)
     signature = sign_plan(link.ref, name=link.name or link.email, email=link.email, side=link.side, now=now,
                           store_url=store_url, record=True, method=EMAIL_LINK, seller_domains=seller_domains)
-    open_store(store_url).log_event(USED, ref=link.ref, actor=link.email, at=now,
+    open_store(store_url).audit.log(USED, ref=link.ref, actor=link.email, at=now,
                                     detail={"nonce": link.nonce, "client": client, "fingerprint": signature.fingerprint})
     plan = link.plan
     _mail(mailer, sender, link.name, link.email, f"You signed: {plan.title}", link.nonce + ".receipt",

@@ -140,9 +140,9 @@ def _record_missing(store, ref: str, signature: Signature, parsed, grid, now: da
     from mapsheets.service.revisions import canonical_ref
 
     key = canonical_ref(ref)
-    if store.get_plan(key) is not None and any(
+    if store.plans.get(key) is not None and any(
             s.email.lower() == signature.email.lower() and s.fingerprint == signature.fingerprint
-            for s in store.signatures(key)):
+            for s in store.signatures.of(key)):
         return
     _record(store, ref, signature, parsed, grid, now)
 
@@ -159,9 +159,9 @@ def _record(store, ref: str, signature: Signature, parsed, grid, now: datetime) 
     key = canonical_ref(ref)
     # The time the sheet shows (UTC), also for a signature an earlier attempt left in the sheet.
     signed_at = signature.signed_at.replace(tzinfo=timezone.utc) if signature.signed_at else aware
-    store.record_signature(key, name=signature.name, email=signature.email, side=signature.side,
+    store.signatures.record(key, name=signature.name, email=signature.email, side=signature.side,
                            signed_at=signed_at, fingerprint=signature.fingerprint, revision_id=result.revision.id)
-    store.log_event("signed", ref=key, actor=signature.recorded_by or signature.email, at=aware,
+    store.audit.log("signed", ref=key, actor=signature.recorded_by or signature.email, at=aware,
                     detail={"side": signature.side, "fingerprint": signature.fingerprint, "title": plan.title,
                             "method": signature.method, "signer": signature.email, **written_version(ref)})
 

@@ -45,7 +45,7 @@ def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, toda
         raise NotFound("no closed plans in the state store: close one with `mapsheets close PLAN --won|--lost`")
     plan_rows, step_rows = [], []
     for key, given in zip(keys, keys if all_plans else plans):
-        revisions = store.revisions(key)
+        revisions = store.revisions.of(key)
         if not revisions:
             raise NotFound(f"{given}: no stored revisions (is it a plan this store knows?)")
         history = [(r.taken_at.date(), Plan.from_dict(r.content["plan"])) for r in revisions]

@@ -204,7 +204,7 @@ def test_whole_flow_on_local_plans(client, issuer, generated):
     assert [(s["email"], s["status"]) for s in summary["plan"]["signatures"]] == [(AE, "valid")]
     assert _post(client, "subscription", {"every": "off"}, jane).json == {"every": "off"}
     store = Store(client.application.config["MAPSHEETS"]["DB"])
-    kinds = [(e.kind, e.actor) for e in store.events()]
+    kinds = [(e.kind, e.actor) for e in store.audit.events()]
     store.close()
     assert ("generated", AE) in kinds and ("step added", AE) in kinds and ("signed", AE) in kinds
     assert ("subscription", CHAMPION) in kinds

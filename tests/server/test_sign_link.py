@@ -92,7 +92,7 @@ def test_request_open_sign_and_receipt(plan_file, app, smtp):
         "jane@acme.example", "email link", "valid")
     receipt = smtp[0].messages[-1][1]
     assert receipt["Subject"].startswith("You signed:") and signature.seal in receipt.get_body(("plain",)).get_content()
-    audit = {e.kind: e.detail for e in service.revisions.open_store().events()}
+    audit = {e.kind: e.detail for e in service.revisions.open_store().audit.events()}
     assert audit["signed_by_link"]["client"] == "127.0.0.1"
     assert {"signature_requested", "signature_link_opened", "signed"} <= set(audit)
 

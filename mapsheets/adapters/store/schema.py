@@ -27,19 +27,19 @@ def tables() -> SimpleNamespace:
     """The current tables, built on first use so SQLAlchemy is imported only when a store is opened."""
     import sqlalchemy as sa
 
-    class UTCDateTime(sa.types.TypeDecorator):
+    class UTCDateTime(sa.types.TypeDecorator):  # type: ignore[misc]  # sqlalchemy is Any to mypy
         """Aware UTC datetimes in and out; SQLite keeps naive text, so it gets the UTC wall time."""
 
         impl = sa.DateTime
         cache_ok = True
 
-        def process_bind_param(self, value, dialect):
+        def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
             if value is None:
                 return None
             value = value.astimezone(UTC)
             return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-        def process_result_value(self, value, dialect):
+        def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
             if value is None:
                 return None
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
