@@ -125,7 +125,7 @@ def test_a_message_mapsheets_refuses_does_not_bounce_its_subscriber(plan_file, d
                                message_id="<legacy@localhost>")
         text = legacy.as_string().replace(f"To: {SPAM}\n", f"To: {SPAM}\nBcc: attacker@evil.example\n")
         store.digests.record_delivery(sub, message_id="<legacy@localhost>", to_revision_id=sub.last_revision_id,
-                              message=text, now=T0)
+                                      message=text, now=T0)
     edit(plan_file, {(0, "Status"): "Done"})
     report = digest.run(now=RUNS[0], mailer=OutboxMailer(outbox), store_url=db)
     assert report.bounced == [] and any("names other recipients" in f for f in report.failed)
@@ -158,7 +158,7 @@ def test_a_pending_digest_is_claimed_once_until_its_lease_runs_out(plan_file, db
     with Store(db) as store:
         [sub] = store.digests.subscriptions()
         delivery = store.digests.record_delivery(sub, message_id="<p@localhost>", to_revision_id=sub.last_revision_id,
-                                         message="x", now=T0)
+                                                 message="x", now=T0)
         assert store.digests.claim_delivery(delivery, T0) is True
         assert store.digests.claim_delivery(delivery, T0 + timedelta(minutes=5)) is False  # another run holds it
         assert store.digests.claim_delivery(delivery, T0 + timedelta(hours=1)) is True  # that run died

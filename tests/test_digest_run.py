@@ -116,7 +116,7 @@ def test_a_claimed_delivery_is_left_alone_until_its_lease_runs_out(plan_file, db
     message = build_message(sender="m@globex.example", to=[sub.email], subject="s", html="<p>h</p>", text="t",
                             message_id="<claim-test@globex.example>")
     delivery = store.digests.record_delivery(sub, message_id="<claim-test@globex.example>", to_revision_id=rev.id,
-                                     message=message.as_string(), now=T0)
+                                             message=message.as_string(), now=T0)
     assert store.digests.claim_delivery(delivery, T0)  # run A is sending it
     assert not store.digests.claim_delivery(delivery, T0 + timedelta(minutes=1))  # run B must not send it again
     report = digest.run(now=T0 + timedelta(minutes=2), mailer=OutboxMailer(tmp_path / "o"), store_url=db)

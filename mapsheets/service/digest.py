@@ -75,7 +75,7 @@ def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes
     if link is not None:
         store.audit.log(audience.LINK_EVENT, ref=key, actor="watch --link", detail={"url": link}, at=now)
     return store.digests.watch(canonical_ref(ref), list(names), every=every, only_changes=only_changes, now=now,
-                       start_revision_id=result.revision.id, names=names)
+                               start_revision_id=result.revision.id, names=names)
 
 
 def unwatch(ref: str, emails: Iterable[str] = (), *, store_url: str | None = None) -> int:
@@ -272,7 +272,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                     report.failed.append(f"{ref}: digest to {sub.email}: {exc}")
                     continue
                 delivery = store.digests.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
-                                                 message=message.as_string(), now=now)
+                                                         message=message.as_string(), now=now)
                 if delivery is not None and last_notice:  # recorded: the next run must not tell them again
                     store.audit.log(audience.DEAD_NOTICE, ref=ref, actor=sub.email, at=now,
                                     detail={"target_close": current.target_close.isoformat(), "days": dead})

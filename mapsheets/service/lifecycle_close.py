@@ -233,7 +233,7 @@ def _tell(store, key: str, latest, *, now: datetime, today: date, mailer, sender
                                      subject=digest.subject, html=html, text=text, message_id=message_id,
                                      date=now, headers=headers)
         delivery = store.digests.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
-                                         message=message.as_string(), now=now)
+                                                 message=message.as_string(), now=now)
         if delivery is None:  # a digest run took this subscriber meanwhile: tell them next time
             continue
         store.audit.log(CLOSED_NOTICE, ref=key, actor=sub.email, at=now,

@@ -160,7 +160,7 @@ def _record(store, ref: str, signature: Signature, parsed, grid, now: datetime) 
     # The time the sheet shows (UTC), also for a signature an earlier attempt left in the sheet.
     signed_at = signature.signed_at.replace(tzinfo=timezone.utc) if signature.signed_at else aware
     store.signatures.record(key, name=signature.name, email=signature.email, side=signature.side,
-                           signed_at=signed_at, fingerprint=signature.fingerprint, revision_id=result.revision.id)
+                            signed_at=signed_at, fingerprint=signature.fingerprint, revision_id=result.revision.id)
     store.audit.log("signed", ref=key, actor=signature.recorded_by or signature.email, at=aware,
                     detail={"side": signature.side, "fingerprint": signature.fingerprint, "title": plan.title,
                             "method": signature.method, "signer": signature.email, **written_version(ref)})

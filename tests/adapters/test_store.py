@@ -31,9 +31,9 @@ def store(store_url):
 
 def snap(store: Store, plan: Plan, *, ref: str = REF, at: datetime = NOW, source: dict | None = None):
     return store.revisions.add(ref, plan.to_dict(), plan.fingerprint(), taken_at=at,
-                              source={"mtime": 1764581415.5} if source is None else source,
-                              step_count=len(plan.steps),
-                              done_count=sum(s.status == "done" for s in plan.steps))
+                               source={"mtime": 1764581415.5} if source is None else source,
+                               step_count=len(plan.steps),
+                               done_count=sum(s.status == "done" for s in plan.steps))
 
 
 def edited(plan: Plan, index: int, status: str) -> Plan:
@@ -133,10 +133,10 @@ def test_migration_3_keeps_old_revisions_and_subscriptions(store_url):
     with Store(store_url) as store:
         assert store.applied == [number for number, _n, _f in MIGRATIONS[2:]]
         store.revisions.add(REF, plan.to_dict(), plan.fingerprint(), taken_at=NOW, step_count=0, done_count=0,
-                           origin="sign")
+                            origin="sign")
         assert [(r.seq, r.origin) for r in store.revisions.of(REF)] == [(1, None), (2, "sign")]
         store.digests.watch(REF, ["b@acme.example"], every="daily", only_changes=False, now=NOW,
-                    names={"b@acme.example": "Bea Doe"})
+                            names={"b@acme.example": "Bea Doe"})
         store.digests.watch(REF, ["b@acme.example"], every="weekly", only_changes=False, now=NOW)  # keeps her name
         assert [(s.email, s.name, s.every) for s in store.digests.subscriptions(REF)] == \
             [("a@acme.example", "", "daily"), ("b@acme.example", "Bea Doe", "weekly")]
@@ -272,16 +272,16 @@ def test_signatures_are_recorded_against_a_revision(store, plan):
     store.plans.register(REF, "xlsx", plan.title)
     rev, _ = snap(store, plan)
     later = store.signatures.record(REF, name="Bob", email="bob@globex.example", side="seller",
-                                   signed_at=NOW + timedelta(hours=1), fingerprint=rev.fingerprint)
+                                    signed_at=NOW + timedelta(hours=1), fingerprint=rev.fingerprint)
     first = store.signatures.record(REF, name="Ann", email="ann@acme.example", side="buyer",
-                                   signed_at=NOW, fingerprint=rev.fingerprint, revision_id=rev.id)
+                                    signed_at=NOW, fingerprint=rev.fingerprint, revision_id=rev.id)
     assert store.signatures.of(REF) == [first, later]  # by signing time
     assert (first.revision_id, later.revision_id) == (rev.id, None)
     assert first.signed_at == NOW and first.signed_at.tzinfo is UTC
     assert store.signatures.of("/plans/unknown.xlsx") == []
     with pytest.raises(NotFound):
         store.signatures.record("/plans/unknown.xlsx", name="X", email="x@y", side="buyer",
-                               signed_at=NOW, fingerprint="f")
+                                signed_at=NOW, fingerprint="f")
 
 
 def test_events_filter_by_plan_and_time(store, plan):
