@@ -132,17 +132,13 @@ def lost_write(book: Any, parsed: Any) -> Any | None:
     loaded only to mark a write seen, once per write."""
     import os
 
-    from mapsheets.adapters.store import quick
-    from mapsheets.adapters.store.connect import data_dir
+    from mapsheets.adapters.store import existing_url, open_store, quick
     from mapsheets.core.own_writes import CHECKED, SEEN, TOLD
-    from mapsheets.service.revisions import canonical_ref, open_store
+    from mapsheets.service.revisions import canonical_ref
 
-    url = os.environ.get("MAPSHEETS_DB", "").strip()
-    if not url:
-        path = data_dir(os.environ) / "state.db"
-        if not path.exists():
-            return None  # never stored anything: nothing to compare with (and no store made by a read)
-        url = f"sqlite:///{path}"
+    url = existing_url(os.environ)
+    if url is None:
+        return None  # never stored anything: nothing to compare with (and no store made by a read)
     events = quick.plan_events(url, canonical_ref(book.ref), (*CHECKED, SEEN, TOLD))
     try:
         return lost_warning(open_store, book, parsed, events=events)

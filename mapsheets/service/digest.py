@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mapsheets.adapters.store import open_store
 from mapsheets.core.diff import diff
 from mapsheets.core.model import Plan
 from mapsheets.core.own_writes import TOLD
@@ -39,9 +40,12 @@ from mapsheets.service.delivery import (  # noqa: F401  (RunReport, make_mailer,
 )
 from mapsheets.service.lifecycle_close import closed_refs
 from mapsheets.service.refs import google_id, open_workbook
-from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
+from mapsheets.service.revisions import canonical_ref, read_snapshot, snapshot_into
 from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.signoff import check_address
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store, SubscriptionRecord
 
 PERIOD = {"daily": 1, "weekly": 7}  # days between digests
 # Digests go out with the first run at or after this local hour: a cron every 10 minutes sends
@@ -52,6 +56,12 @@ CONSIDERED_BATCH = 200  # subscriptions marked "looked at" per transaction
 
 def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes: bool = False,
           now: datetime, store_url: str | None = None, link: str | None = None) -> list[Any]:
+    """``watch_into`` the state store at ``store_url`` (default: MAPSHEETS_DB, else the per-user file)."""
+    return watch_into(open_store(store_url), ref, emails, every=every, only_changes=only_changes, now=now, link=link)
+
+
+def watch_into(store: Store, ref: str, emails: Iterable[str], *, every: str = "daily", only_changes: bool = False,
+               now: datetime, link: str | None = None) -> list[SubscriptionRecord]:
     """Subscribe people to a plan's digest; their first digest covers changes from now on.
 
     Each of ``emails`` is an address or "Jane Doe <jane@acme.example>" (the name goes in the To header).
@@ -67,7 +77,6 @@ def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes
         names[email] = name or names.get(email, "")
     if not names:
         raise UsageError("give at least one email address", field="emails")
-    store = open_store(store_url)
     result = snapshot_into(store, ref, now=now, origin="watch")
     key = canonical_ref(ref)
     if store.sources.logged_revision(key) is None:  # the Changes tab logs what changes from here on
@@ -79,8 +88,13 @@ def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes
 
 
 def unwatch(ref: str, emails: Iterable[str] = (), *, store_url: str | None = None) -> int:
+    return unwatch_from(open_store(store_url), ref, emails)
+
+
+def unwatch_from(store: Store, ref: str, emails: Iterable[str] = ()) -> int:
+    """Remove ``emails``' subscriptions to the plan (all of them without any); how many went."""
     checked = [check_address(e, "emails")[1] for e in emails]
-    return open_store(store_url).digests.unwatch(canonical_ref(ref), checked or None)
+    return store.digests.unwatch(canonical_ref(ref), checked or None)
 
 
 def watching(*, store_url: str | None = None) -> list[Any]:
@@ -184,7 +198,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     considered: list[Any] = []
     # What every due plan's turn needs from the store, in three queries rather than three per plan.
     refs = list(due)
-    latest_of, logged_of, events_of = store.revisions.latest(refs), store.sources.logged_revisions(refs), store.audit.events_of(refs)
+    latest_of, logged_of = store.revisions.latest(refs), store.sources.logged_revisions(refs)
+    events_of = store.audit.events_of(refs)
     with SheetWrites(write_workers) as writes:  # Changes-tab writes, some by worker processes
         for ref in progress(refs):
             if len(considered) >= CONSIDERED_BATCH:
@@ -227,7 +242,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 since = latest if up_to_date else store.revisions.by_id(sub.last_revision_id)
                 before = current if up_to_date else Plan.from_dict(since.content["plan"])
                 external = audience.is_external(sub.email, domains)
-                changes = audience.changes_for(diff(before, current, days_off) if since.id != latest.id else [], external)
+                diffs = diff(before, current, days_off) if since.id != latest.id else []
+                changes = audience.changes_for(diffs, external)
                 last_notice = bool(dead and not external and sub.email not in told)
                 if dead and external:
                     report.stopped += 1

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from mapsheets.adapters.store import open_store
 from mapsheets.core.diff import diff
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import MACHINE_FIELDS, check_cell_text
@@ -31,7 +32,7 @@ from mapsheets.core.upkeep import parsed_upkeep
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service import audience
 from mapsheets.service.refs import open_workbook, parse_grid
-from mapsheets.service.revisions import canonical_ref, open_store, snapshot_into
+from mapsheets.service.revisions import canonical_ref, snapshot_into
 
 ARCHIVED = "plan_archived"  # audit event: the deal closed (detail: outcome, closed_on, reason, message);
 # outcome "" when the plan was re-opened

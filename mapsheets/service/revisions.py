@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mapsheets.adapters.store import open_store
 from mapsheets.core.diff import Change, diff, restore_ids, summary
 from mapsheets.core.formulas import has_uncached, keep_formula_values
 from mapsheets.core.griddiff import GridChange, diff_grids
@@ -18,17 +19,10 @@ from mapsheets.core.parse import ParsedPlan, TableLocation
 from mapsheets.core.upkeep import upkeep_cells
 from mapsheets.service.refs import google_id, open_workbook, read_parsed
 
-_REV = re.compile(r"^(latest|-?\d+)$")
-
-
-def open_store(url: str | None = None):
-    """The state store at ``url`` (default: MAPSHEETS_DB, else the per-user SQLite file): one per URL
-    per process, its engine made once and disposed at exit; an open Store given instead of a URL is
-    used as is."""
+if TYPE_CHECKING:
     from mapsheets.adapters.store import Store
-    from mapsheets.adapters.store.shared import shared
 
-    return url if isinstance(url, Store) else shared(url)
+_REV = re.compile(r"^(latest|-?\d+)$")
 
 
 def canonical_ref(ref: str) -> str:
@@ -149,7 +143,7 @@ def keep_formulas(old: Plan, new: Snapshot) -> None:
     new.warnings = [w for w in new.warnings if not any(w["message"].startswith(k) for k in kept)]
 
 
-def _keep_formula_values(store, key: str, snap: Snapshot) -> None:
+def _keep_formula_values(store: Store, key: str, snap: Snapshot) -> None:
     """The last revision's values for formula cells whose result openpyxl dropped on save."""
     from mapsheets.errors import NotFound
 
@@ -187,13 +181,11 @@ def record_write(ref: str, kind: str, detail: dict[str, Any] | None = None, *,
     StoreError when it could not even be queued. With no state store yet (nothing was ever stored)
     nothing is logged. (The add-on logs its writes with the caller's verified email.)"""
     import getpass
-    import os
 
-    from mapsheets.adapters.store.connect import data_dir
+    from mapsheets.adapters.store import store_exists
     from mapsheets.service.audit_log import log
 
-    if not store_url and not os.environ.get("MAPSHEETS_DB", "").strip() \
-            and not (data_dir(os.environ) / "state.db").exists():
+    if not store_url and not store_exists():
         return None
     try:
         who = getpass.getuser()
@@ -208,7 +200,7 @@ def record_write(ref: str, kind: str, detail: dict[str, Any] | None = None, *,
     return log(store, ref, kind, actor=f"{who} (command line)", detail=detail)
 
 
-def _registered(store, ref: str) -> str:
+def _registered(store: Store, ref: str) -> str:
     key = canonical_ref(ref)
     if store.plans.get(key) is None:
         from mapsheets.errors import NotFound
@@ -263,12 +255,12 @@ def signed_revision(ref: str, email: str, *, store_url: str | None = None) -> Sn
 
     store = open_store(store_url)
     wanted = email.strip().casefold()
-    signed = [s for s in store.signatures.of(canonical_ref(ref))
+    signed = [s.revision_id for s in store.signatures.of(canonical_ref(ref))
               if s.email.casefold() == wanted and s.revision_id is not None]
     if not signed:
         raise NotFound(f"{ref}: no signature by {email} recorded in the state store "
                        "(`mapsheets sign` records one unless --no-record)")
-    record = store.revisions.by_id(signed[-1].revision_id)
+    record = store.revisions.by_id(signed[-1])
     content = record.content if isinstance(record.content, dict) else json.loads(record.content)
     return Snapshot.from_content(content, label=f"{ref}@{record.seq} (signed by {email})")
 

@@ -12,10 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from mapsheets.adapters.store import open_store
 from mapsheets.core.model import Plan
 from mapsheets.errors import NotFound, UsageError
 from mapsheets.service.lifecycle_close import archived
-from mapsheets.service.revisions import canonical_ref, open_store
+from mapsheets.service.revisions import canonical_ref
 
 FORMATS = (".xlsx", ".csv")
 
@@ -44,7 +45,7 @@ def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, toda
     if not keys:
         raise NotFound("no closed plans in the state store: close one with `mapsheets close PLAN --won|--lost`")
     plan_rows, step_rows = [], []
-    for key, given in zip(keys, keys if all_plans else plans):
+    for key, given in zip(keys, keys if all_plans else plans, strict=False):
         revisions = store.revisions.of(key)
         if not revisions:
             raise NotFound(f"{given}: no stored revisions (is it a plan this store knows?)")
