@@ -13,12 +13,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.core.diff import Change, diff
 from mapsheets.core.digest import change_key
 from mapsheets.core.model import Plan
 from mapsheets.errors import MapsheetsError
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
 
 OWN_WRITE = "sheet_written"  # audit event: mapsheets saved the sheet itself (detail: modified_time)
 
@@ -63,7 +66,7 @@ class OwnWrites:
 class Attributor:
     """Attribution for one plan in one run: the audit log and Drive's revisions read at most once."""
 
-    def __init__(self, store: Any, ref: str, book: Any, days_off: frozenset) -> None:
+    def __init__(self, store: Store, ref: str, book: Any, days_off: frozenset) -> None:
         self.store, self.ref, self.book, self.days_off = store, ref, book, days_off
         self._events: list[Any] | None = None
         self._edits: list[dict[str, Any]] | None | bool = False  # False: not asked yet

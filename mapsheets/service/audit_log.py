@@ -15,12 +15,19 @@ sheet, and the entry would still be lost; queued, it reaches the log the moment 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.errors import MapsheetsError, StoreError
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def log(store: Any, ref: str, kind: str, *, actor: str, detail: dict[str, Any] | None = None,
+    from mapsheets.adapters.store import Store
+
+    StoreSource = Store | Callable[[], Store]  # a store, or a function giving it when needed
+
+
+def log(store: Store, ref: str, kind: str, *, actor: str, detail: dict[str, Any] | None = None,
         at: datetime | None = None, title: str = "") -> str | None:
     """Put one entry in ``ref``'s audit log (the plan registered if new); None when stored, else
     what to tell the person: where it was queued. StoreError, naming both reasons, when it could
@@ -49,7 +56,7 @@ def log(store: Any, ref: str, kind: str, *, actor: str, detail: dict[str, Any] |
             "and written into the store by the next command that can")
 
 
-def flush(store: Any) -> int:
+def flush(store: Store) -> int:
     """Write queued entries into the store, oldest first (each once, even if two commands do this
     at once); stops at the first the store refuses. Returns how many it wrote."""
     from mapsheets.adapters.store import pending
@@ -65,7 +72,7 @@ def flush(store: Any) -> int:
     return written
 
 
-def flush_quietly(store: Any) -> None:
+def flush_quietly(store: Store) -> None:
     """``flush`` for readers of the log: a store that still cannot take them changes nothing."""
     try:
         flush(store)
@@ -73,7 +80,7 @@ def flush_quietly(store: Any) -> None:
         pass
 
 
-def _store(store: Any, entry: dict[str, Any], *, once: bool = False) -> None:
+def _store(store: Store, entry: dict[str, Any], *, once: bool = False) -> None:
     if store.plans.get(entry["ref"]) is None or entry["title"]:
         store.plans.register(entry["ref"], entry["backend"], entry["title"])
     log_event = store.audit.log_once if once else store.audit.log
@@ -96,7 +103,7 @@ def written_version(ref: str) -> dict[str, Any]:
         return {}
 
 
-def check_own_write(store: Any, ref: str, plan: Any, version: dict[str, Any] | None, *,
+def check_own_write(store: StoreSource, ref: str, plan: Any, version: dict[str, Any] | None, *,
                     events: list[Any] | None = None, record: bool = True) -> Any:
     """``core.own_writes.check`` of the plan as just read (``version``: the local file's, None for
     a Google Sheet); with ``record``, a write found in a later version is marked seen, so the check
@@ -115,7 +122,7 @@ def check_own_write(store: Any, ref: str, plan: Any, version: dict[str, Any] | N
     return result
 
 
-def _mark_seen(store: Any, ref: str, event_id: int) -> None:
+def _mark_seen(store: StoreSource, ref: str, event_id: int) -> None:
     from mapsheets.core.own_writes import SEEN
     from mapsheets.service.revisions import canonical_ref
 
@@ -146,7 +153,7 @@ def lost_write(book: Any, parsed: Any) -> Any | None:
         return None
 
 
-def lost_warning(store: Any, book: Any, parsed: Any, *, events: list[Any] | None = None) -> Any | None:
+def lost_warning(store: StoreSource, book: Any, parsed: Any, *, events: list[Any] | None = None) -> Any | None:
     """A read warning when mapsheets' own last write to the plan is gone; None when it is not, the
     plan was never logged, or the store cannot be read (the read itself still stands). ``events``:
     the plan's, read already (else from ``store``, or a function giving it)."""

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.core.model import Plan
 from mapsheets.errors import UsageError
 from mapsheets.service import seals
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
 
 _WHAT = {
     "signature_requested": lambda d: f"link to sign sent to {d.get('to', '?')} ({d.get('side', '?')} side)",
@@ -62,7 +65,7 @@ def _store(store_url: Any):
     return open_store(store_url)
 
 
-def _signed_version(plan: Plan, store, ref: str) -> tuple[Plan, str]:
+def _signed_version(plan: Plan, store: Store, ref: str) -> tuple[Plan, str]:
     """The plan as its newest sealed signature covers it: the plan now when that still holds, else
     the stored revision with that fingerprint (the plan now, marked changed, if none is stored)."""
     from mapsheets.service.revisions import canonical_ref
@@ -78,7 +81,7 @@ def _signed_version(plan: Plan, store, ref: str) -> tuple[Plan, str]:
     return plan, wanted
 
 
-def _trail(store, ref: str) -> list[dict[str, str]]:
+def _trail(store: Store, ref: str) -> list[dict[str, str]]:
     from mapsheets.service.revisions import canonical_ref
 
     key = canonical_ref(ref)

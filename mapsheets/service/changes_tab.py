@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.core.diff import diff
 from mapsheets.core.digest import change_key
@@ -18,6 +18,9 @@ from mapsheets.core.model import Plan
 from mapsheets.errors import MapsheetsError, PlanBusy, PlanFileError, PlanOpen
 from mapsheets.service.attribution import Attributor
 from mapsheets.service.sheet_writes import SheetWrites, append_rows
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
 
 CHANGES_HEADER = ["When (UTC)", "Who", "What", "Step", "Kind", "Revisions"]
 _LOG_KEY = re.compile(r"^\s*(\d+)\s*→\s*(\d+)\s*$")  # a Changes row's "Revisions": from→to (seq numbers)
@@ -38,7 +41,7 @@ def changes_upkeep(snap, today) -> dict[str, dict[tuple[int, int], Any]]:
     return out
 
 
-def fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report) -> dict:
+def fill_ids(store: Store, ref: str, book, snap, source: dict, now: datetime, report) -> dict:
     """Write the IDs of rows whose ID cell was empty back into the sheet (their old ones where the
     last revision knew them), so `show`, dependencies and people all see the same IDs.
 
@@ -88,7 +91,29 @@ def fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report) -
     return source
 
 
-def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report,
+def _claimed(store: Store, ref: str, latest: Any, logged: int | None | object, at: datetime) -> bool:
+    """Whether this run is to write the plan's Changes tab, which it then holds the claim on."""
+    if logged is ...:  # not looked up by the caller
+        logged = store.sources.logged_revision(ref)
+    if logged is None:  # never logged: the tab logs what changes from here on
+        store.sources.set_logged_revision(ref, latest.id, expected=None, check=True)
+        return False
+    if logged == latest.id:
+        return False
+    # One run at a time writes a plan's Changes tab: two overlapping runs that both read the tab
+    # before either wrote would both write the same rows.
+    return store.sources.claim_changes(ref, at)  # if not, the run holding it logs them, or the next run does
+
+
+def _rows(credit: Attributor, before: Any, latest: Any, changes: list[Any], now: datetime) -> list[list[Any]]:
+    """The Changes tab's rows for ``changes`` between two revisions, each keyed by them ("3→5")."""
+    when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    actors = credit.attribute(before, latest, changes).actors
+    key = f"{before.seq}→{latest.seq}"
+    return [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key] for c in changes]
+
+
+def log_changes(store: Store, ref: str, book, latest, source: dict, now: datetime, days_off, report,
                  rows_read: list[list[Any]] | None = None, attributor: Attributor | None = None,
                  upkeep: dict | None = None, logged: int | None | object = ...,
                  writes: SheetWrites | None = None, claim_at: datetime | None = None) -> None:
@@ -105,17 +130,8 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
     it is on disk, as the run's ``with SheetWrites()`` block ends. ``claim_at``: the run's clock
     now (default ``now``), for the claim's lease.
     """
-    if logged is ...:  # not looked up by the caller
-        logged = store.sources.logged_revision(ref)
-    if logged is None:  # never logged: the tab logs what changes from here on
-        store.sources.set_logged_revision(ref, latest.id, expected=None, check=True)
+    if not _claimed(store, ref, latest, logged, claim_at or now):
         return
-    if logged == latest.id:
-        return
-    # One run at a time writes a plan's Changes tab: two overlapping runs that both read the tab
-    # before either wrote would both write the same rows.
-    if not store.sources.claim_changes(ref, claim_at or now):
-        return  # the run holding it logs these changes, or the next run does
     handed_over = False  # to the write's callback, which releases the claim
     try:
         logged = store.sources.logged_revision(ref)  # under the claim: another run may have moved it meanwhile
@@ -135,12 +151,8 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
                         return  # another run moved the cursor
                     logged = through
                     continue
-                when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
                 credit = attributor or Attributor(store, ref, book, days_off)
-                actors = credit.attribute(before, latest, changes).actors
-                key = f"{before.seq}→{latest.seq}"
-                rows = [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key]
-                        for c in changes]
+                rows = _rows(credit, before, latest, changes, now)
             except MapsheetsError as exc:
                 _tell(report, ref, f"the {CHANGES_TAB} tab", exc)
                 return

@@ -25,8 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mapsheets.errors import Deferred, Refused, RemoteError
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
 
 DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 # Seconds a run may spend sending: a mail server that accepts and never answers must not hold a
@@ -61,7 +65,8 @@ def default_outbox(env: dict[str, str]) -> Path:
     """Beside the default SQLite state store (the per-user data folder), whatever MAPSHEETS_DB says."""
     from mapsheets.adapters.store import default_url
 
-    return Path(default_url({k: v for k, v in env.items() if k != "MAPSHEETS_DB"}).split("///", 1)[-1]).parent / "outbox"
+    url = default_url({k: v for k, v in env.items() if k != "MAPSHEETS_DB"})
+    return Path(url.split("///", 1)[-1]).parent / "outbox"
 
 
 def make_mailer(smtp_url: str | None, outbox: Path | None = None, env: dict[str, str] | None = None):
@@ -81,7 +86,7 @@ def run_clock(now: datetime) -> Callable[[], datetime]:
     return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
-def deliver(store, mailer, delivery, message, now: datetime, report: RunReport, deadline: float,
+def deliver(store: Store, mailer, delivery, message, now: datetime, report: RunReport, deadline: float,
             clock: Callable[[], datetime], resend: bool = False, retry_runs: int = RETRY_RUNS) -> None:
     """Send one recorded digest: within the run's send budget (``deadline``), under a lease taken
     on the run's ``clock``, then confirmed; refused for good, or kept pending for the next run

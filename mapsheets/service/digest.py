@@ -319,7 +319,7 @@ class _Unsaved:
     id: int = -1
 
 
-def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None, now: datetime,
+def _refresh(store: Store, ref: str, seen: dict, changed_google: dict[str, dict] | None, now: datetime,
              report: RunReport, dry_run: bool, stored=None):
     """(latest revision, workbook, source read, Changes tab rows or None when not read, cells our
     writes also set): a snapshot first, unless the backend says nothing changed.

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.adapters.store import open_store
 from mapsheets.core.diff import diff
@@ -33,6 +33,9 @@ from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service import audience
 from mapsheets.service.refs import open_workbook, parse_grid
 from mapsheets.service.revisions import canonical_ref, snapshot_into
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
 
 ARCHIVED = "plan_archived"  # audit event: the deal closed (detail: outcome, closed_on, reason, message);
 # outcome "" when the plan was re-opened
@@ -61,7 +64,7 @@ def archived(store_url: Any = None) -> dict[str, dict[str, Any]]:
     return closed_refs(open_store(store_url))
 
 
-def closed_refs(store) -> dict[str, dict[str, Any]]:
+def closed_refs(store: Store) -> dict[str, dict[str, Any]]:
     """The same, from an open store: a plan re-opened since its last close is not archived."""
     return {ref: e.detail for ref, e in store.audit.latest(ARCHIVED).items() if e.detail.get("outcome")}
 
@@ -183,7 +186,7 @@ def _correction(result: CloseResult, heard: dict[str, Any], external: bool) -> s
     return f"Correction: this replaces the earlier closing note{said}."
 
 
-def _tell(store, key: str, latest, *, now: datetime, today: date, mailer, sender: str | None,
+def _tell(store: Store, key: str, latest, *, now: datetime, today: date, mailer, sender: str | None,
           seller_domains: Iterable[str] | None, result: CloseResult) -> None:
     """Every subscriber told nothing yet, or told something else, gets the closed deal's last digest
     (or, re-opened, a digest saying so): what changed since their last one and how the deal closed.

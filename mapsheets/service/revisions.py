@@ -95,7 +95,7 @@ class SnapshotResult:
     snapshot: Snapshot
 
 
-def snapshot_into(store, ref: str, *, now: datetime, snapshot: tuple[Snapshot, dict[str, Any]] | None = None,
+def snapshot_into(store: Store, ref: str, *, now: datetime, snapshot: tuple[Snapshot, dict[str, Any]] | None = None,
                   origin: str = "snapshot") -> SnapshotResult:
     """Store the plan's current content as a new revision, unless it equals the latest.
 
@@ -119,7 +119,7 @@ def snapshot_into(store, ref: str, *, now: datetime, snapshot: tuple[Snapshot, d
     return SnapshotResult(revision=revision, created=created, snapshot=snap)
 
 
-def _restore_ids(store, key: str, snap: Snapshot) -> None:
+def _restore_ids(store: Store, key: str, snap: Snapshot) -> None:
     """An emptied ID cell: the step keeps the ID it had in the last revision (and so do the
     "Depends on" cells that still name it, which then read without a warning)."""
     from mapsheets.errors import NotFound
