@@ -8,6 +8,7 @@ the run is otherwise quiet (cron), once per plan, since only a person can make r
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -156,18 +157,7 @@ def log_changes(store: Store, ref: str, book, latest, source: dict, now: datetim
             except MapsheetsError as exc:
                 _tell(report, ref, f"the {CHANGES_TAB} tab", exc)
                 return
-
-            def done(after: dict | None, error: MapsheetsError | None, expected=logged) -> None:
-                try:
-                    if error is not None:
-                        _tell(report, ref, f"the {CHANGES_TAB} tab", error)
-                    # after is None when someone saved between our read and the write: a change next run.
-                    elif store.sources.set_logged_revision(ref, latest.id, expected=expected, check=True) \
-                            and after is not None:
-                        store.sources.set_seen(ref, after, now)  # our own write is not a change
-                finally:
-                    store.sources.release_changes(ref)
-
+            done = _on_written(store, report, ref, latest.id, now, expected=logged)
             handed_over = True
             if writes is None:
                 done(*append_rows(book, CHANGES_TAB, rows, CHANGES_HEADER, upkeep, source))
@@ -177,6 +167,25 @@ def log_changes(store: Store, ref: str, book, latest, source: dict, now: datetim
     finally:
         if not handed_over:
             store.sources.release_changes(ref)
+
+
+def _on_written(store: Store, report: Any, ref: str, latest_id: int, now: datetime, *,
+                expected: int) -> Callable[[dict | None, MapsheetsError | None], None]:
+    """What to do once the Changes tab's rows are written (or not): move the cursor from
+    ``expected``, and let the claim go."""
+
+    def done(after: dict | None, error: MapsheetsError | None) -> None:
+        try:
+            if error is not None:
+                _tell(report, ref, f"the {CHANGES_TAB} tab", error)
+            # after is None when someone saved between our read and the write: a change next run.
+            elif store.sources.set_logged_revision(ref, latest_id, expected=expected, check=True) \
+                    and after is not None:
+                store.sources.set_seen(ref, after, now)  # our own write is not a change
+        finally:
+            store.sources.release_changes(ref)
+
+    return done
 
 
 def _tell(report, ref: str, what: str, exc: MapsheetsError) -> None:
