@@ -30,9 +30,10 @@ def _from(detail: dict[str, Any]) -> str:
     return f" from {detail['client']}" if detail.get("client") else ""
 
 
-def certificate(ref: str, output: Path, *, now: datetime, store_url: Any = None) -> Path:
+def certificate(ref: str, output: Path, *, now: datetime, store_url: str | None = None) -> Path:
     """Write the signing record of ``ref`` to ``output`` (.html or .pdf)."""
     from mapsheets.adapters.files import write_text_atomic
+    from mapsheets.adapters.store import open_store
     from mapsheets.emails.render import render_certificate
     from mapsheets.service.refs import open_workbook, read_parsed
 
@@ -40,7 +41,7 @@ def certificate(ref: str, output: Path, *, now: datetime, store_url: Any = None)
     if output.suffix.lower() not in (".html", ".pdf"):
         raise UsageError(f"{output}: write the certificate as .html or .pdf", field="output")
     plan = read_parsed(open_workbook(ref))[1].plan
-    store = _store(store_url)
+    store = open_store(store_url)
     signed, fingerprint = _signed_version(plan, store, ref)
     html = render_certificate({
         "plan": signed, "fingerprint": fingerprint, "current": fingerprint == plan.fingerprint(),
@@ -58,11 +59,6 @@ def certificate(ref: str, output: Path, *, now: datetime, store_url: Any = None)
         write_pdf(html, output)
     return output
 
-
-def _store(store_url: Any):
-    from mapsheets.adapters.store import open_store
-
-    return open_store(store_url)
 
 
 def _signed_version(plan: Plan, store: Store, ref: str) -> tuple[Plan, str]:

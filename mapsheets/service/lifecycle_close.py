@@ -59,7 +59,7 @@ class CloseResult:
     corrected: dict[str, Any] | None = None  # how the plan was archived before, when this corrects it
 
 
-def archived(store_url: Any = None) -> dict[str, dict[str, Any]]:
+def archived(store_url: str | None = None) -> dict[str, dict[str, Any]]:
     """Archived plans: canonical ref -> how they closed (outcome, closed_on, reason)."""
     return closed_refs(open_store(store_url))
 
@@ -70,7 +70,7 @@ def closed_refs(store: Store) -> dict[str, dict[str, Any]]:
 
 
 def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: str = "", on: date | None = None,
-               message: str = "", correct: bool = False, store_url: Any = None, mailer=None,
+               message: str = "", correct: bool = False, store_url: str | None = None, mailer=None,
                sender: str | None = None, seller_domains: Iterable[str] | None = None,
                force: bool = False, on_warning: Callable[[str], None] | None = None) -> CloseResult:
     """Record that the deal closed ``outcome`` (won or lost) on ``on`` (default ``today``), store a
@@ -113,7 +113,7 @@ def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: st
     return result
 
 
-def reopen_plan(ref: str, *, today: date, now: datetime, store_url: Any = None, mailer=None,
+def reopen_plan(ref: str, *, today: date, now: datetime, store_url: str | None = None, mailer=None,
                 sender: str | None = None, seller_domains: Iterable[str] | None = None,
                 force: bool = False) -> CloseResult:
     """Withdraw a closing: clear the outcome rows (if not cleared by hand already), end the archive

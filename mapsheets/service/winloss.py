@@ -10,12 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from mapsheets.adapters.store import open_store
 from mapsheets.core.model import Plan
 from mapsheets.errors import NotFound, UsageError
-from mapsheets.service.lifecycle_close import archived
+from mapsheets.service.lifecycle_close import closed_refs
 from mapsheets.service.revisions import canonical_ref
 
 FORMATS = (".xlsx", ".csv")
@@ -30,7 +29,7 @@ class WinLossReport:
 
 
 def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, today: date,
-            store_url: Any = None) -> WinLossReport:
+            store_url: str | None = None) -> WinLossReport:
     """Build the win/loss report of ``plans`` (or every archived plan) into ``output`` (.xlsx or .csv)."""
     from mapsheets.core.winloss import plan_record
     from mapsheets.service.calendars import days_off_or_weekends
@@ -41,7 +40,7 @@ def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, toda
     if bool(plans) == all_plans:
         raise UsageError("name the closed plans to report on, or pass --all (not both)")
     store = open_store(store_url)
-    keys = sorted(archived(store)) if all_plans else [canonical_ref(p) for p in plans]
+    keys = sorted(closed_refs(store)) if all_plans else [canonical_ref(p) for p in plans]
     if not keys:
         raise NotFound("no closed plans in the state store: close one with `mapsheets close PLAN --won|--lost`")
     plan_rows, step_rows = [], []
