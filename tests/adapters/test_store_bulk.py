@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.adapters.test_store import NOW, REF, edited, snap, store  # noqa: F401  (the fixture)
 
 
-def test_bulk_reads_match_the_per_plan_reads(store, plan):
+def test_bulk_reads_match_the_per_plan_reads(store, plan):  # noqa: F811  (the fixture)
     other = "/plans/other.xlsx"
     for ref in (REF, other):
         store.plans.register(ref, "xlsx", "Acme")
@@ -19,14 +19,16 @@ def test_bulk_reads_match_the_per_plan_reads(store, plan):
     latest = store.revisions.latest(refs)
     assert set(latest) == {REF, other}
     for ref in (REF, other):
-        assert latest[ref].id == store.revisions.get(ref, "latest").id and latest[ref].seq == store.revisions.get(ref, "latest").seq
+        assert latest[ref].id == store.revisions.get(ref, "latest").id \
+            and latest[ref].seq == store.revisions.get(ref, "latest").seq
     assert store.sources.logged_revisions(refs) == {ref: store.sources.logged_revision(ref) for ref in refs}
     events = store.audit.events_of(refs)
-    assert {ref: [e.id for e in events[ref]] for ref in refs} == {ref: [e.id for e in store.audit.events(ref)] for ref in refs}
+    assert {ref: [e.id for e in events[ref]] for ref in refs} == \
+        {ref: [e.id for e in store.audit.events(ref)] for ref in refs}
     assert store.revisions.latest([]) == {} and store.audit.events_of([]) == {}
 
 
-def test_one_run_at_a_time_claims_a_plans_changes_tab(store, plan):
+def test_one_run_at_a_time_claims_a_plans_changes_tab(store, plan):  # noqa: F811  (the fixture)
     """The claim is taken by one run, refused to another, free again once released, and taken
     over once older than the lease (its run died)."""
     from datetime import timedelta
