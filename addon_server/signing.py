@@ -24,7 +24,7 @@ PROBLEMS = {
 
 def _settings():
     conf = current_app.config["MAPSHEETS"]
-    return {"store_url": current_app.extensions["mapsheets_store"], "seller_domains": conf["SELLER_DOMAINS"]}
+    return {"store": current_app.extensions["mapsheets_store"], "seller_domains": conf["SELLER_DOMAINS"]}
 
 
 def mailer():
@@ -60,7 +60,7 @@ def _refused(exc: MapsheetsError):
 
 @bp.get("/sign/<token>")
 def page(token: str):
-    link = sign_links.look(token, now=_now(), client=request.remote_addr or "", store_url=_settings()["store_url"])
+    link = sign_links.look(token, now=_now(), client=request.remote_addr or "", store=_settings()["store"])
     if link.state != "ok":
         return _problem(link, token)
     return render_template("sign.html", link=link, plan=link.plan, token=token)

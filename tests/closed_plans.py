@@ -10,13 +10,14 @@ from pathlib import Path
 import openpyxl
 
 from mapsheets.adapters.mail import OutboxMailer
+from mapsheets.adapters.store import open_store
 from mapsheets.adapters.xlsx import read_grid, write_workbook
 from mapsheets.core.dates import add_business_days
 from mapsheets.core.layout import column_letter, workbook_spec
 from mapsheets.core.parse import parse_plan
 from mapsheets.service import build_plan, get_template
 from mapsheets.service.lifecycle_close import close_plan
-from mapsheets.service.revisions import open_store, snapshot_into
+from mapsheets.service.revisions import snapshot_into
 from mapsheets.service.signoff import sign
 
 START = date(2026, 12, 1)
@@ -62,7 +63,8 @@ def closed_plan(folder: Path, db: str, name: str, outcome: str, *, security_slip
         day += timedelta(days=7)
         work_week(path, day, slip)
         snapshot_into(store, str(path), now=at(day))
-    for who, email, side in (("Sam Seller", "sam@globex.example", "seller"), ("Jane Doe", "jane@acme.example", "buyer")):
+    for who, email, side in (("Sam Seller", "sam@globex.example", "seller"),
+                             ("Jane Doe", "jane@acme.example", "buyer")):
         if signed or side == "seller":
             sign(str(path), name=who, email=email, side=side, now=at(day), store_url=db, record=True)
     close_plan(str(path), outcome=outcome, today=day, now=at(day), reason=f"{name} {outcome}", store_url=db,

@@ -24,7 +24,8 @@ KILLS = {1: "after", 2: "before", 3: "after", 6: "after", 7: "before"}
 def _run_digest(db: str, outbox, day: int, double, kill: str | None):
     env = {**os.environ, "MAPSHEETS_DB": db, "MAPSHEETS_OUTBOX": str(outbox)}
     env.pop("MAPSHEETS_SMTP_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "mapsheets.cli", "digest", "--now", (T0 + timedelta(days=day)).isoformat()],
+    when = (T0 + timedelta(days=day)).isoformat()
+    proc = subprocess.Popen([sys.executable, "-m", "mapsheets.cli", "digest", "--now", when],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if kill:
         def kill_at_append(body) -> bool:
@@ -84,15 +85,15 @@ def test_a_changes_write_never_moves_the_cursor_back_after_another_run_moved_it_
     digest.watch(str(plan_file), ["ae@globex.example"], now=T0, store_url=db)
     revs = [snapshot(str(plan_file), now=T0, store_url=db).revision]
     log_changes(store, ref, XlsxWorkbook(plan_file), revs[0], {}, T0, frozenset(), RunReport())
-    assert store.logged_revision(ref) == revs[0].id
+    assert store.sources.logged_revision(ref) == revs[0].id
     for n, hours in ((0, 1), (1, 2)):
         edit_steps(plan_file, {(n, "Status"): "Done"})
         revs.append(snapshot(str(plan_file), now=T0 + timedelta(hours=hours), store_url=db).revision)
     with SheetWrites(1) as writes:
         log_changes(store, ref, XlsxWorkbook(plan_file), revs[1], {}, T0 + timedelta(hours=1), frozenset(),
                     RunReport(), writes=writes)  # A: its cursor moves when this block ends
-        assert store.logged_revision(ref) == revs[0].id
+        assert store.sources.logged_revision(ref) == revs[0].id
         log_changes(store, ref, XlsxWorkbook(plan_file), revs[2], {}, T0 + timedelta(hours=3), frozenset(),
                     RunReport(), claim_at=T0 + timedelta(hours=3))  # B, once A's claim is past its lease
-        assert store.logged_revision(ref) == revs[2].id
-    assert store.logged_revision(ref) == revs[2].id  # A's late move did not take it back to revision 2
+        assert store.sources.logged_revision(ref) == revs[2].id
+    assert store.sources.logged_revision(ref) == revs[2].id  # A's late move did not take it back to revision 2

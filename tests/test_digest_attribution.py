@@ -102,7 +102,7 @@ def _title(ref: str, index: int, db: str) -> str:
     from mapsheets.adapters.store import Store
     from mapsheets.core.model import Plan
 
-    return Plan.from_dict(Store(db).revision(ref, "latest").content["plan"]).steps[index].title
+    return Plan.from_dict(Store(db).revisions.get(ref, "latest").content["plan"]).steps[index].title
 
 
 def test_signatures_are_credited_from_the_audit_log_and_xlsx_edits_to_nobody(plan_file, db, tmp_path):

@@ -183,7 +183,7 @@ def test_an_address_refused_for_good_is_told_once_then_skipped_until_watched_aga
     from mapsheets.adapters.store import Store
 
     with Store(db) as store:
-        assert store.pending_deliveries() == []
+        assert store.digests.pending_deliveries() == []
 
     # Watching it again says the address works now: digests resume.
     server.refuse.clear()

@@ -111,7 +111,7 @@ def test_refusing_server_over_four_runs_one_attempt_each_final_5xx_bounded_4xx(p
     assert "bounced: 450 4.2.1 mailbox busy" in line_of(listing, BUSY)
     assert "bounced" not in line_of(listing, SPAM)  # the address is fine: its next digest goes out
     with Store(db) as store:
-        assert store.pending_deliveries() == []
+        assert store.digests.pending_deliveries() == []
 
 
 def test_a_message_mapsheets_refuses_does_not_bounce_its_subscriber(plan_file, db, tmp_path):
@@ -120,12 +120,12 @@ def test_a_message_mapsheets_refuses_does_not_bounce_its_subscriber(plan_file, d
     digest.watch(str(plan_file), [SPAM], now=T0, store_url=db)
     outbox = tmp_path / "outbox"
     with Store(db) as store:
-        [sub] = store.subscriptions()
+        [sub] = store.digests.subscriptions()
         legacy = build_message(sender="mapsheets@localhost", to=[SPAM], subject="old", html="<p>x</p>", text="x",
                                message_id="<legacy@localhost>")
         text = legacy.as_string().replace(f"To: {SPAM}\n", f"To: {SPAM}\nBcc: attacker@evil.example\n")
-        store.record_delivery(sub, message_id="<legacy@localhost>", to_revision_id=sub.last_revision_id,
-                              message=text, now=T0)
+        store.digests.record_delivery(sub, message_id="<legacy@localhost>", to_revision_id=sub.last_revision_id,
+                                      message=text, now=T0)
     edit(plan_file, {(0, "Status"): "Done"})
     report = digest.run(now=RUNS[0], mailer=OutboxMailer(outbox), store_url=db)
     assert report.bounced == [] and any("names other recipients" in f for f in report.failed)
@@ -145,8 +145,8 @@ def test_a_delivery_already_sent_cannot_be_claimed_again(plan_file, db, tmp_path
     assert (status, attempts) == ("sent", 1)
     with Store(db) as store:
         # Long after any lease: a sent digest is still not anyone's to send.
-        assert store.claim_delivery(SimpleNamespace(id=delivery_id), RUNS[0] + timedelta(days=30)) is False
-        assert store.pending_deliveries() == []
+        assert store.digests.claim_delivery(SimpleNamespace(id=delivery_id), RUNS[0] + timedelta(days=30)) is False
+        assert store.digests.pending_deliveries() == []
     assert _deliveries(db) == [(delivery_id, "sent", 1)]
     # A run after the lease (the same day: no new digest due) sends nothing again.
     later = digest.run(now=RUNS[0] + timedelta(minutes=20), mailer=OutboxMailer(tmp_path / "outbox"), store_url=db)
@@ -156,14 +156,14 @@ def test_a_delivery_already_sent_cannot_be_claimed_again(plan_file, db, tmp_path
 def test_a_pending_digest_is_claimed_once_until_its_lease_runs_out(plan_file, db, tmp_path):
     digest.watch(str(plan_file), [OK], now=T0, store_url=db)
     with Store(db) as store:
-        [sub] = store.subscriptions()
-        delivery = store.record_delivery(sub, message_id="<p@localhost>", to_revision_id=sub.last_revision_id,
-                                         message="x", now=T0)
-        assert store.claim_delivery(delivery, T0) is True
-        assert store.claim_delivery(delivery, T0 + timedelta(minutes=5)) is False  # another run holds it
-        assert store.claim_delivery(delivery, T0 + timedelta(hours=1)) is True  # that run died
-        store.mark_sent(delivery.id, T0)
-        assert store.claim_delivery(delivery, T0 + timedelta(days=1)) is False
+        [sub] = store.digests.subscriptions()
+        delivery = store.digests.record_delivery(sub, message_id="<p@localhost>", to_revision_id=sub.last_revision_id,
+                                                 message="x", now=T0)
+        assert store.digests.claim_delivery(delivery, T0) is True
+        assert store.digests.claim_delivery(delivery, T0 + timedelta(minutes=5)) is False  # another run holds it
+        assert store.digests.claim_delivery(delivery, T0 + timedelta(hours=1)) is True  # that run died
+        store.digests.mark_sent(delivery.id, T0)
+        assert store.digests.claim_delivery(delivery, T0 + timedelta(days=1)) is False
 
 
 def test_the_4xx_limit_is_a_run_count_and_a_server_outage_does_not_count(plan_file, db, refusing):

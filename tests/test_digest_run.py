@@ -74,7 +74,7 @@ def test_dry_run_sends_and_records_nothing(plan_file, db, tmp_path):
     assert [to for to, _s in report.would_send] == ["a@globex.example"] and report.sent == []
     assert not outbox.exists() or not list(outbox.iterdir())
     assert "Changes" not in read_grid(plan_file)
-    assert [r.seq for r in Store(db).revisions(str(plan_file.resolve()))] == [1]  # nothing recorded
+    assert [r.seq for r in Store(db).revisions.of(str(plan_file.resolve()))] == [1]  # nothing recorded
     assert len(digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(outbox), store_url=db).sent) == 1
     assert [row[2] for row in read_grid(plan_file)["Changes"][1:]][0].endswith("is now done")
 
@@ -111,14 +111,14 @@ def test_a_claimed_delivery_is_left_alone_until_its_lease_runs_out(plan_file, db
     T0 = start  # noqa: N806  (the module's clock, moved)
     store = Store(db)
     digest.watch(str(plan_file), ["a@globex.example"], now=T0, store_url=db)
-    [sub] = store.subscriptions()
-    rev = store.revision(sub.ref, "latest")
+    [sub] = store.digests.subscriptions()
+    rev = store.revisions.get(sub.ref, "latest")
     message = build_message(sender="m@globex.example", to=[sub.email], subject="s", html="<p>h</p>", text="t",
                             message_id="<claim-test@globex.example>")
-    delivery = store.record_delivery(sub, message_id="<claim-test@globex.example>", to_revision_id=rev.id,
-                                     message=message.as_string(), now=T0)
-    assert store.claim_delivery(delivery, T0)  # run A is sending it
-    assert not store.claim_delivery(delivery, T0 + timedelta(minutes=1))  # run B must not send it again
+    delivery = store.digests.record_delivery(sub, message_id="<claim-test@globex.example>", to_revision_id=rev.id,
+                                             message=message.as_string(), now=T0)
+    assert store.digests.claim_delivery(delivery, T0)  # run A is sending it
+    assert not store.digests.claim_delivery(delivery, T0 + timedelta(minutes=1))  # run B must not send it again
     report = digest.run(now=T0 + timedelta(minutes=2), mailer=OutboxMailer(tmp_path / "o"), store_url=db)
     assert report.resent == 0
     later = digest.run(now=T0 + timedelta(hours=1), mailer=OutboxMailer(tmp_path / "o"), store_url=db)
@@ -282,7 +282,7 @@ def test_a_bad_sender_fails_before_anything_is_read(plan_file, db, tmp_path):
     edit(plan_file, {(0, "Status"): "Done"})
     with pytest.raises(UsageError, match="--from 'bogus' is not an email address"):
         digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "o"), store_url=db, sender="bogus")
-    assert [r.seq for r in Store(db).revisions(str(plan_file.resolve()))] == [1]
+    assert [r.seq for r in Store(db).revisions.of(str(plan_file.resolve()))] == [1]
 
 
 def test_cells_that_could_not_be_read_are_listed_in_the_digest(plan_file, db, tmp_path):

@@ -70,7 +70,7 @@ def test_bad_inputs_are_one_line_and_write_nothing(plan_file, tmp_path, db):
     assert "no steps table found" in one_line_error(*run("snapshot", str(not_a_plan), db=db))
     assert "no steps table found" in one_line_error(*run("diff", str(not_a_plan), str(plan_file)))
     with Store(db) as store:
-        assert store.get_plan(str(not_a_plan.resolve())) is None
+        assert store.plans.get(str(not_a_plan.resolve())) is None
     assert "has no revisions" in one_line_error(*run("diff", f"{plan_file}@1", str(plan_file), db=db))
     run("snapshot", str(plan_file), db=db)
     assert "has no revision 7 (it has 1)" in one_line_error(*run("diff", str(plan_file), "--since", "7", db=db))

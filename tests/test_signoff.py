@@ -49,10 +49,10 @@ def test_recorded_signatures_survive_a_row_deleted_by_hand(plan_file, tmp_path):
          store_url=db, record=True)
     with Store(db) as store:
         key = str(plan_file.resolve())
-        [kept] = store.signatures(key)
+        [kept] = store.signatures.of(key)
         assert (kept.email, kept.signed_at) == ("jane@acme.example", when)
-        assert [e.kind for e in store.events(key)] == ["signed"]
-        signed_rev = store.revision(key, "latest").seq
+        assert [e.kind for e in store.audit.events(key)] == ["signed"]
+        signed_rev = store.revisions.get(key, "latest").seq
     book = openpyxl.load_workbook(plan_file)
     book["Sign-off"].delete_rows(2)
     book.save(plan_file)
@@ -79,7 +79,7 @@ def test_cli_sign_twice_says_already_signed_and_a_read_only_store_is_one_line(pl
     assert second.exit_code == 0, second.output
     assert second.output.startswith("Already signed by jane@acme.example") and "nothing added" in second.output
     assert len(openpyxl.load_workbook(plan_file)["Sign-off"]["A"]) == 2  # header and one signature
-    assert len(Store(f"sqlite:///{path}").signatures(str(plan_file.resolve()))) == 1
+    assert len(Store(f"sqlite:///{path}").signatures.of(str(plan_file.resolve()))) == 1
 
 
 def test_google_a_signature_row_deleted_by_hand_can_be_signed_again(google_env, plan):

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.adapters.gcreds import GoogleCredentials
 from mapsheets.core.diff import diff
@@ -21,6 +21,9 @@ from mapsheets.service.addon_cache import PLANS, Reading
 from mapsheets.service.audit_log import lost_warning
 from mapsheets.service.refs import google_id, open_workbook, read_parsed, request_scope
 from mapsheets.service.signers import Member, member, require_member
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
 
 EVERY = ("daily", "weekly", "off")
 
@@ -71,7 +74,8 @@ def _require_member(plan: Plan, caller: Caller, seller_domains: Sequence[str], w
     return require_member(plan, caller.email, seller_domains, what)
 
 
-def _audit(store, ref: str, plan: Plan, kind: str, caller: Caller, now: datetime, detail: dict[str, Any]) -> str | None:
+def _audit(store: Store, ref: str, plan: Plan, kind: str, caller: Caller, now: datetime,
+           detail: dict[str, Any]) -> str | None:
     """The caller's write into the audit log; what to tell them if the entry had to be queued."""
     from mapsheets.service.audit_log import log
 
@@ -84,7 +88,7 @@ def _aware(now: datetime) -> datetime:
 
 # -- reading ------------------------------------------------------------------------------------
 
-def summary(ref: str, caller: Caller, *, today: date, now: datetime, store, credentials=None,
+def summary(ref: str, caller: Caller, *, today: date, now: datetime, store: Store, credentials=None,
             seller_domains: Sequence[str] = ()) -> dict[str, Any]:
     """What the sidebar shows on open, from one read: the plan's state, the caller's standing, and
     what changed since the caller last looked (which this look then becomes). ``{"plan": None}``
@@ -159,7 +163,7 @@ def _snapshot(ref: str, reading: Reading):
                     warnings=[w.to_dict() for w in parsed.warnings])
 
 
-def _changes_since_last_look(store, ref: str, caller: Caller, reading: Reading, now: datetime) -> dict[str, Any]:
+def _changes_since_last_look(store: Store, ref: str, caller: Caller, reading: Reading, now: datetime) -> dict[str, Any]:
     """The diff from the revision the caller last looked at to now; now becomes their last look."""
     from mapsheets.adapters.store import canonical_json
     from mapsheets.service.calendars import plan_holidays
@@ -167,14 +171,14 @@ def _changes_since_last_look(store, ref: str, caller: Caller, reading: Reading, 
 
     now = _aware(now)
     key = canonical_ref(ref)
-    before = store.last_seen(key, caller.email)
+    before = store.last_seen.get(key, caller.email)
     content = reading.memo("content_json", lambda: canonical_json(_snapshot(ref, reading).content()))
     if before is not None and before.content_json == content:
         # Nothing new since this person's last look: a read-only answer, no store write.
         return {"first_look": False, "since": before.taken_at.isoformat(), "changes": [], "text": [], "summary": {}}
     snap = _snapshot(ref, reading)
     current = snapshot_into(store, ref, now=now, snapshot=(snap, {})).revision
-    store.set_last_seen(key, caller.email, current.id, now)
+    store.last_seen.set(key, caller.email, current.id, now)
     if before is None:
         return {"first_look": True, "since": None, "changes": [], "text": [], "summary": {}}
     try:
@@ -186,17 +190,17 @@ def _changes_since_last_look(store, ref: str, caller: Caller, reading: Reading, 
             "text": [c.describe() for c in changes], "summary": change_summary(changes)}
 
 
-def changes(ref: str, caller: Caller, *, now: datetime, store, credentials=None) -> dict[str, Any]:
+def changes(ref: str, caller: Caller, *, now: datetime, store: Store, credentials=None) -> dict[str, Any]:
     """What changed since the caller last looked (one read); this look becomes the last."""
     with request_scope(credentials):
         return _changes_since_last_look(store, ref, caller, _reading(open_workbook(ref), ref), now)
 
 
-def _subscription(store, ref: str, email: str) -> str:
+def _subscription(store: Store, ref: str, email: str) -> str:
     from mapsheets.service.revisions import canonical_ref
 
     key = canonical_ref(ref)
-    for sub in store.subscriptions(key):
+    for sub in store.digests.subscriptions(key):
         if sub.email.lower() == email.lower():
             return sub.every
     return "off"
@@ -206,12 +210,14 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-__all__ = ["Caller", "EVERY", "GoogleCredentials", "Member", "MapsheetsError", "changes", "member", "open_store", "summary"]
+__all__ = ["Caller", "EVERY", "GoogleCredentials", "Member", "MapsheetsError", "changes", "member", "open_store",
+           "summary"]
 
 
-def open_store(url: str | None = None):
-    """The store a server keeps for its lifetime: the process's one Store for ``url`` (disposed at exit)."""
-    from mapsheets.service.revisions import open_store as store_at
+def open_store(url: str | None = None) -> Store:
+    """The store a server keeps for its lifetime: the process's one Store for ``url`` (disposed at exit).
+    The server's one way to it: surfaces import the service, never the adapter."""
+    from mapsheets.adapters.store import open_store as store_at
 
     return store_at(url)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.core.addresses import EMAIL
 from mapsheets.core.model import GOOGLE, SIDES, Signature, Step
@@ -18,6 +18,9 @@ from mapsheets.errors import AlreadyExists, UsageError
 from mapsheets.service.addon import EVERY, Caller, _audit, _aware, _read, _require_member, _writing
 from mapsheets.service.refs import request_scope
 from mapsheets.service.signers import may_sign
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
 
 
 def _text(value: str, field: str, *, required: bool = False, limit: int = 500,
@@ -46,7 +49,7 @@ def _person(name: str, email: str) -> str | None:
 
 
 def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str, today: date, now: datetime,
-             store, credentials=None, start: date | None = None, close: date | None = None, holidays: str = "",
+             store: Store, credentials=None, start: date | None = None, close: date | None = None, holidays: str = "",
              champion: tuple[str, str] = ("", ""), economic_buyer: tuple[str, str] = ("", ""),
              template_dirs: Sequence[Any] = (), ae_name: str = "") -> dict[str, Any]:
     """A new plan written into the open spreadsheet (one request); the caller is its seller lead and
@@ -88,7 +91,7 @@ def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str
     return {**out, "warnings": [_for_the_sidebar(w) for w in said]} if said else out
 
 
-def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime, store, credentials=None,
+def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime, store: Store, credentials=None,
              seller_domains: Sequence[str] = (), phase: str = "", side: str = "joint", owners: Sequence[str] = (),
              due: date | None = None, depends_on: Sequence[str] = (), notes: str = "") -> tuple[Step, list[str]]:
     """One step appended by someone on the plan; (the step, what the person should know: a due
@@ -131,11 +134,11 @@ def _for_the_sidebar(warning: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def sign(ref: str, caller: Caller, *, now: datetime, store, credentials=None, seller_domains: Sequence[str] = (),
-         side: str | None = None) -> tuple[Signature, bool]:
+def sign(ref: str, caller: Caller, *, now: datetime, store: Store, credentials=None,
+         seller_domains: Sequence[str] = (), side: str | None = None) -> tuple[Signature, bool]:
     """The caller signs for their own side with their verified email; (signature, newly written).
     Signing a plan one has signed as it reads now changes nothing."""
-    from mapsheets.service.signoff import sign as sign_plan
+    from mapsheets.service.signoff import sign_into
 
     if side is not None and side not in ("buyer", "seller"):
         raise UsageError(f"side {side!r} is not buyer or seller", field="side")
@@ -144,16 +147,15 @@ def sign(ref: str, caller: Caller, *, now: datetime, store, credentials=None, se
         plan = parsed.plan
         who = may_sign(plan, caller.email, side, seller_domains)  # the rule signoff.sign checks again
         # sign() itself adds nothing when this person signed the plan as it reads now.
-        signature = sign_plan(ref, name=who.name or caller.name or caller.email, email=caller.email,
-                              side=str(who.side), now=_aware(now), store_url=store, record=True,
-                              method=GOOGLE, seller_domains=seller_domains)
+        signature = sign_into(store, ref, name=who.name or caller.name or caller.email, email=caller.email,
+                              side=str(who.side), now=_aware(now), method=GOOGLE, seller_domains=seller_domains)
     return signature, not signature.already
 
 
-def subscribe(ref: str, caller: Caller, *, every: str, now: datetime, store, credentials=None,
+def subscribe(ref: str, caller: Caller, *, every: str, now: datetime, store: Store, credentials=None,
               seller_domains: Sequence[str] = ()) -> str:
     """The caller's own digest: daily, weekly or off."""
-    from mapsheets.service.digest import unwatch, watch
+    from mapsheets.service.digest import unwatch_from, watch_into
 
     if every not in EVERY:
         raise UsageError(f"{every!r} is not one of {', '.join(EVERY)}", field="every")
@@ -162,13 +164,13 @@ def subscribe(ref: str, caller: Caller, *, every: str, now: datetime, store, cre
         _require_member(parsed.plan, caller, seller_domains, "change their subscription")
         _audit(store, ref, parsed.plan, "subscription", caller, _aware(now), {"every": every})
         if every == "off":
-            unwatch(ref, [caller.email], store_url=store)
+            unwatch_from(store, ref, [caller.email])
         else:
-            watch(ref, [caller.email], every=every, now=_aware(now), store_url=store)
+            watch_into(store, ref, [caller.email], every=every, now=_aware(now))
     return every
 
 
-def request_signature(ref: str, caller: Caller, *, to: str, now: datetime, store, mailer, base_url: str,
+def request_signature(ref: str, caller: Caller, *, to: str, now: datetime, store: Store, mailer, base_url: str,
                       credentials=None, seller_domains: Sequence[str] = (), sender: str | None = None) -> str:
     """Someone on the plan emails a link to sign to ``to`` (who must be on it, for their own side);
     the address it went to."""
@@ -177,6 +179,7 @@ def request_signature(ref: str, caller: Caller, *, to: str, now: datetime, store
     with request_scope(credentials):
         _book, _grid, parsed = _read(ref)
         _require_member(parsed.plan, caller, seller_domains, "ask for signatures")
-        sign_links.request(ref, _text(to, "to", required=True), now=_aware(now), mailer=mailer, base_url=base_url,
-                           sender=sender, store_url=store, seller_domains=seller_domains, requested_by=caller.email)
+        sign_links.request_into(store, ref, _text(to, "to", required=True), now=_aware(now), mailer=mailer,
+                                base_url=base_url, sender=sender, seller_domains=seller_domains,
+                                requested_by=caller.email)
     return to.strip()

@@ -13,12 +13,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.core.diff import Change, diff
 from mapsheets.core.digest import change_key
 from mapsheets.core.model import Plan
 from mapsheets.errors import MapsheetsError
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
 
 OWN_WRITE = "sheet_written"  # audit event: mapsheets saved the sheet itself (detail: modified_time)
 
@@ -63,14 +66,14 @@ class OwnWrites:
 class Attributor:
     """Attribution for one plan in one run: the audit log and Drive's revisions read at most once."""
 
-    def __init__(self, store: Any, ref: str, book: Any, days_off: frozenset) -> None:
+    def __init__(self, store: Store, ref: str, book: Any, days_off: frozenset) -> None:
         self.store, self.ref, self.book, self.days_off = store, ref, book, days_off
         self._events: list[Any] | None = None
         self._edits: list[dict[str, Any]] | None | bool = False  # False: not asked yet
 
     def events(self) -> list[Any]:
         if self._events is None:
-            self._events = self.store.events(self.ref)
+            self._events = self.store.audit.events(self.ref)
         return self._events
 
     def edits(self) -> list[dict[str, Any]] | None:
@@ -115,7 +118,7 @@ class Attributor:
         if not added:
             return {}
         signed = [e for e in self.events() if e.kind == "signed"]
-        names = {(s.email, s.fingerprint): s.name for s in self.store.signatures(self.ref)}
+        names = {(s.email, s.fingerprint): s.name for s in self.store.signatures.of(self.ref)}
         out = {}
         for c in added:
             for e in signed:
@@ -132,7 +135,7 @@ class Attributor:
         """
         if not (since.source or {}).get("modified_time") or not (latest.source or {}).get("modified_time"):
             return None
-        stored = [r for r in self.store.revisions(self.ref) if since.id <= r.id <= latest.id]
+        stored = [r for r in self.store.revisions.of(self.ref) if since.id <= r.id <= latest.id]
         if latest.id not in {r.id for r in stored}:  # a dry run's live plan is not stored
             stored.append(latest)
         stored = [r for r in stored if (r.source or {}).get("modified_time")]

@@ -15,12 +15,19 @@ sheet, and the entry would still be lost; queued, it reaches the log the moment 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.errors import MapsheetsError, StoreError
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def log(store: Any, ref: str, kind: str, *, actor: str, detail: dict[str, Any] | None = None,
+    from mapsheets.adapters.store import Store
+
+    StoreSource = Store | Callable[[], Store]  # a store, or a function giving it when needed
+
+
+def log(store: Store, ref: str, kind: str, *, actor: str, detail: dict[str, Any] | None = None,
         at: datetime | None = None, title: str = "") -> str | None:
     """Put one entry in ``ref``'s audit log (the plan registered if new); None when stored, else
     what to tell the person: where it was queued. StoreError, naming both reasons, when it could
@@ -49,7 +56,7 @@ def log(store: Any, ref: str, kind: str, *, actor: str, detail: dict[str, Any] |
             "and written into the store by the next command that can")
 
 
-def flush(store: Any) -> int:
+def flush(store: Store) -> int:
     """Write queued entries into the store, oldest first (each once, even if two commands do this
     at once); stops at the first the store refuses. Returns how many it wrote."""
     from mapsheets.adapters.store import pending
@@ -65,7 +72,7 @@ def flush(store: Any) -> int:
     return written
 
 
-def flush_quietly(store: Any) -> None:
+def flush_quietly(store: Store) -> None:
     """``flush`` for readers of the log: a store that still cannot take them changes nothing."""
     try:
         flush(store)
@@ -73,10 +80,10 @@ def flush_quietly(store: Any) -> None:
         pass
 
 
-def _store(store: Any, entry: dict[str, Any], *, once: bool = False) -> None:
-    if store.get_plan(entry["ref"]) is None or entry["title"]:
-        store.register_plan(entry["ref"], entry["backend"], entry["title"])
-    log_event = store.log_event_once if once else store.log_event
+def _store(store: Store, entry: dict[str, Any], *, once: bool = False) -> None:
+    if store.plans.get(entry["ref"]) is None or entry["title"]:
+        store.plans.register(entry["ref"], entry["backend"], entry["title"])
+    log_event = store.audit.log_once if once else store.audit.log
     log_event(entry["kind"], ref=entry["ref"], actor=entry["actor"], detail=entry["detail"], at=entry["at"])
 
 
@@ -96,7 +103,7 @@ def written_version(ref: str) -> dict[str, Any]:
         return {}
 
 
-def check_own_write(store: Any, ref: str, plan: Any, version: dict[str, Any] | None, *,
+def check_own_write(store: StoreSource, ref: str, plan: Any, version: dict[str, Any] | None, *,
                     events: list[Any] | None = None, record: bool = True) -> Any:
     """``core.own_writes.check`` of the plan as just read (``version``: the local file's, None for
     a Google Sheet); with ``record``, a write found in a later version is marked seen, so the check
@@ -108,20 +115,20 @@ def check_own_write(store: Any, ref: str, plan: Any, version: dict[str, Any] | N
     if events is None:
         store = store() if callable(store) else store
         flush_quietly(store)
-        events = store.events(canonical_ref(ref))
+        events = store.audit.events(canonical_ref(ref))
     result = check(plan, events, version)
     if record and result.seen is not None:
         _mark_seen(store, ref, result.seen)
     return result
 
 
-def _mark_seen(store: Any, ref: str, event_id: int) -> None:
+def _mark_seen(store: StoreSource, ref: str, event_id: int) -> None:
     from mapsheets.core.own_writes import SEEN
     from mapsheets.service.revisions import canonical_ref
 
     try:
         store = store() if callable(store) else store
-        store.log_event(SEEN, ref=canonical_ref(ref), actor="mapsheets", detail={"event": event_id})
+        store.audit.log(SEEN, ref=canonical_ref(ref), actor="mapsheets", detail={"event": event_id})
     except MapsheetsError:
         pass
 
@@ -132,17 +139,13 @@ def lost_write(book: Any, parsed: Any) -> Any | None:
     loaded only to mark a write seen, once per write."""
     import os
 
-    from mapsheets.adapters.store import quick
-    from mapsheets.adapters.store.connect import data_dir
+    from mapsheets.adapters.store import existing_url, open_store, quick
     from mapsheets.core.own_writes import CHECKED, SEEN, TOLD
-    from mapsheets.service.revisions import canonical_ref, open_store
+    from mapsheets.service.revisions import canonical_ref
 
-    url = os.environ.get("MAPSHEETS_DB", "").strip()
-    if not url:
-        path = data_dir(os.environ) / "state.db"
-        if not path.exists():
-            return None  # never stored anything: nothing to compare with (and no store made by a read)
-        url = f"sqlite:///{path}"
+    url = existing_url(os.environ)
+    if url is None:
+        return None  # never stored anything: nothing to compare with (and no store made by a read)
     events = quick.plan_events(url, canonical_ref(book.ref), (*CHECKED, SEEN, TOLD))
     try:
         return lost_warning(open_store, book, parsed, events=events)
@@ -150,7 +153,7 @@ def lost_write(book: Any, parsed: Any) -> Any | None:
         return None
 
 
-def lost_warning(store: Any, book: Any, parsed: Any, *, events: list[Any] | None = None) -> Any | None:
+def lost_warning(store: StoreSource, book: Any, parsed: Any, *, events: list[Any] | None = None) -> Any | None:
     """A read warning when mapsheets' own last write to the plan is gone; None when it is not, the
     plan was never logged, or the store cannot be read (the read itself still stands). ``events``:
     the plan's, read already (else from ``store``, or a function giving it)."""
@@ -163,7 +166,7 @@ def lost_warning(store: Any, book: Any, parsed: Any, *, events: list[Any] | None
     try:
         if events is None:
             store = store() if callable(store) else store
-            if store.get_plan(canonical_ref(book.ref)) is None:
+            if store.plans.get(canonical_ref(book.ref)) is None:
                 return None
         version = None if google_id(book.ref) else book.revision()
         found = check_own_write(store, book.ref, parsed.plan, version, events=events)

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.core.model import Plan
 from mapsheets.errors import UsageError
 from mapsheets.service import seals
 
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
+
 _WHAT = {
     "signature_requested": lambda d: f"link to sign sent to {d.get('to', '?')} ({d.get('side', '?')} side)",
     "signature_link_opened": lambda d: f"link opened{_from(d)}",
     "signed_by_link": lambda d: f"signed through the link{_from(d)}",
-    "signed": lambda d: f"signature recorded for {d.get('signer') or 'the signer'}, {d.get('method') or 'command line'}",
+    "signed": lambda d: (f"signature recorded for {d.get('signer') or 'the signer'}, "
+                         f"{d.get('method') or 'command line'}"),
 }
 
 
@@ -26,9 +30,10 @@ def _from(detail: dict[str, Any]) -> str:
     return f" from {detail['client']}" if detail.get("client") else ""
 
 
-def certificate(ref: str, output: Path, *, now: datetime, store_url: Any = None) -> Path:
+def certificate(ref: str, output: Path, *, now: datetime, store_url: str | None = None) -> Path:
     """Write the signing record of ``ref`` to ``output`` (.html or .pdf)."""
     from mapsheets.adapters.files import write_text_atomic
+    from mapsheets.adapters.store import open_store
     from mapsheets.emails.render import render_certificate
     from mapsheets.service.refs import open_workbook, read_parsed
 
@@ -36,7 +41,7 @@ def certificate(ref: str, output: Path, *, now: datetime, store_url: Any = None)
     if output.suffix.lower() not in (".html", ".pdf"):
         raise UsageError(f"{output}: write the certificate as .html or .pdf", field="output")
     plan = read_parsed(open_workbook(ref))[1].plan
-    store = _store(store_url)
+    store = open_store(store_url)
     signed, fingerprint = _signed_version(plan, store, ref)
     html = render_certificate({
         "plan": signed, "fingerprint": fingerprint, "current": fingerprint == plan.fingerprint(),
@@ -55,13 +60,8 @@ def certificate(ref: str, output: Path, *, now: datetime, store_url: Any = None)
     return output
 
 
-def _store(store_url: Any):
-    from mapsheets.service.revisions import open_store
 
-    return open_store(store_url)
-
-
-def _signed_version(plan: Plan, store, ref: str) -> tuple[Plan, str]:
+def _signed_version(plan: Plan, store: Store, ref: str) -> tuple[Plan, str]:
     """The plan as its newest sealed signature covers it: the plan now when that still holds, else
     the stored revision with that fingerprint (the plan now, marked changed, if none is stored)."""
     from mapsheets.service.revisions import canonical_ref
@@ -70,18 +70,19 @@ def _signed_version(plan: Plan, store, ref: str) -> tuple[Plan, str]:
     if not sealed or plan.signature_status(sealed[-1]) == "valid":
         return plan, plan.fingerprint()
     wanted, key = sealed[-1].fingerprint, canonical_ref(ref)
-    if store.get_plan(key) is not None:
-        for revision in reversed(store.revisions(key)):
+    if store.plans.get(key) is not None:
+        for revision in reversed(store.revisions.of(key)):
             if revision.fingerprint == wanted:
                 return Plan.from_dict(revision.content["plan"]), wanted
     return plan, wanted
 
 
-def _trail(store, ref: str) -> list[dict[str, str]]:
+def _trail(store: Store, ref: str) -> list[dict[str, str]]:
     from mapsheets.service.revisions import canonical_ref
 
     key = canonical_ref(ref)
-    if store.get_plan(key) is None:
+    if store.plans.get(key) is None:
         return []
-    return [{"at": f"{e.at.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}", "actor": e.actor, "what": _WHAT[e.kind](e.detail)}
-            for e in store.events(key) if e.kind in _WHAT]
+    return [{"at": f"{e.at.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}", "actor": e.actor,
+             "what": _WHAT[e.kind](e.detail)}
+            for e in store.audit.events(key) if e.kind in _WHAT]

@@ -8,8 +8,9 @@ the run is otherwise quiet (cron), once per plan, since only a person can make r
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.core.diff import diff
 from mapsheets.core.digest import change_key
@@ -18,6 +19,9 @@ from mapsheets.core.model import Plan
 from mapsheets.errors import MapsheetsError, PlanBusy, PlanFileError, PlanOpen
 from mapsheets.service.attribution import Attributor
 from mapsheets.service.sheet_writes import SheetWrites, append_rows
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
 
 CHANGES_HEADER = ["When (UTC)", "Who", "What", "Step", "Kind", "Revisions"]
 _LOG_KEY = re.compile(r"^\s*(\d+)\s*→\s*(\d+)\s*$")  # a Changes row's "Revisions": from→to (seq numbers)
@@ -38,7 +42,7 @@ def changes_upkeep(snap, today) -> dict[str, dict[tuple[int, int], Any]]:
     return out
 
 
-def fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report) -> dict:
+def fill_ids(store: Store, ref: str, book, snap, source: dict, now: datetime, report) -> dict:
     """Write the IDs of rows whose ID cell was empty back into the sheet (their old ones where the
     last revision knew them), so `show`, dependencies and people all see the same IDs.
 
@@ -82,13 +86,35 @@ def fill_ids(store, ref: str, book, snap, source: dict, now: datetime, report) -
         filled = book.modify(compute)
         if untouched and filled:
             source = book.revision()
-            store.set_seen_source(ref, source, now)  # our own write is not a change
+            store.sources.set_seen(ref, source, now)  # our own write is not a change
     except MapsheetsError as exc:
         _tell(report, ref, "step IDs", exc)
     return source
 
 
-def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days_off, report,
+def _claimed(store: Store, ref: str, latest: Any, logged: int | None | object, at: datetime) -> bool:
+    """Whether this run is to write the plan's Changes tab, which it then holds the claim on."""
+    if logged is ...:  # not looked up by the caller
+        logged = store.sources.logged_revision(ref)
+    if logged is None:  # never logged: the tab logs what changes from here on
+        store.sources.set_logged_revision(ref, latest.id, expected=None, check=True)
+        return False
+    if logged == latest.id:
+        return False
+    # One run at a time writes a plan's Changes tab: two overlapping runs that both read the tab
+    # before either wrote would both write the same rows.
+    return store.sources.claim_changes(ref, at)  # if not, the run holding it logs them, or the next run does
+
+
+def _rows(credit: Attributor, before: Any, latest: Any, changes: list[Any], now: datetime) -> list[list[Any]]:
+    """The Changes tab's rows for ``changes`` between two revisions, each keyed by them ("3→5")."""
+    when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    actors = credit.attribute(before, latest, changes).actors
+    key = f"{before.seq}→{latest.seq}"
+    return [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key] for c in changes]
+
+
+def log_changes(store: Store, ref: str, book, latest, source: dict, now: datetime, days_off, report,
                  rows_read: list[list[Any]] | None = None, attributor: Attributor | None = None,
                  upkeep: dict | None = None, logged: int | None | object = ...,
                  writes: SheetWrites | None = None, claim_at: datetime | None = None) -> None:
@@ -105,57 +131,33 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
     it is on disk, as the run's ``with SheetWrites()`` block ends. ``claim_at``: the run's clock
     now (default ``now``), for the claim's lease.
     """
-    if logged is ...:  # not looked up by the caller
-        logged = store.logged_revision(ref)
-    if logged is None:  # never logged: the tab logs what changes from here on
-        store.set_logged_revision(ref, latest.id, expected=None, check=True)
+    if not _claimed(store, ref, latest, logged, claim_at or now):
         return
-    if logged == latest.id:
-        return
-    # One run at a time writes a plan's Changes tab: two overlapping runs that both read the tab
-    # before either wrote would both write the same rows.
-    if not store.claim_changes(ref, claim_at or now):
-        return  # the run holding it logs these changes, or the next run does
     handed_over = False  # to the write's callback, which releases the claim
     try:
-        logged = store.logged_revision(ref)  # under the claim: another run may have moved it meanwhile
+        logged = store.sources.logged_revision(ref)  # under the claim: another run may have moved it meanwhile
         while logged is not None and logged != latest.id:
-            before = store.revision_by_id(logged)
+            before = store.revisions.by_id(logged)
             changes = diff(Plan.from_dict(before.content["plan"]), Plan.from_dict(latest.content["plan"]), days_off)
             if not changes:
-                store.set_logged_revision(ref, latest.id, expected=logged, check=True)
+                store.sources.set_logged_revision(ref, latest.id, expected=logged, check=True)
                 return
             try:
                 if rows_read is None:  # the plan was not read this run (unchanged): read the tab now
                     rows_read = book.read_grid().get(CHANGES_TAB, [])
                 through_seq = _logged_through(rows_read, before.seq)
                 if through_seq is not None and before.seq < through_seq <= latest.seq:  # a killed run wrote them
-                    through = store.revision(ref, str(through_seq)).id
-                    if not store.set_logged_revision(ref, through, expected=logged, check=True):
+                    through = store.revisions.get(ref, str(through_seq)).id
+                    if not store.sources.set_logged_revision(ref, through, expected=logged, check=True):
                         return  # another run moved the cursor
                     logged = through
                     continue
-                when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
                 credit = attributor or Attributor(store, ref, book, days_off)
-                actors = credit.attribute(before, latest, changes).actors
-                key = f"{before.seq}→{latest.seq}"
-                rows = [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key]
-                        for c in changes]
+                rows = _rows(credit, before, latest, changes, now)
             except MapsheetsError as exc:
                 _tell(report, ref, f"the {CHANGES_TAB} tab", exc)
                 return
-
-            def done(after: dict | None, error: MapsheetsError | None, expected=logged) -> None:
-                try:
-                    if error is not None:
-                        _tell(report, ref, f"the {CHANGES_TAB} tab", error)
-                    # after is None when someone saved between our read and the write: a change next run.
-                    elif store.set_logged_revision(ref, latest.id, expected=expected, check=True) \
-                            and after is not None:
-                        store.set_seen_source(ref, after, now)  # our own write is not a change
-                finally:
-                    store.release_changes(ref)
-
+            done = _on_written(store, report, ref, latest.id, now, expected=logged)
             handed_over = True
             if writes is None:
                 done(*append_rows(book, CHANGES_TAB, rows, CHANGES_HEADER, upkeep, source))
@@ -164,7 +166,26 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
             return
     finally:
         if not handed_over:
-            store.release_changes(ref)
+            store.sources.release_changes(ref)
+
+
+def _on_written(store: Store, report: Any, ref: str, latest_id: int, now: datetime, *,
+                expected: int) -> Callable[[dict | None, MapsheetsError | None], None]:
+    """What to do once the Changes tab's rows are written (or not): move the cursor from
+    ``expected``, and let the claim go."""
+
+    def done(after: dict | None, error: MapsheetsError | None) -> None:
+        try:
+            if error is not None:
+                _tell(report, ref, f"the {CHANGES_TAB} tab", error)
+            # after is None when someone saved between our read and the write: a change next run.
+            elif store.sources.set_logged_revision(ref, latest_id, expected=expected, check=True) \
+                    and after is not None:
+                store.sources.set_seen(ref, after, now)  # our own write is not a change
+        finally:
+            store.sources.release_changes(ref)
+
+    return done
 
 
 def _tell(report, ref: str, what: str, exc: MapsheetsError) -> None:

@@ -103,7 +103,8 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
     notes: list[str] = []
     durations = stage_durations(tmpl, durations_file, notes) if durations_file else None
 
-    from mapsheets.service.revisions import canonical_ref, open_store, snapshot_into
+    from mapsheets.adapters.store import open_store
+    from mapsheets.service.revisions import canonical_ref, snapshot_into
 
     store = open_store(store_url)
     store.check_writable()  # the audit log must take the event before any document is made
@@ -128,7 +129,7 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
     fresh.plan.mutual_plan = map_ref
     snapshot_into(store, ref, now=now, origin="convert")
     missing = [qualify.LABELS[k].lower() for k in qualify.missing(q) if not who.get(k)]
-    store.log_event(CONVERTED, ref=canonical_ref(ref), actor=closing.seller_lead or "mapsheets convert", at=now,
+    store.audit.log(CONVERTED, ref=canonical_ref(ref), actor=closing.seller_lead or "mapsheets convert", at=now,
                     detail={"mutual_plan": map_ref, "template": tmpl.name, "forced": gaps, "missing": missing,
                             "carried": carried, "added": len(added)})
     result = ConvertResult(location=location, view=view_of(mutual, [], today, ref=location),

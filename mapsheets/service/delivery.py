@@ -31,6 +31,7 @@ from mapsheets.errors import Deferred, Refused, RemoteError
 
 if TYPE_CHECKING:
     from mapsheets.adapters.mail import Mailer
+    from mapsheets.adapters.store import Store
 
 DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 # Seconds a run may spend sending: a mail server that accepts and never answers must not hold a
@@ -88,7 +89,7 @@ def run_clock(now: datetime) -> Callable[[], datetime]:
     return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
-def deliver(store, mailer, delivery, message, now: datetime, report: RunReport, deadline: float,
+def deliver(store: Store, mailer, delivery, message, now: datetime, report: RunReport, deadline: float,
             clock: Callable[[], datetime], resend: bool = False, retry_runs: int = RETRY_RUNS) -> None:
     """Send one recorded digest: within the run's send budget (``deadline``), under a lease taken
     on the run's ``clock``, then confirmed; refused for good, or kept pending for the next run
@@ -97,30 +98,30 @@ def deliver(store, mailer, delivery, message, now: datetime, report: RunReport, 
     if left <= 0:  # left pending, unclaimed: the next run sends it first
         report.deferred += 1
         return
-    if not store.claim_delivery(delivery, clock()):  # the lease covers this very send
+    if not store.digests.claim_delivery(delivery, clock()):  # the lease covers this very send
         return
     try:
         mailer.send(message, [delivery.email], timeout=left)
     except Refused as exc:  # never retried; a refused address gets no more digests until watched again
         bounced = delivery.email in exc.addresses
-        store.refuse_delivery(delivery, exc.addresses.get(delivery.email) or str(exc), now, bounced=bounced)
+        store.digests.refuse_delivery(delivery, exc.addresses.get(delivery.email) or str(exc), now, bounced=bounced)
         if bounced:
             report.bounced.append((delivery.email, exc.addresses[delivery.email]))
         else:
             report.failed.append(f"{delivery.message_id}: {exc}")
         return
     except Deferred as exc:  # "try again later": a few runs, then the subscriber is bounced
-        gave_up = store.defer_delivery(delivery, exc.reply, now, limit=retry_runs)
+        gave_up = store.digests.defer_delivery(delivery, exc.reply, now, limit=retry_runs)
         if gave_up:
             report.bounced.append((delivery.email, gave_up))
         else:
             report.failed.append(f"{delivery.message_id}: {exc} (tried again next run)")
         return
     except RemoteError as exc:  # kept pending: the next run retries it with the same Message-ID
-        store.release_delivery(delivery.id, str(exc))
+        store.digests.release_delivery(delivery.id, str(exc))
         report.failed.append(f"{delivery.message_id}: {exc}")
         return
-    store.mark_sent(delivery.id, now)
+    store.digests.mark_sent(delivery.id, now)
     if resend:
         report.resent += 1
     else:

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mapsheets.adapters.store import open_store
 from mapsheets.core.diff import diff
 from mapsheets.core.model import Plan
 from mapsheets.core.own_writes import TOLD
@@ -39,9 +40,12 @@ from mapsheets.service.delivery import (  # noqa: F401  (RunReport, make_mailer,
 )
 from mapsheets.service.lifecycle_close import closed_refs
 from mapsheets.service.refs import google_id, open_workbook
-from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
+from mapsheets.service.revisions import canonical_ref, read_snapshot, snapshot_into
 from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.signoff import check_address
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store, SubscriptionRecord
 
 PERIOD = {"daily": 1, "weekly": 7}  # days between digests
 # Digests go out with the first run at or after this local hour: a cron every 10 minutes sends
@@ -52,6 +56,12 @@ CONSIDERED_BATCH = 200  # subscriptions marked "looked at" per transaction
 
 def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes: bool = False,
           now: datetime, store_url: str | None = None, link: str | None = None) -> list[Any]:
+    """``watch_into`` the state store at ``store_url`` (default: MAPSHEETS_DB, else the per-user file)."""
+    return watch_into(open_store(store_url), ref, emails, every=every, only_changes=only_changes, now=now, link=link)
+
+
+def watch_into(store: Store, ref: str, emails: Iterable[str], *, every: str = "daily", only_changes: bool = False,
+               now: datetime, link: str | None = None) -> list[SubscriptionRecord]:
     """Subscribe people to a plan's digest; their first digest covers changes from now on.
 
     Each of ``emails`` is an address or "Jane Doe <jane@acme.example>" (the name goes in the To header).
@@ -67,25 +77,29 @@ def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes
         names[email] = name or names.get(email, "")
     if not names:
         raise UsageError("give at least one email address", field="emails")
-    store = open_store(store_url)
     result = snapshot_into(store, ref, now=now, origin="watch")
     key = canonical_ref(ref)
-    if store.logged_revision(key) is None:  # the Changes tab logs what changes from here on
-        store.set_logged_revision(key, result.revision.id)
+    if store.sources.logged_revision(key) is None:  # the Changes tab logs what changes from here on
+        store.sources.set_logged_revision(key, result.revision.id)
     if link is not None:
-        store.log_event(audience.LINK_EVENT, ref=key, actor="watch --link", detail={"url": link}, at=now)
-    return store.watch(canonical_ref(ref), list(names), every=every, only_changes=only_changes, now=now,
-                       start_revision_id=result.revision.id, names=names)
+        store.audit.log(audience.LINK_EVENT, ref=key, actor="watch --link", detail={"url": link}, at=now)
+    return store.digests.watch(canonical_ref(ref), list(names), every=every, only_changes=only_changes, now=now,
+                               start_revision_id=result.revision.id, names=names)
 
 
 def unwatch(ref: str, emails: Iterable[str] = (), *, store_url: str | None = None) -> int:
     """Stop the digest of ``ref`` for ``emails`` (everyone when empty); returns how many subscriptions ended."""
+    return unwatch_from(open_store(store_url), ref, emails)
+
+
+def unwatch_from(store: Store, ref: str, emails: Iterable[str] = ()) -> int:
+    """Remove ``emails``' subscriptions to the plan (all of them without any); how many went."""
     checked = [check_address(e, "emails")[1] for e in emails]
-    return open_store(store_url).unwatch(canonical_ref(ref), checked or None)
+    return store.digests.unwatch(canonical_ref(ref), checked or None)
 
 
 def watching(*, store_url: str | None = None) -> list[Any]:
-    return open_store(store_url).subscriptions()
+    return open_store(store_url).digests.subscriptions()
 
 
 def is_due(subscription, now: datetime, tz=timezone.utc, hour: int = DIGEST_HOUR) -> bool:
@@ -154,16 +168,16 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     clock = run_clock(now)
     deadline = time.monotonic() + send_budget
     if not dry_run:
-        for delivery in store.pending_deliveries():
+        for delivery in store.digests.pending_deliveries():
             deliver(store, mailer, delivery, mail.parse_message(delivery.message), now, report, deadline, clock,
                     resend=True, retry_runs=retry_runs)
     # One digest in flight per person: a new one waits until the last is accepted or given up, so
     # a refusing server sees one attempt per person per run, not one more each run.
-    in_flight = store.pending_subscriptions()
+    in_flight = store.digests.pending_subscriptions()
 
     due: dict[str, list[Any]] = {}
     closed = closed_refs(store)  # `mapsheets close` sent their last digest already (re-opened: not)
-    for sub in store.subscriptions():
+    for sub in store.digests.subscriptions():
         if sub.bounced_at is not None:  # said once, in the run that saw the refusal; `watching` shows it
             continue
         if sub.ref in closed:
@@ -173,7 +187,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
             due.setdefault(sub.ref, []).append(sub)
         else:
             report.waiting += 1
-    seen = store.seen_sources()
+    seen = store.sources.seen()
     try:
         changed_google = _changed_google_ids([r for r in due if google_id(r)], seen)
     except MapsheetsError as exc:  # Drive cannot list: read each Google plan instead
@@ -185,11 +199,12 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     considered: list[Any] = []
     # What every due plan's turn needs from the store, in three queries rather than three per plan.
     refs = list(due)
-    latest_of, logged_of, events_of = store.latest_revisions(refs), store.logged_revisions(refs), store.events_of(refs)
+    latest_of, logged_of = store.revisions.latest(refs), store.sources.logged_revisions(refs)
+    events_of = store.audit.events_of(refs)
     with SheetWrites(write_workers) as writes:  # Changes-tab writes, some by worker processes
         for ref in progress(refs):
             if len(considered) >= CONSIDERED_BATCH:
-                store.mark_considered_all(considered, now)
+                store.digests.mark_considered_all(considered, now)
                 considered.clear()
             report.plans += 1
             read_before = report.snapshots
@@ -207,9 +222,9 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 log_changes(store, ref, book, latest, source, now, days_off, report, changes_rows, attributor, upkeep,
                             logged=logged_of.get(ref), writes=writes, claim_at=clock())
                 for written in getattr(book, "times", ()):  # so later digests do not credit them to anyone
-                    store.log_event(OWN_WRITE, ref=ref, actor="mapsheets digest", detail={"modified_time": written},
+                    store.audit.log(OWN_WRITE, ref=ref, actor="mapsheets digest", detail={"modified_time": written},
                                     at=now)
-            events = events_of[ref] if ref in events_of else store.events(ref)  # links, notices: not this turn's
+            events = events_of[ref] if ref in events_of else store.audit.events(ref)  # links, notices: not this turn's
             own = check_own_write(store, ref, current, None if google_id(ref) else source, events=events,
                                   record=not dry_run)
             lost = (own.lost.message(),) if own.lost and not own.told else ()  # said once, to the seller side
@@ -225,10 +240,11 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
             closes: dict[tuple[int, date], Any] = {}  # (revision id, as of) -> its projected close, once per plan
             for sub in due[ref]:
                 up_to_date = sub.last_revision_id in (None, latest.id)  # most, when few plans changed
-                since = latest if up_to_date else store.revision_by_id(sub.last_revision_id)
+                since = latest if up_to_date else store.revisions.by_id(sub.last_revision_id)
                 before = current if up_to_date else Plan.from_dict(since.content["plan"])
                 external = audience.is_external(sub.email, domains)
-                changes = audience.changes_for(diff(before, current, days_off) if since.id != latest.id else [], external)
+                diffs = diff(before, current, days_off) if since.id != latest.id else []
+                changes = audience.changes_for(diffs, external)
                 last_notice = bool(dead and not external and sub.email not in told)
                 if dead and external:
                     report.stopped += 1
@@ -272,22 +288,22 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 except MapsheetsError as exc:  # one unsendable message must not stop everyone's digest
                     report.failed.append(f"{ref}: digest to {sub.email}: {exc}")
                     continue
-                delivery = store.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
-                                                 message=message.as_string(), now=now)
+                delivery = store.digests.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
+                                                         message=message.as_string(), now=now)
                 if delivery is not None and last_notice:  # recorded: the next run must not tell them again
-                    store.log_event(audience.DEAD_NOTICE, ref=ref, actor=sub.email, at=now,
+                    store.audit.log(audience.DEAD_NOTICE, ref=ref, actor=sub.email, at=now,
                                     detail={"target_close": current.target_close.isoformat(), "days": dead})
                 if delivery is not None:  # None: an overlapping run already took this one
                     told_lost = told_lost or bool(sub_lost)
                     deliver(store, mailer, delivery, message, now, report, deadline, clock, retry_runs=retry_runs)
             if told_lost:  # recorded for delivery: later digests do not say it again
-                store.log_event(TOLD, ref=ref, actor="mapsheets digest", at=now, detail={"event": own.lost.event_id})
+                store.audit.log(TOLD, ref=ref, actor="mapsheets digest", at=now, detail={"event": own.lost.event_id})
             changed = found or report.snapshots > read_before
             report.changed += changed
             report.looked.append((ref, current.title or ref, changed))
     report.notes += writes.notes
     if considered:
-        store.mark_considered_all(considered, now)
+        store.digests.mark_considered_all(considered, now)
     if report.deferred:
         report.notes.append(f"the send budget ({send_budget:g} s) ran out: {report.deferred} digest(s) "
                             "left pending for the next run")
@@ -304,7 +320,7 @@ class _Unsaved:
     id: int = -1
 
 
-def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None, now: datetime,
+def _refresh(store: Store, ref: str, seen: dict, changed_google: dict[str, dict] | None, now: datetime,
              report: RunReport, dry_run: bool, stored=None):
     """(latest revision, workbook, source read, Changes tab rows or None when not read, cells our
     writes also set): a snapshot first, unless the backend says nothing changed.
@@ -322,11 +338,11 @@ def _refresh(store, ref: str, seen: dict, changed_google: dict[str, dict] | None
     if unchanged:
         report.unchanged += 1
         report.not_read.add(ref)
-        return stored or store.revision(ref, "latest"), book, source, None, {}
+        return stored or store.revisions.get(ref, "latest"), book, source, None, {}
     snap = read_snapshot(ref, book=book, source=source)
     if dry_run:
         try:
-            stored = store.revision(ref, "latest").content
+            stored = store.revisions.get(ref, "latest").content
         except NotFound:
             stored = None
         report.snapshots += stored != snap[0].content()  # counted as a real run would store it
@@ -347,7 +363,7 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
 
     live = read_snapshot(ref)[0]
     current = live.plan
-    url, location = audience.plan_link(ref, open_store(store_url).events(canonical_ref(ref)))
+    url, location = audience.plan_link(ref, open_store(store_url).audit.events(canonical_ref(ref)))
     before = load(f"{ref}@{since}", store_url=store_url).plan if since else current
     if since:
         from mapsheets.service.revisions import keep_formulas

@@ -73,11 +73,12 @@ def closing_plan_of(plan, ref: str) -> str | None:
     title only, never by a path the buyer would see) the one `convert` recorded in the audit log."""
     if google_id(plan.closing_plan or ""):
         return plan.closing_plan
+    from mapsheets.adapters.store import open_store
     from mapsheets.service.convert import CONVERTED
-    from mapsheets.service.revisions import canonical_ref, open_store
+    from mapsheets.service.revisions import canonical_ref
 
     me = canonical_ref(ref)
-    made = [e for e in open_store().events() if e.kind == CONVERTED and (e.detail or {}).get("mutual_plan") == me]
+    made = [e for e in open_store().audit.events() if e.kind == CONVERTED and (e.detail or {}).get("mutual_plan") == me]
     return made[-1].ref if made else None
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from mapsheets.adapters.store import open_store
 from mapsheets.core.diff import diff
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import MACHINE_FIELDS, check_cell_text
@@ -31,7 +32,10 @@ from mapsheets.core.upkeep import parsed_upkeep
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service import audience
 from mapsheets.service.refs import open_workbook, parse_grid
-from mapsheets.service.revisions import canonical_ref, open_store, snapshot_into
+from mapsheets.service.revisions import canonical_ref, snapshot_into
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
 
 if TYPE_CHECKING:
     from mapsheets.adapters.mail import Mailer
@@ -60,14 +64,14 @@ class CloseResult:
     corrected: dict[str, Any] | None = None  # how the plan was archived before, when this corrects it
 
 
-def archived(store_url: Any = None) -> dict[str, dict[str, Any]]:
+def archived(store_url: str | None = None) -> dict[str, dict[str, Any]]:
     """Archived plans: canonical ref -> how they closed (outcome, closed_on, reason)."""
     return closed_refs(open_store(store_url))
 
 
-def closed_refs(store) -> dict[str, dict[str, Any]]:
+def closed_refs(store: Store) -> dict[str, dict[str, Any]]:
     """The same, from an open store: a plan re-opened since its last close is not archived."""
-    return {ref: e.detail for ref, e in store.latest_events(ARCHIVED).items() if e.detail.get("outcome")}
+    return {ref: e.detail for ref, e in store.audit.latest(ARCHIVED).items() if e.detail.get("outcome")}
 
 
 def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: str = "", on: date | None = None,
@@ -100,10 +104,10 @@ def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: st
     key = canonical_ref(ref)
     snap = snapshot_into(store, ref, now=now, origin="close")
     detail = {"outcome": outcome, "closed_on": on.isoformat(), "reason": reason, "message": message}
-    before = store.latest_events(ARCHIVED).get(key)
+    before = store.audit.latest(ARCHIVED).get(key)
     previous = before.detail if before and before.detail.get("outcome") else None
     if before is None or any(before.detail.get(k, "") != v for k, v in detail.items()):
-        store.log_event(ARCHIVED, ref=key, actor="close", at=now,
+        store.audit.log(ARCHIVED, ref=key, actor="close", at=now,
                         detail={**detail, **({"corrects": previous} if previous else {})})
     else:
         previous = None  # archived like this already: a second run, not a correction
@@ -124,13 +128,13 @@ def reopen_plan(ref: str, *, today: date, now: datetime, store_url: str | None =
     book = open_workbook(ref)
     written = _write_outcome(book, {"outcome": "", "closed_on": None, "outcome_reason": ""}, None, force)
     key = canonical_ref(ref)
-    before = store.latest_events(ARCHIVED).get(key)
+    before = store.audit.latest(ARCHIVED).get(key)
     previous = before.detail if before and before.detail.get("outcome") else None
     if previous is None and not written:
         raise UsageError(f"{book.ref} is not closed: nothing to re-open")
     snap = snapshot_into(store, ref, now=now, origin="close")
     if previous is not None:
-        store.log_event(ARCHIVED, ref=key, actor="close", at=now,
+        store.audit.log(ARCHIVED, ref=key, actor="close", at=now,
                         detail={"outcome": "", "closed_on": "", "reason": "", "message": "", "corrects": previous})
     result = CloseResult(ref=book.ref, outcome="", closed_on=None, reason="", written=written,
                          revision=snap.revision.seq, corrected=previous)
@@ -187,7 +191,7 @@ def _correction(result: CloseResult, heard: dict[str, Any], external: bool) -> s
     return f"Correction: this replaces the earlier closing note{said}."
 
 
-def _tell(store, key: str, latest, *, now: datetime, today: date, mailer, sender: str | None,
+def _tell(store: Store, key: str, latest, *, now: datetime, today: date, mailer, sender: str | None,
           seller_domains: Iterable[str] | None, result: CloseResult) -> None:
     """Every subscriber told nothing yet, or told something else, gets the closed deal's last digest
     (or, re-opened, a digest saying so): what changed since their last one and how the deal closed.
@@ -201,11 +205,11 @@ def _tell(store, key: str, latest, *, now: datetime, today: date, mailer, sender
     from mapsheets.service.delivery import DEFAULT_SENDER, SEND_BUDGET, RunReport, deliver, run_clock
 
     current = Plan.from_dict(latest.content["plan"])
-    events = store.events(key)
+    events = store.audit.events(key)
     heard = {e.actor: e.detail for e in events if e.kind == CLOSED_NOTICE}  # oldest first: the last one wins
     domains = audience.seller_domains(current, seller_domains)
     todo = []
-    for sub in store.subscriptions(key):
+    for sub in store.digests.subscriptions(key):
         external = audience.is_external(sub.email, domains)
         words, before = _words(result, external), heard.get(sub.email)
         if sub.bounced_at is not None or (before is None and not result.outcome):
@@ -223,7 +227,7 @@ def _tell(store, key: str, latest, *, now: datetime, today: date, mailer, sender
     domain = mail.sender_domain(sender)
     report, deadline, clock = RunReport(), time.monotonic() + SEND_BUDGET, run_clock(now)
     for sub, external, words, correction in todo:
-        since = store.revision_by_id(sub.last_revision_id) if sub.last_revision_id else latest
+        since = store.revisions.by_id(sub.last_revision_id) if sub.last_revision_id else latest
         before_plan = Plan.from_dict(since.content["plan"])
         changes = diff(before_plan, current, days_off) if since.id != latest.id else []
         changes = audience.changes_for(changes, external)  # the note above says what the buyer may hear
@@ -237,11 +241,11 @@ def _tell(store, key: str, latest, *, now: datetime, today: date, mailer, sender
         message = mail.build_message(sender=sender, to=[mail.format_address(sub.name, sub.email)],
                                      subject=digest.subject, html=html, text=text, message_id=message_id,
                                      date=now, headers=headers)
-        delivery = store.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
-                                         message=message.as_string(), now=now)
+        delivery = store.digests.record_delivery(sub, message_id=message_id, to_revision_id=latest.id,
+                                                 message=message.as_string(), now=now)
         if delivery is None:  # a digest run took this subscriber meanwhile: tell them next time
             continue
-        store.log_event(CLOSED_NOTICE, ref=key, actor=sub.email, at=now,
+        store.audit.log(CLOSED_NOTICE, ref=key, actor=sub.email, at=now,
                         detail={**_told(result), "words": words})
         deliver(store, mailer, delivery, message, now, report, deadline, clock)
         result.told.append((sub.email, external))

@@ -187,16 +187,14 @@ def _keep_formula_values(ref: str, parsed) -> None:
 
 def _latest_stored(ref: str):
     """The plan of the latest revision in the default state store, or None (none stored, no store)."""
-    import os
-
-    from mapsheets.adapters.store.connect import data_dir
+    from mapsheets.adapters.store import open_store, store_exists
     from mapsheets.core.model import Plan
     from mapsheets.errors import MapsheetsError
-    from mapsheets.service.revisions import canonical_ref, open_store
+    from mapsheets.service.revisions import canonical_ref
 
-    if not os.environ.get("MAPSHEETS_DB", "").strip() and not (data_dir(os.environ) / "state.db").exists():
+    if not store_exists():
         return None  # never stored anything (and no store made by a read)
     try:
-        return Plan.from_dict(open_store().revision(canonical_ref(ref), "latest").content["plan"])
+        return Plan.from_dict(open_store().revisions.get(canonical_ref(ref), "latest").content["plan"])
     except MapsheetsError:
         return None

@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mapsheets.adapters.store import open_store
 from mapsheets.core.diff import Change, diff, restore_ids, summary
 from mapsheets.core.formulas import has_uncached, keep_formula_values
 from mapsheets.core.griddiff import GridChange, diff_grids
@@ -18,17 +19,10 @@ from mapsheets.core.parse import ParsedPlan, TableLocation
 from mapsheets.core.upkeep import upkeep_cells
 from mapsheets.service.refs import google_id, open_workbook, read_parsed
 
-_REV = re.compile(r"^(latest|-?\d+)$")
-
-
-def open_store(url: str | None = None):
-    """The state store at ``url`` (default: MAPSHEETS_DB, else the per-user SQLite file): one per URL
-    per process, its engine made once and disposed at exit; an open Store given instead of a URL is
-    used as is."""
+if TYPE_CHECKING:
     from mapsheets.adapters.store import Store
-    from mapsheets.adapters.store.shared import shared
 
-    return url if isinstance(url, Store) else shared(url)
+_REV = re.compile(r"^(latest|-?\d+)$")
 
 
 def canonical_ref(ref: str) -> str:
@@ -103,7 +97,7 @@ class SnapshotResult:
     snapshot: Snapshot
 
 
-def snapshot_into(store, ref: str, *, now: datetime, snapshot: tuple[Snapshot, dict[str, Any]] | None = None,
+def snapshot_into(store: Store, ref: str, *, now: datetime, snapshot: tuple[Snapshot, dict[str, Any]] | None = None,
                   origin: str = "snapshot") -> SnapshotResult:
     """Store the plan's current content as a new revision, unless it equals the latest.
 
@@ -112,28 +106,28 @@ def snapshot_into(store, ref: str, *, now: datetime, snapshot: tuple[Snapshot, d
     snap, source = snapshot or read_snapshot(ref)
     plan = snap.plan
     key = canonical_ref(ref)
-    if snap.missing_ids and store.get_plan(key) is not None:
+    if snap.missing_ids and store.plans.get(key) is not None:
         _restore_ids(store, key, snap)
-    if has_uncached(snap.plan) and store.get_plan(key) is not None:
+    if has_uncached(snap.plan) and store.plans.get(key) is not None:
         _keep_formula_values(store, key, snap)
-    store.register_plan(key, "google" if google_id(ref) else "xlsx", plan.title)
-    revision, created = store.add_revision(
+    store.plans.register(key, "google" if google_id(ref) else "xlsx", plan.title)
+    revision, created = store.revisions.add(
         key, snap.content(), plan.fingerprint(), taken_at=now, source=source,
         step_count=len(plan.steps), done_count=sum(s.status == "done" for s in plan.steps), origin=origin)
     # Not marked as seen without backend info (a snapshot made from memory), nor with empty ID
     # cells: either way the next digest run reads the plan again (and fills the IDs in).
     if source and not snap.missing_ids:
-        store.set_seen_source(key, source, now)
+        store.sources.set_seen(key, source, now)
     return SnapshotResult(revision=revision, created=created, snapshot=snap)
 
 
-def _restore_ids(store, key: str, snap: Snapshot) -> None:
+def _restore_ids(store: Store, key: str, snap: Snapshot) -> None:
     """An emptied ID cell: the step keeps the ID it had in the last revision (and so do the
     "Depends on" cells that still name it, which then read without a warning)."""
     from mapsheets.errors import NotFound
 
     try:
-        previous = store.revision(key, "latest")
+        previous = store.revisions.get(key, "latest")
     except NotFound:
         return
     restored = restore_ids(Plan.from_dict(previous.content["plan"]), snap.plan, set(snap.missing_ids.values()))
@@ -151,12 +145,12 @@ def keep_formulas(old: Plan, new: Snapshot) -> None:
     new.warnings = [w for w in new.warnings if not any(w["message"].startswith(k) for k in kept)]
 
 
-def _keep_formula_values(store, key: str, snap: Snapshot) -> None:
+def _keep_formula_values(store: Store, key: str, snap: Snapshot) -> None:
     """The last revision's values for formula cells whose result openpyxl dropped on save."""
     from mapsheets.errors import NotFound
 
     try:
-        previous = store.revision(key, "latest")
+        previous = store.revisions.get(key, "latest")
     except NotFound:
         return
     keep_formulas(Plan.from_dict(previous.content["plan"]), snap)
@@ -170,7 +164,7 @@ def snapshot(ref: str, *, now: datetime, store_url: str | None = None) -> Snapsh
 def log(ref: str, *, store_url: str | None = None) -> list[Any]:
     """The stored revisions of a plan, oldest first; each says what stored it (``origin``)."""
     store = open_store(store_url)
-    return store.revisions(_registered(store, ref))
+    return store.revisions.of(_registered(store, ref))
 
 
 def audit(ref: str, *, store_url: str | None = None) -> list[Any]:
@@ -180,7 +174,7 @@ def audit(ref: str, *, store_url: str | None = None) -> list[Any]:
 
     store = open_store(store_url)
     flush_quietly(store)
-    return store.events(_registered(store, ref))
+    return store.audit.events(_registered(store, ref))
 
 
 def record_write(ref: str, kind: str, detail: dict[str, Any] | None = None, *,
@@ -190,13 +184,11 @@ def record_write(ref: str, kind: str, detail: dict[str, Any] | None = None, *,
     StoreError when it could not even be queued. With no state store yet (nothing was ever stored)
     nothing is logged. (The add-on logs its writes with the caller's verified email.)"""
     import getpass
-    import os
 
-    from mapsheets.adapters.store.connect import data_dir
+    from mapsheets.adapters.store import store_exists
     from mapsheets.service.audit_log import log
 
-    if not store_url and not os.environ.get("MAPSHEETS_DB", "").strip() \
-            and not (data_dir(os.environ) / "state.db").exists():
+    if not store_url and not store_exists():
         return None
     try:
         who = getpass.getuser()
@@ -211,9 +203,9 @@ def record_write(ref: str, kind: str, detail: dict[str, Any] | None = None, *,
     return log(store, ref, kind, actor=f"{who} (command line)", detail=detail)
 
 
-def _registered(store, ref: str) -> str:
+def _registered(store: Store, ref: str) -> str:
     key = canonical_ref(ref)
-    if store.get_plan(key) is None:
+    if store.plans.get(key) is None:
         from mapsheets.errors import NotFound
 
         raise NotFound(f"{ref}: no revisions stored (run `mapsheets snapshot {ref}` first)")
@@ -233,7 +225,7 @@ def load(spec: str, *, store_url: str | None = None) -> Snapshot:
     ref, rev = split_rev(spec)
     if rev is None:
         return read_snapshot(ref)[0]
-    record = open_store(store_url).revision(canonical_ref(ref), rev)
+    record = open_store(store_url).revisions.get(canonical_ref(ref), rev)
     content = record.content if isinstance(record.content, dict) else json.loads(record.content)
     return Snapshot.from_content(content, label=f"{ref}@{record.seq}")
 
@@ -268,12 +260,12 @@ def signed_revision(ref: str, email: str, *, store_url: str | None = None) -> Sn
 
     store = open_store(store_url)
     wanted = email.strip().casefold()
-    signed = [s for s in store.signatures(canonical_ref(ref))
+    signed = [s.revision_id for s in store.signatures.of(canonical_ref(ref))
               if s.email.casefold() == wanted and s.revision_id is not None]
     if not signed:
         raise NotFound(f"{ref}: no signature by {email} recorded in the state store "
                        "(`mapsheets sign` records one unless --no-record)")
-    record = store.revision_by_id(signed[-1].revision_id)
+    record = store.revisions.by_id(signed[-1])
     content = record.content if isinstance(record.content, dict) else json.loads(record.content)
     return Snapshot.from_content(content, label=f"{ref}@{record.seq} (signed by {email})")
 

@@ -16,11 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.core.model import EMAIL_LINK, Plan
 from mapsheets.errors import PermissionDenied, UsageError
 from mapsheets.service import seals
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
 
 LINK_DAYS = 14
 REQUESTED, OPENED, USED = "signature_requested", "signature_link_opened", "signed_by_link"
@@ -51,12 +54,21 @@ def _aware(now: datetime) -> datetime:
 
 
 def request(ref: str, to: str, *, now: datetime, mailer, base_url: str, sender: str | None = None,
-            store_url: Any = None, days: int = LINK_DAYS, seller_domains: Sequence[str] = (),
+            store_url: str | None = None, days: int = LINK_DAYS, seller_domains: Sequence[str] = (),
             requested_by: str = "") -> str:
     """Email ``to`` ("Jane Doe <jane@acme.example>") a link to sign the plan as it reads now; the URL.
     Only someone who may sign (service/signers.py) gets one, for their own side."""
+    from mapsheets.adapters.store import open_store
+
+    return request_into(open_store(store_url), ref, to, now=now, mailer=mailer, base_url=base_url, sender=sender,
+                        days=days, seller_domains=seller_domains, requested_by=requested_by)
+
+
+def request_into(store: Store, ref: str, to: str, *, now: datetime, mailer, base_url: str, sender: str | None = None,
+                 days: int = LINK_DAYS, seller_domains: Sequence[str] = (), requested_by: str = "") -> str:
+    """``request``, the request and its plan recorded in ``store``."""
     from mapsheets.adapters import link_tokens
-    from mapsheets.service.revisions import canonical_ref, open_store, snapshot_into
+    from mapsheets.service.revisions import canonical_ref, snapshot_into
     from mapsheets.service.signers import may_sign
     from mapsheets.service.signoff import check_address
 
@@ -64,7 +76,6 @@ def request(ref: str, to: str, *, now: datetime, mailer, base_url: str, sender: 
     if days < 1:
         raise UsageError("a link lasts at least one day", field="days")
     now = _aware(now)
-    store = open_store(store_url)
     store.check_writable()
     stored = snapshot_into(store, ref, now=now, origin="signature request")
     plan = stored.snapshot.plan
@@ -77,7 +88,7 @@ def request(ref: str, to: str, *, now: datetime, mailer, base_url: str, sender: 
     payload = {"p": key, "e": email, "n": name or who.name, "s": who.side, "f": plan.fingerprint(),
                "r": stored.revision.id, "x": nonce, "d": days}
     url = f"{base_url.rstrip('/')}/sign/{link_tokens.make(_secret(), payload, now.timestamp())}"
-    store.log_event(REQUESTED, ref=key, actor=requested_by, at=now,
+    store.audit.log(REQUESTED, ref=key, actor=requested_by, at=now,
                     detail={"to": email, "side": who.side, "fingerprint": plan.fingerprint(), "nonce": nonce,
                             "expires": (now + timedelta(days=days)).isoformat()})
     expires = f"{now + timedelta(days=days):%Y-%m-%d}"
@@ -89,10 +100,11 @@ def request(ref: str, to: str, *, now: datetime, mailer, base_url: str, sender: 
     return url
 
 
-def look(token: str, *, now: datetime, store_url: Any = None, client: str = "", record: bool = True) -> Link:
-    """Where the link stands, with the plan and what changed since it was sent when it is good."""
+def look(token: str, *, now: datetime, store: Store | None = None, client: str = "", record: bool = True) -> Link:
+    """Where the link stands, with the plan and what changed since it was sent when it is good.
+    ``store``: the deployment's (default: the state store at MAPSHEETS_DB, else the per-user file)."""
     from mapsheets.adapters import link_tokens
-    from mapsheets.service.revisions import open_store
+    from mapsheets.adapters.store import open_store
 
     now = _aware(now)
     try:  # genuine first; its own lifetime (in the token) next
@@ -107,15 +119,15 @@ def look(token: str, *, now: datetime, store_url: Any = None, client: str = "", 
     except link_tokens.LinkExpired:
         link.state = "expired"
         return link
-    store = open_store(store_url)
-    if store.get_plan(link.ref) is None:  # ours, but of a plan this deployment's store does not know
+    store = store if store is not None else open_store()
+    if store.plans.get(link.ref) is None:  # ours, but of a plan this deployment's store does not know
         return Link("invalid")
-    if any(e.kind == USED and e.detail.get("nonce") == link.nonce for e in store.events(link.ref)):
+    if any(e.kind == USED and e.detail.get("nonce") == link.nonce for e in store.audit.events(link.ref)):
         link.state = "used"
         return link
     _current(link, store)
     if record:
-        store.log_event(OPENED, ref=link.ref, actor=link.email, at=now, detail={"nonce": link.nonce, "client": client})
+        store.audit.log(OPENED, ref=link.ref, actor=link.email, at=now, detail={"nonce": link.nonce, "client": client})
     return link
 
 
@@ -127,34 +139,35 @@ def _link(state: str, payload: dict[str, Any]) -> Link:
                 nonce=text.get("x", ""))
 
 
-def _current(link: Link, store) -> None:
+def _current(link: Link, store: Store) -> None:
     """The plan as it reads now and, when its commitments changed since sending, what changed."""
     from mapsheets.core.diff import diff
     from mapsheets.service.refs import open_workbook, read_parsed
 
     link.plan = read_parsed(open_workbook(link.ref))[1].plan
     if link.plan.fingerprint() != link.fingerprint and link.revision is not None:
-        sent = next((r for r in store.revisions(link.ref) if r.id == link.revision), None)
+        sent = next((r for r in store.revisions.of(link.ref) if r.id == link.revision), None)
         if sent is not None:
             link.changes = [c.describe() for c in diff(Plan.from_dict(sent.content["plan"]), link.plan)
                             if not c.kind.startswith("signature_")]
 
 
 def sign(token: str, *, seen: str, now: datetime, mailer, client: str = "", sender: str | None = None,
-         store_url: Any = None, seller_domains: Sequence[str] = ()) -> tuple[Link, bool]:
+         store: Store | None = None, seller_domains: Sequence[str] = ()) -> tuple[Link, bool]:
     """Sign through the link the version the signer saw (``seen``, its fingerprint); (link, signed).
     Not signed when the plan changed since the page was shown: the page shows what changed."""
-    from mapsheets.service.revisions import open_store
-    from mapsheets.service.signoff import sign as sign_plan
+    from mapsheets.adapters.store import open_store
+    from mapsheets.service.signoff import sign_into
 
-    link = look(token, now=now, store_url=store_url, record=False)
+    store = store if store is not None else open_store()
+    link = look(token, now=now, store=store, record=False)
     if link.state != "ok" or link.plan is None or link.plan.fingerprint() != seen:
         return link, False
     now = _aware(now)
-    signature = sign_plan(link.ref, name=link.name or link.email, email=link.email, side=link.side, now=now,
-                          store_url=store_url, record=True, method=EMAIL_LINK, seller_domains=seller_domains)
-    open_store(store_url).log_event(USED, ref=link.ref, actor=link.email, at=now,
-                                    detail={"nonce": link.nonce, "client": client, "fingerprint": signature.fingerprint})
+    signature = sign_into(store, link.ref, name=link.name or link.email, email=link.email, side=link.side, now=now,
+                          method=EMAIL_LINK, seller_domains=seller_domains)
+    store.audit.log(USED, ref=link.ref, actor=link.email, at=now,
+                    detail={"nonce": link.nonce, "client": client, "fingerprint": signature.fingerprint})
     plan = link.plan
     _mail(mailer, sender, link.name, link.email, f"You signed: {plan.title}", link.nonce + ".receipt",
           [f"You signed \"{plan.title}\" for the {link.side} side at {signature.signed_at:%Y-%m-%d %H:%M} UTC.",
@@ -164,14 +177,17 @@ def sign(token: str, *, seen: str, now: datetime, mailer, client: str = "", send
 
 
 def again(token: str, *, now: datetime, mailer, base_url: str, sender: str | None = None,
-          store_url: Any = None, seller_domains: Sequence[str] = ()) -> str:
+          store: Store | None = None, seller_domains: Sequence[str] = ()) -> str:
     """A new link to the address of a used or expired one; the address it went to."""
-    link = look(token, now=now, store_url=store_url, record=False)
+    from mapsheets.adapters.store import open_store
+
+    store = store if store is not None else open_store()
+    link = look(token, now=now, store=store, record=False)
     if link.state not in ("used", "expired") or not link.email:
         raise UsageError("this link cannot be renewed: ask the sender for a new one")
-    request(link.ref, f"{link.name} <{link.email}>" if link.name else link.email, now=now, mailer=mailer,
-            base_url=base_url, sender=sender, store_url=store_url, seller_domains=seller_domains,
-            requested_by=link.email)
+    request_into(store, link.ref, f"{link.name} <{link.email}>" if link.name else link.email, now=now,
+                 mailer=mailer, base_url=base_url, sender=sender, seller_domains=seller_domains,
+                 requested_by=link.email)
     return link.email
 
 

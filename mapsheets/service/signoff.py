@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from mapsheets.core.addresses import parse_address
 from mapsheets.core.edits import Edit
@@ -16,6 +17,9 @@ from mapsheets.service import seals
 from mapsheets.service.calendars import looks
 from mapsheets.service.refs import open_workbook, parse_grid
 from mapsheets.service.signers import may_sign, require_member
+
+if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
 
 
 def check_email(email: str, field: str = "email") -> str:
@@ -59,23 +63,22 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
     reads as recorded on their behalf, never as their own. The seal is made with the deployment's
     key (its file created on first use).
     """
-    if side not in ("buyer", "seller"):
-        raise UsageError(f"side {side!r} is not buyer or seller", field="side")
-    if not name.strip():
-        raise UsageError("name must not be empty", field="name")
-    name, email = check_cell_text({"name": name.strip(), "email": email.strip()}, on_warning=on_warning).values()
-    email = check_email(email)
-    recorder = ""
-    if on_behalf_of is not None:
-        recorder, method = email, ON_BEHALF
-        name, email = on_behalf_of[0] or name, check_email(on_behalf_of[1], "on_behalf_of")
-        check_cell_text({"name": name.strip()}, "on_behalf_of")
-    ring = seals.keyring(create=True)
     store = None
     if record:
-        from mapsheets.service.revisions import open_store
+        from mapsheets.adapters.store import open_store
 
         store = open_store(store_url)
+    return sign_into(store, ref, name=name, email=email, side=side, now=now, force=force, method=method,
+                     on_behalf_of=on_behalf_of, seller_domains=seller_domains, on_warning=on_warning)
+
+
+def sign_into(store: Store | None, ref: str, *, name: str, email: str, side: str, now: datetime,
+              force: bool = False, method: str = COMMAND_LINE, on_behalf_of: tuple[str, str] | None = None,
+              seller_domains: Sequence[str] = (), on_warning: Callable[[str], None] | None = None) -> Signed:
+    """``sign``, recorded into ``store`` (None: into the sheet only)."""
+    name, email, recorder, method = _signer(name, email, side, method, on_behalf_of, on_warning)
+    ring = seals.keyring(create=True)
+    if store is not None:
         store.check_writable()  # a read-only store fails here, before the sheet holds a signature
     book = open_workbook(ref)
     if now.tzinfo is not None:  # sheets hold naive times: "Signed at" is UTC
@@ -106,10 +109,11 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         fields = [f for f, _label, _w in SIGNOFF_COLUMNS]
         cells = upkeep.pop(table.tab, {})
         columns = _with_new_columns(table, cells)
-        row = {columns[f]: v for f, v in zip(fields, signature_cells(signature, plan)) if f in columns}
+        row = {columns[f]: v for f, v in zip(fields, signature_cells(signature, plan), strict=False) if f in columns}
         edit = Edit(table.tab, cells=cells, rows=[row], next_row=table.next_row,
                     header_row=table.header_row, also=upkeep,
-                    once=f"signed {email.lower()} {signature.fingerprint} {signature.method}")  # one row however many sign
+                    # one row however many sign
+                    once=f"signed {email.lower()} {signature.fingerprint} {signature.method}")
         return edit, (signature, parsed, grid)
 
     signature, parsed, grid = book.modify(compute, force=force)
@@ -119,6 +123,24 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         parsed.plan.signatures.append(signature)
         _record(store, ref, signature, parsed, grid, now)
     return signature
+
+
+def _signer(name: str, email: str, side: str, method: str, on_behalf_of: tuple[str, str] | None,
+            on_warning: Callable[[str], None] | None) -> tuple[str, str, str, str]:
+    """(name, email, recorded by, method) of a signature, checked; with ``on_behalf_of``, the
+    person it is recorded for, by ``email``."""
+    if side not in ("buyer", "seller"):
+        raise UsageError(f"side {side!r} is not buyer or seller", field="side")
+    if not name.strip():
+        raise UsageError("name must not be empty", field="name")
+    name, email = check_cell_text({"name": name.strip(), "email": email.strip()}, on_warning=on_warning).values()
+    email = check_email(email)
+    recorder = ""
+    if on_behalf_of is not None:
+        recorder, method = email, ON_BEHALF
+        name, email = on_behalf_of[0] or name, check_email(on_behalf_of[1], "on_behalf_of")
+        check_cell_text({"name": name.strip()}, "on_behalf_of")
+    return name, email, recorder, method
 
 
 def _with_new_columns(table, cells: dict) -> dict[str, int]:
@@ -134,20 +156,20 @@ def _with_new_columns(table, cells: dict) -> dict[str, int]:
     return columns
 
 
-def _record_missing(store, ref: str, signature: Signature, parsed, grid, now: datetime) -> None:
+def _record_missing(store: Store, ref: str, signature: Signature, parsed, grid, now: datetime) -> None:
     """A signature already in the sheet, into the store unless it is there (an earlier sign wrote
     the sheet, then could not record)."""
     from mapsheets.service.revisions import canonical_ref
 
     key = canonical_ref(ref)
-    if store.get_plan(key) is not None and any(
+    if store.plans.get(key) is not None and any(
             s.email.lower() == signature.email.lower() and s.fingerprint == signature.fingerprint
-            for s in store.signatures(key)):
+            for s in store.signatures.of(key)):
         return
     _record(store, ref, signature, parsed, grid, now)
 
 
-def _record(store, ref: str, signature: Signature, parsed, grid, now: datetime) -> None:
+def _record(store: Store, ref: str, signature: Signature, parsed, grid, now: datetime) -> None:
     """The signed plan into the store, from what was just read and written: no more requests."""
     from mapsheets.service.audit_log import written_version
     from mapsheets.service.revisions import Snapshot, canonical_ref, other_tabs, snapshot_into
@@ -159,9 +181,9 @@ def _record(store, ref: str, signature: Signature, parsed, grid, now: datetime) 
     key = canonical_ref(ref)
     # The time the sheet shows (UTC), also for a signature an earlier attempt left in the sheet.
     signed_at = signature.signed_at.replace(tzinfo=timezone.utc) if signature.signed_at else aware
-    store.record_signature(key, name=signature.name, email=signature.email, side=signature.side,
-                           signed_at=signed_at, fingerprint=signature.fingerprint, revision_id=result.revision.id)
-    store.log_event("signed", ref=key, actor=signature.recorded_by or signature.email, at=aware,
+    store.signatures.record(key, name=signature.name, email=signature.email, side=signature.side,
+                            signed_at=signed_at, fingerprint=signature.fingerprint, revision_id=result.revision.id)
+    store.audit.log("signed", ref=key, actor=signature.recorded_by or signature.email, at=aware,
                     detail={"side": signature.side, "fingerprint": signature.fingerprint, "title": plan.title,
                             "method": signature.method, "signer": signature.email, **written_version(ref)})
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from mapsheets.adapters.store import open_store
 from mapsheets.core.model import Plan
 from mapsheets.errors import NotFound, UsageError
-from mapsheets.service.lifecycle_close import archived
-from mapsheets.service.revisions import canonical_ref, open_store
+from mapsheets.service.lifecycle_close import closed_refs
+from mapsheets.service.revisions import canonical_ref
 
 FORMATS = (".xlsx", ".csv")
 
@@ -41,12 +42,12 @@ def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, toda
     if bool(plans) == all_plans:
         raise UsageError("name the closed plans to report on, or pass --all (not both)")
     store = open_store(store_url)
-    keys = sorted(archived(store)) if all_plans else [canonical_ref(p) for p in plans]
+    keys = sorted(closed_refs(store)) if all_plans else [canonical_ref(p) for p in plans]
     if not keys:
         raise NotFound("no closed plans in the state store: close one with `mapsheets close PLAN --won|--lost`")
     plan_rows, step_rows = [], []
     for key, given in zip(keys, keys if all_plans else plans, strict=True):
-        revisions = store.revisions(key)
+        revisions = store.revisions.of(key)
         if not revisions:
             raise NotFound(f"{given}: no stored revisions (is it a plan this store knows?)")
         history = [(r.taken_at.date(), Plan.from_dict(r.content["plan"])) for r in revisions]

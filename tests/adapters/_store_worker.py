@@ -46,13 +46,13 @@ def main(url: str, mode: str, worker: str, go: Path) -> None:
     out = []
     if mode == "distinct":  # 20 different revisions of one plan
         for i in range(20):
-            rev, created = store.add_revision(
+            rev, created = store.revisions.add(
                 PLAN, {"worker": worker, "i": i}, f"{worker}-{i}", taken_at=datetime.now(UTC),
                 source={"worker": worker}, step_count=i, done_count=0)
             out.append([rev.seq, created])
     elif mode == "same":  # the same first revision of ten plans
         for p in range(10):
-            rev, created = store.add_revision(
+            rev, created = store.revisions.add(
                 f"/plans/p{p}.xlsx", {"same": True}, "same-fp", taken_at=datetime.now(UTC),
                 source={}, step_count=1, done_count=0)
             out.append([rev.seq, created])

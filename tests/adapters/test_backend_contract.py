@@ -198,6 +198,6 @@ def test_sign_checks_the_store_before_the_sheet_and_signs_once(backend, plan, tm
     signed = service.read_plan(ref, today=TODAY).plan.signatures
     assert [(s.email, s.signed_at) for s in signed] == [("jane@acme.example", datetime(2026, 12, 2, 9, 30))]
     with Store(f"sqlite:///{path}") as store:
-        [kept] = store.signatures(canonical_ref(ref))
+        [kept] = store.signatures.of(canonical_ref(ref))
         assert (kept.email, kept.fingerprint) == ("jane@acme.example", signed[0].fingerprint)
-        assert [e.kind for e in store.events(canonical_ref(ref))] == ["signed"]
+        assert [e.kind for e in store.audit.events(canonical_ref(ref))] == ["signed"]

@@ -30,10 +30,10 @@ def store(store_url):
 
 
 def snap(store: Store, plan: Plan, *, ref: str = REF, at: datetime = NOW, source: dict | None = None):
-    return store.add_revision(ref, plan.to_dict(), plan.fingerprint(), taken_at=at,
-                              source={"mtime": 1764581415.5} if source is None else source,
-                              step_count=len(plan.steps),
-                              done_count=sum(s.status == "done" for s in plan.steps))
+    return store.revisions.add(ref, plan.to_dict(), plan.fingerprint(), taken_at=at,
+                               source={"mtime": 1764581415.5} if source is None else source,
+                               step_count=len(plan.steps),
+                               done_count=sum(s.status == "done" for s in plan.steps))
 
 
 def edited(plan: Plan, index: int, status: str) -> Plan:
@@ -69,7 +69,7 @@ def run_workers(url: str, mode: str, tmp_path: Path, count: int = 2) -> list:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
-    for proc, (_out, err) in zip(procs, outputs):
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
     return [json.loads(out.strip().splitlines()[-1]) for out, _err in outputs]
 
@@ -81,11 +81,11 @@ def test_migrations_run_once_and_are_idempotent(store_url):
     with Store(store_url) as first:
         assert first.applied == [number for number, _name, _fn in MIGRATIONS]
         assert first.version == latest
-        first.register_plan(REF, "xlsx", "Acme")
+        first.plans.register(REF, "xlsx", "Acme")
     with Store(store_url) as second:
         assert second.applied == []
         assert second.version == latest
-        assert second.get_plan(REF).title == "Acme"  # migrating again would have lost nothing, but it didn't run
+        assert second.plans.get(REF).title == "Acme"  # migrating again would have lost nothing, but it didn't run
     assert raw_rows(store_url, "SELECT version, name FROM schema_version ORDER BY version") == \
         [(number, name) for number, name, _fn in MIGRATIONS]
 
@@ -132,13 +132,13 @@ def test_migration_3_keeps_old_revisions_and_subscriptions(store_url):
     plan = Plan(kind="mutual", title="Acme", buyer="Acme", seller="Globex")
     with Store(store_url) as store:
         assert store.applied == [number for number, _n, _f in MIGRATIONS[2:]]
-        store.add_revision(REF, plan.to_dict(), plan.fingerprint(), taken_at=NOW, step_count=0, done_count=0,
-                           origin="sign")
-        assert [(r.seq, r.origin) for r in store.revisions(REF)] == [(1, None), (2, "sign")]
-        store.watch(REF, ["b@acme.example"], every="daily", only_changes=False, now=NOW,
-                    names={"b@acme.example": "Bea Doe"})
-        store.watch(REF, ["b@acme.example"], every="weekly", only_changes=False, now=NOW)  # keeps her name
-        assert [(s.email, s.name, s.every) for s in store.subscriptions(REF)] == \
+        store.revisions.add(REF, plan.to_dict(), plan.fingerprint(), taken_at=NOW, step_count=0, done_count=0,
+                            origin="sign")
+        assert [(r.seq, r.origin) for r in store.revisions.of(REF)] == [(1, None), (2, "sign")]
+        store.digests.watch(REF, ["b@acme.example"], every="daily", only_changes=False, now=NOW,
+                            names={"b@acme.example": "Bea Doe"})
+        store.digests.watch(REF, ["b@acme.example"], every="weekly", only_changes=False, now=NOW)  # keeps her name
+        assert [(s.email, s.name, s.every) for s in store.digests.subscriptions(REF)] == \
             [("a@acme.example", "", "daily"), ("b@acme.example", "Bea Doe", "weekly")]
 
 
@@ -152,24 +152,24 @@ def test_two_processes_migrating_at_once_migrate_once(store_url, tmp_path):
 # -- plans and revisions ---------------------------------------------------------------------------
 
 def test_register_plan_is_idempotent(store):
-    first = store.register_plan(REF, "xlsx", "Acme × Globex")
-    again = store.register_plan(REF, "xlsx", "Acme × Globex")
+    first = store.plans.register(REF, "xlsx", "Acme × Globex")
+    again = store.plans.register(REF, "xlsx", "Acme × Globex")
     assert again == first
-    renamed = store.register_plan(REF, "xlsx", "Acme × Globex (renewal)")
+    renamed = store.plans.register(REF, "xlsx", "Acme × Globex (renewal)")
     assert (renamed.id, renamed.title) == (first.id, "Acme × Globex (renewal)")
-    assert store.register_plan(REF, "xlsx", "").title == "Acme × Globex (renewal)"  # no title: keep it
-    assert store.get_plan(REF) == renamed
-    assert store.get_plan("/plans/other.xlsx") is None
+    assert store.plans.register(REF, "xlsx", "").title == "Acme × Globex (renewal)"  # no title: keep it
+    assert store.plans.get(REF) == renamed
+    assert store.plans.get("/plans/other.xlsx") is None
     assert first.created_at.tzinfo is UTC
 
 
 def test_revisions_are_numbered_from_one_and_round_trip(store, plan):
-    store.register_plan(REF, "xlsx", plan.title)
+    store.plans.register(REF, "xlsx", plan.title)
     versions = [plan, edited(plan, 0, "done"), edited(edited(plan, 0, "done"), 1, "in progress")]
     for i, version in enumerate(versions):
         rev, created = snap(store, version, at=NOW + timedelta(hours=i), source={"mtime": 100 + i})
         assert (rev.seq, created) == (i + 1, True)
-    revs = store.revisions(REF)
+    revs = store.revisions.of(REF)
     assert [r.seq for r in revs] == [1, 2, 3]
     last = revs[-1]
     assert last.content_json == canonical_json(versions[-1].to_dict())
@@ -178,14 +178,14 @@ def test_revisions_are_numbered_from_one_and_round_trip(store, plan):
     assert (last.step_count, last.done_count) == (len(plan.steps), 1)
     assert last.source == {"mtime": 102}
     assert last.taken_at == NOW + timedelta(hours=2) and last.taken_at.tzinfo is UTC
-    assert store.revisions("/plans/unknown.xlsx") == []
+    assert store.revisions.of("/plans/unknown.xlsx") == []
 
 
 def test_taken_at_keeps_the_instant_in_utc(store, plan):
-    store.register_plan(REF, "xlsx", plan.title)
+    store.plans.register(REF, "xlsx", plan.title)
     paris = datetime(2026, 12, 1, 10, 30, tzinfo=timezone(timedelta(hours=1)))
     rev, _ = snap(store, plan, at=paris)
-    stored = store.revision(REF, "latest").taken_at
+    stored = store.revisions.get(REF, "latest").taken_at
     assert stored == paris == rev.taken_at
     assert stored.tzinfo is UTC and stored.hour == 9
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -193,7 +193,7 @@ def test_taken_at_keeps_the_instant_in_utc(store, plan):
 
 
 def test_identical_snapshot_is_not_stored_twice(store, plan):
-    store.register_plan(REF, "xlsx", plan.title)
+    store.plans.register(REF, "xlsx", plan.title)
     first, created = snap(store, plan)
     assert created
     same, created = snap(store, plan, at=NOW + timedelta(days=1))
@@ -203,14 +203,14 @@ def test_identical_snapshot_is_not_stored_twice(store, plan):
     assert created and changed.seq == 2
     back, created = snap(store, plan)  # back to the first content: differs from the latest, so stored
     assert created and back.seq == 3
-    assert [r.seq for r in store.revisions(REF)] == [1, 2, 3]
+    assert [r.seq for r in store.revisions.of(REF)] == [1, 2, 3]
 
 
 def test_signature_only_change_is_a_new_revision(store, plan):
     """Same fingerprint (content) but new signatures: the plan dict differs, so it is stored."""
     from mapsheets.core.model import Signature
 
-    store.register_plan(REF, "xlsx", plan.title)
+    store.plans.register(REF, "xlsx", plan.title)
     snap(store, plan)
     signed = replace(plan, signatures=[Signature("Ann", "ann@acme.example", "buyer", NOW, plan.fingerprint())])
     rev, created = snap(store, signed)
@@ -223,33 +223,33 @@ def test_add_revision_needs_a_registered_plan(store, plan):
 
 
 def test_revision_spec_resolution(store, plan):
-    store.register_plan(REF, "xlsx", plan.title)
+    store.plans.register(REF, "xlsx", plan.title)
     for i in range(3):
         snap(store, edited(plan, i, "done"), at=NOW + timedelta(minutes=i))
-    assert store.revision(REF, "1").seq == 1
-    assert store.revision(REF, 3).seq == 3
-    assert store.revision(REF, " 2 ").seq == 2
-    assert store.revision(REF, "latest").seq == 3
-    assert store.revision(REF, "LATEST").seq == 3
-    assert store.revision(REF, "-1").seq == 2
-    assert store.revision(REF, "-2").seq == 1
-    assert store.revision(REF, "-1").content["steps"][1]["status"] == "done"
+    assert store.revisions.get(REF, "1").seq == 1
+    assert store.revisions.get(REF, 3).seq == 3
+    assert store.revisions.get(REF, " 2 ").seq == 2
+    assert store.revisions.get(REF, "latest").seq == 3
+    assert store.revisions.get(REF, "LATEST").seq == 3
+    assert store.revisions.get(REF, "-1").seq == 2
+    assert store.revisions.get(REF, "-2").seq == 1
+    assert store.revisions.get(REF, "-1").content["steps"][1]["status"] == "done"
 
 
 def test_revision_not_found_messages(store, plan):
     ref = "acme-map.xlsx"
     no_revisions = "acme-map.xlsx has no revisions: run `mapsheets snapshot` first"
     with pytest.raises(NotFound) as unknown:
-        store.revision(ref, "latest")
+        store.revisions.get(ref, "latest")
     assert str(unknown.value) == no_revisions
-    store.register_plan(ref, "xlsx", plan.title)
+    store.plans.register(ref, "xlsx", plan.title)
     with pytest.raises(NotFound) as empty:
-        store.revision(ref, "1")
+        store.revisions.get(ref, "1")
     assert str(empty.value) == no_revisions
 
     snap(store, plan, ref=ref)
     with pytest.raises(NotFound) as only_one:
-        store.revision(ref, "-1")
+        store.revisions.get(ref, "-1")
     assert str(only_one.value) == "acme-map.xlsx has no revision -1 (it has 1)"
     for i in range(2):
         snap(store, edited(plan, i, "done"), ref=ref)
@@ -260,62 +260,62 @@ def test_revision_not_found_messages(store, plan):
     }
     for spec, message in cases.items():
         with pytest.raises(NotFound) as missing:
-            store.revision(ref, spec)
+            store.revisions.get(ref, spec)
         assert str(missing.value) == message
     with pytest.raises(UsageError, match="'abc': expected a number, 'latest' or -N"):
-        store.revision(ref, "abc")
+        store.revisions.get(ref, "abc")
 
 
 # -- signatures and events -------------------------------------------------------------------------
 
 def test_signatures_are_recorded_against_a_revision(store, plan):
-    store.register_plan(REF, "xlsx", plan.title)
+    store.plans.register(REF, "xlsx", plan.title)
     rev, _ = snap(store, plan)
-    later = store.record_signature(REF, name="Bob", email="bob@globex.example", side="seller",
-                                   signed_at=NOW + timedelta(hours=1), fingerprint=rev.fingerprint)
-    first = store.record_signature(REF, name="Ann", email="ann@acme.example", side="buyer",
-                                   signed_at=NOW, fingerprint=rev.fingerprint, revision_id=rev.id)
-    assert store.signatures(REF) == [first, later]  # by signing time
+    later = store.signatures.record(REF, name="Bob", email="bob@globex.example", side="seller",
+                                    signed_at=NOW + timedelta(hours=1), fingerprint=rev.fingerprint)
+    first = store.signatures.record(REF, name="Ann", email="ann@acme.example", side="buyer",
+                                    signed_at=NOW, fingerprint=rev.fingerprint, revision_id=rev.id)
+    assert store.signatures.of(REF) == [first, later]  # by signing time
     assert (first.revision_id, later.revision_id) == (rev.id, None)
     assert first.signed_at == NOW and first.signed_at.tzinfo is UTC
-    assert store.signatures("/plans/unknown.xlsx") == []
+    assert store.signatures.of("/plans/unknown.xlsx") == []
     with pytest.raises(NotFound):
-        store.record_signature("/plans/unknown.xlsx", name="X", email="x@y", side="buyer",
-                               signed_at=NOW, fingerprint="f")
+        store.signatures.record("/plans/unknown.xlsx", name="X", email="x@y", side="buyer",
+                                signed_at=NOW, fingerprint="f")
 
 
 def test_events_filter_by_plan_and_time(store, plan):
-    store.register_plan(REF, "xlsx", plan.title)
-    store.register_plan("/plans/other.xlsx", "xlsx", "Other")
-    snapshot = store.log_event("snapshot", ref=REF, actor="ann@acme.example",
+    store.plans.register(REF, "xlsx", plan.title)
+    store.plans.register("/plans/other.xlsx", "xlsx", "Other")
+    snapshot = store.audit.log("snapshot", ref=REF, actor="ann@acme.example",
                                detail={"seq": 1, "fingerprint": "abc", "note": "Größe ✓"}, at=NOW)
-    store.log_event("snapshot", ref="/plans/other.xlsx", actor="cli", at=NOW + timedelta(minutes=1))
-    wide = store.log_event("store.opened", actor="cli", at=NOW + timedelta(minutes=2))
-    digest = store.log_event("digest.sent", ref=REF, actor="cron", at=NOW + timedelta(minutes=3))
+    store.audit.log("snapshot", ref="/plans/other.xlsx", actor="cli", at=NOW + timedelta(minutes=1))
+    wide = store.audit.log("store.opened", actor="cli", at=NOW + timedelta(minutes=2))
+    digest = store.audit.log("digest.sent", ref=REF, actor="cron", at=NOW + timedelta(minutes=3))
     assert snapshot.detail == {"seq": 1, "fingerprint": "abc", "note": "Größe ✓"}
-    assert store.events(REF) == [snapshot, digest]
-    assert store.events(REF, since=NOW) == [digest]  # strictly after
-    assert [e.kind for e in store.events()] == ["snapshot", "snapshot", "store.opened", "digest.sent"]
-    assert store.events(since=NOW + timedelta(minutes=1)) == [wide, digest]
+    assert store.audit.events(REF) == [snapshot, digest]
+    assert store.audit.events(REF, since=NOW) == [digest]  # strictly after
+    assert [e.kind for e in store.audit.events()] == ["snapshot", "snapshot", "store.opened", "digest.sent"]
+    assert store.audit.events(since=NOW + timedelta(minutes=1)) == [wide, digest]
     assert wide.ref is None
-    assert store.log_event("now").at.tzinfo is UTC
+    assert store.audit.log("now").at.tzinfo is UTC
     with pytest.raises(NotFound):
-        store.log_event("snapshot", ref="/plans/unknown.xlsx")
+        store.audit.log("snapshot", ref="/plans/unknown.xlsx")
 
 
 # -- concurrency: real OS processes ----------------------------------------------------------------
 
 def test_two_processes_snapshotting_never_duplicate_or_skip(store_url, tmp_path):
     with Store(store_url) as store:
-        store.register_plan("/plans/acme-map.xlsx", "xlsx", "Acme")
+        store.plans.register("/plans/acme-map.xlsx", "xlsx", "Acme")
     results = run_workers(store_url, "distinct", tmp_path)
     assert all(created for result in results for _seq, created in result)
     with Store(store_url) as store:
-        revs = store.revisions("/plans/acme-map.xlsx")
+        revs = store.revisions.of("/plans/acme-map.xlsx")
     assert [r.seq for r in revs] == list(range(1, 41))
     contents = [(r.content["worker"], r.content["i"]) for r in revs]
     assert sorted(contents) == sorted((w, i) for w in ("w0", "w1") for i in range(20))
-    for worker, result in zip(("w0", "w1"), results):  # each process saw its own seqs rise
+    for worker, result in zip(("w0", "w1"), results, strict=True):  # each process saw its own seqs rise
         seqs = [seq for seq, _created in result]
         assert seqs == sorted(seqs)
         assert seqs == [r.seq for r in revs if r.content["worker"] == worker]
@@ -324,11 +324,11 @@ def test_two_processes_snapshotting_never_duplicate_or_skip(store_url, tmp_path)
 def test_two_processes_racing_the_same_snapshot_store_it_once(store_url, tmp_path):
     with Store(store_url) as store:
         for p in range(10):
-            store.register_plan(f"/plans/p{p}.xlsx", "xlsx", f"P{p}")
+            store.plans.register(f"/plans/p{p}.xlsx", "xlsx", f"P{p}")
     first, second = run_workers(store_url, "same", tmp_path)
     with Store(store_url) as store:
         for p in range(10):
-            assert [r.seq for r in store.revisions(f"/plans/p{p}.xlsx")] == [1]
+            assert [r.seq for r in store.revisions.of(f"/plans/p{p}.xlsx")] == [1]
             assert first[p][0] == second[p][0] == 1
             assert sorted([first[p][1], second[p][1]]) == [False, True]  # exactly one process stored it
 

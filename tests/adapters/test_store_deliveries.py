@@ -33,15 +33,15 @@ def test_migration_7_keeps_pending_digests_and_counts_their_4xx_from_zero(store_
         engine.dispose()
     with Store(store_url) as store:
         assert store.applied == [7]
-        [pending] = store.pending_deliveries()
-        assert store.pending_subscriptions() == {1}
+        [pending] = store.digests.pending_deliveries()
+        assert store.digests.pending_subscriptions() == {1}
         # Two runs the server was down do not count: two 4xx answers are not yet three.
         for run in range(2):
-            assert store.claim_delivery(pending, NOW + timedelta(days=run))
-            assert store.defer_delivery(pending, "450 4.2.1 busy", NOW + timedelta(days=run), limit=3) is None
-        assert store.claim_delivery(pending, NOW + timedelta(days=2))
-        reason = store.defer_delivery(pending, "450 4.2.1 busy", NOW + timedelta(days=2), limit=3)
+            assert store.digests.claim_delivery(pending, NOW + timedelta(days=run))
+            assert store.digests.defer_delivery(pending, "450 4.2.1 busy", NOW + timedelta(days=run), limit=3) is None
+        assert store.digests.claim_delivery(pending, NOW + timedelta(days=2))
+        reason = store.digests.defer_delivery(pending, "450 4.2.1 busy", NOW + timedelta(days=2), limit=3)
         assert reason == "450 4.2.1 busy (still refused after 3 runs)"
-        assert store.pending_deliveries() == [] and store.pending_subscriptions() == set()
-        [sub] = store.subscriptions(REF)
+        assert store.digests.pending_deliveries() == [] and store.digests.pending_subscriptions() == set()
+        [sub] = store.digests.subscriptions(REF)
         assert (sub.bounce_reason, sub.bounced_at, sub.delivered_at) == (reason, NOW + timedelta(days=2), None)

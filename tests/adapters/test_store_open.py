@@ -77,7 +77,7 @@ def test_many_processes_opening_new_stores_at_once_migrate_each_once(new_store_u
             if proc.poll() is None:
                 proc.kill()
     every = [number for number, _name, _fn in MIGRATIONS]
-    for url, opened in zip(urls, results):
+    for url, opened in zip(urls, results, strict=True):
         assert sorted(opened) == [[]] * (workers - 1) + [every]
         assert raw_rows(url, "SELECT version FROM schema_version ORDER BY version") == [(n,) for n in every]
     assert time.monotonic() - started < 60
@@ -131,7 +131,7 @@ def test_the_default_store_is_private_to_its_user(tmp_path):
         (xdg / "mapsheets").mkdir(parents=True, mode=0o755)  # made by an older mapsheets
         url = default_url({"XDG_DATA_HOME": str(xdg)})
         with Store(url) as store:
-            store.register_plan(REF, "xlsx", "Acme")
+            store.plans.register(REF, "xlsx", "Acme")
             files = sorted(p.name for p in (xdg / "mapsheets").iterdir())
             modes = {name: stat.S_IMODE((xdg / "mapsheets" / name).stat().st_mode) for name in files}
         other = tmp_path / "elsewhere.db"  # a MAPSHEETS_DB of one's own: a new file is 0600 too

@@ -10,6 +10,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from mapsheets.adapters.store import open_store
 from mapsheets.service import digest, revisions, signoff
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,7 +46,7 @@ def test_many_service_calls_share_one_engine(plan_file, tmp_path):
     finally:
         stop()
     assert len(made) == 1  # one engine, one pool: made once, the schema checked once
-    assert revisions.open_store(db) is revisions.open_store(db)
+    assert open_store(db) is open_store(db)
 
 
 def test_threads_asking_at_once_get_one_store(tmp_path):
@@ -55,7 +56,7 @@ def test_threads_asking_at_once_get_one_store(tmp_path):
 
     def ask():
         start.wait()
-        got.append(revisions.open_store(db))
+        got.append(open_store(db))
 
     threads = [threading.Thread(target=ask) for _ in range(8)]
     for t in threads:
@@ -69,10 +70,10 @@ def test_a_store_file_deleted_meanwhile_is_opened_anew(plan_file, tmp_path):
     path = tmp_path / "gone.db"
     db = f"sqlite:///{path}"
     revisions.snapshot(str(plan_file), now=NOW, store_url=db)
-    first = revisions.open_store(db)
+    first = open_store(db)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    again = revisions.open_store(db)
+    again = open_store(db)
     assert again is not first
     assert revisions.snapshot(str(plan_file), now=NOW, store_url=db).revision.seq == 1  # a new, migrated store
 

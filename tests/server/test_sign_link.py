@@ -14,6 +14,7 @@ from plan_cells import edit_steps
 
 from mapsheets import service
 from mapsheets.adapters.mail import mailer_from_url
+from mapsheets.adapters.store import open_store
 from mapsheets.adapters.xlsx import write_workbook
 from mapsheets.core.layout import workbook_spec
 from mapsheets.service import sign_links
@@ -92,7 +93,7 @@ def test_request_open_sign_and_receipt(plan_file, app, smtp):
         "jane@acme.example", "email link", "valid")
     receipt = smtp[0].messages[-1][1]
     assert receipt["Subject"].startswith("You signed:") and signature.seal in receipt.get_body(("plain",)).get_content()
-    audit = {e.kind: e.detail for e in service.revisions.open_store().events()}
+    audit = {e.kind: e.detail for e in open_store().audit.events()}
     assert audit["signed_by_link"]["client"] == "127.0.0.1"
     assert {"signature_requested", "signature_link_opened", "signed"} <= set(audit)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import sys
@@ -17,6 +16,7 @@ BUSY_TIMEOUT_S = 30  # SQLite: a writer waits this long for another process inst
 CONNECT_TIMEOUT_S = 10  # PostgreSQL: an unroutable host fails in seconds, not minutes
 _SUPPORTED = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 _EXPECTED = "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+STORE_FILE = "state.db"  # the default store's file name in the per-user data folder
 
 
 def default_url(env: Mapping[str, str]) -> str:
@@ -32,7 +32,21 @@ def default_url(env: Mapping[str, str]) -> str:
             folder.chmod(0o700)
     except OSError as exc:
         raise StoreError(f"cannot create the state store folder {folder}: {exc.strerror or exc}") from None
-    return f"sqlite:///{folder / 'state.db'}"
+    return f"sqlite:///{folder / STORE_FILE}"
+
+
+def existing_url(env: Mapping[str, str]) -> str | None:
+    """The store's URL when one may exist (``MAPSHEETS_DB`` set, or the per-user file is there);
+    None when nothing was ever stored, so a read need not make a store. Creates nothing."""
+    if env.get(ENV_VAR, "").strip():
+        return env[ENV_VAR].strip()
+    path = data_dir(env) / STORE_FILE
+    return f"sqlite:///{path}" if path.exists() else None
+
+
+def store_exists(env: Mapping[str, str] | None = None) -> bool:
+    """Whether a state store may exist (``existing_url``); default ``env``: the process's environment."""
+    return existing_url(os.environ if env is None else env) is not None
 
 
 def data_dir(env: Mapping[str, str]) -> Path:
@@ -55,7 +69,7 @@ def mask_url(url: str) -> str:
     from sqlalchemy import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return str(make_url(url).render_as_string(hide_password=True))
     except Exception:  # not even parseable: mask whatever sits between ':' and '@'
         return re.sub(r"(?<=:)[^:@/]*(?=@)", "***", url)
 
@@ -105,8 +119,7 @@ def _sqlite_file(url: Any, masked: str) -> None:
 def _sqlite_events(sa: Any, engine: Any) -> None:
     """WAL (readers never block the writer), foreign keys, and our own BEGIN (IMMEDIATE for writes)."""
 
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # pysqlite must not issue BEGIN/COMMIT behind our back
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
@@ -114,12 +127,14 @@ def _sqlite_events(sa: Any, engine: Any) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Any) -> None:
         # Taking the write lock at BEGIN avoids WAL's "database is locked" on a read→write upgrade,
         # which the busy timeout cannot wait out; it also serialises writers of one plan.
         write = conn.get_execution_options().get("mapsheets_write")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    sa.event.listen(engine, "connect", _on_connect)
+    sa.event.listen(engine, "begin", _on_begin)
 
 
 def _wal(cursor: Any) -> None:
@@ -142,15 +157,3 @@ def _wal(cursor: Any) -> None:
         time.sleep(pause * (0.5 + random.random()))  # jittered, so two waiters do not collide again
         pause = min(pause * 2, 0.1)
 
-
-def _guarded(method):
-    """Database failures become one-line StoreErrors naming the (masked) URL."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except self._sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot use the state store {self.url}: {self._reason(exc)}") from None
-
-    return wrapper

@@ -8,13 +8,11 @@ between leaves it pending, and the next run resends exactly that message. A subs
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from mapsheets.adapters.store.connect import _guarded
-from mapsheets.errors import NotFound
+from mapsheets.adapters.store.base import Repository, guarded
 
 PERIODS = ("daily", "weekly")
 # Longer than any one send can take: a claim this old was left by a run that was killed.
@@ -50,10 +48,10 @@ class DeliveryRecord:
     email: str = ""  # the subscriber: the one envelope recipient
 
 
-class DigestStoreMixin:
-    """Store methods for digests; mixed into Store, which supplies _tx, _sa, _t and _plan_id."""
+class DigestRepository(Repository):
+    """``store.digests``: subscriptions, the outbox of deliveries, and bounces."""
 
-    @_guarded
+    @guarded
     def watch(self, ref: str, emails: list[str], *, every: str, only_changes: bool, now: datetime,
               start_revision_id: int | None = None, names: dict[str, str] | None = None) -> list[SubscriptionRecord]:
         """Subscribe each email to a registered plan; an existing subscription takes the new settings.
@@ -79,7 +77,7 @@ class DigestStoreMixin:
                     conn.execute(sa.delete(self._t.bounces).where(self._t.bounces.c.subscription_id == row.id))
         return [sub for sub in self.subscriptions(ref) if sub.email in emails]
 
-    @_guarded
+    @guarded
     def unwatch(self, ref: str, emails: list[str] | None = None) -> int:
         """Remove subscriptions to a plan (all of them without ``emails``); how many were removed."""
         sa, s = self._sa, self._t.subscriptions
@@ -88,9 +86,10 @@ class DigestStoreMixin:
             query = sa.delete(s).where(s.c.plan_id == plan_id)
             if emails is not None:
                 query = query.where(s.c.email.in_(emails))
-            return conn.execute(query).rowcount
+            removed: int = conn.execute(query).rowcount
+            return removed
 
-    @_guarded
+    @guarded
     def subscriptions(self, ref: str | None = None) -> list[SubscriptionRecord]:
         sa, t = self._sa, self._t
         s, p, b, d = t.subscriptions, t.plans, t.bounces, t.deliveries
@@ -108,37 +107,7 @@ class DigestStoreMixin:
                                    r.last_sent_at, r.last_revision_id, r.last_run_at, r.name, r.bounced_at,
                                    r.bounce_reason or "", r.delivered_at) for r in rows]
 
-    @_guarded
-    def revision_by_id(self, revision_id: int):
-        sa, t = self._sa, self._t
-        r = t.revisions
-        with self._tx() as conn:
-            row = conn.execute(sa.select(r, t.plans.c.ref.label("plan_ref"))
-                               .join(t.plans, t.plans.c.id == r.c.plan_id).where(r.c.id == revision_id)).first()
-        if row is None:
-            raise NotFound(f"no revision with id {revision_id}")
-        return self._revision(row, row.plan_ref)
-
-    @_guarded
-    def seen_sources(self) -> dict[str, dict[str, Any]]:
-        """Per plan ref, what its backend said last time we looked (for skipping unchanged plans)."""
-        sa, t = self._sa, self._t
-        with self._tx() as conn:
-            rows = conn.execute(sa.select(t.plans.c.ref, t.plan_sources.c.source)
-                                .join(t.plan_sources, t.plan_sources.c.plan_id == t.plans.c.id)).all()
-        return {r.ref: json.loads(r.source) for r in rows}
-
-    @_guarded
-    def set_seen_source(self, ref: str, source: dict[str, Any], now: datetime) -> None:
-        sa, ps = self._sa, self._t.plan_sources
-        text = json.dumps(source, sort_keys=True, default=str)
-        with self._tx(write=True) as conn:
-            plan_id = self._required_plan(conn, ref)
-            if conn.execute(sa.update(ps).where(ps.c.plan_id == plan_id)
-                            .values(source=text, checked_at=now)).rowcount == 0:
-                conn.execute(sa.insert(ps).values(plan_id=plan_id, source=text, checked_at=now))
-
-    @_guarded
+    @guarded
     def record_delivery(self, subscription: SubscriptionRecord, *, message_id: str, to_revision_id: int,
                         message: str, now: datetime) -> DeliveryRecord | None:
         """Record a digest as pending and move the recipient's cursor past it, atomically.
@@ -160,23 +129,23 @@ class DigestStoreMixin:
             row = conn.execute(self._deliveries().where(d.c.message_id == message_id)).one()
         return _delivery(row)
 
-    def _deliveries(self):
+    def _deliveries(self) -> Any:
         d, s = self._t.deliveries, self._t.subscriptions
         return self._sa.select(d, s.c.email).join(s, s.c.id == d.c.subscription_id)
 
-    def _unchanged(self, subscription: SubscriptionRecord):
+    def _unchanged(self, subscription: SubscriptionRecord) -> Any:
         ran = self._t.subscriptions.c.last_run_at
         return ran.is_(None) if subscription.last_run_at is None else ran == subscription.last_run_at
 
-    @_guarded
+    @guarded
     def mark_considered(self, subscription: SubscriptionRecord, now: datetime) -> bool:
         """A run looked at this subscription and had nothing to send: its next slot is a period on."""
         sa, s = self._sa, self._t.subscriptions
         with self._tx(write=True) as conn:
-            return conn.execute(sa.update(s).where(s.c.id == subscription.id, self._unchanged(subscription))
-                                .values(last_run_at=now)).rowcount == 1
+            return bool(conn.execute(sa.update(s).where(s.c.id == subscription.id, self._unchanged(subscription))
+                                     .values(last_run_at=now)).rowcount == 1)
 
-    @_guarded
+    @guarded
     def mark_considered_all(self, subscriptions: list[SubscriptionRecord], now: datetime) -> None:
         """``mark_considered`` for many, in one transaction and two statements (one commit, one
         compiled statement, not one each); those another run moved meanwhile are left as they are."""
@@ -188,10 +157,10 @@ class DigestStoreMixin:
                 conn.execute(sa.update(s).where(s.c.id.in_(never[at:at + 500]), s.c.last_run_at.is_(None))
                              .values(last_run_at=now))
             if again:
-                conn.execute(sa.update(s).where(s.c.id == sa.bindparam("sub_id"), s.c.last_run_at == sa.bindparam("was"))
-                             .values(last_run_at=now), again)
+                same = (s.c.id == sa.bindparam("sub_id"), s.c.last_run_at == sa.bindparam("was"))
+                conn.execute(sa.update(s).where(*same).values(last_run_at=now), again)
 
-    @_guarded
+    @guarded
     def claim_delivery(self, delivery: DeliveryRecord, now: datetime, lease: timedelta = CLAIM_LEASE) -> bool:
         """Take a pending delivery for sending; False if another run holds it (or already sent it).
 
@@ -200,17 +169,17 @@ class DigestStoreMixin:
         sa, d = self._sa, self._t.deliveries
         free = sa.or_(d.c.claimed_at.is_(None), d.c.claimed_at < now - lease)
         with self._tx(write=True) as conn:
-            return conn.execute(sa.update(d).where(d.c.id == delivery.id, d.c.status == "pending", free)
-                                .values(attempts=d.c.attempts + 1, claimed_at=now)).rowcount == 1
+            return bool(conn.execute(sa.update(d).where(d.c.id == delivery.id, d.c.status == "pending", free)
+                                     .values(attempts=d.c.attempts + 1, claimed_at=now)).rowcount == 1)
 
-    @_guarded
+    @guarded
     def release_delivery(self, delivery_id: int, error: str) -> None:
         """Sending failed: keep it pending for the next run, and say why."""
         sa, d = self._sa, self._t.deliveries
         with self._tx(write=True) as conn:
             conn.execute(sa.update(d).where(d.c.id == delivery_id).values(claimed_at=None, last_error=error[:500]))
 
-    @_guarded
+    @guarded
     def defer_delivery(self, delivery: DeliveryRecord, error: str, now: datetime, *, limit: int) -> str | None:
         """The server said "try again later" (4xx): pending for the next run, unless this was the
         ``limit``-th run it said so; then the subscriber is bounced, and the reason comes back."""
@@ -225,7 +194,7 @@ class DigestStoreMixin:
             self._refuse(conn, delivery, reason, now, bounced=True)
         return reason
 
-    @_guarded
+    @guarded
     def refuse_delivery(self, delivery: DeliveryRecord, error: str, now: datetime, *, bounced: bool) -> None:
         """Refused for good: the delivery is never retried; with ``bounced``, neither is its
         subscriber (no digests, and its other pending ones dropped) until watched again."""
@@ -244,81 +213,25 @@ class DigestStoreMixin:
                         .values(at=now, reason=error[:500])).rowcount == 0:
             conn.execute(sa.insert(b).values(subscription_id=delivery.subscription_id, at=now, reason=error[:500]))
 
-    @_guarded
-    def logged_revision(self, ref: str) -> int | None:
-        """The last revision whose changes were written to the plan's Changes tab."""
-        sa, t = self._sa, self._t
-        with self._tx() as conn:
-            return conn.execute(sa.select(t.plan_sources.c.logged_revision_id)
-                                .join(t.plans, t.plans.c.id == t.plan_sources.c.plan_id)
-                                .where(t.plans.c.ref == ref)).scalar()
-
-    @_guarded
-    def logged_revisions(self, refs: list[str]) -> dict[str, int | None]:
-        """``logged_revision`` of many plans in one query."""
-        sa, t = self._sa, self._t
-        with self._tx() as conn:
-            rows = conn.execute(sa.select(t.plans.c.ref, t.plan_sources.c.logged_revision_id)
-                                .join(t.plans, t.plans.c.id == t.plan_sources.c.plan_id)
-                                .where(t.plans.c.ref.in_(list(refs)))).all() if refs else []
-        return {ref: None for ref in refs} | {row.ref: row.logged_revision_id for row in rows}
-
-    @_guarded
-    def set_logged_revision(self, ref: str, revision_id: int, *, expected: int | None = None,
-                            check: bool = False) -> bool:
-        """Move the Changes-tab cursor; with ``check``, only from ``expected`` (False: another run did)."""
-        sa, ps = self._sa, self._t.plan_sources
-        with self._tx(write=True) as conn:
-            plan_id = self._required_plan(conn, ref)
-            query = sa.update(ps).where(ps.c.plan_id == plan_id)
-            if check:
-                col = ps.c.logged_revision_id
-                query = query.where(col.is_(None) if expected is None else col == expected)
-            return conn.execute(query.values(logged_revision_id=revision_id)).rowcount == 1
-
-    @_guarded
-    def claim_changes(self, ref: str, now: datetime, lease: timedelta = CLAIM_LEASE) -> bool:
-        """Take the writing of the plan's Changes tab; False while another run holds it. A claim
-        older than ``lease`` belongs to a run that died (its rows, if written, are keyed)."""
-        sa, ps = self._sa, self._t.plan_sources
-        free = sa.or_(ps.c.changes_claimed_at.is_(None), ps.c.changes_claimed_at < now - lease)
-        with self._tx(write=True) as conn:
-            plan_id = self._required_plan(conn, ref)
-            return conn.execute(sa.update(ps).where(ps.c.plan_id == plan_id, free)
-                                .values(changes_claimed_at=now)).rowcount == 1
-
-    @_guarded
-    def release_changes(self, ref: str) -> None:
-        sa, ps = self._sa, self._t.plan_sources
-        with self._tx(write=True) as conn:
-            plan_id = self._required_plan(conn, ref)
-            conn.execute(sa.update(ps).where(ps.c.plan_id == plan_id).values(changes_claimed_at=None))
-
-    @_guarded
+    @guarded
     def pending_deliveries(self) -> list[DeliveryRecord]:
         d = self._t.deliveries
         with self._tx() as conn:
             rows = conn.execute(self._deliveries().where(d.c.status == "pending").order_by(d.c.id)).all()
         return [_delivery(r) for r in rows]
 
-    @_guarded
+    @guarded
     def pending_subscriptions(self) -> set[int]:
         """Subscriptions with a digest recorded and not yet accepted or refused."""
         d = self._t.deliveries
         with self._tx() as conn:
             return set(conn.execute(self._sa.select(d.c.subscription_id).where(d.c.status == "pending")).scalars())
 
-    @_guarded
+    @guarded
     def mark_sent(self, delivery_id: int, now: datetime) -> None:
         sa, d = self._sa, self._t.deliveries
         with self._tx(write=True) as conn:
             conn.execute(sa.update(d).where(d.c.id == delivery_id).values(status="sent", sent_at=now, last_error=""))
-
-    def _required_plan(self, conn: Any, ref: str) -> int:
-        plan_id = self._plan_id(conn, ref)
-        if plan_id is None:
-            raise NotFound(f"{ref} is not registered in the state store")
-        return plan_id
 
 
 def _delivery(row: Any) -> DeliveryRecord:

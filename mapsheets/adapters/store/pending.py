@@ -14,13 +14,16 @@ import os
 import secrets
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.adapters.files import write_text_atomic
 from mapsheets.adapters.store.connect import data_dir
 
+if TYPE_CHECKING:
+    from mapsheets.adapters.store.store import Store
 
-def folder(store: Any) -> Path:
+
+def folder(store: Store) -> Path:
     """Where ``store``'s pending audit entries are kept."""
     if store.dialect == "sqlite":
         from sqlalchemy import make_url

@@ -38,7 +38,8 @@ class RevisionRecord:
     @property
     def content(self) -> dict[str, Any]:
         """The plan dict as snapshotted (``Plan.from_dict`` reads it back)."""
-        return json.loads(self.content_json)
+        content: dict[str, Any] = json.loads(self.content_json)
+        return content
 
 
 @dataclass(frozen=True)
@@ -61,3 +62,22 @@ class EventRecord:
     actor: str
     kind: str
     detail: dict[str, Any]
+
+
+# Rows to records: ``row`` is a SQLAlchemy Row of the table of the same name.
+
+def revision_record(row: Any, ref: str) -> RevisionRecord:
+    return RevisionRecord(id=row.id, ref=ref, seq=row.seq, taken_at=row.taken_at,
+                          fingerprint=row.fingerprint, content_json=row.content,
+                          step_count=row.step_count, done_count=row.done_count,
+                          source=json.loads(row.source), origin=row.origin)
+
+
+def signature_record(row: Any, ref: str) -> SignatureRecord:
+    return SignatureRecord(id=row.id, ref=ref, name=row.name, email=row.email, side=row.side,
+                           signed_at=row.signed_at, fingerprint=row.fingerprint, revision_id=row.revision_id)
+
+
+def event_record(row: Any, ref: str | None) -> EventRecord:
+    return EventRecord(id=row.id, ref=ref, at=row.at, actor=row.actor, kind=row.kind,
+                       detail=json.loads(row.detail))

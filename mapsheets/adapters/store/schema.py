@@ -27,48 +27,63 @@ def tables() -> SimpleNamespace:
     """The current tables, built on first use so SQLAlchemy is imported only when a store is opened."""
     import sqlalchemy as sa
 
-    class UTCDateTime(sa.types.TypeDecorator):
+    utc = _utc_datetime(sa)
+
+    def when() -> Any:
+        return utc(timezone=True)
+
+    t = SimpleNamespace(metadata=sa.MetaData(), when=when)
+    _plan_tables(sa, t)
+    _digest_tables(sa, t)
+    _state_tables(sa, t)
+    return t
+
+
+def _utc_datetime(sa: Any) -> Any:
+    """A column type for aware UTC datetimes."""
+
+    class UTCDateTime(sa.types.TypeDecorator):  # type: ignore[misc]  # sqlalchemy is Any to mypy
         """Aware UTC datetimes in and out; SQLite keeps naive text, so it gets the UTC wall time."""
 
         impl = sa.DateTime
         cache_ok = True
 
-        def process_bind_param(self, value, dialect):
+        def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
             if value is None:
                 return None
             value = value.astimezone(UTC)
             return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-        def process_result_value(self, value, dialect):
+        def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
             if value is None:
                 return None
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
-    def when() -> Any:
-        return UTCDateTime(timezone=True)
+    return UTCDateTime
 
-    md = sa.MetaData()
-    t = SimpleNamespace(metadata=md, when=when)
+
+def _plan_tables(sa: Any, t: SimpleNamespace) -> None:
+    """Plans, their revisions and signatures, the audit log, and the schema's version."""
     t.schema_version = sa.Table(
-        "schema_version", md,
+        "schema_version", t.metadata,
         sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("name", sa.Text, nullable=False),
-        sa.Column("applied_at", when(), nullable=False),
+        sa.Column("applied_at", t.when(), nullable=False),
     )
     t.plans = sa.Table(
-        "plans", md,
+        "plans", t.metadata,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("ref", sa.Text, nullable=False, unique=True),  # absolute path or Google sheet ID
         sa.Column("backend", sa.String(40), nullable=False),
         sa.Column("title", sa.Text, nullable=False),
-        sa.Column("created_at", when(), nullable=False),
+        sa.Column("created_at", t.when(), nullable=False),
     )
     t.revisions = sa.Table(
-        "revisions", md,
+        "revisions", t.metadata,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
         sa.Column("seq", sa.Integer, nullable=False),
-        sa.Column("taken_at", when(), nullable=False),
+        sa.Column("taken_at", t.when(), nullable=False),
         sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.Column("content", sa.Text, nullable=False),  # canonical_json(plan dict)
         sa.Column("step_count", sa.Integer, nullable=False),
@@ -79,64 +94,58 @@ def tables() -> SimpleNamespace:
         sa.UniqueConstraint("plan_id", "seq", name="uq_revisions_plan_seq"),
     )
     t.signatures = sa.Table(
-        "signatures", md,
+        "signatures", t.metadata,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False, index=True),
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("email", sa.Text, nullable=False),
         sa.Column("side", sa.String(20), nullable=False),
-        sa.Column("signed_at", when(), nullable=False),
+        sa.Column("signed_at", t.when(), nullable=False),
         sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.Column("revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
     )
     t.events = sa.Table(
-        "events", md,
+        "events", t.metadata,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=True),
-        sa.Column("at", when(), nullable=False),
+        sa.Column("at", t.when(), nullable=False),
         sa.Column("actor", sa.Text, nullable=False),
         sa.Column("kind", sa.String(60), nullable=False),
         sa.Column("detail", sa.Text, nullable=False),  # JSON object
         sa.Index("ix_events_plan_at", "plan_id", "at"),
     )
-    t.plan_sources = sa.Table(
-        "plan_sources", md,  # what the backend last said about the file, to skip unchanged plans
-        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("source", sa.Text, nullable=False),  # JSON, as Workbook.revision() returns it
-        sa.Column("checked_at", when(), nullable=False),
-        # The last revision whose changes went into the plan's Changes tab.
-        sa.Column("logged_revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
-        # A run writing the Changes tab now (overlapping runs must not both write the same rows).
-        sa.Column("changes_claimed_at", when(), nullable=True),
-    )
+
+
+def _digest_tables(sa: Any, t: SimpleNamespace) -> None:
+    """Who watches which plan, the outbox of digests, and subscribers refused for good."""
     t.subscriptions = sa.Table(
-        "subscriptions", md,
+        "subscriptions", t.metadata,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
         sa.Column("email", sa.Text, nullable=False),
         sa.Column("name", sa.Text, nullable=False, server_default=""),  # for the To header ("" : none given)
         sa.Column("every", sa.String(10), nullable=False),  # daily | weekly
         sa.Column("only_changes", sa.Boolean, nullable=False),
-        sa.Column("created_at", when(), nullable=False),
-        sa.Column("last_sent_at", when(), nullable=True),
+        sa.Column("created_at", t.when(), nullable=False),
+        sa.Column("last_sent_at", t.when(), nullable=True),
         # When a run last considered this subscription (sent or nothing to tell): the next is due a
         # period after, so a quiet day still moves the digest to tomorrow's slot.
-        sa.Column("last_run_at", when(), nullable=True),
+        sa.Column("last_run_at", t.when(), nullable=True),
         # The revision this recipient last received a digest up to: the next digest starts there.
         sa.Column("last_revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
         sa.UniqueConstraint("plan_id", "email", name="uq_subscriptions_plan_email"),
     )
     t.deliveries = sa.Table(
-        "deliveries", md,  # the outbox: recorded before sending, confirmed after
+        "deliveries", t.metadata,  # the outbox: recorded before sending, confirmed after
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("subscription_id", sa.ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False),
         sa.Column("message_id", sa.String(255), nullable=False, unique=True),
         sa.Column("from_revision_id", sa.Integer, nullable=True),
         sa.Column("to_revision_id", sa.Integer, nullable=False),
-        sa.Column("created_at", when(), nullable=False),
+        sa.Column("created_at", t.when(), nullable=False),
         sa.Column("status", sa.String(10), nullable=False),  # pending | sent | refused (for good)
-        sa.Column("claimed_at", when(), nullable=True),  # a run is sending it; others leave it alone
-        sa.Column("sent_at", when(), nullable=True),
+        sa.Column("claimed_at", t.when(), nullable=True),  # a run is sending it; others leave it alone
+        sa.Column("sent_at", t.when(), nullable=True),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("last_error", sa.Text, nullable=False),
         sa.Column("message", sa.Text, nullable=False),  # the whole RFC 5322 message, resent as is
@@ -145,19 +154,32 @@ def tables() -> SimpleNamespace:
         sa.Index("ix_deliveries_status", "status"),
     )
     t.bounces = sa.Table(
-        "bounces", md,  # a subscriber's mail server refused for good: no digests until `watch` again
+        "bounces", t.metadata,  # a subscriber's mail server refused for good: no digests until `watch` again
         sa.Column("subscription_id", sa.ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("at", when(), nullable=False),
+        sa.Column("at", t.when(), nullable=False),
         sa.Column("reason", sa.Text, nullable=False),  # the server's reply, e.g. "550 5.1.1 no such user"
     )
+
+
+def _state_tables(sa: Any, t: SimpleNamespace) -> None:
+    """What a run or a person saw last: each plan's backend state, each person's last look."""
+    t.plan_sources = sa.Table(
+        "plan_sources", t.metadata,  # what the backend last said about the file, to skip unchanged plans
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("source", sa.Text, nullable=False),  # JSON, as Workbook.revision() returns it
+        sa.Column("checked_at", t.when(), nullable=False),
+        # The last revision whose changes went into the plan's Changes tab.
+        sa.Column("logged_revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
+        # A run writing the Changes tab now (overlapping runs must not both write the same rows).
+        sa.Column("changes_claimed_at", t.when(), nullable=True),
+    )
     t.last_seen = sa.Table(
-        "last_seen", md,  # per person and plan: the revision they last looked at (the sidebar's "what changed")
+        "last_seen", t.metadata,  # per person and plan: the revision they last looked at (the sidebar's "what changed")
         sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("email", sa.Text, primary_key=True),
         sa.Column("revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
-        sa.Column("seen_at", when(), nullable=False),
+        sa.Column("seen_at", t.when(), nullable=False),
     )
-    return t
 
 
 # A released migration's DDL is frozen. Migration 1 builds the tables above as they are today; when a

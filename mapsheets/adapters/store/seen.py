@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from mapsheets.adapters.store.connect import _guarded
-from mapsheets.adapters.store.records import RevisionRecord
-from mapsheets.errors import NotFound
+from mapsheets.adapters.store.base import Repository, guarded
+from mapsheets.adapters.store.records import RevisionRecord, revision_record
 
 
-class SeenStoreMixin:
-    """Mixed into Store; uses its ``_sa``, ``_t``, ``_tx``, ``_plan_id`` and ``_revision``."""
+class SeenRepository(Repository):
+    """``store.last_seen``."""
 
-    _sa: Any
-    _t: Any
-
-    @_guarded
-    def last_seen(self, ref: str, email: str) -> RevisionRecord | None:
+    @guarded
+    def get(self, ref: str, email: str) -> RevisionRecord | None:
         """The revision ``email`` last looked at (None: never, or it was deleted)."""
         sa, t = self._sa, self._t
         ls, r = t.last_seen, t.revisions
@@ -27,15 +22,13 @@ class SeenStoreMixin:
                 return None
             row = conn.execute(sa.select(r).join(ls, ls.c.revision_id == r.c.id)
                                .where(ls.c.plan_id == plan_id, ls.c.email == email.lower())).first()
-        return self._revision(row, ref) if row is not None else None
+        return revision_record(row, ref) if row is not None else None
 
-    @_guarded
-    def set_last_seen(self, ref: str, email: str, revision_id: int, at: datetime) -> None:
+    @guarded
+    def set(self, ref: str, email: str, revision_id: int, at: datetime) -> None:
         sa, ls = self._sa, self._t.last_seen
         with self._tx(write=True) as conn:
-            plan_id = self._plan_id(conn, ref)
-            if plan_id is None:
-                raise NotFound(f"{ref} is not registered in the state store")
+            plan_id = self._required_plan(conn, ref)
             key = (ls.c.plan_id == plan_id) & (ls.c.email == email.lower())
             if conn.execute(sa.update(ls).where(key).values(revision_id=revision_id, seen_at=at)).rowcount == 0:
                 conn.execute(sa.insert(ls).values(plan_id=plan_id, email=email.lower(),

@@ -43,6 +43,12 @@ def shared(url: str | None = None) -> Store:
     return store
 
 
+def open_store(url: str | None = None) -> Store:
+    """The state store at ``url`` (default: MAPSHEETS_DB, else the per-user SQLite file): one per URL
+    per process, its engine made once and disposed at exit (``shared``)."""
+    return shared(url)
+
+
 def _identity(store: Store) -> Any:
     """(device, inode) of a SQLite store's file, None for a server (or a file not there)."""
     path = store.sqlite_path
