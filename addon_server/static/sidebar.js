@@ -182,7 +182,7 @@
       "step-meta"));
     var state = li.appendChild(el("span", null, "step-state"));
     state.appendChild(el("span", s.status, "chip " + s.status.replace(/ /g, "-")));
-    state.appendChild(el("span", " " + (s.phase || "(no phase)") + ": " + s.band, "band"));
+    state.appendChild(el("span", (s.phase || "(no phase)") + ": " + s.band, "band"));
     var form = el("form", null, "step-form");
     form.noValidate = true;
     var done = form.appendChild(el("button", "Mark done", "mark-done"));
@@ -199,7 +199,8 @@
     save.type = "submit";
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var body = { step: s.id, status: status.value };
+      var body = { step: s.id };
+      if (status.value !== s.status) body.status = status.value;
       if (due.value !== (s.due || "")) body.due = due.value;
       if (status.value === "blocked") body.reason = form.elements.reason.value;
       setStep(form, body, save);
@@ -226,8 +227,9 @@
         form.querySelector("details").open = true;  // the error shows beside the field it names
         showError(form, answer); return;
       }
-      var s = answer.body.step;
-      return succeeded([s.id + ": " + s.status + (s.due ? ", due " + s.due : "") + "."]
+      var s = answer.body.step, moved = answer.body.changed.indexOf("due") >= 0;
+      var what = moved ? (answer.body.changed.length > 1 ? s.status + ", " : "") + "due " + s.due : s.status;
+      return succeeded([s.id + ": " + what + "."]
         .concat(answer.body.warnings || []).join(" "));
     }, function (err) { button.disabled = false; fail(String(err)); });
   }

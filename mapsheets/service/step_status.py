@@ -42,8 +42,6 @@ def _checked(step_id: str, status: str, reason: str, due: date | None, said: lis
     if status and status not in SETTABLE:
         raise UsageError(f"status {status!r} is not one of {', '.join(SETTABLE)}", field="status")
     reason = _text(reason, "reason", limit=500, on_warning=said.append)
-    if status == "blocked" and not reason:
-        raise UsageError("say what blocks the step (reason)", field="reason")
     if not status and due is None:
         raise UsageError("nothing to change: choose a status or a due date", field="status")
     return step_id, status, reason
@@ -86,8 +84,11 @@ def set_step(ref: str, caller: Caller, *, step_id: str, today: date, now: dateti
     with request_scope(credentials), _writing(ref):
         book, _grid, parsed = _read(ref)
         _require_member(parsed.plan, caller, seller_domains, "update steps")
-        if parsed.plan.step(step_id) is None:
+        found = parsed.plan.step(step_id)
+        if found is None:
             raise UsageError(f"no step {step_id} in this plan", field="step")
+        if status == "blocked" and found.status != "blocked" and not reason:
+            raise UsageError("say what blocks the step (reason)", field="reason")
 
         def compute(grid):  # on the plan as read under the lock (again if another program saved meanwhile)
             fresh = parse_grid(book, grid)
