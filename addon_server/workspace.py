@@ -287,7 +287,7 @@ def _step_params() -> dict[str, str]:
 @bp.post("/step-card")
 def step_card():
     """A step's card, from the values its button carried: no read."""
-    from mapsheets.core.my_steps import SETTABLE
+    from mapsheets.service.step_status import SETTABLE
 
     return _answer(step_cards.step_form(_step_params(), SETTABLE, {}, {}, events.user_tz(g.event), _links()))
 
@@ -295,8 +295,7 @@ def step_card():
 @bp.post("/step-status")
 def step_status():
     """Save a step's status or due date (or Mark done): one read, one write, the audit entry."""
-    from mapsheets.core.my_steps import SETTABLE
-    from mapsheets.service.step_status import set_step
+    from mapsheets.service.step_status import SETTABLE, set_step
 
     params = _step_params()
 
