@@ -76,6 +76,8 @@ def test_my_steps_mark_done_block_and_move_a_due_date(server, narrow):  # noqa: 
     assert int(count.search(after_band)[1]) == int(count.search(before_band)[1]) + 1, (before_band, after_band)
     shown = [b.inner_text() for b in page.locator(".band").all() if b.inner_text().startswith(phase + ":")]
     assert shown and all(count.search(after_band)[0] in b for b in shown)
+    page.locator(".band", has_text=f"{phase}: ").first.scroll_into_view_if_needed()
+    shoot(page, "mysteps-2b-band-count")
     assert page.locator(".signatures .valid").count() == 1  # a status is progress, not a commitment
     _state(page, "2-marked-done")
 
