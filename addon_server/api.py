@@ -171,7 +171,7 @@ def subscription():
 
 
 @bp.post("/step-status")
-def step_status():
+def step_status() -> Any:
     """My steps: a step's status (done, in progress, blocked with a reason) and/or its due date."""
     from mapsheets.service.step_status import set_step
 

@@ -285,7 +285,7 @@ def _step_params() -> dict[str, str]:
 
 
 @bp.post("/step-card")
-def step_card():
+def step_card() -> Any:
     """A step's card, from the values its button carried: no read."""
     from mapsheets.service.step_status import SETTABLE
 
@@ -293,13 +293,13 @@ def step_card():
 
 
 @bp.post("/step-status")
-def step_status():
+def step_status() -> Any:
     """Save a step's status or due date (or Mark done): one read, one write, the audit entry."""
     from mapsheets.service.step_status import SETTABLE, set_step
 
     params = _step_params()
 
-    def write(ref, credentials, values):
+    def write(ref: str, credentials: Any, values: dict[str, Any]) -> dict[str, Any]:
         due = values["due"]
         moved = due if due is not None and due.isoformat() != params.get("due", "") else None
         status = "done" if params.get("mark") == "done" else values["status"]

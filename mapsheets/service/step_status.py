@@ -70,8 +70,8 @@ def _apply(step: Step, status: str, reason: str, due: date | None, today: date, 
     return changed
 
 
-def set_step(ref: str, caller: Caller, *, step_id: str, today: date, now: datetime, store, status: str = "",
-             reason: str = "", due: date | None = None, credentials=None,
+def set_step(ref: str, caller: Caller, *, step_id: str, today: date, now: datetime, store: Any, status: str = "",
+             reason: str = "", due: date | None = None, credentials: Any = None,
              seller_domains: Sequence[str] = ()) -> dict[str, Any]:
     """Set a step's status (done, in progress, blocked with a reason, not started) and/or move its
     due date; the step as it now reads, the plan's progress and the step's band count, whether the
@@ -90,7 +90,8 @@ def set_step(ref: str, caller: Caller, *, step_id: str, today: date, now: dateti
         if status == "blocked" and found.status != "blocked" and not reason:
             raise UsageError("say what blocks the step (reason)", field="reason")
 
-        def compute(grid):  # on the plan as read under the lock (again if another program saved meanwhile)
+        def compute(grid: dict[str, list[list[Any]]]) -> tuple[Edit | None, tuple[Plan, Step, dict[str, Any]]]:
+            # On the plan as read under the lock (again if another program saved meanwhile).
             fresh = parse_grid(book, grid)
             plan, loc = fresh.plan, fresh.location
             step = plan.step(step_id)
