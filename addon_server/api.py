@@ -168,3 +168,16 @@ def subscription():
     every = addon_writes.subscribe(ref, g.caller, every=_str(data, "every"), credentials=credentials,
                                    seller_domains=_domains(), **_common())
     return jsonify({"every": every})
+
+
+@bp.post("/step-status")
+def step_status() -> Any:
+    """My steps: a step's status (done, in progress, blocked with a reason) and/or its due date."""
+    from mapsheets.service.step_status import set_step
+
+    data = _body()
+    ref, credentials = _target(data)
+    result = set_step(ref, g.caller, step_id=_str(data, "step"), status=_str(data, "status"),
+                      reason=_str(data, "reason"), due=_date(data, "due"), today=_today(), credentials=credentials,
+                      seller_domains=_domains(), **_common())
+    return jsonify(result)

@@ -30,7 +30,7 @@ function showSidebar() {
  * backend's status and JSON body as a string.
  */
 function callBackend(path, body) {
-  if (!/^[a-z]+$/.test(path)) {
+  if (!/^[a-z]+(-[a-z]+)*$/.test(path)) {  // e.g. "summary", "step-status", "request-signature"
     throw new Error("unknown backend path");
   }
   var payload = JSON.parse(body || "{}");

@@ -112,12 +112,16 @@ def summary(ref: str, caller: Caller, *, today: date, now: datetime, store: Stor
             shown = {**shown, "warnings": [*shown["warnings"], lost.to_dict()]}
         changed = _changes_since_last_look(store, ref, caller, reading, now)
     who = member(reading.parsed.plan, caller.email, seller_domains)
+    from mapsheets.service.step_status import my_steps
+
     return {
         "ref": book.ref,
         "plan": shown,
         "me": {"email": caller.email, "on_plan": who.on_plan, "side": who.side, "name": who.name or caller.name,
                "subscription": _subscription(store, ref, caller.email)},
         "changes": changed,
+        # Per caller, so not memoized with the plan's part: theirs by email or by their Team name.
+        "my_steps": my_steps(reading.parsed.plan, caller.email, who.name),
     }
 
 
