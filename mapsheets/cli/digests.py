@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,7 +118,7 @@ TZ_OPTION = click.option("--tz", "tz_name", envvar="MAPSHEETS_TZ", metavar="ZONE
 
 
 @cli.group(cls=_DigestGroup)
-def digest():
+def digest() -> None:
     """Send every change digest that is due (`digest run`; safe to run from cron every few minutes),
     or write one plan's digest as HTML (`digest preview`)."""
 
@@ -150,8 +152,9 @@ def digest():
               help="Processes that write local plans' Changes tabs while the run goes on (env "
                    "MAPSHEETS_DIGEST_WORKERS; default: one per core, up to 4; 0: write them in this one).")
 @DB_OPTION
-def run_digests(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_after, dead_after, seller_domains,
-                send_budget, retry_runs, workers, db_url):
+def run_digests(now_text: str | None, dry_run: bool, outbox: Path | None, smtp_url: str | None, sender: str,
+                tz_name: str | None, hour: int, stale_after: int | None, dead_after: int, seller_domains: str | None,
+                send_budget: float, retry_runs: int, workers: int | None, db_url: str | None) -> None:
     """Send every change digest that is due; safe to run from cron every few minutes.
 
     Example: mapsheets digest run --dry-run
@@ -163,7 +166,7 @@ def run_digests(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stal
     mailer = digests.make_mailer(smtp_url, outbox)
     show_bar = sys.stderr.isatty()
 
-    def progress(items):
+    def progress(items: list[str]) -> Iterable[str]:
         if not show_bar or len(items) < 20:
             return items
         return click.progressbar(items, label="Plans", file=sys.stderr)
@@ -187,7 +190,8 @@ def run_digests(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stal
 @NOW_OPTION
 @TZ_OPTION
 @DB_OPTION
-def preview(plan, since, output, now_text, tz_name, db_url):
+def preview(plan: str, since: str | None, output: Path, now_text: str | None, tz_name: str | None,
+            db_url: str | None) -> None:
     """Write the digest a subscriber of PLAN would get now as HTML.
 
     Example: mapsheets digest preview plan.xlsx --since 3 -o digest.html
@@ -256,7 +260,7 @@ def _summary(report: RunReport, *, dry_run: bool, into: Path | None, hour: int, 
 def _zone(name: str | None) -> tzinfo:
     """A time zone by IANA name; this machine's own without one."""
     if not name:
-        return datetime.now().astimezone().tzinfo
+        return datetime.now().astimezone().tzinfo or timezone.utc  # astimezone() always gives one
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -265,9 +269,9 @@ def _zone(name: str | None) -> tzinfo:
         raise click.BadParameter(f"{name!r} is not a time zone (e.g. Europe/Paris)", param_hint="'--tz'") from None
 
 
-def _iterate(items):
+def _iterate(items: Iterable[str]) -> Iterator[str]:
     """Iterate a click progress bar (a context manager) or a plain list alike."""
-    if hasattr(items, "__enter__"):
+    if isinstance(items, AbstractContextManager):
         with items as bar:
             yield from bar
     else:

@@ -111,7 +111,7 @@ def resend_pending(run: RunContext) -> list[Delivered]:
     return [run.send(d, mail.parse_message(d.message), resend=True) for d in run.store.pending_deliveries()]
 
 
-def is_due(subscription: Any, now: datetime, tz: tzinfo = timezone.utc, hour: int = DIGEST_HOUR) -> bool:
+def is_due(subscription: SubscriptionRecord, now: datetime, tz: tzinfo = timezone.utc, hour: int = DIGEST_HOUR) -> bool:
     """Due once the send hour has come on a weekday a period (or more) after the last run that looked.
 
     No digests at weekends: what piled up goes out on Monday.
