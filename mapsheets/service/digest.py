@@ -7,6 +7,7 @@ The run is safe to start every few minutes and to kill at any point:
    was sent; the next run builds it again); a kill after it is healed by step 1.
 The Changes tab is written before its cursor moves, each row keyed by the revisions it covers, so a
 kill in between neither loses rows nor makes the next run write them again.
+``run`` takes its ``DigestOptions`` and goes through the steps in ``service.digest_run``.
 """
 
 from __future__ import annotations

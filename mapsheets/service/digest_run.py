@@ -85,8 +85,8 @@ class RunContext:
     options: DigestOptions
     now: datetime
     domain: str  # of the sender, for Message-IDs
-    deadline: float = 0.0  # time.monotonic() when the send budget runs out
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    deadline: float  # time.monotonic() when the send budget runs out
+    clock: Callable[[], datetime]  # the run's now, moving on (``delivery.run_clock``)
 
     @classmethod
     def start(cls, store: Store, mailer: Mailer, options: DigestOptions, now: datetime, domain: str) -> RunContext:
@@ -183,7 +183,7 @@ class PlanTurn:
     ref: str
     read: PlanRead | None = None  # None: the plan could not be read
     said: Said = field(default_factory=Said)
-    failed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # the plan could not be read
     digests: list[SubscriberDigest] = field(default_factory=list)
     looked: tuple[str, str, bool] | None = None  # (ref, plan's name, changed)
 
