@@ -110,6 +110,7 @@ def summary(ref: str, caller: Caller, *, today: date, now: datetime, store, cred
     who = member(reading.parsed.plan, caller.email, seller_domains)
     return {
         "ref": book.ref,
+        "notice": _digest_notice(store, ref),
         "plan": shown,
         "me": {"email": caller.email, "on_plan": who.on_plan, "side": who.side, "name": who.name or caller.name,
                "subscription": _subscription(store, ref, caller.email)},
@@ -192,6 +193,14 @@ def changes(ref: str, caller: Caller, *, now: datetime, store, credentials=None)
         return _changes_since_last_look(store, ref, caller, _reading(open_workbook(ref), ref), now)
 
 
+def _digest_notice(store, ref: str) -> str | None:
+    """Why this plan's digests are not going out (the scheduled run cannot open it), else None."""
+    from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.unreadable import notice
+
+    return notice(store, canonical_ref(ref))
+
+
 def _subscription(store, ref: str, email: str) -> str:
     from mapsheets.service.revisions import canonical_ref
 
@@ -206,7 +215,8 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-__all__ = ["Caller", "EVERY", "GoogleCredentials", "Member", "MapsheetsError", "changes", "member", "open_store", "summary"]
+__all__ = ["Caller", "EVERY", "GoogleCredentials", "Member", "MapsheetsError", "changes", "member", "open_store",
+           "summary"]
 
 
 def open_store(url: str | None = None):

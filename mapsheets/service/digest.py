@@ -23,7 +23,7 @@ from mapsheets.core.model import Plan
 from mapsheets.core.own_writes import TOLD
 from mapsheets.core.schedule import project
 from mapsheets.errors import MapsheetsError, NotFound, UsageError
-from mapsheets.service import audience
+from mapsheets.service import audience, unreadable
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.audit_log import check_own_write, flush_quietly
 from mapsheets.service.calendars import days_off_or_weekends
@@ -38,7 +38,7 @@ from mapsheets.service.delivery import (  # noqa: F401  (RunReport, make_mailer,
     run_clock,
 )
 from mapsheets.service.lifecycle_close import closed_refs
-from mapsheets.service.refs import google_id, open_workbook
+from mapsheets.service.refs import deployment_credentials, google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
 from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.signoff import check_address
@@ -70,6 +70,8 @@ def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes
     store = open_store(store_url)
     result = snapshot_into(store, ref, now=now, origin="watch")
     key = canonical_ref(ref)
+    if google_id(ref) and deployment_credentials():  # read as the cron run will: its listing may be trusted
+        unreadable.read_again(store, key, None, now, own=True)
     if store.logged_revision(key) is None:  # the Changes tab logs what changes from here on
         store.set_logged_revision(key, result.revision.id)
     if link is not None:
@@ -122,7 +124,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         sender: str = DEFAULT_SENDER, stale_update_days: int | None = None, tz=timezone.utc,
         hour: int = DIGEST_HOUR, progress: Callable[[Iterable], Iterable] = lambda items: items,
         dead_after_days: int = audience.DEAD_AFTER_DAYS, seller_domains: Iterable[str] | None = None,
-        send_budget: float = SEND_BUDGET, write_workers: int | None = None, retry_runs: int = RETRY_RUNS) -> RunReport:
+        send_budget: float = SEND_BUDGET, write_workers: int | None = None, retry_runs: int = RETRY_RUNS,
+        only: str | None = None) -> RunReport:
     """Send every digest that is due (see the module docstring for why this is kill-safe).
 
     ``tz`` is the team's time zone: it decides the send hour and what "today" and "overdue" mean.
@@ -134,6 +137,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     write local plans' Changes tabs meanwhile (``service.sheet_writes``; None: one per core, up to
     4; 0: none, this process writes them). ``retry_runs``: runs a server may say "try again later"
     to one digest before its subscriber is bounced (``service.delivery`` has the whole rule).
+    ``only``: this one plan's digests (an add-on trigger's run, with its subscriber's credentials in
+    the request scope): read directly, no Drive listing, only its pending digests resent.
     """
     from mapsheets.adapters import mail
     from mapsheets.core.digest import build_digest, nothing_to_tell
@@ -152,8 +157,11 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     report = RunReport()
     clock = run_clock(now)
     deadline = time.monotonic() + send_budget
+    mine = {sub.id for sub in store.subscriptions(canonical_ref(only))} if only else None
     if not dry_run:
         for delivery in store.pending_deliveries():
+            if mine is not None and delivery.subscription_id not in mine:
+                continue
             deliver(store, mailer, delivery, mail.parse_message(delivery.message), now, report, deadline, clock,
                     resend=True, retry_runs=retry_runs)
     # One digest in flight per person: a new one waits until the last is accepted or given up, so
@@ -162,7 +170,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
 
     due: dict[str, list[Any]] = {}
     closed = closed_refs(store)  # `mapsheets close` sent their last digest already (re-opened: not)
-    for sub in store.subscriptions():
+    for sub in store.subscriptions(canonical_ref(only) if only else None):
         if sub.bounced_at is not None:  # said once, in the run that saw the refusal; `watching` shows it
             continue
         if sub.ref in closed:
@@ -173,8 +181,10 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
         else:
             report.waiting += 1
     seen = store.seen_sources()
+    if not only:  # plans its credentials may not open are opened, not trusted to Drive's listing
+        seen = unreadable.listable(store, seen, [r for r in due if google_id(r)], now)
     try:
-        changed_google = _changed_google_ids([r for r in due if google_id(r)], seen)
+        changed_google = None if only else _changed_google_ids([r for r in due if google_id(r) and r in seen], seen)
     except MapsheetsError as exc:  # Drive cannot list: read each Google plan instead
         report.notes.append(f"Drive listing failed, reading every Google plan: {exc}")
         changed_google = None
@@ -197,8 +207,12 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 latest, book, source, changes_rows, upkeep = _refresh(store, ref, seen, changed_google, now, report,
                                                                       dry_run, latest_of.get(ref))
             except MapsheetsError as exc:  # one missing or broken plan must not stop everyone's digest
-                report.failed.append(f"{ref}: {exc}")
+                if dry_run or only or not google_id(ref) or not unreadable.handled(
+                        store, ref, exc, now=now, mailer=mailer, sender=sender, notes=report.notes):
+                    report.failed.append(f"{ref}: {exc}")
                 continue
+            if not dry_run and google_id(ref):
+                unreadable.read_again(store, ref, events_of.get(ref), now, own=not only)
             current = Plan.from_dict(latest.content["plan"])
             days_off = days_off_or_weekends(current, today)
             attributor = Attributor(store, ref, book, days_off)
@@ -227,7 +241,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 since = latest if up_to_date else store.revision_by_id(sub.last_revision_id)
                 before = current if up_to_date else Plan.from_dict(since.content["plan"])
                 external = audience.is_external(sub.email, domains)
-                changes = audience.changes_for(diff(before, current, days_off) if since.id != latest.id else [], external)
+                changes = audience.changes_for(diff(before, current, days_off) if since.id != latest.id else [],
+                                               external)
                 last_notice = bool(dead and not external and sub.email not in told)
                 if dead and external:
                     report.stopped += 1
