@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
+import os
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -105,7 +107,7 @@ def champion_marks_first_step_done(sheet: str) -> str:
         _grid, parsed = read_parsed(open_workbook(sheet))
     loc, step = parsed.location, parsed.plan.steps[0]
     cell = f"{loc.tab}!{column_letter(loc.columns['Status'])}{loc.step_rows[step.id] + 1}"
-    root = __import__("os").environ["MAPSHEETS_GOOGLE_API_ROOT"]
+    root = os.environ["MAPSHEETS_GOOGLE_API_ROOT"]
     answer = requests.put(f"{root}/v4/spreadsheets/{sheet}/values/{cell}", params={"valueInputOption": "USER_ENTERED"},
                           json={"values": [["Done"]]}, headers={"Authorization": "Bearer jane-oauth"}, timeout=30)
     assert answer.status_code == 200, answer.text
@@ -135,7 +137,7 @@ def test_a_sidebar_subscription_gets_digests_from_its_trigger_on_a_sheet_the_cro
     sheet = sheet_of_ae(google)
     # The AE generates the plan and saves "Email me changes: daily" in the sidebar.
     first = sidebar_session(tmp_path, issuer, backend, sheet, [
-        {"call": "callBackend", "args": ["generate", __import__("json").dumps(GENERATE)]},
+        {"call": "callBackend", "args": ["generate", json.dumps(GENERATE)]},
         {"call": "callBackend", "args": ["subscription", '{"every": "daily"}']}])
     assert first["errors"] == [] and [f["answer"]["code"] for f in first["fetches"]] == [201, 200], first["fetches"]
     assert len(first["created"]) == 1 and first["live"] == ["trigger-1"]
@@ -153,10 +155,13 @@ def test_a_sidebar_subscription_gets_digests_from_its_trigger_on_a_sheet_the_cro
 
     # An hour later Apps Script fires the AE's trigger: Code.gs calls the backend with fresh tokens.
     backend.config["MAPSHEETS"]["NOW"] = T1
+    google.reset()
     run = sidebar_session(tmp_path, issuer, backend, sheet, [{"call": "runDigests", "trigger": "live"}], user)
     assert run["errors"] == [], run
     (call,) = run["fetches"]
     assert call["url"] == f"{backend.url}/api/digest-run" and call["answer"]["code"] == 200, call["answer"]
+    # The plan is read once (one spreadsheets.get) though the call checks access before the run reads it.
+    assert google.stats()["methods"]["sheets.spreadsheets.get"] == 1, google.stats()
     got = {address: inbox.to(address) for address in (AE, CHAMPION)}
     assert {a: len(m) for a, m in got.items()} == {AE: 1, CHAMPION: 1}
     for message in (got[AE][0], got[CHAMPION][0]):
@@ -196,7 +201,7 @@ def test_a_plan_nobody_can_read_is_told_once_to_its_seller_owner_and_in_the_side
     from addon_server import cards
 
     card = cards.summary(shown, cards.Links("https://mapsheets.example.com"))
-    assert "Digests of this plan are not going out" in __import__("json").dumps(card)
+    assert "Digests of this plan are not going out" in json.dumps(card)
 
     # The AE's trigger reads it again: the notice goes, and a later failure would be told anew.
     backend.config["MAPSHEETS"]["NOW"] = T1 + timedelta(days=1, hours=1)
