@@ -110,9 +110,8 @@ def notice(store: Any, ref: str) -> str | None:
         return None
     told = episode.detail.get("told") or ""
     return (f"Digests of this plan are not going out: on {episode.at:%Y-%m-%d} the scheduled run could not open "
-            "this sheet with its own credentials. Save \u201cEmail me changes\u201d in the mapsheets sidebar "
-            "(Extensions menu): it then reads the sheet as you, hourly, for every subscriber."
-            + (f" ({told} was emailed about it.)" if told else ""))
+            "this sheet. Saving \u201cEmail me changes\u201d in the Sheets add-on lets mapsheets read it as you, "
+            "hourly, for every subscriber." + (f" ({told} was emailed about it.)" if told else ""))
 
 
 def _last_plan(store: Any, ref: str) -> Any | None:
