@@ -321,8 +321,10 @@ def ask_form(to: str, links: Links, errors: Mapping[str, str] | None = None) -> 
     return card("Ask for a signature", [section(widgets)])
 
 
-def subscribed(every: str, links: Links) -> dict[str, Any]:
+def subscribed(every: str, links: Links, shared_with: str = "") -> dict[str, Any]:
     body = "You get no digest for this plan." if every == "off" else f"You get a {every} email of what changed."
+    if shared_with:  # said, since the sheet's sharing changed
+        body += f" The sheet is shared with {shared_with}, the account that sends digests, so it can read it."
     return message("Email digest saved", body, links)
 
 

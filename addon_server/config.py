@@ -32,6 +32,8 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
     # Digests sent by the add-on's hourly trigger (api.py /api/digest-run), as `mapsheets digest` does.
     "TZ": ("MAPSHEETS_TZ", "", "the team's time zone for digests sent by the add-on's trigger (default UTC)"),
     "DIGEST_HOUR": ("MAPSHEETS_DIGEST_HOUR", 7, "digests go out with the first trigger run at or after this hour"),
+    "DIGEST_ACCOUNT": ("MAPSHEETS_DIGEST_ACCOUNT", "", "the service account `mapsheets digest` reads Google "
+                       "Sheets as: a subscription in the Workspace add-on shares the sheet with it"),
     # The Workspace add-on (workspace.py); values from `gcloud workspace-add-ons get-authorization`.
     "PUBLIC_URL": ("MAPSHEETS_PUBLIC_URL", "", "https base URL Google calls: system ID tokens' aud is it + path"),
     "ADDON_SERVICE_ACCOUNT": ("MAPSHEETS_ADDON_SERVICE_ACCOUNT", "", "the deployment's serviceAccountEmail"),

@@ -46,4 +46,25 @@ def run_as_subscriber(ref: str, caller: Caller, *, now: datetime, store: Any, ma
     return {"subscribed": True, "sent": len(report.sent), "waiting": report.waiting}
 
 
-__all__ = ["run_as_subscriber"]
+SHARED = "digest-shared"  # the sheet was shared with the digest run's account (detail: "with")
+
+
+def share_for_digests(ref: str, caller: Caller, *, account: str, now: datetime, store: Any,
+                      credentials: Any = None) -> bool:
+    """The Workspace add-on has no trigger: its subscriber shares the sheet with the account the
+    digest run reads as (writer: the run writes the Changes tab), under the add-on's ``drive.file``
+    grant for this file, so the cron run can open it (again, if someone took the share away). False
+    when there is nothing to do: no account configured, or not a Google Sheet."""
+    from mapsheets.service.refs import google_id, open_workbook
+    from mapsheets.service.revisions import canonical_ref
+
+    key = canonical_ref(ref)
+    if not account or not google_id(ref):
+        return False
+    with request_scope(credentials):
+        open_workbook(ref).share(account, role="writer")
+    store.log_event(SHARED, ref=key, actor=caller.email, at=now, detail={"with": account})
+    return True
+
+
+__all__ = ["SHARED", "run_as_subscriber", "share_for_digests"]

@@ -98,18 +98,19 @@ def api(backend, issuer, sheet: str, path: str, who: str, token: str, **body):
                                   "X-Mapsheets-Access-Token": token})
 
 
-def champion_marks_first_step_done(sheet: str) -> str:
-    """The champion types "Done" into the first step's Status cell in Google Sheets; its title."""
+def mark_first_step_done(sheet: str, token: str = "jane-oauth") -> str:
+    """A person (the champion by default) types "Done" into the first step's Status cell in Google
+    Sheets, with their own token; the step's title."""
     from mapsheets.core.layout import column_letter
     from mapsheets.service.refs import open_workbook, read_parsed, request_scope
 
-    with request_scope(GoogleCredentials.access_token("jane-oauth")):
+    with request_scope(GoogleCredentials.access_token(token)):
         _grid, parsed = read_parsed(open_workbook(sheet))
     loc, step = parsed.location, parsed.plan.steps[0]
     cell = f"{loc.tab}!{column_letter(loc.columns['Status'])}{loc.step_rows[step.id] + 1}"
     root = os.environ["MAPSHEETS_GOOGLE_API_ROOT"]
     answer = requests.put(f"{root}/v4/spreadsheets/{sheet}/values/{cell}", params={"valueInputOption": "USER_ENTERED"},
-                          json={"values": [["Done"]]}, headers={"Authorization": "Bearer jane-oauth"}, timeout=30)
+                          json={"values": [["Done"]]}, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert answer.status_code == 200, answer.text
     return step.title
 
@@ -145,7 +146,7 @@ def test_a_sidebar_subscription_gets_digests_from_its_trigger_on_a_sheet_the_cro
     # The buyer's champion is subscribed too (by the AE, with their own Google sign-in): never installs anything.
     with request_scope(GoogleCredentials.access_token("ae-oauth")):
         digest.watch(sheet, [CHAMPION], now=T0, store_url=backend.config["MAPSHEETS"]["DB"])
-    title = champion_marks_first_step_done(sheet)
+    title = mark_first_step_done(sheet)
 
     # The cron run, as the service account: Google refuses it the sheet.
     assert google.stats()["methods"].get("sheets.spreadsheets.get", 0) > 0
