@@ -57,7 +57,7 @@ def handled(store: Any, ref: str, exc: MapsheetsError, *, now: datetime, mailer:
         return False  # told when it began
     plan = _last_plan(store, ref)
     owner, told = _seller_owner(plan), ""
-    if owner is None:
+    if owner is None or plan is None:
         notes.append(f"{ref}: cannot be read, and its plan names no seller lead to tell")
     else:
         try:  # sent before it is remembered: a run killed in between tells again, never nobody
