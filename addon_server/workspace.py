@@ -274,7 +274,12 @@ def subscription():
     def write(ref, credentials, values):
         every = addon_writes.subscribe(ref, g.caller, every=values["every"], credentials=credentials,
                                        seller_domains=_conf()["SELLER_DOMAINS"], **_common())
-        return cards.subscribed(every, _links())
+        if every != "off":  # no trigger here: the digest run must be able to open the sheet itself
+            from mapsheets.service.addon_digest import share_for_digests
+
+            share_for_digests(ref, g.caller, account=_conf()["DIGEST_ACCOUNT"], credentials=credentials,
+                              **_common())
+        return cards.subscribed(every, _links(), _conf()["DIGEST_ACCOUNT"] if every != "off" else "")
 
     return _form_action(("every",), (), write, lambda values, errors: cards.email_form(values["every"], _links(),
                                                                                          errors))

@@ -79,6 +79,8 @@
         say(""); fail(answer.body.error); return;
       }
       fail("");
+      var notice = document.getElementById("notice");  // e.g. the scheduled digest run cannot open this sheet
+      notice.textContent = answer.body.notice || ""; notice.hidden = !answer.body.notice;
       state.plan = answer.body.plan; state.me = answer.body.me;
       document.getElementById("generate").hidden = !!state.plan;
       document.getElementById("plan").hidden = !state.plan;

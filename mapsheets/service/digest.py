@@ -22,7 +22,7 @@ from mapsheets.adapters.store import open_store
 from mapsheets.core.diff import diff
 from mapsheets.core.schedule import project
 from mapsheets.errors import UsageError
-from mapsheets.service import audience
+from mapsheets.service import audience, unreadable
 from mapsheets.service.audit_log import flush_quietly
 from mapsheets.service.calendars import days_off_or_weekends
 from mapsheets.service.delivery import (  # noqa: F401  (RunReport, make_mailer, ...: the digest API)
@@ -46,6 +46,7 @@ from mapsheets.service.digest_run import (  # noqa: F401  (PERIOD, DIGEST_HOUR, 
     report,
     resend_pending,
 )
+from mapsheets.service.refs import deployment_credentials, google_id
 from mapsheets.service.revisions import canonical_ref, read_snapshot, snapshot_into
 from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.signoff import check_address
@@ -80,6 +81,8 @@ def watch_into(store: Store, ref: str, emails: Iterable[str], *, every: str = "d
         raise UsageError("give at least one email address", field="emails")
     result = snapshot_into(store, ref, now=now, origin="watch")
     key = canonical_ref(ref)
+    if google_id(ref) and deployment_credentials():  # read as the cron run will: its listing may be trusted
+        unreadable.read_again(store, key, None, now, own=True)
     if store.sources.logged_revision(key) is None:  # the Changes tab logs what changes from here on
         store.sources.set_logged_revision(key, result.revision.id)
     if link is not None:
@@ -117,6 +120,7 @@ class RunSettings(TypedDict, total=False):
     send_budget: float
     write_workers: int | None
     retry_runs: int
+    only: str | None
 
 
 def _every(refs: list[str]) -> Iterable[str]:
@@ -141,8 +145,14 @@ def run(options: DigestOptions | None = None, *, now: datetime, mailer: Mailer, 
     options = replace(options or DigestOptions(), **settings)
     if now.tzinfo is None:
         raise UsageError("now needs a time zone (e.g. 2027-01-04T07:00:00+00:00)", field="now")
-    domain = options.sender_domain()  # a bad --from fails before anything is read or recorded
-    store = open_store(store_url)
+    options.sender_domain()  # a bad --from fails before anything is read or recorded
+    return run_in(open_store(store_url), options, now=now, mailer=mailer, progress=progress)
+
+
+def run_in(store: Store, options: DigestOptions, *, now: datetime, mailer: Mailer,
+           progress: Callable[[list[str]], Iterable[str]] = _every) -> RunReport:
+    """``run`` on a store the caller holds (the add-on's trigger run)."""
+    domain = options.sender_domain()
     if not options.dry_run:
         flush_quietly(store)  # audit entries queued while the store could not take them
     steps = RunContext.start(store, mailer, options, now, domain)

@@ -17,7 +17,7 @@ from mapsheets.core.model import Plan
 from mapsheets.core.own_writes import TOLD
 from mapsheets.core.schedule import project
 from mapsheets.errors import MapsheetsError, UsageError
-from mapsheets.service import audience
+from mapsheets.service import audience, unreadable
 from mapsheets.service.attribution import OWN_WRITE, Attributor
 from mapsheets.service.audit_log import check_own_write
 from mapsheets.service.calendars import days_off_or_weekends
@@ -34,6 +34,7 @@ from mapsheets.service.delivery import (
 from mapsheets.service.digest_reads import PlanRead, Said, changed_google_ids, read_plan
 from mapsheets.service.lifecycle_close import closed_refs
 from mapsheets.service.refs import google_id
+from mapsheets.service.revisions import canonical_ref
 from mapsheets.service.sheet_writes import SheetWrites
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ class DigestOptions:
     send_budget: float = SEND_BUDGET
     write_workers: int | None = None
     retry_runs: int = RETRY_RUNS
+    only: str | None = None  # this one plan (an add-on trigger's run, with its subscriber's credentials)
 
     def sender_domain(self) -> str:
         """The Message-ID domain; a bad sender, budget or retry count fails before anything is read."""
@@ -108,7 +110,11 @@ def resend_pending(run: RunContext) -> list[Delivered]:
         return []
     from mapsheets.adapters import mail
 
-    return [run.send(d, mail.parse_message(d.message), resend=True) for d in run.store.digests.pending_deliveries()]
+    pending = run.store.digests.pending_deliveries()
+    if run.options.only:  # an add-on trigger resends only its own plan's
+        mine = {sub.id for sub in run.store.digests.subscriptions(canonical_ref(run.options.only))}
+        pending = [d for d in pending if d.subscription_id in mine]
+    return [run.send(d, mail.parse_message(d.message), resend=True) for d in pending]
 
 
 def is_due(subscription: SubscriptionRecord, now: datetime, tz: tzinfo = timezone.utc, hour: int = DIGEST_HOUR) -> bool:
@@ -146,7 +152,8 @@ def plans_due(run: RunContext) -> PlansDue:
     in_flight = store.digests.pending_subscriptions()
     found = PlansDue()
     closed = closed_refs(store)  # `mapsheets close` sent their last digest already (re-opened: not)
-    for sub in store.digests.subscriptions():
+    only = canonical_ref(options.only) if options.only else None
+    for sub in store.digests.subscriptions(only):
         if sub.bounced_at is not None:  # said once, in the run that saw the refusal; `watching` shows it
             continue
         if sub.ref in closed:
@@ -156,8 +163,13 @@ def plans_due(run: RunContext) -> PlansDue:
         else:
             found.waiting += 1
     found.seen = store.sources.seen()
+    if only:  # read directly with the subscriber's credentials: no Drive listing
+        return found
+    # Plans the run's own credentials may not open are opened, not trusted to Drive's listing.
+    found.seen = unreadable.listable(store, found.seen, [r for r in found.due if google_id(r)], run.now)
     try:
-        found.changed_google = changed_google_ids([r for r in found.due if google_id(r)], found.seen)
+        found.changed_google = changed_google_ids([r for r in found.due if google_id(r) and r in found.seen],
+                                                  found.seen)
     except MapsheetsError as exc:  # Drive cannot list: read each Google plan instead
         found.notes.append(f"Drive listing failed, reading every Google plan: {exc}")
     return found
@@ -214,8 +226,11 @@ def plan_turn(run: RunContext, ref: str, subs: list[SubscriptionRecord], plans: 
         turn.read = read_plan(run.store, ref, plans.seen, plans.changed_google, run.now, turn.said,
                               dry_run=run.options.dry_run, stored=known.latest.get(ref))
     except MapsheetsError as exc:  # one missing or broken plan must not stop everyone's digest
-        turn.failed.append(f"{ref}: {exc}")
+        if not _told_unreadable(run, ref, exc, turn.said):
+            turn.failed.append(f"{ref}: {exc}")
         return turn
+    if not run.options.dry_run and google_id(ref):
+        unreadable.read_again(run.store, ref, known.events.get(ref), run.now, own=not run.options.only)
     facts = _plan_facts(run, ref, turn.read, known, writes, turn.said)
     if facts.dead and all(audience.is_external(sub.email, facts.domains) for sub in subs):
         turn.said.notes.append(f"{ref}: {facts.dead} business days past its target close; no seller-side recipient "
@@ -228,6 +243,15 @@ def plan_turn(run: RunContext, ref: str, subs: list[SubscriptionRecord], plans: 
     changed = any(d.changed for d in turn.digests) or turn.read.snapshots > 0
     turn.looked = (ref, facts.current.title or ref, changed)
     return turn
+
+
+def _told_unreadable(run: RunContext, ref: str, exc: MapsheetsError, said: Said) -> bool:
+    """A Google plan the cron run cannot open is told to its seller owner once (and shown in the
+    sidebar), not failed every run; an add-on trigger's own failure is its run's to report."""
+    if run.options.dry_run or run.options.only or not google_id(ref):
+        return False
+    return unreadable.handled(run.store, ref, exc, now=run.now, mailer=run.mailer, sender=run.options.sender,
+                              notes=said.notes)
 
 
 def _plan_facts(run: RunContext, ref: str, read: PlanRead, known: Prefetched, writes: SheetWrites,

@@ -117,7 +117,8 @@ def compile_query(q: str):
 def _list_field(f: dict, field: str) -> list[str]:
     if field == "parents":
         return f["parents"]
-    roles = {"owners": ("owner",), "writers": ("owner", "writer"), "readers": ("owner", "writer", "commenter", "reader")}
+    roles = {"owners": ("owner",), "writers": ("owner", "writer"),
+             "readers": ("owner", "writer", "commenter", "reader")}
     if field not in roles:
         raise invalid_query(field)
     return [p.get("emailAddress") for p in f["permissions"] if p["role"] in roles[field]]
@@ -200,7 +201,8 @@ def _sort_key(spec: str):
 def list_files(state: State, params: dict) -> dict:
     pred = compile_query(params["q"]) if params.get("q") else (lambda f: True)
     files = [f for fid, f in state.files.items()
-             if not (fid in state.spreadsheets and state.spreadsheets[fid].private) and pred(f)]
+             if not (fid in state.spreadsheets and state.spreadsheets[fid].private)
+             and state.may_open(f) and pred(f)]
     files.sort(key=lambda f: f["modifiedTime"], reverse=True)
     for spec in reversed((params.get("orderBy") or "").split(",") if params.get("orderBy") else []):
         key, desc = _sort_key(spec)

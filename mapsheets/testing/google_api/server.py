@@ -45,6 +45,9 @@ ROUTES = [
 ]
 _COMPILED = [(m, re.compile(p + "$"), mid, h) for m, p, mid, h in ROUTES]
 SHEETS_WRITES = {"ss_batch_update", "v_batch_update", "v_batch_clear", "v_append", "v_clear", "v_update"}
+INVALID_CREDENTIALS = ("Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie "
+                       "or other valid authentication credential. "
+                       "See https://developers.google.com/identity/sign-in/web/devconsole-project.")
 _USER = re.compile(r"^\s*(?:(?P<name>[^<]*?)\s*<(?P<email>[^>]+)>|(?P<bare>\S+@\S+))\s*$")
 
 
@@ -139,6 +142,19 @@ def _parse_multipart(ctype: str, raw: bytes) -> tuple[dict, bytes]:
     return meta, content
 
 
+def _caller(state: State, token: str, default: str) -> str:
+    """Who a request is from: ``default`` (the X-Double-User header, else the default user), or
+    when acting as Google the user the bearer token was given to (401 for a token nobody was)."""
+    if state.tokens is None:
+        return default
+    user = state.tokens.get(token, "")
+    if not user:
+        raise ApiError(401, INVALID_CREDENTIALS, details=[{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                                           "reason": "ACCESS_TOKEN_TYPE_UNSUPPORTED",
+                                                           "domain": "googleapis.com"}])
+    return user
+
+
 class _Dropped(Exception):
     """A request hook dropped the request: no answer, connection closed."""
 
@@ -193,7 +209,7 @@ def make_handler(state: State, stats: Stats, control):
             if url.path.startswith("/__double__/"):
                 code, payload = control(verb, url.path[len("/__double__/"):], raw)
                 return self._send(code, payload)
-            for method, rx, method_id, name in _COMPILED:
+            for method, rx, method_id, name in _COMPILED:  # noqa: B007  (the match found is used below)
                 m = rx.match(url.path)
                 if m and method == verb:
                     break
@@ -214,6 +230,7 @@ def make_handler(state: State, stats: Stats, control):
                 raise ApiError(401, details=[{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
                                               "reason": "CREDENTIALS_MISSING",
                                               "domain": "googleapis.com"}])
+            user = _caller(state, auth[7:].strip(), self._user())
             injected = stats.take_injection(method_id)
             if injected is not None:
                 raise injected
@@ -231,11 +248,14 @@ def make_handler(state: State, stats: Stats, control):
                 except ValueError as exc:
                     raise ApiError(400, f"Invalid JSON payload received. {exc}.") from None
                 discovery.validate_body(api, method_id, body)
-            user = self._user()
             if stats.run_hooks(method_id, body, applied=False):
                 raise _Dropped()  # as if the connection broke before Google got the request
             with state.lock:
-                result = getattr(handlers, name)(groups, params, body, user)
+                state.acting = user if state.tokens is not None else None
+                try:
+                    result = getattr(handlers, name)(groups, params, body, user)
+                finally:
+                    state.acting = None
                 if name in SHEETS_WRITES or name == "ss_create":
                     sid = groups.get("sid") or (result or {}).get("spreadsheetId")
                     state.touch(sid, user)
@@ -280,7 +300,8 @@ class Server:
     def __init__(self, state: State, stats: Stats, control, port: int = 0):
         self.httpd = _QuietServer(("127.0.0.1", port), make_handler(state, stats, control))
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="google-api-double", daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name="google-api-double", daemon=True)
 
     @property
     def root(self) -> str:
