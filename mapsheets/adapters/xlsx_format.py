@@ -50,11 +50,11 @@ def escape_text(text: str, where: str) -> str:
     return text
 
 
-def _lines(value: Any, width: int) -> int:
+def _lines(value: Any, width: float) -> int:
     """Lines a wrapped cell needs at a column width (in characters), roughly."""
     if not isinstance(value, str) or not value:
         return 1
-    return sum(max(1, -(-len(part) // max(width - 1, 1))) for part in value.split("\n"))
+    return sum(max(1, int(-(-len(part) // max(width - 1, 1)))) for part in value.split("\n"))
 
 
 def write_sheet(ws, sheet: SheetSpec) -> None:

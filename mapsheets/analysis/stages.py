@@ -23,6 +23,7 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -144,7 +145,7 @@ def stage_durations(changes: Changes, *, holidays: Collection[date] = (), won_on
     won_names = set(names[names.str.contains("closedwon")])
     lost_names = set(names[names.str.contains("closedlost")])
     if template_stages is not None:
-        lookup = {}
+        lookup: dict[str, str] = {}
         for key, name in template_stages:
             lookup.setdefault(norm(name), name)
             lookup.setdefault(norm(key), name)
@@ -255,5 +256,5 @@ def _stats(visits: pd.DataFrame, deal_won: pd.Series, order: list[str]) -> list[
     return out
 
 
-def _round(value) -> float | None:
+def _round(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else round(float(value), 1)

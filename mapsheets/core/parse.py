@@ -25,9 +25,13 @@ from mapsheets.core.model import (
     Step,
     UncachedFormula,
 )
-from mapsheets.core.parse_tables import (  # noqa: F401  (Warning, TableLocation: what callers import from here)
-    TableLocation,
-    Warning,
+from mapsheets.core.parse_tables import (  # Warning, TableLocation: what callers import from here
+    TableLocation as TableLocation,
+)
+from mapsheets.core.parse_tables import (
+    Warning as Warning,
+)
+from mapsheets.core.parse_tables import (
     find_header,
     find_tab,
     read_signoff,
@@ -303,7 +307,8 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
     if plan.date_order:
         order = normal_date_order(plan.date_order)
         if order is None:
-            where = cell_ref(tab, *cells["date_order"]) if "date_order" in cells else machine.ref("date_order")
+            where = (cell_ref(tab, *cells["date_order"]) if "date_order" in cells or machine is None
+                     else machine.ref("date_order"))
             warnings.append(Warning(where,
                                     f'"{plan.date_order}" is not a date order (MDY, DMY or '
                                     "YMD): dates typed as text are read month first"))

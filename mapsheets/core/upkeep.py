@@ -17,7 +17,8 @@ from typing import Any
 from mapsheets.core import look
 from mapsheets.core.machine import moved_cells
 from mapsheets.core.model import Plan, Signature
-from mapsheets.core.parse import ParsedPlan, PlanLocation, TableLocation, TimelineLocation
+from mapsheets.core.parse import ParsedPlan, PlanLocation, TimelineLocation
+from mapsheets.core.parse_tables import TableLocation
 
 Cells = dict[tuple[int, int], Any]
 
@@ -68,7 +69,7 @@ def upkeep_cells(plan: Plan, *, tab: str, id_column: int | None, missing_ids: di
     if id_column is not None and missing_ids:
         out.setdefault(tab, {}).update({(row, id_column): sid for row, sid in missing_ids.items()})
     statuses = signature_statuses(plan, signoff)
-    if statuses:
+    if statuses and signoff is not None:
         out.setdefault(signoff.tab, {}).update(statuses)
     return out
 

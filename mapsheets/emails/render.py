@@ -77,7 +77,8 @@ def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict
     bg, fg, label = BADGE.get(d.health, BADGE["at risk"])
     if d.outcome:  # a closed deal has an outcome, not a health or a forecast
         bg, fg, label = "#e8eaed", "#3c4043", d.outcome_label
-    groups, left = [], max_changes
+    groups: list[dict[str, Any]] = []
+    left = max_changes
     for g in d.groups:
         shown = g.items[: max(0, min(per_group, left))]
         left -= len(shown)
@@ -172,4 +173,5 @@ def _preheader(d: Digest) -> str:
 
 def render_certificate(context: dict[str, Any]) -> str:
     """The signing record (service/certificate.py) as one HTML document."""
-    return environment().get_template("certificate.html").render(**context)
+    html: str = environment().get_template("certificate.html").render(**context)
+    return html
