@@ -112,6 +112,8 @@ class _EncodedText(str):
     """An unstructured header the policy must not parse: text that contains ``=?`` is written as
     RFC 2047 encoded words of our own, so a reader decodes it (once) back to exactly that text."""
 
+    name: str
+
     def __new__(cls, name: str, text: str) -> _EncodedText:
         obj = super().__new__(cls, text)
         obj.name = name  # header objects have a name; the policy then stores and folds them as is
@@ -135,6 +137,8 @@ _MAX_LINE = 998  # RFC 5322 2.1.1: no line longer, folding aside
 class _Verbatim(str):
     """A header written exactly as given on one line: printable ASCII, never folded (RFC 2369:
     no whitespace may be added inside the angle brackets) and never encoded."""
+
+    name: str
 
     def __new__(cls, name: str, text: str) -> _Verbatim:
         if not re.fullmatch(r"[ -~]*", text) or "=?" in text:

@@ -172,10 +172,10 @@ def sheet_members(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
                 member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
                 targets[rid] = member
         for m in _SHEET.finditer(small("xl/workbook.xml")):
-            rid = re.search(rb"""\s[\w.-]+:id\s*=\s*["']([^"']*)["']""", m.group(1))
-            member = targets.get(rid.group(1).decode("utf-8", "replace") if rid else "")
-            if member in names:
-                found.append((_attr(m.group(1), "name") or member, member))
+            rid_at = re.search(rb"""\s[\w.-]+:id\s*=\s*["']([^"']*)["']""", m.group(1))
+            sheet = targets.get(rid_at.group(1).decode("utf-8", "replace") if rid_at else "")
+            if sheet is not None and sheet in names:
+                found.append((_attr(m.group(1), "name") or sheet, sheet))
     seen = {member for _tab, member in found}
     found += [(n, n) for n in sorted(names) if n.startswith("xl/worksheets/") and n.endswith(".xml") and n not in seen]
     return found
