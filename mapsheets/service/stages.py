@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mapsheets.adapters import files
 from mapsheets.adapters.crm_history import read_csv_table
@@ -17,12 +18,15 @@ from mapsheets.core.words import as_csv_text
 from mapsheets.errors import UsageError
 from mapsheets.service.calendars import calendar_code, holiday_dates, locale_calendar
 
+if TYPE_CHECKING:  # imported when run: the analysis brings pandas
+    from mapsheets.analysis.stages import StageReport
+
 CSV_COLUMNS = ("stage", "days", "mean_days", "median_days", "deals", "open", "skipped_share")
 
 
 @dataclass
 class StagesResult:
-    report: object  # mapsheets.analysis.stages.StageReport
+    report: StageReport
     warnings: list[str]  # one per bad row: "FILE:LINE: why"
     holidays: str
     calendar_locale: str | None  # the locale the calendar came from; None: given
