@@ -62,7 +62,8 @@ def closed_plan(folder: Path, db: str, name: str, outcome: str, *, security_slip
         day += timedelta(days=7)
         work_week(path, day, slip)
         snapshot_into(store, str(path), now=at(day))
-    for who, email, side in (("Sam Seller", "sam@globex.example", "seller"), ("Jane Doe", "jane@acme.example", "buyer")):
+    for who, email, side in (("Sam Seller", "sam@globex.example", "seller"),
+                             ("Jane Doe", "jane@acme.example", "buyer")):
         if signed or side == "seller":
             sign(str(path), name=who, email=email, side=side, now=at(day), store_url=db, record=True)
     close_plan(str(path), outcome=outcome, today=day, now=at(day), reason=f"{name} {outcome}", store_url=db,

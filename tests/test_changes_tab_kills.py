@@ -24,7 +24,8 @@ KILLS = {1: "after", 2: "before", 3: "after", 6: "after", 7: "before"}
 def _run_digest(db: str, outbox, day: int, double, kill: str | None):
     env = {**os.environ, "MAPSHEETS_DB": db, "MAPSHEETS_OUTBOX": str(outbox)}
     env.pop("MAPSHEETS_SMTP_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "mapsheets.cli", "digest", "--now", (T0 + timedelta(days=day)).isoformat()],
+    proc = subprocess.Popen([sys.executable, "-m", "mapsheets.cli", "digest",
+                             "--now", (T0 + timedelta(days=day)).isoformat()],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if kill:
         def kill_at_append(body) -> bool:

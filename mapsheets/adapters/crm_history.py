@@ -46,6 +46,6 @@ def read_csv_table(path: Path) -> CsvTable:
     except OSError as exc:
         raise UsageError(f"{path}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
     names = [h.strip() for h in header]
-    values = list(zip(*rows)) if rows else [() for _ in names]
+    values = list(zip(*rows, strict=False)) if rows else [() for _ in names]
     columns = {name: list(values[i]) for i, name in enumerate(names) if name}
     return CsvTable(names, columns, lines, malformed)

@@ -87,7 +87,8 @@ def build_message(*, sender: str, to: list[str], subject: str, html: str, text: 
     # Same inputs, same bytes: a resent digest is identical to the first try; "=_" keeps the
     # boundary out of any quoted-printable body, whatever the sheet says.
     msg.set_boundary("=_" + hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32])
-    _verify_headers(msg, sender=sender, to=[email for _name, email in named], texts={"Subject": subject, **(headers or {})})
+    _verify_headers(msg, sender=sender, to=[email for _name, email in named],
+                    texts={"Subject": subject, **(headers or {})})
     return msg
 
 

@@ -111,7 +111,8 @@ def write_sheet(ws, sheet: SheetSpec) -> None:
         ws.add_data_validation(dv)
     _write_looks(ws, sheet)
     for cf in sheet.conditional:
-        area = f"{get_column_letter(cf.first_column + 1)}{cf.first_row + 1}:{get_column_letter(cf.columns)}{cf.last_row + 1}"
+        area = (f"{get_column_letter(cf.first_column + 1)}{cf.first_row + 1}:"
+                f"{get_column_letter(cf.columns)}{cf.last_row + 1}")
         if cf.style in STYLES:
             rule = FormulaRule(formula=[cf.formula.lstrip("=")], stopIfTrue=True, **_style(cf.style, differential=True))
         elif cf.style == "muted":

@@ -131,8 +131,9 @@ _ENTITY = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
 
 def _add_uncached_formulas(path: Path, data: bytes | None, grid: Grid) -> bool:
     """Put each formula that has no cached result into ``grid`` as its text (as openpyxl reads it:
-    ``=`` and the formula), and each cached error as its text ("#DIV/0!"). False when one needs openpyxl's help: a shared formula's copy, whose
-    text is the first cell's translated, or a cell that does not say where it is."""
+    ``=`` and the formula), and each cached error as its text ("#DIV/0!"). False when one needs
+    openpyxl's help: a shared formula's copy, whose text is the first cell's translated, or a cell
+    that does not say where it is."""
     from mapsheets.core.model import UncachedFormula
 
     with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as archive:

@@ -104,7 +104,7 @@ def read_changes(table: dict[str, list[str]], lines: Sequence[int], columns: Col
     problems[df["raw"] == ""] = "no stage"
     problems[df["deal"] == ""] = "no opportunity id"
     bad_mask = problems != ""
-    bad = [BadRow(int(line), why) for line, why in zip(df["line"][bad_mask], problems[bad_mask])]
+    bad = [BadRow(int(line), why) for line, why in zip(df["line"][bad_mask], problems[bad_mask], strict=True)]
     good = df[~bad_mask].assign(at=at[~bad_mask]).drop(columns="at_text")
     if "old" in good:
         good = _with_stage_before_first_change(good)
@@ -153,7 +153,7 @@ def stage_durations(changes: Changes, *, holidays: Collection[date] = (), won_on
     else:
         # One spelling per stage ("Appointment Scheduled" and appointmentscheduled are one stage).
         first_spelling = df.assign(f=folded).drop_duplicates("f")
-        label = folded.map(dict(zip(first_spelling["f"], first_spelling["raw"])))
+        label = folded.map(dict(zip(first_spelling["f"], first_spelling["raw"], strict=True)))
     closed = folded.isin(won_names | lost_names)
     df = df.assign(key=np.where(closed, np.where(folded.isin(won_names), "\x00won", "\x00lost"), label.fillna("")),
                    folded=folded)
@@ -241,7 +241,7 @@ def _stats(visits: pd.DataFrame, deal_won: pd.Series, order: list[str]) -> list[
     reach[deal_won.to_numpy()] = len(order)
     reach = reach.to_numpy()
     sorted_reach = np.sort(reach)
-    entered = entered.assign(reach=entered["deal"].map(dict(zip(deal_won.index, reach))))
+    entered = entered.assign(reach=entered["deal"].map(dict(zip(deal_won.index, reach, strict=True))))
     went_past_entered = entered[entered["reach"] > entered["i"]].groupby("key").size()
     entered_count = entered.groupby("key").size()
     out = []

@@ -143,7 +143,8 @@ def match_steps(old: list[Step], new: list[Step]) -> tuple[list[tuple[int, int]]
     return sorted(pairs, key=lambda p: p[1]), left_old, left_new
 
 
-def _match_by_content(old: list[Step], new: list[Step], left_old: list[int], left_new: list[int]) -> list[tuple[int, int]]:
+def _match_by_content(old: list[Step], new: list[Step], left_old: list[int],
+                      left_new: list[int]) -> list[tuple[int, int]]:
     pairs: list[tuple[int, int]] = []
     by_title: dict[str, list[int]] = {}
     for i in left_old:
@@ -162,7 +163,8 @@ def _match_by_content(old: list[Step], new: list[Step], left_old: list[int], lef
     for j in rest_new:
         matcher.set_seq2(_fold(new[j].title)[:TITLE_COMPARED])
         for i in rest_old:
-            rest = _W_PHASE * (_fold(old[i].phase) == _fold(new[j].phase)) + _W_OWNERS * _jaccard(old[i].owners, new[j].owners)
+            rest = (_W_PHASE * (_fold(old[i].phase) == _fold(new[j].phase))
+                    + _W_OWNERS * _jaccard(old[i].owners, new[j].owners))
             if rest + _W_TITLE < MATCH_THRESHOLD:
                 continue
             matcher.set_seq1(_fold(old[i].title)[:TITLE_COMPARED])
@@ -205,7 +207,8 @@ def moved_pairs(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 # --- field comparison ----------------------------------------------------------------------------
 
-def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection[date], close_step: str) -> list[Change]:
+def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection[date],
+                  close_step: str) -> list[Change]:
     if a == b and a.extra == b.extra and a.unparsed == b.unparsed:
         return []  # the common case, one tuple comparison
     out: list[Change] = []

@@ -137,7 +137,7 @@ def _pair_rows(ta: list[tuple[Any, ...]], tb: list[tuple[Any, ...]], olds: range
     for i in olds:
         for j in news:
             width = max(len(ta[i]), 1)
-            score = sum(x == y for x, y in zip(ta[i], tb[j])) / width
+            score = sum(x == y for x, y in zip(ta[i], tb[j], strict=True)) / width
             if score >= ROW_MATCH_THRESHOLD:
                 scored.append((-score, abs((i - olds.start) - (j - news.start)), i, j))
     scored.sort()

@@ -102,7 +102,8 @@ class TimelineLocation:
 
 _LABEL_OF = {attr: label for attr, label, _w in STEP_COLUMNS}
 # A formula cell saved without its result: no value is known, which is neither empty nor a change.
-NOT_COMPUTED = "is not computed: its formula was saved without a result (open and save the workbook in Excel or LibreOffice)"
+NOT_COMPUTED = ("is not computed: its formula was saved without a result "
+                "(open and save the workbook in Excel or LibreOffice)")
 
 
 def not_computed(raw: Any) -> str:

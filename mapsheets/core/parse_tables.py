@@ -47,7 +47,8 @@ def find_tab(grid: Grid, wanted: str) -> str | None:
     return next((t for t in grid if _norm(t) == _norm(wanted)), None)
 
 
-def find_header(rows: list[list[Any]], synonyms: dict[str, str], required: set[str]) -> tuple[int, dict[int, str]] | None:
+def find_header(rows: list[list[Any]], synonyms: dict[str, str],
+                required: set[str]) -> tuple[int, dict[int, str]] | None:
     """First row whose cells name all ``required`` fields; returns it and col -> field."""
     for r, row in enumerate(rows[:200]):
         found = {c: synonyms[_norm(v)] for c, v in enumerate(row) if _norm(v) in synonyms}
@@ -98,7 +99,8 @@ def read_team(grid: Grid, warnings: list[Warning]) -> tuple[list[Stakeholder], T
         side = parse_side(cells.get("side")) or ""
         if side not in ("buyer", "seller"):
             if _text(cells.get("side")):
-                warnings.append(Warning(cell_ref(tab, r, cols["side"]), f'"{_text(cells.get("side"))}" is not buyer or seller'))
+                warnings.append(Warning(cell_ref(tab, r, cols["side"]),
+                                        f'"{_text(cells.get("side"))}" is not buyer or seller'))
             side = _text(cells.get("side"))
         people.append(Stakeholder(name=_text(cells.get("name")), email=_text(cells.get("email")),
                                   side=side, role=_text(cells.get("role"))))

@@ -137,7 +137,8 @@ def _join(path: str, key: str | int) -> str:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "text", type(None): "nothing"}.get(type(value), type(value).__name__)
+    kinds = {dict: "a mapping", list: "a list", str: "text", type(None): "nothing"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def parse_template(text: str, name: str, source: str = "") -> Template:

@@ -28,7 +28,7 @@ def signature_statuses(plan: Plan, signoff: TableLocation | None) -> Cells:
     if signoff is None or "status" not in signoff.columns:
         return {}
     col = signoff.columns["status"]
-    return {(r, col): plan.signature_status(s) for r, s in zip(signoff.rows, plan.signatures)}
+    return {(r, col): plan.signature_status(s) for r, s in zip(signoff.rows, plan.signatures, strict=False)}
 
 
 @dataclass(frozen=True)

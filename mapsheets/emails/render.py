@@ -86,8 +86,10 @@ def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict
                        "hidden": len(g.items) - len(shown)})
     hidden = sum(x["hidden"] for x in groups)
     return {
-        "d": d, "name": d.display_name, "href": safe_href(d.plan_url), "location": clip(d.plan_location or d.plan_url, 300),
-        "editors": _people(d.editors), "notice": _notice(d), "message": clip(d.message, 2000), "kind_label": _KIND_LABEL.get(d.kind, "Mutual action plan"),
+        "d": d, "name": d.display_name, "href": safe_href(d.plan_url),
+        "location": clip(d.plan_location or d.plan_url, 300),
+        "editors": _people(d.editors), "notice": _notice(d), "message": clip(d.message, 2000),
+        "kind_label": _KIND_LABEL.get(d.kind, "Mutual action plan"),
         "badge": {"bg": bg, "fg": fg, "label": label}, "outlook": _outlook(d),
         "progress_pct": round(100 * d.done / d.total) if d.total else 0,
         "groups": groups, "hidden_changes": hidden, "preheader": _preheader(d),

@@ -206,7 +206,8 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-__all__ = ["Caller", "EVERY", "GoogleCredentials", "Member", "MapsheetsError", "changes", "member", "open_store", "summary"]
+__all__ = ["Caller", "EVERY", "GoogleCredentials", "Member", "MapsheetsError", "changes", "member", "open_store",
+           "summary"]
 
 
 def open_store(url: str | None = None):

@@ -18,7 +18,8 @@ _WHAT = {
     "signature_requested": lambda d: f"link to sign sent to {d.get('to', '?')} ({d.get('side', '?')} side)",
     "signature_link_opened": lambda d: f"link opened{_from(d)}",
     "signed_by_link": lambda d: f"signed through the link{_from(d)}",
-    "signed": lambda d: f"signature recorded for {d.get('signer') or 'the signer'}, {d.get('method') or 'command line'}",
+    "signed": lambda d: (f"signature recorded for {d.get('signer') or 'the signer'}, "
+                         f"{d.get('method') or 'command line'}"),
 }
 
 
@@ -83,5 +84,6 @@ def _trail(store, ref: str) -> list[dict[str, str]]:
     key = canonical_ref(ref)
     if store.get_plan(key) is None:
         return []
-    return [{"at": f"{e.at.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}", "actor": e.actor, "what": _WHAT[e.kind](e.detail)}
+    return [{"at": f"{e.at.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}", "actor": e.actor,
+             "what": _WHAT[e.kind](e.detail)}
             for e in store.events(key) if e.kind in _WHAT]

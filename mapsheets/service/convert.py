@@ -200,7 +200,7 @@ def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Te
     for step in mutual.steps:
         step.depends_on = [renamed.get(d, d) for d in step.depends_on]
     mutual.close_step = renamed.get(mutual.close_step, mutual.close_step)
-    days = {step.id: task.days for step, task in zip(mutual.steps, tpl_tasks(subset, durations))}
+    days = {step.id: task.days for step, task in zip(mutual.steps, tpl_tasks(subset, durations), strict=True)}
     carried = [_carried(s, parsed, rows, taken) for s in shared]
     closing_spans = spans(list(dict.fromkeys(s.phase for s in closing.steps)))
     joined = join(mutual.steps, carried, {s.id: closing_spans.get(s.phase, (0.0, 1.0)) for s in shared})

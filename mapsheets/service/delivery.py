@@ -61,7 +61,8 @@ def default_outbox(env: dict[str, str]) -> Path:
     """Beside the default SQLite state store (the per-user data folder), whatever MAPSHEETS_DB says."""
     from mapsheets.adapters.store import default_url
 
-    return Path(default_url({k: v for k, v in env.items() if k != "MAPSHEETS_DB"}).split("///", 1)[-1]).parent / "outbox"
+    url = default_url({k: v for k, v in env.items() if k != "MAPSHEETS_DB"})
+    return Path(url.split("///", 1)[-1]).parent / "outbox"
 
 
 def make_mailer(smtp_url: str | None, outbox: Path | None = None, env: dict[str, str] | None = None):

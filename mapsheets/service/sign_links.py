@@ -154,7 +154,8 @@ def sign(token: str, *, seen: str, now: datetime, mailer, client: str = "", send
     signature = sign_plan(link.ref, name=link.name or link.email, email=link.email, side=link.side, now=now,
                           store_url=store_url, record=True, method=EMAIL_LINK, seller_domains=seller_domains)
     open_store(store_url).log_event(USED, ref=link.ref, actor=link.email, at=now,
-                                    detail={"nonce": link.nonce, "client": client, "fingerprint": signature.fingerprint})
+                                    detail={"nonce": link.nonce, "client": client,
+                                            "fingerprint": signature.fingerprint})
     plan = link.plan
     _mail(mailer, sender, link.name, link.email, f"You signed: {plan.title}", link.nonce + ".receipt",
           [f"You signed \"{plan.title}\" for the {link.side} side at {signature.signed_at:%Y-%m-%d %H:%M} UTC.",

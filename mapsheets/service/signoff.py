@@ -106,10 +106,11 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
         fields = [f for f, _label, _w in SIGNOFF_COLUMNS]
         cells = upkeep.pop(table.tab, {})
         columns = _with_new_columns(table, cells)
-        row = {columns[f]: v for f, v in zip(fields, signature_cells(signature, plan)) if f in columns}
+        row = {columns[f]: v for f, v in zip(fields, signature_cells(signature, plan), strict=True) if f in columns}
         edit = Edit(table.tab, cells=cells, rows=[row], next_row=table.next_row,
                     header_row=table.header_row, also=upkeep,
-                    once=f"signed {email.lower()} {signature.fingerprint} {signature.method}")  # one row however many sign
+                    # one row however many sign
+                    once=f"signed {email.lower()} {signature.fingerprint} {signature.method}")
         return edit, (signature, parsed, grid)
 
     signature, parsed, grid = book.modify(compute, force=force)

@@ -1,7 +1,8 @@
 """The Team tab: list, add and rename people, and fill a template's roles after `new`.
 
-Every change is one read and one write, worked out under the plan's lock: the Team row, the Owners and plan-owner cells that name the
-person, and the cells every write keeps true (filled-in IDs, each signature's Status).
+Every change is one read and one write, worked out under the plan's lock: the Team row, the Owners
+and plan-owner cells that name the person, and the cells every write keeps true (filled-in IDs, each
+signature's Status).
 """
 
 from __future__ import annotations

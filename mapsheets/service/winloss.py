@@ -44,7 +44,7 @@ def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, toda
     if not keys:
         raise NotFound("no closed plans in the state store: close one with `mapsheets close PLAN --won|--lost`")
     plan_rows, step_rows = [], []
-    for key, given in zip(keys, keys if all_plans else plans):
+    for key, given in zip(keys, keys if all_plans else plans, strict=True):
         revisions = store.revisions(key)
         if not revisions:
             raise NotFound(f"{given}: no stored revisions (is it a plan this store knows?)")

@@ -69,7 +69,7 @@ def run_workers(url: str, mode: str, tmp_path: Path, count: int = 2) -> list:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
-    for proc, (_out, err) in zip(procs, outputs):
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
     return [json.loads(out.strip().splitlines()[-1]) for out, _err in outputs]
 
@@ -315,7 +315,7 @@ def test_two_processes_snapshotting_never_duplicate_or_skip(store_url, tmp_path)
     assert [r.seq for r in revs] == list(range(1, 41))
     contents = [(r.content["worker"], r.content["i"]) for r in revs]
     assert sorted(contents) == sorted((w, i) for w in ("w0", "w1") for i in range(20))
-    for worker, result in zip(("w0", "w1"), results):  # each process saw its own seqs rise
+    for worker, result in zip(("w0", "w1"), results, strict=True):  # each process saw its own seqs rise
         seqs = [seq for seq, _created in result]
         assert seqs == sorted(seqs)
         assert seqs == [r.seq for r in revs if r.content["worker"] == worker]

@@ -19,10 +19,12 @@ def test_bulk_reads_match_the_per_plan_reads(store, plan):
     latest = store.latest_revisions(refs)
     assert set(latest) == {REF, other}
     for ref in (REF, other):
-        assert latest[ref].id == store.revision(ref, "latest").id and latest[ref].seq == store.revision(ref, "latest").seq
+        assert latest[ref].id == store.revision(ref, "latest").id \
+            and latest[ref].seq == store.revision(ref, "latest").seq
     assert store.logged_revisions(refs) == {ref: store.logged_revision(ref) for ref in refs}
     events = store.events_of(refs)
-    assert {ref: [e.id for e in events[ref]] for ref in refs} == {ref: [e.id for e in store.events(ref)] for ref in refs}
+    assert {ref: [e.id for e in events[ref]] for ref in refs} \
+        == {ref: [e.id for e in store.events(ref)] for ref in refs}
     assert store.latest_revisions([]) == {} and store.events_of([]) == {}
 
 

@@ -77,7 +77,7 @@ def test_many_processes_opening_new_stores_at_once_migrate_each_once(new_store_u
             if proc.poll() is None:
                 proc.kill()
     every = [number for number, _name, _fn in MIGRATIONS]
-    for url, opened in zip(urls, results):
+    for url, opened in zip(urls, results, strict=True):
         assert sorted(opened) == [[]] * (workers - 1) + [every]
         assert raw_rows(url, "SELECT version FROM schema_version ORDER BY version") == [(n,) for n in every]
     assert time.monotonic() - started < 60

@@ -67,7 +67,8 @@ def test_dev_identity_only_in_dev_mode_on_loopback(issuer, plans_dir, tmp_path):
         create_app({"DB": f"sqlite:///{tmp_path / 'y.db'}"}, env={})
     # A fixed "today" is for demos and tests: a served plan judged as of one day is wrong the next.
     with pytest.raises(UsageError, match="MAPSHEETS_TODAY fixes the date .*: only with --dev"):
-        create_app({"CLIENT_ID": CLIENT_ID, "DB": f"sqlite:///{tmp_path / 'z.db'}"}, env={"MAPSHEETS_TODAY": "2026-12-01"})
+        create_app({"CLIENT_ID": CLIENT_ID, "DB": f"sqlite:///{tmp_path / 'z.db'}"},
+                   env={"MAPSHEETS_TODAY": "2026-12-01"})
     with pytest.raises(UsageError, match="MAPSHEETS_TODAY '31/12' is not a date"):
         create_app({"DEV": True, "HOST": "127.0.0.1", "DB": f"sqlite:///{tmp_path / 'z.db'}"},
                    env={"MAPSHEETS_TODAY": "31/12"})

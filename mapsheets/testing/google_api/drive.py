@@ -117,7 +117,8 @@ def compile_query(q: str):
 def _list_field(f: dict, field: str) -> list[str]:
     if field == "parents":
         return f["parents"]
-    roles = {"owners": ("owner",), "writers": ("owner", "writer"), "readers": ("owner", "writer", "commenter", "reader")}
+    roles = {"owners": ("owner",), "writers": ("owner", "writer"),
+             "readers": ("owner", "writer", "commenter", "reader")}
     if field not in roles:
         raise invalid_query(field)
     return [p.get("emailAddress") for p in f["permissions"] if p["role"] in roles[field]]

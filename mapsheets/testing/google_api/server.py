@@ -280,7 +280,8 @@ class Server:
     def __init__(self, state: State, stats: Stats, control, port: int = 0):
         self.httpd = _QuietServer(("127.0.0.1", port), make_handler(state, stats, control))
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="google-api-double", daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name="google-api-double", daemon=True)
 
     @property
     def root(self) -> str:

@@ -111,8 +111,8 @@ def update(ss: Spreadsheet, rng: str, p: dict, body: dict) -> dict:
             raise bad_request(f"Requested range [{rng}] is not the same as the range in the body "
                               f"[{body['range']}].")
     shown = rng
-    bounded = None if (box.r1 is None and box.c1 is None) or (box.r1 == (box.r0 or 0) + 1 and box.c1 == (box.c0 or 0) + 1
-                                                             ) else box
+    single = box.r1 == (box.r0 or 0) + 1 and box.c1 == (box.c0 or 0) + 1
+    bounded = None if (box.r1 is None and box.c1 is None) or single else box
     return _write(ss, sheet, box.r0 or 0, box.c0 or 0, _rows_of(body), user_entered, bounded, shown, p)
 
 
