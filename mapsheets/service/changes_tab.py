@@ -8,10 +8,11 @@ the run is otherwise quiet (cron), once per plan, since only a person can make r
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from mapsheets.core.diff import diff
+from mapsheets.core.diff import Change, diff
 from mapsheets.core.digest import change_key
 from mapsheets.core.layout import CHANGES_TAB
 from mapsheets.core.model import Plan
@@ -135,27 +136,13 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
                         return  # another run moved the cursor
                     logged = through
                     continue
-                when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
                 credit = attributor or Attributor(store, ref, book, days_off)
-                actors = credit.attribute(before, latest, changes).actors
-                key = f"{before.seq}→{latest.seq}"
-                rows = [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key]
-                        for c in changes]
+                rows = _change_rows(changes, credit.attribute(before, latest, changes).actors, now,
+                                    f"{before.seq}→{latest.seq}")
             except MapsheetsError as exc:
                 _tell(report, ref, f"the {CHANGES_TAB} tab", exc)
                 return
-
-            def done(after: dict | None, error: MapsheetsError | None, expected=logged) -> None:
-                try:
-                    if error is not None:
-                        _tell(report, ref, f"the {CHANGES_TAB} tab", error)
-                    # after is None when someone saved between our read and the write: a change next run.
-                    elif store.set_logged_revision(ref, latest.id, expected=expected, check=True) \
-                            and after is not None:
-                        store.set_seen_source(ref, after, now)  # our own write is not a change
-                finally:
-                    store.release_changes(ref)
-
+            done = _when_written(store, ref, latest.id, logged, now, report)
             handed_over = True
             if writes is None:
                 done(*append_rows(book, CHANGES_TAB, rows, CHANGES_HEADER, upkeep, source))
@@ -165,6 +152,31 @@ def log_changes(store, ref: str, book, latest, source: dict, now: datetime, days
     finally:
         if not handed_over:
             store.release_changes(ref)
+
+
+def _change_rows(changes: list[Change], actors: dict[str, str], now: datetime, key: str) -> list[list[Any]]:
+    """The Changes tab's rows for ``changes``: when, who, what, step, kind, and the revisions they cover."""
+    when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key] for c in changes]
+
+
+def _when_written(store: Any, ref: str, latest_id: Any, expected: Any, now: datetime,
+                  report: Any) -> Callable[[dict[str, Any] | None, MapsheetsError | None], None]:
+    """The callback of the Changes tab's write: the cursor moves past the rows once they are
+    written (compare-and-set from ``expected``), and the run's claim on the tab is released."""
+
+    def done(after: dict[str, Any] | None, error: MapsheetsError | None) -> None:
+        try:
+            if error is not None:
+                _tell(report, ref, f"the {CHANGES_TAB} tab", error)
+            # after is None when someone saved between our read and the write: a change next run.
+            elif store.set_logged_revision(ref, latest_id, expected=expected, check=True) \
+                    and after is not None:
+                store.set_seen_source(ref, after, now)  # our own write is not a change
+        finally:
+            store.release_changes(ref)
+
+    return done
 
 
 def _tell(report, ref: str, what: str, exc: MapsheetsError) -> None:
