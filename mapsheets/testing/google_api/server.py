@@ -8,6 +8,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
@@ -135,10 +136,17 @@ class Handlers:
 
 def _parse_multipart(ctype: str, raw: bytes) -> tuple[dict, bytes]:
     msg = email.parser.BytesParser().parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
-    parts = msg.get_payload() if msg.is_multipart() else []
-    meta = json.loads(parts[0].get_payload(decode=True) or b"{}") if parts else {}
-    content = parts[1].get_payload(decode=True) if len(parts) > 1 else b""
+    payload = msg.get_payload() if msg.is_multipart() else []  # a multipart message's payload: its parts
+    parts = [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+    meta = json.loads(_decoded(parts[0]) or b"{}") if parts else {}
+    content = _decoded(parts[1]) if len(parts) > 1 else b""
     return meta, content
+
+
+def _decoded(part: Message) -> bytes:
+    """A MIME part's body, its transfer encoding undone."""
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
 
 
 class _Dropped(Exception):
@@ -315,8 +323,7 @@ class Server:
 
     @property
     def root(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.httpd.server_port}"  # (bound there in __init__)
 
     def start(self) -> None:
         self.thread.start()

@@ -102,10 +102,10 @@ class State:
             raise drive_not_found(fid)
         return rec
 
-    def touch(self, fid: str, user: str) -> None:
+    def touch(self, fid: str | None, user: str) -> None:
         """Record a modification: bump modifiedTime (strictly increasing) and lastModifyingUser."""
-        rec = self.files.get(fid)
-        if rec is None:
+        rec = self.files.get(fid) if fid is not None else None
+        if rec is None:  # (a spreadsheet the call did not name, or that is gone)
             return
         now = self.clock.now()
         if now <= rec["modifiedTime"] and self.clock._fixed is None:
