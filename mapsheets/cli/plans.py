@@ -107,7 +107,7 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
             click.echo(f"Fits the target close {fit.target_close} with {fit.slack} business days to spare "
                        f"(close step due {fit.finish}).")
         else:
-            click.echo(f"Misses the target close {fit.target_close} by {-fit.slack} business days "
+            click.echo(f"Misses the target close {fit.target_close} by {-(fit.slack or 0)} business days "
                        f"(close step due {fit.finish}).")
     if result.watchers:
         click.echo(f"Daily digest to {', '.join(result.watchers)} (mapsheets digest sends it; --no-watch to opt out). "
@@ -186,7 +186,8 @@ def timeline(plan, output, as_of):
 @click.option("--title", required=True, help="What has to happen.")
 @click.option("--side", type=click.Choice(["buyer", "seller", "joint"]), default="joint", show_default=True)
 @click.option("--owner", "owners", multiple=True, help="Owner name or email (repeatable).")
-@click.option("--due", type=DATE, help="Due date (on a weekend or a holiday of the plan's calendar: kept, with a warning).")
+@click.option("--due", type=DATE,
+              help="Due date (on a weekend or a holiday of the plan's calendar: kept, with a warning).")
 @click.option("--snap", is_flag=True, help="Move a --due on a weekend or holiday to the next business day.")
 @click.option("--phase", default="", help="Phase the step belongs to: one of the plan's, matched ignoring case.")
 @click.option("--new-phase", is_flag=True, help="Start a phase the plan does not have yet (--phase names it).")

@@ -127,7 +127,9 @@ class Unreadable:
         tab, _bang, ref = self.cell.rpartition("!")
         row = ref.lstrip("$ABCDEFGHIJKLMNOPQRSTUVWXYZ").lstrip("$")
         where = ("the plan" if tab in ("", "Plan") else f"the {tab} tab") if tab or row else "the plan"
-        return f"Row {row} of {where}: {self.message}" if row.isdigit() else f"{where[0].upper()}{where[1:]}: {self.message}"
+        if row.isdigit():
+            return f"Row {row} of {where}: {self.message}"
+        return f"{where[0].upper()}{where[1:]}: {self.message}"
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,7 @@ class GoogleApiDouble:
             ss = self.state.spreadsheets[sid]
             for name, rows in (sheets_data or {}).items():
                 sheet = ss.sheet_by_title(name)
+                assert sheet is not None  # just made
                 for i, row in enumerate(rows):
                     for j, v in enumerate(row):
                         sheet.put(i, j, cells.parse_input(v, True))

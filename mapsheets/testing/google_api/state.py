@@ -114,10 +114,10 @@ class State:
         return any(p.get("type") == "anyone" or (p.get("emailAddress") or "").lower() == self.acting.lower()
                    for p in rec.get("permissions", ()))
 
-    def touch(self, fid: str, user: str) -> None:
+    def touch(self, fid: str | None, user: str) -> None:
         """Record a modification: bump modifiedTime (strictly increasing) and lastModifyingUser."""
-        rec = self.files.get(fid)
-        if rec is None:
+        rec = self.files.get(fid) if fid is not None else None
+        if rec is None:  # (a spreadsheet the call did not name, or that is gone)
             return
         now = self.clock.now()
         if now <= rec["modifiedTime"] and self.clock._fixed is None:
