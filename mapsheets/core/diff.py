@@ -17,23 +17,17 @@ from typing import Any
 
 from mapsheets.core.dates import business_days_between
 from mapsheets.core.formulas import keep_formula_values, unknown_labels  # noqa: F401  (keep_formula_values: for callers)
+from mapsheets.core.labels import STEP_FIELDS, STEP_LABEL
 from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, jsonable
-from mapsheets.core.people import owner_key
+from mapsheets.core.people import owner_keys
+from mapsheets.core.wording import describe
 
 KINDS = (
     "step_added", "step_removed", "step_changed", "step_moved", "overview_changed",
     "stakeholder_added", "stakeholder_removed", "stakeholder_changed",
     "signature_added", "signature_stale", "signature_removed",
 )
-# Step fields in report order, with the sheet label used in wording (and for unparsed cells).
-STEP_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "ID"), ("phase", "Phase"), ("title", "Step"), ("side", "Side"), ("owners", "Owners"),
-    ("due", "Due"), ("status", "Status"), ("done_on", "Done on"), ("depends_on", "Depends on"),
-    ("notes", "Notes"),
-)
-_LABEL = dict(STEP_FIELDS)
 _FIELD_ORDER = {f: i for i, (f, _label) in enumerate(STEP_FIELDS)}
-_OVERVIEW_LABEL = {attr: label for attr, label, _typ in OVERVIEW_FIELDS}
 _OVERVIEW_ORDER = {attr: i for i, (attr, _l, _t) in enumerate(OVERVIEW_FIELDS)}
 # Content matching: weights of title / phase / owners similarity, and the bar a pair must clear.
 _W_TITLE, _W_PHASE, _W_OWNERS = 0.6, 0.2, 0.2
@@ -68,7 +62,6 @@ class Change:
 
     def describe(self) -> str:
         """The change in the plan's own words (see wording.py)."""
-        from mapsheets.core.wording import describe
 
         return describe(self)
 
@@ -143,7 +136,8 @@ def match_steps(old: list[Step], new: list[Step]) -> tuple[list[tuple[int, int]]
     return sorted(pairs, key=lambda p: p[1]), left_old, left_new
 
 
-def _match_by_content(old: list[Step], new: list[Step], left_old: list[int], left_new: list[int]) -> list[tuple[int, int]]:
+def _match_by_content(old: list[Step], new: list[Step], left_old: list[int],
+                      left_new: list[int]) -> list[tuple[int, int]]:
     pairs: list[tuple[int, int]] = []
     by_title: dict[str, list[int]] = {}
     for i in left_old:
@@ -162,7 +156,8 @@ def _match_by_content(old: list[Step], new: list[Step], left_old: list[int], lef
     for j in rest_new:
         matcher.set_seq2(_fold(new[j].title)[:TITLE_COMPARED])
         for i in rest_old:
-            rest = _W_PHASE * (_fold(old[i].phase) == _fold(new[j].phase)) + _W_OWNERS * _jaccard(old[i].owners, new[j].owners)
+            rest = (_W_PHASE * (_fold(old[i].phase) == _fold(new[j].phase))
+                    + _W_OWNERS * _jaccard(old[i].owners, new[j].owners))
             if rest + _W_TITLE < MATCH_THRESHOLD:
                 continue
             matcher.set_seq1(_fold(old[i].title)[:TITLE_COMPARED])
@@ -205,14 +200,15 @@ def moved_pairs(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 # --- field comparison ----------------------------------------------------------------------------
 
-def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection[date], close_step: str) -> list[Change]:
+def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection[date],
+                  close_step: str) -> list[Change]:
     if a == b and a.extra == b.extra and a.unparsed == b.unparsed:
         return []  # the common case, one tuple comparison
     out: list[Change] = []
     unknown = unknown_labels(a, b)
 
     def add(name: str, old: Any, new: Any, severity: str = "normal", slip: int | None = None) -> None:
-        if _LABEL.get(name, name.removeprefix("extra:")) in unknown:
+        if STEP_LABEL.get(name, name.removeprefix("extra:")) in unknown:
             return  # a formula without a result on one side: neither a change nor a commitment change
         out.append(Change("step_changed", b.id, name, old, new, slip, severity, b.title))
 
@@ -222,7 +218,7 @@ def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection
         old, new = _value(a, name), _value(b, name)
         if old != new:
             add(name, old, new, "low" if name == "notes" else "normal")
-    if a.owners != b.owners and _people(a.owners) != _people(b.owners):
+    if a.owners != b.owners and owner_keys(a.owners) != owner_keys(b.owners):
         add("owners", tuple(a.owners), tuple(b.owners))
     old_due, new_due = _value(a, "due"), _value(b, "due")
     if old_due != new_due:
@@ -249,7 +245,7 @@ def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection
 
 def _value(step: Step, name: str) -> Any:
     """The field as the sheet shows it: a cell we could not parse counts as its raw text."""
-    label = _LABEL[name]
+    label = STEP_LABEL[name]
     if label in step.unparsed:
         return _blank(step.unparsed[label])
     return getattr(step, name)
@@ -332,12 +328,8 @@ def _fold(text: Any) -> str:
     return " ".join(str(text or "").split()).casefold()
 
 
-def _people(names: list[str]) -> set[str]:
-    return {owner_key(n) for n in names}  # "Jane <jane@x>" and "Jane Smith <jane@x>" are one person
-
-
 def _jaccard(a: list[str], b: list[str]) -> float:
-    sa, sb = _people(a), _people(b)
+    sa, sb = owner_keys(a), owner_keys(b)
     return 1.0 if not sa and not sb else len(sa & sb) / len(sa | sb)
 
 
