@@ -22,7 +22,7 @@ _EXPORTS = {
     "new_plan": "mapsheets.service",
     "read_plan": "mapsheets.service",
     "sign": "mapsheets.service.signoff",
-    "share": "mapsheets.service.signoff",
+    "share": "mapsheets.service.sharing",
     "snapshot": "mapsheets.service.revisions",
     "diff_plans": "mapsheets.service.revisions",
     "watch": "mapsheets.service.digest",

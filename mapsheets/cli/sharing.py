@@ -68,8 +68,9 @@ def request_signature(plan, to, base_url, days, seller_domains, outbox, smtp_url
     from mapsheets.service import sign_links
     from mapsheets.service.delivery import make_mailer
 
-    sign_links.request(plan, to, now=datetime.now(timezone.utc), mailer=make_mailer(smtp_url, outbox), base_url=base_url,
-                       sender=sender, store_url=db_url, days=days, requested_by=f"{getpass.getuser()} (command line)",
+    sign_links.request(plan, to, now=datetime.now(timezone.utc), mailer=make_mailer(smtp_url, outbox),
+                       base_url=base_url, sender=sender, store_url=db_url, days=days,
+                       requested_by=f"{getpass.getuser()} (command line)",
                        seller_domains=(seller_domains or "").split(","))
     click.echo(f"Sent a link to sign to {to.strip()} (works once, for {days} days)")
 
@@ -117,7 +118,9 @@ def verify(plan, show_keys, trust, rotate_key):
             return
     if not plan:
         raise UsageError("give a PLAN to verify, or --public-key")
-    report = seals.verify_plan(plan, trust=list(trust) or None)
+    from mapsheets.service.verify import verify_plan
+
+    report = verify_plan(plan, trust=list(trust) or None)
     for line in report.lines:
         click.echo(line)
     if not report.ok:
@@ -126,7 +129,8 @@ def verify(plan, show_keys, trust, rotate_key):
 
 @cli.command()
 @click.argument("plan")
-@click.option("--with", "emails", multiple=True, required=True, metavar="EMAIL", help="Person to share with (repeatable).")
+@click.option("--with", "emails", multiple=True, required=True, metavar="EMAIL",
+              help="Person to share with (repeatable).")
 @click.option("--role", type=click.Choice(["writer", "commenter", "reader"]), default="writer", show_default=True)
 @click.option("--message", help="Send Google's notification email with this message (default: no email).")
 @click.option("--watch/--no-watch", default=True, show_default=True,
@@ -134,9 +138,9 @@ def verify(plan, show_keys, trust, rotate_key):
 @DB_OPTION
 def share(plan, emails, role, message, watch, db_url):
     """Share a Google Sheet plan with people (one Drive request per person)."""
-    from mapsheets.service import signoff
+    from mapsheets.service.sharing import share
 
-    for email in signoff.share(plan, emails, role=role, message=message, watch=watch, store_url=db_url):
+    for email in share(plan, emails, role=role, message=message, watch=watch, store_url=db_url):
         click.echo(f"Shared with {email} as {role}" + ("; their daily digest is on" if watch else ""))
 
 
@@ -145,9 +149,9 @@ def share(plan, emails, role, message, watch, db_url):
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def find(name_contains, as_json):
     """List the Google Sheets plans this account can reach through mapsheets."""
-    from mapsheets.service import signoff
+    from mapsheets.service.find import find_plans
 
-    files = signoff.find_plans(name_contains)
+    files = find_plans(name_contains)
     if as_json:
         _print_json(files)
         return
@@ -165,7 +169,7 @@ def login(client_secrets):
     """Sign in to Google in your browser; later commands use that account."""
     import os
 
-    from mapsheets.service import signoff
+    from mapsheets.service.login import login
 
-    path = signoff.login(client_secrets, os.environ)
+    path = login(client_secrets, os.environ)
     click.echo(f"Signed in; token kept in {path}")

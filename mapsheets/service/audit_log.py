@@ -25,8 +25,7 @@ def log(store: Any, ref: str, kind: str, *, actor: str, detail: dict[str, Any] |
     """Put one entry in ``ref``'s audit log (the plan registered if new); None when stored, else
     what to tell the person: where it was queued. StoreError, naming both reasons, when it could
     be neither stored nor queued."""
-    from mapsheets.service.refs import google_id
-    from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.refs import canonical_ref, google_id
 
     key = canonical_ref(ref)
     entry = {"ref": key, "backend": "google" if google_id(ref) else "xlsx", "title": title, "kind": kind,
@@ -103,7 +102,7 @@ def check_own_write(store: Any, ref: str, plan: Any, version: dict[str, Any] | N
     ends (best effort: a store that cannot take it checks again next time). ``store`` may be a
     function giving it, called only when needed."""
     from mapsheets.core.own_writes import check
-    from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.refs import canonical_ref
 
     if events is None:
         store = store() if callable(store) else store
@@ -117,7 +116,7 @@ def check_own_write(store: Any, ref: str, plan: Any, version: dict[str, Any] | N
 
 def _mark_seen(store: Any, ref: str, event_id: int) -> None:
     from mapsheets.core.own_writes import SEEN
-    from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.refs import canonical_ref
 
     try:
         store = store() if callable(store) else store
@@ -134,8 +133,9 @@ def lost_write(book: Any, parsed: Any) -> Any | None:
 
     from mapsheets.adapters.store import quick
     from mapsheets.adapters.store.connect import data_dir
+    from mapsheets.adapters.store.shared import shared
     from mapsheets.core.own_writes import CHECKED, SEEN, TOLD
-    from mapsheets.service.revisions import canonical_ref, open_store
+    from mapsheets.service.refs import canonical_ref
 
     url = os.environ.get("MAPSHEETS_DB", "").strip()
     if not url:
@@ -145,7 +145,7 @@ def lost_write(book: Any, parsed: Any) -> Any | None:
         url = f"sqlite:///{path}"
     events = quick.plan_events(url, canonical_ref(book.ref), (*CHECKED, SEEN, TOLD))
     try:
-        return lost_warning(open_store, book, parsed, events=events)
+        return lost_warning(shared, book, parsed, events=events)
     except MapsheetsError:
         return None
 
@@ -157,8 +157,7 @@ def lost_warning(store: Any, book: Any, parsed: Any, *, events: list[Any] | None
     from mapsheets.core.layout import SIGNOFF_TAB
     from mapsheets.core.own_writes import STEP_ADDED
     from mapsheets.core.parse import Warning
-    from mapsheets.service.refs import google_id
-    from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.refs import canonical_ref, google_id
 
     try:
         if events is None:

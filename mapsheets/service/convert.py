@@ -137,7 +137,7 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
         result.watchers, result.watch_error = watch_seller_owners(mutual, location, store_url=store_url)
     if share:
         from mapsheets.service.digest import watch
-        from mapsheets.service.signoff import share as share_sheet
+        from mapsheets.service.sharing import share as share_sheet
 
         committee = [p for p in mutual.stakeholders if p.side == "buyer" and p.email]
         result.shared_with = share_sheet(location, [p.email for p in committee])

@@ -6,7 +6,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from mapsheets.core.diff import Change, diff, restore_ids, summary
@@ -16,7 +15,7 @@ from mapsheets.core.layout import CHANGES_TAB, MACHINE_TAB, SIGNOFF_TAB, TEAM_TA
 from mapsheets.core.model import Plan, jsonable
 from mapsheets.core.parse import ParsedPlan, TableLocation
 from mapsheets.core.upkeep import upkeep_cells
-from mapsheets.service.refs import google_id, open_workbook, read_parsed
+from mapsheets.service.refs import canonical_ref, google_id, open_workbook, read_parsed
 
 _REV = re.compile(r"^(latest|-?\d+)$")
 
@@ -29,12 +28,6 @@ def open_store(url: str | None = None):
     from mapsheets.adapters.store.shared import shared
 
     return url if isinstance(url, Store) else shared(url)
-
-
-def canonical_ref(ref: str) -> str:
-    """One spelling per plan in the store: absolute paths, bare spreadsheet IDs."""
-    sheet_id = google_id(ref)
-    return sheet_id if sheet_id else str(Path(ref).expanduser().resolve())
 
 
 def other_tabs(grid: dict[str, list[list[Any]]], parsed: ParsedPlan) -> dict[str, list[list[Any]]]:
