@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from mapsheets.cli.base import DB_OPTION, MAIL_OPTIONS, _print_json, cli
-from mapsheets.core.words import plural
+from mapsheets.core.cell_input import plural
 
 
 @cli.command()

@@ -145,7 +145,7 @@ def _say_calendar(plan, locale_setting: str | None) -> None:
 def show(plan, as_json, show_all, fix_ids, as_of):
     """Summarise a plan: progress, overdue steps, projected close, signatures."""
     from mapsheets import service
-    from mapsheets.textout import plan_summary
+    from mapsheets.cli.textout import plan_summary
 
     if fix_ids:
         filled = service.fix_ids(plan, today=_today(as_of))
@@ -224,8 +224,8 @@ def _step_warning(message: str) -> None:
 def demo(output, force, as_of):
     """Create an example enterprise MAP (Acme Corp × Globex) and show it."""
     from mapsheets import service
+    from mapsheets.cli.textout import plan_summary
     from mapsheets.core.dates import add_business_days
-    from mapsheets.textout import plan_summary
 
     today = _today(as_of)
     result = service.new_plan("enterprise-map", output, buyer="Acme Corp", seller="Globex", today=today,

@@ -15,12 +15,12 @@ from datetime import date, datetime
 from difflib import SequenceMatcher
 from typing import Any
 
+from mapsheets.core.change_text import describe
 from mapsheets.core.dates import business_days_between
 from mapsheets.core.formulas import keep_formula_values, unknown_labels  # noqa: F401  (keep_formula_values: for callers)
 from mapsheets.core.labels import STEP_FIELDS, STEP_LABEL
 from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, jsonable
 from mapsheets.core.people import owner_keys
-from mapsheets.core.wording import describe
 
 KINDS = (
     "step_added", "step_removed", "step_changed", "step_moved", "overview_changed",
@@ -61,7 +61,7 @@ class Change:
         return out
 
     def describe(self) -> str:
-        """The change in the plan's own words (see wording.py)."""
+        """The change in the plan's own words (see change_text.py)."""
 
         return describe(self)
 

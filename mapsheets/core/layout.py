@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core import look
+from mapsheets.core.cell_input import status_spellings
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
 from mapsheets.core.qualify import MEDDPICC, QUALIFICATION_HEADING
 from mapsheets.core.sheet_spec import (  # noqa: F401  (their old home: callers import them from here)
@@ -26,7 +27,6 @@ from mapsheets.core.sheet_spec import (  # noqa: F401  (their old home: callers 
 )
 from mapsheets.core.text_gate import CELL_TEXT_LIMIT, admit_all  # noqa: F401  (CELL_TEXT_LIMIT: its old home)
 from mapsheets.core.timeline import TIMELINE_TAB, timeline_sheet  # noqa: F401  (TIMELINE_TAB: its old home)
-from mapsheets.core.words import status_spellings
 
 PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
 # What only mapsheets reads (how to read the sheet, links, internal notes) lives on this hidden tab,

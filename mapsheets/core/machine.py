@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mapsheets.core.cell_input import norm, text
 from mapsheets.core.labels import OVERVIEW_LABEL
 from mapsheets.core.layout import MACHINE_FIELDS, MACHINE_NOTE, MACHINE_TAB, cell_ref
 from mapsheets.core.model import Plan
-from mapsheets.core.words import norm, text
 
 if TYPE_CHECKING:
     from mapsheets.core.parse import Grid, PlanLocation

@@ -19,8 +19,8 @@ from mapsheets.core.model import Plan
 from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PlanBusy, PlanOpen, UsageError
 from mapsheets.service.addon_cache import PLANS, Reading
 from mapsheets.service.audit_log import lost_warning
-from mapsheets.service.refs import google_id, open_workbook, read_parsed, request_scope
 from mapsheets.service.signers import Member, member, require_member
+from mapsheets.service.workbooks import google_id, open_workbook, read_parsed, request_scope
 
 EVERY = ("daily", "weekly", "off")
 

@@ -16,8 +16,8 @@ from mapsheets.core.model import GOOGLE, SIDES, Signature, Step
 from mapsheets.core.text_gate import admit
 from mapsheets.errors import AlreadyExists, UsageError
 from mapsheets.service.addon import EVERY, Caller, _audit, _aware, _read, _require_member, _writing
-from mapsheets.service.refs import request_scope
 from mapsheets.service.signers import may_sign
+from mapsheets.service.workbooks import request_scope
 
 
 def _text(value: str, field: str, *, required: bool = False, limit: int = 500,

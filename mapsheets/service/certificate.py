@@ -30,7 +30,7 @@ def certificate(ref: str, output: Path, *, now: datetime, store_url: Any = None)
     """Write the signing record of ``ref`` to ``output`` (.html or .pdf)."""
     from mapsheets.adapters.files import write_text_atomic
     from mapsheets.emails.render import render_certificate
-    from mapsheets.service.refs import open_workbook, read_parsed
+    from mapsheets.service.workbooks import open_workbook, read_parsed
 
     output = Path(output)
     if output.suffix.lower() not in (".html", ".pdf"):

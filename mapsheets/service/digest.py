@@ -38,10 +38,10 @@ from mapsheets.service.delivery import (  # noqa: F401  (RunReport, make_mailer,
     run_clock,
 )
 from mapsheets.service.lifecycle_close import closed_refs
-from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot, snapshot_into
 from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.signoff import check_address
+from mapsheets.service.workbooks import google_id, open_workbook
 
 PERIOD = {"daily": 1, "weekly": 7}  # days between digests
 # Digests go out with the first run at or after this local hour: a cron every 10 minutes sends

@@ -30,8 +30,8 @@ from mapsheets.core.schedule import project
 from mapsheets.core.upkeep import parsed_upkeep
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service import audience
-from mapsheets.service.refs import open_workbook, parse_grid
 from mapsheets.service.revisions import canonical_ref, open_store, snapshot_into
+from mapsheets.service.workbooks import open_workbook, parse_grid
 
 ARCHIVED = "plan_archived"  # audit event: the deal closed (detail: outcome, closed_on, reason, message);
 # outcome "" when the plan was re-opened

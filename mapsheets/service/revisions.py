@@ -15,7 +15,7 @@ from mapsheets.core.layout import CHANGES_TAB, MACHINE_TAB, SIGNOFF_TAB, TEAM_TA
 from mapsheets.core.model import Plan, jsonable
 from mapsheets.core.parse import ParsedPlan, TableLocation
 from mapsheets.core.upkeep import upkeep_cells
-from mapsheets.service.refs import canonical_ref, google_id, open_workbook, read_parsed
+from mapsheets.service.workbooks import canonical_ref, google_id, open_workbook, read_parsed
 
 _REV = re.compile(r"^(latest|-?\d+)$")
 
@@ -237,7 +237,7 @@ class DiffResult:
 
     def readable(self) -> list[Change]:
         """The changes as a reader is told them (a step's "Done on" folded into "is now done")."""
-        from mapsheets.core.wording import fold_done_on
+        from mapsheets.core.change_text import fold_done_on
 
         return fold_done_on(self.changes)
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from mapsheets.service.digest import watch as subscribe
-from mapsheets.service.refs import open_workbook
 from mapsheets.service.signoff import check_email
+from mapsheets.service.workbooks import open_workbook
 
 
 def share(ref: str, emails: Sequence[str], *, role: str = "writer", message: str | None = None,

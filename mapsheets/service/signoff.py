@@ -14,8 +14,8 @@ from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service import seals
 from mapsheets.service.calendars import looks
-from mapsheets.service.refs import open_workbook, parse_grid
 from mapsheets.service.signers import may_sign, require_member
+from mapsheets.service.workbooks import open_workbook, parse_grid
 
 
 def check_email(email: str, field: str = "email") -> str:

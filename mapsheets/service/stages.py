@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mapsheets.adapters import files
 from mapsheets.adapters.crm_history import read_csv_table
-from mapsheets.core.words import as_csv_text
+from mapsheets.core.cell_input import as_csv_text
 from mapsheets.errors import UsageError
 from mapsheets.service.calendars import calendar_code, holiday_dates, locale_calendar
 

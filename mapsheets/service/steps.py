@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from mapsheets.core.cell_input import match_phase
 from mapsheets.core.dates import is_business_day, roll_forward
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import check_cell_text, step_cells, step_columns
 from mapsheets.core.model import SIDES, STATUSES, Plan, Step, new_step_id
 from mapsheets.core.people import link_owner
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
-from mapsheets.core.words import match_phase
 from mapsheets.errors import UsageError
 from mapsheets.service.calendars import holiday_name, looks, plan_holidays
-from mapsheets.service.refs import open_workbook, parse_grid
+from mapsheets.service.workbooks import open_workbook, parse_grid
 
 
 def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: Sequence[str] = (),

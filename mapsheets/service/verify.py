@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from mapsheets.service.refs import open_workbook, read_parsed
 from mapsheets.service.seals import check, trusting
+from mapsheets.service.workbooks import open_workbook, read_parsed
 
 
 @dataclass
