@@ -9,10 +9,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from addon_server import shown
 from addon_server.auth import Unauthenticated, access_token, identify
+from addon_server.dev import local_plan
 from mapsheets.errors import UsageError
 from mapsheets.service import addon, addon_writes
-from mapsheets.service.addon_dev import local_plan
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 _SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
@@ -100,15 +101,15 @@ def _domains() -> list[str]:
 def summary():
     data = _body()
     ref, credentials = _target(data)
-    return jsonify(addon.summary(ref, g.caller, today=_today(), credentials=credentials,
-                                 seller_domains=_domains(), **_common()))
+    return jsonify(shown.glance(addon.summary(ref, g.caller, today=_today(), credentials=credentials,
+                                              seller_domains=_domains(), **_common())))
 
 
 @bp.post("/changes")
 def changes():
     data = _body()
     ref, credentials = _target(data)
-    return jsonify(addon.changes(ref, g.caller, credentials=credentials, **_common()))
+    return jsonify(shown.since(addon.changes(ref, g.caller, credentials=credentials, **_common())))
 
 
 @bp.post("/generate")
@@ -122,7 +123,7 @@ def generate():
         economic_buyer=(_str(data, "economic_buyer_name"), _str(data, "economic_buyer_email")),
         today=_today(), credentials=credentials, template_dirs=current_app.config["MAPSHEETS"]["TEMPLATES"],
         ae_name=_str(data, "ae_name"), **_common())
-    return jsonify(result), 201
+    return jsonify(shown.generated(result)), 201
 
 
 @bp.post("/steps")
@@ -135,7 +136,7 @@ def add_step():
         notes=_str(data, "notes"), today=_today(), credentials=credentials, seller_domains=_domains(),
         **_common())
     return jsonify({"id": step.id, "title": step.title, "due": step.due.isoformat() if step.due else None,
-                    "warnings": warnings}), 201
+                    "warnings": shown.words(warnings)}), 201
 
 
 @bp.post("/sign")

@@ -7,10 +7,9 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from addon_server.dev_google import DEV_TOKEN, double_of, spreadsheets
+from addon_server.dev import DEV_TOKEN, double_of, local_plan, spreadsheets
 from mapsheets.errors import PermissionDenied
 from mapsheets.service import addon
-from mapsheets.service.addon_dev import local_plan
 
 bp = Blueprint("sidebar", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")

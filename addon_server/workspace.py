@@ -17,12 +17,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from addon_server import cards, events
+from addon_server import cards, events, shown
 from addon_server.api import json_object
 from addon_server.auth import Unauthenticated
+from addon_server.dev import local_plan
 from mapsheets.errors import MapsheetsError, PermissionDenied, PlanFileError, UsageError
 from mapsheets.service import addon, addon_writes
-from mapsheets.service.addon_dev import local_plan
 
 bp = Blueprint("workspace", __name__, url_prefix="/workspace")
 TRIGGERS = ("workspace.homepage", "workspace.file_scope_granted")
@@ -109,8 +109,8 @@ def _home(page: int = 0):
         return _answer(target)
     ref, credentials = target
     try:
-        data = addon.summary(ref, g.caller, today=_today(), credentials=credentials,
-                             seller_domains=_conf()["SELLER_DOMAINS"], **_common())
+        data = shown.glance(addon.summary(ref, g.caller, today=_today(), credentials=credentials,
+                                          seller_domains=_conf()["SELLER_DOMAINS"], **_common()))
     except PlanFileError as exc:  # not NoPlan: summary answers that with plan None
         return _answer(cards.refused(str(exc), _links()))
     if data["plan"] is None:
@@ -188,7 +188,7 @@ def generate():
             economic_buyer=(values["economic_buyer_name"], values["economic_buyer_email"]),
             today=_today(), credentials=credentials, template_dirs=_conf()["TEMPLATES"],
             ae_name=values["ae_name"], **_common())
-        return cards.message("Plan generated", f"{result['title']}: {result['steps']} steps.", _links())
+        return cards.message("Plan generated", f"{result.title}: {result.steps} steps.", _links())
 
     return _form_action(GENERATE_FIELDS, ("start_date", "close_date"), write, lambda values, errors:
                         cards.generate_form(_templates(), values, errors, events.user_tz(g.event), _links()))
@@ -213,7 +213,7 @@ def add_step():
             notes=values["notes"], today=_today(), credentials=credentials,
             seller_domains=_conf()["SELLER_DOMAINS"], **_common())
         return cards.step_added({"id": step.id, "title": step.title,
-                                 "due": step.due.isoformat() if step.due else None}, _links(), warnings)
+                                 "due": step.due.isoformat() if step.due else None}, _links(), shown.words(warnings))
 
     return _form_action(STEP_FIELDS, ("due",), write, lambda values, errors:
                         cards.step_form(_phases(), values, errors, events.user_tz(g.event), _links()))
@@ -239,7 +239,8 @@ def changes():
     if isinstance(target, dict):
         return _answer(target)
     ref, credentials = target
-    return _answer(cards.changes(addon.changes(ref, g.caller, credentials=credentials, **_common()), _links()))
+    return _answer(cards.changes(shown.since(addon.changes(ref, g.caller, credentials=credentials, **_common())),
+                                 _links()))
 
 
 @bp.post("/ask-form")

@@ -12,6 +12,7 @@ from typing import Any
 from mapsheets.core import look
 from mapsheets.core.cell_input import status_spellings
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
+from mapsheets.core.notices import Notice
 from mapsheets.core.qualify import MEDDPICC, QUALIFICATION_HEADING
 from mapsheets.core.sheet_spec import (  # noqa: F401  (their old home: callers import them from here)
     DATE_FORMAT,
@@ -84,11 +85,12 @@ def step_columns(plan: Plan) -> list[str]:
 
 
 def check_cell_text(fields: dict[str, Any], field: str | None = None,
-                    on_warning: Callable[[str], None] | None = None) -> dict[str, Any]:
+                    on_warning: Callable[[str], None] | None = None, *,
+                    on_notice: Callable[[Notice], None] | None = None) -> dict[str, Any]:
     """The fields as they may enter cells (core/text_gate.py): text that is not text or longer than
     a cell holds refused naming the field, never cut; control characters removed with a warning.
     Keys are field names ("notes", "depends_on"); ``field`` tags the error instead when given."""
-    return admit_all(fields, on_warning, field=field)
+    return admit_all(fields, on_warning, field=field, on_notice=on_notice)
 
 
 def step_cells(step: Step, headers: list[str]) -> list[Any]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.adapters.gcreds import GoogleCredentials
-from mapsheets.core.diff import diff
+from mapsheets.core.diff import Change, diff
 from mapsheets.core.diff import summary as change_summary
 from mapsheets.core.model import Plan
 from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PlanBusy, PlanOpen, UsageError
@@ -21,6 +21,11 @@ from mapsheets.service.addon_cache import PLANS, Reading
 from mapsheets.service.audit_log import lost_warning
 from mapsheets.service.signers import Member, member, require_member
 from mapsheets.service.workbooks import google_id, open_workbook, read_parsed, request_scope
+
+if TYPE_CHECKING:
+    from mapsheets.core.parse_tables import Warning as ReadWarning
+    from mapsheets.service.plans import PlanView
+    from mapsheets.service.revisions import Snapshot
 
 EVERY = ("daily", "weekly", "off")
 
@@ -84,71 +89,73 @@ def _aware(now: datetime) -> datetime:
 
 # -- reading ------------------------------------------------------------------------------------
 
-def summary(ref: str, caller: Caller, *, today: date, now: datetime, store, credentials=None,
-            seller_domains: Sequence[str] = ()) -> dict[str, Any]:
-    """What the sidebar shows on open, from one read: the plan's state, the caller's standing, and
-    what changed since the caller last looked (which this look then becomes). ``{"plan": None}``
-    when the sheet reads but holds no plan yet; a workbook refused (damaged, past the limits) is
-    its PlanFileError, so no surface offers to generate over it."""
+@dataclass(frozen=True)
+class Standing:
+    """The caller as the plan sees them, and their own digest subscription."""
+
+    email: str
+    name: str
+    on_plan: bool = False
+    side: str | None = None
+    subscription: str = "off"
+
+
+@dataclass(frozen=True)
+class SinceLastLook:
+    """What changed since the caller last looked (``since``: when that was; None on a first look)."""
+
+    first_look: bool
+    since: datetime | None = None
+    changes: list[Change] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # core.diff.summary of the changes
+
+
+@dataclass(frozen=True)
+class Glance:
+    """What the sidebar shows on open, from one read. ``view`` None: the sheet reads but holds no
+    plan yet (then ``me`` is the caller as signed in, and there is nothing since a last look)."""
+
+    ref: str
+    me: Standing
+    view: PlanView | None = None
+    lost: ReadWarning | None = None  # mapsheets' own last write to the plan is gone (audit log)
+    since: SinceLastLook | None = None
+
+
+def summary(ref: str, caller: Caller, *, today: date, now: datetime, store: Any, credentials: Any = None,
+            seller_domains: Sequence[str] = ()) -> Glance:
+    """The plan's state, the caller's standing, and what changed since the caller last looked
+    (which this look then becomes). A workbook refused (damaged, past the limits) is its
+    PlanFileError, so no surface offers to generate over it."""
+    signed_in = Standing(caller.email, caller.name)
     with request_scope(credentials):
         book = open_workbook(ref)
         try:
             reading = _reading(book, ref)
         except NoPlan:
-            return {"plan": None, "ref": book.ref, "me": {"email": caller.email, "name": caller.name}}
+            return Glance(book.ref, signed_in)
         except NotFound:
             if google_id(ref):
                 raise
-            # "me": the generate form takes the AE's name from the sign-in profile.
-            return {"plan": None, "ref": ref, "me": {"email": caller.email, "name": caller.name}}
-        # The plan's part depends on the plan and the day only: computed once per version and day.
-        shown = reading.memo(("summary", today), lambda: _plan_summary(reading, today, book.ref))
+            return Glance(ref, signed_in)  # the generate form takes the AE's name from the sign-in
+        # The view depends on the plan and the day only: computed once per version and day.
+        view = reading.memo(("view", today), lambda: _view(reading, today, book.ref))
         lost = lost_warning(store, book, reading.parsed)  # not memoized: it depends on the audit log
-        if lost is not None:
-            shown = {**shown, "warnings": [*shown["warnings"], lost.to_dict()]}
-        changed = _changes_since_last_look(store, ref, caller, reading, now)
+        since = _changes_since_last_look(store, ref, caller, reading, now)
     who = member(reading.parsed.plan, caller.email, seller_domains)
-    return {
-        "ref": book.ref,
-        "plan": shown,
-        "me": {"email": caller.email, "on_plan": who.on_plan, "side": who.side, "name": who.name or caller.name,
-               "subscription": _subscription(store, ref, caller.email)},
-        "changes": changed,
-    }
+    me = Standing(caller.email, who.name or caller.name, who.on_plan, who.side,
+                  _subscription(store, ref, caller.email))
+    return Glance(book.ref, me, view, lost, since)
 
 
-def _plan_summary(reading: Reading, today: date, ref: str) -> dict[str, Any]:
+def _view(reading: Reading, today: date, ref: str) -> PlanView:
     from mapsheets.service.plans import view_of
 
     parsed = reading.parsed
-    view = view_of(parsed.plan, parsed.warnings, today, ref=ref, parsed=parsed)
-    plan, health, proj = view.plan, view.health, view.projection
-    team = [{"name": p.name, "email": p.email, "side": p.side, "role": p.role} for p in plan.stakeholders]
-    return {
-        "title": plan.title, "buyer": plan.buyer, "seller": plan.seller,
-        "progress": {"done": health.done, "total": health.total, "percent": round(100 * health.progress)},
-        "health": health.state,
-        "overdue": [{"id": s.id, "title": s.title, "due": _iso(s.due), "days": d} for s, d in health.overdue],
-        "due_soon": [{"id": s.id, "title": s.title, "due": _iso(s.due)} for s in health.due_soon],
-        "target_close": _iso(plan.target_close), "projected_close": _iso(proj.close),
-        "slip_days": proj.slip,
-        "phases": list(dict.fromkeys(s.phase for s in plan.steps if s.phase)),
-        "next_phase": _next_phase(plan),
-        "steps": [{"id": s.id, "title": s.title, "status": s.status, "due": _iso(s.due)} for s in plan.steps],
-        "team": team,
-        "signatures": [s.to_dict(plan.signature_status(s)) for s in plan.signatures],
-        "fingerprint": plan.fingerprint(), "step_count": len(plan.steps),
-        "warnings": [w.to_dict() for w in view.warnings],
-    }
+    return view_of(parsed.plan, parsed.warnings, today, ref=ref, parsed=parsed)
 
 
-def _next_phase(plan) -> str:
-    """The phase of the next open step (earliest due, then sheet order): where a new step most likely goes."""
-    open_steps = [(s.due or date.max, i, s.phase) for i, s in enumerate(plan.steps) if s.is_open and s.phase]
-    return min(open_steps)[2] if open_steps else ""
-
-
-def _snapshot(ref: str, reading: Reading):
+def _snapshot(ref: str, reading: Reading) -> Snapshot:
     """The reading as a revision to store (its own copy of the plan: storing may fill it in)."""
     import copy
 
@@ -159,7 +166,8 @@ def _snapshot(ref: str, reading: Reading):
                     warnings=[w.to_dict() for w in parsed.warnings])
 
 
-def _changes_since_last_look(store, ref: str, caller: Caller, reading: Reading, now: datetime) -> dict[str, Any]:
+def _changes_since_last_look(store: Any, ref: str, caller: Caller, reading: Reading,
+                             now: datetime) -> SinceLastLook:
     """The diff from the revision the caller last looked at to now; now becomes their last look."""
     from mapsheets.adapters.store import canonical_json
     from mapsheets.service.calendars import plan_holidays
@@ -171,22 +179,21 @@ def _changes_since_last_look(store, ref: str, caller: Caller, reading: Reading, 
     content = reading.memo("content_json", lambda: canonical_json(_snapshot(ref, reading).content()))
     if before is not None and before.content_json == content:
         # Nothing new since this person's last look: a read-only answer, no store write.
-        return {"first_look": False, "since": before.taken_at.isoformat(), "changes": [], "text": [], "summary": {}}
+        return SinceLastLook(False, before.taken_at)
     snap = _snapshot(ref, reading)
     current = snapshot_into(store, ref, now=now, snapshot=(snap, {})).revision
     store.set_last_seen(key, caller.email, current.id, now)
     if before is None:
-        return {"first_look": True, "since": None, "changes": [], "text": [], "summary": {}}
+        return SinceLastLook(True)
     try:
         days_off = plan_holidays(snap.plan)
     except UsageError:
         days_off = frozenset()
     changes = diff(Plan.from_dict(before.content["plan"]), snap.plan, days_off)
-    return {"first_look": False, "since": before.taken_at.isoformat(), "changes": [c.to_dict() for c in changes],
-            "text": [c.describe() for c in changes], "summary": change_summary(changes)}
+    return SinceLastLook(False, before.taken_at, changes, change_summary(changes))
 
 
-def changes(ref: str, caller: Caller, *, now: datetime, store, credentials=None) -> dict[str, Any]:
+def changes(ref: str, caller: Caller, *, now: datetime, store: Any, credentials: Any = None) -> SinceLastLook:
     """What changed since the caller last looked (one read); this look becomes the last."""
     with request_scope(credentials):
         return _changes_since_last_look(store, ref, caller, _reading(open_workbook(ref), ref), now)
@@ -202,11 +209,8 @@ def _subscription(store, ref: str, email: str) -> str:
     return "off"
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-__all__ = ["Caller", "EVERY", "GoogleCredentials", "Member", "MapsheetsError", "changes", "member", "open_store", "summary"]
+__all__ = ["Caller", "EVERY", "Glance", "GoogleCredentials", "Member", "MapsheetsError", "SinceLastLook", "Standing",
+           "changes", "member", "open_store", "summary"]
 
 
 def open_store(url: str | None = None):

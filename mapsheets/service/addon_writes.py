@@ -6,13 +6,21 @@ write, then the audit log with the caller's verified email.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core.addresses import EMAIL
 from mapsheets.core.model import GOOGLE, SIDES, Signature, Step
+from mapsheets.core.notices import (  # noqa: F401  (the codes: for the add-on to word them)
+    AUDIT_QUEUED,
+    CHARACTERS_REMOVED,
+    DUE_BEFORE_DEPENDENCY,
+    DUE_NOT_BUSINESS_DAY,
+    Notice,
+    notice,
+)
 from mapsheets.core.text_gate import admit
 from mapsheets.errors import AlreadyExists, UsageError
 from mapsheets.service.addon import EVERY, Caller, _audit, _aware, _read, _require_member, _writing
@@ -21,9 +29,9 @@ from mapsheets.service.workbooks import request_scope
 
 
 def _text(value: str, field: str, *, required: bool = False, limit: int = 500,
-          on_warning: Callable[[str], None] | None = None) -> str:
+          on_warning: Callable[[Notice], None] | None = None) -> str:
     """A form field through the text gate (core/text_gate.py), then the sidebar's own limits."""
-    value = admit((value or "").strip(), field, on_warning).strip()
+    value = admit((value or "").strip(), field, on_notice=on_warning).strip()
     if required and not value:
         raise UsageError(f"{field.replace('_', ' ')} must not be empty", field=field)
     if len(value) > limit:
@@ -45,16 +53,27 @@ def _person(name: str, email: str) -> str | None:
     return name or email or None
 
 
+@dataclass(frozen=True)
+class Generated:
+    """A plan generated into the open spreadsheet, and what the person should know."""
+
+    location: str
+    title: str
+    steps: int
+    notices: list[Notice] = field(default_factory=list)
+
+
 def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str, today: date, now: datetime,
-             store, credentials=None, start: date | None = None, close: date | None = None, holidays: str = "",
-             champion: tuple[str, str] = ("", ""), economic_buyer: tuple[str, str] = ("", ""),
-             template_dirs: Sequence[Any] = (), ae_name: str = "") -> dict[str, Any]:
+             store: Any, credentials: Any = None, start: date | None = None, close: date | None = None,
+             holidays: str = "", champion: tuple[str, str] = ("", ""), economic_buyer: tuple[str, str] = ("", ""),
+             template_dirs: Sequence[Any] = (), ae_name: str = "") -> Generated:
     """A new plan written into the open spreadsheet (one request); the caller is its seller lead and
     its AE, as "Name <email>" with the name the form gives (else the sign-in profile's)."""
     from mapsheets.errors import NotFound
+    from mapsheets.service.calendars import calendar_code
     from mapsheets.service.plans import get_template, new_plan
 
-    said: list[str] = []  # what the gate removed from the form's text
+    said: list[Notice] = []  # what the gate removed from the form's text
     buyer = _text(buyer, "buyer", required=True, on_warning=said.append)
     seller = _text(seller, "seller", required=True, on_warning=said.append)
     try:
@@ -70,32 +89,27 @@ def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str
               "economic_buyer": _person(_text(economic_buyer[0], "economic_buyer_name", on_warning=said.append),
                                         _email(economic_buyer[1], "economic_buyer_email"))}
     roles = {k: v for k, v in wanted.items() if v and k in tmpl.roles}
+    calendar = calendar_code(_text(holidays, "holidays", limit=20))  # refused naming its field
     with request_scope(credentials), _writing(ref):
         try:
             result = new_plan(tmpl.name, ref, buyer=buyer, seller=seller, today=today, start=start, close=close,
-                              roles=roles, holidays=_text(holidays, "holidays", limit=20), template_dirs=template_dirs,
-                              watch_owners=False)
-        except UsageError as exc:
-            if exc.field is None and "holiday" in str(exc).lower():
-                exc.field = "holidays"
-            raise
+                              roles=roles, holidays=calendar, template_dirs=template_dirs, watch_owners=False)
         except AlreadyExists:  # its own words name the CLI's --force, which the add-on has not
             raise AlreadyExists("this spreadsheet already has a plan (or tabs of the same names): generate "
                                 "into a new spreadsheet", field="spreadsheet_id") from None
     plan = result.view.plan
     _audit(store, ref, plan, "generated", caller, _aware(now), {"template": tmpl.name, "steps": len(plan.steps)})
-    out = {"location": result.location, "steps": len(plan.steps), "title": plan.title}
-    return {**out, "warnings": [_for_the_sidebar(w) for w in said]} if said else out
+    return Generated(result.location, plan.title, len(plan.steps), said)
 
 
-def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime, store, credentials=None,
+def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime, store: Any, credentials: Any = None,
              seller_domains: Sequence[str] = (), phase: str = "", side: str = "joint", owners: Sequence[str] = (),
-             due: date | None = None, depends_on: Sequence[str] = (), notes: str = "") -> tuple[Step, list[str]]:
+             due: date | None = None, depends_on: Sequence[str] = (), notes: str = "") -> tuple[Step, list[Notice]]:
     """One step appended by someone on the plan; (the step, what the person should know: a due
     date on a weekend or a holiday, kept as they gave it)."""
     from mapsheets.service.steps import add_step as append_step
 
-    said: list[str] = []
+    said: list[Notice] = []
     title = _text(title, "title", required=True, on_warning=said.append)
     if side not in SIDES:
         raise UsageError(f"side {side!r} is not one of {', '.join(SIDES)}", field="side")
@@ -114,21 +128,14 @@ def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime
         if missing:
             raise UsageError(f"no step {missing[0]} in this plan", field="depends_on")
         step = append_step(ref, title=title, today=today, side=side, owners=owners, due=due, phase=phase,
-                           depends_on=deps, notes=notes, on_warning=said.append)
+                           depends_on=deps, notes=notes, on_notice=said.append)
     from mapsheets.service.audit_log import written_version
 
     queued = _audit(store, ref, plan, "step added", caller, _aware(now),
                     {"id": step.id, "title": step.title, **written_version(ref)})
     if queued:  # the server's own paths and reasons are for its log, not for the person
-        said.append("The step is in the sheet; the audit log records it as soon as the server's store can")
-    return step, [_for_the_sidebar(w) for w in said]
-
-
-def _for_the_sidebar(warning: str) -> str:
-    """A warning worded for the command line ("snap moves it to ..." names its --snap), for people
-    in the sidebar, who have no such option: the day it would move to, as a fact."""
-    text = re.sub(r"\(snap moves it to ([0-9-]+)\)", r"(the next business day is \1)", warning)
-    return text[:1].upper() + text[1:]
+        said.append(notice(AUDIT_QUEUED, "the step is written; its audit entry is queued until the store can take it"))
+    return step, said
 
 
 def sign(ref: str, caller: Caller, *, now: datetime, store, credentials=None, seller_domains: Sequence[str] = (),
