@@ -153,3 +153,18 @@ def upward_imports(graph: Graph, rules: Mapping[str, tuple[str, ...]]) -> list[s
             targets = graph.imports(module) | graph.external.get(module, set())
             found += [f"{module} imports {t}" for t in sorted(targets) if any(under(t, f) for f in forbidden)]
     return found
+
+
+def private_imports(graph: Graph) -> list[str]:
+    """"a takes b._x" for each `from b import _x` of a module of the tree: what another module
+    shares should be public where it lives (an alias such as `import x as _x` is the importer's own)."""
+    found = []
+    for module, path in sorted(graph.files.items()):
+        is_package = path.name == "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                base = _resolve(module, is_package, node.level, node.module)
+                if base.split(".")[0] in {m.split(".")[0] for m in graph.files}:
+                    found += [f"{module} takes {base}.{a.name}" for a in node.names
+                              if a.name.startswith("_") and not a.name.startswith("__")]
+    return found

@@ -83,6 +83,10 @@ def test_the_public_api_resolves_every_name_it_lists():
 ADDON = PACKAGE.parent / "addon_server"
 
 
+def test_no_module_takes_another_modules_private_names():
+    assert import_graph.private_imports(GRAPH) == []
+
+
 def test_flask_lives_in_the_addon_backend_only():
     strays = sorted(m for m in GRAPH.files if m.startswith("mapsheets")
                     and any(_under(n, lib) for n in GRAPH.external[m] for lib in ("flask", "werkzeug")))

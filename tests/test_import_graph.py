@@ -75,3 +75,9 @@ def test_a_cycle_of_relative_imports_fails(tmp_path):
                   mapsheets__service__plans="from . import audit\n")
     assert import_graph.find_cycle(graph.internal) == ["mapsheets.service.audit", "mapsheets.service.plans",
                                                        "mapsheets.service.audit"]
+
+
+def test_a_private_name_taken_from_another_module_fails(tmp_path):
+    graph = _tree(tmp_path, mapsheets__core__diff="from mapsheets.core.model import _LABEL, Plan\n"
+                                                   "from mapsheets.core.model import Step as _Step\n")
+    assert import_graph.private_imports(graph) == ["mapsheets.core.diff takes mapsheets.core.model._LABEL"]

@@ -134,7 +134,8 @@ def _check_archive(path: Path, archive: zipfile.ZipFile, limit: dict[str, int]) 
             raise PlanFileError(f"{path}: unpacks to more than {limit['MAPSHEETS_MAX_UNCOMPRESSED_MB']} MB "
                                 "(limit MAPSHEETS_MAX_UNCOMPRESSED_MB)")
         if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise PlanFileError(f"{path}: part {info.filename} inflates {info.file_size // max(info.compress_size, 1):,} "
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise PlanFileError(f"{path}: part {info.filename} inflates {ratio:,} "
                                 f"times (more than {MAX_RATIO}): refusing a zip bomb")
     checked = Checked(unpacked=total)
     try:
@@ -207,9 +208,9 @@ def _scan_sheet(path: Path, archive: zipfile.ZipFile, member: str, tab: str,
                     and not any(map(buf.__contains__, (b":row", b":c ", b":c>", b":c/")))):
                 # Every tag says where it is (Excel, LibreOffice, openpyxl): the largest references are the
                 # used range, found at C speed without a Python step per cell.
-                letters, numbers = zip(*cells) if cells else ((), ())
+                letters, numbers = zip(*cells, strict=True) if cells else ((), ())
                 row = max([row, *map(int, rows), *map(int, numbers)])
-                col = max((_column(c) for c in set(letters)), default=0)
+                col = max((column_number(c) for c in set(letters)), default=0)
                 _refuse(path, tab, row, col, max_rows, max_cols)
             else:
                 for m in _TAG.finditer(buf):  # some tags rely on their position: follow them one by one
@@ -218,7 +219,7 @@ def _scan_sheet(path: Path, archive: zipfile.ZipFile, member: str, tab: str,
                         row = int(ref.group(2)) if ref and ref.group(2) else row + 1
                         col = 0
                     else:
-                        col = _column(ref.group(1)) if ref and ref.group(1) else col + 1
+                        col = column_number(ref.group(1)) if ref and ref.group(1) else col + 1
                         if ref and ref.group(2):
                             row = max(row, int(ref.group(2)))
                     _refuse(path, tab, row, col, max_rows, max_cols)
@@ -228,13 +229,14 @@ def _scan_sheet(path: Path, archive: zipfile.ZipFile, member: str, tab: str,
 
 def _refuse(path: Path, tab: str, row: int, col: int, max_rows: int, max_cols: int) -> None:
     if row > max_rows:
-        raise PlanFileError(f"{path}: tab {tab!r} uses more than {max_rows:,} rows (row {row:,}; limit MAPSHEETS_MAX_ROWS)")
+        raise PlanFileError(f"{path}: tab {tab!r} uses more than {max_rows:,} rows (row {row:,}; "
+                            "limit MAPSHEETS_MAX_ROWS)")
     if col > max_cols:
         raise PlanFileError(f"{path}: tab {tab!r} uses more than {max_cols:,} columns "
                             f"(column {col:,}; limit MAPSHEETS_MAX_COLUMNS)")
 
 
-def _column(letters: bytes) -> int:
+def column_number(letters: bytes) -> int:
     n = 0
     for ch in letters.upper():
         n = n * 26 + ch - 64

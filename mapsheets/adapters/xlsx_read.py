@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mapsheets.adapters import plan_lock
-from mapsheets.adapters.xlsx_limits import _column, check_workbook, sheet_members
+from mapsheets.adapters.xlsx_limits import check_workbook, column_number, sheet_members
 from mapsheets.adapters.xlsx_open import read_grid_openpyxl, tidy
 from mapsheets.errors import NotFound, PlanFileError, file_error
 
@@ -155,7 +155,7 @@ def _add_uncached_formulas(path: Path, data: bytes | None, grid: Grid) -> bool:
                 ref = _R.search(cell.group(1))
                 if ref is None:
                     return False
-                r, c = int(ref.group(2)) - 1, _column(ref.group(1)) - 1
+                r, c = int(ref.group(2)) - 1, column_number(ref.group(1)) - 1
                 while len(rows) <= r:
                     rows.append([])
                 if len(rows[r]) <= c:

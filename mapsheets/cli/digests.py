@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mapsheets.cli.base import DB_OPTION, MAIL_OPTIONS, _print_json, cli
+from mapsheets.cli.base import DB_OPTION, MAIL_OPTIONS, cli, print_json
 from mapsheets.core.cell_input import plural
 
 
@@ -54,7 +54,7 @@ def watching(as_json, db_url):
     subs = digest.watching(store_url=db_url)
     closed = archived(db_url)
     if as_json:
-        _print_json([{"plan": s.ref, "email": s.email, "name": s.name, "every": s.every, "only_changes": s.only_changes,
+        print_json([{"plan": s.ref, "email": s.email, "name": s.name, "every": s.every, "only_changes": s.only_changes,
                       "last_sent_at": s.delivered_at, "bounced_at": s.bounced_at,
                       "bounce_reason": s.bounce_reason or None, "archived": closed.get(s.ref)} for s in subs])
         return

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mapsheets.cli.base import DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, _print_json, cli
+from mapsheets.cli.base import DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, cli, print_json
 
 
 @cli.command()
@@ -153,7 +153,7 @@ def find(name_contains, as_json):
 
     files = find_plans(name_contains)
     if as_json:
-        _print_json(files)
+        print_json(files)
         return
     if not files:
         click.echo(f"No plans found{f' whose name contains {name_contains!r}' if name_contains else ''}.")

@@ -45,7 +45,7 @@ _LOCKS_GUARD = threading.Lock()
 
 
 @contextmanager
-def _writing(ref: str) -> Iterator[None]:
+def writing(ref: str) -> Iterator[None]:
     with _LOCKS_GUARD:
         lock = _LOCKS.setdefault(ref, threading.Lock())
     with lock:
@@ -65,25 +65,25 @@ def _reading(book, ref: str) -> Reading:
     return PLANS.read(ref, lambda: read_parsed(book))
 
 
-def _read(ref: str):
+def read_now(ref: str):
     """(book, grid, parsed) of the plan as it reads now; grid and parsed are shared: do not change them."""
     book = open_workbook(ref)
     reading = _reading(book, ref)
     return book, reading.grid, reading.parsed
 
 
-def _require_member(plan: Plan, caller: Caller, seller_domains: Sequence[str], what: str) -> Member:
+def require_caller(plan: Plan, caller: Caller, seller_domains: Sequence[str], what: str) -> Member:
     return require_member(plan, caller.email, seller_domains, what)
 
 
-def _audit(store, ref: str, plan: Plan, kind: str, caller: Caller, now: datetime, detail: dict[str, Any]) -> str | None:
+def audit(store, ref: str, plan: Plan, kind: str, caller: Caller, now: datetime, detail: dict[str, Any]) -> str | None:
     """The caller's write into the audit log; what to tell them if the entry had to be queued."""
     from mapsheets.service.audit_log import log
 
     return log(store, ref, kind, actor=caller.email, at=now, detail=detail, title=plan.title)
 
 
-def _aware(now: datetime) -> datetime:
+def aware(now: datetime) -> datetime:
     return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
 
 
@@ -173,7 +173,7 @@ def _changes_since_last_look(store: Any, ref: str, caller: Caller, reading: Read
     from mapsheets.service.calendars import plan_holidays
     from mapsheets.service.revisions import canonical_ref, snapshot_into
 
-    now = _aware(now)
+    now = aware(now)
     key = canonical_ref(ref)
     before = store.last_seen(key, caller.email)
     content = reading.memo("content_json", lambda: canonical_json(_snapshot(ref, reading).content()))

@@ -23,7 +23,7 @@ from mapsheets.core.notices import (  # noqa: F401  (the codes: for the add-on t
 )
 from mapsheets.core.text_gate import admit
 from mapsheets.errors import AlreadyExists, UsageError
-from mapsheets.service.addon import EVERY, Caller, _audit, _aware, _read, _require_member, _writing
+from mapsheets.service.addon import EVERY, Caller, audit, aware, read_now, require_caller, writing
 from mapsheets.service.signers import may_sign
 from mapsheets.service.workbooks import request_scope
 
@@ -90,7 +90,7 @@ def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str
                                         _email(economic_buyer[1], "economic_buyer_email"))}
     roles = {k: v for k, v in wanted.items() if v and k in tmpl.roles}
     calendar = calendar_code(_text(holidays, "holidays", limit=20))  # refused naming its field
-    with request_scope(credentials), _writing(ref):
+    with request_scope(credentials), writing(ref):
         try:
             result = new_plan(tmpl.name, ref, buyer=buyer, seller=seller, today=today, start=start, close=close,
                               roles=roles, holidays=calendar, template_dirs=template_dirs, watch_owners=False)
@@ -98,7 +98,7 @@ def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str
             raise AlreadyExists("this spreadsheet already has a plan (or tabs of the same names): generate "
                                 "into a new spreadsheet", field="spreadsheet_id") from None
     plan = result.view.plan
-    _audit(store, ref, plan, "generated", caller, _aware(now), {"template": tmpl.name, "steps": len(plan.steps)})
+    audit(store, ref, plan, "generated", caller, aware(now), {"template": tmpl.name, "steps": len(plan.steps)})
     return Generated(result.location, plan.title, len(plan.steps), said)
 
 
@@ -115,10 +115,10 @@ def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime
         raise UsageError(f"side {side!r} is not one of {', '.join(SIDES)}", field="side")
     notes = _text(notes, "notes", limit=5000, on_warning=said.append)
     owners = [_text(o, "owners", limit=200, on_warning=said.append) for o in owners if (o or "").strip()]
-    with request_scope(credentials), _writing(ref):
-        _book, _grid, parsed = _read(ref)
+    with request_scope(credentials), writing(ref):
+        _book, _grid, parsed = read_now(ref)
         plan = parsed.plan
-        _require_member(plan, caller, seller_domains, "add steps")
+        require_caller(plan, caller, seller_domains, "add steps")
         phases = {s.phase for s in plan.steps if s.phase}
         phase = _text(phase, "phase", limit=200, on_warning=said.append)
         if phase and phases and phase not in phases:
@@ -131,7 +131,7 @@ def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime
                            depends_on=deps, notes=notes, on_notice=said.append)
     from mapsheets.service.audit_log import written_version
 
-    queued = _audit(store, ref, plan, "step added", caller, _aware(now),
+    queued = audit(store, ref, plan, "step added", caller, aware(now),
                     {"id": step.id, "title": step.title, **written_version(ref)})
     if queued:  # the server's own paths and reasons are for its log, not for the person
         said.append(notice(AUDIT_QUEUED, "the step is written; its audit entry is queued until the store can take it"))
@@ -146,13 +146,13 @@ def sign(ref: str, caller: Caller, *, now: datetime, store, credentials=None, se
 
     if side is not None and side not in ("buyer", "seller"):
         raise UsageError(f"side {side!r} is not buyer or seller", field="side")
-    with request_scope(credentials), _writing(ref):
-        _book, _grid, parsed = _read(ref)
+    with request_scope(credentials), writing(ref):
+        _book, _grid, parsed = read_now(ref)
         plan = parsed.plan
         who = may_sign(plan, caller.email, side, seller_domains)  # the rule signoff.sign checks again
         # sign() itself adds nothing when this person signed the plan as it reads now.
         signature = sign_plan(ref, name=who.name or caller.name or caller.email, email=caller.email,
-                              side=str(who.side), now=_aware(now), store_url=store, record=True,
+                              side=str(who.side), now=aware(now), store_url=store, record=True,
                               method=GOOGLE, seller_domains=seller_domains)
     return signature, not signature.already
 
@@ -165,13 +165,13 @@ def subscribe(ref: str, caller: Caller, *, every: str, now: datetime, store, cre
     if every not in EVERY:
         raise UsageError(f"{every!r} is not one of {', '.join(EVERY)}", field="every")
     with request_scope(credentials):
-        _book, _grid, parsed = _read(ref)
-        _require_member(parsed.plan, caller, seller_domains, "change their subscription")
-        _audit(store, ref, parsed.plan, "subscription", caller, _aware(now), {"every": every})
+        _book, _grid, parsed = read_now(ref)
+        require_caller(parsed.plan, caller, seller_domains, "change their subscription")
+        audit(store, ref, parsed.plan, "subscription", caller, aware(now), {"every": every})
         if every == "off":
             unwatch(ref, [caller.email], store_url=store)
         else:
-            watch(ref, [caller.email], every=every, now=_aware(now), store_url=store)
+            watch(ref, [caller.email], every=every, now=aware(now), store_url=store)
     return every
 
 
@@ -182,8 +182,8 @@ def request_signature(ref: str, caller: Caller, *, to: str, now: datetime, store
     from mapsheets.service import sign_links
 
     with request_scope(credentials):
-        _book, _grid, parsed = _read(ref)
-        _require_member(parsed.plan, caller, seller_domains, "ask for signatures")
-        sign_links.request(ref, _text(to, "to", required=True), now=_aware(now), mailer=mailer, base_url=base_url,
+        _book, _grid, parsed = read_now(ref)
+        require_caller(parsed.plan, caller, seller_domains, "ask for signatures")
+        sign_links.request(ref, _text(to, "to", required=True), now=aware(now), mailer=mailer, base_url=base_url,
                            sender=sender, store_url=store, seller_domains=seller_domains, requested_by=caller.email)
     return to.strip()

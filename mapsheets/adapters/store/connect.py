@@ -143,7 +143,7 @@ def _wal(cursor: Any) -> None:
         pause = min(pause * 2, 0.1)
 
 
-def _guarded(method):
+def guarded(method):
     """Database failures become one-line StoreErrors naming the (masked) URL."""
 
     @functools.wraps(method)

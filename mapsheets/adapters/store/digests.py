@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from mapsheets.adapters.store.connect import _guarded
+from mapsheets.adapters.store.connect import guarded as _guarded
 from mapsheets.errors import NotFound
 
 PERIODS = ("daily", "weekly")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mapsheets.adapters.store.connect import _guarded
+from mapsheets.adapters.store.connect import guarded as _guarded
 from mapsheets.adapters.store.records import RevisionRecord
 from mapsheets.errors import NotFound
 

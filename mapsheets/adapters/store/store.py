@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mapsheets.adapters.store import schema
-from mapsheets.adapters.store.connect import _guarded, default_url, mask_url, open_engine
+from mapsheets.adapters.store.connect import default_url, mask_url, open_engine
+from mapsheets.adapters.store.connect import guarded as _guarded
 from mapsheets.adapters.store.digests import DigestStoreMixin
 from mapsheets.adapters.store.records import (
     EventRecord,
