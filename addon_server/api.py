@@ -7,7 +7,8 @@ import re
 from datetime import date, datetime, timezone
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Request, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from addon_server import shown
 from addon_server.auth import Unauthenticated, access_token, identify
@@ -28,7 +29,7 @@ def _body() -> dict[str, Any]:
     return json_object(request, "the request body must be a JSON object")
 
 
-def json_object(req, error: str) -> dict[str, Any]:
+def json_object(req: Request, error: str) -> dict[str, Any]:
     """The request's JSON object, or a 400 naming the body (malformed, not an object, or nested
     deep enough to exhaust the parser)."""
     try:
@@ -90,15 +91,17 @@ def _common() -> dict[str, Any]:
 
 
 def _today() -> date:
-    return current_app.config["MAPSHEETS"].get("TODAY") or date.today()
+    today: date = current_app.config["MAPSHEETS"].get("TODAY") or date.today()
+    return today
 
 
 def _domains() -> list[str]:
-    return current_app.config["MAPSHEETS"]["SELLER_DOMAINS"]
+    domains: list[str] = current_app.config["MAPSHEETS"]["SELLER_DOMAINS"]
+    return domains
 
 
 @bp.post("/summary")
-def summary():
+def summary() -> ResponseReturnValue:
     data = _body()
     ref, credentials = _target(data)
     return jsonify(shown.glance(addon.summary(ref, g.caller, today=_today(), credentials=credentials,
@@ -106,14 +109,14 @@ def summary():
 
 
 @bp.post("/changes")
-def changes():
+def changes() -> ResponseReturnValue:
     data = _body()
     ref, credentials = _target(data)
     return jsonify(shown.since(addon.changes(ref, g.caller, credentials=credentials, **_common())))
 
 
 @bp.post("/generate")
-def generate():
+def generate() -> ResponseReturnValue:
     data = _body()
     ref, credentials = _target(data)
     result = addon_writes.generate(
@@ -127,7 +130,7 @@ def generate():
 
 
 @bp.post("/steps")
-def add_step():
+def add_step() -> ResponseReturnValue:
     data = _body()
     ref, credentials = _target(data)
     step, warnings = addon_writes.add_step(
@@ -140,7 +143,7 @@ def add_step():
 
 
 @bp.post("/sign")
-def sign():
+def sign() -> ResponseReturnValue:
     data = _body()
     ref, credentials = _target(data)
     side = _str(data, "side").strip() or None
@@ -150,7 +153,7 @@ def sign():
 
 
 @bp.post("/request-signature")
-def request_signature():
+def request_signature() -> ResponseReturnValue:
     from addon_server.signing import base_url, mailer
 
     data = _body()
@@ -163,7 +166,7 @@ def request_signature():
 
 
 @bp.post("/subscription")
-def subscription():
+def subscription() -> ResponseReturnValue:
     data = _body()
     ref, credentials = _target(data)
     every = addon_writes.subscribe(ref, g.caller, every=_str(data, "every"), credentials=credentials,

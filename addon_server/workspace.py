@@ -12,10 +12,11 @@ mapsheets.service.addon* (the sidebar's), and a card from addon_server.cards.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from addon_server import cards, events, shown
 from addon_server.api import json_object
@@ -32,7 +33,8 @@ STEP_FIELDS = ("title", "phase", "side", "owners", "depends_on", "notes")
 
 
 def _conf() -> dict[str, Any]:
-    return current_app.config["MAPSHEETS"]
+    conf: dict[str, Any] = current_app.config["MAPSHEETS"]
+    return conf
 
 
 def _links() -> cards.Links:
@@ -60,7 +62,7 @@ def _verify() -> None:
 
 
 @bp.errorhandler(MapsheetsError)
-def _failed(exc: MapsheetsError):
+def _failed(exc: MapsheetsError) -> ResponseReturnValue:
     """Before the event is read (identity, body): JSON and its status. After: a card saying what
     went wrong, so Google shows it in the panel."""
     if isinstance(exc, Unauthenticated) or g.get("event") is None:
@@ -68,7 +70,7 @@ def _failed(exc: MapsheetsError):
     return jsonify(g.respond(cards.message("Could not do that", str(exc), _links())))
 
 
-def _answer(card: dict[str, Any]):
+def _answer(card: dict[str, Any]) -> Response:
     return jsonify(g.respond(card))
 
 
@@ -76,8 +78,9 @@ def _common() -> dict[str, Any]:
     return {"store": current_app.extensions["mapsheets_store"], "now": datetime.now(timezone.utc)}
 
 
-def _today():
-    return _conf().get("TODAY") or events.today(g.event)
+def _today() -> date:
+    today: date = _conf().get("TODAY") or events.today(g.event)
+    return today
 
 
 def _ready() -> tuple[str, Any] | dict[str, Any]:
@@ -103,7 +106,7 @@ def _templates() -> list[str]:
     return template_names(_conf()["TEMPLATES"])
 
 
-def _home(page: int = 0):
+def _home(page: int = 0) -> Response:
     target = _ready()
     if isinstance(target, dict):
         return _answer(target)
@@ -121,18 +124,18 @@ def _home(page: int = 0):
 
 
 @bp.post("/homepage")
-def homepage():
+def homepage() -> ResponseReturnValue:
     return _home()
 
 
 @bp.post("/file-scope-granted")
-def file_scope_granted():
+def file_scope_granted() -> ResponseReturnValue:
     """addOns.sheets.onFileScopeGrantedTrigger: the event now carries sheets.id; carry on."""
     return _home()
 
 
 @bp.post("/home")
-def home():
+def home() -> ResponseReturnValue:
     try:
         page = int(events.parameters(g.event).get("page") or 0)
     except ValueError:
@@ -141,7 +144,7 @@ def home():
 
 
 @bp.post("/request-file-scope")
-def request_file_scope():
+def request_file_scope() -> ResponseReturnValue:
     return jsonify(cards.request_file_scope())
 
 
@@ -161,8 +164,9 @@ def _field_error(exc: MapsheetsError) -> dict[str, str]:
     return {getattr(exc, "field", None) or "form": str(exc)}
 
 
-def _form_action(fields, dates: tuple[str, ...], write: Callable[[str, Any, dict[str, Any]], dict[str, Any]],
-                 form: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]):
+def _form_action(fields: tuple[str, ...], dates: tuple[str, ...],
+                 write: Callable[[str, Any, dict[str, Any]], dict[str, Any]],
+                 form: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]) -> Response:
     """A form's submit: the file ready, the fields read, ``write`` (ref, credentials, values) -> the
     card that says it is done; on a field or permission error, the form again with what was typed."""
     target = _ready()
@@ -179,8 +183,8 @@ def _form_action(fields, dates: tuple[str, ...], write: Callable[[str, Any, dict
 
 
 @bp.post("/generate")
-def generate():
-    def write(ref, credentials, values):
+def generate() -> ResponseReturnValue:
+    def write(ref: str, credentials: Any, values: dict[str, Any]) -> dict[str, Any]:
         result = addon_writes.generate(
             ref, g.caller, template=values["template"], buyer=values["buyer"], seller=values["seller"],
             start=values["start_date"], close=values["close_date"], holidays=values["holidays"],
@@ -199,14 +203,14 @@ def _phases() -> list[str]:
 
 
 @bp.post("/step-form")
-def step_form():
+def step_form() -> ResponseReturnValue:
     chosen = {"phase": events.parameters(g.event).get("next_phase", "")}  # the next open step's phase
     return _answer(cards.step_form(_phases(), chosen, {}, events.user_tz(g.event), _links()))
 
 
 @bp.post("/add-step")
-def add_step():
-    def write(ref, credentials, values):
+def add_step() -> ResponseReturnValue:
+    def write(ref: str, credentials: Any, values: dict[str, Any]) -> dict[str, Any]:
         step, warnings = addon_writes.add_step(
             ref, g.caller, title=values["title"], phase=values["phase"], side=values["side"] or "joint",
             owners=values["owners"].split(","), due=values["due"], depends_on=values["depends_on"].split(","),
@@ -220,7 +224,7 @@ def add_step():
 
 
 @bp.post("/sign")
-def sign():
+def sign() -> ResponseReturnValue:
     target = _ready()
     if isinstance(target, dict):
         return _answer(target)
@@ -234,7 +238,7 @@ def sign():
 
 
 @bp.post("/changes")
-def changes():
+def changes() -> ResponseReturnValue:
     target = _ready()
     if isinstance(target, dict):
         return _answer(target)
@@ -244,15 +248,15 @@ def changes():
 
 
 @bp.post("/ask-form")
-def ask_form():
+def ask_form() -> ResponseReturnValue:
     return _answer(cards.ask_form("", _links()))
 
 
 @bp.post("/request-signature")
-def request_signature():
+def request_signature() -> ResponseReturnValue:
     from addon_server.signing import base_url, mailer
 
-    def write(ref, credentials, values):
+    def write(ref: str, credentials: Any, values: dict[str, Any]) -> dict[str, Any]:
         sent_to = addon_writes.request_signature(ref, g.caller, to=values["to"], credentials=credentials,
                                                  mailer=mailer(), base_url=base_url(),
                                                  seller_domains=_conf()["SELLER_DOMAINS"],
@@ -263,13 +267,13 @@ def request_signature():
 
 
 @bp.post("/email-form")
-def email_form():
+def email_form() -> ResponseReturnValue:
     return _answer(cards.email_form(events.parameters(g.event).get("every", "off"), _links()))
 
 
 @bp.post("/subscription")
-def subscription():
-    def write(ref, credentials, values):
+def subscription() -> ResponseReturnValue:
+    def write(ref: str, credentials: Any, values: dict[str, Any]) -> dict[str, Any]:
         every = addon_writes.subscribe(ref, g.caller, every=values["every"], credentials=credentials,
                                        seller_domains=_conf()["SELLER_DOMAINS"], **_common())
         return cards.subscribed(every, _links())

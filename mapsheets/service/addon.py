@@ -171,7 +171,8 @@ def _changes_since_last_look(store: Any, ref: str, caller: Caller, reading: Read
     """The diff from the revision the caller last looked at to now; now becomes their last look."""
     from mapsheets.adapters.store import canonical_json
     from mapsheets.service.calendars import plan_holidays
-    from mapsheets.service.revisions import canonical_ref, snapshot_into
+    from mapsheets.service.revisions import snapshot_into
+    from mapsheets.service.workbooks import canonical_ref
 
     now = aware(now)
     key = canonical_ref(ref)
@@ -200,7 +201,7 @@ def changes(ref: str, caller: Caller, *, now: datetime, store: Any, credentials:
 
 
 def _subscription(store, ref: str, email: str) -> str:
-    from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.workbooks import canonical_ref
 
     key = canonical_ref(ref)
     for sub in store.subscriptions(key):

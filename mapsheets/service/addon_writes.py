@@ -13,14 +13,12 @@ from typing import Any
 
 from mapsheets.core.addresses import EMAIL
 from mapsheets.core.model import GOOGLE, SIDES, Signature, Step
-from mapsheets.core.notices import (  # noqa: F401  (the codes: for the add-on to word them)
-    AUDIT_QUEUED,
-    CHARACTERS_REMOVED,
-    DUE_BEFORE_DEPENDENCY,
-    DUE_NOT_BUSINESS_DAY,
-    Notice,
-    notice,
-)
+from mapsheets.core.notices import AUDIT_QUEUED as AUDIT_QUEUED  # the codes: for the add-on to word them
+from mapsheets.core.notices import CHARACTERS_REMOVED as CHARACTERS_REMOVED
+from mapsheets.core.notices import DUE_BEFORE_DEPENDENCY as DUE_BEFORE_DEPENDENCY
+from mapsheets.core.notices import DUE_NOT_BUSINESS_DAY as DUE_NOT_BUSINESS_DAY
+from mapsheets.core.notices import Notice as Notice
+from mapsheets.core.notices import notice
 from mapsheets.core.text_gate import admit
 from mapsheets.errors import AlreadyExists, UsageError
 from mapsheets.service.addon import EVERY, Caller, audit, aware, read_now, require_caller, writing
