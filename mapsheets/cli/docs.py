@@ -9,7 +9,8 @@ from mapsheets.cli import cli
 
 def render() -> str:
     parts = ["# mapsheets command line", "",
-             "Generated from `--help` by `python -m mapsheets.cli.docs > docs/cli.md`; a test fails when it drifts.", ""]
+             "Generated from `--help` by `python -m mapsheets.cli.docs > docs/cli.md`; "
+             "a test fails when it drifts.", ""]
     root = click.Context(cli, info_name="mapsheets", terminal_width=100, max_content_width=100,
                          help_option_names=["-h", "--help"])
     parts += ["## mapsheets", "", "```", cli.get_help(root), "```", ""]
