@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
-from addon_server.dev_google import DEV_TOKEN, double_of, spreadsheets
+from addon_server.dev import DEV_TOKEN, double_of, local_plan, spreadsheets
 from mapsheets.errors import PermissionDenied
 from mapsheets.service import addon
-from mapsheets.service.addon_dev import local_plan
 
 bp = Blueprint("sidebar", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")
@@ -25,14 +25,14 @@ def _templates() -> list[str]:
 
 
 @bp.get("/")
-def index():
+def index() -> ResponseReturnValue:
     if current_app.config["MAPSHEETS"]["DEV"]:
         return redirect(url_for("sidebar.dev"))
     return redirect(url_for("sidebar.sidebar"))
 
 
 @bp.get("/sidebar")
-def sidebar():
+def sidebar() -> ResponseReturnValue:
     """The sidebar as the backend serves it: its script and style as files (CSP: own files only)."""
     config = current_app.config["MAPSHEETS"]
     token = DEV_TOKEN if config["DEV"] and double_of(current_app) else ""
@@ -41,7 +41,7 @@ def sidebar():
 
 
 @bp.get("/sidebar/embed")
-def sidebar_embed():
+def sidebar_embed() -> ResponseReturnValue:
     """The sidebar for Apps Script (Code.gs fetches it into HtmlService): script and style inline,
     since Google's sandbox cannot load them from here; it talks through google.script.run."""
     return render_template("sidebar.html", templates=_templates(), embed=True, dev=False, sheet="", user="",
@@ -50,7 +50,7 @@ def sidebar_embed():
 
 
 @bp.get("/dev")
-def dev():
+def dev() -> ResponseReturnValue:
     """A spreadsheet-like view of a plan beside the sidebar, to try the add-on without Google: a
     local .xlsx from the plans folder, or a sheet in the Google API double (--google-double)."""
     config = current_app.config["MAPSHEETS"]
@@ -69,7 +69,7 @@ def dev():
 
 
 @bp.get("/dev/grid")
-def dev_grid():
+def dev_grid() -> ResponseReturnValue:
     config = current_app.config["MAPSHEETS"]
     double = double_of(current_app)
     sheet = request.args.get("sheet", "")

@@ -62,7 +62,7 @@ def _grid(ref: str) -> dict:
     """Every tab's rows, without trailing empty ones (a file keeps formatted spare rows); without
     what every write redraws from the plan (the summary lines' values, the Timeline tab)."""
     from mapsheets.core.parse import parse_plan
-    from mapsheets.service.refs import open_workbook
+    from mapsheets.service.workbooks import open_workbook
 
     grid = open_workbook(ref).read_grid()
     grid.pop("Timeline", None)

@@ -20,7 +20,7 @@ from smtp_servers import smtp_server as serving
 from mapsheets.adapters.mail import OutboxMailer, SmtpMailer
 from mapsheets.core.model import Stakeholder
 from mapsheets.service import digest
-from mapsheets.service.refs import open_workbook, read_parsed
+from mapsheets.service.workbooks import open_workbook, read_parsed
 
 SUBSCRIBERS = ["ae@globex.example", "champion@acme.example"]
 EVIL_WORD = "=?utf-8?q?Evil=0D=0ABcc:_attacker@evil.example?="

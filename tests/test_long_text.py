@@ -20,8 +20,8 @@ from plan_cells import step_cell
 from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.cli import cli
 from mapsheets.core import addresses, people
+from mapsheets.core.cell_input import split_people
 from mapsheets.core.look import NO_PHASE, band_phase
-from mapsheets.core.words import split_people
 from mapsheets.service import digest
 
 CELL = 32_767

@@ -59,7 +59,7 @@ def read_durations(path: Path) -> dict[str, Decimal]:
                 raise ValueError
         except (ValueError, ArithmeticError):
             raise UsageError(f"{path}:{line}: days {norm['days']!r} is not a number of days from 0 to 365") from None
-        from mapsheets.core.words import from_csv_text
+        from mapsheets.core.cell_input import from_csv_text
 
         table[from_csv_text(norm["stage"])] = days
     return table

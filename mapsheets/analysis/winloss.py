@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from mapsheets.core.cell_input import plural
 from mapsheets.core.winloss import STEP_COLUMNS
-from mapsheets.core.words import plural
 
 PLAN_COLUMNS = ("plan", "title", "buyer", "seller", "outcome", "closed_on", "map_date", "days_map_to_close",
                 "signed", "signed_sides", "execution_score", "buyer_steps_on_time", "steps", "done", "reason",
@@ -66,7 +66,7 @@ def analyse(plans: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]]) ->
 
 def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     """Text a spreadsheet would run as a formula ("=HYPERLINK(...)", "+cmd") opens as text: a leading '."""
-    from mapsheets.core.words import as_csv_text
+    from mapsheets.core.cell_input import as_csv_text
 
     return frame.map(as_csv_text)
 

@@ -18,7 +18,7 @@ _RUNNING: ContextVar[click.Command | None] = ContextVar("mapsheets_command", def
 _FIELD_OPTIONS = {"person": "add"}
 
 
-class _Command(click.Command):
+class Command(click.Command):
     def get_short_help_str(self, limit: int = 45) -> str:
         # `mapsheets --help` shows each command's whole first sentence (wrapped), never cut at "...".
         return super().get_short_help_str(limit=10_000)
@@ -68,7 +68,7 @@ def with_options(message: str, *fields: str | None) -> str:
 class _Cli(click.Group):
     """Turns every expected error into ``Error: ...`` and exit 1, without a traceback."""
 
-    command_class = _Command
+    command_class = Command
 
     def main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False
@@ -120,7 +120,7 @@ AS_OF_OPTION = click.option(
     help="Judge overdue steps and the projected close as of this date (default: today).")
 
 
-def _today(as_of: date | None) -> date:
+def today_of(as_of: date | None) -> date:
     return as_of or date.today()
 
 
@@ -134,7 +134,7 @@ def record_write(plan: str, kind: str, detail: dict | None = None, *, store_url:
         click.echo(f"warning: {note}", err=True)
 
 
-def _print_json(data) -> None:
+def print_json(data) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 

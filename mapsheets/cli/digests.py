@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mapsheets.cli.base import DB_OPTION, MAIL_OPTIONS, _Command, _print_json, cli
-from mapsheets.core.words import plural
+from mapsheets.cli.base import DB_OPTION, MAIL_OPTIONS, Command, cli, print_json
+from mapsheets.core.cell_input import plural
 
 if TYPE_CHECKING:
     from mapsheets.service.delivery import RunReport
@@ -61,7 +61,7 @@ def watching(as_json, db_url):
     subs = digest.watching(store_url=db_url)
     closed = archived(db_url)
     if as_json:
-        _print_json([{"plan": s.ref, "email": s.email, "name": s.name, "every": s.every, "only_changes": s.only_changes,
+        print_json([{"plan": s.ref, "email": s.email, "name": s.name, "every": s.every, "only_changes": s.only_changes,
                       "last_sent_at": s.delivered_at, "bounced_at": s.bounced_at,
                       "bounce_reason": s.bounce_reason or None, "archived": closed.get(s.ref)} for s in subs])
         return
@@ -80,10 +80,10 @@ class _DigestGroup(click.Group):
     PLAN`) still work: they are read as the new ones, with a note on a terminal (never to cron, which
     mails whatever a job prints)."""
 
-    command_class = _Command
+    command_class = Command
 
     def get_short_help_str(self, limit: int = 45) -> str:
-        return super().get_short_help_str(limit=10_000)  # whole, as _Command's
+        return super().get_short_help_str(limit=10_000)  # whole, as Command's
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):

@@ -12,9 +12,9 @@ from mapsheets.cli.base import (
     DB_OPTION,
     FORCE_WRITE_OPTION,
     TEMPLATES_OPTION,
-    _print_json,
-    _today,
     cli,
+    print_json,
+    today_of,
     with_options,
 )
 
@@ -28,7 +28,7 @@ def templates(template_dirs, as_json):
 
     infos = service.list_templates(template_dirs)
     if as_json:
-        _print_json([vars(i) for i in infos])
+        print_json([vars(i) for i in infos])
         return
     width = max((len(i.name) for i in infos), default=4)
     for info in infos:
@@ -81,7 +81,7 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
     if holidays is not None and holidays.strip().lower() in ("none", "-"):
         holidays = ""
     result = service.new_plan(
-        template_name, output, buyer=buyer, seller=seller, today=_today(as_of), start=start_date,
+        template_name, output, buyer=buyer, seller=seller, today=today_of(as_of), start=start_date,
         close=close_date, backward=backward, durations_file=durations, roles=_parse_roles(roles), title=title,
         force=force, template_dirs=template_dirs, google=google, watch_owners=watch_owners, store_url=db_url,
         holidays=holidays, date_order=date_order)
@@ -145,18 +145,18 @@ def _say_calendar(plan, locale_setting: str | None) -> None:
 def show(plan, as_json, show_all, fix_ids, as_of):
     """Summarise a plan: progress, overdue steps, projected close, signatures."""
     from mapsheets import service
-    from mapsheets.textout import plan_summary
+    from mapsheets.cli.textout import plan_summary
 
     if fix_ids:
-        filled = service.fix_ids(plan, today=_today(as_of))
+        filled = service.fix_ids(plan, today=today_of(as_of))
         click.echo(f"Filled in {filled} step ID{'' if filled == 1 else 's'}.", err=as_json)
         if filled:
             from mapsheets.cli.base import record_write
 
             record_write(plan, "ids filled", {"count": filled})
-    view = service.read_plan(plan, today=_today(as_of))
+    view = service.read_plan(plan, today=today_of(as_of))
     if as_json:
-        _print_json(view.to_dict())
+        print_json(view.to_dict())
     else:
         click.echo(plan_summary(view, limit=None if show_all else 10))
     for warning in view.warnings if not as_json else ():
@@ -177,7 +177,7 @@ def timeline(plan, output, as_of):
     """
     from mapsheets import service
 
-    written = service.timeline_picture(plan, output, today=_today(as_of))
+    written = service.timeline_picture(plan, output, today=today_of(as_of))
     click.echo(f"Wrote {written}")
 
 
@@ -202,7 +202,7 @@ def add_step(plan, title, side, owners, due, snap, phase, new_phase, depends_on,
     from mapsheets import service
 
     step = service.add_step(plan, title=title, side=side, owners=owners, due=due, phase=phase, new_phase=new_phase,
-                            depends_on=depends_on, status=status, notes=notes, today=_today(as_of), snap=snap,
+                            depends_on=depends_on, status=status, notes=notes, today=today_of(as_of), snap=snap,
                             on_warning=_step_warning, force=force)
     click.echo(f"Added {step.id}: {step.title}")
     from mapsheets.cli.base import record_write
@@ -225,10 +225,10 @@ def _step_warning(message: str) -> None:
 def demo(output, force, as_of):
     """Create an example enterprise MAP (Acme Corp × Globex) and show it."""
     from mapsheets import service
+    from mapsheets.cli.textout import plan_summary
     from mapsheets.core.dates import add_business_days
-    from mapsheets.textout import plan_summary
 
-    today = _today(as_of)
+    today = today_of(as_of)
     result = service.new_plan("enterprise-map", output, buyer="Acme Corp", seller="Globex", today=today,
                               close=add_business_days(today, 90), force=force)
     click.echo(f"Created {result.location}\n")

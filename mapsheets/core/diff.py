@@ -15,25 +15,19 @@ from datetime import date, datetime
 from difflib import SequenceMatcher
 from typing import Any
 
+from mapsheets.core.change_text import describe
 from mapsheets.core.dates import business_days_between
 from mapsheets.core.formulas import keep_formula_values, unknown_labels  # noqa: F401  (keep_formula_values: for callers)
+from mapsheets.core.labels import STEP_FIELDS, STEP_LABEL
 from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, jsonable
-from mapsheets.core.people import owner_key
+from mapsheets.core.people import owner_keys
 
 KINDS = (
     "step_added", "step_removed", "step_changed", "step_moved", "overview_changed",
     "stakeholder_added", "stakeholder_removed", "stakeholder_changed",
     "signature_added", "signature_stale", "signature_removed",
 )
-# Step fields in report order, with the sheet label used in wording (and for unparsed cells).
-STEP_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "ID"), ("phase", "Phase"), ("title", "Step"), ("side", "Side"), ("owners", "Owners"),
-    ("due", "Due"), ("status", "Status"), ("done_on", "Done on"), ("depends_on", "Depends on"),
-    ("notes", "Notes"),
-)
-_LABEL = dict(STEP_FIELDS)
 _FIELD_ORDER = {f: i for i, (f, _label) in enumerate(STEP_FIELDS)}
-_OVERVIEW_LABEL = {attr: label for attr, label, _typ in OVERVIEW_FIELDS}
 _OVERVIEW_ORDER = {attr: i for i, (attr, _l, _t) in enumerate(OVERVIEW_FIELDS)}
 # Content matching: weights of title / phase / owners similarity, and the bar a pair must clear.
 _W_TITLE, _W_PHASE, _W_OWNERS = 0.6, 0.2, 0.2
@@ -67,8 +61,7 @@ class Change:
         return out
 
     def describe(self) -> str:
-        """The change in the plan's own words (see wording.py)."""
-        from mapsheets.core.wording import describe
+        """The change in the plan's own words (see change_text.py)."""
 
         return describe(self)
 
@@ -215,7 +208,7 @@ def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection
     unknown = unknown_labels(a, b)
 
     def add(name: str, old: Any, new: Any, severity: str = "normal", slip: int | None = None) -> None:
-        if _LABEL.get(name, name.removeprefix("extra:")) in unknown:
+        if STEP_LABEL.get(name, name.removeprefix("extra:")) in unknown:
             return  # a formula without a result on one side: neither a change nor a commitment change
         out.append(Change("step_changed", b.id, name, old, new, slip, severity, b.title))
 
@@ -225,7 +218,7 @@ def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection
         old, new = _value(a, name), _value(b, name)
         if old != new:
             add(name, old, new, "low" if name == "notes" else "normal")
-    if a.owners != b.owners and _people(a.owners) != _people(b.owners):
+    if a.owners != b.owners and owner_keys(a.owners) != owner_keys(b.owners):
         add("owners", tuple(a.owners), tuple(b.owners))
     old_due, new_due = _value(a, "due"), _value(b, "due")
     if old_due != new_due:
@@ -252,7 +245,7 @@ def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection
 
 def _value(step: Step, name: str) -> Any:
     """The field as the sheet shows it: a cell we could not parse counts as its raw text."""
-    label = _LABEL[name]
+    label = STEP_LABEL[name]
     if label in step.unparsed:
         return _blank(step.unparsed[label])
     return getattr(step, name)
@@ -336,12 +329,8 @@ def _fold(text: Any) -> str:
     return " ".join(str(text or "").split()).casefold()
 
 
-def _people(names: list[str]) -> set[str]:
-    return {owner_key(n) for n in names}  # "Jane <jane@x>" and "Jane Smith <jane@x>" are one person
-
-
 def _jaccard(a: list[str], b: list[str]) -> float:
-    sa, sb = _people(a), _people(b)
+    sa, sb = owner_keys(a), owner_keys(b)
     return 1.0 if not sa and not sb else len(sa & sb) / len(sa | sb)
 
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from mapsheets.core.cell_input import plural
+from mapsheets.core.change_text import fold_done_on
 from mapsheets.core.dates import NO_HOLIDAYS, business_days_between
 from mapsheets.core.diff import Change
 from mapsheets.core.health import STALLED_AFTER_DAYS, assess, overdue_days
 from mapsheets.core.model import OUTCOMES, Plan, Step
 from mapsheets.core.schedule import project
-from mapsheets.core.wording import fold_done_on
-from mapsheets.core.words import plural
 
 DUE_SOON_DAYS = 7
 # Groups in the order a reader cares about them: (key, heading).

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from mapsheets.core.people import owner_key
 from mapsheets.core.qualify import QUALIFICATION_KEYS
 
 KINDS = ("closing", "mutual")
@@ -276,8 +277,6 @@ class Plan:
         """
         out: dict[str, Any] = {attr: _iso(getattr(self, attr)) if isinstance(getattr(self, attr), date)
                                else getattr(self, attr) for attr in SIGNED_OVERVIEW}
-        from mapsheets.core.people import owner_key
-
         # Who owns a step and who is on the team, not in which order they were typed.
         out["steps"] = [{k: sorted(map(owner_key, v)) if k == "owners" else v
                          for k, v in s.to_dict().items() if k in SIGNED_STEP_FIELDS} for s in self.steps]

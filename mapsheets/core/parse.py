@@ -11,6 +11,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from mapsheets.core.cell_input import (  # noqa: F401  (parse_outcome, split_ids: read here, used by callers)
+    STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS,
+)
+from mapsheets.core.cell_input import (
+    derived_step_id,
+    parse_outcome,
+    parse_side,
+    parse_status,
+    split_ids,
+    split_people,
+)
+from mapsheets.core.cell_input import (
+    norm as _norm,
+)
+from mapsheets.core.cell_input import (
+    text as _text,
+)
 from mapsheets.core.dates import normal_date_order, read_date
 from mapsheets.core.layout import (
     PLAN_TAB,
@@ -43,23 +60,6 @@ from mapsheets.core.people import follow_team
 from mapsheets.core.qualify import SYNONYMS as QUALIFICATION_LABELS
 from mapsheets.core.schedule import topological
 from mapsheets.core.text_gate import clean_grid
-from mapsheets.core.words import (  # noqa: F401  (parse_outcome, split_ids: read here, used by callers)
-    STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS,
-)
-from mapsheets.core.words import (
-    derived_step_id,
-    parse_outcome,
-    parse_side,
-    parse_status,
-    split_ids,
-    split_people,
-)
-from mapsheets.core.words import (
-    norm as _norm,
-)
-from mapsheets.core.words import (
-    text as _text,
-)
 from mapsheets.errors import NoPlan, ScheduleError
 
 Grid = dict[str, list[list[Any]]]

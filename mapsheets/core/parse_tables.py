@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mapsheets.core.cell_input import norm as _norm
+from mapsheets.core.cell_input import parse_side
+from mapsheets.core.cell_input import text as _text
 from mapsheets.core.dates import parse_datetime
 from mapsheets.core.layout import SIGNOFF_TAB, TEAM_TAB, TIMELINE_TAB, cell_ref
 from mapsheets.core.model import Signature, Stakeholder
-from mapsheets.core.words import norm as _norm
-from mapsheets.core.words import parse_side
-from mapsheets.core.words import text as _text
 
 Grid = dict[str, list[list[Any]]]
 

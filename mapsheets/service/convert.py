@@ -30,8 +30,8 @@ from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import UsageError
 from mapsheets.service.calendars import days_off_or_weekends, holiday_dates
 from mapsheets.service.plans import PlanView, build_plan, get_template, stage_durations, view_of, watch_seller_owners
-from mapsheets.service.refs import google_id, new_workbook, open_workbook, parse_grid, read_parsed
 from mapsheets.service.signoff import check_address
+from mapsheets.service.workbooks import google_id, new_workbook, open_workbook, parse_grid, read_parsed
 
 CONVERTED = "converted"  # the audit-log event
 # Steps-table columns carried cell for cell from the closing plan into the MAP.
@@ -140,7 +140,7 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
         result.watchers, result.watch_error = watch_seller_owners(mutual, location, store_url=store_url)
     if share:
         from mapsheets.service.digest import watch
-        from mapsheets.service.signoff import share as share_sheet
+        from mapsheets.service.sharing import share as share_sheet
 
         committee = [p for p in mutual.stakeholders if p.side == "buyer" and p.email]
         result.shared_with = share_sheet(location, [p.email for p in committee])

@@ -46,10 +46,10 @@ from mapsheets.service.digest_run import (  # noqa: F401  (PERIOD, DIGEST_HOUR, 
     report,
     resend_pending,
 )
-from mapsheets.service.refs import deployment_credentials, google_id
 from mapsheets.service.revisions import canonical_ref, read_snapshot, snapshot_into
 from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.signoff import check_address
+from mapsheets.service.workbooks import deployment_credentials, google_id
 
 if TYPE_CHECKING:
     from mapsheets.adapters.mail import Mailer

@@ -33,9 +33,9 @@ from mapsheets.service.delivery import (
 )
 from mapsheets.service.digest_reads import PlanRead, Said, changed_google_ids, read_plan
 from mapsheets.service.lifecycle_close import closed_refs
-from mapsheets.service.refs import google_id
 from mapsheets.service.revisions import canonical_ref
 from mapsheets.service.sheet_writes import SheetWrites
+from mapsheets.service.workbooks import google_id
 
 if TYPE_CHECKING:
     from mapsheets.adapters.mail import Mailer

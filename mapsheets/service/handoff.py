@@ -12,7 +12,7 @@ from mapsheets.core.layout import cell_ref, check_cell_text
 from mapsheets.core.upkeep import parsed_upkeep
 from mapsheets.errors import MapsheetsError, UsageError
 from mapsheets.service.calendars import plan_holidays
-from mapsheets.service.refs import google_id, open_workbook, parse_grid, read_parsed
+from mapsheets.service.workbooks import google_id, open_workbook, parse_grid, read_parsed
 
 HANDOFF_TAB = "Handoff"
 

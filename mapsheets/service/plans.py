@@ -44,7 +44,7 @@ from mapsheets.service.calendars import (
     looks,
     plan_holidays,
 )
-from mapsheets.service.refs import new_workbook, open_workbook, parse_grid, read_parsed
+from mapsheets.service.workbooks import new_workbook, open_workbook, parse_grid, read_parsed
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mapsheets.adapters.store import open_store
@@ -17,18 +16,12 @@ from mapsheets.core.layout import CHANGES_TAB, MACHINE_TAB, SIGNOFF_TAB, TEAM_TA
 from mapsheets.core.model import Plan, jsonable
 from mapsheets.core.parse import ParsedPlan, TableLocation
 from mapsheets.core.upkeep import upkeep_cells
-from mapsheets.service.refs import google_id, open_workbook, read_parsed
+from mapsheets.service.workbooks import canonical_ref, google_id, open_workbook, read_parsed
 
 if TYPE_CHECKING:
     from mapsheets.adapters.store import Store
 
 _REV = re.compile(r"^(latest|-?\d+)$")
-
-
-def canonical_ref(ref: str) -> str:
-    """One spelling per plan in the store: absolute paths, bare spreadsheet IDs."""
-    sheet_id = google_id(ref)
-    return sheet_id if sheet_id else str(Path(ref).expanduser().resolve())
 
 
 def other_tabs(grid: dict[str, list[list[Any]]], parsed: ParsedPlan) -> dict[str, list[list[Any]]]:
@@ -241,7 +234,7 @@ class DiffResult:
 
     def readable(self) -> list[Change]:
         """The changes as a reader is told them (a step's "Done on" folded into "is now done")."""
-        from mapsheets.core.wording import fold_done_on
+        from mapsheets.core.change_text import fold_done_on
 
         return fold_done_on(self.changes)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from mapsheets.adapters import files
 from mapsheets.adapters.crm_history import read_history_table
 from mapsheets.analysis.crm_formats import norm
-from mapsheets.core.words import as_csv_text
+from mapsheets.core.cell_input import as_csv_text
 from mapsheets.errors import UsageError
 from mapsheets.service.calendars import calendar_code, holiday_dates, locale_calendar
 

@@ -21,8 +21,8 @@ from mapsheets.core.text_gate import admit
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import MapsheetsError, NotFound, PlanFileError, UsageError
 from mapsheets.service.calendars import looks
-from mapsheets.service.refs import open_workbook, parse_grid, read_parsed
 from mapsheets.service.signoff import check_email
+from mapsheets.service.workbooks import open_workbook, parse_grid, read_parsed
 
 _LEADS = ("seller_lead", "buyer_lead")
 

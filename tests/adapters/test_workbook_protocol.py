@@ -50,7 +50,7 @@ def test_each_backend_has_every_member_with_a_compatible_signature(backend):
 
 def test_instances_and_the_service_wrappers_are_workbooks(tmp_path):
     from mapsheets.service.attribution import OwnWrites
-    from mapsheets.service.refs import _ReadOnce
+    from mapsheets.service.workbooks import _ReadOnce
 
     xlsx, google = XlsxWorkbook(tmp_path / "p.xlsx"), GoogleWorkbook("abc", client=None)
     for book in (xlsx, google, _ReadOnce(xlsx), OwnWrites(google)):

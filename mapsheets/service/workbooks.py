@@ -20,6 +20,12 @@ _SHEETS_URL = re.compile(r"^https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9
 _SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{25,}$")
 
 
+def canonical_ref(ref: str) -> str:
+    """One spelling per plan in the store: absolute paths, bare spreadsheet IDs."""
+    sheet_id = google_id(ref)
+    return sheet_id if sheet_id else str(Path(ref).expanduser().resolve())
+
+
 def google_id(ref: str) -> str | None:
     """The spreadsheet ID if ``ref`` names a Google Sheet, else None."""
     if m := _SHEETS_URL.match(ref.strip()):
@@ -197,7 +203,6 @@ def _latest_stored(ref: str):
     from mapsheets.adapters.store import open_store, store_exists
     from mapsheets.core.model import Plan
     from mapsheets.errors import MapsheetsError
-    from mapsheets.service.revisions import canonical_ref
 
     if not store_exists():
         return None  # never stored anything (and no store made by a read)
