@@ -5,6 +5,7 @@ still the version read; openpyxl's temporaries beside it too; formula results ke
 from __future__ import annotations
 
 import contextvars
+import errno
 import os
 import stat
 import zipfile
@@ -76,11 +77,25 @@ def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = N
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        failed = _os_error(exc)
+        if failed is not None:
+            raise PlanFileError(f"{path}: cannot write ({failed.strerror or failed})") from None
         raise
     finally:
         _SAVING.reset(token)
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OS error behind a failed save. With lxml installed, openpyxl writes through it, and lxml
+    reports a full disk as ``SerialisationError: IO_ENOSPC`` rather than an OSError."""
+    if isinstance(exc, OSError):
+        return exc
+    if type(exc).__name__ == "SerialisationError" and type(exc).__module__.startswith("lxml"):
+        code = str(exc).strip()
+        if code == "IO_ENOSPC":
+            return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return OSError(errno.EIO, f"{os.strerror(errno.EIO)}: {code}")
+    return None
 
 
 def _save_zip(workbook, tmp: Path, results: dict[str, Results] | None = None) -> None:
