@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from mapsheets.cli.base import DB_OPTION, MAIL_OPTIONS, _print_json, cli
+from mapsheets.core.vocabulary import DIGEST_HOUR, DIGEST_PERIODS
 from mapsheets.core.words import plural
 
 
@@ -15,7 +16,7 @@ from mapsheets.core.words import plural
 @click.argument("plan")
 @click.option("--to", "emails", multiple=True, required=True, metavar="EMAIL",
               help='Recipient: jane@acme.example or "Jane Doe <jane@acme.example>" (repeatable).')
-@click.option("--every", type=click.Choice(["daily", "weekly"]), default="daily", show_default=True)
+@click.option("--every", type=click.Choice(list(DIGEST_PERIODS)), default="daily", show_default=True)
 @click.option("--only-changes", is_flag=True, help="No email for overdue steps alone, only when something changed.")
 @click.option("--link", metavar="URL", help="Where recipients open the plan (http/https, e.g. the file on a share); "
                                             "kept for the plan. Without it a local file is named, not linked.")
@@ -74,7 +75,7 @@ def watching(as_json, db_url):
 @MAIL_OPTIONS
 @click.option("--tz", "tz_name", envvar="MAPSHEETS_TZ", metavar="ZONE",
               help="The team's time zone, e.g. America/New_York (env MAPSHEETS_TZ; default: this machine's).")
-@click.option("--hour", type=click.IntRange(0, 23), default=7, show_default=True, envvar="MAPSHEETS_DIGEST_HOUR",
+@click.option("--hour", type=click.IntRange(0, 23), default=DIGEST_HOUR, show_default=True, envvar="MAPSHEETS_DIGEST_HOUR",
               help="Send each day's digests with the first run at or after this hour (env MAPSHEETS_DIGEST_HOUR).")
 @click.option("--stale-after", type=click.IntRange(1, 365), metavar="DAYS",
               help="Call a plan stalled after this many calendar days (1-365) without any update to it "

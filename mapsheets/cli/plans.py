@@ -17,6 +17,7 @@ from mapsheets.cli.base import (
     cli,
     with_options,
 )
+from mapsheets.core.vocabulary import SIDES, STATUSES
 
 
 @cli.command()
@@ -184,14 +185,14 @@ def timeline(plan, output, as_of):
 @cli.command("add-step")
 @click.argument("plan")
 @click.option("--title", required=True, help="What has to happen.")
-@click.option("--side", type=click.Choice(["buyer", "seller", "joint"]), default="joint", show_default=True)
+@click.option("--side", type=click.Choice(SIDES), default="joint", show_default=True)
 @click.option("--owner", "owners", multiple=True, help="Owner name or email (repeatable).")
 @click.option("--due", type=DATE, help="Due date (on a weekend or a holiday of the plan's calendar: kept, with a warning).")
 @click.option("--snap", is_flag=True, help="Move a --due on a weekend or holiday to the next business day.")
 @click.option("--phase", default="", help="Phase the step belongs to: one of the plan's, matched ignoring case.")
 @click.option("--new-phase", is_flag=True, help="Start a phase the plan does not have yet (--phase names it).")
 @click.option("--depends-on", "depends_on", multiple=True, metavar="ID", help="Step ID this waits for (repeatable).")
-@click.option("--status", type=click.Choice(["not started", "in progress", "done", "blocked", "n/a"]),
+@click.option("--status", type=click.Choice(STATUSES),
               default="not started", show_default=True)
 @click.option("--notes", default="")
 @AS_OF_OPTION

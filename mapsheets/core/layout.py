@@ -14,6 +14,7 @@ from mapsheets.core import look
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
 from mapsheets.core.qualify import MEDDPICC, QUALIFICATION_HEADING
 from mapsheets.core.text_gate import CELL_TEXT_LIMIT, admit_all  # noqa: F401  (CELL_TEXT_LIMIT: its old home)
+from mapsheets.core.vocabulary import PERSON_SIDES
 from mapsheets.core.words import status_spellings
 
 PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
@@ -295,7 +296,7 @@ def team_sheet(stakeholders: list[Stakeholder]) -> SheetSpec:
     rows.extend([s.name, _cell(s.email), s.side, _cell(s.role)] for s in stakeholders)
     return SheetSpec(
         title=TEAM_TAB, rows=rows, header_row=0, frozen_rows=1, widths=[w for *_x, w in TEAM_COLUMNS],
-        validations=[Validation(2, 1, TABLE_ROWS, ("buyer", "seller")), Validation(3, 1, TABLE_ROWS, ROLES)],
+        validations=[Validation(2, 1, TABLE_ROWS, PERSON_SIDES), Validation(3, 1, TABLE_ROWS, ROLES)],
     )
 
 

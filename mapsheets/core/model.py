@@ -10,15 +10,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from mapsheets.core.qualify import QUALIFICATION_KEYS
+from mapsheets.core.vocabulary import OPEN_STATUSES, PLAN_KINDS, SIDES, STATUSES  # noqa: F401  (their old home)
 
-KINDS = ("closing", "mutual")
-SIDES = ("buyer", "seller", "joint")
-STATUSES = ("not started", "in progress", "done", "blocked", "n/a")
+KINDS = PLAN_KINDS  # the old name, kept for callers
 ROLES = (
     "Champion", "Economic buyer", "Decision maker", "Legal", "Security", "Procurement",
     "IT", "Finance", "User", "AE", "SE", "CSM", "Sales manager", "Executive sponsor", "Other",
 )
-OPEN_STATUSES = ("not started", "in progress", "blocked")
 
 # Crockford base32 without I, L, O, U: IDs people can read aloud and retype.
 ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -10,6 +10,7 @@ from typing import Any
 from mapsheets.core.dates import parse_datetime
 from mapsheets.core.layout import SIGNOFF_TAB, TEAM_TAB, TIMELINE_TAB, cell_ref
 from mapsheets.core.model import Signature, Stakeholder
+from mapsheets.core.vocabulary import PERSON_SIDES
 from mapsheets.core.words import norm as _norm
 from mapsheets.core.words import parse_side
 from mapsheets.core.words import text as _text
@@ -85,7 +86,7 @@ def read_team(grid: Grid, warnings: list[Warning]) -> tuple[list[Stakeholder], T
     people = []
     for r, cells in rows:
         side = parse_side(cells.get("side")) or ""
-        if side not in ("buyer", "seller"):
+        if side not in PERSON_SIDES:
             if _text(cells.get("side")):
                 warnings.append(Warning(cell_ref(tab, r, cols["side"]), f'"{_text(cells.get("side"))}" is not buyer or seller'))
             side = _text(cells.get("side"))

@@ -6,14 +6,12 @@ every step she owns, and a diff compares owners by email where they have one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from mapsheets.core.model import Plan, Stakeholder
+from mapsheets.core.vocabulary import EMAIL
 
-# The lookbehind starts a match only where a run of mailbox characters starts: searching a long
-# cell without an @ is then linear, not quadratic (issue 17), and finds the same addresses.
-EMAIL_IN = re.compile(r"(?<![^@\s<>,;])[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z]{2,}")
+EMAIL_IN = EMAIL  # the old name: one pattern for the package (vocabulary.EMAIL)
 
 
 def split_person(text: str) -> tuple[str, str]:

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from mapsheets.core.model import ID_ALPHABET, ID_PREFIX
+from mapsheets.core.vocabulary import SIDES
 
 
 def norm(value: Any) -> str:
@@ -90,7 +91,7 @@ def parse_side(value: Any, buyer: str = "", seller: str = "") -> str | None:
     text = norm(value)
     if not text:
         return "joint"
-    if text in ("buyer", "seller", "joint"):  # the words themselves win over a company so named
+    if text in SIDES:  # the words themselves win over a company so named
         return text
     if buyer and text == norm(buyer):
         return "buyer"

@@ -16,13 +16,14 @@ from mapsheets.adapters.gcreds import GoogleCredentials
 from mapsheets.core.diff import diff
 from mapsheets.core.diff import summary as change_summary
 from mapsheets.core.model import Plan
+from mapsheets.core.vocabulary import DIGEST_EVERY
 from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PlanBusy, PlanOpen, UsageError
 from mapsheets.service.addon_cache import PLANS, Reading
 from mapsheets.service.audit_log import lost_warning
 from mapsheets.service.refs import google_id, open_workbook, read_parsed, request_scope
 from mapsheets.service.signers import Member, member, require_member
 
-EVERY = ("daily", "weekly", "off")
+EVERY = DIGEST_EVERY  # the old name
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 from mapsheets.core.addresses import EMAIL
 from mapsheets.core.model import GOOGLE, SIDES, Signature, Step
 from mapsheets.core.text_gate import admit
+from mapsheets.core.vocabulary import PERSON_SIDES
 from mapsheets.errors import AlreadyExists, UsageError
 from mapsheets.service.addon import EVERY, Caller, _audit, _aware, _read, _require_member, _writing
 from mapsheets.service.refs import request_scope
@@ -137,7 +138,7 @@ def sign(ref: str, caller: Caller, *, now: datetime, store, credentials=None, se
     Signing a plan one has signed as it reads now changes nothing."""
     from mapsheets.service.signoff import sign as sign_plan
 
-    if side is not None and side not in ("buyer", "seller"):
+    if side is not None and side not in PERSON_SIDES:
         raise UsageError(f"side {side!r} is not buyer or seller", field="side")
     with request_scope(credentials), _writing(ref):
         _book, _grid, parsed = _read(ref)

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from mapsheets.core.vocabulary import DEFAULT_SENDER  # noqa: F401  (its old home)
 from mapsheets.errors import Deferred, Refused, RemoteError
 
-DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 # Seconds a run may spend sending: a mail server that accepts and never answers must not hold a
 # cron run for 30 s per message. What is left stays pending and goes out first next run.
 SEND_BUDGET = 120.0

@@ -22,6 +22,7 @@ from mapsheets.core.diff import diff
 from mapsheets.core.model import Plan
 from mapsheets.core.own_writes import TOLD
 from mapsheets.core.schedule import project
+from mapsheets.core.vocabulary import DIGEST_HOUR, DIGEST_PERIODS
 from mapsheets.errors import MapsheetsError, NotFound, UsageError
 from mapsheets.service import audience
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
@@ -43,10 +44,7 @@ from mapsheets.service.revisions import canonical_ref, open_store, read_snapshot
 from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.signoff import check_address
 
-PERIOD = {"daily": 1, "weekly": 7}  # days between digests
-# Digests go out with the first run at or after this local hour: a cron every 10 minutes sends
-# each daily digest at the same time of day, not drifting by the minutes a run takes.
-DIGEST_HOUR = 7
+PERIOD = DIGEST_PERIODS  # the old name
 CONSIDERED_BATCH = 200  # subscriptions marked "looked at" per transaction
 
 
@@ -58,7 +56,7 @@ def watch(ref: str, emails: Iterable[str], *, every: str = "daily", only_changes
     ``link``: where recipients open the plan (an http(s) URL, e.g. the file on a share), kept for
     the plan and used by every digest of it from now on.
     """
-    if every not in PERIOD:
+    if every not in DIGEST_PERIODS:
         raise UsageError(f"every {every!r} is not daily or weekly", field="every")
     link = audience.check_link(link) if link is not None else None
     names: dict[str, str] = {}
@@ -98,7 +96,7 @@ def is_due(subscription, now: datetime, tz=timezone.utc, hour: int = DIGEST_HOUR
     last = subscription.last_run_at
     if last is None:
         return True
-    return local.date() >= last.astimezone(tz).date() + timedelta(days=PERIOD[subscription.every])
+    return local.date() >= last.astimezone(tz).date() + timedelta(days=DIGEST_PERIODS[subscription.every])
 
 
 def _changed_google_ids(refs: list[str], seen: dict[str, dict]) -> dict[str, dict] | None:

@@ -11,6 +11,7 @@ from mapsheets.core.edits import Edit
 from mapsheets.core.layout import SIGNOFF_COLUMNS, SIGNOFF_TAB, check_cell_text, signature_cells
 from mapsheets.core.model import COMMAND_LINE, ON_BEHALF, Signature
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
+from mapsheets.core.vocabulary import PERSON_SIDES
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service import seals
 from mapsheets.service.calendars import looks
@@ -59,7 +60,7 @@ def sign(ref: str, *, name: str, email: str, side: str, now: datetime, store_url
     reads as recorded on their behalf, never as their own. The seal is made with the deployment's
     key (its file created on first use).
     """
-    if side not in ("buyer", "seller"):
+    if side not in PERSON_SIDES:
         raise UsageError(f"side {side!r} is not buyer or seller", field="side")
     if not name.strip():
         raise UsageError("name must not be empty", field="name")

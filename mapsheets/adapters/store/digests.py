@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mapsheets.adapters.store.connect import _guarded
+from mapsheets.core.vocabulary import DIGEST_PERIODS
 from mapsheets.errors import NotFound
 
-PERIODS = ("daily", "weekly")
+PERIODS = tuple(DIGEST_PERIODS)
 # Longer than any one send can take: a claim this old was left by a run that was killed.
 CLAIM_LEASE = timedelta(minutes=15)
 
