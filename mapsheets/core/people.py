@@ -21,7 +21,7 @@ def split_person(text: str) -> tuple[str, str]:
     if not found:
         return text, ""
     email = found[0]
-    name = text.replace(f"<{email}>", "").replace(email, "").strip(" <>,")
+    name = text.replace(f"<{email}>", "").replace(f"({email})", "").replace(email, "").strip(" <>,")
     return name or email, email
 
 
