@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from mapsheets.cli.base import DB_OPTION, MAIL_OPTIONS, _print_json, cli
+from mapsheets.core.text import plural
 from mapsheets.core.vocabulary import DIGEST_HOUR, DIGEST_PERIODS
-from mapsheets.core.words import plural
 
 
 @cli.command()

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, _Command, _today, cli
-from mapsheets.core.words import plural
+from mapsheets.core.text import plural
 
 
 @cli.command()

@@ -21,8 +21,8 @@ from mapsheets.core.diff import Change
 from mapsheets.core.health import STALLED_AFTER_DAYS, assess, overdue_days
 from mapsheets.core.model import OUTCOMES, Plan, Step
 from mapsheets.core.schedule import project
+from mapsheets.core.text import iso, plural
 from mapsheets.core.wording import fold_done_on
-from mapsheets.core.words import plural
 
 DUE_SOON_DAYS = 7
 # Groups in the order a reader cares about them: (key, heading).
@@ -99,7 +99,7 @@ class StepLine:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "owners": list(self.owners),
-                "due": _iso(self.due), "status": self.status,
+                "due": iso(self.due), "status": self.status,
                 "side": self.side, "days_overdue": self.days_overdue}
 
 
@@ -112,8 +112,8 @@ class CloseOutlook:
     moved_days: int | None  # since ``previous``, business days; positive = later
 
     def to_dict(self) -> dict[str, Any]:
-        return {"projected": _iso(self.projected), "target": _iso(self.target), "slip_days": self.slip_days,
-                "previous": _iso(self.previous), "moved_days": self.moved_days}
+        return {"projected": iso(self.projected), "target": iso(self.target), "slip_days": self.slip_days,
+                "previous": iso(self.previous), "moved_days": self.moved_days}
 
 
 @dataclass(frozen=True)
@@ -305,10 +305,6 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
 def _line(step: Step, days: int) -> StepLine:
     return StepLine(id=step.id, title=step.title, owners=tuple(step.owners), due=step.due, status=step.status,
                     side=step.side, days_overdue=days)
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 def _one_line(text: str) -> str:

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from mapsheets.core.qualify import QUALIFICATION_KEYS
+from mapsheets.core.text import iso, jsonable  # noqa: F401  (jsonable: its old home)
 from mapsheets.core.vocabulary import OPEN_STATUSES, PLAN_KINDS, SIDES, STATUSES  # noqa: F401  (their old home)
 
 KINDS = PLAN_KINDS  # the old name, kept for callers
@@ -64,9 +65,9 @@ class Step:
             "title": self.title,
             "side": self.side,
             "owners": list(self.owners),
-            "due": _iso(self.due),
+            "due": iso(self.due),
             "status": self.status,
-            "done_on": _iso(self.done_on),
+            "done_on": iso(self.done_on),
             "depends_on": list(self.depends_on),
             "notes": self.notes,
             # Hand-added columns and cells that did not parse: part of what people agreed on.
@@ -252,7 +253,7 @@ class Plan:
             if attr in _READING_ONLY or attr in _LINKS or attr in _LIFECYCLE:
                 continue
             value = getattr(self, attr)
-            out[attr] = _iso(value) if typ is date else value
+            out[attr] = iso(value) if typ is date else value
         out["steps"] = [s.to_dict() for s in self.steps]
         out["stakeholders"] = [s.to_dict() for s in self.stakeholders]
         if self.formulas:
@@ -264,7 +265,7 @@ class Plan:
 
         Status, done on, notes and extra columns are progress: they change without breaking a signature.
         """
-        out: dict[str, Any] = {attr: _iso(getattr(self, attr)) if isinstance(getattr(self, attr), date)
+        out: dict[str, Any] = {attr: iso(getattr(self, attr)) if isinstance(getattr(self, attr), date)
                                else getattr(self, attr) for attr in SIGNED_OVERVIEW}
         from mapsheets.core.people import owner_key
 
@@ -299,7 +300,7 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         out = self.content_dict()
         out.update({attr: getattr(self, attr) for attr in _READING_ONLY + _LINKS})
-        out.update({attr: _iso(v) if isinstance(v := getattr(self, attr), date) else v for attr in _LIFECYCLE})
+        out.update({attr: iso(v) if isinstance(v := getattr(self, attr), date) else v for attr in _LIFECYCLE})
         out["qualification"] = {k: self.qualification.get(k, "") for k in QUALIFICATION_KEYS}
         out["fingerprint"] = self.fingerprint()
         out["signatures"] = [s.to_dict(self.signature_status(s)) for s in self.signatures]
@@ -327,7 +328,7 @@ def seal_payload(signature: Signature, identity: str) -> bytes:
     if at is not None:
         at = (at + timedelta(microseconds=500_000)).replace(microsecond=0, tzinfo=None)  # sheets round
     content = {"v": 1, "plan": identity, "fingerprint": signature.fingerprint, "name": signature.name.strip(),
-               "email": signature.email.strip().lower(), "side": signature.side, "signed_at": _iso(at),
+               "email": signature.email.strip().lower(), "side": signature.side, "signed_at": iso(at),
                "method": signature.method, "recorded_by": signature.recorded_by.strip().lower()}
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -335,21 +336,6 @@ def seal_payload(signature: Signature, identity: str) -> bytes:
 def _hash(content: dict[str, Any]) -> str:
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
-
-
-def jsonable(value: Any) -> Any:
-    """A cell value as JSON keeps it: dates as ISO text, whole floats as ints, blanks as None."""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _date(value: Any) -> date | None:

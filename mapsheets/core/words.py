@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from mapsheets.core.model import ID_ALPHABET, ID_PREFIX
+from mapsheets.core.text import plural  # noqa: F401  (its old home)
 from mapsheets.core.vocabulary import SIDES
 
 
@@ -161,8 +162,3 @@ def as_csv_text(value: Any) -> Any:
 def from_csv_text(value: str) -> str:
     """What ``as_csv_text`` wrote, read back."""
     return value[1:] if value[:1] == "'" and value[1:2] in FORMULA_STARTS else value
-
-
-def plural(n: int, word: str) -> str:
-    """``1 plan``, ``2 plans``: a count as people say it (regular plurals only)."""
-    return f"{n} {word}" + ("" if n == 1 else "s")

@@ -16,6 +16,7 @@ from mapsheets.adapters.gcreds import GoogleCredentials
 from mapsheets.core.diff import diff
 from mapsheets.core.diff import summary as change_summary
 from mapsheets.core.model import Plan
+from mapsheets.core.text import iso
 from mapsheets.core.vocabulary import DIGEST_EVERY
 from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PlanBusy, PlanOpen, UsageError
 from mapsheets.service.addon_cache import PLANS, Reading
@@ -129,13 +130,13 @@ def _plan_summary(reading: Reading, today: date, ref: str) -> dict[str, Any]:
         "title": plan.title, "buyer": plan.buyer, "seller": plan.seller,
         "progress": {"done": health.done, "total": health.total, "percent": round(100 * health.progress)},
         "health": health.state,
-        "overdue": [{"id": s.id, "title": s.title, "due": _iso(s.due), "days": d} for s, d in health.overdue],
-        "due_soon": [{"id": s.id, "title": s.title, "due": _iso(s.due)} for s in health.due_soon],
-        "target_close": _iso(plan.target_close), "projected_close": _iso(proj.close),
+        "overdue": [{"id": s.id, "title": s.title, "due": iso(s.due), "days": d} for s, d in health.overdue],
+        "due_soon": [{"id": s.id, "title": s.title, "due": iso(s.due)} for s in health.due_soon],
+        "target_close": iso(plan.target_close), "projected_close": iso(proj.close),
         "slip_days": proj.slip,
         "phases": list(dict.fromkeys(s.phase for s in plan.steps if s.phase)),
         "next_phase": _next_phase(plan),
-        "steps": [{"id": s.id, "title": s.title, "status": s.status, "due": _iso(s.due)} for s in plan.steps],
+        "steps": [{"id": s.id, "title": s.title, "status": s.status, "due": iso(s.due)} for s in plan.steps],
         "team": team,
         "signatures": [s.to_dict(plan.signature_status(s)) for s in plan.signatures],
         "fingerprint": plan.fingerprint(), "step_count": len(plan.steps),
@@ -201,10 +202,6 @@ def _subscription(store, ref: str, email: str) -> str:
         if sub.email.lower() == email.lower():
             return sub.every
     return "off"
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 __all__ = ["Caller", "EVERY", "GoogleCredentials", "Member", "MapsheetsError", "changes", "member", "open_store", "summary"]
