@@ -11,7 +11,7 @@ from mapsheets.core.edits import Edit
 from mapsheets.core.layout import cell_ref, check_cell_text
 from mapsheets.core.upkeep import parsed_upkeep
 from mapsheets.errors import MapsheetsError, UsageError
-from mapsheets.service.calendars import plan_holidays
+from mapsheets.service.calendars import days_off_or_weekends
 from mapsheets.service.refs import google_id, open_workbook, parse_grid, read_parsed
 
 HANDOFF_TAB = "Handoff"
@@ -33,10 +33,7 @@ def handoff(ref: str, *, today: date, output: Path | None = None, tab: bool = Fa
         raise UsageError(f"-o {output}: folder {Path(output).parent} does not exist")
     book = open_workbook(ref)
     _grid, parsed = read_parsed(book)
-    try:
-        days_off = plan_holidays(parsed.plan, today)
-    except UsageError:  # an unknown calendar typed in the sheet: weekends only, as everywhere
-        days_off = frozenset()
+    days_off = days_off_or_weekends(parsed.plan, today)
     result = HandoffResult(core.build(parsed.plan, today, days_off, _qualification(parsed.plan, book.ref)),
                            output=output, tab=tab)
     if tab:
