@@ -90,6 +90,11 @@ STYLES: dict[str, tuple[str | None, str | None, bool]] = {
     "today": ("FFD966", "000000", True),
     "band": ("D9E1F2", "1F3864", True),
 }
+# The rest of the palette, hex RGB: the header row, done rows greyed, overdue rows, a protected tab.
+HEADER_BACKGROUND, HEADER_TEXT = "1F3864", "FFFFFF"
+MUTED_TEXT = "9E9E9E"
+ALERT_BACKGROUND, ALERT_TEXT = "F8D7DA", "9C0006"
+PROTECTED_TAB = "808080"
 
 
 @dataclass(frozen=True)
