@@ -61,14 +61,23 @@ def read_durations(path: Path) -> dict[str, Decimal]:
     return table
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write beside the target, then rename: readers never see half a file."""
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """The one atomic file writer: a temporary beside the target (0600, as the data may be private),
+    flushed to disk, then renamed over it. Readers never see half a file, nor does a crash leave one;
+    a failed write removes its temporary and raises the OSError. Text is written as UTF-8."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """``write_atomic`` for text (the name callers know)."""
+    write_atomic(path, text)
