@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from mapsheets.core.look import TimelineChart
-from mapsheets.errors import PlanFileError, UsageError
+from mapsheets.errors import UsageError, file_error
 
 FORMATS = (".png", ".svg")
 PLANNED, DONE, OVERDUE, ACTIVE = "#8EA9DB", "#4E9A3A", "#D9363E", "#2F5597"
@@ -95,7 +95,7 @@ def draw(chart: TimelineChart, output: Path) -> Path:
     try:
         fig.savefig(output, dpi=130)
     except OSError as exc:
-        raise PlanFileError(f"{output}: cannot write ({exc.strerror or exc})") from None
+        raise file_error(output, exc, "a picture", writing=True) from None
     finally:
         plt.close(fig)
     return output

@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mapsheets.errors import UsageError
+from mapsheets.errors import UsageError, file_error
 
 
 @dataclass
@@ -37,14 +37,12 @@ def read_csv_table(path: Path) -> CsvTable:
                     rows.append(row + [""] * (width - len(row)))
                     lines.append(start)
                 start = reader.line_num + 1
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not UTF-8 text (save the export as CSV UTF-8)") from None
     except csv.Error as exc:
         raise UsageError(f"{path}:{reader.line_num}: not CSV ({exc})") from None
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+        raise file_error(path, exc, "a CSV export", error=UsageError) from None
     names = [h.strip() for h in header]
     values = list(zip(*rows)) if rows else [() for _ in names]
     columns = {name: list(values[i]) for i, name in enumerate(names) if name}

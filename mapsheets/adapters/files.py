@@ -9,7 +9,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from mapsheets.errors import TemplateError, UsageError
+from mapsheets.errors import TemplateError, UsageError, file_error
 
 PACKAGE_TEMPLATES = "mapsheets.templates_data"
 
@@ -28,8 +28,10 @@ def template_sources(extra_dirs: list[Path]) -> dict[str, tuple[str, str]]:
         for path in sorted(folder.glob("*.y*ml")):
             try:
                 found[path.stem] = (str(path), path.read_text("utf-8"))
-            except (OSError, UnicodeDecodeError) as exc:
-                raise TemplateError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+            except OSError as exc:
+                raise file_error(path, exc, "a template", error=TemplateError) from None
+            except UnicodeDecodeError:
+                raise TemplateError(f"{path}: cannot read (UnicodeDecodeError)") from None
     return found
 
 
@@ -40,9 +42,9 @@ def read_durations(path: Path) -> dict[str, Decimal]:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.DictReader(fh))
             header = [h.strip().lower() for h in (rows[0].keys() if rows else [])]
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except OSError as exc:
+        raise file_error(path, exc, "a durations table", error=UsageError) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
         raise UsageError(f"{path}: cannot read durations ({exc.__class__.__name__})") from None
     if not {"stage", "days"} <= set(header):
         raise UsageError(f"{path}: expected CSV columns 'stage' and 'days'")

@@ -25,7 +25,7 @@ from mapsheets.adapters.mail_message import (  # noqa: F401  (the names callers 
     parse_message,
     sender_domain,
 )
-from mapsheets.errors import Deferred, Refused, RemoteError, UsageError
+from mapsheets.errors import Deferred, Refused, RemoteError, UsageError, os_reason
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +65,11 @@ class OutboxMailer:
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # digests hold plan text
         except OSError as exc:  # kept pending like an SMTP failure: fix the folder, the next run sends
-            raise RemoteError(f"outbox {self.folder}: {exc.strerror or exc.__class__.__name__}") from None
+            raise RemoteError(f"outbox {self.folder}: {os_reason(exc)}") from None
         try:
             write_atomic(target, message.as_bytes())
         except OSError as exc:  # a full disk: pending like any failed send, the run goes on
-            raise RemoteError(f"outbox {self.folder}: {exc.strerror or exc or type(exc).__name__}") from None
+            raise RemoteError(f"outbox {self.folder}: {os_reason(exc)}") from None
         log.info("wrote %s", target)
 
     def __repr__(self) -> str:

@@ -23,7 +23,7 @@ from mapsheets.core.model import Plan
 from mapsheets.core.own_writes import TOLD
 from mapsheets.core.schedule import project
 from mapsheets.core.vocabulary import DIGEST_HOUR, DIGEST_PERIODS
-from mapsheets.errors import MapsheetsError, NotFound, UsageError
+from mapsheets.errors import MapsheetsError, NotFound, UsageError, file_error
 from mapsheets.service import audience
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.audit_log import check_own_write, flush_quietly
@@ -358,5 +358,5 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
     try:
         write_text_atomic(output, render_digest(digest)[0])
     except OSError as exc:
-        raise UsageError(f"{output}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+        raise file_error(output, exc, "a preview", writing=True, error=UsageError) from None
     return output

@@ -10,7 +10,7 @@ from mapsheets.core import handoff as core
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import cell_ref, check_cell_text
 from mapsheets.core.upkeep import parsed_upkeep
-from mapsheets.errors import MapsheetsError, UsageError
+from mapsheets.errors import MapsheetsError, UsageError, file_error
 from mapsheets.service.calendars import days_off_or_weekends
 from mapsheets.service.refs import google_id, open_workbook, parse_grid, read_parsed
 
@@ -44,7 +44,7 @@ def handoff(ref: str, *, today: date, output: Path | None = None, tab: bool = Fa
         try:
             write_text_atomic(Path(output), core.markdown(result.handoff))
         except OSError as exc:
-            raise UsageError(f"-o {output}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+            raise file_error(output, exc, "a hand-off", writing=True, error=UsageError, shown=f"-o {output}") from None
     return result
 
 
