@@ -21,11 +21,12 @@ from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, 
 from mapsheets.core.people import owner_key
 from mapsheets.core.text import fold, jsonable, to_json
 
-KINDS = (
+CHANGE_KINDS = (
     "step_added", "step_removed", "step_changed", "step_moved", "overview_changed",
     "stakeholder_added", "stakeholder_removed", "stakeholder_changed",
     "signature_added", "signature_stale", "signature_removed",
 )
+KINDS = CHANGE_KINDS  # the old name, kept for callers
 # Step fields in report order, with the sheet label used in wording (and for unparsed cells).
 STEP_FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "ID"), ("phase", "Phase"), ("title", "Step"), ("side", "Side"), ("owners", "Owners"),
@@ -106,7 +107,7 @@ def diff(old: Plan, new: Plan, holidays: Collection[date] = ()) -> list[Change]:
 
 def summary(changes: Iterable[Change]) -> dict[str, int]:
     """Counts by kind (every kind present, zeros too), total, high-severity count, days slipped later."""
-    out = {kind: 0 for kind in KINDS}
+    out = {kind: 0 for kind in CHANGE_KINDS}
     total = high = slipped = 0
     for c in changes:
         out[c.kind] = out.get(c.kind, 0) + 1

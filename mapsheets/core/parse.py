@@ -26,6 +26,7 @@ from mapsheets.core.model import (
     UncachedFormula,
 )
 from mapsheets.core.parse_tables import (  # noqa: F401  (Warning, TableLocation: what callers import from here)
+    ParseWarning,
     TableLocation,
     Warning,
     find_header,
@@ -81,7 +82,7 @@ class PlanLocation:
 @dataclass
 class ParsedPlan:
     plan: Plan
-    warnings: list[Warning]
+    warnings: list[ParseWarning]
     location: PlanLocation
     signoff: TableLocation | None = None
     team: TableLocation | None = None
@@ -108,7 +109,7 @@ def not_computed(raw: Any) -> str:
 def parse_plan(grid: Grid) -> ParsedPlan:
     """The plan a grid holds; text no cell may hold (a lone surrogate, a control character) is
     made fit in ``grid`` itself first, with a warning naming the cell (core/text_gate.py)."""
-    read_fixes = [Warning(cell_ref(t, r, c), what) for t, r, c, what in clean_grid(grid)]
+    read_fixes = [ParseWarning(cell_ref(t, r, c), what) for t, r, c, what in clean_grid(grid)]
     parsed = _parse_plan(grid)
     parsed.warnings[:0] = read_fixes
     return parsed
@@ -131,7 +132,7 @@ def _parse_plan(grid: Grid) -> ParsedPlan:
                             "containing at least 'Step' (and 'ID', 'Due', 'Status', ...)")
     header_row, colmap = located
     rows = grid[tab]
-    warnings: list[Warning] = []
+    warnings: list[ParseWarning] = []
     plan = Plan(kind="mutual", title="", buyer="", seller="")
     machine = read_machine(plan, grid)
     labels_at: dict[str, tuple[int, int]] = {}
@@ -158,14 +159,14 @@ def _parse_plan(grid: Grid) -> ParsedPlan:
             while f"{base} ({n})" in columns:
                 n += 1
             label = f"{base} ({n})"
-            warnings.append(Warning(cell_ref(tab, header_row, c), f'second "{base}" column: read as "{label}"'))
+            warnings.append(ParseWarning(cell_ref(tab, header_row, c), f'second "{base}" column: read as "{label}"'))
         columns[label] = c
         order.append(label)
     plan.step_columns = order
     for label, meaning in (("Status", "every step reads as not started"), ("Due", "no step has a due date"),
                            ("Side", "every step reads as joint")):
         if label not in columns:  # a header cleared or renamed by hand: say so, never guess silently
-            warnings.append(Warning(cell_ref(tab, header_row, 0),
+            warnings.append(ParseWarning(cell_ref(tab, header_row, 0),
                                     f"the steps table has no {label} column: {meaning}"))
     location = PlanLocation(tab=tab, header_row=header_row, columns=columns, next_row=header_row + 1,
                             overview_cells=overview_cells, overview_at=overview_at, overview_labels=labels_at,
@@ -187,7 +188,7 @@ def _parse_plan(grid: Grid) -> ParsedPlan:
             step.id = derived_step_id(f"{step.phase}|{step.title}", taken)
             location.missing_ids[r] = step.id
         elif step.id in location.step_rows:
-            warnings.append(Warning(cell_ref(tab, r, columns["ID"]), f"duplicate ID {step.id}: given a new one"))
+            warnings.append(ParseWarning(cell_ref(tab, r, columns["ID"]), f"duplicate ID {step.id}: given a new one"))
             step.unparsed.pop("ID", None)
             step.id = derived_step_id(f"{step.phase}|{step.title}|{r}", taken)
             location.missing_ids[r] = step.id
@@ -200,7 +201,7 @@ def _parse_plan(grid: Grid) -> ParsedPlan:
         for dep in step.depends_on:
             if dep not in ids:
                 r = location.step_rows[step.id]
-                warnings.append(Warning(cell_ref(tab, r, columns["Depends on"]), f"unknown step {dep} in 'Depends on'"))
+                warnings.append(ParseWarning(cell_ref(tab, r, columns["Depends on"]), f"unknown step {dep} in 'Depends on'"))
 
     _cycle_warnings(plan, location, warnings)
     plan.stakeholders, team = read_team(grid, warnings)
@@ -212,19 +213,19 @@ def _parse_plan(grid: Grid) -> ParsedPlan:
                       timeline=_find_timeline(grid, tab))
 
 
-def _cycle_warnings(plan: Plan, location: PlanLocation, warnings: list[Warning]) -> None:
+def _cycle_warnings(plan: Plan, location: PlanLocation, warnings: list[ParseWarning]) -> None:
     """Steps that wait for each other can never be scheduled in order: name the cycle."""
     deps = {s.id: s.depends_on for s in plan.steps}
     column = location.columns.get("Depends on", 0)
     for step in plan.steps:
         if step.id in step.depends_on:
-            warnings.append(Warning(cell_ref(location.tab, location.step_rows[step.id], column),
+            warnings.append(ParseWarning(cell_ref(location.tab, location.step_rows[step.id], column),
                                     f"{step.id} depends on itself: it is scheduled as if it did not"))
     try:
         topological(deps, deps)
     except ScheduleError as exc:
         loop = str(exc).removeprefix("dependency cycle: ").split(" -> ")
-        warnings.append(Warning(cell_ref(location.tab, location.step_rows[loop[0]], column),
+        warnings.append(ParseWarning(cell_ref(location.tab, location.step_rows[loop[0]], column),
                                 f"circular dependency {' → '.join(loop)}: these steps wait for each other, "
                                 "so their dates cannot follow one another"))
 
@@ -257,7 +258,7 @@ def _find_timeline(grid: Grid, plan_tab: str) -> TimelineLocation | None:
     return TimelineLocation(tab=tab, filled=filled)
 
 
-def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[Warning],
+def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[ParseWarning],
                    labels_at: dict[str, tuple[int, int]] | None = None,
                    machine: MachineLocation | None = None) -> dict[str, tuple[int, int]]:
     """Fill the plan's overview fields; returns field -> the cell (row, col) its value is in (and
@@ -287,7 +288,7 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
                 labels_at[attr] = (r, c)
             if isinstance(value[1], UncachedFormula):
                 plan.formulas[attr] = str(value[1])
-                warnings.append(Warning(cell_ref(tab, r, value[0]), not_computed(value[1])))
+                warnings.append(ParseWarning(cell_ref(tab, r, value[0]), not_computed(value[1])))
                 if typ is not str:
                     continue
             if typ is str and not (machine and attr in machine.at and not _text(value[1])):
@@ -304,21 +305,21 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
         order = normal_date_order(plan.date_order)
         if order is None:
             where = cell_ref(tab, *cells["date_order"]) if "date_order" in cells else machine.ref("date_order")
-            warnings.append(Warning(where,
+            warnings.append(ParseWarning(where,
                                     f'"{plan.date_order}" is not a date order (MDY, DMY or '
                                     "YMD): dates typed as text are read month first"))
         plan.date_order = order or plan.date_order
     for attr, ref, raw in typed_dates:
         parsed, doubt = read_date(raw, plan.date_order)
         if doubt or parsed is None:
-            warnings.append(Warning(ref, doubt or f'"{_text(raw)}" is not a date'))
+            warnings.append(ParseWarning(ref, doubt or f'"{_text(raw)}" is not a date'))
         setattr(plan, attr, parsed)
     if not plan.title and heading:
         plan.title = heading
     if plan.outcome:
         outcome = parse_outcome(plan.outcome)
         if outcome is None:
-            warnings.append(Warning(cell_ref(tab, *cells["outcome"]),
+            warnings.append(ParseWarning(cell_ref(tab, *cells["outcome"]),
                                     f'"{plan.outcome}" is not an outcome (won or lost): the deal reads as open'))
         plan.outcome = outcome or ""
     if plan.kind not in ("closing", "mutual"):
@@ -326,13 +327,13 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
     return cells
 
 
-def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: Plan, warnings: list[Warning]) -> Step:
+def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: Plan, warnings: list[ParseWarning]) -> Step:
     def cell(label: str) -> Any:
         c = columns.get(label)
         return row[c] if c is not None and c < len(row) else None
 
     def warn(label: str, message: str) -> None:
-        warnings.append(Warning(cell_ref(tab, r, columns[label]), message))
+        warnings.append(ParseWarning(cell_ref(tab, r, columns[label]), message))
 
     step = Step(id=_text(cell("ID")).upper(), title=_text(cell("Step")), phase=_text(cell("Phase")),
                 owners=split_people(cell("Owners")), notes=_text(cell("Notes")),

@@ -32,7 +32,7 @@ from mapsheets.core.layout import (
     workbook_spec,
 )
 from mapsheets.core.model import Plan, Stakeholder, Step, new_step_id
-from mapsheets.core.parse import ParsedPlan, Warning
+from mapsheets.core.parse import ParsedPlan, ParseWarning
 from mapsheets.core.people import link_owner, owner_name, split_person
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import MapsheetsError, NotFound, ScheduleError, UsageError
@@ -83,7 +83,7 @@ class PlanView:
     """A plan as read now: the plan, what could not be read, and what today makes of it."""
 
     plan: Plan
-    warnings: list[Warning]
+    warnings: list[ParseWarning]
     projection: schedule.Projection
     health: Health
     today: date
@@ -282,7 +282,7 @@ def stage_durations(tmpl: tpl.Template, durations_file: Path, notes: list[str]) 
     return durations
 
 
-def view_of(plan: Plan, warnings: list[Warning], today: date, ref: str = "",
+def view_of(plan: Plan, warnings: list[ParseWarning], today: date, ref: str = "",
             parsed: ParsedPlan | None = None) -> PlanView:
     """The plan as of ``today``; a closed plan as it stood the day it closed (its health stops moving)."""
     from mapsheets.core.score import judged_on
@@ -292,7 +292,7 @@ def view_of(plan: Plan, warnings: list[Warning], today: date, ref: str = "",
         days_off = plan_holidays(plan, today)
     except UsageError as exc:  # someone typed a calendar we do not know: say where, count weekends only
         cell = parsed.location.overview_cells.get("holidays", "Plan") if parsed else "Plan"
-        warnings = [*warnings, Warning(cell, str(exc))]
+        warnings = [*warnings, ParseWarning(cell, str(exc))]
         days_off = frozenset()
     return PlanView(plan=plan, warnings=warnings, projection=schedule.project(plan, today, days_off),
                     health=assess(plan, today, holidays=days_off), today=today, ref=ref, parsed=parsed,
