@@ -120,13 +120,13 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
 def _say_calendar(plan, locale_setting: str | None) -> None:
     """Which calendar and date order the plan got, where from, and how to change them."""
     if locale_setting is None:
-        source = f"--holidays {plan.holidays or 'none'}"
-    elif plan.holidays:
+        source = f"--holidays {plan.calendar or 'none'}"
+    elif plan.calendar:
         source = f"from your locale {locale_setting}"
     else:
         source = f"your locale {locale_setting} names no country" if locale_setting else "no locale is set"
-    if plan.holidays:
-        click.echo(f"Holidays: {plan.holidays} ({source}; --holidays CODE or --holidays none to change).")
+    if plan.calendar:
+        click.echo(f"Holidays: {plan.calendar} ({source}; --holidays CODE or --holidays none to change).")
     else:
         click.echo(f"Holidays: none, weekends only ({source}; --holidays US, GB, DE-BY, ... to skip public holidays).")
     if plan.date_order:

@@ -17,7 +17,7 @@ from typing import Any
 
 from mapsheets.core.dates import business_days_between
 from mapsheets.core.formulas import keep_formula_values, unknown_labels  # noqa: F401  (keep_formula_values: for callers)
-from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step
+from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, overview_key
 from mapsheets.core.people import owner_key
 from mapsheets.core.text import fold, jsonable, to_json
 
@@ -35,7 +35,7 @@ STEP_FIELDS: tuple[tuple[str, str], ...] = (
 )
 _LABEL = dict(STEP_FIELDS)
 _FIELD_ORDER = {f: i for i, (f, _label) in enumerate(STEP_FIELDS)}
-_OVERVIEW_LABEL = {attr: label for attr, label, _typ in OVERVIEW_FIELDS}
+_OVERVIEW_LABEL = {overview_key(attr): label for attr, label, _typ in OVERVIEW_FIELDS}
 _OVERVIEW_ORDER = {attr: i for i, (attr, _l, _t) in enumerate(OVERVIEW_FIELDS)}
 # Content matching: weights of title / phase / owners similarity, and the bar a pair must clear.
 _W_TITLE, _W_PHASE, _W_OWNERS = 0.6, 0.2, 0.2
@@ -266,7 +266,7 @@ def _overview_changes(old: Plan, new: Plan, id_map: dict[str, str]) -> list[Chan
             continue
         later = isinstance(a, date) and isinstance(b, date) and b > a
         severity = "high" if attr in ("target_close", "go_live") and later else "normal"
-        out.append(Change("overview_changed", None, attr, a, b, severity=severity, title=new.title))
+        out.append(Change("overview_changed", None, overview_key(attr), a, b, severity=severity, title=new.title))
     return out
 
 

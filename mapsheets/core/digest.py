@@ -295,7 +295,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
         done=health.done, total=health.total, change_count=len(changes),
         high_severity=sum(c.severity == "high" for c in changes),
         stats={key: len(items) for key, items in buckets.items()},
-        first=first, calendar=plan.holidays, since_label=since_label,
+        first=first, calendar=plan.calendar, since_label=since_label,
         unreadable=tuple(Unreadable(w["cell"], w["message"]) for w in warnings),
         kind=plan.kind, plan_location=plan_location, editors=tuple(editors), closed_out=closed_out,
         outcome=outcome, correction=correction, message=message, lost=tuple(lost), external=external,

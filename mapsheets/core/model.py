@@ -174,7 +174,7 @@ OVERVIEW_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("start_date", "Start date", date),
     ("target_close", "Target close", date),
     ("go_live", "Go-live", date),
-    ("holidays", "Holidays", str),  # a holiday calendar such as US, GB or DE-BY; empty: weekends only
+    ("calendar", "Holidays", str),  # a holiday calendar such as US, GB or DE-BY; empty: weekends only
     ("date_order", "Date order", str),  # MDY, DMY or YMD: how dates typed as text are read; empty: month first
     ("buying_process", "Buying process", str),
     ("seller_lead", "Seller lead", str),
@@ -188,6 +188,15 @@ OVERVIEW_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("outcome_reason", "Outcome reason", str),
 )
 OUTCOMES = ("won", "lost")
+# An overview field's key where it is not its attribute: in JSON (`show --json`, stored revisions,
+# fingerprints) and in a diff's changes the calendar keeps the name it had, "holidays".
+_KEYS = {"calendar": "holidays"}
+_ATTRS = {key: attr for attr, key in _KEYS.items()}
+
+
+def overview_key(attr: str) -> str:
+    """The name an overview field has outside the Plan object (JSON, diffs): ``calendar`` is "holidays"."""
+    return _KEYS.get(attr, attr)
 
 # How the sheet is read, not what anyone agreed to: outside the fingerprint, so plans signed before
 # the field existed stay signed (the dates it yields are inside).
@@ -216,7 +225,7 @@ class Plan:
     start_date: date | None = None
     target_close: date | None = None
     go_live: date | None = None
-    holidays: str = ""
+    calendar: str = ""  # a holiday calendar code (US, GB, DE-BY); the dates themselves are calendars.py's
     date_order: str = ""
     buying_process: str = ""
     seller_lead: str = ""
@@ -243,6 +252,11 @@ class Plan:
         return next((s for s in self.steps if s.id == step_id), None)
 
     @property
+    def holidays(self) -> str:
+        """The old name of ``calendar`` (read only): elsewhere "holidays" is a set of dates."""
+        return self.calendar
+
+    @property
     def step_ids(self) -> set[str]:
         return {s.id for s in self.steps}
 
@@ -253,11 +267,11 @@ class Plan:
             if attr in _READING_ONLY or attr in _LINKS or attr in _LIFECYCLE:
                 continue
             value = getattr(self, attr)
-            out[attr] = iso(value) if typ is date else value
+            out[overview_key(attr)] = iso(value) if typ is date else value
         out["steps"] = [s.to_dict() for s in self.steps]
         out["stakeholders"] = [s.to_dict() for s in self.stakeholders]
         if self.formulas:
-            out["formulas"] = dict(self.formulas)
+            out["formulas"] = {overview_key(attr): text for attr, text in self.formulas.items()}
         return out
 
     def commitments(self) -> dict[str, Any]:
@@ -310,7 +324,7 @@ class Plan:
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         kwargs: dict[str, Any] = {}
         for attr, _label, typ in OVERVIEW_FIELDS:
-            value = data.get(attr)
+            value = data.get(overview_key(attr))
             kwargs[attr] = _date(value) if typ is date else (value or "")
         return cls(
             **kwargs,
@@ -318,7 +332,7 @@ class Plan:
             stakeholders=[Stakeholder.from_dict(s) for s in data.get("stakeholders", [])],
             signatures=[Signature.from_dict(s) for s in data.get("signatures", [])],
             qualification={k: v for k, v in (data.get("qualification") or {}).items() if v},
-            formulas=dict(data.get("formulas") or {}),
+            formulas={_ATTRS.get(key, key): text for key, text in (data.get("formulas") or {}).items()},
         )
 
 

@@ -268,7 +268,7 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[P
     labels.update({"title": ("title", str), "customer": ("buyer", str), "vendor": ("seller", str),
                    "target close date": ("target_close", date), "close date": ("target_close", date),
                    "go live": ("go_live", date), "problem": ("problem", str), "solution": ("solution", str),
-                   "holiday calendar": ("holidays", str), "date format": ("date_order", str)})
+                   "holiday calendar": ("calendar", str), "date format": ("date_order", str)})
     heading: str | None = None
     cells: dict[str, tuple[int, int]] = {}
     typed_dates: list[tuple[str, str, Any]] = []  # read once the date order is known

@@ -185,7 +185,7 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     plan = Plan(
         kind=template.kind, title=title or render(template.title, "title"), buyer=values["buyer"],
         seller=values["seller"], problem=overview.get("problem", ""), solution=overview.get("solution", ""),
-        start_date=fit.start, target_close=close, go_live=go_live, holidays=holidays.strip().upper(),
+        start_date=fit.start, target_close=close, go_live=go_live, calendar=holidays.strip().upper(),
         date_order=order,
         buying_process=overview.get("buying_process", ""),
         seller_lead=render(template.leads["seller"], "leads.seller") if "seller" in template.leads else "",
@@ -291,7 +291,7 @@ def view_of(plan: Plan, warnings: list[ParseWarning], today: date, ref: str = ""
     try:
         days_off = plan_holidays(plan, today)
     except UsageError as exc:  # someone typed a calendar we do not know: say where, count weekends only
-        cell = parsed.location.overview_cells.get("holidays", "Plan") if parsed else "Plan"
+        cell = parsed.location.overview_cells.get("calendar", "Plan") if parsed else "Plan"
         warnings = [*warnings, ParseWarning(cell, str(exc))]
         days_off = frozenset()
     return PlanView(plan=plan, warnings=warnings, projection=schedule.project(plan, today, days_off),

@@ -115,10 +115,10 @@ def _phase_of(plan: Plan, typed: str, new_phase: bool) -> str:
 def _due_on_business_day(plan: Plan, due: date, snap: bool) -> tuple[date, str]:
     """``due``, moved to the next business day with ``snap``, and what to say if it is a day off."""
     days_off = days_off_or_weekends(plan, due)
-    name = holiday_name(plan.holidays, due) if days_off else None  # none: weekends only, or an unknown calendar
+    name = holiday_name(plan.calendar, due) if days_off else None  # none: weekends only, or an unknown calendar
     if is_business_day(due, days_off):
         return due, ""
-    what = f"{due} is {name} ({plan.holidays})" if name else f"{due} is a {due:%A}"
+    what = f"{due} is {name} ({plan.calendar})" if name else f"{due} is a {due:%A}"
     after = roll_forward(due, days_off)
     if snap:
         return after, f"due {what}: moved to the next business day, {after}"
