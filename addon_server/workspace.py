@@ -11,6 +11,7 @@ mapsheets.service.addon* (the sidebar's), and a card from addon_server.cards.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -103,11 +104,19 @@ def _templates() -> list[str]:
     return template_names(_conf()["TEMPLATES"])
 
 
-def _home(page: int = 0):
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
+def _on_the_file(view: Callable[..., Any]) -> Callable[..., Any]:
+    """``view(ref, credentials, ...)`` on the open spreadsheet; or the card that asks for what is missing."""
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        target = _ready()
+        if isinstance(target, dict):
+            return _answer(target)
+        return view(*target, *args, **kwargs)
+    return wrapped
+
+
+@_on_the_file
+def _home(ref: str, credentials: Any, page: int = 0):
     try:
         data = addon.summary(ref, g.caller, today=_today(), credentials=credentials,
                              seller_domains=_conf()["SELLER_DOMAINS"], **_common())
@@ -161,14 +170,12 @@ def _field_error(exc: MapsheetsError) -> dict[str, str]:
     return {getattr(exc, "field", None) or "form": str(exc)}
 
 
-def _form_action(fields, dates: tuple[str, ...], write: Callable[[str, Any, dict[str, Any]], dict[str, Any]],
+@_on_the_file
+def _form_action(ref: str, credentials: Any, fields, dates: tuple[str, ...],
+                 write: Callable[[str, Any, dict[str, Any]], dict[str, Any]],
                  form: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]):
     """A form's submit: the file ready, the fields read, ``write`` (ref, credentials, values) -> the
     card that says it is done; on a field or permission error, the form again with what was typed."""
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
     values, errors = _form(fields, dates)
     if not errors:
         try:
@@ -220,11 +227,8 @@ def add_step():
 
 
 @bp.post("/sign")
-def sign():
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
+@_on_the_file
+def sign(ref: str, credentials: Any):
     try:
         signature, written = addon_writes.sign(ref, g.caller, credentials=credentials,
                                                seller_domains=_conf()["SELLER_DOMAINS"], **_common())
@@ -234,11 +238,8 @@ def sign():
 
 
 @bp.post("/changes")
-def changes():
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
+@_on_the_file
+def changes(ref: str, credentials: Any):
     return _answer(cards.changes(addon.changes(ref, g.caller, credentials=credentials, **_common()), _links()))
 
 

@@ -92,21 +92,19 @@ def compile_query(q: str):
         val = value()
         return _compare(field, op, val, q)
 
-    def term():
-        left = clause()
-        while peek("and"):
+    def joined(part, word, either):  # part (word part)*: "and" binds tighter than "or"
+        left = part()
+        while peek(word):
             take()
-            right, prev = clause(), left
-            left = (lambda a, b: lambda f: a(f) and b(f))(prev, right)
+            right, prev = part(), left
+            left = (lambda a, b: lambda f: either(p(f) for p in (a, b)))(prev, right)  # short-circuits
         return left
 
+    def term():
+        return joined(clause, "and", all)
+
     def expr():
-        left = term()
-        while peek("or"):
-            take()
-            right, prev = term(), left
-            left = (lambda a, b: lambda f: a(f) or b(f))(prev, right)
-        return left
+        return joined(term, "or", any)
 
     pred = expr()
     if pos != len(toks):
