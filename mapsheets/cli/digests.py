@@ -75,7 +75,8 @@ def watching(as_json, db_url):
 @MAIL_OPTIONS
 @click.option("--tz", "tz_name", envvar="MAPSHEETS_TZ", metavar="ZONE",
               help="The team's time zone, e.g. America/New_York (env MAPSHEETS_TZ; default: this machine's).")
-@click.option("--hour", type=click.IntRange(0, 23), default=DIGEST_HOUR, show_default=True, envvar="MAPSHEETS_DIGEST_HOUR",
+@click.option("--hour", type=click.IntRange(0, 23), default=DIGEST_HOUR, show_default=True,
+              envvar="MAPSHEETS_DIGEST_HOUR",
               help="Send each day's digests with the first run at or after this hour (env MAPSHEETS_DIGEST_HOUR).")
 @click.option("--stale-after", type=click.IntRange(1, 365), metavar="DAYS",
               help="Call a plan stalled after this many calendar days (1-365) without any update to it "

@@ -164,7 +164,8 @@ def _match_by_content(old: list[Step], new: list[Step], left_old: list[int], lef
     for j in rest_new:
         matcher.set_seq2(fold(new[j].title)[:TITLE_COMPARED])
         for i in rest_old:
-            rest = _W_PHASE * (fold(old[i].phase) == fold(new[j].phase)) + _W_OWNERS * _jaccard(old[i].owners, new[j].owners)
+            rest = (_W_PHASE * (fold(old[i].phase) == fold(new[j].phase))
+                    + _W_OWNERS * _jaccard(old[i].owners, new[j].owners))
             if rest + _W_TITLE < MATCH_THRESHOLD:
                 continue
             matcher.set_seq1(fold(old[i].title)[:TITLE_COMPARED])

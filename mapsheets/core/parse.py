@@ -201,7 +201,8 @@ def _parse_plan(grid: Grid) -> ParsedPlan:
         for dep in step.depends_on:
             if dep not in ids:
                 r = location.step_rows[step.id]
-                warnings.append(ParseWarning(cell_ref(tab, r, columns["Depends on"]), f"unknown step {dep} in 'Depends on'"))
+                warnings.append(ParseWarning(cell_ref(tab, r, columns["Depends on"]),
+                                             f"unknown step {dep} in 'Depends on'"))
 
     _cycle_warnings(plan, location, warnings)
     plan.stakeholders, team = read_team(grid, warnings)
@@ -327,7 +328,8 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[P
     return cells
 
 
-def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: Plan, warnings: list[ParseWarning]) -> Step:
+def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: Plan,
+               warnings: list[ParseWarning]) -> Step:
     def cell(label: str) -> Any:
         c = columns.get(label)
         return row[c] if c is not None and c < len(row) else None

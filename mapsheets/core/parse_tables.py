@@ -91,7 +91,8 @@ def read_team(grid: Grid, warnings: list[ParseWarning]) -> tuple[list[Stakeholde
         side = parse_side(cells.get("side")) or ""
         if side not in PERSON_SIDES:
             if _text(cells.get("side")):
-                warnings.append(ParseWarning(cell_ref(tab, r, cols["side"]), f'"{_text(cells.get("side"))}" is not buyer or seller'))
+                warnings.append(ParseWarning(cell_ref(tab, r, cols["side"]),
+                                             f'"{_text(cells.get("side"))}" is not buyer or seller'))
             side = _text(cells.get("side"))
         people.append(Stakeholder(name=_text(cells.get("name")), email=_text(cells.get("email")),
                                   side=side, role=_text(cells.get("role"))))
