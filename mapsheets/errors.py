@@ -45,7 +45,7 @@ class PlanBusy(PlanFileError):
 class PlanOpen(PlanBusy):
     """A plan file is open in Excel or LibreOffice, whose next save would drop what we write."""
 
-    def __init__(self, path: str, program: str, person: str = ""):
+    def __init__(self, path: str, program: str, person: str = "") -> None:
         self.path, self.program, self.person = path, program, person
         super().__init__(f"{path}: is open in {self.where}: close it first, or pass --force")
 
@@ -53,7 +53,8 @@ class PlanOpen(PlanBusy):
     def where(self) -> str:
         return f"{self.program} ({self.person})" if self.person else self.program
 
-    def __reduce__(self):  # rebuilt from its parts when it crosses a process boundary (digest run's writers)
+    # Rebuilt from its parts when it crosses a process boundary (digest run's writers).
+    def __reduce__(self) -> tuple[type[PlanOpen], tuple[str, str, str]]:
         return (type(self), (self.path, self.program, self.person))
 
 

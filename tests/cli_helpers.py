@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 
@@ -24,7 +25,7 @@ def invoke_cli(*args: object, db: str | None = None, env: Mapping[str, str | Non
 
 
 def run_cli(*args: str | bytes | Path, db: str | None = None, env: Mapping[str, str] | None = None,
-            timeout: float = 120, text: bool = True) -> subprocess.CompletedProcess:
+            timeout: float = 120, text: bool = True) -> subprocess.CompletedProcess[Any]:
     """``python -m mapsheets.cli ARGS`` in a subprocess importing this checkout. ``db`` sets
     MAPSHEETS_DB, ``env`` adds to the environment; bytes arguments reach it as those bytes."""
     environ = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), **(env or {})}
