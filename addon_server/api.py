@@ -13,11 +13,11 @@ from flask.typing import ResponseReturnValue
 from addon_server import shown
 from addon_server.auth import Unauthenticated, access_token, identify
 from addon_server.dev import local_plan
+from mapsheets.core.vocabulary import SHEET_ID, YEARS, in_years
 from mapsheets.errors import UsageError
 from mapsheets.service import addon, addon_writes
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-_SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
 @bp.before_request
@@ -67,8 +67,8 @@ def _date(data: dict[str, Any], name: str) -> date | None:
         parsed = date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{value!r} is not a date (YYYY-MM-DD)", field=name) from None
-    if not 1950 <= parsed.year <= 2200:
-        raise UsageError(f"{value!r} is outside the years 1950–2200", field=name)
+    if not in_years(parsed.year):
+        raise UsageError(f"{value!r} is outside the years {YEARS}", field=name)
     return parsed
 
 
@@ -76,7 +76,7 @@ def _target(data: dict[str, Any]) -> tuple[str, Any]:
     """(plan reference, Google credentials) of the open spreadsheet."""
     config = current_app.config["MAPSHEETS"]
     sheet = _str(data, "spreadsheet_id").strip()
-    if not _SHEET_ID.match(sheet):
+    if not SHEET_ID.match(sheet):
         raise UsageError("spreadsheet_id is missing or not a spreadsheet ID", field="spreadsheet_id")
     if config["DEV"] and config["PLANS_DIR"]:
         return local_plan(config["PLANS_DIR"], sheet), None

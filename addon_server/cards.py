@@ -15,6 +15,8 @@ from datetime import date, tzinfo
 from typing import Any
 
 from addon_server.events import date_ms
+from mapsheets.core.vocabulary import DIGEST_EVERY
+from mapsheets.core.vocabulary import SIDES as SIDE_NAMES
 
 MAX_WIDGETS = 100
 STEP_PAGE = 40
@@ -23,8 +25,8 @@ CHANGE_LINES = 10  # change descriptions per widget
 CHANGE_CAP = 300  # 30 widgets
 SUMMARY_CHANGES = 100  # 10 widgets beside the summary and a page of steps
 ERROR_COLOR = "#B3261E"
-SIDES = (("Joint", "joint"), ("Buyer", "buyer"), ("Seller", "seller"))
-EVERY = (("Daily", "daily"), ("Weekly", "weekly"), ("Off", "off"))
+SIDES = tuple((side.capitalize(), side) for side in sorted(SIDE_NAMES, key=lambda side: side != "joint"))  # joint first
+EVERY = tuple((every.capitalize(), every) for every in DIGEST_EVERY)
 
 
 @dataclass(frozen=True)

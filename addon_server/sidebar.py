@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from addon_server.dev import DEV_TOKEN, double_of, local_plan, spreadsheets
+from mapsheets.core.vocabulary import SHEET_ID
 from mapsheets.errors import PermissionDenied
 from mapsheets.service import addon
 
 bp = Blueprint("sidebar", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")
 STATIC = Path(__file__).parent / "static"
-_SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
 def _templates() -> list[str]:
@@ -60,9 +59,9 @@ def dev() -> ResponseReturnValue:
     if double:
         plans = spreadsheets(double)
     else:
-        plans = [(p.stem, p.stem) for p in sorted(Path(config["PLANS_DIR"]).glob("*.xlsx")) if _SHEET_ID.match(p.stem)]
+        plans = [(p.stem, p.stem) for p in sorted(Path(config["PLANS_DIR"]).glob("*.xlsx")) if SHEET_ID.match(p.stem)]
     sheet = request.args.get("sheet") or (plans[0][0] if plans else "new-plan")
-    if not _SHEET_ID.match(sheet):
+    if not SHEET_ID.match(sheet):
         abort(400)
     user = request.args.get("user", "ae@globex.example")
     return render_template("dev.html", plans=plans, sheet=sheet, user=user, google=bool(double))
@@ -73,7 +72,7 @@ def dev_grid() -> ResponseReturnValue:
     config = current_app.config["MAPSHEETS"]
     double = double_of(current_app)
     sheet = request.args.get("sheet", "")
-    if not config["DEV"] or not (config["PLANS_DIR"] or double) or not _SHEET_ID.match(sheet):
+    if not config["DEV"] or not (config["PLANS_DIR"] or double) or not SHEET_ID.match(sheet):
         abort(404)
     if double:
         grid = addon.sheet_grid(sheet, credentials=addon.GoogleCredentials.access_token(DEV_TOKEN))

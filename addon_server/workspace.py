@@ -11,6 +11,7 @@ mapsheets.service.addon* (the sidebar's), and a card from addon_server.cards.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any
@@ -106,11 +107,19 @@ def _templates() -> list[str]:
     return template_names(_conf()["TEMPLATES"])
 
 
-def _home(page: int = 0) -> Response:
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
+def _on_the_file(view: Callable[..., Response]) -> Callable[..., Response]:
+    """``view(ref, credentials, ...)`` on the open spreadsheet; or the card that asks for what is missing."""
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        target = _ready()
+        if isinstance(target, dict):
+            return _answer(target)
+        return view(*target, *args, **kwargs)
+    return wrapped
+
+
+@_on_the_file
+def _home(ref: str, credentials: Any, page: int = 0) -> Response:
     try:
         data = shown.glance(addon.summary(ref, g.caller, today=_today(), credentials=credentials,
                                           seller_domains=_conf()["SELLER_DOMAINS"], **_common()))
@@ -167,15 +176,12 @@ def _field_error(exc: MapsheetsError) -> dict[str, str]:
     return {getattr(exc, "field", None) or "form": str(exc)}
 
 
-def _form_action(fields: tuple[str, ...], dates: tuple[str, ...],
+@_on_the_file
+def _form_action(ref: str, credentials: Any, fields: tuple[str, ...], dates: tuple[str, ...],
                  write: Callable[[str, Any, dict[str, Any]], dict[str, Any]],
                  form: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]) -> Response:
     """A form's submit: the file ready, the fields read, ``write`` (ref, credentials, values) -> the
     card that says it is done; on a field or permission error, the form again with what was typed."""
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
     values, errors = _form(fields, dates)
     if not errors:
         try:
@@ -227,11 +233,8 @@ def add_step() -> ResponseReturnValue:
 
 
 @bp.post("/sign")
-def sign() -> ResponseReturnValue:
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
+@_on_the_file
+def sign(ref: str, credentials: Any) -> Response:
     try:
         signature, written = addon_writes.sign(ref, g.caller, credentials=credentials,
                                                seller_domains=_conf()["SELLER_DOMAINS"], **_common())
@@ -241,11 +244,8 @@ def sign() -> ResponseReturnValue:
 
 
 @bp.post("/changes")
-def changes() -> ResponseReturnValue:
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
+@_on_the_file
+def changes(ref: str, credentials: Any) -> Response:
     return _answer(cards.changes(shown.since(addon.changes(ref, g.caller, credentials=credentials, **_common())),
                                  _links()))
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 from digest_helpers import T0, outbox_messages
 
 from mapsheets import service
@@ -237,9 +238,7 @@ def test_a_writer_holding_the_lock_too_long_is_one_line(plan_file, plan, monkeyp
 
 # --- open in Excel or LibreOffice ----------------------------------------------------------------
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mapsheets.cli", *args], env=_env(), capture_output=True,
-                          text=True, timeout=60)
+_cli = run_cli
 
 
 def test_open_in_libreoffice_refuses_naming_the_person_and_force_writes(plan_file, plan):

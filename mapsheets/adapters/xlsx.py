@@ -26,7 +26,7 @@ from mapsheets.adapters.xlsx_save import (  # noqa: F401  (save_atomic: callers 
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec, column_letter
 from mapsheets.core.text_gate import problem
-from mapsheets.errors import AlreadyExists, NotFound, PlanBusy, PlanFileError, UsageError
+from mapsheets.errors import AlreadyExists, PlanBusy, PlanFileError, UsageError, file_error
 
 
 def load(path: Path, *, data_only: bool = True, data: bytes | None = None):
@@ -120,10 +120,8 @@ def rewrite(path: Path, change: Callable[[Any, bytes], Any], *, force: bool = Fa
                     plan_lock.check_not_open(given)
             try:
                 data, identity = plan_lock.read_with_identity(path)
-            except FileNotFoundError:
-                raise NotFound(f"{path}: no such file") from None
             except OSError as exc:
-                raise PlanFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+                raise file_error(path, exc, "an .xlsx workbook") from None
             checked = check_workbook(path, data)
             check_writable_size(path, checked)
             workbook = open_book(path, data_only=False, data=data)
@@ -246,8 +244,8 @@ class XlsxWorkbook:
         """What identifies this version of the file, for change detection."""
         try:
             stat = self.path.stat()
-        except FileNotFoundError:
-            raise NotFound(f"{self.path}: no such file") from None
+        except FileNotFoundError as exc:
+            raise file_error(self.path, exc) from None
         return {"modified_ns": stat.st_mtime_ns, "size": stat.st_size}
 
     def edits(self) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mapsheets.adapters import plan_lock
 from mapsheets.adapters.xlsx_results import Results, ResultsZip
-from mapsheets.errors import PlanFileError
+from mapsheets.errors import file_error
 
 # The workbook being saved: openpyxl's per-sheet temporary files go beside it, not to /tmp.
 _SAVING: contextvars.ContextVar[Path | None] = contextvars.ContextVar("mapsheets_saving", default=None)
@@ -62,10 +62,8 @@ def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = N
         mode = plan_lock.new_file_mode()
     try:
         tmp = plan_lock.create_temp(path)
-    except FileNotFoundError:
-        raise PlanFileError(f"{path}: folder {path.parent} does not exist") from None
     except OSError as exc:
-        raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise file_error(path, exc, "a workbook", writing=True) from None
     # openpyxl keeps formulas but drops their results: Excel and LibreOffice recompute on open.
     workbook.calculation.fullCalcOnLoad = True
     token = _SAVING.set(path)
@@ -79,7 +77,7 @@ def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = N
         tmp.unlink(missing_ok=True)
         failed = _os_error(exc)
         if failed is not None:
-            raise PlanFileError(f"{path}: cannot write ({failed.strerror or failed})") from None
+            raise file_error(path, failed, "a workbook", writing=True) from None
         raise
     finally:
         _SAVING.reset(token)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from mapsheets.core.cell_input import plural
+from mapsheets.core.text import business_days, plural
 from mapsheets.core.winloss import STEP_COLUMNS
 
 PLAN_COLUMNS = ("plan", "title", "buyer", "seller", "outcome", "closed_on", "map_date", "days_map_to_close",
@@ -36,12 +36,6 @@ def _rows(frame: pd.DataFrame) -> list[list[Any]]:
         return value.item() if hasattr(value, "item") else value
 
     return [list(frame.columns)] + [[cell(v) for v in row] for row in frame.itertuples(index=False)]
-
-
-def _days(n: float) -> str:
-    n = round(float(n), 1)
-    n = int(n) if n == int(n) else n
-    return f"{n} business day{'' if n == 1 else 's'}"
 
 
 def analyse(plans: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]]) -> WinLoss:
@@ -81,8 +75,8 @@ def _findings(plans: pd.DataFrame, slipped: pd.DataFrame, on_time: pd.Series) ->
         for phase, gap in gaps.items():
             if gap < NOTABLE_GAP or len(out) >= 4:
                 break
-            out.append(f"{phase} slipped a median {_days(medians.loc[phase, 'lost'])} in lost deals, "
-                       f"{_days(medians.loc[phase, 'won'])} in won")
+            out.append(f"{phase} slipped a median {business_days(medians.loc[phase, 'lost'])} in lost deals, "
+                       f"{business_days(medians.loc[phase, 'won'])} in won")
     if {"won", "lost"} <= set(on_time.index):
         out.append(f"Buyer steps were done on time {on_time['won']:.0%} of the time in won deals, "
                    f"{on_time['lost']:.0%} in lost")

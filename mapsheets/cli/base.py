@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from mapsheets.core.vocabulary import DEFAULT_SENDER, YEARS, in_years
 from mapsheets.errors import MapsheetsError
 
 # The command being run, for the error boundary to name its options (set as it starts).
@@ -105,8 +106,8 @@ class _Date(click.ParamType):
             self.fail(f"{value!r} could be {month_first.day} {month_first:%B %Y} or {day_first.day} "
                       f"{day_first:%B %Y}: write it as {month_first.isoformat()} or {day_first.isoformat()}",
                       param, ctx)
-        if not 1950 <= parsed.year <= 2200:
-            self.fail(f"{value!r} is outside the years 1950–2200", param, ctx)
+        if not in_years(parsed.year):
+            self.fail(f"{value!r} is outside the years {YEARS}", param, ctx)
         return parsed
 
 
@@ -193,7 +194,7 @@ def MAIL_OPTIONS(command):
                           "(default: beside the state store)."),
         click.option("--smtp", "smtp_url", envvar="MAPSHEETS_SMTP_URL", metavar="URL",
                      help="smtp://user:pass@host:587 (STARTTLS) or smtps://...:465 (env MAPSHEETS_SMTP_URL)."),
-        click.option("--from", "sender", envvar="MAPSHEETS_MAIL_FROM", default="mapsheets <mapsheets@localhost>",
+        click.option("--from", "sender", envvar="MAPSHEETS_MAIL_FROM", default=DEFAULT_SENDER,
                      show_default=True, help="Sender address (env MAPSHEETS_MAIL_FROM)."),
     )):
         command = option(command)

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import click
 
 from mapsheets.cli.base import DB_OPTION, MAIL_OPTIONS, Command, cli, print_json
-from mapsheets.core.cell_input import plural
+from mapsheets.core.text import plural
+from mapsheets.core.vocabulary import DIGEST_HOUR, DIGEST_PERIODS
 
 if TYPE_CHECKING:
     from mapsheets.service.delivery import RunReport
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 @click.argument("plan")
 @click.option("--to", "emails", multiple=True, required=True, metavar="EMAIL",
               help='Recipient: jane@acme.example or "Jane Doe <jane@acme.example>" (repeatable).')
-@click.option("--every", type=click.Choice(["daily", "weekly"]), default="daily", show_default=True)
+@click.option("--every", type=click.Choice(list(DIGEST_PERIODS)), default="daily", show_default=True)
 @click.option("--only-changes", is_flag=True, help="No email for overdue steps alone, only when something changed.")
 @click.option("--link", metavar="URL", help="Where recipients open the plan (http/https, e.g. the file on a share); "
                                             "kept for the plan. Without it a local file is named, not linked.")
@@ -128,7 +129,8 @@ def digest() -> None:
 @click.option("--dry-run", is_flag=True, help="Say what would be sent; send and record nothing.")
 @MAIL_OPTIONS
 @TZ_OPTION
-@click.option("--hour", type=click.IntRange(0, 23), default=7, show_default=True, envvar="MAPSHEETS_DIGEST_HOUR",
+@click.option("--hour", type=click.IntRange(0, 23), default=DIGEST_HOUR, show_default=True,
+              envvar="MAPSHEETS_DIGEST_HOUR",
               help="Send each day's digests with the first run at or after this hour (env MAPSHEETS_DIGEST_HOUR).")
 @click.option("--stale-after", type=click.IntRange(1, 365), metavar="DAYS",
               help="Call a plan stalled after this many calendar days (1-365) without any update to it "

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, Command, cli, today_of
-from mapsheets.core.cell_input import plural
+from mapsheets.core.text import plural
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from mapsheets.cli.base import (
     today_of,
     with_options,
 )
+from mapsheets.core.vocabulary import SIDES, STATUSES
 
 
 @cli.command()
@@ -119,13 +120,13 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
 def _say_calendar(plan, locale_setting: str | None) -> None:
     """Which calendar and date order the plan got, where from, and how to change them."""
     if locale_setting is None:
-        source = f"--holidays {plan.holidays or 'none'}"
-    elif plan.holidays:
+        source = f"--holidays {plan.calendar or 'none'}"
+    elif plan.calendar:
         source = f"from your locale {locale_setting}"
     else:
         source = f"your locale {locale_setting} names no country" if locale_setting else "no locale is set"
-    if plan.holidays:
-        click.echo(f"Holidays: {plan.holidays} ({source}; --holidays CODE or --holidays none to change).")
+    if plan.calendar:
+        click.echo(f"Holidays: {plan.calendar} ({source}; --holidays CODE or --holidays none to change).")
     else:
         click.echo(f"Holidays: none, weekends only ({source}; --holidays US, GB, DE-BY, ... to skip public holidays).")
     if plan.date_order:
@@ -184,7 +185,7 @@ def timeline(plan, output, as_of):
 @cli.command("add-step")
 @click.argument("plan")
 @click.option("--title", required=True, help="What has to happen.")
-@click.option("--side", type=click.Choice(["buyer", "seller", "joint"]), default="joint", show_default=True)
+@click.option("--side", type=click.Choice(SIDES), default="joint", show_default=True)
 @click.option("--owner", "owners", multiple=True, help="Owner name or email (repeatable).")
 @click.option("--due", type=DATE,
               help="Due date (on a weekend or a holiday of the plan's calendar: kept, with a warning).")
@@ -192,7 +193,7 @@ def timeline(plan, output, as_of):
 @click.option("--phase", default="", help="Phase the step belongs to: one of the plan's, matched ignoring case.")
 @click.option("--new-phase", is_flag=True, help="Start a phase the plan does not have yet (--phase names it).")
 @click.option("--depends-on", "depends_on", multiple=True, metavar="ID", help="Step ID this waits for (repeatable).")
-@click.option("--status", type=click.Choice(["not started", "in progress", "done", "blocked", "n/a"]),
+@click.option("--status", type=click.Choice(STATUSES),
               default="not started", show_default=True)
 @click.option("--notes", default="")
 @AS_OF_OPTION

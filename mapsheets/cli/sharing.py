@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 
 from mapsheets.cli.base import DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, cli, print_json
+from mapsheets.core.vocabulary import PERSON_SIDES
 
 
 @cli.command()
 @click.argument("plan")
 @click.option("--name", required=True, help="Your name as it should appear on the plan.")
 @click.option("--email", required=True, help="Your email: on the Team tab or a plan owner, on the side you sign.")
-@click.option("--side", type=click.Choice(["buyer", "seller"]), required=True)
+@click.option("--side", type=click.Choice(PERSON_SIDES), required=True)
 @click.option("--on-behalf-of", metavar='"NAME <EMAIL>"',
               help="Record a signature this person gave elsewhere (on paper, on a call): shown as recorded by "
                    "you on their behalf, never counted as their own.")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from mapsheets.cli.base import AS_OF_OPTION, TEMPLATES_OPTION, cli, print_json, today_of
+from mapsheets.core.vocabulary import PERSON_SIDES
 
 
 @cli.command()
 @click.argument("plan")
 @click.option("--add", "add", metavar='"NAME <EMAIL>"', help="Add a person (a name, an email, or both).")
-@click.option("--side", type=click.Choice(["buyer", "seller"]), help="With --add: the person's side.")
+@click.option("--side", type=click.Choice(PERSON_SIDES), help="With --add: the person's side.")
 @click.option("--role", default="", metavar="ROLE",
               help="With --add: a template role key (see `templates --json`), which fills that role's "
                    "placeholder everywhere, or a team role such as Champion.")

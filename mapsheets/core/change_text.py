@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from mapsheets.core.labels import OVERVIEW_LABEL, STEP_LABEL
 from mapsheets.core.people import owner_key, owner_keys
+from mapsheets.core.text import business_days
 
 if TYPE_CHECKING:  # diff.py imports this module to word its changes
     from mapsheets.core.diff import Change
@@ -28,10 +29,6 @@ def _show(value: Any, limit: int = 60) -> str:
         return ", ".join(str(v) for v in value)
     text = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _days(n: int) -> str:
-    return f"{n} business day" + ("" if n == 1 else "s")
 
 
 def _whose(side: str) -> str:
@@ -74,7 +71,7 @@ def _describe_step_field(c: Change, q: str, ref: str) -> str:
     if c.field == "due":
         if c.slip_days:
             verb = "slipped" if c.slip_days > 0 else "was pulled in"
-            return f"{q} {verb} {_days(abs(c.slip_days))} ({_show(c.old)} → {_show(c.new)})"
+            return f"{q} {verb} {business_days(abs(c.slip_days))} ({_show(c.old)} → {_show(c.new)})"
         if c.new is None:
             return f"{q} no longer has a due date (was {_show(c.old)})"
         return f"{q} is now due {_show(c.new)}" + (f" (was {_show(c.old)})" if c.old is not None else "")

@@ -15,10 +15,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from mapsheets.core.cell_input import plural
 from mapsheets.core.dates import NO_HOLIDAYS, business_days_between
 from mapsheets.core.model import Plan, Step
 from mapsheets.core.schedule import project
+from mapsheets.core.text import plural
 
 AT_RISK, STALLED, ON_TRACK = "at risk", "stalled", "on track"
 AT_RISK_AFTER_DAYS = 1

@@ -29,6 +29,7 @@ from mapsheets.core.sheet_spec import column_letter as column_letter
 from mapsheets.core.text_gate import CELL_TEXT_LIMIT, admit_all  # noqa: F401  (CELL_TEXT_LIMIT: its old home)
 from mapsheets.core.timeline import TIMELINE_TAB as TIMELINE_TAB  # its old home
 from mapsheets.core.timeline import timeline_sheet
+from mapsheets.core.vocabulary import PERSON_SIDES
 
 PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
 # What only mapsheets reads (how to read the sheet, links, internal notes) lives on this hidden tab,
@@ -77,6 +78,11 @@ STYLES: dict[str, tuple[str | None, str | None, bool]] = {
     "today": ("FFD966", "000000", True),
     "band": ("D9E1F2", "1F3864", True),
 }
+# The rest of the palette, hex RGB: the header row, done rows greyed, overdue rows, a protected tab.
+HEADER_BACKGROUND, HEADER_TEXT = "1F3864", "FFFFFF"
+MUTED_TEXT = "9E9E9E"
+ALERT_BACKGROUND, ALERT_TEXT = "F8D7DA", "9C0006"
+PROTECTED_TAB = "808080"
 
 
 def step_columns(plan: Plan) -> list[str]:
@@ -214,7 +220,7 @@ def team_sheet(stakeholders: list[Stakeholder]) -> SheetSpec:
     rows.extend([s.name, _cell(s.email), s.side, _cell(s.role)] for s in stakeholders)
     return SheetSpec(
         title=TEAM_TAB, rows=rows, header_row=0, frozen_rows=1, widths=[w for *_x, w in TEAM_COLUMNS],
-        validations=[Validation(2, 1, TABLE_ROWS, ("buyer", "seller")), Validation(3, 1, TABLE_ROWS, ROLES)],
+        validations=[Validation(2, 1, TABLE_ROWS, PERSON_SIDES), Validation(3, 1, TABLE_ROWS, ROLES)],
     )
 
 

@@ -43,7 +43,8 @@ from mapsheets.core.model import (
     Step,
     UncachedFormula,
 )
-from mapsheets.core.parse_tables import (  # Warning, TableLocation: what callers import from here
+from mapsheets.core.parse_tables import ParseWarning as ParseWarning  # what callers import from here
+from mapsheets.core.parse_tables import (
     TableLocation as TableLocation,
 )
 from mapsheets.core.parse_tables import (
@@ -86,7 +87,7 @@ class PlanLocation:
 @dataclass
 class ParsedPlan:
     plan: Plan
-    warnings: list[Warning]
+    warnings: list[ParseWarning]
     location: PlanLocation
     signoff: TableLocation | None = None
     team: TableLocation | None = None
@@ -114,7 +115,7 @@ def not_computed(raw: Any) -> str:
 def parse_plan(grid: Grid) -> ParsedPlan:
     """The plan a grid holds; text no cell may hold (a lone surrogate, a control character) is
     made fit in ``grid`` itself first, with a warning naming the cell (core/text_gate.py)."""
-    read_fixes = [Warning(cell_ref(t, r, c), what) for t, r, c, what in clean_grid(grid)]
+    read_fixes = [ParseWarning(cell_ref(t, r, c), what) for t, r, c, what in clean_grid(grid)]
     parsed = _parse_plan(grid)
     parsed.warnings[:0] = read_fixes
     return parsed
@@ -188,12 +189,12 @@ def _step_columns(header_cells: list[Any], colmap: dict[int, str], tab: str, hea
             while f"{base} ({n})" in columns:
                 n += 1
             label = f"{base} ({n})"
-            warnings.append(Warning(cell_ref(tab, header_row, c), f'second "{base}" column: read as "{label}"'))
+            warnings.append(ParseWarning(cell_ref(tab, header_row, c), f'second "{base}" column: read as "{label}"'))
         columns[label] = c
     for label, meaning in (("Status", "every step reads as not started"), ("Due", "no step has a due date"),
                            ("Side", "every step reads as joint")):
         if label not in columns:  # a header cleared or renamed by hand: say so, never guess silently
-            warnings.append(Warning(cell_ref(tab, header_row, 0),
+            warnings.append(ParseWarning(cell_ref(tab, header_row, 0),
                                     f"the steps table has no {label} column: {meaning}"))
     return columns
 
@@ -218,7 +219,7 @@ def _read_steps(rows: list[list[Any]], plan: Plan, location: PlanLocation, warni
             step.id = derived_step_id(f"{step.phase}|{step.title}", taken)
             location.missing_ids[r] = step.id
         elif step.id in location.step_rows:
-            warnings.append(Warning(cell_ref(tab, r, columns["ID"]), f"duplicate ID {step.id}: given a new one"))
+            warnings.append(ParseWarning(cell_ref(tab, r, columns["ID"]), f"duplicate ID {step.id}: given a new one"))
             step.unparsed.pop("ID", None)
             step.id = derived_step_id(f"{step.phase}|{step.title}|{r}", taken)
             location.missing_ids[r] = step.id
@@ -231,22 +232,23 @@ def _read_steps(rows: list[list[Any]], plan: Plan, location: PlanLocation, warni
         for dep in step.depends_on:
             if dep not in ids:
                 r = location.step_rows[step.id]
-                warnings.append(Warning(cell_ref(tab, r, columns["Depends on"]), f"unknown step {dep} in 'Depends on'"))
+                warnings.append(ParseWarning(cell_ref(tab, r, columns["Depends on"]),
+                                             f"unknown step {dep} in 'Depends on'"))
 
 
-def _cycle_warnings(plan: Plan, location: PlanLocation, warnings: list[Warning]) -> None:
+def _cycle_warnings(plan: Plan, location: PlanLocation, warnings: list[ParseWarning]) -> None:
     """Steps that wait for each other can never be scheduled in order: name the cycle."""
     deps = {s.id: s.depends_on for s in plan.steps}
     column = location.columns.get("Depends on", 0)
     for step in plan.steps:
         if step.id in step.depends_on:
-            warnings.append(Warning(cell_ref(location.tab, location.step_rows[step.id], column),
+            warnings.append(ParseWarning(cell_ref(location.tab, location.step_rows[step.id], column),
                                     f"{step.id} depends on itself: it is scheduled as if it did not"))
     try:
         topological(deps, deps)
     except ScheduleError as exc:
         loop = str(exc).removeprefix("dependency cycle: ").split(" -> ")
-        warnings.append(Warning(cell_ref(location.tab, location.step_rows[loop[0]], column),
+        warnings.append(ParseWarning(cell_ref(location.tab, location.step_rows[loop[0]], column),
                                 f"circular dependency {' → '.join(loop)}: these steps wait for each other, "
                                 "so their dates cannot follow one another"))
 
@@ -279,7 +281,7 @@ def _find_timeline(grid: Grid, plan_tab: str) -> TimelineLocation | None:
     return TimelineLocation(tab=tab, filled=filled)
 
 
-def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[Warning],
+def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[ParseWarning],
                    labels_at: dict[str, tuple[int, int]] | None = None,
                    machine: MachineLocation | None = None) -> dict[str, tuple[int, int]]:
     """Fill the plan's overview fields; returns field -> the cell (row, col) its value is in (and
@@ -289,7 +291,7 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
     labels.update({"title": ("title", str), "customer": ("buyer", str), "vendor": ("seller", str),
                    "target close date": ("target_close", date), "close date": ("target_close", date),
                    "go live": ("go_live", date), "problem": ("problem", str), "solution": ("solution", str),
-                   "holiday calendar": ("holidays", str), "date format": ("date_order", str)})
+                   "holiday calendar": ("calendar", str), "date format": ("date_order", str)})
     heading: str | None = None
     cells: dict[str, tuple[int, int]] = {}
     typed_dates: list[tuple[str, str, Any]] = []  # read once the date order is known
@@ -309,7 +311,7 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
                 labels_at[attr] = (r, c)
             if isinstance(value[1], UncachedFormula):
                 plan.formulas[attr] = str(value[1])
-                warnings.append(Warning(cell_ref(tab, r, value[0]), not_computed(value[1])))
+                warnings.append(ParseWarning(cell_ref(tab, r, value[0]), not_computed(value[1])))
                 if typ is not str:
                     continue
             if typ is str and not (machine and attr in machine.at and not _text(value[1])):
@@ -335,34 +337,35 @@ def _settle_overview(plan: Plan, tab: str, cells: dict[str, tuple[int, int]], ty
         if order is None:
             where = (cell_ref(tab, *cells["date_order"]) if "date_order" in cells or machine is None
                      else machine.ref("date_order"))
-            warnings.append(Warning(where,
+            warnings.append(ParseWarning(where,
                                     f'"{plan.date_order}" is not a date order (MDY, DMY or '
                                     "YMD): dates typed as text are read month first"))
         plan.date_order = order or plan.date_order
     for attr, ref, raw in typed_dates:
         parsed, doubt = read_date(raw, plan.date_order)
         if doubt or parsed is None:
-            warnings.append(Warning(ref, doubt or f'"{_text(raw)}" is not a date'))
+            warnings.append(ParseWarning(ref, doubt or f'"{_text(raw)}" is not a date'))
         setattr(plan, attr, parsed)
     if not plan.title and heading:
         plan.title = heading
     if plan.outcome:
         outcome = parse_outcome(plan.outcome)
         if outcome is None:
-            warnings.append(Warning(cell_ref(tab, *cells["outcome"]),
+            warnings.append(ParseWarning(cell_ref(tab, *cells["outcome"]),
                                     f'"{plan.outcome}" is not an outcome (won or lost): the deal reads as open'))
         plan.outcome = outcome or ""
     if plan.kind not in ("closing", "mutual"):
         plan.kind = "closing" if "closing" in _norm(plan.kind) else "mutual"
 
 
-def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: Plan, warnings: list[Warning]) -> Step:
+def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: Plan,
+               warnings: list[ParseWarning]) -> Step:
     def cell(label: str) -> Any:
         c = columns.get(label)
         return row[c] if c is not None and c < len(row) else None
 
     def warn(label: str, message: str) -> None:
-        warnings.append(Warning(cell_ref(tab, r, columns[label]), message))
+        warnings.append(ParseWarning(cell_ref(tab, r, columns[label]), message))
 
     step = Step(id=_text(cell("ID")).upper(), title=_text(cell("Step")), phase=_text(cell("Phase")),
                 owners=split_people(cell("Owners")), notes=_text(cell("Notes")),

@@ -16,6 +16,7 @@ from mapsheets.adapters.gcreds import GoogleCredentials
 from mapsheets.core.diff import Change, diff
 from mapsheets.core.diff import summary as change_summary
 from mapsheets.core.model import Plan
+from mapsheets.core.vocabulary import DIGEST_EVERY
 from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PlanBusy, PlanOpen, UsageError
 from mapsheets.service.addon_cache import PLANS, Reading
 from mapsheets.service.audit_log import lost_warning
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from mapsheets.service.plans import PlanView
     from mapsheets.service.revisions import Snapshot
 
-EVERY = ("daily", "weekly", "off")
+EVERY = DIGEST_EVERY  # the old name
 
 
 @dataclass(frozen=True)

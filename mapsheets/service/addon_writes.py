@@ -20,6 +20,7 @@ from mapsheets.core.notices import DUE_NOT_BUSINESS_DAY as DUE_NOT_BUSINESS_DAY
 from mapsheets.core.notices import Notice as Notice
 from mapsheets.core.notices import notice
 from mapsheets.core.text_gate import admit
+from mapsheets.core.vocabulary import PERSON_SIDES
 from mapsheets.errors import AlreadyExists, UsageError
 from mapsheets.service.addon import EVERY, Caller, audit, aware, read_now, require_caller, writing
 from mapsheets.service.signers import may_sign
@@ -145,7 +146,7 @@ def sign(ref: str, caller: Caller, *, now: datetime, store: Store, credentials=N
     Signing a plan one has signed as it reads now changes nothing."""
     from mapsheets.service.signoff import sign_into
 
-    if side is not None and side not in ("buyer", "seller"):
+    if side is not None and side not in PERSON_SIDES:
         raise UsageError(f"side {side!r} is not buyer or seller", field="side")
     with request_scope(credentials), writing(ref):
         _book, _grid, parsed = read_now(ref)

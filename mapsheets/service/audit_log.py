@@ -159,7 +159,7 @@ def lost_warning(store: StoreSource, book: Any, parsed: Any, *, events: list[Any
     the plan's, read already (else from ``store``, or a function giving it)."""
     from mapsheets.core.layout import SIGNOFF_TAB
     from mapsheets.core.own_writes import STEP_ADDED
-    from mapsheets.core.parse import Warning
+    from mapsheets.core.parse import ParseWarning
     from mapsheets.service.workbooks import canonical_ref, google_id
 
     try:
@@ -173,4 +173,4 @@ def lost_warning(store: StoreSource, book: Any, parsed: Any, *, events: list[Any
         return None
     if found.lost is None:
         return None
-    return Warning(parsed.location.tab if found.lost.kind == STEP_ADDED else SIGNOFF_TAB, found.lost.message())
+    return ParseWarning(parsed.location.tab if found.lost.kind == STEP_ADDED else SIGNOFF_TAB, found.lost.message())

@@ -191,7 +191,7 @@ def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Te
     mutual.problem = (f"{pain.rstrip(' .')}. Measured by: {metrics}" if pain and metrics
                       else pain or metrics or closing.problem)
     mutual.solution, mutual.buying_process = closing.solution, closing.buying_process
-    mutual.holidays, mutual.date_order, mutual.closing_plan = closing.holidays, closing.date_order, closing_ref
+    mutual.calendar, mutual.date_order, mutual.closing_plan = closing.calendar, closing.date_order, closing_ref
     check_cell_text({"the MAP's problem statement": mutual.problem})
 
     taken = {s.id for s in shared}
@@ -214,7 +214,7 @@ def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Te
               for cid, title in joined.merged.items()]
     mutual.steps = joined.steps
     mutual.close_step = joined.replaced.get(mutual.close_step, mutual.close_step)
-    _forward(mutual, days, today, holiday_dates(closing.holidays, range(today.year - 1, today.year + 6)), notes)
+    _forward(mutual, days, today, holiday_dates(closing.calendar, range(today.year - 1, today.year + 6)), notes)
     _bring_people(mutual, closing)
     dated = [d for s in mutual.steps for d in (s.due, s.done_on) if d is not None]
     mutual.start_date = min([today, *dated])  # the plan starts with its first step
@@ -317,12 +317,12 @@ def _fitted(subset: Template, closing: Plan, roles: dict[str, str], today: date,
     the target close, the stages shrink until it does not. Returns the plan and the stage days used."""
     close = closing.target_close
     assert close is not None  # convert refuses a closing plan without one
-    days_off = holiday_dates(closing.holidays, range(today.year - 1, close.year + 4))
+    days_off = holiday_dates(closing.calendar, range(today.year - 1, close.year + 4))
     wanted = {s.key: s.days for s in subset.stages} | dict(durations or {})
     shrank = False
     for _attempt in range(40):
         plan, fit = build_plan(subset, buyer=closing.buyer, seller=closing.seller, start=today, close=close,
-                               durations=wanted, roles=roles, holidays=closing.holidays,
+                               durations=wanted, roles=roles, holidays=closing.calendar,
                                date_order=closing.date_order)
         if fit.fits is not False:  # fits, or no target close to fit
             break

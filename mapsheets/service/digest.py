@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from mapsheets.adapters.store import open_store
 from mapsheets.core.diff import diff
 from mapsheets.core.schedule import project
-from mapsheets.errors import UsageError
+from mapsheets.core.vocabulary import DIGEST_PERIODS
+from mapsheets.errors import UsageError, file_error
 from mapsheets.service import audience, unreadable
 from mapsheets.service.audit_log import flush_quietly
 from mapsheets.service.calendars import days_off_or_weekends
@@ -70,7 +71,7 @@ def watch_into(store: Store, ref: str, emails: Iterable[str], *, every: str = "d
     ``link``: where recipients open the plan (an http(s) URL, e.g. the file on a share), kept for
     the plan and used by every digest of it from now on.
     """
-    if every not in PERIOD:
+    if every not in DIGEST_PERIODS:
         raise UsageError(f"every {every!r} is not daily or weekly", field="every")
     link = audience.check_link(link) if link is not None else None
     names: dict[str, str] = {}
@@ -200,5 +201,5 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
     try:
         write_text_atomic(output, render_digest(digest)[0])
     except OSError as exc:
-        raise UsageError(f"{output}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+        raise file_error(output, exc, "a preview", writing=True, error=UsageError) from None
     return output

@@ -16,6 +16,8 @@ from mapsheets.core.diff import diff
 from mapsheets.core.model import Plan
 from mapsheets.core.own_writes import TOLD
 from mapsheets.core.schedule import project
+from mapsheets.core.vocabulary import DIGEST_HOUR as DIGEST_HOUR  # its old home
+from mapsheets.core.vocabulary import DIGEST_PERIODS
 from mapsheets.errors import MapsheetsError, UsageError
 from mapsheets.service import audience, unreadable
 from mapsheets.service.attribution import OWN_WRITE, Attributor
@@ -42,10 +44,9 @@ if TYPE_CHECKING:
     from mapsheets.adapters.store import EventRecord, Store, SubscriptionRecord
     from mapsheets.core.digest import Digest
 
-PERIOD = {"daily": 1, "weekly": 7}  # days between digests
+PERIOD = DIGEST_PERIODS  # days between digests (the old name)
 # Digests go out with the first run at or after this local hour: a cron every 10 minutes sends
 # each daily digest at the same time of day, not drifting by the minutes a run takes.
-DIGEST_HOUR = 7
 CONSIDERED_BATCH = 200  # subscriptions marked "looked at" per transaction
 
 

@@ -285,16 +285,12 @@ def diff_plans(old_spec: str, new_spec: str | None = None, *, since: str | None 
         old, new = load(f"{ref}@{since}", store_url=store_url), load(ref, store_url=store_url)
     else:
         old, new = load(old_spec, store_url=store_url), load(new_spec or "", store_url=store_url)
-    from mapsheets.errors import UsageError
-    from mapsheets.service.calendars import plan_holidays
+    from mapsheets.service.calendars import days_off_or_weekends
 
     if new.missing_ids:  # an emptied ID cell is the same step, not a new ID
         restore_ids(old.plan, new.plan, set(new.missing_ids.values()))
     if has_uncached(new.plan):  # a formula whose result was dropped on save has not changed
         keep_formulas(old.plan, new)
-    try:
-        days_off = plan_holidays(new.plan)
-    except UsageError:  # an unknown calendar typed in the sheet: `show` warns about it
-        days_off = frozenset()
+    days_off = days_off_or_weekends(new.plan)  # an unknown calendar typed in the sheet: `show` warns about it
     return DiffResult(old=old, new=new, changes=diff(old.plan, new.plan, days_off),
                       tabs=diff_grids(old.tabs, new.tabs))

@@ -15,7 +15,7 @@ from mapsheets.core.notices import DUE_BEFORE_DEPENDENCY, DUE_MOVED, DUE_NOT_BUS
 from mapsheets.core.people import link_owner
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import UsageError
-from mapsheets.service.calendars import holiday_name, looks, plan_holidays
+from mapsheets.service.calendars import days_off_or_weekends, holiday_name, looks
 from mapsheets.service.workbooks import open_workbook, parse_grid
 
 
@@ -121,14 +121,11 @@ def _phase_of(plan: Plan, typed: str, new_phase: bool) -> str:
 
 def due_on_business_day(plan: Plan, due: date, snap: bool) -> tuple[date, Notice | None]:
     """``due``, moved to the next business day with ``snap``, and what to say if it is a day off."""
-    try:
-        days_off = plan_holidays(plan, due)
-        name = holiday_name(plan.holidays, due)
-    except UsageError:  # a calendar typed into the sheet that we do not know: weekends only
-        days_off, name = frozenset(), None
+    days_off = days_off_or_weekends(plan, due)
+    name = holiday_name(plan.calendar, due) if days_off else None  # none: weekends only, or an unknown calendar
     if is_business_day(due, days_off):
         return due, None
-    day = f"{name} ({plan.holidays})" if name else f"a {due:%A}"
+    day = f"{name} ({plan.calendar})" if name else f"a {due:%A}"
     after = roll_forward(due, days_off)
     if snap:
         return after, notice(DUE_MOVED, f"due {due} is {day}: moved to the next business day, {after}",
