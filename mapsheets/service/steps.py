@@ -34,19 +34,8 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
     even while Excel or LibreOffice has it open. ``on_notice``, given, hears each warning as a
     Notice (a code and its values) instead.
     """
-    if not title.strip():
-        raise UsageError("title must not be empty", field="title")
-    if side not in SIDES:
-        raise UsageError(f"side {side!r} is not one of {', '.join(SIDES)}", field="side")
-    if status not in STATUSES:
-        raise UsageError(f"status {status!r} is not one of {', '.join(STATUSES)}", field="status")
     tell = teller(on_warning, on_notice)
-    title, phase, notes = check_cell_text({"title": title.strip(), "phase": phase.strip(), "notes": notes.strip()},
-                                          on_notice=tell).values()
-    owners = [check_cell_text({"owners": o.strip()}, on_notice=tell)["owners"] for o in owners if o.strip()]
-    check_cell_text({"owners": ", ".join(owners)})
-    if not title.strip():  # nothing left once what a cell cannot hold was removed
-        raise UsageError("title must not be empty", field="title")
+    title, phase, notes, owners = _checked(title, side, status, phase, notes, owners, tell)
     book = open_workbook(ref)
 
     warned: list[Notice] = []  # compute may run again on a fresh read: say it once
@@ -62,15 +51,9 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         step_phase = _phase_of(plan, phase.strip(), new_phase)
         step_due = due
         if due is not None:
-            step_due, doubt = due_on_business_day(plan, due, snap)
-            later = max((d for d in (plan.step(i).due for i in deps) if d is not None), default=None)
-            before = None
-            if later is not None and step_due < later:
-                first = next(i for i in deps if plan.step(i).due == later)
-                before = notice(DUE_BEFORE_DEPENDENCY, f"due {step_due} is before {first}'s due date {later}, which it "
-                                "depends on", due=step_due, step=first, step_due=later)
-            for said in (doubt, before):
-                if said is not None and said not in warned:
+            step_due, doubts = _due_of(plan, due, snap, deps)
+            for said in doubts:
+                if said not in warned:
                     warned.append(said)
                     tell(said)
         step = Step(id=new_step_id(plan.step_ids), title=title.strip(), phase=step_phase, side=side,
@@ -94,6 +77,37 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         return edit, step
 
     return book.modify(compute, force=force)
+
+
+def _checked(title: str, side: str, status: str, phase: str, notes: str, owners: Sequence[str],
+             tell: Callable[[Notice], None]) -> tuple[str, str, str, list[str]]:
+    """The new step's fields checked and through the text gate: title, phase, notes, owners."""
+    if not title.strip():
+        raise UsageError("title must not be empty", field="title")
+    if side not in SIDES:
+        raise UsageError(f"side {side!r} is not one of {', '.join(SIDES)}", field="side")
+    if status not in STATUSES:
+        raise UsageError(f"status {status!r} is not one of {', '.join(STATUSES)}", field="status")
+    title, phase, notes = check_cell_text({"title": title.strip(), "phase": phase.strip(), "notes": notes.strip()},
+                                          on_notice=tell).values()
+    kept = [check_cell_text({"owners": o.strip()}, on_notice=tell)["owners"] for o in owners if o.strip()]
+    check_cell_text({"owners": ", ".join(kept)})
+    if not title.strip():  # nothing left once what a cell cannot hold was removed
+        raise UsageError("title must not be empty", field="title")
+    return title, phase, notes, kept
+
+
+def _due_of(plan: Plan, due: date, snap: bool, deps: list[str]) -> tuple[date, list[Notice]]:
+    """The due date as kept (or snapped), and what to say: a day off, a date before a dependency's."""
+    step_due, doubt = due_on_business_day(plan, due, snap)
+    said = [doubt] if doubt is not None else []
+    dues = {i: found.due for i in deps if (found := plan.step(i)) is not None and found.due is not None}
+    later = max(dues.values(), default=None)
+    if later is not None and step_due < later:
+        first = next(i for i, d in dues.items() if d == later)
+        said.append(notice(DUE_BEFORE_DEPENDENCY, f"due {step_due} is before {first}'s due date {later}, which it "
+                           "depends on", due=step_due, step=first, step_due=later))
+    return step_due, said
 
 
 def _inside_its_phase(plan: Plan, loc, phase: str) -> tuple[int, int] | None:
