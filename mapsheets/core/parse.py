@@ -6,32 +6,26 @@ warning naming the cell and is kept verbatim so a rewrite never loses it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from mapsheets.core.cell_input import (  # noqa: F401  (parse_outcome, split_ids: read here, used by callers)
-    STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS,
-)
+from mapsheets.core.cell_input import STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS
 from mapsheets.core.cell_input import (
     derived_step_id,
     parse_outcome,
-    parse_side,
-    parse_status,
-    split_ids,
-    split_people,
 )
 from mapsheets.core.cell_input import (
     norm as _norm,
 )
+from mapsheets.core.cell_input import split_ids as split_ids  # read here, used by callers
+from mapsheets.core.cell_input import split_people as split_people
 from mapsheets.core.cell_input import (
     text as _text,
 )
 from mapsheets.core.dates import normal_date_order, read_date
 from mapsheets.core.layout import (
     PLAN_TAB,
-    STEP_COLUMNS,
     TIMELINE_TAB,
     cell_ref,
 )
@@ -40,9 +34,11 @@ from mapsheets.core.machine import MachineLocation, read_machine
 from mapsheets.core.model import (
     OVERVIEW_FIELDS,
     Plan,
-    Step,
     UncachedFormula,
 )
+from mapsheets.core.parse_step import LABEL_OF, read_step
+from mapsheets.core.parse_step import NOT_COMPUTED as NOT_COMPUTED  # its old home
+from mapsheets.core.parse_step import not_computed as not_computed
 from mapsheets.core.parse_tables import ParseWarning as ParseWarning  # what callers import from here
 from mapsheets.core.parse_tables import (
     TableLocation as TableLocation,
@@ -100,16 +96,6 @@ class TimelineLocation:
 
     tab: str
     filled: frozenset[tuple[int, int]]  # its non-empty cells, to clear what the plan no longer has
-
-
-_LABEL_OF = {attr: label for attr, label, _w in STEP_COLUMNS}
-# A formula cell saved without its result: no value is known, which is neither empty nor a change.
-NOT_COMPUTED = ("is not computed: its formula was saved without a result "
-                "(open and save the workbook in Excel or LibreOffice)")
-
-
-def not_computed(raw: Any) -> str:
-    return f'"{raw}" {NOT_COMPUTED}'
 
 
 def parse_plan(grid: Grid) -> ParsedPlan:
@@ -181,7 +167,7 @@ def _step_columns(header_cells: list[Any], colmap: dict[int, str], tab: str, hea
         field_name = colmap.get(c)
         if field_name and field_name not in seen_fields:
             seen_fields.add(field_name)
-            label = _LABEL_OF[field_name]
+            label = LABEL_OF[field_name]
         else:
             label = _text(value)
         if label in columns:  # a second "Notes" column is kept as an extra, never hidden
@@ -214,7 +200,7 @@ def _read_steps(rows: list[list[Any]], plan: Plan, location: PlanLocation, warni
         if band is not None:  # a phase's heading, written by mapsheets: not a step
             location.bands[r] = band
             continue
-        step = _read_step(row, r, tab, columns, plan, warnings)
+        step = read_step(row, r, tab, columns, plan, warnings)
         if not step.id:
             step.id = derived_step_id(f"{step.phase}|{step.title}", taken)
             location.missing_ids[r] = step.id
@@ -356,63 +342,3 @@ def _settle_overview(plan: Plan, tab: str, cells: dict[str, tuple[int, int]], ty
         plan.outcome = outcome or ""
     if plan.kind not in ("closing", "mutual"):
         plan.kind = "closing" if "closing" in _norm(plan.kind) else "mutual"
-
-
-def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: Plan,
-               warnings: list[ParseWarning]) -> Step:
-    def cell(label: str) -> Any:
-        c = columns.get(label)
-        return row[c] if c is not None and c < len(row) else None
-
-    def warn(label: str, message: str) -> None:
-        warnings.append(ParseWarning(cell_ref(tab, r, columns[label]), message))
-
-    step = Step(id=_text(cell("ID")).upper(), title=_text(cell("Step")), phase=_text(cell("Phase")),
-                owners=split_people(cell("Owners")), notes=_text(cell("Notes")),
-                depends_on=split_ids(cell("Depends on")))
-    for label in columns:
-        if isinstance(raw := cell(label), UncachedFormula):
-            step.formulas[label] = str(raw)
-            warn(label, not_computed(raw))
-    if not step.title:
-        warn("Step", "step has no title") if "Step" in columns else None
-    side = parse_side(cell("Side"), plan.buyer, plan.seller)
-    if side is None:
-        if "Side" not in step.formulas:
-            warn("Side", f'"{_text(cell("Side"))}" is not a side (buyer, seller or joint)')
-        step.unparsed["Side"] = cell("Side")
-    if side == "joint" and _text(cell("Side")) == "" and "Side" in columns and step.id and step.title:
-        # A step with an ID was written with a side: a blank one now (cleared, or merged into the
-        # Step cell) would silently make a commitment joint. Rows typed by hand have no ID yet.
-        warn("Side", "no side given: read as joint (buyer, seller or joint)")
-    step.side = side or "joint"
-    status = parse_status(cell("Status"))
-    if status is None:
-        if "Status" not in step.formulas:
-            warn("Status", f'"{_text(cell("Status"))}" is not a status (not started, in progress, done, blocked, n/a)')
-        step.unparsed["Status"] = cell("Status")
-    step.status = status or "not started"
-    _read_step_dates(step, cell, warn, plan.date_order)
-    known = set(_LABEL_OF.values())
-    step.extra = {label: row[c] for label, c in columns.items() if label not in known and c < len(row)}
-    return step
-
-
-def _read_step_dates(step: Step, cell: Callable[[str], Any], warn: Callable[[str, str], None],
-                     date_order: str) -> None:
-    """Due and Done on, read in the plan's date order; what is not a date is kept as typed and said."""
-    for label, attr in (("Due", "due"), ("Done on", "done_on")):
-        raw = cell(label)
-        if _text(raw) == "":
-            continue
-        if label in step.formulas:
-            step.unparsed[label] = raw  # no date known: "not computed", never empty
-            continue
-        parsed, doubt = read_date(raw, date_order)
-        if doubt or parsed is None:
-            warn(label, doubt or f'"{_text(raw)}" is not a date')
-        if parsed is None:
-            step.unparsed[label] = raw
-        setattr(step, attr, parsed)
-
-

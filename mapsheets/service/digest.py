@@ -30,6 +30,7 @@ from mapsheets.service.delivery import (  # noqa: F401  (RunReport, make_mailer,
     DEFAULT_SENDER,
     RETRY_RUNS,
     SEND_BUDGET,
+    Delivered,
     RunReport,
     make_mailer,
 )
@@ -38,13 +39,13 @@ from mapsheets.service.digest_run import (  # noqa: F401  (PERIOD, DIGEST_HOUR, 
     DIGEST_HOUR,
     PERIOD,
     DigestOptions,
+    PlansDue,
     PlanTurn,
     Prefetched,
     RunContext,
     is_due,
     plan_turn,
     plans_due,
-    report,
     resend_pending,
 )
 from mapsheets.service.revisions import canonical_ref, read_snapshot, snapshot_into
@@ -203,3 +204,38 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
     except OSError as exc:
         raise file_error(output, exc, "a preview", writing=True, error=UsageError) from None
     return output
+
+
+def report(plans: PlansDue, resent: list[Delivered], turns: list[PlanTurn], writes_notes: list[str],
+           options: DigestOptions) -> RunReport:
+    """The run's report, from what each step did."""
+    out = RunReport(waiting=plans.waiting, archived=plans.archived, notes=list(plans.notes))
+    for done in resent:
+        done.into(out)
+    for turn in turns:
+        out.plans += 1
+        read = turn.read
+        if read is not None:
+            out.unchanged += read.unchanged
+            out.not_read |= {turn.ref} if read.unchanged else set()
+            out.snapshots += read.snapshots
+        out.notes += turn.said.notes
+        out.warnings += turn.said.warnings
+        out.failed += turn.failed
+        for sub in turn.digests:
+            out.quiet += sub.quiet
+            out.stopped += sub.stopped
+            if sub.would_send is not None:
+                out.would_send.append(sub.would_send)
+            if sub.failed is not None:
+                out.failed.append(sub.failed)
+            if sub.delivered is not None:
+                sub.delivered.into(out)
+        if turn.looked is not None:
+            out.changed += turn.looked[2]
+            out.looked.append(turn.looked)
+    out.notes += writes_notes
+    if out.deferred:
+        out.notes.append(f"the send budget ({options.send_budget:g} s) ran out: {out.deferred} digest(s) "
+                         "left pending for the next run")
+    return out

@@ -29,7 +29,6 @@ from mapsheets.service.delivery import (
     RETRY_RUNS,
     SEND_BUDGET,
     Delivered,
-    RunReport,
     run_clock,
     send_recorded,
 )
@@ -380,38 +379,3 @@ def _send(run: RunContext, plan: PlanFacts, sub: SubscriptionRecord, digest: Dig
         run.store.audit.log(audience.DEAD_NOTICE, ref=plan.ref, actor=sub.email, at=run.now,
                             detail={"target_close": close.isoformat(), "days": plan.dead})
     return SubscriberDigest(sub, changed=changed, told_lost=bool(lost), delivered=run.send(delivery, message))
-
-
-def report(plans: PlansDue, resent: list[Delivered], turns: list[PlanTurn], writes_notes: list[str],
-           options: DigestOptions) -> RunReport:
-    """The run's report, from what each step did."""
-    out = RunReport(waiting=plans.waiting, archived=plans.archived, notes=list(plans.notes))
-    for done in resent:
-        done.into(out)
-    for turn in turns:
-        out.plans += 1
-        read = turn.read
-        if read is not None:
-            out.unchanged += read.unchanged
-            out.not_read |= {turn.ref} if read.unchanged else set()
-            out.snapshots += read.snapshots
-        out.notes += turn.said.notes
-        out.warnings += turn.said.warnings
-        out.failed += turn.failed
-        for sub in turn.digests:
-            out.quiet += sub.quiet
-            out.stopped += sub.stopped
-            if sub.would_send is not None:
-                out.would_send.append(sub.would_send)
-            if sub.failed is not None:
-                out.failed.append(sub.failed)
-            if sub.delivered is not None:
-                sub.delivered.into(out)
-        if turn.looked is not None:
-            out.changed += turn.looked[2]
-            out.looked.append(turn.looked)
-    out.notes += writes_notes
-    if out.deferred:
-        out.notes.append(f"the send budget ({options.send_budget:g} s) ran out: {out.deferred} digest(s) "
-                         "left pending for the next run")
-    return out
