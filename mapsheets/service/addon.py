@@ -146,7 +146,7 @@ def summary(ref: str, caller: Caller, *, today: date, now: datetime, store: Any,
         view = reading.memo(("view", today), lambda: _view(reading, today, book.ref))
         lost = lost_warning(store, book, reading.parsed)  # not memoized: it depends on the audit log
         since = _changes_since_last_look(store, ref, caller, reading, now)
-    from mapsheets.service.step_status import my_steps
+    from mapsheets.core.my_steps import my_steps
 
     who = member(reading.parsed.plan, caller.email, seller_domains)
     me = Standing(caller.email, who.name or caller.name, who.on_plan, who.side,

@@ -17,7 +17,9 @@ from mapsheets.core.edits import Edit
 from mapsheets.core.layout import step_cells
 from mapsheets.core.look import phase_progress
 from mapsheets.core.model import Plan, Step
-from mapsheets.core.my_steps import SETTABLE, step_lists, step_view
+from mapsheets.core.my_steps import SETTABLE as SETTABLE  # the add-on's forms offer these
+from mapsheets.core.my_steps import my_steps as my_steps
+from mapsheets.core.my_steps import step_view
 from mapsheets.core.notices import AUDIT_QUEUED, Notice, notice
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import UsageError
@@ -27,13 +29,6 @@ from mapsheets.service.calendars import looks
 from mapsheets.service.workbooks import parse_grid, request_scope
 
 BLOCKED_NOTE = "Blocked"
-
-
-def my_steps(plan: Plan, email: str, name: str = "") -> dict[str, Any]:
-    """What "My steps" shows on open: the caller's open steps, then the rest of the next ones."""
-    lists = step_lists(plan, email, name)
-    return {"mine": [step_view(plan, s) for s in lists.mine], "next": [step_view(plan, s) for s in lists.next],
-            "more": lists.more, "statuses": list(SETTABLE)}
 
 
 def _checked(step_id: str, status: str, reason: str, due: date | None, said: list[Notice]) -> tuple[str, str, str]:
