@@ -68,6 +68,7 @@ def test_owners_leads_and_team_emails_are_person_chips_in_the_one_create(google_
 
 def test_chips_read_back_as_the_people_written(google_env, book, people_plan):
     book.create(workbook_spec(people_plan, TODAY))
+    assert "Sam Rivera @, Globex" in stored(google_env, book.sheet_id, "Plan")  # what Google holds: a chip
     google_env.reset()
     view = service.read_plan(book.ref, today=TODAY)
     assert google_env.stats()["methods"] == {"sheets.spreadsheets.get": 1}
