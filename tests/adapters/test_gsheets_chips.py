@@ -15,6 +15,7 @@ from mapsheets.adapters.gsheets import GoogleWorkbook, RetryPolicy, make_client
 from mapsheets.core.layout import workbook_spec
 from mapsheets.core.model import Plan
 from mapsheets.core.people import owner_name
+from mapsheets.service.team import add_person
 from mapsheets.testing.google_api import GoogleApiDouble
 
 TODAY = date(2026, 12, 1)
@@ -128,3 +129,16 @@ def test_a_chip_typed_by_hand_reads_as_that_person(google_env, book, people_plan
     assert read[4].owners == [PAT]  # the chip's email; shown with the name the Team tab gives it
     assert owner_name(read[4].owners[0], people_plan.stakeholders) == "Pat Lee"
     assert read[5].owners == ["Dana Fox <dana@acme.example>", "Globex"]
+
+
+def test_a_person_filling_a_role_becomes_a_chip_wherever_the_plan_names_them(google_env, book, plan):
+    book.create(workbook_spec(plan, TODAY))
+    owned = [s.title for s in plan.steps if "Acme Corp Champion" in s.owners]
+    google_env.reset()
+    add_person(book.ref, f"Pat Lee <{PAT}>", role="champion", today=TODAY)
+    assert google_env.stats()["methods"] == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.batchUpdate": 1}
+    chipped = [c for s in google_env.spreadsheet(book.sheet_id).sheets for c in s.cells.values() if c.get("chipRuns")]
+    emails = [run["chip"]["personProperties"]["email"] for c in chipped for run in c["chipRuns"]]
+    assert emails.count(PAT) == len(owned) + 1  # every Owners cell naming the Champion, and the Team row
+    read = service.read_plan(book.ref, today=TODAY).plan
+    assert all(f"Pat Lee <{PAT}>" in s.owners for s in read.steps if s.title in owned)
