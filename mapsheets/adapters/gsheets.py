@@ -45,7 +45,7 @@ from mapsheets.errors import (
 
 ONCE_ATTEMPTS = 5  # tries of a once-only edit (see ``modify``)
 GRID_FIELDS = ("sheets(properties(sheetId,title,index),"
-               "data(startRow,startColumn,rowData(values(effectiveValue,userEnteredFormat.numberFormat))))")
+               "data(startRow,startColumn,rowData(values(effectiveValue,userEnteredFormat.numberFormat,chipRuns))))")
 
 
 class GoogleWorkbook:
@@ -221,7 +221,7 @@ class GoogleWorkbook:
                                                          "gridProperties": {"frozenRowCount": 1}}}})
             rows = [list(header)] + rows
         requests.append({"appendCells": {"sheetId": sheet_id,
-                                         "fields": "userEnteredValue,userEnteredFormat.numberFormat",
+                                         "fields": cells_json.VALUE_FIELDS,
                                          "rows": [{"values": [cells_json.cell_data(v) for v in row]} for row in rows]}})
         self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
         self._sheet_ids[tab] = sheet_id

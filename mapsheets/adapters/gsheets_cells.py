@@ -9,6 +9,8 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
+from mapsheets.adapters.gsheets_chips import chipped_text, person_chips
+from mapsheets.core.addresses import People
 from mapsheets.core.dates import SERIAL_EPOCH, from_serial
 from mapsheets.core.layout import (
     ALERT_BACKGROUND,
@@ -30,6 +32,8 @@ PIXELS_PER_CHAR = 7
 # Dropdowns are per cell in the API: cover this many spare rows below the data, not the whole
 # TABLE_ROWS the .xlsx gets as a range, or a new plan's create body grows to megabytes.
 SPARE_ROWS = 200
+# What a write of values sets: chipRuns too, so a cell's chips go with the text they were in.
+VALUE_FIELDS = "userEnteredValue,userEnteredFormat.numberFormat,chipRuns"
 
 
 def serial(value: date) -> float:
@@ -54,7 +58,8 @@ def style_format(name: str) -> dict[str, Any]:
 
 
 def cell_data(value: Any, fmt: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One CellData. Text is always stringValue: never parsed, never a formula."""
+    """One CellData. Text is always stringValue: never parsed, never a formula; the addresses in
+    ``People`` text become person chips (``gsheets_chips``)."""
     out: dict[str, Any] = {}
     user_format: dict[str, Any] = dict(fmt or {})
     if isinstance(value, bool):
@@ -68,7 +73,13 @@ def cell_data(value: Any, fmt: dict[str, Any] | None = None) -> dict[str, Any]:
     elif isinstance(value, (int, float)):
         out["userEnteredValue"] = {"numberValue": value}
     elif value is not None and value != "":
-        out["userEnteredValue"] = {"stringValue": checked(str(value))}
+        text = checked(str(value))
+        runs: list[dict[str, Any]] = []
+        if isinstance(value, People):
+            text, runs = person_chips(text)
+        out["userEnteredValue"] = {"stringValue": text}
+        if runs:
+            out["chipRuns"] = runs
     if user_format:
         out["userEnteredFormat"] = user_format
     return out
@@ -104,7 +115,7 @@ def grid_value(cell: dict[str, Any]) -> Any:
     if value is None:
         return None
     if "stringValue" in value:
-        return value["stringValue"]
+        return chipped_text(value["stringValue"], cell["chipRuns"]) if cell.get("chipRuns") else value["stringValue"]
     if "boolValue" in value:
         return value["boolValue"]
     if "numberValue" in value:
@@ -245,7 +256,7 @@ def add_sheets_requests(spec: WorkbookSpec, first_id: int) -> list[dict[str, Any
         data = body["data"][0]
         requests.append({"updateCells": {
             "start": {"sheetId": first_id + i, "rowIndex": 0, "columnIndex": 0},
-            "rows": data["rowData"], "fields": "userEnteredValue,userEnteredFormat,dataValidation"}})
+            "rows": data["rowData"], "fields": "userEnteredValue,userEnteredFormat,dataValidation,chipRuns"}})
         for c, meta in enumerate(data["columnMetadata"]):
             requests.append({"updateDimensionProperties": {
                 "range": {"sheetId": first_id + i, "dimension": "COLUMNS", "startIndex": c, "endIndex": c + 1},
@@ -270,7 +281,7 @@ def update_cells_requests(sheet_id: int, cells: dict[tuple[int, int], Any]) -> l
                 requests.append({"updateCells": {
                     "start": {"sheetId": sheet_id, "rowIndex": r, "columnIndex": run[0]},
                     "rows": [{"values": [cell_data(by_row[r][k]) for k in run]}],
-                    "fields": "userEnteredValue,userEnteredFormat.numberFormat"}})
+                    "fields": VALUE_FIELDS}})
                 run = []
             if c is not None:
                 run.append(c)
@@ -287,7 +298,7 @@ def append_cells_request(sheet_id: int, rows: list[dict[int, Any]]) -> dict[str,
     """An appendCells of ``rows`` (0-based column -> value), after the tab's last row with data."""
     width = max(c for row in rows for c in row) + 1
     return {"appendCells": {
-        "sheetId": sheet_id, "fields": "userEnteredValue,userEnteredFormat.numberFormat",
+        "sheetId": sheet_id, "fields": VALUE_FIELDS,
         "rows": [{"values": [cell_data(row.get(c)) for c in range(width)]} for row in rows]}}
 
 

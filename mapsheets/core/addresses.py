@@ -32,3 +32,11 @@ def parse_address(text: str) -> tuple[str, str] | None:
     if named is None:
         return None
     return named["name"].strip().strip("\"'").strip(), named["email"]
+
+
+class People(str):
+    """Text that names people ("Sam Rivera <sam@globex.example>, Globex"): Owners, the plan's leads,
+    a Team email. Plain text to every reader and to the .xlsx; the Google backend writes each address
+    in it as a person chip (``adapters/gsheets_chips.py``)."""
+
+    __slots__ = ()

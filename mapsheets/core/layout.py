@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core import look
+from mapsheets.core.addresses import People
 from mapsheets.core.cell_input import status_spellings
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
 from mapsheets.core.notices import Notice
@@ -108,10 +109,14 @@ def step_cells(step: Step, headers: list[str]) -> list[Any]:
         if header in step.unparsed:
             row.append(step.unparsed[header])
         elif header in by_label:
-            row.append(_cell(getattr(step, by_label[header])))
+            value = _cell(getattr(step, by_label[header]))
+            row.append(People(value) if by_label[header] == "owners" and value else value)
         else:
             row.append(step.extra.get(header))
     return row
+
+
+PEOPLE_FIELDS = ("seller_lead", "buyer_lead")  # overview fields written as People (chips on Google)
 
 
 def _cell(value: Any) -> Any:
@@ -128,7 +133,8 @@ def overview_rows(plan: Plan) -> list[list[Any]]:
     for attr, label, _typ in OVERVIEW_FIELDS:
         if attr == "title" or attr in MACHINE_FIELDS:
             continue
-        rows.append([None, label, _cell(getattr(plan, attr))])
+        value = _cell(getattr(plan, attr))
+        rows.append([None, label, People(value) if attr in PEOPLE_FIELDS and value else value])
     if plan.kind == "closing" or any(plan.qualification.values()):
         rows.append([None, QUALIFICATION_HEADING])
         rows.extend([None, label, _cell(plan.qualification.get(key, ""))] for key, label in MEDDPICC)
@@ -217,7 +223,7 @@ def plan_sheet(plan: Plan, today: date | None = None, days_off: Collection[date]
 
 def team_sheet(stakeholders: list[Stakeholder]) -> SheetSpec:
     rows: list[list[Any]] = [[label for _a, label, _w in TEAM_COLUMNS]]
-    rows.extend([s.name, _cell(s.email), s.side, _cell(s.role)] for s in stakeholders)
+    rows.extend([s.name, People(s.email) if s.email else None, s.side, _cell(s.role)] for s in stakeholders)
     return SheetSpec(
         title=TEAM_TAB, rows=rows, header_row=0, frozen_rows=1, widths=[w for *_x, w in TEAM_COLUMNS],
         validations=[Validation(2, 1, TABLE_ROWS, PERSON_SIDES), Validation(3, 1, TABLE_ROWS, ROLES)],

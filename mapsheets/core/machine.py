@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mapsheets.core.addresses import People
 from mapsheets.core.cell_input import norm, text
 from mapsheets.core.labels import OVERVIEW_LABEL
-from mapsheets.core.layout import MACHINE_FIELDS, MACHINE_NOTE, MACHINE_TAB, cell_ref
+from mapsheets.core.layout import MACHINE_FIELDS, MACHINE_NOTE, MACHINE_TAB, PEOPLE_FIELDS, cell_ref
 from mapsheets.core.model import Plan
 
 if TYPE_CHECKING:
@@ -76,7 +77,8 @@ def field_cells(loc: PlanLocation, values: dict[str, Any]) -> dict[str, Cells]:
         tab, cells, at = _places(loc)
         cells.update({at[a]: values[a] or None for a in machine})
         out[tab] = cells
-    visible = {loc.overview_at[a]: v or None for a, v in values.items() if a not in MACHINE_FIELDS}
+    visible = {loc.overview_at[a]: (People(v) if a in PEOPLE_FIELDS and v else v or None)
+               for a, v in values.items() if a not in MACHINE_FIELDS}
     if visible:
         out[loc.tab] = visible
     return out

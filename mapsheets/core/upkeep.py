@@ -94,6 +94,7 @@ def parsed_upkeep(parsed: ParsedPlan, looks: Looks | None = None) -> dict[str, C
 def renamed_owner_cells(parsed: ParsedPlan, renames: dict[str, str]) -> Cells:
     """Owners and plan-owner cells still naming a placeholder whose Team row a person renamed: they
     name the person now (and so does ``parsed.plan``)."""
+    from mapsheets.core.addresses import People
     from mapsheets.core.people import owner_key
 
     plan, loc = parsed.plan, parsed.location
@@ -102,12 +103,12 @@ def renamed_owner_cells(parsed: ParsedPlan, renames: dict[str, str]) -> Cells:
         owners = [renames.get(owner_key(o), o) for o in step.owners]
         if owners != step.owners and "Owners" in loc.columns:
             step.owners = owners
-            cells[(loc.step_rows[step.id], loc.columns["Owners"])] = ", ".join(owners)
+            cells[(loc.step_rows[step.id], loc.columns["Owners"])] = People(", ".join(owners))
     for attr in ("seller_lead", "buyer_lead"):
         now = renames.get(owner_key(getattr(plan, attr) or ""))
         if now and attr in loc.overview_at:
             setattr(plan, attr, now)
-            cells[loc.overview_at[attr]] = now
+            cells[loc.overview_at[attr]] = People(now)
     return cells
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from mapsheets.core.addresses import People
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import TEAM_TAB
 from mapsheets.core.model import ROLES, Plan, Stakeholder
@@ -190,6 +191,8 @@ def _edit(book, parsed: ParsedPlan, grid, person: Stakeholder, row: int | None,
         raise PlanFileError(f"{book.ref}: no '{TEAM_TAB}' tab with 'Name' and 'Email' columns")
     values = {col: getattr(person, field) or None for field, col in table.columns.items()
               if field in ("name", "email", "side", "role")}
+    if person.email and "email" in table.columns:  # a person chip on Google
+        values[table.columns["email"]] = People(person.email)
     cells = parsed_upkeep(parsed, looks(parsed, today))
     plan_cells = cells.setdefault(loc.tab, {})
     steps, leads = renamed
@@ -197,10 +200,10 @@ def _edit(book, parsed: ParsedPlan, grid, person: Stakeholder, row: int | None,
         for step_id in steps:
             step = plan.step(step_id)
             if step is not None:  # (always: the IDs are the plan's own)
-                plan_cells[(loc.step_rows[step_id], loc.columns["Owners"])] = ", ".join(step.owners)
+                plan_cells[(loc.step_rows[step_id], loc.columns["Owners"])] = People(", ".join(step.owners))
     for attr in leads:
         if attr in loc.overview_at:
-            plan_cells[loc.overview_at[attr]] = getattr(plan, attr)
+            plan_cells[loc.overview_at[attr]] = People(getattr(plan, attr))
     cells = changed_only(cells, grid)
     team_cells = cells.pop(table.tab, {})
     if row is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 
-from . import cells, colors, fieldmask
+from . import cells, chips, colors, fieldmask
 from .a1 import Rect
 from .errors import ApiError, bad_request
 from .model import Sheet, Spreadsheet, box_from_grid_range
@@ -61,6 +61,11 @@ def cells_in(box: Rect) -> Iterator[tuple[int, int]]:
 def set_cell_fields(sheet: Sheet, r: int, c: int, data: dict, mask: str) -> None:
     cur = copy.deepcopy(sheet.cells.get((r, c), {}))
     fieldmask.copy_fields(cur, data, mask)
+    masked = {p[0] for p in fieldmask.paths(mask)}
+    if "userEnteredValue" in masked and "chipRuns" not in masked:  # new text erases the chips
+        cur.pop("chipRuns", None)
+    if said := chips.problem(cur):
+        raise bad_request(f"Invalid value at cell ({r}, {c}): {said}")
     cur = colors.normalise(cur)
     if "userEnteredValue" in cur:
         cur.pop("effectiveValue", None)

@@ -6,6 +6,8 @@ import datetime as dt
 import operator
 import re
 
+from . import chips
+
 EPOCH = dt.datetime(1899, 12, 30)
 _NUM = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -169,7 +171,7 @@ def formatted(cell: dict) -> str | None:
     if ev is None:
         return None
     if "stringValue" in ev:
-        return ev["stringValue"]
+        return chips.shown(cell, ev["stringValue"])
     if "boolValue" in ev:
         return "TRUE" if ev["boolValue"] else "FALSE"
     if "numberValue" in ev:

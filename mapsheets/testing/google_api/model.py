@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import random
 
-from . import a1, cells
+from . import a1, cells, chips
 from .a1 import Box, Rect
 from .errors import ApiError, bad_request
 
@@ -94,7 +94,7 @@ class Sheet:
             return
         cur = dict(self.cells.get((r, c), {}))
         if replace_value:
-            for k in ("userEnteredValue", "effectiveValue", "formattedValue"):
+            for k in ("userEnteredValue", "effectiveValue", "formattedValue", "chipRuns"):
                 cur.pop(k, None)
             if "userEnteredFormat" in fields:  # typed dates bring their number format
                 fmt = dict(cur.get("userEnteredFormat", {}))
@@ -158,6 +158,8 @@ class Sheet:
         if ev is not None:
             out["effectiveValue"] = {k: cells.num(v) if isinstance(v, float) else v for k, v in ev.items()}
             out["formattedValue"] = cells.formatted(cell)
+        if cell.get("chipRuns"):
+            out["chipRuns"] = chips.read_runs(cell)
         uev = out.get("userEnteredValue", {})
         if "numberValue" in uev:
             uev["numberValue"] = cells.num(uev["numberValue"])

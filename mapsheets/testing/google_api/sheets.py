@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 
-from . import fieldmask
+from . import chips, fieldmask
 from .errors import bad_request
 from .model import Spreadsheet, box_from_grid_range, grid_range_json
 from .state import State
@@ -22,6 +22,8 @@ def _load_grid(sheet, data: dict) -> None:
                     sheet.grid["columnCount"] = c0 + j + 1
                 clean = {k: v for k, v in cell.items() if k not in ("effectiveValue", "formattedValue",
                                                                     "effectiveFormat")}
+                if said := chips.problem(clean):
+                    raise bad_request(f"Invalid sheets.data.rowData.values: {said}")
                 sheet.cells[(r0 + i, c0 + j)] = copy.deepcopy(clean)
     for dim, key, start in (("ROWS", "rowMetadata", r0), ("COLUMNS", "columnMetadata", c0)):
         for k, meta in enumerate(data.get(key) or []):
