@@ -18,20 +18,20 @@ from mapsheets.errors import UsageError
 
 @lru_cache(maxsize=64)
 def _dates(code: str, years: tuple[int, ...]) -> frozenset[date]:
-    code = code.strip().upper()
+    key = code.strip().upper()
     folder, version = holiday_cache.cache_dir(os.environ), holiday_cache.package_version()
-    cached = holiday_cache.read(folder, code, years, version)
+    cached = holiday_cache.read(folder, key, years, version)
     if cached is not None:
         return cached
     import holidays
 
-    country, _sep, subdiv = code.partition("-")
+    country, _sep, subdiv = key.partition("-")
     try:
         calendar = holidays.country_holidays(country, subdiv=subdiv or None, years=years)
     except NotImplementedError:
-        raise _unknown(code) from None
+        raise _unknown(code) from None  # as the person wrote it
     days = frozenset(calendar)
-    holiday_cache.write(folder, code, years, version, days)
+    holiday_cache.write(folder, key, years, version, days)
     return days
 
 
