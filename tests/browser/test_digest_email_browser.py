@@ -90,6 +90,16 @@ def test_the_digest_never_scrolls_sideways_on_a_phone_and_keeps_its_width_on_a_d
     assert len(set(desk["figures_top"])) == 1  # side by side on a desktop
 
 
+def test_without_its_style_block_the_digest_still_fits_320_px(plan):
+    """Clients that drop <style> (Gmail with a non-Google account, some webmails) get only the inlined
+    styles: no stacking, but still nothing past the right edge of a 320 px screen."""
+    html, _text = render_digest(every_section(plan, external=True))
+    head, _style, tail = html.partition("<style>")
+    bare = head + tail.split("</style>", 1)[1]
+    found = measure(bare, 320, "digest-buyer-320-no-style.png")
+    assert found["scroll"] <= 320 and not found["out"], found
+
+
 def test_a_buyer_reads_unreadable_cells_grouped_in_words_and_the_seller_gets_the_cells(plan):
     buyer, buyer_text = render_digest(every_section(plan, external=True))
     assert "2 dates in the plan could not be read:" in buyer
