@@ -27,6 +27,7 @@ OWNERS = {
     "cryptography": ["adapters/seal.py"],
     "itsdangerous": ["adapters/link_tokens.py"],
     "weasyprint": ["adapters/pdf.py"],
+    "css_inline": ["emails/render.py"],
 }
 
 

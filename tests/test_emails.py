@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 from datetime import date, datetime
 from html.parser import HTMLParser
@@ -68,11 +69,21 @@ def test_values_from_the_sheet_are_escaped(plan):
 
 
 def test_html_is_email_safe_tables_inline_css_no_scripts_styles_or_remote_assets(plan):
+    """Issue 23: styles are inlined (css-inline); one <style> is left, holding only the phone's @media
+    rules for the clients that honour them, so a client that drops it loses nothing else."""
     html, _text = render_digest(example_digest(plan))
     tags = Tags(html).tags
     names = {t for t, _a in tags}
-    assert "table" in names and not names & {"script", "style", "link", "img", "iframe", "form", "svg"}
-    assert not [a for _t, a in tags if "src" in a or "class" in a or any(k.startswith("on") for k in a)]
+    assert "table" in names and not names & {"script", "link", "img", "iframe", "form", "svg"}
+    assert [t for t, _a in tags].count("style") == 1
+    css = html.split("<style>", 1)[1].split("</style>", 1)[0].strip()
+    assert css.startswith("@media") and css.endswith("}")
+    media = re.compile(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*\s*\}")
+    assert media.search(css) and not media.sub("", css).strip()  # nothing but @media blocks
+    assert html.index("</style>") < html.index("</head>")
+    assert not [a for _t, a in tags if "src" in a or any(k.startswith("on") for k in a)]
+    unstyled = {a["class"] for _t, a in tags if a.get("class") and not (a.get("style") or "").strip()}
+    assert unstyled == {"hide-sm"}  # everything else inlined; that one only hides on a phone
     assert "javascript:" not in html.lower()
     assert "@import" not in html and "url(" not in html
 

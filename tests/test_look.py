@@ -18,6 +18,7 @@ from mapsheets import service
 from mapsheets.adapters.xlsx import read_grid
 from mapsheets.core.layout import workbook_spec
 from mapsheets.core.parse import parse_plan
+from mapsheets.core.timeline import COLUMNS
 from mapsheets.service.revisions import other_tabs
 from mapsheets.service.signoff import sign
 
@@ -111,7 +112,7 @@ def test_timeline_tab_follows_the_plan_and_is_not_read(plan_file, plan):
     grid = read_grid(plan_file)
     rows = grid["Timeline"]
     assert rows[2][:6] == ["ID", "Step", "Start", "Due", "Done on", "Status"]
-    weeks = [d for d in rows[2][6:] if d is not None]
+    weeks = [d for d in rows[2][len(COLUMNS):] if d is not None]  # after ID … Status and (issue 23) Side
     assert weeks[0].date() == plan.start_date - timedelta(days=plan.start_date.weekday())
     assert all((b - a).days == 7 for a, b in zip(weeks, weeks[1:], strict=False))
     assert weeks[-1].date() <= plan.go_live < weeks[-1].date() + timedelta(days=7)

@@ -131,6 +131,33 @@ class Unreadable:
             return f"Row {row} of {where}: {self.message}"
         return f"{where[0].upper()}{where[1:]}: {self.message}"
 
+    @property
+    def kind(self) -> tuple[str, str]:
+        """What could not be read, as (one, many): the words a buyer's heading counts in."""
+        for needle, words in _UNREADABLE_KINDS:
+            if needle in self.message:
+                return words
+        return "entry", "entries"
+
+
+# Message text (core/parse.py) -> what it is about; the first that matches wins.
+_UNREADABLE_KINDS = (("is not a date", ("date", "dates")), ("is not a status", ("status", "statuses")),
+                     ("is not a side", ("side", "sides")), ("unknown step", ("dependency", "dependencies")),
+                     ("not computed", ("formula", "formulas")))
+
+
+def unreadable_groups(items: tuple[Unreadable, ...]) -> list[tuple[str, tuple[Unreadable, ...]]]:
+    """The unreadable cells grouped by what they are, in first-seen order, each under a heading a
+    buyer reads: "2 dates in the plan could not be read"."""
+    groups: dict[tuple[str, str], list[Unreadable]] = {}
+    for item in items:
+        groups.setdefault(item.kind, []).append(item)
+    out = []
+    for (one, many), found in groups.items():
+        n = len(found)
+        out.append((f"{n} {one if n == 1 else many} in the plan could not be read", tuple(found)))
+    return out
+
 
 @dataclass(frozen=True)
 class Digest:

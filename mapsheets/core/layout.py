@@ -76,7 +76,11 @@ STYLES: dict[str, tuple[str | None, str | None, bool]] = {
     "bar planned": ("8EA9DB", None, False),
     "bar done": ("70AD47", None, False),
     "bar overdue": ("E06666", None, False),
+    "bar blocked": ("7F7F7F", None, False),
+    "bar planned done": ("DCE6F2", None, False),  # a done step's planned span, faint behind its done bar
     "today": ("FFD966", "000000", True),
+    "target close": ("262626", "FFFFFF", True),
+    "go-live": ("8E7CC3", "FFFFFF", True),
     "band": ("D9E1F2", "1F3864", True),
 }
 # The rest of the palette, hex RGB: the header row, done rows greyed, overdue rows, a protected tab.

@@ -157,14 +157,15 @@ class TimelineRow:
     due: date | None
     done_on: date | None
     overdue: bool
+    side: str = "joint"  # buyer | seller | joint
 
 
 def timeline_rows(plan: Plan, today: date | None = None) -> list[TimelineRow]:
-    """Steps in phase order with their planned spans; a step without a due date has no bar.
-    Without ``today`` nothing is overdue."""
+    """Steps grouped by phase (phases in the order they first appear, one group each) with their
+    planned spans; a step without a due date has no bar. Without ``today`` nothing is overdue."""
     by_id = {s.id: s for s in plan.steps}
     out = []
-    for _phase, steps in phase_runs(plan):
+    for _phase, steps in phases(plan):
         for step in steps:
             start = max((due for due in (by_id[d].due for d in step.depends_on if d in by_id) if due), default=None)
             start = start or plan.start_date or step.due
@@ -172,7 +173,7 @@ def timeline_rows(plan: Plan, today: date | None = None) -> list[TimelineRow]:
                 start = step.due
             out.append(TimelineRow(phase=step.phase, id=step.id, title=step.title, status=step.status,
                                    start=start if step.due else None, due=step.due, done_on=step.done_on,
-                                   overdue=today is not None and is_overdue(step, today)))
+                                   overdue=today is not None and is_overdue(step, today), side=step.side))
     return out
 
 
@@ -181,13 +182,14 @@ def monday(day: date) -> date:
 
 
 def timeline_weeks(plan: Plan, rows: list[TimelineRow] | None = None) -> list[date]:
-    """The Monday of every week from the plan's start to its go-live (or the last date it names)."""
+    """The Monday of every week from the plan's start (or the first step before it, done or due
+    earlier, so that step has a bar) to its go-live (or the last date it names)."""
     rows = rows if rows is not None else timeline_rows(plan)
     days = [d for r in rows for d in (r.start, r.due, r.done_on) if d]
     days += [d for d in (plan.start_date, plan.target_close, plan.go_live) if d]
     if not days:
         return []
-    first = monday(plan.start_date or min(days))
+    first = monday(min(days))
     last = max(days)
     count = min(MAX_WEEKS, (last - first).days // 7 + 1)
     return [first + timedelta(weeks=i) for i in range(count)]

@@ -9,6 +9,7 @@ formulas without results, which every reader would see empty.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from mapsheets.core import look
@@ -18,19 +19,23 @@ from mapsheets.core.sheet_spec import DATE_FORMAT, ConditionalFormat, PrintSetup
 TIMELINE_TAB = "Timeline"
 
 HEADER_ROW = 2
-COLUMNS = (("ID", 8), ("Step", 44), ("Start", 12), ("Due", 12), ("Done on", 12), ("Status", 12))
+COLUMNS = (("ID", 8), ("Step", 44), ("Start", 12), ("Due", 12), ("Done on", 12), ("Status", 12), ("Side", 8))
 WEEK_WIDTH = 3.5
 # Rows the bars' conditional formats cover below the header (steps added later get bars too).
 BAR_ROWS = 300
-LEGEND = ("Bars: planned (blue), done (green), overdue (red); this week in yellow. "
+LEGEND = ("Bars: planned (blue; faint once done), done (green, to its done date), blocked (grey), overdue (red). "
+          "Columns: this week yellow, target close black, go-live purple. "
           "Written by mapsheets from the Plan tab at every write: edit the plan there.")
+# The title row names the target close and go-live above their weeks; the columns below take the mark.
+MARKS = (("target close", "target_close"), ("go-live", "go_live"))
 
 
 def timeline_grid(plan: Plan) -> list[list[Any]]:
-    """The tab's rows: title, legend, header (week Mondays as dates), a band per phase, a row per step."""
+    """The tab's rows: title (with the target close and go-live above their weeks), legend, header
+    (week Mondays as dates), one band per phase, a row per step under its phase."""
     rows_data = look.timeline_rows(plan)
     weeks = look.timeline_weeks(plan, rows_data)
-    grid: list[list[Any]] = [[f"Timeline: {plan.title}"], [LEGEND],
+    grid: list[list[Any]] = [_title_row(plan, weeks), [LEGEND],
                              [label for label, _w in COLUMNS] + list(weeks)]
     texts = look.phase_band_texts(plan)
     phase = None
@@ -38,8 +43,22 @@ def timeline_grid(plan: Plan) -> list[list[Any]]:
         if row.phase != phase or len(grid) == HEADER_ROW + 1:
             phase = row.phase
             grid.append([texts[phase]])
-        grid.append([row.id, row.title, row.start, row.due, row.done_on, row.status])
+        grid.append([row.id, row.title, row.start, row.due, row.done_on, row.status, row.side])
     return grid
+
+
+def _title_row(plan: Plan, weeks: list[Any]) -> list[Any]:
+    """The title, then "▼ target close 31 Mar" (and go-live) in the column of the week it falls in."""
+    row: list[Any] = [f"Timeline: {plan.title}"]
+    for name, attr in MARKS:
+        day = getattr(plan, attr)
+        at = next((n for n, week in enumerate(weeks) if day and week <= day < week + timedelta(days=7)), None)
+        if at is not None:
+            column = len(COLUMNS) + at
+            row.extend([None] * (column + 1 - len(row)))
+            if row[column] is None:  # both in one week: the target close speaks
+                row[column] = f"▼ {name} {day:%d %b %Y}"
+    return row
 
 
 def timeline_cells(plan: Plan) -> dict[tuple[int, int], Any]:
@@ -49,7 +68,8 @@ def timeline_cells(plan: Plan) -> dict[tuple[int, int], Any]:
 
 def drawn_before(filled: frozenset[tuple[int, int]]) -> set[tuple[int, int]]:
     """Which of the tab's non-empty cells mapsheets drew, to clear where the plan no longer has them:
-    the title and legend, the header with its weeks, and the ID to Status columns of the rows under
+    the title (with its marks over the weeks) and legend, the header with its weeks, and the ID to Side
+    columns of the rows under
     it down to the first empty one. A note someone typed elsewhere (in a week cell of a step row,
     right of the weeks) is theirs, and stays."""
     fixed = len(COLUMNS)
@@ -57,7 +77,7 @@ def drawn_before(filled: frozenset[tuple[int, int]]) -> set[tuple[int, int]]:
     while any((end, c) in filled for c in range(fixed)):
         end += 1
     return {(r, c) for r, c in filled
-            if (r < HEADER_ROW and c == 0) or (r == HEADER_ROW and c < fixed + look.MAX_WEEKS)
+            if (r == 1 and c == 0) or (r in (0, HEADER_ROW) and c < fixed + look.MAX_WEEKS)
             or (HEADER_ROW < r < end and c < fixed)}
 
 
@@ -67,23 +87,31 @@ def bar_formats(first_row: int, last_row: int) -> list[ConditionalFormat]:
     end = fixed + look.MAX_WEEKS
     r, h = first_row + 1, HEADER_ROW + 1
     w = column_letter(fixed)  # the first week's column
-    start, due, done_on, status = "$C", "$D", "$E", "$F"
+    start, due, done_on, status = "$C", "$D", "$E", "$F"  # Side, in G, is for people: no rule reads it
     week = f"{w}${h}"
     overlaps = f"{week}+7>{start}{r}"
     is_open = f'OR({status}{r}="not started",{status}{r}="in progress",{status}{r}="blocked")'
+    ended = f"IF(ISNUMBER({done_on}{r}),{done_on}{r},{due}{r})"  # a done step's bar ends at its done date
+    planned = f'ISNUMBER({start}{r}),ISNUMBER({due}{r}),ISNUMBER({week}),{week}<={due}{r},{overlaps}'
     rules = [
-        ("bar done", f'=AND({status}{r}="done",ISNUMBER({start}{r}),ISNUMBER({week}),'
-                     f"{week}<=IF(ISNUMBER({done_on}{r}),{done_on}{r},{due}{r}),{overlaps})"),
+        ("bar done", f'=AND({status}{r}="done",ISNUMBER({ended}),ISNUMBER({week}),{week}<={ended},'
+                     f"{week}+7>MIN(IF(ISNUMBER({start}{r}),{start}{r},{ended}),{ended}))"),
+        ("bar blocked", f'=AND({status}{r}="blocked",ISNUMBER({start}{r}),ISNUMBER({due}{r}),ISNUMBER({week}),'
+                        f"{week}<=MAX({due}{r},TODAY()),{overlaps})"),  # to today once late
         ("bar overdue", f"=AND({is_open},ISNUMBER({due}{r}),{due}{r}<TODAY(),ISNUMBER({week}),"
                         f"{week}<=TODAY(),{overlaps})"),
-        ("bar planned", f'=AND({status}{r}<>"n/a",ISNUMBER({start}{r}),ISNUMBER({due}{r}),ISNUMBER({week}),'
-                        f"{week}<={due}{r},{overlaps})"),
+        ("bar planned done", f'=AND({status}{r}="done",{planned})'),
+        ("bar planned", f'=AND({status}{r}<>"n/a",{planned})'),
     ]
     out = [ConditionalFormat(first_row, last_row, end, f, style, first_column=fixed) for style, f in rules]
-    # This week's column, header included: under the bars (the first rule that holds wins in Google).
+    # This week's column, then the target close's and go-live's (named in the title row above their
+    # week), header included: under the bars (the first rule that holds wins in Google).
+    mark = f"{w}$1"
     out.append(ConditionalFormat(HEADER_ROW, last_row, end,
                                  f"=AND(ISNUMBER({week}),{week}<=TODAY(),{week}+7>TODAY())", "today",
                                  first_column=fixed))
+    out += [ConditionalFormat(HEADER_ROW, last_row, end, f'=ISNUMBER(SEARCH("{name}",{mark}))', name,
+                              first_column=fixed) for name, _attr in MARKS]
     return out
 
 

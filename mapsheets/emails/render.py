@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from mapsheets.core.digest import Digest, StepLine
+from mapsheets.core.digest import Digest, StepLine, unreadable_groups
 from mapsheets.core.text import business_days
 
 GMAIL_CLIP_BYTES = 102 * 1024  # Gmail hides everything after this behind "[Message clipped]"
@@ -42,11 +44,28 @@ def render_digest(digest: Digest) -> tuple[str, str]:
     env = environment()
     html = ""
     for limits in LIMITS:
-        html = env.get_template("digest.html").render(**_context(digest, *limits))
+        html = inline_css(env.get_template("digest.html").render(**_context(digest, *limits)))
         if len(html.encode("utf-8")) <= HTML_BUDGET:
             break
     text = env.get_template("digest.txt").render(**_context(digest, *LIMITS[0]))
     return html, text
+
+
+@lru_cache(maxsize=1)
+def _inliner() -> css_inline.CSSInliner:
+    # @media rules stay in <style> (clients that drop it still get every inlined style); nothing is fetched.
+    return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False, minify_css=True)
+
+
+_TEXT = re.compile(r">([^<>]+)<")
+
+
+def inline_css(html: str) -> str:
+    """The template's <style> classes written into each element's style attribute, as mail clients need.
+    The inliner writes quotes in text back bare; they are escaped again as Jinja had them, so a value
+    from the sheet reads the same in the email's source as before inlining."""
+    inlined: str = _inliner().inline(html)
+    return _TEXT.sub(lambda m: ">" + m.group(1).replace('"', "&#34;").replace("'", "&#39;") + "<", inlined)
 
 
 def safe_href(url: str) -> str | None:
@@ -94,6 +113,7 @@ def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict
         "since": _since(d),
         "lost": d.lost,
         "unreadable": {"rows": d.unreadable[:max_rows], "count": len(d.unreadable),
+                       "groups": [(h, rows[:max_rows]) for h, rows in unreadable_groups(d.unreadable)],
                        "hidden": max(0, len(d.unreadable) - max_rows), "plain": d.external},
         "business_days": (f"Business days exclude weekends and {d.calendar} public holidays." if d.calendar
                           else "Business days exclude weekends."),
