@@ -97,7 +97,7 @@ def _decoded(path: Path) -> tuple[str, list[str]]:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise file_error(path, exc, "a CSV file") from None
+        raise file_error(path, exc, "a CSV export", error=UsageError) from None
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
