@@ -65,6 +65,8 @@ def main() -> None:
         folder = Path(tmp)
         ENV.pop("PYTHONDONTWRITEBYTECODE", None)
         ENV["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+        ENV["XDG_DATA_HOME"] = str(folder / "data")  # a state store of its own, not the user's
+        ENV.pop("MAPSHEETS_DB", None)
         template_25(folder)
         out = folder / "plan.xlsx"
         python_floor = wall([sys.executable, "-c", "pass"])
