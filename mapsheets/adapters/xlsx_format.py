@@ -8,6 +8,7 @@ from typing import Any
 
 from mapsheets.core.layout import STYLES, PrintSetup, SheetSpec, cell_format
 from mapsheets.core.text_gate import problem
+from mapsheets.core.widths import wrapped_lines
 from mapsheets.errors import PlanFileError
 
 HEADER_FILL = "1F3864"
@@ -50,16 +51,53 @@ def escape_text(text: str, where: str) -> str:
     return text
 
 
-def _lines(value: Any, width: int) -> int:
-    """Lines a wrapped cell needs at a column width (in characters), roughly."""
-    if not isinstance(value, str) or not value:
-        return 1
-    return sum(max(1, -(-len(part) // max(width - 1, 1))) for part in value.split("\n"))
+DEFAULT_COLUMN = 8.43  # a column nobody sized, in characters
+LINE_POINTS = 15  # one line of 11-point text; LibreOffice does not grow rows for wrapped text on open
+
+
+def body_rows(ws, sheet: SheetSpec, first: int, last: int) -> None:
+    """Rows ``first``..``last`` (1-based) of a table's body: wrapped, top-aligned, as tall as their
+    wrapped text (words kept whole), dates centred, mapsheets' own columns small and grey."""
+    from openpyxl.styles import Alignment, Font
+
+    header = sheet.rows[sheet.header_row] if sheet.header_row is not None else []
+    wrap = Alignment(wrap_text=True, vertical="top")
+    centred = Alignment(wrap_text=True, vertical="top", horizontal="center")
+    for r in range(first, last + 1):
+        if r - 1 in sheet.band_rows:
+            continue
+        for c in range(len(header)):
+            cell = ws.cell(row=r, column=c + 1)
+            if sheet.wrap_body:
+                cell.alignment = centred if c in sheet.centred_columns else wrap
+            if c in sheet.muted_columns:
+                cell.font = Font(color=MUTED_GREY, size=8)
+            if c in sheet.column_formats and cell.value is not None:
+                cell.number_format = sheet.column_formats[c]
+        if sheet.wrap_body:
+            lines = max((wrapped_lines(ws.cell(row=r, column=c + 1).value,
+                                       sheet.widths[c] if c < len(sheet.widths) else 16)
+                         for c in range(len(header))), default=1)
+            if lines > 1:
+                ws.row_dimensions[r].height = LINE_POINTS * lines + 2
+
+
+def refit_heights(ws) -> None:
+    """Every row holding wrapped text as tall as that text is now (a person's hand edit too): an
+    explicit height never grows by itself, and a row too short clips the owners it holds."""
+    widths = {letter: dim.width for letter, dim in ws.column_dimensions.items() if dim.width}
+    for row in ws.iter_rows():
+        lines, wrapped = 1, False
+        for cell in row:
+            if cell.value is None or not cell.alignment.wrap_text or not hasattr(cell, "column_letter"):
+                continue
+            wrapped = True
+            lines = max(lines, wrapped_lines(cell.value, widths.get(cell.column_letter, DEFAULT_COLUMN)))
+        if wrapped:
+            ws.row_dimensions[row[0].row].height = LINE_POINTS * lines + 2 if lines > 1 else None
 
 
 def write_sheet(ws, sheet: SheetSpec) -> None:
-    from openpyxl.formatting.rule import FormulaRule
-    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -69,38 +107,14 @@ def write_sheet(ws, sheet: SheetSpec) -> None:
                 set_cell(ws.cell(row=r + 1, column=c + 1), value)
     for c, width in enumerate(sheet.widths):
         ws.column_dimensions[get_column_letter(c + 1)].width = width
-    for r in sheet.heading_rows:
-        ws.cell(row=r + 1, column=1).font = Font(bold=True, size=16)
-    if sheet.label_column is not None:
-        for r in range(len(sheet.rows)):
-            if sheet.header_row is None or r < sheet.header_row:
-                ws.cell(row=r + 1, column=sheet.label_column + 1).font = Font(bold=True)
+    _labels(ws, sheet)
     if sheet.header_row is not None:
-        header = sheet.rows[sheet.header_row]
-        for c in range(len(header)):
-            cell = ws.cell(row=sheet.header_row + 1, column=c + 1)
-            cell.font = Font(bold=True, color="FFFFFF")
-            cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        header_row(ws, sheet)
         first_body = sheet.header_row + 2
         for c, fmt in sheet.column_formats.items():
             for r in range(first_body, max(first_body, len(sheet.rows) + 1) + 1):
                 ws.cell(row=r, column=c + 1).number_format = fmt
-        wrap = Alignment(wrap_text=True, vertical="top")
-        for r in range(first_body, len(sheet.rows) + 1):
-            if r - 1 in sheet.band_rows or not sheet.wrap_body:
-                continue
-            for c in range(len(header)):
-                ws.cell(row=r, column=c + 1).alignment = wrap
-            # LibreOffice does not grow rows for wrapped text on open: give them their height.
-            lines = max((_lines(ws.cell(row=r, column=c + 1).value, sheet.widths[c] if c < len(sheet.widths) else 16)
-                         for c in range(len(header))), default=1)
-            if lines > 1:
-                ws.row_dimensions[r].height = 15 * lines
-    if sheet.label_column is not None:
-        left = Alignment(horizontal="left", vertical="top", wrap_text=False)
-        for r in range(len(sheet.rows)):
-            if sheet.header_row is None or r < sheet.header_row:
-                ws.cell(row=r + 1, column=sheet.label_column + 2).alignment = left
+        body_rows(ws, sheet, first_body, len(sheet.rows))
     if sheet.frozen_rows:
         ws.freeze_panes = ws.cell(row=sheet.frozen_rows + 1, column=1)
     for v in sheet.validations:
@@ -110,23 +124,59 @@ def write_sheet(ws, sheet: SheetSpec) -> None:
         dv.add(f"{col}{v.first_row + 1}:{col}{v.last_row + 1}")
         ws.add_data_validation(dv)
     _write_looks(ws, sheet)
-    for cf in sheet.conditional:
-        area = f"{get_column_letter(cf.first_column + 1)}{cf.first_row + 1}:{get_column_letter(cf.columns)}{cf.last_row + 1}"
-        if cf.style in STYLES:
-            rule = FormulaRule(formula=[cf.formula.lstrip("=")], stopIfTrue=True, **_style(cf.style, differential=True))
-        elif cf.style == "muted":
-            rule = FormulaRule(formula=[cf.formula.lstrip("=")], font=Font(color=MUTED_GREY), stopIfTrue=True)
-        else:
-            rule = FormulaRule(formula=[cf.formula.lstrip("=")], fill=PatternFill("solid", bgColor=ALERT_RED),
-                               font=Font(color="9C0006"))
-        ws.conditional_formatting.add(area, rule)
+    _conditional(ws, sheet)
     if sheet.protected:
         ws.protection.sheet = True
         ws.sheet_properties.tabColor = "808080"
     if sheet.print_setup:
-        _print_setup(ws, sheet.print_setup)
+        print_setup(ws, sheet.print_setup)
     if sheet.hidden:
         ws.sheet_state = "hidden"
+
+
+def _labels(ws, sheet: SheetSpec) -> None:
+    """The title in large bold; overview labels bold, their values left-aligned on one line."""
+    from openpyxl.styles import Alignment, Font
+
+    for r in sheet.heading_rows:
+        ws.cell(row=r + 1, column=1).font = Font(bold=True, size=16)
+    if sheet.label_column is None:
+        return
+    left = Alignment(horizontal="left", vertical="top", wrap_text=False)
+    for r in range(len(sheet.rows)):
+        if sheet.header_row is None or r < sheet.header_row:
+            ws.cell(row=r + 1, column=sheet.label_column + 1).font = Font(bold=True)
+            ws.cell(row=r + 1, column=sheet.label_column + 2).alignment = left
+
+
+def header_row(ws, sheet: SheetSpec) -> None:
+    """The table's header: white bold on dark blue, wrapped (a long label takes two lines)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    assert sheet.header_row is not None
+    for c in range(len(sheet.rows[sheet.header_row])):
+        cell = ws.cell(row=sheet.header_row + 1, column=c + 1)
+        cell.font = Font(bold=True, color="FFFFFF", size=8 if c in sheet.muted_columns else 11)
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(vertical="center", wrap_text=sheet.header_row not in sheet.rotated_rows)
+
+
+def _conditional(ws, sheet: SheetSpec) -> None:
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    for cf in sheet.conditional:
+        first, last = get_column_letter(cf.first_column + 1), get_column_letter(cf.columns)
+        area = f"{first}{cf.first_row + 1}:{last}{cf.last_row + 1}"
+        formula = [cf.formula.lstrip("=")]
+        if cf.style in STYLES:
+            rule = FormulaRule(formula=formula, stopIfTrue=True, **_style(cf.style, differential=True))
+        elif cf.style == "muted":
+            rule = FormulaRule(formula=formula, font=Font(color=MUTED_GREY), stopIfTrue=True)
+        else:
+            rule = FormulaRule(formula=formula, fill=PatternFill("solid", bgColor=ALERT_RED), font=Font(color="9C0006"))
+        ws.conditional_formatting.add(area, rule)
 
 
 def _style(name: str, *, differential: bool = False) -> dict[str, Any]:
@@ -156,7 +206,7 @@ def _write_looks(ws, sheet: SheetSpec) -> None:
         ws.row_dimensions[r + 1].height = 80
 
 
-def _print_setup(ws, setup: PrintSetup) -> None:
+def print_setup(ws, setup: PrintSetup) -> None:
     """Landscape, one page wide, the header row on every page, title and page numbers."""
     from openpyxl.worksheet.properties import PageSetupProperties
 
@@ -174,3 +224,5 @@ def _print_setup(ws, setup: PrintSetup) -> None:
         ws.oddHeader.center.size = 11
     if setup.footer:
         ws.oddFooter.center.text = setup.footer
+    if setup.title:
+        ws.oddFooter.left.text = setup.title.replace("&", "&&")

@@ -11,9 +11,11 @@ from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core import look
+from mapsheets.core.changes_log import CHANGES_WIDTHS, CURSOR_LABELS, WHEN
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
 from mapsheets.core.qualify import MEDDPICC, QUALIFICATION_HEADING
 from mapsheets.core.text_gate import CELL_TEXT_LIMIT, admit_all  # noqa: F401  (CELL_TEXT_LIMIT: its old home)
+from mapsheets.core.widths import fit_widths
 from mapsheets.core.words import status_spellings
 
 PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
@@ -47,11 +49,16 @@ SIGNOFF_COLUMNS = (
     ("signed_at", "Signed at", 18), ("fingerprint", "Fingerprint", 20), ("status", "Status", 10),
     ("method", "Method", 18), ("recorded_by", "Recorded by", 26), ("seal", "Seal", 30),
 )
+# Tabs mapsheets appends to (Changes, Handoff, old Changes tabs): label -> width in characters.
+APPENDED_WIDTHS = {**CHANGES_WIDTHS, "When (UTC)": 17, "What": 60, "Step": 9, "Kind": 16, "Revisions": 9,
+                   "Section": 16, "Item": 28, "Detail": 70}
 STEP_HEADERS = tuple(label for _f, label, _w in STEP_COLUMNS)
 # A closing plan's steps are the seller's own unless this column says "shared" (`convert` carries those).
 VISIBILITY = "Visibility"
 VISIBILITIES = ("internal", "shared")
 DEFAULT_WIDTH = 16
+# Plan columns kept at their full width however empty at first: people fill them in as the deal goes.
+TYPED_LATER = ("Due", "Status", "Done on", "Depends on", "Notes", VISIBILITY)
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ class PrintSetup:
     title_rows: tuple[int, int] | None = None  # 0-based rows repeated at the top of every page
     header: str = ""  # centred at the top of every page
     footer: str = "Page &P of &N"  # Excel's codes: page number, page count
+    title: str = ""  # the plan's title, at the left of every page's footer
 
 
 @dataclass
@@ -121,6 +129,8 @@ class SheetSpec:
     row_formats: dict[int, str] = field(default_factory=dict)  # number format of whole rows
     print_setup: PrintSetup | None = None
     hidden: bool = False  # a tab people do not see (MACHINE_TAB)
+    centred_columns: tuple[int, ...] = ()  # dates: air on both sides, so Due and Status never touch
+    muted_columns: tuple[int, ...] = ()  # read by mapsheets only: small and grey, out of people's way
 
 
     def record_rows(self) -> list[int]:
@@ -265,12 +275,17 @@ def plan_sheet(plan: Plan, today: date | None = None, days_off: Collection[date]
     rows.extend(body)
     col = {h: i for i, h in enumerate(headers)}
     widths = {label: w for _a, label, w in STEP_COLUMNS}
+    band_rows = tuple(header_row + 1 + b for b in bands)
+    limits = [widths.get(h, DEFAULT_WIDTH) for h in headers]
+    fitted = fit_widths(rows, limits, skip_rows={0, *band_rows}, floors=[
+        w if h in TYPED_LATER else min(w, len(h) + 2) for h, w in zip(headers, limits, strict=True)],
+        skip_cells={(r, 2) for r in range(header_row)})  # overview values run on to the right
     first, last = header_row + 1, header_row + TABLE_ROWS
     status, due = column_letter(col["Status"]), column_letter(col["Due"])
     r = first + 1  # formulas are written for the first data row, 1-based
     return SheetSpec(
         title=PLAN_TAB, rows=rows, header_row=header_row, frozen_rows=header_row + 1,
-        widths=[widths.get(h, DEFAULT_WIDTH) for h in headers],
+        widths=fitted, centred_columns=(col["Due"], col["Done on"]),
         column_formats={col["Due"]: DATE_FORMAT, col["Done on"]: DATE_FORMAT},
         validations=[
             Validation(col["Side"], first, last, SIDES),
@@ -285,17 +300,24 @@ def plan_sheet(plan: Plan, today: date | None = None, days_off: Collection[date]
                 f'=AND(ISNUMBER(${due}{r}),${due}{r}<TODAY(),NOT({status_is(f"${status}{r}", "done", "n/a")}))',
                 "alert"),
         ],
-        heading_rows=(0,), label_column=1, band_rows=tuple(header_row + 1 + b for b in bands),
-        print_setup=PrintSetup(title_rows=(header_row, header_row), header=plan.title),
+        heading_rows=(0,), label_column=1, band_rows=band_rows,
+        print_setup=PrintSetup(title_rows=(header_row, header_row), header=plan.title, title=plan.title),
     )
 
 
-def team_sheet(stakeholders: list[Stakeholder]) -> SheetSpec:
+def table_print(title: str, *, landscape: bool = True) -> PrintSetup:
+    """A one-table tab's print set-up: one page wide, its header row on every page, titled."""
+    return PrintSetup(landscape=landscape, title_rows=(0, 0), header=title, title=title)
+
+
+def team_sheet(stakeholders: list[Stakeholder], title: str = "") -> SheetSpec:
     rows: list[list[Any]] = [[label for _a, label, _w in TEAM_COLUMNS]]
     rows.extend([s.name, _cell(s.email), s.side, _cell(s.role)] for s in stakeholders)
     return SheetSpec(
-        title=TEAM_TAB, rows=rows, header_row=0, frozen_rows=1, widths=[w for *_x, w in TEAM_COLUMNS],
+        title=TEAM_TAB, rows=rows, header_row=0, frozen_rows=1,
+        widths=fit_widths(rows, [max(w, 12) for *_x, w in TEAM_COLUMNS]),  # room for a role picked later
         validations=[Validation(2, 1, TABLE_ROWS, ("buyer", "seller")), Validation(3, 1, TABLE_ROWS, ROLES)],
+        print_setup=table_print(title, landscape=False),
     )
 
 
@@ -310,7 +332,20 @@ def signoff_sheet(plan: Plan) -> SheetSpec:
     rows.extend(signature_cells(s, plan) for s in plan.signatures)
     return SheetSpec(
         title=SIGNOFF_TAB, rows=rows, header_row=0, frozen_rows=1, widths=[w for *_x, w in SIGNOFF_COLUMNS],
-        column_formats={3: DATETIME_FORMAT}, protected=True,
+        column_formats={3: DATETIME_FORMAT}, protected=True, print_setup=table_print(plan.title),
+    )
+
+
+def appended_sheet(tab: str, header: list[Any], title: str = "") -> SheetSpec:
+    """How a tab mapsheets appends rows to looks (Changes, Handoff): widths by label, dates as
+    dates, the Changes cursor small and grey at the end, printed one page wide with its header."""
+    labels = [str(h) if h is not None else "" for h in header]
+    return SheetSpec(
+        title=tab, rows=[list(header)], header_row=0, frozen_rows=1,
+        widths=[APPENDED_WIDTHS.get(label, DEFAULT_WIDTH) for label in labels],
+        column_formats={c: DATETIME_FORMAT for c, label in enumerate(labels) if label in (WHEN, "When (UTC)")},
+        muted_columns=tuple(c for c, label in enumerate(labels) if label in CURSOR_LABELS),
+        print_setup=table_print(title),
     )
 
 
@@ -318,7 +353,7 @@ def workbook_spec(plan: Plan, today: date | None = None, days_off: Collection[da
     """The whole workbook; ``today`` dates the progress line (None: no progress line yet)."""
     from mapsheets.core.timeline import timeline_sheet
 
-    sheets = [plan_sheet(plan, today, days_off), team_sheet(plan.stakeholders), signoff_sheet(plan)]
+    sheets = [plan_sheet(plan, today, days_off), team_sheet(plan.stakeholders, plan.title), signoff_sheet(plan)]
     sheets.append(timeline_sheet(plan))
     sheets.append(machine_sheet(plan))
     return WorkbookSpec(title=plan.title, sheets=sheets)
