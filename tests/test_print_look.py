@@ -87,6 +87,9 @@ def test_every_tab_of_a_converted_map_prints_one_page_wide(tmp_path: Path, db: s
         assert last in pages[0] and str(header[0]) in pages[0], (tab, last)
         assert "Acme Corp" in text and "Page 1 of" in text, tab  # the footer: plan title, page numbers
         print(f"\n{tab}: {OUT / (name + '-1.png')}")
+    # The hand-typed owner wraps onto a second line and its row is refitted to hold it (not clipped).
+    owner_row = next(c.row for row in book["Plan"].iter_rows() for c in row if c.value == LONG_OWNER)
+    assert (book["Plan"].row_dimensions[owner_row].height or 0) >= 30
     plan_text = " ".join(_pdf_text(OUT / "print-plan.pdf").split())
     assert LONG_OWNER.split(", ")[0].split(" <")[0] in plan_text
     for part in ("<sam@globex.example>,", "Globex"):
