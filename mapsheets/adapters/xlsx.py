@@ -24,7 +24,7 @@ from mapsheets.adapters.xlsx_save import (  # noqa: F401  (save_atomic: callers 
     save_atomic,
 )
 from mapsheets.core.edits import Edit
-from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec, appended_sheet, column_letter
+from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec, appended_sheet
 from mapsheets.core.text_gate import problem
 from mapsheets.errors import AlreadyExists, NotFound, PlanBusy, PlanFileError, UsageError, file_error
 
@@ -130,28 +130,6 @@ def write_workbook(path: Path, spec: WorkbookSpec, *, force: bool = False) -> No
         return
     with plan_lock.locked(path):  # overwriting: not while another command writes it
         save_atomic(workbook, path)
-
-
-def write_tables(path: Path, tables: Mapping[str, list[list[Any]]]) -> None:
-    """A report workbook: one tab per table (first row the header, bold and frozen), saved atomically."""
-    openpyxl = _openpyxl()
-    from openpyxl.styles import Font
-
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for title, rows in tables.items():
-        ws = workbook.create_sheet(title)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                _set(ws.cell(row=r + 1, column=c + 1), value)
-        for cell in ws[1] if rows else ():
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        for c, header in enumerate(rows[0] if rows else []):
-            cells = (len(str(row[c])) for row in rows[1:] if c < len(row) and row[c] is not None)
-            width = max(len(str(header)), *cells, 0)
-            ws.column_dimensions[column_letter(c)].width = min(max(width + 2, 8), 60)
-    save_atomic(workbook, Path(path))
 
 
 # Another program saving between our read and our write: read again and redo, this many times.

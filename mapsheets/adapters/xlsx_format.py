@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mapsheets.core.layout import STYLES, PrintSetup, SheetSpec, cell_format
+from mapsheets.core.layout import STYLES, BarChart, PrintSetup, SheetSpec, cell_format
 from mapsheets.core.text_gate import problem
 from mapsheets.core.widths import wrapped_lines
 from mapsheets.errors import PlanFileError
@@ -52,6 +52,7 @@ def escape_text(text: str, where: str) -> str:
 
 
 DEFAULT_COLUMN = 8.43  # a column nobody sized, in characters
+BOLD = 1.15  # bold text is this much wider
 LINE_POINTS = 15  # one line of 11-point text; LibreOffice does not grow rows for wrapped text on open
 
 
@@ -112,7 +113,7 @@ def write_sheet(ws, sheet: SheetSpec) -> None:
         header_row(ws, sheet)
         first_body = sheet.header_row + 2
         for c, fmt in sheet.column_formats.items():
-            for r in range(first_body, max(first_body, len(sheet.rows) + 1) + 1):
+            for r in range(first_body, max(first_body, len(sheet.rows) + sheet.typed_below) + 1):
                 ws.cell(row=r, column=c + 1).number_format = fmt
         body_rows(ws, sheet, first_body, len(sheet.rows))
     if sheet.frozen_rows:
@@ -130,6 +131,8 @@ def write_sheet(ws, sheet: SheetSpec) -> None:
         ws.sheet_properties.tabColor = "808080"
     if sheet.print_setup:
         print_setup(ws, sheet.print_setup)
+    for chart in sheet.charts:
+        _bar_chart(ws, chart)
     if sheet.hidden:
         ws.sheet_state = "hidden"
 
@@ -154,11 +157,17 @@ def header_row(ws, sheet: SheetSpec) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     assert sheet.header_row is not None
-    for c in range(len(sheet.rows[sheet.header_row])):
+    labels = sheet.rows[sheet.header_row]
+    for c in range(len(labels)):
         cell = ws.cell(row=sheet.header_row + 1, column=c + 1)
         cell.font = Font(bold=True, color="FFFFFF", size=8 if c in sheet.muted_columns else 11)
         cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
         cell.alignment = Alignment(vertical="center", wrap_text=sheet.header_row not in sheet.rotated_rows)
+    if sheet.header_row not in sheet.rotated_rows:  # a long label wraps: its row grows to show it
+        lines = max((wrapped_lines(v, (sheet.widths[c] if c < len(sheet.widths) else 16) / BOLD)
+                     for c, v in enumerate(labels)), default=1)
+        if lines > 1:
+            ws.row_dimensions[sheet.header_row + 1].height = LINE_POINTS * lines + 2
 
 
 def _conditional(ws, sheet: SheetSpec) -> None:
@@ -177,6 +186,24 @@ def _conditional(ws, sheet: SheetSpec) -> None:
         else:
             rule = FormulaRule(formula=formula, fill=PatternFill("solid", bgColor=ALERT_RED), font=Font(color="9C0006"))
         ws.conditional_formatting.add(area, rule)
+
+
+def _bar_chart(ws, spec: BarChart) -> None:
+    """A native chart (Excel, LibreOffice and Sheets on import draw it from the cells, so it
+    follows them): one coloured series per column."""
+    from openpyxl.chart import BarChart as OpenpyxlBar
+    from openpyxl.chart import Reference
+
+    chart = OpenpyxlBar()
+    chart.type, chart.title, chart.y_axis.title = "bar", spec.title, spec.y_title
+    chart.height, chart.width = max(7.5, 1.2 * (spec.last - spec.first + 1)), 18
+    for c in spec.series:
+        chart.add_data(Reference(ws, min_col=c + 1, min_row=spec.header + 1, max_row=spec.last + 1),
+                       titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=spec.categories + 1, min_row=spec.first + 1, max_row=spec.last + 1))
+    chart.x_axis.scaling.orientation = "maxMin"  # the first phase at the top, as in the table
+    chart.x_axis.delete = chart.y_axis.delete = False
+    ws.add_chart(chart, spec.anchor)
 
 
 def _style(name: str, *, differential: bool = False) -> dict[str, Any]:

@@ -110,6 +110,21 @@ class PrintSetup:
     title: str = ""  # the plan's title, at the left of every page's footer
 
 
+@dataclass(frozen=True)
+class BarChart:
+    """A native bar chart over a block of the tab (0-based rows and columns): categories in column
+    ``categories``, one series per column of ``series`` named by row ``header``, rows first..last."""
+
+    title: str
+    header: int
+    first: int
+    last: int
+    categories: int
+    series: tuple[int, ...]
+    anchor: str  # the cell its top-left corner sits on, e.g. "D2"
+    y_title: str = ""
+
+
 @dataclass
 class SheetSpec:
     title: str
@@ -131,6 +146,8 @@ class SheetSpec:
     hidden: bool = False  # a tab people do not see (MACHINE_TAB)
     centred_columns: tuple[int, ...] = ()  # dates: air on both sides, so Due and Status never touch
     muted_columns: tuple[int, ...] = ()  # read by mapsheets only: small and grey, out of people's way
+    charts: tuple[BarChart, ...] = ()  # .xlsx only (the win/loss report)
+    typed_below: bool = True  # the row under the table takes its formats too (a report is not typed into)
 
 
     def record_rows(self) -> list[int]:

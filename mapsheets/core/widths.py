@@ -54,7 +54,7 @@ def text_units(text: str) -> float:
     return units
 
 
-def wrapped_lines(value: Any, width: int) -> int:
+def wrapped_lines(value: Any, width: float) -> int:
     """Lines a wrapped cell takes at ``width``: words kept whole as a spreadsheet wraps them (a word
     longer than the line is broken), every typed line break honoured."""
     if not isinstance(value, str) or not value:
