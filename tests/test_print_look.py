@@ -94,6 +94,8 @@ def test_every_tab_of_a_converted_map_prints_one_page_wide(tmp_path: Path, db: s
     assert LONG_OWNER.split(", ")[0].split(" <")[0] in plan_text
     for part in ("<sam@globex.example>,", "Globex"):
         assert part in plan_text  # the whole owner, wrapped not clipped
+    team_text = _pdf_text(OUT / "print-team.pdf")  # an email typed by hand into the Team tab: wrapped, whole
+    assert "dana.whitfield-okonkwo@acme-" in team_text and "corporation.example" in team_text
 
 
 @pytest.mark.parametrize("tab", ["Team", "Sign-off"])

@@ -8,7 +8,7 @@ from typing import Any
 
 from mapsheets.core.layout import STYLES, BarChart, PrintSetup, SheetSpec, cell_format
 from mapsheets.core.text_gate import problem
-from mapsheets.core.widths import wrapped_lines
+from mapsheets.core.widths import ROOM, text_units, wrapped_lines
 from mapsheets.errors import PlanFileError
 
 HEADER_FILL = "1F3864"
@@ -86,16 +86,29 @@ def body_rows(ws, sheet: SheetSpec, first: int, last: int) -> None:
 def refit_heights(ws) -> None:
     """Every row holding wrapped text as tall as that text is now (a person's hand edit too): an
     explicit height never grows by itself, and a row too short clips the owners it holds."""
+    from openpyxl.styles import Alignment
+
     widths = {letter: dim.width for letter, dim in ws.column_dimensions.items() if dim.width}
     for row in ws.iter_rows():
         lines, wrapped = 1, False
-        for cell in row:
-            if cell.value is None or not cell.alignment.wrap_text or not hasattr(cell, "column_letter"):
+        for i, cell in enumerate(row):
+            if cell.value is None or not hasattr(cell, "column_letter"):
                 continue
+            if not cell.alignment.wrap_text:
+                beside = row[i + 1].value if i + 1 < len(row) else None
+                if beside is None or not _overflows(cell.value, widths.get(cell.column_letter, DEFAULT_COLUMN)):
+                    continue
+                cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="top",
+                                           wrap_text=True)  # typed by hand and cut off: wrapped
             wrapped = True
             lines = max(lines, wrapped_lines(cell.value, widths.get(cell.column_letter, DEFAULT_COLUMN)))
         if wrapped:
             ws.row_dimensions[row[0].row].height = LINE_POINTS * lines + 2 if lines > 1 else None
+
+
+def _overflows(value: Any, width: float) -> bool:
+    """Whether text runs past its column (and, with a cell beside it, is cut off there)."""
+    return isinstance(value, str) and text_units(max(value.split("\n"), key=len)) > width * ROOM
 
 
 def write_sheet(ws, sheet: SheetSpec) -> None:

@@ -332,7 +332,8 @@ def team_sheet(stakeholders: list[Stakeholder], title: str = "") -> SheetSpec:
     rows.extend([s.name, _cell(s.email), s.side, _cell(s.role)] for s in stakeholders)
     return SheetSpec(
         title=TEAM_TAB, rows=rows, header_row=0, frozen_rows=1,
-        widths=fit_widths(rows, [max(w, 12) for *_x, w in TEAM_COLUMNS]),  # room for a role picked later
+        # Never narrower than the defaults (people are added by hand), wider for a long name or email.
+        widths=fit_widths(rows, [w + 16 for *_x, w in TEAM_COLUMNS], floors=[w for *_x, w in TEAM_COLUMNS]),
         validations=[Validation(2, 1, TABLE_ROWS, ("buyer", "seller")), Validation(3, 1, TABLE_ROWS, ROLES)],
         print_setup=table_print(title, landscape=False),
     )
