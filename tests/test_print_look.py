@@ -94,8 +94,21 @@ def test_every_tab_of_a_converted_map_prints_one_page_wide(tmp_path: Path, db: s
     assert LONG_OWNER.split(", ")[0].split(" <")[0] in plan_text
     for part in ("<sam@globex.example>,", "Globex"):
         assert part in plan_text  # the whole owner, wrapped not clipped
+    _closing_plan_with_its_meddpicc_block_prints_one_page_wide(tmp_path)
     team_text = _pdf_text(OUT / "print-team.pdf")  # an email typed by hand into the Team tab: wrapped, whole
     assert "dana.whitfield-okonkwo@acme-" in team_text and "corporation.example" in team_text
+
+
+def _closing_plan_with_its_meddpicc_block_prints_one_page_wide(tmp_path: Path) -> None:
+    from mapsheets.core.qualify import MEDDPICC, QUALIFICATION_HEADING
+
+    closing = tmp_path / "initech-closing.xlsx"
+    pdf = render(_one_tab(closing, "Plan", tmp_path / "print-closing.xlsx"), OUT, tmp_path / "lo-profile")
+    text = _pdf_text(pdf)
+    first = text.split("\f")[0]
+    assert QUALIFICATION_HEADING in first and all(label in first for _k, label in MEDDPICC[:3])
+    assert "###" not in text and "Notes" in first and "Page 1 of" in first
+    print(f"\nclosing plan with MEDDPICC: {OUT / 'print-closing-1.png'}")
 
 
 @pytest.mark.parametrize("tab", ["Team", "Sign-off"])
@@ -106,3 +119,22 @@ def test_team_and_signoff_print_with_their_header_on_every_page(tmp_path: Path, 
     ws = openpyxl.load_workbook(path)[tab]
     assert ws.print_title_rows == "$1:$1" and ws.page_setup.fitToWidth == 1
     assert "Acme Corp" in ws.oddFooter.left.text and "&P" in ws.oddFooter.center.text
+
+
+def test_google_gets_the_same_widths_and_the_due_dates_centred(google_env, plan) -> None:
+    """Sheets keeps print settings out of its API (no page set-up in SheetProperties): what Google
+    takes is the layout itself, in the one create request."""
+    from mapsheets.adapters.gsheets import GoogleWorkbook
+    from mapsheets.adapters.gsheets_cells import pixels
+    from mapsheets.core.layout import workbook_spec
+
+    spec = workbook_spec(plan).sheet("Plan")
+    book = GoogleWorkbook.from_env(None)
+    book.create(workbook_spec(plan))
+    assert google_env.stats()["methods"].get("sheets.spreadsheets.create") == 1
+    sheet = next(s for s in google_env.spreadsheet(book.sheet_id).sheets if s.title == "Plan")
+    assert [sheet.pixel_size("COLUMNS", c) for c in range(len(spec.widths))] == [pixels(w) for w in spec.widths]
+    header = spec.rows[spec.header_row]
+    due, first = header.index("Due"), spec.record_rows()[0]
+    assert sheet.cells[(first, due)]["userEnteredFormat"]["horizontalAlignment"] == "CENTER"
+    assert "horizontalAlignment" not in sheet.cells[(first, header.index("Status"))].get("userEnteredFormat", {})
