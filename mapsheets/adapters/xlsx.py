@@ -227,7 +227,7 @@ def _insert_rows(ws, at: int, n: int) -> None:
     _look_like_a_neighbour(ws, first, n)
 
 
-def _look_like_a_neighbour(ws, first: int, n: int) -> None:
+def _look_like_a_neighbour(ws: Any, first: int, n: int) -> None:
     """Rows inserted at ``first`` (1-based) wrap and align as the step row beside them does (dates
     centred, clear of the Status): a spreadsheet program formats an inserted row like its neighbour."""
     from copy import copy

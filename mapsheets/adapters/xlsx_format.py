@@ -56,7 +56,7 @@ BOLD = 1.15  # bold text is this much wider
 LINE_POINTS = 15  # one line of 11-point text; LibreOffice does not grow rows for wrapped text on open
 
 
-def body_rows(ws, sheet: SheetSpec, first: int, last: int) -> None:
+def body_rows(ws: Any, sheet: SheetSpec, first: int, last: int) -> None:
     """Rows ``first``..``last`` (1-based) of a table's body: wrapped, top-aligned, as tall as their
     wrapped text (words kept whole), dates centred, mapsheets' own columns small and grey."""
     from openpyxl.styles import Alignment, Font
@@ -83,7 +83,7 @@ def body_rows(ws, sheet: SheetSpec, first: int, last: int) -> None:
                 ws.row_dimensions[r].height = LINE_POINTS * lines + 2
 
 
-def refit_heights(ws) -> None:
+def refit_heights(ws: Any) -> None:
     """Every row holding wrapped text as tall as that text is now (a person's hand edit too): an
     explicit height never grows by itself, and a row too short clips the owners it holds."""
     from openpyxl.styles import Alignment
@@ -111,7 +111,7 @@ def _overflows(value: Any, width: float) -> bool:
     return isinstance(value, str) and text_units(max(value.split("\n"), key=len)) > width * ROOM
 
 
-def write_sheet(ws, sheet: SheetSpec) -> None:
+def write_sheet(ws: Any, sheet: SheetSpec) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -150,7 +150,7 @@ def write_sheet(ws, sheet: SheetSpec) -> None:
         ws.sheet_state = "hidden"
 
 
-def _labels(ws, sheet: SheetSpec) -> None:
+def _labels(ws: Any, sheet: SheetSpec) -> None:
     """The title in large bold; overview labels bold, their values left-aligned on one line."""
     from openpyxl.styles import Alignment, Font
 
@@ -165,7 +165,7 @@ def _labels(ws, sheet: SheetSpec) -> None:
             ws.cell(row=r + 1, column=sheet.label_column + 2).alignment = left
 
 
-def header_row(ws, sheet: SheetSpec) -> None:
+def header_row(ws: Any, sheet: SheetSpec) -> None:
     """The table's header: white bold on dark blue, wrapped (a long label takes two lines)."""
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -183,7 +183,7 @@ def header_row(ws, sheet: SheetSpec) -> None:
             ws.row_dimensions[sheet.header_row + 1].height = LINE_POINTS * lines + 2
 
 
-def _conditional(ws, sheet: SheetSpec) -> None:
+def _conditional(ws: Any, sheet: SheetSpec) -> None:
     from openpyxl.formatting.rule import FormulaRule
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -201,7 +201,7 @@ def _conditional(ws, sheet: SheetSpec) -> None:
         ws.conditional_formatting.add(area, rule)
 
 
-def _bar_chart(ws, spec: BarChart) -> None:
+def _bar_chart(ws: Any, spec: BarChart) -> None:
     """A native chart (Excel, LibreOffice and Sheets on import draw it from the cells, so it
     follows them): one coloured series per column."""
     from openpyxl.chart import BarChart as OpenpyxlBar
@@ -231,7 +231,7 @@ def _style(name: str, *, differential: bool = False) -> dict[str, Any]:
     return out
 
 
-def _write_looks(ws, sheet: SheetSpec) -> None:
+def _write_looks(ws: Any, sheet: SheetSpec) -> None:
     """Phase bands across the table, upright week dates."""
     from openpyxl.styles import Alignment
 
@@ -246,7 +246,7 @@ def _write_looks(ws, sheet: SheetSpec) -> None:
         ws.row_dimensions[r + 1].height = 80
 
 
-def print_setup(ws, setup: PrintSetup) -> None:
+def print_setup(ws: Any, setup: PrintSetup) -> None:
     """Landscape, one page wide, the header row on every page, title and page numbers."""
     from openpyxl.worksheet.properties import PageSetupProperties
 
