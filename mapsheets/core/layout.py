@@ -58,7 +58,7 @@ VISIBILITY = "Visibility"
 VISIBILITIES = ("internal", "shared")
 DEFAULT_WIDTH = 16
 # Plan columns kept at their full width however empty at first: people fill them in as the deal goes.
-TYPED_LATER = ("Due", "Status", "Done on", "Depends on", "Notes", VISIBILITY)
+TYPED_LATER = ("ID", "Due", "Status", "Done on", "Depends on", "Notes", VISIBILITY)
 
 
 @dataclass(frozen=True)
