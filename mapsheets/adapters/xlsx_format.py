@@ -102,8 +102,9 @@ def refit_heights(ws: Any) -> None:
                                            wrap_text=True)  # typed by hand and cut off: wrapped
             wrapped = True
             lines = max(lines, wrapped_lines(cell.value, widths.get(cell.column_letter, DEFAULT_COLUMN)))
-        if wrapped:
-            ws.row_dimensions[row[0].row].height = LINE_POINTS * lines + 2 if lines > 1 else None
+        dim = ws.row_dimensions[row[0].row]
+        if wrapped and lines > 1 and (dim.height or 0) < LINE_POINTS * lines:  # grown, never shrunk:
+            dim.height = LINE_POINTS * lines + 2  # a height someone chose stays
 
 
 def _overflows(value: Any, width: float) -> bool:
