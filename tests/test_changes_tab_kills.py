@@ -62,9 +62,9 @@ def test_changes_tab_rows_survive_kills_around_the_write(google_env, plan, db, t
         assert code == (-signal.SIGKILL if day in KILLS else 0), err
 
     rows = google_env.values(book.sheet_id, "Changes!A1:F100")
-    assert rows[0] == ["When (UTC)", "Who", "What", "Step", "Kind", "Revisions"]
+    assert rows[0] == ["When", "Who", "What changed", "Before", "After", "mapsheets"]
     # Every day's step exactly once, in the order the days came (the last run was not killed).
-    assert [row[3] for row in rows[1:]] == [s.id for s in plan.steps[:len(DAYS)]]
+    assert [row[2] for row in rows[1:]] == [f'"{s.title}" is now done' for s in plan.steps[:len(DAYS)]]
     assert all(row[2].endswith("is now done") for row in rows[1:])
 
 

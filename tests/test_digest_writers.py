@@ -77,7 +77,7 @@ def test_a_plan_open_in_libreoffice_is_a_note_from_a_worker_and_written_next_run
                        write_workers=2)
     assert later.notes == []
     rows = read_grid(paths[1])["Changes"][1:]
-    assert [row[4] for row in rows] == ["step_changed", "step_changed"]  # plan 1 had two edits
+    assert [row[4] for row in rows] == ["blocked", "done"]  # plan 1 had two edits (the After column)
     assert "is now blocked" in rows[0][2] and "is now done" in rows[1][2]
 
 

@@ -19,6 +19,9 @@ from mapsheets.core.handoff import build, markdown, md_text
 from mapsheets.core.model import Plan, Signature, Stakeholder, Step
 from mapsheets.core.parse import parse_plan
 from mapsheets.core.score import execution_score
+from mapsheets.core.winloss_layout import WORDS
+
+WINLOSS_NAMES = {label: name for name, label in WORDS.items()}  # header in words -> the column's name
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +48,17 @@ def test_the_winloss_report_opens_as_a_workbook_and_names_the_findings(deals):
     assert "Wrote" in result.output and "4 plans" in result.output
     assert "- Technical & security review slipped a median 9 business days in lost deals, 2 business days in won" \
         in result.output
-    assert "- Won deals: signed by both sides 2/2" in result.output \
-        and "- Lost deals: signed by both sides 0/2" in result.output
+    assert "- Won deals: signed by both sides 2/2" in result.output
+    assert "- Lost deals: signed by both sides 0/2" in result.output
 
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Win-loss", "Plans", "Slip by phase", "Findings"]
+    # Issue 23: the findings first, headers in words (the CSV keeps the column names).
+    assert book.sheetnames == ["Findings", "Win-loss", "Plans", "Slip by phase"]
     rows = list(book["Win-loss"].iter_rows(values_only=True))
     header = rows[0]
-    assert header[:3] == ("plan", "buyer", "outcome") and "slip_business_days" in header
+    assert header[:3] == ("Plan", "Buyer", "Outcome") and "Slip (business days)" in header
     assert len(rows) - 1 == sum(len(parse_plan(read_grid(p)).plan.steps) for p in plans)
-    col = {h: i for i, h in enumerate(header)}
+    col = {WINLOSS_NAMES.get(h, h): i for i, h in enumerate(header)}
     security = [r for r in rows[1:] if r[col["step"]] == "Security and architecture review"]
     assert sorted((r[col["outcome"]], r[col["slip_business_days"]]) for r in security) == [
         ("lost", 9), ("lost", 9), ("won", 2), ("won", 2)]
@@ -63,7 +67,7 @@ def test_the_winloss_report_opens_as_a_workbook_and_names_the_findings(deals):
         assert add_business_days(r[col["planned"]].date(), r[col["slip_business_days"]]) == r[col["actual"]].date()
     plan_rows = {r[0]: r for r in list(book["Plans"].iter_rows(values_only=True))[1:]}
     plan_header = next(book["Plans"].iter_rows(values_only=True))
-    pc = {h: i for i, h in enumerate(plan_header)}
+    pc = {WINLOSS_NAMES.get(h, h): i for i, h in enumerate(plan_header)}
     assert plan_rows["acme-corp.xlsx"][pc["days_map_to_close"]] == 84
     assert plan_rows["acme-corp.xlsx"][pc["signed"]] is True and plan_rows["hooli.xlsx"][pc["signed"]] is False
     assert plan_rows["acme-corp.xlsx"][pc["execution_score"]] > plan_rows["hooli.xlsx"][pc["execution_score"]]
@@ -169,3 +173,41 @@ def test_markdown_from_the_sheet_cannot_add_links_html_or_columns():
     assert "<script>" not in page and "<b>" not in page and "](" not in md.replace("\\](", "")
     assert "| Eve \\| Admin | eve@acme.example | buyer | \\- Champion |" in md
     assert "\n# heading" not in md and md_text("12. x") == "12\\. x"
+
+
+def test_the_winloss_workbook_is_for_a_manager_and_renders_with_its_chart(deals, tmp_path):
+    """Issue 23 part 5, rendered by LibreOffice into test-output/look/winloss-N.png for a person to look at."""
+    import subprocess
+
+    from test_look import OUT, _soffice, render
+
+    folder, db, _plans = deals
+    out = tmp_path / "winloss.xlsx"
+    assert CliRunner().invoke(cli, ["report", "winloss", "--all", "-o", str(out), "--db", db]).exit_code == 0
+    book = openpyxl.load_workbook(out)
+    findings = book["Findings"]
+    [chart] = findings._charts  # a native chart, drawn from the cells beside it
+    assert chart.tagname == "barChart" and len(chart.series) == 2
+    labels = [r[0] for r in findings.iter_rows(values_only=True)]
+    phases = labels[labels.index("Phase") + 1:]
+    assert "Technical & security review" in phases
+    for ws in book.worksheets:
+        assert ws.freeze_panes == "A2" and ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert all(" " in str(h) or str(h).istitle() for h in next(ws.iter_rows(values_only=True)) if h), ws.title
+    steps = book["Win-loss"]
+    header = [c.value for c in steps[1]]
+    slip, planned = header.index("Slip (business days)"), header.index("Planned")
+    assert steps.cell(row=2, column=slip + 1).number_format == "0"
+    assert steps.cell(row=2, column=planned + 1).number_format == "yyyy-mm-dd"
+    assert book["Plans"].cell(row=2, column=[c.value for c in book["Plans"][1]].index("Buyer steps on time") + 1) \
+        .number_format == "0%"
+    _soffice()
+    OUT.mkdir(parents=True, exist_ok=True)
+    pdf = render(out, OUT, tmp_path / "lo")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "(business" in text and "slip_business_days" not in text and "###" not in text  # header wraps
+    first = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    assert "4 closed plans: 2 won, 2 lost" in first  # the findings on the first page
+    print(f"\nwin/loss: {OUT / 'winloss-1.png'}")

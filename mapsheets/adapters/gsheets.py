@@ -32,7 +32,7 @@ from mapsheets.adapters.gsheets_client import (  # noqa: F401  (re-exported: the
     to_mapsheets_error,
 )
 from mapsheets.core.edits import Edit
-from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec
+from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec, appended_sheet
 from mapsheets.errors import (
     AlreadyExists,
     NotFound,
@@ -215,14 +215,9 @@ class GoogleWorkbook:
             self.read_grid()
         requests: list[dict[str, Any]] = self._update_requests({t: c for t, c in (also or {}).items() if c})
         sheet_id = self._sheet_ids.get(tab)
-        if sheet_id is None:
-            sheet_id = random.randint(10_000, 2**30)
-            requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": tab,
-                                                         "gridProperties": {"frozenRowCount": 1}}}})
-            rows = [list(header)] + rows
-        requests.append({"appendCells": {"sheetId": sheet_id,
-                                         "fields": cells_json.VALUE_FIELDS,
-                                         "rows": [{"values": [cells_json.cell_data(v) for v in row]} for row in rows]}})
+        new = sheet_id is None
+        sheet_id = random.randint(10_000, 2**30) if sheet_id is None else sheet_id
+        requests += cells_json.appended_rows_requests(appended_sheet(tab, header), sheet_id, rows, new=new)
         self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
         self._sheet_ids[tab] = sheet_id
 

@@ -179,10 +179,7 @@ def _row_cells(spec: SheetSpec, r: int, width: int) -> list[dict[str, Any]]:
         elif spec.label_column == c and (spec.header_row is None or r < spec.header_row):
             fmt = {"textFormat": {"bold": True}}
         elif spec.header_row is not None and spec.header_row < r < len(spec.rows):
-            fmt = {"wrapStrategy": "WRAP" if spec.wrap_body else "CLIP", "verticalAlignment": "TOP"}
-            if c in spec.column_formats and r < len(spec.rows):
-                kind = "DATE_TIME" if spec.column_formats[c] == DATETIME_FORMAT else "DATE"
-                fmt["numberFormat"] = {"type": kind, "pattern": spec.column_formats[c]}
+            fmt = body_format(spec, c)
         cell = cell_data(value, fmt)
         if c in validations:
             v = validations[c]
@@ -192,6 +189,31 @@ def _row_cells(spec: SheetSpec, r: int, width: int) -> list[dict[str, Any]]:
             }
         cells.append(cell)
     return cells
+
+
+def body_format(spec: SheetSpec, c: int) -> dict[str, Any]:
+    """A body cell's format in column ``c``: wrapped from the top, dates as dates and centred (air
+    between Due and Status), mapsheets' own columns small and grey."""
+    fmt: dict[str, Any] = {"wrapStrategy": "WRAP" if spec.wrap_body else "CLIP", "verticalAlignment": "TOP"}
+    if c in spec.column_formats:
+        kind = "DATE_TIME" if spec.column_formats[c] == DATETIME_FORMAT else "DATE"
+        fmt["numberFormat"] = {"type": kind, "pattern": spec.column_formats[c]}
+    if c in spec.centred_columns:
+        fmt["horizontalAlignment"] = "CENTER"
+    if c in spec.muted_columns:
+        fmt["textFormat"] = {"foregroundColor": rgb(MUTED_TEXT), "fontSize": 8}
+    return fmt
+
+
+def column_widths_requests(spec: SheetSpec, sheet_id: int) -> list[dict[str, Any]]:
+    """The tab's column widths, one updateDimensionProperties per column."""
+    return [{"updateDimensionProperties": {
+        "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": c, "endIndex": c + 1},
+        "properties": {"pixelSize": pixels(w)}, "fields": "pixelSize"}} for c, w in enumerate(spec.widths)]
+
+
+def pixels(width: float) -> int:
+    return round(width * PIXELS_PER_CHAR + 10)
 
 
 def sheet_body(spec: SheetSpec, sheet_id: int, index: int) -> dict[str, Any]:
@@ -211,7 +233,7 @@ def sheet_body(spec: SheetSpec, sheet_id: int, index: int) -> dict[str, Any]:
         "data": [{
             "startRow": 0, "startColumn": 0,
             "rowData": [{"values": _row_cells(spec, r, width)} for r in range(last)],
-            "columnMetadata": [{"pixelSize": round(w * PIXELS_PER_CHAR + 10)} for w in spec.widths],
+            "columnMetadata": [{"pixelSize": pixels(w)} for w in spec.widths],
         }],
     }
     if spec.hidden:
@@ -257,14 +279,28 @@ def add_sheets_requests(spec: WorkbookSpec, first_id: int) -> list[dict[str, Any
         requests.append({"updateCells": {
             "start": {"sheetId": first_id + i, "rowIndex": 0, "columnIndex": 0},
             "rows": data["rowData"], "fields": "userEnteredValue,userEnteredFormat,dataValidation,chipRuns"}})
-        for c, meta in enumerate(data["columnMetadata"]):
-            requests.append({"updateDimensionProperties": {
-                "range": {"sheetId": first_id + i, "dimension": "COLUMNS", "startIndex": c, "endIndex": c + 1},
-                "properties": {"pixelSize": meta["pixelSize"]}, "fields": "pixelSize"}})
+        requests.extend(column_widths_requests(sheet, first_id + i))
         for n, rule in enumerate(body.get("conditionalFormats", [])):  # in order: the first that holds wins
             requests.append({"addConditionalFormatRule": {"rule": rule, "index": n}})
         for protected in body.get("protectedRanges", []):
             requests.append({"addProtectedRange": {"protectedRange": protected}})
+    return requests
+
+
+def appended_rows_requests(spec: SheetSpec, sheet_id: int, rows: list[list[Any]], *,
+                           new: bool) -> list[dict[str, Any]]:
+    """Rows at the end of a tab mapsheets appends to (``spec``: its look, core/layout.appended_sheet):
+    a ``new`` tab is added first, with its widths and its header; the rows wrapped, dates as dates."""
+    requests: list[dict[str, Any]] = []
+    data = [{"values": [cell_data(v, body_format(spec, c)) for c, v in enumerate(row)]} for row in rows]
+    if new:
+        body = sheet_body(spec, sheet_id, 0)
+        properties = {k: v for k, v in body["properties"].items() if k != "index"}  # at the end
+        requests.append({"addSheet": {"properties": properties}})
+        requests.extend(column_widths_requests(spec, sheet_id))
+        data.insert(0, body["data"][0]["rowData"][0])
+    requests.append({"appendCells": {"sheetId": sheet_id, "fields": "userEnteredValue,userEnteredFormat,chipRuns",
+                                     "rows": data}})
     return requests
 
 

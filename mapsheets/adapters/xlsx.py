@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mapsheets.adapters import plan_lock
+from mapsheets.adapters.xlsx_format import body_rows, refit_heights
 from mapsheets.adapters.xlsx_format import set_cell as _set
 from mapsheets.adapters.xlsx_format import write_sheet as _write_sheet
 from mapsheets.adapters.xlsx_limits import check_workbook, check_writable_size
@@ -24,7 +25,7 @@ from mapsheets.adapters.xlsx_save import (  # noqa: F401  (save_atomic: callers 
     save_atomic,
 )
 from mapsheets.core.edits import Edit
-from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec, column_letter
+from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec, appended_sheet
 from mapsheets.core.text_gate import problem
 from mapsheets.errors import AlreadyExists, PlanBusy, PlanFileError, UsageError, file_error
 
@@ -69,28 +70,6 @@ def write_workbook(path: Path, spec: WorkbookSpec, *, force: bool = False) -> No
         save_atomic(workbook, path)
 
 
-def write_tables(path: Path, tables: Mapping[str, list[list[Any]]]) -> None:
-    """A report workbook: one tab per table (first row the header, bold and frozen), saved atomically."""
-    openpyxl = load_openpyxl()
-    from openpyxl.styles import Font
-
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for title, rows in tables.items():
-        ws = workbook.create_sheet(title)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                _set(ws.cell(row=r + 1, column=c + 1), value)
-        for cell in ws[1] if rows else ():
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        for c, header in enumerate(rows[0] if rows else []):
-            cells = (len(str(row[c])) for row in rows[1:] if c < len(row) and row[c] is not None)
-            width = max(len(str(header)), *cells, 0)
-            ws.column_dimensions[column_letter(c)].width = min(max(width + 2, 8), 60)
-    save_atomic(workbook, Path(path))
-
-
 # Another program saving between our read and our write: read again and redo, this many times.
 CHANGED_ATTEMPTS = 5
 
@@ -128,6 +107,9 @@ def rewrite(path: Path, change: Callable[[Any, bytes], Any], *, force: bool = Fa
             result = change(workbook, data)
             if isinstance(result, Unchanged):  # nothing to write: the file stays as it is
                 return result.result
+            for ws in workbook.worksheets:
+                if ws.sheet_state == "visible":
+                    refit_heights(ws)
             try:
                 results = formula_results(data) if checked.has_formulas else None
                 save_atomic(workbook, path, expect=identity, results=results)
@@ -178,6 +160,21 @@ def _insert_rows(ws, at: int, n: int) -> None:
         ws.row_dimensions[r].height, ws.row_dimensions[r].hidden = None, False
     for r, (height, hidden) in heights.items():
         ws.row_dimensions[r + n].height, ws.row_dimensions[r + n].hidden = height, hidden
+    _look_like_a_neighbour(ws, first, n)
+
+
+def _look_like_a_neighbour(ws: Any, first: int, n: int) -> None:
+    """Rows inserted at ``first`` (1-based) wrap and align as the step row beside them does (dates
+    centred, clear of the Status): a spreadsheet program formats an inserted row like its neighbour."""
+    from copy import copy
+
+    for source in (first - 1, first + n):  # above, else below
+        cells = [c for c in ws[source] if c.alignment.wrap_text] if 0 < source <= ws.max_row else []
+        if cells:
+            for r in range(first, first + n):
+                for cell in cells:
+                    ws.cell(row=r, column=cell.column).alignment = copy(cell.alignment)
+            return
 
 
 class XlsxWorkbook:
@@ -215,6 +212,8 @@ class XlsxWorkbook:
                 placed = edit.inserted()
             else:
                 placed = edit.placed()
+                if edit.rows and edit.tab in workbook.sheetnames:  # appended rows look like the last step
+                    _look_like_a_neighbour(workbook[edit.tab], edit.next_row + 1, len(edit.rows))
             _set_cells(workbook, self.path, {**edit.also, edit.tab: placed})
             return result
 
@@ -227,16 +226,15 @@ class XlsxWorkbook:
 
         def change(workbook, _data: bytes) -> None:
             _set_cells(workbook, self.path, {t: c for t, c in (also or {}).items() if c and t != tab})
-            if tab not in workbook.sheetnames:
-                ws = workbook.create_sheet(tab)
-                for c, label in enumerate(header):
-                    _set(ws.cell(row=1, column=c + 1), label)
-                ws.freeze_panes = "A2"
+            if tab not in workbook.sheetnames:  # titled as the plan, sized and printed like every tab
+                _write_sheet(workbook.create_sheet(tab), appended_sheet(tab, header, workbook.properties.title or ""))
             ws = workbook[tab]
             last = max((cell.row for row in ws.iter_rows() for cell in row if cell.value is not None), default=0)
             for i, row in enumerate(rows):
                 for c, value in enumerate(row):
                     _set(ws.cell(row=last + 1 + i, column=c + 1), value)
+            # The new rows wrapped and as tall as their text, under the header the tab has (an old one too).
+            body_rows(ws, appended_sheet(tab, [cell.value for cell in ws[1]]), last + 1, last + len(rows))
 
         rewrite(self.path, change, force=force)
 

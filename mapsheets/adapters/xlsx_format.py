@@ -14,11 +14,13 @@ from mapsheets.core.layout import (
     MUTED_TEXT,
     PROTECTED_TAB,
     STYLES,
+    BarChart,
     PrintSetup,
     SheetSpec,
     cell_format,
 )
 from mapsheets.core.text_gate import problem
+from mapsheets.core.widths import ROOM, text_units, wrapped_lines
 from mapsheets.errors import PlanFileError
 
 
@@ -57,16 +59,70 @@ def escape_text(text: str, where: str) -> str:
     return text
 
 
-def _lines(value: Any, width: float) -> int:
-    """Lines a wrapped cell needs at a column width (in characters), roughly."""
-    if not isinstance(value, str) or not value:
-        return 1
-    return sum(max(1, int(-(-len(part) // max(width - 1, 1)))) for part in value.split("\n"))
+DEFAULT_COLUMN = 8.43  # a column nobody sized, in characters
+BOLD = 1.15  # bold text is this much wider
+LINE_POINTS = 15  # one line of 11-point text; LibreOffice does not grow rows for wrapped text on open
+
+
+def body_rows(ws: Any, sheet: SheetSpec, first: int, last: int) -> None:
+    """Rows ``first``..``last`` (1-based) of a table's body: wrapped, top-aligned, as tall as their
+    wrapped text (words kept whole), dates centred, mapsheets' own columns small and grey."""
+    from openpyxl.styles import Alignment, Font
+
+    header = sheet.rows[sheet.header_row] if sheet.header_row is not None else []
+    wrap = Alignment(wrap_text=True, vertical="top")
+    centred = Alignment(wrap_text=True, vertical="top", horizontal="center")
+    for r in range(first, last + 1):
+        if r - 1 in sheet.band_rows:
+            continue
+        for c in range(len(header)):
+            cell = ws.cell(row=r, column=c + 1)
+            if sheet.wrap_body:
+                cell.alignment = centred if c in sheet.centred_columns else wrap
+            if c in sheet.muted_columns:
+                cell.font = Font(color=MUTED_TEXT, size=8)
+            if c in sheet.column_formats and cell.value is not None:
+                cell.number_format = sheet.column_formats[c]
+        if sheet.wrap_body:
+            lines = max((wrapped_lines(ws.cell(row=r, column=c + 1).value,
+                                       sheet.widths[c] if c < len(sheet.widths) else 16)
+                         for c in range(len(header))), default=1)
+            if lines > 1:
+                ws.row_dimensions[r].height = LINE_POINTS * lines + 2
+
+
+def refit_heights(ws: Any) -> None:
+    """Every row holding wrapped text as tall as that text is now (a person's hand edit too): an
+    explicit height never grows by itself, and a row too short clips the owners it holds."""
+    from openpyxl.styles import Alignment
+
+    widths = {letter: dim.width for letter, dim in ws.column_dimensions.items() if dim.width}
+    for row in ws.iter_rows():
+        lines, wrapped = 1, False
+        for i, cell in enumerate(row):
+            if cell.value is None or not hasattr(cell, "column_letter"):
+                continue
+            if not cell.alignment.wrap_text:
+                beside = row[i + 1].value if i + 1 < len(row) else None
+                if beside is None or not _overflows(cell.value, widths.get(cell.column_letter, DEFAULT_COLUMN)):
+                    continue
+                cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="top",
+                                           wrap_text=True)  # typed by hand and cut off: wrapped
+            wrapped = True
+            lines = max(lines, wrapped_lines(cell.value, widths.get(cell.column_letter, DEFAULT_COLUMN)))
+        dim = ws.row_dimensions[row[0].row]
+        if wrapped and lines > 1 and (dim.height or 0) < LINE_POINTS * lines:  # grown, never shrunk:
+            dim.height = LINE_POINTS * lines + 2  # a height someone chose stays
+
+
+def _overflows(value: Any, width: float) -> bool:
+    """Whether text runs past its column (and, with a cell beside it, is cut off there)."""
+    return isinstance(value, str) and text_units(max(value.split("\n"), key=len)) > width * ROOM
 
 
 def write_sheet(ws: Any, sheet: SheetSpec) -> None:
-    """Values, widths and formats of one sheet onto an openpyxl worksheet."""
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):
@@ -74,102 +130,103 @@ def write_sheet(ws: Any, sheet: SheetSpec) -> None:
                 set_cell(ws.cell(row=r + 1, column=c + 1), value)
     for c, width in enumerate(sheet.widths):
         ws.column_dimensions[get_column_letter(c + 1)].width = width
-    _bold_labels(ws, sheet)
+    _labels(ws, sheet)
     if sheet.header_row is not None:
-        _format_table(ws, sheet, sheet.header_row)
-    if sheet.label_column is not None:
-        from openpyxl.styles import Alignment
-
-        left = Alignment(horizontal="left", vertical="top", wrap_text=False)
-        for r in _label_rows(sheet):
-            ws.cell(row=r + 1, column=sheet.label_column + 2).alignment = left
+        header_row(ws, sheet)
+        first_body = sheet.header_row + 2
+        for c, fmt in sheet.column_formats.items():
+            for r in range(first_body, max(first_body, len(sheet.rows) + sheet.typed_below) + 1):
+                ws.cell(row=r, column=c + 1).number_format = fmt
+        body_rows(ws, sheet, first_body, len(sheet.rows))
     if sheet.frozen_rows:
         ws.freeze_panes = ws.cell(row=sheet.frozen_rows + 1, column=1)
-    _add_validations(ws, sheet)
-    _write_looks(ws, sheet)
-    _add_conditional_formats(ws, sheet)
-    if sheet.protected:
-        ws.protection.sheet = True
-        ws.sheet_properties.tabColor = PROTECTED_TAB
-    if sheet.print_setup:
-        _print_setup(ws, sheet.print_setup)
-    if sheet.hidden:
-        ws.sheet_state = "hidden"
-
-
-def _label_rows(sheet: SheetSpec) -> range:
-    """The rows above the table (all of them without one): where the overview's labels are."""
-    return range(len(sheet.rows) if sheet.header_row is None else min(sheet.header_row, len(sheet.rows)))
-
-
-def _bold_labels(ws: Any, sheet: SheetSpec) -> None:
-    """Headings large and bold, the label column bold above the table."""
-    from openpyxl.styles import Font
-
-    for r in sheet.heading_rows:
-        ws.cell(row=r + 1, column=1).font = Font(bold=True, size=16)
-    if sheet.label_column is not None:
-        for r in _label_rows(sheet):
-            ws.cell(row=r + 1, column=sheet.label_column + 1).font = Font(bold=True)
-
-
-def _format_table(ws: Any, sheet: SheetSpec, header_row: int) -> None:
-    """The header row white on the header fill; below it the column formats, and body rows wrapped
-    and tall enough for their text (bands and unwrapped sheets aside)."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    header = sheet.rows[header_row]
-    for c in range(len(header)):
-        cell = ws.cell(row=header_row + 1, column=c + 1)
-        cell.font = Font(bold=True, color=HEADER_TEXT)
-        cell.fill = PatternFill("solid", fgColor=HEADER_BACKGROUND)
-    first_body = header_row + 2
-    for c, fmt in sheet.column_formats.items():
-        for r in range(first_body, max(first_body, len(sheet.rows) + 1) + 1):
-            ws.cell(row=r, column=c + 1).number_format = fmt
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for r in range(first_body, len(sheet.rows) + 1):
-        if r - 1 in sheet.band_rows or not sheet.wrap_body:
-            continue
-        for c in range(len(header)):
-            ws.cell(row=r, column=c + 1).alignment = wrap
-        # LibreOffice does not grow rows for wrapped text on open: give them their height.
-        lines = max((_lines(ws.cell(row=r, column=c + 1).value, sheet.widths[c] if c < len(sheet.widths) else 16)
-                     for c in range(len(header))), default=1)
-        if lines > 1:
-            ws.row_dimensions[r].height = 15 * lines
-
-
-def _add_validations(ws: Any, sheet: SheetSpec) -> None:
-    """Drop-down lists (Status, Side)."""
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     for v in sheet.validations:
         dv = DataValidation(type="list", formula1='"' + ",".join(v.options) + '"', allow_blank=True,
                             showErrorMessage=v.strict, showDropDown=False)
         col = get_column_letter(v.column + 1)
         dv.add(f"{col}{v.first_row + 1}:{col}{v.last_row + 1}")
         ws.add_data_validation(dv)
+    _write_looks(ws, sheet)
+    _conditional(ws, sheet)
+    if sheet.protected:
+        ws.protection.sheet = True
+        ws.sheet_properties.tabColor = PROTECTED_TAB
+    if sheet.print_setup:
+        print_setup(ws, sheet.print_setup)
+    for chart in sheet.charts:
+        _bar_chart(ws, chart)
+    if sheet.hidden:
+        ws.sheet_state = "hidden"
 
 
-def _add_conditional_formats(ws: Any, sheet: SheetSpec) -> None:
-    """Each conditional format as a formula rule: a palette style, muted grey, or the red alert."""
+def _labels(ws: Any, sheet: SheetSpec) -> None:
+    """The title in large bold; overview labels bold, their values left-aligned on one line."""
+    from openpyxl.styles import Alignment, Font
+
+    for r in sheet.heading_rows:
+        ws.cell(row=r + 1, column=1).font = Font(bold=True, size=16)
+    if sheet.label_column is None:
+        return
+    left = Alignment(horizontal="left", vertical="top", wrap_text=False)
+    for r in range(len(sheet.rows)):
+        if sheet.header_row is None or r < sheet.header_row:
+            ws.cell(row=r + 1, column=sheet.label_column + 1).font = Font(bold=True)
+            ws.cell(row=r + 1, column=sheet.label_column + 2).alignment = left
+
+
+def header_row(ws: Any, sheet: SheetSpec) -> None:
+    """The table's header: white bold on dark blue, wrapped (a long label takes two lines)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    assert sheet.header_row is not None
+    labels = sheet.rows[sheet.header_row]
+    for c in range(len(labels)):
+        cell = ws.cell(row=sheet.header_row + 1, column=c + 1)
+        cell.font = Font(bold=True, color=HEADER_TEXT, size=8 if c in sheet.muted_columns else 11)
+        cell.fill = PatternFill("solid", fgColor=HEADER_BACKGROUND)
+        cell.alignment = Alignment(vertical="center", wrap_text=sheet.header_row not in sheet.rotated_rows)
+    if sheet.header_row not in sheet.rotated_rows:  # a long label wraps: its row grows to show it
+        lines = max((wrapped_lines(v, (sheet.widths[c] if c < len(sheet.widths) else 16) / BOLD)
+                     for c, v in enumerate(labels)), default=1)
+        if lines > 1:
+            ws.row_dimensions[sheet.header_row + 1].height = LINE_POINTS * lines + 2
+
+
+def _conditional(ws: Any, sheet: SheetSpec) -> None:
     from openpyxl.formatting.rule import FormulaRule
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     for cf in sheet.conditional:
-        area = (f"{get_column_letter(cf.first_column + 1)}{cf.first_row + 1}:"
-                f"{get_column_letter(cf.columns)}{cf.last_row + 1}")
+        first, last = get_column_letter(cf.first_column + 1), get_column_letter(cf.columns)
+        area = f"{first}{cf.first_row + 1}:{last}{cf.last_row + 1}"
+        formula = [cf.formula.lstrip("=")]
         if cf.style in STYLES:
-            rule = FormulaRule(formula=[cf.formula.lstrip("=")], stopIfTrue=True, **_style(cf.style, differential=True))
+            rule = FormulaRule(formula=formula, stopIfTrue=True, **_style(cf.style, differential=True))
         elif cf.style == "muted":
-            rule = FormulaRule(formula=[cf.formula.lstrip("=")], font=Font(color=MUTED_TEXT), stopIfTrue=True)
+            rule = FormulaRule(formula=formula, font=Font(color=MUTED_TEXT), stopIfTrue=True)
         else:
-            rule = FormulaRule(formula=[cf.formula.lstrip("=")], fill=PatternFill("solid", bgColor=ALERT_BACKGROUND),
+            rule = FormulaRule(formula=formula, fill=PatternFill("solid", bgColor=ALERT_BACKGROUND),
                                font=Font(color=ALERT_TEXT))
         ws.conditional_formatting.add(area, rule)
+
+
+def _bar_chart(ws: Any, spec: BarChart) -> None:
+    """A native chart (Excel, LibreOffice and Sheets on import draw it from the cells, so it
+    follows them): one coloured series per column."""
+    from openpyxl.chart import BarChart as OpenpyxlBar
+    from openpyxl.chart import Reference
+
+    chart = OpenpyxlBar()
+    chart.type, chart.title, chart.y_axis.title = "bar", spec.title, spec.y_title
+    chart.height, chart.width = max(7.5, 1.2 * (spec.last - spec.first + 1)), 18
+    for c in spec.series:
+        chart.add_data(Reference(ws, min_col=c + 1, min_row=spec.header + 1, max_row=spec.last + 1),
+                       titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=spec.categories + 1, min_row=spec.first + 1, max_row=spec.last + 1))
+    chart.x_axis.scaling.orientation = "maxMin"  # the first phase at the top, as in the table
+    chart.x_axis.delete = chart.y_axis.delete = False
+    ws.add_chart(chart, spec.anchor)
 
 
 def _style(name: str, *, differential: bool = False) -> dict[str, Any]:
@@ -184,7 +241,7 @@ def _style(name: str, *, differential: bool = False) -> dict[str, Any]:
     return out
 
 
-def _write_looks(ws, sheet: SheetSpec) -> None:
+def _write_looks(ws: Any, sheet: SheetSpec) -> None:
     """Phase bands across the table, upright week dates."""
     from openpyxl.styles import Alignment
 
@@ -199,7 +256,7 @@ def _write_looks(ws, sheet: SheetSpec) -> None:
         ws.row_dimensions[r + 1].height = 80
 
 
-def _print_setup(ws, setup: PrintSetup) -> None:
+def print_setup(ws: Any, setup: PrintSetup) -> None:
     """Landscape, one page wide, the header row on every page, title and page numbers."""
     from openpyxl.worksheet.properties import PageSetupProperties
 
@@ -217,3 +274,5 @@ def _print_setup(ws, setup: PrintSetup) -> None:
         ws.oddHeader.center.size = 11
     if setup.footer:
         ws.oddFooter.center.text = setup.footer
+    if setup.title:
+        ws.oddFooter.left.text = setup.title.replace("&", "&&")

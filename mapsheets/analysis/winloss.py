@@ -27,6 +27,7 @@ class WinLoss:
     tables: dict[str, list[list[Any]]] = field(default_factory=dict)  # sheet name -> header + rows
     findings: list[str] = field(default_factory=list)
     csv: str = ""  # the step table (one row per step of every plan) as CSV text
+    slip: list[list[Any]] = field(default_factory=list)  # phase, won, lost: median slip, phases in plan order
 
 
 def _rows(frame: pd.DataFrame) -> list[list[Any]]:
@@ -55,7 +56,19 @@ def analyse(plans: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]]) ->
     result.findings = _findings(plan_df, slipped, on_time)
     result.tables["Findings"] = [["finding"]] + [[f] for f in result.findings]
     result.csv = _neutralised(step_df).to_csv(index=False, lineterminator="\n")
+    result.slip = _slip_by_phase(step_df, slipped)
     return result
+
+
+def _slip_by_phase(steps: pd.DataFrame, slipped: pd.DataFrame) -> list[list[Any]]:
+    """Median slip of each phase in won and lost deals, phases in the order plans list them: what
+    the report's chart shows."""
+    if slipped.empty:
+        return []
+    medians = slipped.groupby(["phase", "outcome"])["slip_business_days"].median().unstack()
+    outcomes = [o for o in ("won", "lost") if o in medians.columns]
+    order = [p for p in dict.fromkeys(steps["phase"]) if p in medians.index]
+    return _rows(medians.reindex(order)[outcomes].reset_index())
 
 
 def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from typing import Any
 from mapsheets.core import look
 from mapsheets.core.addresses import People
 from mapsheets.core.cell_input import status_spellings
+from mapsheets.core.changes_log import CHANGES_WIDTHS, CURSOR_LABELS, WHEN
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
 from mapsheets.core.notices import Notice
 from mapsheets.core.qualify import MEDDPICC, QUALIFICATION_HEADING
@@ -19,6 +20,7 @@ from mapsheets.core.qualify import MEDDPICC, QUALIFICATION_HEADING
 # Their old home: callers import them from here too (explicit re-exports).
 from mapsheets.core.sheet_spec import DATE_FORMAT as DATE_FORMAT
 from mapsheets.core.sheet_spec import DATETIME_FORMAT as DATETIME_FORMAT
+from mapsheets.core.sheet_spec import BarChart as BarChart
 from mapsheets.core.sheet_spec import ConditionalFormat as ConditionalFormat
 from mapsheets.core.sheet_spec import PrintSetup as PrintSetup
 from mapsheets.core.sheet_spec import SheetSpec as SheetSpec
@@ -31,6 +33,7 @@ from mapsheets.core.text_gate import CELL_TEXT_LIMIT, admit_all  # noqa: F401  (
 from mapsheets.core.timeline import TIMELINE_TAB as TIMELINE_TAB  # its old home
 from mapsheets.core.timeline import timeline_sheet
 from mapsheets.core.vocabulary import PERSON_SIDES
+from mapsheets.core.widths import fit_widths
 
 PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
 # What only mapsheets reads (how to read the sheet, links, internal notes) lives on this hidden tab,
@@ -60,11 +63,16 @@ SIGNOFF_COLUMNS = (
     ("signed_at", "Signed at", 18), ("fingerprint", "Fingerprint", 20), ("status", "Status", 10),
     ("method", "Method", 18), ("recorded_by", "Recorded by", 26), ("seal", "Seal", 30),
 )
+# Tabs mapsheets appends to (Changes, Handoff, old Changes tabs): label -> width in characters.
+APPENDED_WIDTHS = {**CHANGES_WIDTHS, "When (UTC)": 17, "What": 60, "Step": 9, "Kind": 16, "Revisions": 9,
+                   "Section": 16, "Item": 28, "Detail": 70}
 STEP_HEADERS = tuple(label for _f, label, _w in STEP_COLUMNS)
 # A closing plan's steps are the seller's own unless this column says "shared" (`convert` carries those).
 VISIBILITY = "Visibility"
 VISIBILITIES = ("internal", "shared")
 DEFAULT_WIDTH = 16
+# Plan columns kept at their full width however empty at first: people fill them in as the deal goes.
+TYPED_LATER = ("ID", "Due", "Status", "Done on", "Depends on", "Notes", VISIBILITY)
 
 
 # One palette for both backends: style -> (background, text colour, bold); hex RGB, None = unchanged.
@@ -200,12 +208,17 @@ def plan_sheet(plan: Plan, today: date | None = None, days_off: Collection[date]
     rows.extend(body)
     col = {h: i for i, h in enumerate(headers)}
     widths = {label: w for _a, label, w in STEP_COLUMNS}
+    band_rows = tuple(header_row + 1 + b for b in bands)
+    limits = [widths.get(h, DEFAULT_WIDTH) for h in headers]
+    fitted = fit_widths(rows, limits, skip_rows={0, *band_rows}, floors=[
+        w if h in TYPED_LATER else min(w, len(h) + 2) for h, w in zip(headers, limits, strict=True)],
+        skip_cells={(r, 2) for r in range(header_row)})  # overview values run on to the right
     first, last = header_row + 1, header_row + TABLE_ROWS
     status, due = column_letter(col["Status"]), column_letter(col["Due"])
     r = first + 1  # formulas are written for the first data row, 1-based
     return SheetSpec(
         title=PLAN_TAB, rows=rows, header_row=header_row, frozen_rows=header_row + 1,
-        widths=[widths.get(h, DEFAULT_WIDTH) for h in headers],
+        widths=fitted, centred_columns=(col["Due"], col["Done on"]),
         column_formats={col["Due"]: DATE_FORMAT, col["Done on"]: DATE_FORMAT},
         validations=[
             Validation(col["Side"], first, last, SIDES),
@@ -220,17 +233,25 @@ def plan_sheet(plan: Plan, today: date | None = None, days_off: Collection[date]
                 f'=AND(ISNUMBER(${due}{r}),${due}{r}<TODAY(),NOT({status_is(f"${status}{r}", "done", "n/a")}))',
                 "alert"),
         ],
-        heading_rows=(0,), label_column=1, band_rows=tuple(header_row + 1 + b for b in bands),
-        print_setup=PrintSetup(title_rows=(header_row, header_row), header=plan.title),
+        heading_rows=(0,), label_column=1, band_rows=band_rows,
+        print_setup=PrintSetup(title_rows=(header_row, header_row), header=plan.title, title=plan.title),
     )
 
 
-def team_sheet(stakeholders: list[Stakeholder]) -> SheetSpec:
+def table_print(title: str, *, landscape: bool = True) -> PrintSetup:
+    """A one-table tab's print set-up: one page wide, its header row on every page, titled."""
+    return PrintSetup(landscape=landscape, title_rows=(0, 0), header=title, title=title)
+
+
+def team_sheet(stakeholders: list[Stakeholder], title: str = "") -> SheetSpec:
     rows: list[list[Any]] = [[label for _a, label, _w in TEAM_COLUMNS]]
     rows.extend([s.name, People(s.email) if s.email else None, s.side, _cell(s.role)] for s in stakeholders)
     return SheetSpec(
-        title=TEAM_TAB, rows=rows, header_row=0, frozen_rows=1, widths=[w for *_x, w in TEAM_COLUMNS],
+        title=TEAM_TAB, rows=rows, header_row=0, frozen_rows=1,
+        # Never narrower than the defaults (people are added by hand), wider for a long name or email.
+        widths=fit_widths(rows, [w + 16 for *_x, w in TEAM_COLUMNS], floors=[w for *_x, w in TEAM_COLUMNS]),
         validations=[Validation(2, 1, TABLE_ROWS, PERSON_SIDES), Validation(3, 1, TABLE_ROWS, ROLES)],
+        print_setup=table_print(title, landscape=False),
     )
 
 
@@ -245,13 +266,26 @@ def signoff_sheet(plan: Plan) -> SheetSpec:
     rows.extend(signature_cells(s, plan) for s in plan.signatures)
     return SheetSpec(
         title=SIGNOFF_TAB, rows=rows, header_row=0, frozen_rows=1, widths=[w for *_x, w in SIGNOFF_COLUMNS],
-        column_formats={3: DATETIME_FORMAT}, protected=True,
+        column_formats={3: DATETIME_FORMAT}, protected=True, print_setup=table_print(plan.title),
+    )
+
+
+def appended_sheet(tab: str, header: list[Any], title: str = "") -> SheetSpec:
+    """How a tab mapsheets appends rows to looks (Changes, Handoff): widths by label, dates as
+    dates, the Changes cursor small and grey at the end, printed one page wide with its header."""
+    labels = [str(h) if h is not None else "" for h in header]
+    return SheetSpec(
+        title=tab, rows=[list(header)], header_row=0, frozen_rows=1,
+        widths=[APPENDED_WIDTHS.get(label, DEFAULT_WIDTH) for label in labels],
+        column_formats={c: DATETIME_FORMAT for c, label in enumerate(labels) if label in (WHEN, "When (UTC)")},
+        muted_columns=tuple(c for c, label in enumerate(labels) if label in CURSOR_LABELS),
+        print_setup=table_print(title),
     )
 
 
 def workbook_spec(plan: Plan, today: date | None = None, days_off: Collection[date] = ()) -> WorkbookSpec:
     """The whole workbook; ``today`` dates the progress line (None: no progress line yet)."""
-    sheets = [plan_sheet(plan, today, days_off), team_sheet(plan.stakeholders), signoff_sheet(plan)]
+    sheets = [plan_sheet(plan, today, days_off), team_sheet(plan.stakeholders, plan.title), signoff_sheet(plan)]
     sheets.append(timeline_sheet(plan))
     sheets.append(machine_sheet(plan))
     return WorkbookSpec(title=plan.title, sheets=sheets)

@@ -3,6 +3,7 @@ settings (what core/layout.py and core/timeline.py build and the adapters write)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,22 @@ class PrintSetup:
     title_rows: tuple[int, int] | None = None  # 0-based rows repeated at the top of every page
     header: str = ""  # centred at the top of every page
     footer: str = "Page &P of &N"  # Excel's codes: page number, page count
+    title: str = ""  # the plan's title, at the left of every page's footer
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A native bar chart over a block of the tab (0-based rows and columns): categories in column
+    ``categories``, one series per column of ``series`` named by row ``header``, rows first..last."""
+
+    title: str
+    header: int
+    first: int
+    last: int
+    categories: int
+    series: tuple[int, ...]
+    anchor: str  # the cell its top-left corner sits on, e.g. "D2"
+    y_title: str = ""
 
 
 @dataclass
@@ -52,7 +69,7 @@ class SheetSpec:
     rows: list[list[Any]]
     header_row: int | None = None
     frozen_rows: int = 0
-    widths: list[float] = field(default_factory=list)  # in characters
+    widths: Sequence[float] = field(default_factory=list)  # in characters
     column_formats: dict[int, str] = field(default_factory=dict)  # applied below header_row
     validations: list[Validation] = field(default_factory=list)
     conditional: list[ConditionalFormat] = field(default_factory=list)
@@ -65,6 +82,10 @@ class SheetSpec:
     row_formats: dict[int, str] = field(default_factory=dict)  # number format of whole rows
     print_setup: PrintSetup | None = None
     hidden: bool = False  # a tab people do not see (MACHINE_TAB)
+    centred_columns: tuple[int, ...] = ()  # dates: air on both sides, so Due and Status never touch
+    muted_columns: tuple[int, ...] = ()  # read by mapsheets only: small and grey, out of people's way
+    charts: tuple[BarChart, ...] = ()  # .xlsx only (the win/loss report)
+    typed_below: bool = True  # the row under the table takes its formats too (a report is not typed into)
 
 
     def record_rows(self) -> list[int]:

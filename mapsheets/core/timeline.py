@@ -126,5 +126,6 @@ def timeline_sheet(plan: Plan) -> SheetSpec:
         conditional=[band_format(first, first + BAR_ROWS, len(COLUMNS) + look.MAX_WEEKS)]
         + bar_formats(first, first + BAR_ROWS), heading_rows=(0,), wrap_body=False,
         rotated_rows=(HEADER_ROW,),
-        print_setup=PrintSetup(title_rows=(HEADER_ROW, HEADER_ROW), header=f"{plan.title}: timeline"),
+        print_setup=PrintSetup(title_rows=(HEADER_ROW, HEADER_ROW), header=f"{plan.title}: timeline",
+                               title=plan.title),
     )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from mapsheets.core.changes_log import CHANGES_HEADER, change_cells, changes_rows, cursor_column
 from mapsheets.core.diff import diff
 from mapsheets.core.digest import change_key
 from mapsheets.core.layout import CHANGES_TAB
@@ -23,7 +24,6 @@ from mapsheets.service.sheet_writes import SheetWrites, append_rows
 if TYPE_CHECKING:
     from mapsheets.adapters.store import Store
 
-CHANGES_HEADER = ["When (UTC)", "Who", "What", "Step", "Kind", "Revisions"]
 _LOG_KEY = re.compile(r"^\s*(\d+)\s*→\s*(\d+)\s*$")  # a Changes row's "Revisions": from→to (seq numbers)
 
 
@@ -106,12 +106,17 @@ def _claimed(store: Store, ref: str, latest: Any, logged: int | None | object, a
     return store.sources.claim_changes(ref, at)  # if not, the run holding it logs them, or the next run does
 
 
-def _rows(credit: Attributor, before: Any, latest: Any, changes: list[Any], now: datetime) -> list[list[Any]]:
-    """The Changes tab's rows for ``changes`` between two revisions, each keyed by them ("3→5")."""
+def _rows(credit: Attributor, before: Any, latest: Any, changes: list[Any], now: datetime,
+          header: list[Any]) -> list[list[Any]]:
+    """The Changes tab's rows for ``changes`` between two revisions, each keyed by them ("3→5"),
+    the changes told as the digest tells them, laid out under the tab's ``header``."""
+    from mapsheets.core.change_text import fold_done_on
+
     when = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
     actors = credit.attribute(before, latest, changes).actors
     key = f"{before.seq}→{latest.seq}"
-    return [[when, actors.get(change_key(c), ""), c.describe(), c.step_id or "", c.kind, key] for c in changes]
+    return changes_rows(header, (change_cells(when, actors.get(change_key(c), ""), c, key)
+                                 for c in fold_done_on(changes)))
 
 
 def log_changes(store: Store, ref: str, book, latest, source: dict, now: datetime, days_off, report,
@@ -153,7 +158,7 @@ def log_changes(store: Store, ref: str, book, latest, source: dict, now: datetim
                     logged = through
                     continue
                 credit = attributor or Attributor(store, ref, book, days_off)
-                rows = _rows(credit, before, latest, changes, now)
+                rows = _rows(credit, before, latest, changes, now, rows_read[0] if rows_read else CHANGES_HEADER)
             except MapsheetsError as exc:
                 _tell(report, ref, f"the {CHANGES_TAB} tab", exc)
                 return
@@ -207,8 +212,7 @@ def _not_written(ref: str, what: str, exc: MapsheetsError) -> str:
 
 def _logged_through(rows: list[list[Any]], from_seq: int) -> int | None:
     """The revision that rows keyed "from_seq→N" already logged through (the largest N), if any."""
-    header = rows[0] if rows else []
-    col = header.index(CHANGES_HEADER[-1]) if CHANGES_HEADER[-1] in header else len(CHANGES_HEADER) - 1
+    col = cursor_column(rows[0] if rows else [])
     found = None
     for row in rows[1:]:
         m = _LOG_KEY.match(str(row[col])) if col < len(row) and row[col] is not None else None

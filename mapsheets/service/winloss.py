@@ -79,6 +79,7 @@ def _write(output: Path, result) -> None:
         except OSError as exc:
             raise file_error(output, exc, "a report", writing=True, error=UsageError, shown=f"-o {output}") from None
         return
-    from mapsheets.adapters.xlsx import write_tables
+    from mapsheets.adapters.xlsx import write_workbook
+    from mapsheets.core.winloss_layout import winloss_workbook
 
-    write_tables(output, result.tables)
+    write_workbook(output, winloss_workbook(result.tables, result.findings, result.slip), force=True)
