@@ -25,6 +25,9 @@ OWNERS = {
     "cryptography": ["adapters/seal.py"],
     "itsdangerous": ["adapters/link_tokens.py"],
     "weasyprint": ["adapters/pdf.py"],
+    # The CRM extras: imported only by the commands that talk to the CRM.
+    "simple_salesforce": ["adapters/salesforce.py"],
+    "hubspot": ["adapters/hubspot.py"],
 }
 
 
@@ -42,6 +45,16 @@ def test_each_outside_library_is_imported_by_its_adapter_only():
         users = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if pattern.search(p.read_text()))
         strays = [u for u in users if not any(u.startswith(a) for a in allowed)]
         assert strays == [], f"{library} imported outside its adapter: {strays}"
+
+
+def test_the_crm_doubles_stand_apart_and_the_cli_starts_without_the_crm_extras():
+    for name in ("http_double.py", "salesforce_api.py", "hubspot_api.py"):
+        text = (PACKAGE / "testing" / name).read_text()
+        assert not re.search(r"^\s*(from|import) mapsheets\.(adapters|service|cli)\b", text, re.MULTILINE), name
+    code = ("import sys; from mapsheets.cli import cli; import mapsheets.cli.stages\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('simple_salesforce', 'hubspot')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", loaded
 
 
 def test_surfaces_and_core_do_not_reach_past_the_service():

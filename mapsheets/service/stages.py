@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mapsheets.adapters import files
-from mapsheets.adapters.crm_history import read_history_table
+from mapsheets.adapters.crm_history import CsvTable, read_history_table
 from mapsheets.analysis.crm_formats import norm
 from mapsheets.core.words import as_csv_text
 from mapsheets.errors import UsageError
@@ -38,18 +38,19 @@ class StagesResult:
     notes: list[str] = field(default_factory=list)
 
 
-def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None = None,
+def learn_stages(history: Path | str, *, fmt: str = "generic", id_column: str | None = None,
                  stage_column: str | None = None, at_column: str | None = None, segment: str | None = None,
                  won_only: bool = False, since: date | None = None, template: str | None = None,
                  template_dirs: Sequence[Path] = (), holidays: str | None = "",
                  output: Path | None = None, maps: Sequence[str] = (),
-                 map_file: Path | None = None, date_order: str = "") -> StagesResult:
+                 map_file: Path | None = None, date_order: str = "", table: CsvTable | None = None) -> StagesResult:
     """Per stage, business days deals spent in it, from a stage-history export; written as a
     durations table to ``output`` (and, with ``segment``, one more table per segment beside it).
 
     With a ``template``, CRM stages feed its phases as the template's ``crm:`` lists say, overridden
     by ``map_file`` (YAML: CRM stage: phase) and then by ``maps`` ("CRM stage=phase"; "CRM stage="
-    for no phase). A run that measures no stage raises UsageError and writes nothing.
+    for no phase). A run that measures no stage raises UsageError and writes nothing. ``table``: rows
+    already read (from a CRM's API, see service/crm_stages); ``history`` then only names them.
     ``holidays=None`` takes the calendar of the user's locale, "" weekends only.
     """
     from mapsheets.analysis.crm_formats import resolve_columns
@@ -65,7 +66,8 @@ def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None =
         mapping = stage_mapping(phases, template, maps, map_file)
     elif maps or map_file:
         raise UsageError("--map and --map-file name the template's phases: give the template with -t")
-    table = read_history_table(history)
+    if table is None:
+        table = read_history_table(Path(history))
     columns = resolve_columns(table.header, str(history), fmt, id_column=id_column, stage_column=stage_column,
                               at_column=at_column, segment=segment)
     changes = read_changes(table.columns, table.lines, columns, date_order=date_order.upper())

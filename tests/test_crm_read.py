@@ -1,0 +1,172 @@
+"""`stages --salesforce` and `--hubspot` (issue 22, part 4): the CRM's API, through its client
+library and the HTTP doubles, gives the same durations table as the CSV export of the same deals."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mapsheets.testing.hubspot_api import HubSpotDouble, rate_limited
+from mapsheets.testing.salesforce_api import SalesforceDouble, request_limit_exceeded
+from tests.test_stage_mapping import stock_history
+
+pytest.importorskip("simple_salesforce")
+pytest.importorskip("hubspot")
+
+
+def stages(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "mapsheets.cli", "stages", *args, "--holidays", "none"],
+                          capture_output=True, text=True, env={**os.environ, **env}, timeout=120)
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def load_salesforce(sf: SalesforceDouble, history: Path) -> int:
+    """The export's rows as OpportunityHistory records (and their opportunities)."""
+    rows = rows_of(history)
+    for row in rows:
+        deal = row["OpportunityId"]
+        if deal not in sf.records.get("Opportunity", {}):
+            sf.add_record("Opportunity", {"Id": deal, "Name": deal, "CreatedDate": row["CreatedDate"],
+                                          "IsWon": False, "Type": "New Business" if deal[-4] in "02468"
+                                          else "Renewal"})
+        if row["StageName"] == "Closed Won":
+            sf.records["Opportunity"][deal]["IsWon"] = True
+        sf.add_record("OpportunityHistory", {"OpportunityId": deal, "StageName": row["StageName"],
+                                             "CreatedDate": row["CreatedDate"], "CloseDate": None})
+    return len(rows)
+
+
+def sf_env(sf: SalesforceDouble) -> dict[str, str]:
+    return {"MAPSHEETS_SALESFORCE_API_ROOT": sf.root, **sf.password_env()}
+
+
+def test_salesforce_gives_the_table_the_export_gives_paged(tmp_path: Path) -> None:
+    history = tmp_path / "OpportunityHistory.csv"
+    stock_history(history, deals=200)
+    from_file, from_api = tmp_path / "file.csv", tmp_path / "api.csv"
+    done = stages(str(history), "--format", "salesforce", "-t", "enterprise-map", "-o", str(from_file), env={})
+    assert done.returncode == 0, done.stderr
+    with SalesforceDouble(page_size=800) as sf:
+        rows = load_salesforce(sf, history)
+        assert 1600 < rows <= 2400  # three pages of 800
+        done = stages("--salesforce", "-t", "enterprise-map", "-o", str(from_api), env=sf_env(sf))
+        assert done.returncode == 0, done.stderr
+        assert sf.counts["login"] == 1 and sf.counts["query"] == 1 and sf.counts["queryMore"] == 2
+    assert rows_of(from_api) == rows_of(from_file) and rows_of(from_file)
+    assert "200 deals (150 won, 50 lost, 0 open)" in done.stdout
+
+
+def test_salesforce_filters_in_the_query_and_reads_segments(tmp_path: Path) -> None:
+    history = tmp_path / "OpportunityHistory.csv"
+    stock_history(history, deals=40)
+    with SalesforceDouble() as sf:
+        load_salesforce(sf, history)
+        out = tmp_path / "won.csv"
+        done = stages("--salesforce", "-t", "enterprise-map", "--won-only", "--since", "2026-01-20",
+                      "--segment", "Type", "-o", str(out), env=sf_env(sf))
+        assert done.returncode == 0, done.stderr
+        soql = next(path for method, path in sf.log if "/query" in path)
+        assert "Opportunity.IsWon" in soql and "Opportunity.CreatedDate" in soql and "Opportunity.Type" in soql
+    # deals 15..39 created on or after Jan 20; 16, 20, .., 36 lost: 19 won
+    assert "19 deals (19 won, 0 lost, 0 open)" in done.stdout, done.stdout
+    assert (tmp_path / "won.new-business.csv").exists() and (tmp_path / "won.renewal.csv").exists()
+
+
+def test_salesforce_errors_are_one_line(tmp_path: Path) -> None:
+    with SalesforceDouble() as sf:
+        sf.add_record("OpportunityHistory", {"OpportunityId": "006A", "StageName": "Prospecting",
+                                             "CreatedDate": "2026-01-05T09:00:00.000+0000", "CloseDate": None})
+        bad_login = stages("--salesforce", env={**sf_env(sf), "MAPSHEETS_SALESFORCE_PASSWORD": "wrong"})
+        sf.fail_next(request_limit_exceeded, route="query")
+        limited = stages("--salesforce", env=sf_env(sf))
+        expired = stages("--salesforce", env={"MAPSHEETS_SALESFORCE_API_ROOT": sf.root,
+                                              "MAPSHEETS_SALESFORCE_SESSION_ID": "00Dexpired"})
+    assert bad_login.returncode == 1 and "INVALID_LOGIN" in bad_login.stderr
+    assert limited.returncode == 1 and "REQUEST_LIMIT_EXCEEDED" in limited.stderr
+    assert expired.returncode == 1 and "INVALID_SESSION_ID" in expired.stderr
+    for done in (bad_login, limited, expired):
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+
+
+def hubspot_export(history: Path, target: Path, hs: HubSpotDouble) -> None:
+    """The Salesforce history as HubSpot's: stock stages named as a pipeline's, one deal per opportunity,
+    loaded into the double and written as the deal-history export."""
+    names = {"Qualification": "qualifiedtobuy", "Needs Analysis": "presentationscheduled",
+             "Value Proposition": "presentationscheduled", "Id. Decision Makers": "decisionmakerboughtin",
+             "Perception Analysis": "decisionmakerboughtin", "Proposal/Price Quote": "contractsent",
+             "Negotiation/Review": "contractsent", "Prospecting": "appointmentscheduled",
+             "Closed Won": "closedwon", "Closed Lost": "closedlost"}
+    deals: dict[str, list[tuple[str, str]]] = {}
+    for row in rows_of(history):
+        at = row["CreatedDate"].replace(".000+0000", "Z")
+        stages_ = deals.setdefault(row["OpportunityId"], [])
+        if not stages_ or stages_[-1][0] != names[row["StageName"]]:
+            stages_.append((names[row["StageName"]], at))
+    with open(target, "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["Deal ID", "Deal Stage", "Timestamp"])
+        for n, changes in enumerate(deals.values()):
+            hs.add_deal(str(1000 + n), changes)
+            out.writerows([str(1000 + n), stage, at] for stage, at in changes)
+
+
+def test_hubspot_gives_the_table_the_export_gives_paged_through_a_429(tmp_path: Path) -> None:
+    history = tmp_path / "OpportunityHistory.csv"
+    stock_history(history, deals=120)
+    export = tmp_path / "deals.csv"
+    from_file, from_api = tmp_path / "file.csv", tmp_path / "api.csv"
+    with HubSpotDouble() as hs:
+        hubspot_export(history, export, hs)
+        done = stages(str(export), "--format", "hubspot", "-t", "enterprise-map", "-o", str(from_file), env={})
+        assert done.returncode == 0, done.stderr
+        hs.fail_next(lambda: rate_limited(1), route="deals.list")
+        env = {"MAPSHEETS_HUBSPOT_API_ROOT": hs.root, "MAPSHEETS_HUBSPOT_TOKEN": hs.token}
+        done = stages("--hubspot", "-t", "enterprise-map", "-o", str(from_api), env=env)
+        assert done.returncode == 0, done.stderr
+        assert hs.counts["deals.list"] == 4  # three pages of 50 (120 deals), one 429 waited out
+        assert all("propertiesWithHistory=dealstage" in path for _, path in hs.log)
+        hs.fail_next(lambda: rate_limited(0), count=9, route="deals.list")
+        gave_up = stages("--hubspot", env=env)
+    assert rows_of(from_api) == rows_of(from_file) and rows_of(from_file)
+    assert gave_up.returncode == 1 and "rate limited" in gave_up.stderr
+    assert len(gave_up.stderr.strip().splitlines()) == 1
+
+
+def test_hubspot_filters_by_search_then_reads_history_in_batches(tmp_path: Path) -> None:
+    with HubSpotDouble() as hs:
+        for n in range(60):
+            won = n % 3 != 0
+            hs.add_deal(str(500 + n), [("qualifiedtobuy", f"2026-02-{1 + n % 20:02d}T10:00:00Z"),
+                                       ("contractsent", f"2026-03-{1 + n % 20:02d}T10:00:00Z"),
+                                       ("closedwon" if won else "closedlost", "2026-04-01T10:00:00Z")],
+                        hs_is_closed_won="true" if won else "false")
+        env = {"MAPSHEETS_HUBSPOT_API_ROOT": hs.root, "MAPSHEETS_HUBSPOT_TOKEN": hs.token}
+        done = stages("--hubspot", "--won-only", env=env)
+        assert done.returncode == 0, done.stderr
+        assert hs.counts["deals.search"] == 1 and hs.counts["deals.batch.read"] == 1 and not hs.counts["deals.list"]
+    assert "40 deals (40 won, 0 lost, 0 open)" in done.stdout, done.stdout
+
+
+def test_a_missing_extra_names_the_pip_command(tmp_path: Path) -> None:
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "simple_salesforce.py").write_text("raise ImportError('not installed')\n")
+    (blocker / "hubspot.py").write_text("raise ImportError('not installed')\n")
+    import os
+
+    path = os.pathsep.join([str(blocker), os.environ.get("PYTHONPATH", "")])
+    for flag, extra in (("--salesforce", "salesforce"), ("--hubspot", "hubspot")):
+        done = stages(flag, env={"PYTHONPATH": path, "MAPSHEETS_HUBSPOT_TOKEN": "x"})
+        assert done.returncode == 1
+        assert done.stderr.strip() == f"Error: {extra.capitalize() if extra == 'salesforce' else 'HubSpot'} " \
+            f"needs the {extra} extra: pip install 'mapsheets[{extra}]'", done.stderr
