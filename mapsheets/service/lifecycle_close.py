@@ -58,6 +58,7 @@ class CloseResult:
     failed: list[str] = field(default_factory=list)  # deliveries left pending for the next digest run
     message: str = ""  # the seller's buyer-facing words, sent to everyone
     corrected: dict[str, Any] | None = None  # how the plan was archived before, when this corrects it
+    crm_note: str | None = None  # a linked plan's push to its CRM record failed: why (best effort)
 
 
 def archived(store_url: Any = None) -> dict[str, dict[str, Any]]:
@@ -111,6 +112,9 @@ def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: st
                          revision=snap.revision.seq, message=message, corrected=previous)
     _tell(store, key, snap.revision, now=now, today=today, mailer=mailer, sender=sender,
           seller_domains=seller_domains, result=result)
+    from mapsheets.service.crm_push import push_if_linked
+
+    result.crm_note = push_if_linked(ref, today=today, now=now, store_url=store)
     return result
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from mapsheets.adapters.store import schema
 from mapsheets.adapters.store.connect import _guarded, default_url, mask_url, open_engine
+from mapsheets.adapters.store.crm_links import CrmLinkStoreMixin
 from mapsheets.adapters.store.digests import DigestStoreMixin
 from mapsheets.adapters.store.records import (
     EventRecord,
@@ -23,7 +24,7 @@ from mapsheets.adapters.store.seen import SeenStoreMixin
 from mapsheets.errors import NotFound, UsageError
 
 
-class Store(DigestStoreMixin, SeenStoreMixin):
+class Store(DigestStoreMixin, SeenStoreMixin, CrmLinkStoreMixin):
     """The state store at a SQLAlchemy URL (default: ``default_url(os.environ)``); migrates on open."""
 
     def __init__(self, url: str | None = None) -> None:
