@@ -176,3 +176,14 @@ def test_convert_hands_the_closing_plans_opportunity_to_the_map_and_pushes_it(sf
     mutual = read_plan(str(out), today=CONVERT_DAY).plan
     assert mutual.crm_record == f"salesforce:{OPP}"
     assert sf.records["Opportunity"][OPP]["NextStep"] == next_step(mutual.steps)
+
+
+def test_the_digest_cron_pushes_linked_plans(sf: SalesforceDouble, plan_file: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("crm", "link", str(plan_file), "--opportunity", OPP)[0] == 0
+    monkeypatch.setenv("MAPSHEETS_DIGEST_CRM_PUSH", "1")
+    code, out, err = run("digest", "--now", "2026-12-01T08:00:00+00:00")
+    assert code == 0, err
+    assert sf.counts["sobject.update"] == 1 and sf.records["Opportunity"][OPP]["NextStep"]
+    assert run("digest", "--now", "2026-12-01T08:30:00+00:00")[0] == 0
+    assert sf.counts["sobject.update"] == 1  # nothing changed: nothing sent

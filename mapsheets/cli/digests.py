@@ -97,13 +97,15 @@ def watching(as_json, db_url):
 @click.option("--workers", type=click.IntRange(0, 16), metavar="N", envvar="MAPSHEETS_DIGEST_WORKERS",
               help="Processes that write local plans' Changes tabs while the run goes on (env "
                    "MAPSHEETS_DIGEST_WORKERS; default: one per core, up to 4; 0: write them in this one).")
+@click.option("--crm-push", is_flag=True, envvar="MAPSHEETS_DIGEST_CRM_PUSH",
+              help="Then `crm push --all`: every linked plan written to its CRM record, when it changed.")
 @click.option("--preview", "preview_plan", metavar="PLAN", help="Write the digest of PLAN to --output as HTML instead.")
 @click.option("--since", metavar="REV", help="With --preview: changes since this stored revision.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default="digest.html",
               show_default=True, help="With --preview: where to write the HTML.")
 @DB_OPTION
 def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_after, dead_after, seller_domains,
-           send_budget, retry_runs, workers, preview_plan, since, output, db_url):
+           send_budget, retry_runs, workers, crm_push, preview_plan, since, output, db_url):
     """Send every change digest that is due; safe to run from cron every few minutes."""
     from datetime import datetime, timezone
 
@@ -172,7 +174,24 @@ def digest(now_text, dry_run, outbox, smtp_url, sender, tz_name, hour, stale_aft
         if report.waiting:
             click.echo(f"{plural(report.waiting, 'subscription')} not due yet: each goes out once a period, "
                        f"with the first run at or after {hour:02d}:00 ({tz}); --hour to change")
+    _crm_push(crm_push, dry_run, now.astimezone(tz).date(), now, db_url, chatty)
     if report.failed:
+        sys.exit(1)
+
+
+def _crm_push(wanted: bool, dry_run: bool, today, now, db_url, chatty: bool) -> None:
+    """With --crm-push, every linked plan pushed to its CRM record; exit 1 when one failed (said on stderr)."""
+    from mapsheets.service.crm_push import push_plans
+
+    if not wanted or dry_run:
+        return
+    results = push_plans(today=today, now=now, store_url=db_url)
+    for r in results:
+        if r.error:
+            click.echo(f"failed: CRM push of {r.ref}: {r.error}", err=True)
+        elif r.sent and chatty:
+            click.echo(f"pushed {r.ref} to {r.crm}:{r.record_id}: {', '.join(r.sent)}")
+    if any(r.error for r in results):
         sys.exit(1)
 
 
