@@ -187,3 +187,20 @@ def test_the_digest_cron_pushes_linked_plans(sf: SalesforceDouble, plan_file: Pa
     assert sf.counts["sobject.update"] == 1 and sf.records["Opportunity"][OPP]["NextStep"]
     assert run("digest", "--now", "2026-12-01T08:30:00+00:00")[0] == 0
     assert sf.counts["sobject.update"] == 1  # nothing changed: nothing sent
+
+
+def test_a_record_the_composite_refuses_fails_alone_and_is_retried_alone(sf: SalesforceDouble, plan_file: Path,
+                                                                           tmp_path: Path) -> None:
+    other = tmp_path / "globex-map.xlsx"
+    shutil.copy(plan_file, other)
+    gone = "0065g00000GoNeXAAZ"  # deleted in Salesforce since it was linked
+    assert run("crm", "link", str(plan_file), "--opportunity", OPP)[0] == 0
+    assert run("crm", "link", str(other), "--opportunity", gone)[0] == 0
+    code, out, err = run("crm", "push", "--all", "--as-of", TODAY)
+    assert code == 1 and sf.counts["composite.update"] == 1
+    assert f"Pushed {plan_file}" in out and f"error: {other}: NOT_FOUND" in err and err.count("\n") == 1, err
+    sf.add_record("Opportunity", {"Id": gone, "Name": "Globex"})  # restored from the recycle bin
+    code, out, err = run("crm", "push", "--all", "--as-of", TODAY)
+    assert code == 0, err
+    assert sf.counts["sobject.update"] == 1 and sf.counts["composite.update"] == 1  # only the one left
+    assert f"Unchanged {plan_file}" in out and f"Pushed {other}" in out

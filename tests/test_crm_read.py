@@ -170,3 +170,42 @@ def test_a_missing_extra_names_the_pip_command(tmp_path: Path) -> None:
         assert done.returncode == 1
         assert done.stderr.strip() == f"Error: {extra.capitalize() if extra == 'salesforce' else 'HubSpot'} " \
             f"needs the {extra} extra: pip install 'mapsheets[{extra}]'", done.stderr
+
+
+def test_jwt_bearer_and_session_id_log_in_and_field_history_is_read_where_history_is_empty(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = tmp_path / "server.key"
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    history = tmp_path / "OpportunityHistory.csv"
+    stock_history(history, deals=30)
+    expected = tmp_path / "file.csv"
+    assert stages(str(history), "--format", "salesforce", "-t", "enterprise-map", "-o", str(expected),
+                  env={}).returncode == 0
+    with SalesforceDouble() as sf:
+        previous: dict[str, str] = {}
+        for row in rows_of(history):  # OpportunityFieldHistory only: the org keeps no OpportunityHistory
+            deal = row["OpportunityId"]
+            sf.add_record("OpportunityFieldHistory", {"OpportunityId": deal, "Field": "StageName",
+                                                      "OldValue": previous.get(deal), "NewValue": row["StageName"],
+                                                      "CreatedDate": row["CreatedDate"]})
+            previous[deal] = row["StageName"]
+        sf.add_field("OpportunityHistory", "OpportunityId")
+        for name in ("StageName", "CreatedDate", "CloseDate"):
+            sf.add_field("OpportunityHistory", name)
+        jwt = {"MAPSHEETS_SALESFORCE_API_ROOT": sf.root, "MAPSHEETS_SALESFORCE_USERNAME": sf.username,
+               "MAPSHEETS_SALESFORCE_CONSUMER_KEY": sf.consumer_key,
+               "MAPSHEETS_SALESFORCE_PRIVATE_KEY_FILE": str(key)}
+        by_jwt, by_session = tmp_path / "jwt.csv", tmp_path / "session.csv"
+        done = stages("--salesforce", "-t", "enterprise-map", "-o", str(by_jwt), env=jwt)
+        assert done.returncode == 0, done.stderr
+        assert sf.counts["oauth2.token"] == 1 and not sf.counts["login"]
+        session = {"MAPSHEETS_SALESFORCE_API_ROOT": sf.root, "MAPSHEETS_SALESFORCE_SESSION_ID": "00Dtest!session"}
+        done = stages("--salesforce", "-t", "enterprise-map", "-o", str(by_session), env=session)
+        assert done.returncode == 0, done.stderr
+        assert sf.counts["oauth2.token"] == 1 and sf.counts["query"] == 4  # history empty, then field history
+        assert any("OpportunityFieldHistory" in path and "StageName" in path for _, path in sf.log)
+    assert rows_of(by_jwt) == rows_of(expected) == rows_of(by_session)

@@ -134,9 +134,9 @@ def update_opportunities(env: Mapping[str, str], changes: Mapping[str, Mapping[s
         body = {"allOrNone": False, "records": [{"attributes": {"type": "Opportunity"}, "id": rid, **values}
                                                 for rid, values in chunk]}
         results = _guard(lambda b=body: sf.restful("composite/sobjects", method="PATCH", json=b), "composite")
-        for result in results or []:
+        for (rid, _values), result in zip(chunk, results or [], strict=False):  # in request order
             if not result.get("success"):
-                failed[str(result.get("id"))] = _reason(result.get("errors") or [])
+                failed[rid] = _reason(result.get("errors") or [])
     return failed
 
 
@@ -144,8 +144,8 @@ def _reason(errors: list[dict[str, Any]]) -> str:
     """Salesforce's [{"errorCode", "message", "fields"}] in one line naming the field."""
     if not errors:
         return "Salesforce refused it"
-    first = errors[0]
-    code, message = first.get("errorCode", ""), first.get("message", "")
+    first = errors[0]  # a SaveResult's errors say statusCode, a failed request's errorCode
+    code, message = first.get("errorCode") or first.get("statusCode", ""), first.get("message", "")
     named = re.search(r"No such column '([^']+)'", message)
     if code == "INVALID_FIELD" and named:
         return f"field {named.group(1)} does not exist on Opportunity (check MAPSHEETS_SALESFORCE_FIELDS)"

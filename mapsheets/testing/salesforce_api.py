@@ -228,15 +228,27 @@ class SalesforceDouble(HttpDouble):
         return Reply(404 if errors[0]["errorCode"] == "NOT_FOUND" else 400, errors)
 
     def _composite(self, req: Request, m: re.Match[str]) -> Reply:
+        """sObject Collections update: a field no record type has fails the whole request (the body
+        does not deserialize); per record, a SaveResult in request order, its errors keyed statusCode
+        (not errorCode) and no id when it failed, as Salesforce's example shows."""
         body = req.json() or {}
         records = body.get("records") or []
         if len(records) > 200:
             return sf_error(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records")
-        out = []
+        for rec in records:
+            sobject = rec.get("attributes", {}).get("type", "")
+            unknown = [k for k in rec if k not in ("attributes", "id") and k not in self.fields.get(sobject, set())]
+            if unknown:
+                return sf_error(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {sobject}")
+        out: list[dict[str, Any]] = []
         for rec in records:
             values = {k: v for k, v in rec.items() if k not in ("attributes", "id")}
             errors = self._update(rec.get("attributes", {}).get("type", ""), rec.get("id", ""), values)
-            out.append({"id": rec.get("id"), "success": not errors, "errors": errors})
+            if errors:
+                out.append({"success": False, "errors": [{"statusCode": e["errorCode"], "message": e["message"],
+                                                          "fields": e["fields"]} for e in errors]})
+            else:
+                out.append({"id": rec.get("id"), "success": True, "errors": []})
         return Reply(200, out)
 
 
