@@ -7,6 +7,7 @@ import csv
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 import pytest
 
@@ -61,9 +62,26 @@ def test_salesforce_gives_the_table_the_export_gives_paged(tmp_path: Path) -> No
         assert 1600 < rows <= 2400  # three pages of 800
         done = stages("--salesforce", "-t", "enterprise-map", "-o", str(from_api), env=sf_env(sf))
         assert done.returncode == 0, done.stderr
-        assert sf.counts["login"] == 1 and sf.counts["query"] == 1 and sf.counts["queryMore"] == 2
+        # the row count decides REST paging over a Bulk 2.0 job; then three pages
+        assert sf.counts["login"] == 1 and sf.counts["query"] == 2 and sf.counts["queryMore"] == 2
     assert rows_of(from_api) == rows_of(from_file) and rows_of(from_file)
     assert "200 deals (150 won, 50 lost, 0 open)" in done.stdout
+
+
+def test_a_big_history_is_read_by_a_bulk_job(tmp_path: Path) -> None:
+    history = tmp_path / "OpportunityHistory.csv"
+    stock_history(history, deals=200)
+    from_file, from_bulk = tmp_path / "file.csv", tmp_path / "bulk.csv"
+    assert stages(str(history), "--format", "salesforce", "-t", "enterprise-map", "-o", str(from_file),
+                  env={}).returncode == 0
+    with SalesforceDouble() as sf:
+        load_salesforce(sf, history)
+        env = {**sf_env(sf), "MAPSHEETS_SALESFORCE_BULK_ABOVE": "1000"}  # 1,800 rows: above it
+        done = stages("--salesforce", "-t", "enterprise-map", "-o", str(from_bulk), env=env)
+        assert done.returncode == 0, done.stderr
+        assert sf.counts["query"] == 1 and not sf.counts["queryMore"]  # the count only
+        assert sf.counts["bulk2.create"] == 1 and sf.counts["bulk2.results"] == 1
+    assert rows_of(from_bulk) == rows_of(from_file)
 
 
 def test_salesforce_filters_in_the_query_and_reads_segments(tmp_path: Path) -> None:
@@ -75,7 +93,7 @@ def test_salesforce_filters_in_the_query_and_reads_segments(tmp_path: Path) -> N
         done = stages("--salesforce", "-t", "enterprise-map", "--won-only", "--since", "2026-01-20",
                       "--segment", "Type", "-o", str(out), env=sf_env(sf))
         assert done.returncode == 0, done.stderr
-        soql = next(path for method, path in sf.log if "/query" in path)
+        soql = next(unquote_plus(path) for method, path in sf.log if "/query" in path and "COUNT" not in path)
         assert "Opportunity.IsWon" in soql and "Opportunity.CreatedDate" in soql and "Opportunity.Type" in soql
     # deals 15..39 created on or after Jan 20; 16, 20, .., 36 lost: 19 won
     assert "19 deals (19 won, 0 lost, 0 open)" in done.stdout, done.stdout
@@ -206,6 +224,7 @@ def test_jwt_bearer_and_session_id_log_in_and_field_history_is_read_where_histor
         session = {"MAPSHEETS_SALESFORCE_API_ROOT": sf.root, "MAPSHEETS_SALESFORCE_SESSION_ID": "00Dtest!session"}
         done = stages("--salesforce", "-t", "enterprise-map", "-o", str(by_session), env=session)
         assert done.returncode == 0, done.stderr
-        assert sf.counts["oauth2.token"] == 1 and sf.counts["query"] == 4  # history empty, then field history
+        # each: history counted (none), field history counted and read
+        assert sf.counts["oauth2.token"] == 1 and sf.counts["query"] == 6
         assert any("OpportunityFieldHistory" in path and "StageName" in path for _, path in sf.log)
     assert rows_of(by_jwt) == rows_of(expected) == rows_of(by_session)

@@ -54,6 +54,10 @@ class SalesforceDouble(HttpDouble):
         self.route("GET", VERSION + r"/query/(?P<loc>[\w]+)-(?P<at>\d+)", "queryMore", self._query_more)
         self.route("PATCH", VERSION + r"/sobjects/(?P<type>\w+)/(?P<id>\w+)", "sobject.update", self._patch)
         self.route("PATCH", VERSION + r"/composite/sobjects", "composite.update", self._composite)
+        self.route("POST", VERSION + r"/jobs/query", "bulk2.create", self._bulk_create)
+        self.route("GET", VERSION + r"/jobs/query/(?P<job>\w+)", "bulk2.job", self._bulk_job)
+        self.route("GET", VERSION + r"/jobs/query/(?P<job>\w+)/results", "bulk2.results", self._bulk_results)
+        self._jobs: dict[str, tuple[dict[str, Any], list[list[str]]]] = {}
 
     # --- data -------------------------------------------------------------------------------
     def add_record(self, sobject: str, fields: dict[str, Any]) -> str:
@@ -136,6 +140,8 @@ class SalesforceDouble(HttpDouble):
         except ValueError as exc:
             return sf_error(400, "MALFORMED_QUERY", str(exc)) if "No such column" not in str(exc) else \
                 sf_error(400, "INVALID_FIELD", str(exc))
+        if re.match(r"\s*SELECT\s+COUNT\(\s*\)\s", soql, re.I):
+            return Reply(200, {"totalSize": len(rows), "done": True, "records": []})
         size = _batch_size(req.headers.get("Sforce-Query-Options", ""), self.page_size)
         locator = f"01g{uuid.uuid4().hex[:15]}"
         self._cursors[locator] = rows
@@ -159,7 +165,14 @@ class SalesforceDouble(HttpDouble):
         return out
 
     def run_soql(self, soql: str) -> list[dict[str, Any]]:
-        """SELECT f, Parent.f FROM Type [WHERE a op v AND …] [ORDER BY f, …] [LIMIT n]."""
+        """The records ``soql`` selects, shaped as the REST API returns them."""
+        sobject, fields, rows = self.select(soql)
+        if fields == ["COUNT()"]:
+            return [{} for _ in rows]
+        return [self._shape(sobject, r, fields) for r in rows]
+
+    def select(self, soql: str) -> tuple[str, list[str], list[dict[str, Any]]]:
+        """SELECT f, Parent.f | COUNT() FROM Type [WHERE a op v AND …] [ORDER BY f, …] [LIMIT n]."""
         q = re.match(r"\s*SELECT\s+(?P<f>.+?)\s+FROM\s+(?P<t>\w+)(?:\s+WHERE\s+(?P<w>.+?))?"
                      r"(?:\s+ORDER\s+BY\s+(?P<o>.+?))?(?:\s+LIMIT\s+(?P<n>\d+))?\s*$", soql, re.I | re.S)
         if not q:
@@ -177,7 +190,7 @@ class SalesforceDouble(HttpDouble):
             rows.sort(key=lambda r, k=key: str(self._value(sobject, r, k) or ""))
         if q["n"]:
             rows = rows[:int(q["n"])]
-        return [self._shape(sobject, r, fields) for r in rows]
+        return sobject, [f.replace(" ", "").upper() if f.upper().startswith("COUNT(") else f for f in fields], rows
 
     def _value(self, sobject: str, record: dict[str, Any], name: str) -> Any:
         if "." in name:
@@ -250,6 +263,51 @@ class SalesforceDouble(HttpDouble):
             else:
                 out.append({"id": rec.get("id"), "success": True, "errors": []})
         return Reply(200, out)
+
+
+    # --- Bulk API 2.0 query jobs: done at once; results as CSV pages (Sforce-Locator) -------------
+    def _bulk_create(self, req: Request, m: re.Match[str]) -> Reply:
+        body = req.json() or {}
+        try:
+            sobject, fields, rows = self.select(str(body.get("query") or ""))
+        except ValueError as exc:
+            return sf_error(400, "INVALIDJOB", str(exc))
+        job_id = f"750{uuid.uuid4().hex[:15]}"
+        info = {"id": job_id, "operation": body.get("operation", "query"), "object": sobject,
+                "createdById": "005000000000001AAA", "state": "UploadComplete", "concurrencyMode": "Parallel",
+                "contentType": "CSV", "apiVersion": float(m["v"]), "lineEnding": body.get("lineEnding", "LF"),
+                "columnDelimiter": body.get("columnDelimiter", "COMMA")}
+        table = [fields] + [[_bulk_text(self._value(sobject, r, f)) for f in fields] for r in rows]
+        self._jobs[job_id] = (info, table)
+        return Reply(200, info)
+
+    def _bulk_job(self, req: Request, m: re.Match[str]) -> Reply:
+        if m["job"] not in self._jobs:
+            return sf_error(404, "NOT_FOUND", "The requested resource does not exist")
+        info, table = self._jobs[m["job"]]
+        return Reply(200, {**info, "state": "JobComplete", "numberRecordsProcessed": len(table) - 1, "retries": 0,
+                           "totalProcessingTime": 1})
+
+    def _bulk_results(self, req: Request, m: re.Match[str]) -> Reply:
+        if m["job"] not in self._jobs:
+            return sf_error(404, "NOT_FOUND", "The requested resource does not exist")
+        _info, table = self._jobs[m["job"]]
+        start = int((req.query.get("locator") or ["0"])[0] or 0)
+        size = int((req.query.get("maxRecords") or ["50000"])[0])
+        page = table[1 + start:1 + start + size]
+        nxt = str(start + size) if start + size < len(table) - 1 else "null"
+        text = "".join(",".join('"' + v.replace('"', '""') + '"' for v in row) + "\n" for row in [table[0]] + page)
+        return Reply(200, text, content_type="text/csv",
+                     headers={"Sforce-Locator": nxt, "Sforce-NumberOfRecords": str(len(page))})
+
+
+def _bulk_text(value: Any) -> str:
+    """A value as Bulk 2.0 writes it in CSV: null empty, datetimes with Z, booleans lower case."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).replace(".000+0000", ".000Z")
 
 
 def _xml_value(body: str, tag: str) -> str | None:
