@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from mapsheets.adapters.crm_history import CsvTable, table_from_rows
@@ -60,9 +61,8 @@ def read_stage_history(env: Mapping[str, str], *, since: date | None = None, won
 def _listed(client: Any, props: list[str]) -> list[Any]:
     deals, after = [], None
     while True:
-        page = _guard(lambda a=after: client.crm.deals.basic_api.get_page(
-            limit=PAGE_WITH_HISTORY, after=a, properties=props, properties_with_history=["dealstage"],
-            archived=False), "deals")
+        page = _guard(partial(client.crm.deals.basic_api.get_page, limit=PAGE_WITH_HISTORY, after=after,
+                              properties=props, properties_with_history=["dealstage"], archived=False), "deals")
         deals += page.results
         after = page.paging.next.after if page.paging and page.paging.next else None
         if not after:
@@ -83,7 +83,7 @@ def _searched(client: Any, props: list[str], since: date | None, won_only: bool)
     while True:
         request = PublicObjectSearchRequest(filter_groups=[{"filters": filters}], properties=["hs_object_id"],
                                             limit=200, after=after, sorts=[])
-        page = _guard(lambda r=request: client.crm.deals.search_api.do_search(public_object_search_request=r),
+        page = _guard(partial(client.crm.deals.search_api.do_search, public_object_search_request=request),
                       "deals search")
         ids += [str(d.id) for d in page.results]
         after = page.paging.next.after if page.paging and page.paging.next else None
@@ -93,8 +93,8 @@ def _searched(client: Any, props: list[str], since: date | None, won_only: bool)
     for start in range(0, len(ids), PAGE_WITH_HISTORY):
         batch = BatchReadInputSimplePublicObjectId(inputs=[{"id": i} for i in ids[start:start + PAGE_WITH_HISTORY]],
                                                    properties=props, properties_with_history=["dealstage"])
-        done = _guard(lambda b=batch: client.crm.deals.batch_api.read(
-            batch_read_input_simple_public_object_id=b, archived=False), "deals batch read")
+        done = _guard(partial(client.crm.deals.batch_api.read, batch_read_input_simple_public_object_id=batch,
+                              archived=False), "deals batch read")
         deals += done.results
     return deals
 
@@ -114,8 +114,8 @@ def update_deals(env: Mapping[str, str], changes: Mapping[str, Mapping[str, obje
     for start in range(0, len(items), BATCH_MAX):
         batch = BatchInputSimplePublicObjectBatchInput(
             inputs=[{"id": rid, "properties": values} for rid, values in items[start:start + BATCH_MAX]])
-        _guard(lambda b=batch: client.crm.deals.batch_api.update(
-            batch_input_simple_public_object_batch_input=b), "deals batch update")
+        _guard(partial(client.crm.deals.batch_api.update, batch_input_simple_public_object_batch_input=batch),
+               "deals batch update")
 
 
 def _at(value: Any) -> datetime:

@@ -33,7 +33,7 @@ BULK_PAGE = 100_000  # rows per results request
 BULK_WAIT = 0.2  # seconds before the first look at the job
 
 
-class _Rebasing(requests.Session):
+class _Rebasing(requests.Session):  # type: ignore[misc]  # requests ships no types here
     """Sends every request to ``root`` (simple-salesforce builds https:// URLs from the instance)."""
 
     def __init__(self, root: str) -> None:
@@ -49,7 +49,7 @@ class _Rebasing(requests.Session):
 def connect(env: Mapping[str, str]) -> Any:
     """A logged-in simple_salesforce.Salesforce from the MAPSHEETS_SALESFORCE_* settings."""
     try:
-        from simple_salesforce import Salesforce
+        from simple_salesforce.api import Salesforce
         from simple_salesforce.exceptions import SalesforceAuthenticationFailed
     except ImportError:
         raise UsageError(f"Salesforce needs the salesforce extra: {INSTALL}") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import click
 
@@ -41,7 +41,7 @@ def link(plan: str, opportunity: str | None, deal: str | None, db_url: str | Non
                                              "(a Google Sheet's own URL is used otherwise).")
 @AS_OF_OPTION
 @DB_OPTION
-def push(plans: tuple[str, ...], all_plans: bool, link: str | None, as_of: object, db_url: str | None) -> None:
+def push(plans: tuple[str, ...], all_plans: bool, link: str | None, as_of: date | None, db_url: str | None) -> None:
     """Write each plan's link, health, projected close, execution score, signed (yes/no) and next
     open step to its CRM record: Salesforce's NextStep and the fields MAPSHEETS_SALESFORCE_FIELDS
     names (Health:MAP_Health__c,Projected close:MAP_Projected_Close__c,...), or the HubSpot deal

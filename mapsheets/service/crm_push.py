@@ -120,7 +120,7 @@ def next_step(steps: Sequence[Any]) -> str | None:
     if not open_steps:
         return None
     step = min(open_steps, key=lambda t: (t[0], t[1]))[2]
-    text = step.title + (f" ({', '.join(step.owners)})" if step.owners else "") + (
+    text: str = step.title + (f" ({', '.join(step.owners)})" if step.owners else "") + (
         f", due {step.due.isoformat()}" if step.due else "")
     return text if len(text) <= NEXT_STEP_MAX else text[:NEXT_STEP_MAX - 1] + "…"
 

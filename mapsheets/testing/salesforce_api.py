@@ -15,6 +15,7 @@ INVALID_SESSION_ID (401), REQUEST_LIMIT_EXCEEDED (403, on demand), MALFORMED_QUE
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import uuid
@@ -187,10 +188,13 @@ class SalesforceDouble(HttpDouble):
             if all(_compare(self._value(sobject, record, f), op, v) for f, op, v in conditions):
                 rows.append(record)
         for key in reversed([k.strip().split()[0] for k in q["o"].split(",")] if q["o"] else []):
-            rows.sort(key=lambda r, k=key: str(self._value(sobject, r, k) or ""))
+            rows.sort(key=functools.partial(self._sort_key, sobject, key))
         if q["n"]:
             rows = rows[:int(q["n"])]
         return sobject, [f.replace(" ", "").upper() if f.upper().startswith("COUNT(") else f for f in fields], rows
+
+    def _sort_key(self, sobject: str, name: str, record: dict[str, Any]) -> str:
+        return str(self._value(sobject, record, name) or "")
 
     def _value(self, sobject: str, record: dict[str, Any], name: str) -> Any:
         if "." in name:
@@ -349,11 +353,11 @@ def _condition(text: str) -> tuple[str, str, Any]:
 
 def _compare(have: Any, op: str, want: Any) -> bool:
     if op in ("=", "!="):
-        return (have == want) == (op == "=")
+        return bool(have == want) == (op == "=")
     if have is None:
         return False
     a, b = _iso(have), _iso(want)
-    return {">=": a >= b, "<=": a <= b, ">": a > b, "<": a < b}[op]
+    return bool({">=": a >= b, "<=": a <= b, ">": a > b, "<": a < b}[op])
 
 
 def _iso(value: Any) -> str:
