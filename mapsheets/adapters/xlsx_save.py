@@ -5,6 +5,7 @@ still the version read; openpyxl's temporaries beside it too; formula results ke
 from __future__ import annotations
 
 import contextvars
+import errno
 import os
 import stat
 import zipfile
@@ -76,11 +77,24 @@ def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = N
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        why = _write_error(exc)
+        if why is not None:
+            raise PlanFileError(f"{path}: cannot write ({why})") from None
         raise
     finally:
         _SAVING.reset(token)
+
+
+def _write_error(exc: BaseException) -> str | None:
+    """Why a save failed to write, if it did: an OSError, or lxml's SerialisationError ("IO_ENOSPC"),
+    which openpyxl raises instead when lxml is installed (simple-salesforce brings it)."""
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    if type(exc).__name__ == "SerialisationError":
+        code = str(exc)
+        number = getattr(errno, code[3:], None) if code.startswith("IO_") else None
+        return os.strerror(number) if isinstance(number, int) else code
+    return None
 
 
 def _save_zip(workbook, tmp: Path, results: dict[str, Results] | None = None) -> None:
@@ -118,7 +132,7 @@ def _close_sheet_writers(exc: BaseException) -> None:
             if isinstance(value, WorksheetWriter) and value.xf is not None:
                 try:
                     value.xf.close()
-                except (OSError, ValueError):
+                except Exception:  # noqa: BLE001  # OSError, or lxml's SerialisationError: the save's error is the one said
                     pass
                 Path(value.out).unlink(missing_ok=True)  # its temporary beside the plan
         tb = tb.tb_next

@@ -11,7 +11,10 @@ from mapsheets.cli.base import AS_OF_OPTION, DB_OPTION, _today, cli
 
 @cli.group()
 def crm() -> None:
-    """Write the plan back to the CRM record it belongs to (Salesforce opportunity, HubSpot deal)."""
+    """Write plans back to their CRM records.
+
+    A plan is linked once to its Salesforce opportunity or HubSpot deal (`crm link`); `crm push`
+    then writes what the plan says there."""
 
 
 @crm.command("link")
