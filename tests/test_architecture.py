@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,9 @@ OWNERS = {
     "itsdangerous": ["adapters/link_tokens.py"],
     "weasyprint": ["adapters/pdf.py"],
     "css_inline": ["emails/render.py"],
+    # The CRM extras: imported only by the commands that talk to the CRM.
+    "simple_salesforce": ["adapters/salesforce.py"],
+    "hubspot": ["adapters/hubspot.py"],
 }
 
 
@@ -71,6 +75,17 @@ def test_no_import_cycles():
     """Cycles hidden by imports inside functions too; a package gathering its modules is none."""
     cycle = import_graph.find_cycle(GRAPH.internal)
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_the_crm_doubles_stand_apart_and_the_cli_starts_without_the_crm_extras():
+    for name in ("http_double.py", "salesforce_api.py", "hubspot_api.py"):
+        text = (PACKAGE / "testing" / name).read_text()
+        assert not re.search(r"^\s*(from|import) mapsheets\.(adapters|service|cli)\b", text, re.MULTILINE), name
+    code = ("import sys; from mapsheets.cli import cli; import mapsheets.cli.stages\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('simple_salesforce', 'hubspot')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", loaded
+
 
 
 def test_the_public_api_resolves_every_name_it_lists():

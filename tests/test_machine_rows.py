@@ -94,7 +94,7 @@ def test_an_old_plan_with_visible_machine_rows_reads_the_same_and_one_write_move
     before = service.read_plan(str(path), today=TODAY)
     assert {a: getattr(before.plan, a) for a in values} == values  # read from the overview
     assert not before.warnings
-    assert MACHINE_LABELS - {"Mutual plan"} <= _overview_labels(read_grid(path)["Plan"])
+    assert MACHINE_LABELS - {"Mutual plan", "CRM record"} <= _overview_labels(read_grid(path)["Plan"])  # newer fields
 
     step = service.add_step(str(path), title="Reference call", today=TODAY, phase="Discovery")
     grid = read_grid(path)

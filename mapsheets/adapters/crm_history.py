@@ -76,6 +76,11 @@ def read_workbook_table(path: Path) -> CsvTable:
     return _table(header, rows, lines, [], [])
 
 
+def table_from_rows(header: list[str], rows: list[list[str]]) -> CsvTable:
+    """Records read from a CRM's API as the table their CSV export gives (row n on line n + 1)."""
+    return _table(header, rows, list(range(2, len(rows) + 2)), [], [])
+
+
 def _cell_text(value: object) -> str:
     if value is None:
         return ""

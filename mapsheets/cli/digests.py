@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from datetime import datetime, timezone, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -153,10 +153,12 @@ def digest() -> None:
 @click.option("--workers", type=click.IntRange(0, 16), metavar="N", envvar="MAPSHEETS_DIGEST_WORKERS",
               help="Processes that write local plans' Changes tabs while the run goes on (env "
                    "MAPSHEETS_DIGEST_WORKERS; default: one per core, up to 4; 0: write them in this one).")
+@click.option("--crm-push", is_flag=True, envvar="MAPSHEETS_DIGEST_CRM_PUSH",
+              help="Then `crm push --all`: every linked plan written to its CRM record, when it changed.")
 @DB_OPTION
 def run_digests(now_text: str | None, dry_run: bool, outbox: Path | None, smtp_url: str | None, sender: str,
                 tz_name: str | None, hour: int, stale_after: int | None, dead_after: int, seller_domains: str | None,
-                send_budget: float, retry_runs: int, workers: int | None, db_url: str | None) -> None:
+                send_budget: float, retry_runs: int, workers: int | None, crm_push: bool, db_url: str | None) -> None:
     """Send every change digest that is due; safe to run from cron every few minutes.
 
     Example: mapsheets digest run --dry-run
@@ -180,6 +182,7 @@ def run_digests(now_text: str | None, dry_run: bool, outbox: Path | None, smtp_u
     report = digests.run(options, now=now, mailer=mailer, store_url=db_url,
                          progress=lambda items: _iterate(progress(items)))
     _say(report, dry_run=dry_run, into=getattr(mailer, "folder", None), hour=hour, tz=tz)
+    _crm_push(crm_push, dry_run, now.astimezone(tz).date(), now, db_url, sys.stdout.isatty() or dry_run)
     if report.failed:
         sys.exit(1)
 
@@ -257,6 +260,22 @@ def _summary(report: RunReport, *, dry_run: bool, into: Path | None, hour: int, 
     if report.waiting:
         click.echo(f"{plural(report.waiting, 'subscription')} not due yet: each goes out once a period, "
                    f"with the first run at or after {hour:02d}:00 ({tz}); --hour to change")
+
+
+def _crm_push(wanted: bool, dry_run: bool, today: date, now: datetime, db_url: str | None, chatty: bool) -> None:
+    """With --crm-push, every linked plan pushed to its CRM record; exit 1 when one failed (said on stderr)."""
+    from mapsheets.service.crm_push import push_plans
+
+    if not wanted or dry_run:
+        return
+    results = push_plans(today=today, now=now, store_url=db_url)
+    for r in results:
+        if r.error:
+            click.echo(f"failed: CRM push of {r.ref}: {r.error}", err=True)
+        elif r.sent and chatty:
+            click.echo(f"pushed {r.ref} to {r.crm}:{r.record_id}: {', '.join(r.sent)}")
+    if any(r.error for r in results):
+        sys.exit(1)
 
 
 def _zone(name: str | None) -> tzinfo:

@@ -78,6 +78,8 @@ def close(plan, won, lost, reason, message, on, correct, reopen, outbox, smtp_ur
         click.echo(f"{what} {how} for {plural(len(result.told), 'subscriber')} ({external} external); {after}")
     for failure in result.failed:
         click.echo(f"failed: {failure} (left pending: the next `mapsheets digest` sends it)", err=True)
+    if getattr(result, "crm_note", None):
+        click.echo(f"warning: {result.crm_note}", err=True)
 
 
 def _was(detail) -> str:

@@ -10,7 +10,13 @@ from mapsheets.cli.base import DATE, TEMPLATES_OPTION, cli
 
 
 @cli.command()
-@click.argument("history", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("history", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@click.option("--salesforce", "crm", flag_value="salesforce",
+              help="Read OpportunityHistory from Salesforce instead of a file (MAPSHEETS_SALESFORCE_* settings; "
+                   "pip install 'mapsheets[salesforce]').")
+@click.option("--hubspot", "crm", flag_value="hubspot",
+              help="Read deals' dealstage history from HubSpot instead of a file (MAPSHEETS_HUBSPOT_TOKEN; "
+                   "pip install 'mapsheets[hubspot]').")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the durations table here (CSV: stage, days, ...), ready for `new --durations`.")
 @click.option("--format", "fmt", type=click.Choice(["generic", "salesforce", "hubspot"]), default="generic",
@@ -39,7 +45,7 @@ from mapsheets.cli.base import DATE, TEMPLATES_OPTION, cli
               help="Business days skip these public holidays too, e.g. US, GB, DE-BY, or 'none' "
                    "(env MAPSHEETS_HOLIDAYS; default: the country of your locale).")
 @TEMPLATES_OPTION
-def stages(history, output, fmt, id_column, stage_column, at_column, template_name, maps, map_file, date_order,
+def stages(history, crm, output, fmt, id_column, stage_column, at_column, template_name, maps, map_file, date_order,
            won_only, since, segment, holidays, template_dirs):
     """Learn how many business days deals spend in each stage from a CRM stage-history export.
 
@@ -55,7 +61,12 @@ def stages(history, output, fmt, id_column, stage_column, at_column, template_na
     one phase, and their business days add up. A run that measures nothing exits 1 and writes
     nothing.
 
+    With --salesforce or --hubspot instead of HISTORY, the same rows are read from the CRM's API;
+    --since and --won-only filter in the query.
+
     Example:
+
+        mapsheets stages --salesforce -t enterprise-map -o durations.csv
 
         mapsheets stages OpportunityHistory.csv --format salesforce -t enterprise-map -o durations.csv
 
@@ -65,10 +76,17 @@ def stages(history, output, fmt, id_column, stage_column, at_column, template_na
 
     if holidays is not None and holidays.strip().lower() in ("none", "-"):
         holidays = ""
-    result = learn_stages(history, fmt=fmt, id_column=id_column, stage_column=stage_column, at_column=at_column,
-                          segment=segment, won_only=won_only, since=since, template=template_name,
-                          template_dirs=template_dirs, holidays=holidays, output=output, maps=maps,
-                          map_file=map_file, date_order=date_order or "")
+    if (history is None) == (crm is None):
+        raise click.UsageError("give a HISTORY file, or --salesforce, or --hubspot (one of them)")
+    options = dict(segment=segment, won_only=won_only, since=since, template=template_name,
+                   template_dirs=template_dirs, holidays=holidays, output=output, maps=maps, map_file=map_file)
+    if crm:
+        from mapsheets.service.crm_stages import learn_stages_from_crm
+
+        result = learn_stages_from_crm(crm, **options)
+    else:
+        result = learn_stages(history, fmt=fmt, id_column=id_column, stage_column=stage_column,
+                              at_column=at_column, date_order=date_order or "", **options)
     for warning in result.warnings:
         click.echo(f"warning: {warning}: row skipped", err=True)
     report = result.report

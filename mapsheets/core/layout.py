@@ -39,7 +39,8 @@ PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Chan
 # What only mapsheets reads (how to read the sheet, links, internal notes) lives on this hidden tab,
 # out of the buyer's sight, label in column A and value in B: the same reader finds it on both backends.
 MACHINE_TAB = "_mapsheets"
-MACHINE_FIELDS = ("kind", "template", "close_step", "date_order", "closing_plan", "mutual_plan", "outcome_reason")
+MACHINE_FIELDS = ("kind", "template", "close_step", "date_order", "closing_plan", "mutual_plan", "outcome_reason",
+                  "crm_record")
 MACHINE_NOTE = "Read by mapsheets, not meant for people: edit with care"
 # Rows the dropdowns and conditional formats cover, so rows people add by hand get them too.
 TABLE_ROWS = 1000

@@ -197,6 +197,7 @@ OVERVIEW_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("outcome", "Outcome", str),  # won or lost, set by `mapsheets close`; empty: the deal is open
     ("closed_on", "Closed on", date),
     ("outcome_reason", "Outcome reason", str),
+    ("crm_record", "CRM record", str),  # salesforce:006… or hubspot:123… (`mapsheets crm link`)
 )
 OUTCOMES = ("won", "lost")
 # An overview field's key where it is not its attribute: in JSON (`show --json`, stored revisions,
@@ -213,7 +214,7 @@ def overview_key(attr: str) -> str:
 # the field existed stay signed (the dates it yields are inside).
 _READING_ONLY = ("date_order",)
 # Where the other plan of the deal lives: a link, nothing anyone agreed to (outside every fingerprint).
-_LINKS = ("closing_plan", "mutual_plan")
+_LINKS = ("closing_plan", "mutual_plan", "crm_record")
 # What happened after the plan, not what anyone agreed to: outside every fingerprint (signatures made
 # before these rows existed stay valid under the first rule too).
 _LIFECYCLE = ("outcome", "closed_on", "outcome_reason")
@@ -247,6 +248,7 @@ class Plan:
     template: str = ""
     closing_plan: str = ""
     mutual_plan: str = ""
+    crm_record: str = ""  # the CRM record the plan belongs to: salesforce:006… or hubspot:123…
     outcome: str = ""  # won | lost once closed (see OUTCOMES); "" while the deal is open
     closed_on: date | None = None
     outcome_reason: str = ""

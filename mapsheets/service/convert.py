@@ -110,6 +110,9 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
                            carried=carried,
                            added=added, internal=len(closing.steps) - len(carried), missing=missing,
                            forced=gaps, notes=notes)
+    from mapsheets.service.crm_push import carry_link
+
+    notes.extend(carry_link(ref, closing.crm_record, location, today=today, now=now, store_url=store_url))
     if watch_owners:
         result.watchers, result.watch_error = watch_seller_owners(mutual, location, store_url=store_url)
     if share:

@@ -20,6 +20,7 @@ from mapsheets.core.vocabulary import DIGEST_HOUR as DIGEST_HOUR  # its old home
 from mapsheets.core.vocabulary import DIGEST_PERIODS
 from mapsheets.errors import MapsheetsError, UsageError
 from mapsheets.service import audience, unreadable
+from mapsheets.service.archive import closed_refs
 from mapsheets.service.attribution import OWN_WRITE, Attributor
 from mapsheets.service.audit_log import check_own_write
 from mapsheets.service.calendars import days_off_or_weekends
@@ -33,7 +34,6 @@ from mapsheets.service.delivery import (
     send_recorded,
 )
 from mapsheets.service.digest_reads import PlanRead, Said, changed_google_ids, read_plan
-from mapsheets.service.lifecycle_close import closed_refs
 from mapsheets.service.revisions import canonical_ref
 from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.workbooks import google_id

@@ -31,6 +31,8 @@ from mapsheets.core.schedule import project
 from mapsheets.core.upkeep import parsed_upkeep
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service import audience
+from mapsheets.service.archive import ARCHIVED as ARCHIVED  # its old home
+from mapsheets.service.archive import closed_refs as closed_refs
 from mapsheets.service.revisions import canonical_ref, snapshot_into
 from mapsheets.service.workbooks import open_workbook, parse_grid
 
@@ -40,8 +42,6 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from mapsheets.adapters.mail import Mailer
 
-ARCHIVED = "plan_archived"  # audit event: the deal closed (detail: outcome, closed_on, reason, message);
-# outcome "" when the plan was re-opened
 CLOSED_NOTICE = "closed_deal_notice"  # audit event: one subscriber had the closed deal's last digest
 # (detail: outcome, words: what they were told)
 _FIELDS = ("outcome", "closed_on", "outcome_reason")
@@ -62,16 +62,12 @@ class CloseResult:
     failed: list[str] = field(default_factory=list)  # deliveries left pending for the next digest run
     message: str = ""  # the seller's buyer-facing words, sent to everyone
     corrected: dict[str, Any] | None = None  # how the plan was archived before, when this corrects it
+    crm_note: str | None = None  # a linked plan's push to its CRM record failed: why (best effort)
 
 
 def archived(store_url: str | None = None) -> dict[str, dict[str, Any]]:
     """Archived plans: canonical ref -> how they closed (outcome, closed_on, reason)."""
     return closed_refs(open_store(store_url))
-
-
-def closed_refs(store: Store) -> dict[str, dict[str, Any]]:
-    """The same, from an open store: a plan re-opened since its last close is not archived."""
-    return {ref: e.detail for ref, e in store.audit.latest(ARCHIVED).items() if e.detail.get("outcome")}
 
 
 def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: str = "", on: date | None = None,
@@ -115,6 +111,9 @@ def close_plan(ref: str, *, outcome: str, today: date, now: datetime, reason: st
                          revision=snap.revision.seq, message=message, corrected=previous)
     _tell(store, key, snap.revision, now=now, today=today, mailer=mailer, sender=sender,
           seller_domains=seller_domains, result=result)
+    from mapsheets.service.crm_push import push_if_linked
+
+    result.crm_note = push_if_linked(ref, today=today, now=now, store_url=store_url)
     return result
 
 

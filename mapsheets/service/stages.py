@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mapsheets.adapters import files
-from mapsheets.adapters.crm_history import read_history_table
+from mapsheets.adapters.crm_history import CsvTable, read_history_table
 from mapsheets.analysis.crm_formats import norm
 from mapsheets.core.cell_input import as_csv_text
 from mapsheets.errors import UsageError
 from mapsheets.service.calendars import calendar_code, holiday_dates, locale_calendar
 
 if TYPE_CHECKING:  # pandas is imported only when a history is read
-    from mapsheets.adapters.crm_history import CsvTable
     from mapsheets.analysis.stages import Changes, StageReport
     from mapsheets.core.templates import Stage
 
@@ -39,24 +38,25 @@ class StagesResult:
     notes: list[str] = field(default_factory=list)
 
 
-def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None = None,
+def learn_stages(history: Path | str, *, fmt: str = "generic", id_column: str | None = None,
                  stage_column: str | None = None, at_column: str | None = None, segment: str | None = None,
                  won_only: bool = False, since: date | None = None, template: str | None = None,
                  template_dirs: Sequence[Path] = (), holidays: str | None = "",
                  output: Path | None = None, maps: Sequence[str] = (),
-                 map_file: Path | None = None, date_order: str = "") -> StagesResult:
+                 map_file: Path | None = None, date_order: str = "", table: CsvTable | None = None) -> StagesResult:
     """Per stage, business days deals spent in it, from a stage-history export; written as a
     durations table to ``output`` (and, with ``segment``, one more table per segment beside it).
 
     With a ``template``, CRM stages feed its phases as the template's ``crm:`` lists say, overridden
     by ``map_file`` (YAML: CRM stage: phase) and then by ``maps`` ("CRM stage=phase"; "CRM stage="
-    for no phase). A run that measures no stage raises UsageError and writes nothing.
+    for no phase). A run that measures no stage raises UsageError and writes nothing. ``table``: rows
+    already read (from a CRM's API, see service/crm_stages); ``history`` then only names them.
     ``holidays=None`` takes the calendar of the user's locale, "" weekends only.
     """
     from mapsheets.analysis.stages import stage_durations
 
     stages, mapping = _phases(template, template_dirs, maps, map_file)
-    table, changes, bad = _read(history, fmt, date_order, id_column=id_column, stage_column=stage_column,
+    table, changes, bad = _read(history, fmt, date_order, table, id_column=id_column, stage_column=stage_column,
                                 at_column=at_column, segment=segment)
     locale_setting = None
     if holidays is None:
@@ -91,13 +91,15 @@ def _phases(template: str | None, template_dirs: Sequence[Path], maps: Sequence[
     return [(s.key, s.name) for s in phases], stage_mapping(phases, template, maps, map_file)
 
 
-def _read(history: Path, fmt: str, date_order: str, **columns: str | None) -> tuple[CsvTable, Changes,
-                                                                                     list[tuple[int, str]]]:
-    """The export's stage changes, and every row that could not be used (line, why), in line order."""
+def _read(history: Path | str, fmt: str, date_order: str, table: CsvTable | None,
+          **columns: str | None) -> tuple[CsvTable, Changes, list[tuple[int, str]]]:
+    """The export's stage changes (``table``: rows a CRM gave, else the file's), and every row that
+    could not be used (line, why), in line order."""
     from mapsheets.analysis.crm_formats import resolve_columns
     from mapsheets.analysis.stages import read_changes
 
-    table = read_history_table(history)
+    if table is None:
+        table = read_history_table(Path(history))
     found = resolve_columns(table.header, str(history), fmt, **columns)
     changes = read_changes(table.columns, table.lines, found, date_order=date_order.upper())
     bad = sorted([(line, why) for line, why in table.malformed] + [(b.line, b.reason) for b in changes.bad])

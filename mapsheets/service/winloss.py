@@ -14,7 +14,7 @@ from pathlib import Path
 from mapsheets.adapters.store import open_store
 from mapsheets.core.model import Plan
 from mapsheets.errors import NotFound, UsageError, file_error
-from mapsheets.service.lifecycle_close import closed_refs
+from mapsheets.service.archive import closed_refs
 from mapsheets.service.revisions import canonical_ref
 
 FORMATS = (".xlsx", ".csv")

@@ -180,6 +180,15 @@ def _state_tables(sa: Any, t: SimpleNamespace) -> None:
         sa.Column("revision_id", sa.ForeignKey("revisions.id", ondelete="SET NULL"), nullable=True),
         sa.Column("seen_at", t.when(), nullable=False),
     )
+    t.crm_links = sa.Table(
+        "crm_links", t.metadata,  # the CRM record a plan belongs to, and what `crm push` last wrote to it
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("crm", sa.String(20), nullable=False),  # salesforce or hubspot
+        sa.Column("record_id", sa.Text, nullable=False),
+        sa.Column("linked_at", t.when(), nullable=False),
+        sa.Column("pushed", sa.Text, nullable=True),  # JSON: field -> value as last written; NULL: never
+        sa.Column("pushed_at", t.when(), nullable=True),
+    )
 
 
 # A released migration's DDL is frozen. Migration 1 builds the tables above as they are today; when a
@@ -281,6 +290,10 @@ def _m7_delivery_deferrals(conn: Any, t: SimpleNamespace) -> None:
     conn.execute(sa.text("ALTER TABLE deliveries ADD COLUMN deferrals INTEGER NOT NULL DEFAULT 0"))
 
 
+def _m8_crm_links(conn: Any, t: SimpleNamespace) -> None:
+    t.metadata.create_all(conn, tables=[t.crm_links], checkfirst=False)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] = (
     (1, "plans, revisions, signatures, events", _m1_initial),
     (2, "digest subscriptions, deliveries, plan sources", _m2_digests),
@@ -289,6 +302,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] 
     (5, "last seen revision per person and plan", _m5_last_seen),
     (6, "Changes-tab claim per plan", _m6_changes_claim),
     (7, "4xx answers per delivery", _m7_delivery_deferrals),
+    (8, "CRM record per plan, what was pushed to it", _m8_crm_links),
 )
 LATEST = MIGRATIONS[-1][0]
 
