@@ -6,6 +6,7 @@ Errors become one line on stderr and exit status 1, in ``base._Cli`` and nowhere
 from mapsheets.cli import (  # noqa: F401  (they register commands)
     convert,
     digests,
+    forecast,
     history,
     lifecycle,
     plans,

@@ -154,11 +154,14 @@ def show(plan, as_json, show_all, fix_ids, as_of):
             from mapsheets.cli.base import record_write
 
             record_write(plan, "ids filled", {"count": filled})
+    from mapsheets.service.forecast import forecast_of
+
     view = service.read_plan(plan, today=_today(as_of))
+    chance = forecast_of(view)
     if as_json:
-        _print_json(view.to_dict())
+        _print_json({**view.to_dict(), "forecast": chance.to_dict() if chance else None})
     else:
-        click.echo(plan_summary(view, limit=None if show_all else 10))
+        click.echo(plan_summary(view, limit=None if show_all else 10, forecast=chance))
     for warning in view.warnings if not as_json else ():
         click.echo(f"warning: {warning}", err=True)
 
@@ -186,7 +189,8 @@ def timeline(plan, output, as_of):
 @click.option("--title", required=True, help="What has to happen.")
 @click.option("--side", type=click.Choice(["buyer", "seller", "joint"]), default="joint", show_default=True)
 @click.option("--owner", "owners", multiple=True, help="Owner name or email (repeatable).")
-@click.option("--due", type=DATE, help="Due date (on a weekend or a holiday of the plan's calendar: kept, with a warning).")
+@click.option("--due", type=DATE,
+              help="Due date (on a weekend or a holiday of the plan's calendar: kept, with a warning).")
 @click.option("--snap", is_flag=True, help="Move a --due on a weekend or holiday to the next business day.")
 @click.option("--phase", default="", help="Phase the step belongs to: one of the plan's, matched ignoring case.")
 @click.option("--new-phase", is_flag=True, help="Start a phase the plan does not have yet (--phase names it).")

@@ -9,6 +9,7 @@ from mapsheets.adapters.store.audit import AuditRepository
 from mapsheets.adapters.store.base import Database, Repository, guarded
 from mapsheets.adapters.store.connect import default_url
 from mapsheets.adapters.store.digests import DigestRepository
+from mapsheets.adapters.store.history import HistoryRepository
 from mapsheets.adapters.store.plans import PlanRepository
 from mapsheets.adapters.store.revisions import RevisionRepository
 from mapsheets.adapters.store.seen import SeenRepository
@@ -19,8 +20,8 @@ from mapsheets.adapters.store.sources import SourceRepository
 class Store(Repository):
     """The state store at a SQLAlchemy URL (default: ``default_url(os.environ)``); migrates on open.
 
-    ``plans``, ``revisions``, ``signatures``, ``audit``, ``digests``, ``sources`` and ``last_seen``
-    each own their tables' statements; all share this Store's engine.
+    ``plans``, ``revisions``, ``signatures``, ``audit``, ``digests``, ``sources``, ``last_seen`` and
+    ``history`` each own their tables' statements; all share this Store's engine.
     """
 
     def __init__(self, url: str | None = None) -> None:
@@ -35,6 +36,7 @@ class Store(Repository):
         self.digests = DigestRepository(db)
         self.sources = SourceRepository(db)
         self.last_seen = SeenRepository(db)
+        self.history = HistoryRepository(db)
         try:
             self.applied: list[int] = self._migrate()  # versions this open applied (usually none)
         except BaseException:

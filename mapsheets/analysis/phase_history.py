@@ -1,0 +1,50 @@
+"""Per finished deal and phase, the business days it spent there: what the forecast draws from
+(issue 24), kept in the state store by `stages`. Pure, over changes already read."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from mapsheets.analysis.stages import Changes, _last_given, labelled, stage_visits
+
+
+@dataclass(frozen=True)
+class DealPhase:
+    deal: str  # the CRM's ID
+    phase: str
+    days: float
+    lost: bool  # lost right after this phase
+    segment: str  # the deal's last value of the segment column ("" : none asked)
+    finished_on: date | None
+
+
+def deal_phases(changes: Changes, *, holidays: Collection[date] = (),
+                template_stages: Sequence[tuple[str, str]] | None = None,
+                mapping: Mapping[str, str | None] | None = None, by_segment: bool = False) -> list[DealPhase]:
+    """Each finished (won or lost) deal's business days per phase; a phase whose start or end is
+    unknown for the deal is left out for it. Several visits of one phase add up."""
+    ids = pd.factorize(changes.frame["deal"])[1]  # labelled numbers deals the same way
+    df, _dropped = labelled(changes, template_stages, mapping)
+    visits = stage_visits(df, holidays)
+    same = visits["deal"].shift(-1) == visits["deal"]
+    visits = visits.assign(next=visits["key"].shift(-1).where(same, ""))
+    last = visits.drop_duplicates("deal", keep="last").set_index("deal")
+    finished = last[last["key"].isin(["\x00won", "\x00lost"])]
+    phases = visits[visits["deal"].isin(finished.index) & ~visits["key"].str.startswith(("\x00", "\x01"))]
+    per = phases.assign(unknown=phases["days"].isna(), lost=phases["next"] == "\x00lost").groupby(
+        ["deal", "key"], sort=False).agg(days=("days", "sum"), unknown=("unknown", "any"), lost=("lost", "any"))
+    per = per[~per["unknown"]]
+    segment = (df.groupby("deal", sort=False)["segment"].agg(_last_given)
+               if by_segment and "segment" in df else None)
+    out = []
+    for (deal, key), row in per.iterrows():
+        closed = finished.at[deal, "at"]
+        out.append(DealPhase(str(ids[deal]), str(key), float(row["days"]), bool(row["lost"]),
+                             str(segment[deal]) if segment is not None else "",
+                             None if pd.isna(closed) else closed.date()))
+    return out
+
