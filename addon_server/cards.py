@@ -181,6 +181,8 @@ def summary(data: dict[str, Any], links: Links, page: int = 0) -> dict[str, Any]
         text(esc(f"target {plan['target_close'] or '—'}, projected {plan['projected_close'] or '—'}"
                  + (f" ({plan['slip_days']:+d} days)" if plan.get("slip_days") else "")), top="Close"),
     ]
+    if data.get("forecast"):  # the service sends it to the seller side only
+        glance.append(text(esc(data["forecast"]["text"]), top="Chance to close"))
     overdue = plan.get("overdue") or []
     if overdue:
         lines = [f"{esc(s['id'])} {esc(s['title'])} ({s['days']} days late)" for s in overdue[:LIST_CAP]]
@@ -314,8 +316,8 @@ def email_form(every: str, links: Links, errors: Mapping[str, str] | None = None
 def ask_form(to: str, links: Links, errors: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Whom to email a link to sign (issue 20): a buyer signs without installing anything."""
     fields = [("to", text_input("to", "Who signs (on the plan)", to, hint="e.g. Jane Doe <jane@acme.example>"))]
-    widgets = _with_errors(fields, errors or {}) + [buttons(button("Email a link to sign", links.to("request-signature")),
-                                                            button("Cancel", links.to("home")))]
+    widgets = _with_errors(fields, errors or {}) + [
+        buttons(button("Email a link to sign", links.to("request-signature")), button("Cancel", links.to("home")))]
     return card("Ask for a signature", [section(widgets)])
 
 
@@ -324,6 +326,6 @@ def subscribed(every: str, links: Links) -> dict[str, Any]:
     return message("Email digest saved", body, links)
 
 
-__all__ = ["Links", "MAX_WIDGETS", "STEP_PAGE", "ask_form", "changes", "email_form", "file_scope", "generate_form", "message",
-           "needs", "push", "refused", "request_file_scope", "signed", "step_added", "step_form", "subscribed", "summary",
-           "update", "widget_count"]
+__all__ = ["Links", "MAX_WIDGETS", "STEP_PAGE", "ask_form", "changes", "email_form", "file_scope", "generate_form",
+           "message", "needs", "push", "refused", "request_file_scope", "signed", "step_added", "step_form",
+           "subscribed", "summary", "update", "widget_count"]

@@ -18,6 +18,7 @@ from mapsheets.core.diff import summary as change_summary
 from mapsheets.core.model import Plan
 from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PlanBusy, PlanOpen, UsageError
 from mapsheets.service.addon_cache import PLANS, Reading
+from mapsheets.service.audience import sees_forecast
 from mapsheets.service.audit_log import lost_warning
 from mapsheets.service.refs import google_id, open_workbook, read_parsed, request_scope
 from mapsheets.service.signers import Member, member, require_member
@@ -112,13 +113,29 @@ def summary(ref: str, caller: Caller, *, today: date, now: datetime, store: Stor
             shown = {**shown, "warnings": [*shown["warnings"], lost.to_dict()]}
         changed = _changes_since_last_look(store, ref, caller, reading, now)
     who = member(reading.parsed.plan, caller.email, seller_domains)
-    return {
+    out = {
         "ref": book.ref,
         "plan": shown,
         "me": {"email": caller.email, "on_plan": who.on_plan, "side": who.side, "name": who.name or caller.name,
                "subscription": _subscription(store, ref, caller.email)},
         "changes": changed,
     }
+    if who.on_plan and sees_forecast(who.side):  # nothing of it reaches anyone else
+        out["forecast"] = _forecast(store, reading, today, book.ref)
+    return out
+
+
+def _forecast(store: Store, reading: Reading, today: date, ref: str) -> dict[str, Any] | None:
+    """The chance to close against the history the store keeps; None when none is kept."""
+    from mapsheets.service.forecast import History, plan_forecast
+    from mapsheets.service.plans import view_of
+
+    rows = store.history.durations()
+    if not rows:
+        return None
+    parsed = reading.parsed
+    found = plan_forecast(view_of(parsed.plan, parsed.warnings, today, ref=ref, parsed=parsed), History.of(rows))
+    return None if found is None else {**found.to_dict(), "text": found.sentence()}
 
 
 def _plan_summary(reading: Reading, today: date, ref: str) -> dict[str, Any]:

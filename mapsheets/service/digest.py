@@ -24,7 +24,7 @@ from mapsheets.core.model import Plan
 from mapsheets.core.own_writes import TOLD
 from mapsheets.core.schedule import project
 from mapsheets.errors import MapsheetsError, NotFound, UsageError
-from mapsheets.service import audience
+from mapsheets.service import audience, forecast
 from mapsheets.service.attribution import OWN_WRITE, Attributor, OwnWrites
 from mapsheets.service.audit_log import check_own_write, flush_quietly
 from mapsheets.service.calendars import days_off_or_weekends
@@ -151,7 +151,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     to one digest before its subscriber is bounced (``service.delivery`` has the whole rule).
     """
     from mapsheets.adapters import mail
-    from mapsheets.core.digest import build_digest, nothing_to_tell
+    from mapsheets.core.digest import build_digest, chance_words, nothing_to_tell
     from mapsheets.emails import render_digest
 
     if now.tzinfo is None:
@@ -201,6 +201,7 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
     refs = list(due)
     latest_of, logged_of = store.revisions.latest(refs), store.sources.logged_revisions(refs)
     events_of = store.audit.events_of(refs)
+    history = forecast.stored_history(store)  # the chance to close, for the seller side (issue 24)
     with SheetWrites(write_workers) as writes:  # Changes-tab writes, some by worker processes
         for ref in progress(refs):
             if len(considered) >= CONSIDERED_BATCH:
@@ -238,6 +239,9 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                 report.notes.append(f"{ref}: {dead} business days past its target close; no seller-side recipient "
                                     "to tell (MAPSHEETS_SELLER_DOMAINS names the seller's domains)")
             closes: dict[tuple[int, date], Any] = {}  # (revision id, as of) -> its projected close, once per plan
+            chance = forecast.chance_of(current, today, days_off, history)
+            last_chance = store.history.last_told(ref) if chance else None
+            previous_chance, told_chance = (last_chance or {}).get("chance"), False
             for sub in due[ref]:
                 up_to_date = sub.last_revision_id in (None, latest.id)  # most, when few plans changed
                 since = latest if up_to_date else store.revisions.by_id(sub.last_revision_id)
@@ -269,7 +273,8 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                     actors=credit.actors, editors=credit.editors, stale_update_days=stale_update_days,
                     last_update=latest.taken_at.date(), holidays=days_off, first=sub.last_sent_at is None,
                     warnings=latest.content.get("warnings", []), closed_out=dead if last_notice else None,
-                    lost=sub_lost, external=external)
+                    lost=sub_lost, external=external, chance=("", "") if external or chance is None else
+                    chance_words(chance, previous_chance, current, today, days_off))
                 if not digest.is_worth_sending:
                     report.quiet += 1
                     if not dry_run:
@@ -295,7 +300,10 @@ def run(*, now: datetime, mailer, store_url: str | None = None, dry_run: bool = 
                                     detail={"target_close": current.target_close.isoformat(), "days": dead})
                 if delivery is not None:  # None: an overlapping run already took this one
                     told_lost = told_lost or bool(sub_lost)
+                    told_chance = told_chance or bool(chance and not external)
                     deliver(store, mailer, delivery, message, now, report, deadline, clock, retry_runs=retry_runs)
+            if told_chance and chance and chance.chance is not None:  # what the next digest says it moved from
+                store.history.tell(ref, chance.to_dict(), now)
             if told_lost:  # recorded for delivery: later digests do not say it again
                 store.audit.log(TOLD, ref=ref, actor="mapsheets digest", at=now, detail={"event": own.lost.event_id})
             changed = found or report.snapshots > read_before

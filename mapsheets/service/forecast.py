@@ -8,7 +8,7 @@ A plan's phases are its steps' ``phase`` names, matched to the kept phases by na
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from mapsheets.errors import MapsheetsError, UsageError
 
 if TYPE_CHECKING:
+    from mapsheets.adapters.store import Store
     from mapsheets.core.forecast import Forecast
+    from mapsheets.core.model import Plan
     from mapsheets.service.plans import PlanView
 
 FORMATS = (".csv", ".xlsx")
@@ -53,12 +55,24 @@ def kept_history(store_url: str | None = None) -> History | None:
 
 def plan_forecast(view: PlanView, history: History | None, *, simulations: int | None = None) -> Forecast | None:
     """The forecast of an open plan; None for a closed plan or when no history is kept."""
+    return chance_of(view.plan, view.today, view.days_off, history, simulations=simulations)
+
+
+def chance_of(plan: Plan, today: date, days_off: Collection[date], history: History | None, *,
+              simulations: int | None = None) -> Forecast | None:
+    """``plan_forecast`` of a plan and its calendar (the digest's, which has no view)."""
     from mapsheets.core.forecast import SIMULATIONS, forecast
 
-    if history is None or view.plan.outcome:
+    if history is None or plan.outcome:
         return None
-    return forecast(view.plan, history.days, view.today, view.days_off, simulations=simulations or SIMULATIONS,
+    return forecast(plan, history.days, today, days_off, simulations=simulations or SIMULATIONS,
                     lost_after=history.lost_after)
+
+
+def stored_history(store: Store) -> History | None:
+    """The kept history of an open store (the digest run's), None when nothing is kept."""
+    rows = store.history.durations()
+    return History.of(rows) if rows else None
 
 
 def forecast_of(view: PlanView, *, store_url: str | None = None) -> Forecast | None:
