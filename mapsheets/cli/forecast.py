@@ -87,7 +87,9 @@ def _backtest(history: Path, **options) -> None:
                "before them left out)")
     click.echo("Brier score (0 is perfect, always 50% scores 0.25; lower is better):")
     for name, label in (("model", "forecast"), ("plan", "plan's own schedule"), ("crm", "CRM stage probability")):
-        click.echo(f"  {label:<24} {scores[name]:.3f}")
+        score = scores[name]
+        click.echo(f"  {label:<24} " + ("–  (no stage of the export has a CRM default probability)"
+                                       if score != score else f"{score:.3f}"))
     click.echo("Reliability of the forecast (observed share against predicted, per decile):")
     click.echo(f"  {'decile':<9} {'n':>6}  {'predicted':>9}  {'observed':>8}  {'90% interval':>13}  calibrated")
     for d in result.reliability():
