@@ -37,14 +37,10 @@ def deal_phases(changes: Changes, *, holidays: Collection[date] = (),
     phases = visits[visits["deal"].isin(finished.index) & ~visits["key"].str.startswith(("\x00", "\x01"))]
     per = phases.assign(unknown=phases["days"].isna(), lost=phases["next"] == "\x00lost").groupby(
         ["deal", "key"], sort=False).agg(days=("days", "sum"), unknown=("unknown", "any"), lost=("lost", "any"))
-    per = per[~per["unknown"]]
-    segment = (df.groupby("deal", sort=False)["segment"].agg(_last_given)
-               if by_segment and "segment" in df else None)
-    out = []
-    for (deal, key), row in per.iterrows():
-        closed = finished.at[deal, "at"]
-        out.append(DealPhase(str(ids[deal]), str(key), float(row["days"]), bool(row["lost"]),
-                             str(segment[deal]) if segment is not None else "",
-                             None if pd.isna(closed) else closed.date()))
-    return out
-
+    per = per[~per["unknown"]].reset_index()
+    closed = per["deal"].map(finished["at"]).dt.date.astype(object).where(lambda d: d.notna(), None)
+    segment = (per["deal"].map(df.groupby("deal", sort=False)["segment"].agg(_last_given))
+               if by_segment and "segment" in df else pd.Series("", index=per.index))
+    return [DealPhase(str(ids[deal]), str(key), float(days), bool(lost), str(seg), day)
+            for deal, key, days, lost, seg, day in zip(per["deal"], per["key"], per["days"], per["lost"], segment,
+                                                      closed, strict=True)]
