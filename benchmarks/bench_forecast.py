@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from mapsheets.adapters.store import Store  # noqa: E402
 from mapsheets.adapters.store.history import PhaseRow  # noqa: E402
 from mapsheets.adapters.xlsx import write_workbook  # noqa: E402
-from mapsheets.core.forecast import forecast  # noqa: E402
+from mapsheets.analysis.forecast import forecast  # noqa: E402
 from mapsheets.core.layout import workbook_spec  # noqa: E402
 from mapsheets.core.model import Plan  # noqa: E402
 from mapsheets.service import build_plan, get_template  # noqa: E402

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from mapsheets.core.forecast import forecast, plan_seed
+from mapsheets.analysis.forecast import forecast, plan_seed
 from mapsheets.core.model import Plan, Step
 
 # Phase → (mu, sigma) of log business days: medians of about 8, 12 and 5 days.

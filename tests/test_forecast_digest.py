@@ -73,9 +73,9 @@ def test_fewer_than_20_past_deals_the_digest_gives_the_reason(plan_file, db, tmp
 def test_the_move_names_the_riskiest_phases_most_overdue_step(plan):
     from datetime import date
 
+    from mapsheets.analysis.forecast import Forecast
     from mapsheets.core.dates import add_business_days
     from mapsheets.core.digest import chance_words
-    from mapsheets.core.forecast import Forecast
 
     phase = "Technical & security review"
     first = min((s for s in plan.steps if s.phase == phase), key=lambda s: s.due)

@@ -25,7 +25,7 @@ from mapsheets.core.wording import fold_done_on
 from mapsheets.core.words import plural
 
 if TYPE_CHECKING:  # numpy is imported only where a forecast is made
-    from mapsheets.core.forecast import Forecast
+    from mapsheets.analysis.forecast import Forecast
 
 DUE_SOON_DAYS = 7
 # Groups in the order a reader cares about them: (key, heading).

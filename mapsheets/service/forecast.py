@@ -1,6 +1,6 @@
 """The chance a plan closes by its target (issue 24), from the history the state store keeps.
 
-``core.forecast`` simulates; this module finds the history (``store.history``, read with sqlite3
+``analysis.forecast`` simulates; this module finds the history (``store.history``, read with sqlite3
 when it can so `show` pays no SQLAlchemy import), the plans of the pipeline view, and its file.
 A plan's phases are its steps' ``phase`` names, matched to the kept phases by name.
 """
@@ -18,7 +18,7 @@ from mapsheets.errors import MapsheetsError, UsageError
 
 if TYPE_CHECKING:
     from mapsheets.adapters.store import Store
-    from mapsheets.core.forecast import Forecast
+    from mapsheets.analysis.forecast import Forecast
     from mapsheets.core.model import Plan
     from mapsheets.service.plans import PlanView
 
@@ -61,7 +61,7 @@ def plan_forecast(view: PlanView, history: History | None, *, simulations: int |
 def chance_of(plan: Plan, today: date, days_off: Collection[date], history: History | None, *,
               simulations: int | None = None) -> Forecast | None:
     """``plan_forecast`` of a plan and its calendar (the digest's, which has no view)."""
-    from mapsheets.core.forecast import SIMULATIONS, forecast
+    from mapsheets.analysis.forecast import SIMULATIONS, forecast
 
     if history is None or plan.outcome:
         return None
