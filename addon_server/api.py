@@ -85,7 +85,13 @@ def _target(data: dict[str, Any]) -> tuple[str, Any]:
 
 
 def _common() -> dict[str, Any]:
-    return {"store": current_app.extensions["mapsheets_store"], "now": datetime.now(timezone.utc)}
+    return {"store": current_app.extensions["mapsheets_store"], "now": _now()}
+
+
+def _now() -> datetime:
+    """The time; dev mode may fix it (config NOW, set by tests) to reach a digest's send hour."""
+    config = current_app.config["MAPSHEETS"]
+    return config.get("NOW") if config["DEV"] and config.get("NOW") else datetime.now(timezone.utc)
 
 
 def _today() -> date:
@@ -168,3 +174,37 @@ def subscription():
     every = addon_writes.subscribe(ref, g.caller, every=_str(data, "every"), credentials=credentials,
                                    seller_domains=_domains(), **_common())
     return jsonify({"every": every})
+
+
+@bp.post("/step-status")
+def step_status() -> Any:
+    """My steps: a step's status (done, in progress, blocked with a reason) and/or its due date."""
+    from mapsheets.service.step_status import set_step
+
+    data = _body()
+    ref, credentials = _target(data)
+    result = set_step(ref, g.caller, step_id=_str(data, "step"), status=_str(data, "status"),
+                      reason=_str(data, "reason"), due=_date(data, "due"), today=_today(), credentials=credentials,
+                      seller_domains=_domains(), **_common())
+    return jsonify(result)
+
+
+@bp.post("/digest-run")
+def digest_run():
+    """The add-on's hourly trigger, as one subscriber: read the plan with their token, send what is due."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from addon_server.signing import mailer
+    from mapsheets.service.addon_digest import run_as_subscriber
+
+    data = _body()
+    ref, credentials = _target(data)
+    config = current_app.config["MAPSHEETS"]
+    try:
+        tz = ZoneInfo(config["TZ"]) if config["TZ"] else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"MAPSHEETS_TZ {config['TZ']!r} is not a time zone") from None
+    result = run_as_subscriber(ref, g.caller, now=_now(), store=current_app.extensions["mapsheets_store"],
+                               mailer=mailer(), credentials=credentials, sender=config["MAIL_FROM"] or None,
+                               seller_domains=_domains(), tz=tz, hour=int(config["DIGEST_HOUR"]))
+    return jsonify(result)

@@ -183,6 +183,8 @@ def summary(data: dict[str, Any], links: Links, page: int = 0) -> dict[str, Any]
     ]
     if data.get("forecast"):  # the service sends it to the seller side only
         glance.append(text(esc(data["forecast"]["text"]), top="Chance to close"))
+    if data.get("notice"):  # the scheduled digest run cannot open this sheet: where people look, first
+        glance.insert(0, text(esc(data["notice"]), top="Digests"))
     overdue = plan.get("overdue") or []
     if overdue:
         lines = [f"{esc(s['id'])} {esc(s['title'])} ({s['days']} days late)" for s in overdue[:LIST_CAP]]
@@ -321,8 +323,10 @@ def ask_form(to: str, links: Links, errors: Mapping[str, str] | None = None) -> 
     return card("Ask for a signature", [section(widgets)])
 
 
-def subscribed(every: str, links: Links) -> dict[str, Any]:
+def subscribed(every: str, links: Links, shared_with: str = "") -> dict[str, Any]:
     body = "You get no digest for this plan." if every == "off" else f"You get a {every} email of what changed."
+    if shared_with:  # said, since the sheet's sharing changed
+        body += f" The sheet is shared with {shared_with}, the account that sends digests, so it can read it."
     return message("Email digest saved", body, links)
 
 

@@ -12,8 +12,10 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 # setting -> (environment variable, default, what it is); README's configuration table follows this.
 SETTINGS: dict[str, tuple[str, Any, str]] = {
-    "CLIENT_ID": ("MAPSHEETS_ADDON_CLIENT_ID", "", "OAuth client ID of the Apps Script project: ID tokens must have it as aud"),
-    "CERTS_URL": ("MAPSHEETS_ADDON_CERTS_URL", GOOGLE_CERTS_URL, "where Google's ID-token signing certificates are fetched"),
+    "CLIENT_ID": ("MAPSHEETS_ADDON_CLIENT_ID", "",
+                  "OAuth client ID of the Apps Script project: ID tokens must have it as aud"),
+    "CERTS_URL": ("MAPSHEETS_ADDON_CERTS_URL", GOOGLE_CERTS_URL,
+                  "where Google's ID-token signing certificates are fetched"),
     "DEV": ("MAPSHEETS_ADDON_DEV", False, "development mode: a header names the user (only on loopback)"),
     "HOST": ("MAPSHEETS_ADDON_HOST", "", "the address the server listens on (set by `mapsheets serve`)"),
     "PLANS_DIR": ("MAPSHEETS_ADDON_PLANS_DIR", "", "dev mode: folder of local plans; spreadsheet ID X is X.xlsx"),
@@ -23,9 +25,15 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
     "TEMPLATES": ("MAPSHEETS_TEMPLATES", "", "extra template folders, ':'-separated"),
     "TODAY": ("MAPSHEETS_TODAY", "", "dev mode: judge dates as of this day (YYYY-MM-DD), as `--as-of` does"),
     # Signing by email link (signing.py): the signer's receipt and renewed links.
-    "SMTP_URL": ("MAPSHEETS_SMTP_URL", "", "smtp://user:pass@host:587 for signing receipts (else .eml files in the outbox)"),
+    "SMTP_URL": ("MAPSHEETS_SMTP_URL", "",
+                 "smtp://user:pass@host:587 for signing receipts (else .eml files in the outbox)"),
     "OUTBOX": ("MAPSHEETS_OUTBOX", "", "folder for .eml files when MAPSHEETS_SMTP_URL is not set"),
     "MAIL_FROM": ("MAPSHEETS_MAIL_FROM", "", "sender of signing links and receipts"),
+    # Digests sent by the add-on's hourly trigger (api.py /api/digest-run), as `mapsheets digest` does.
+    "TZ": ("MAPSHEETS_TZ", "", "the team's time zone for digests sent by the add-on's trigger (default UTC)"),
+    "DIGEST_HOUR": ("MAPSHEETS_DIGEST_HOUR", 7, "digests go out with the first trigger run at or after this hour"),
+    "DIGEST_ACCOUNT": ("MAPSHEETS_DIGEST_ACCOUNT", "", "the service account `mapsheets digest` reads Google "
+                       "Sheets as: a subscription in the Workspace add-on shares the sheet with it"),
     # The Workspace add-on (workspace.py); values from `gcloud workspace-add-ons get-authorization`.
     "PUBLIC_URL": ("MAPSHEETS_PUBLIC_URL", "", "https base URL Google calls: system ID tokens' aud is it + path"),
     "ADDON_SERVICE_ACCOUNT": ("MAPSHEETS_ADDON_SERVICE_ACCOUNT", "", "the deployment's serviceAccountEmail"),

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from addon_server import cards, events
+from addon_server import cards, events, step_cards
 from addon_server.api import json_object
 from addon_server.auth import Unauthenticated
 from mapsheets.errors import MapsheetsError, PermissionDenied, PlanFileError, UsageError
@@ -117,7 +117,10 @@ def _home(page: int = 0):
         # The AE's name prefilled from the sign-in profile, where the token carries one.
         return _answer(cards.generate_form(_templates(), {"ae_name": g.caller.name}, {}, events.user_tz(g.event),
                                            _links()))
-    return _answer(cards.summary(data, _links(), page))
+    built = cards.summary(data, _links(), page)
+    # My steps right under the plan at a glance: what the person came to do (issue 21).
+    built["sections"][1:1] = [s for s in step_cards.my_steps_sections(data.get("my_steps"), _links()) if s["widgets"]]
+    return _answer(built)
 
 
 @bp.post("/homepage")
@@ -271,7 +274,44 @@ def subscription():
     def write(ref, credentials, values):
         every = addon_writes.subscribe(ref, g.caller, every=values["every"], credentials=credentials,
                                        seller_domains=_conf()["SELLER_DOMAINS"], **_common())
-        return cards.subscribed(every, _links())
+        if every != "off":  # no trigger here: the digest run must be able to open the sheet itself
+            from mapsheets.service.addon_digest import share_for_digests
+
+            share_for_digests(ref, g.caller, account=_conf()["DIGEST_ACCOUNT"], credentials=credentials,
+                              **_common())
+        return cards.subscribed(every, _links(), _conf()["DIGEST_ACCOUNT"] if every != "off" else "")
 
     return _form_action(("every",), (), write, lambda values, errors: cards.email_form(values["every"], _links(),
                                                                                          errors))
+
+
+def _step_params() -> dict[str, str]:
+    return {k: v for k, v in events.parameters(g.event).items() if k in ("step", "title", "status", "due", "mark")}
+
+
+@bp.post("/step-card")
+def step_card() -> Any:
+    """A step's card, from the values its button carried: no read."""
+    from mapsheets.service.step_status import SETTABLE
+
+    return _answer(step_cards.step_form(_step_params(), SETTABLE, {}, {}, events.user_tz(g.event), _links()))
+
+
+@bp.post("/step-status")
+def step_status() -> Any:
+    """Save a step's status or due date (or Mark done): one read, one write, the audit entry."""
+    from mapsheets.service.step_status import SETTABLE, set_step
+
+    params = _step_params()
+
+    def write(ref: str, credentials: Any, values: dict[str, Any]) -> dict[str, Any]:
+        due = values["due"]
+        moved = due if due is not None and due.isoformat() != params.get("due", "") else None
+        status = "done" if params.get("mark") == "done" else values["status"]
+        result = set_step(ref, g.caller, step_id=params.get("step", ""), status=status, reason=values["reason"],
+                          due=None if params.get("mark") else moved, today=_today(), credentials=credentials,
+                          seller_domains=_conf()["SELLER_DOMAINS"], **_common())
+        return step_cards.step_saved(result, _links())
+
+    return _form_action(("status", "reason"), ("due",), write, lambda values, errors: step_cards.step_form(
+        params, SETTABLE, values, errors, events.user_tz(g.event), _links()))

@@ -69,7 +69,8 @@ def local(count: int, changed: int, modes: list[int | None]) -> dict[str, float]
         shutil.copytree(folder, kept)  # copy2 keeps modification times: unchanged plans stay unchanged
         print(f"local: {count} watched plans, {changed} changed "
               f"(setup, watch = first snapshot of each: {setup:.1f} s)")
-        takes_workers = "write_workers" in inspect.signature(digest.run).parameters
+        # write_workers: a keyword of run, or (since DigestOptions) one of the options it takes
+        takes_workers = "write_workers" in inspect.signature(digest.run).parameters or hasattr(digest, "DigestOptions")
         for workers in modes if takes_workers else [0]:
             shutil.rmtree(folder)
             shutil.copytree(kept, folder)

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as _hypothesis_settings
 
 from mapsheets.adapters.xlsx import write_workbook
 from mapsheets.core.layout import workbook_spec
@@ -79,8 +80,6 @@ def _private_state(tmp_path_factory, monkeypatch):
 
 # Property tests: 2,000 examples where CI=true (the text round trip must see that many), fewer locally.
 # A test's own @settings(max_examples=...) still wins.
-from hypothesis import settings as _hypothesis_settings
-
 _hypothesis_settings.register_profile("ci", max_examples=2000, deadline=None, print_blob=True)
 _hypothesis_settings.register_profile("dev", max_examples=150, deadline=None)
 _hypothesis_settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")

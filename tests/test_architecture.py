@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mapsheets"
-IO_LIBRARIES = ("openpyxl", "python_calamine", "gspread", "google", "sqlalchemy", "psycopg", "pandas", "requests", "smtplib",
-                "flask", "urllib.request", "http.client", "socket", "sqlite3")
+IO_LIBRARIES = ("openpyxl", "python_calamine", "gspread", "google", "sqlalchemy", "psycopg", "pandas", "requests",
+                "smtplib", "flask", "urllib.request", "http.client", "socket", "sqlite3")
 # Each outside library may be imported in one place only (the double is test infrastructure).
 OWNERS = {
     "openpyxl": ["adapters/xlsx.py", "adapters/xlsx_format.py", "adapters/xlsx_save.py"],

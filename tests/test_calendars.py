@@ -79,11 +79,13 @@ def test_add_step_due_on_a_holiday_or_weekend_is_a_warning_or_snapped(run):
     assert _step(run, "us.xlsx", kept.stdout.split()[1].rstrip(":"))["due"] == "2027-01-18"
 
     snapped = run("add-step", "us.xlsx", "--title", "Board meeting", "--due", "2027-01-18", "--snap")
-    assert snapped.stderr == "warning: --due 2027-01-18 is Martin Luther King Jr. Day (US): moved to the next business day, 2027-01-19\n"
+    assert snapped.stderr == ("warning: --due 2027-01-18 is Martin Luther King Jr. Day (US): "
+                              "moved to the next business day, 2027-01-19\n")
     assert _step(run, "us.xlsx", snapped.stdout.split()[1].rstrip(":"))["due"] == "2027-01-19"
 
     weekend = run("add-step", "us.xlsx", "--title", "Offsite", "--due", "2027-01-16", "--snap")
-    assert weekend.stderr.startswith("warning: --due 2027-01-16 is a Saturday: moved to the next business day, 2027-01-19")
+    assert weekend.stderr.startswith("warning: --due 2027-01-16 is a Saturday: "
+                                     "moved to the next business day, 2027-01-19")
 
     plain = run("add-step", "us.xlsx", "--title", "Call", "--due", "2027-01-20", "--snap")
     assert plain.stderr == "" and _step(run, "us.xlsx", plain.stdout.split()[1].rstrip(":"))["due"] == "2027-01-20"

@@ -80,7 +80,8 @@ def test_quickstart_new_show_add_step(run, tmp_path):
 
     data = json.loads(run("show", "acme-map.xlsx", "--json").stdout)
     step = next(s for s in data["steps"] if s["id"] == new_id)
-    assert {k: step[k] for k in CONTRACT} == {"id": new_id, "phase": "Technical & security review", "title": "Security questionnaire",
+    assert {k: step[k] for k in CONTRACT} == {
+                    "id": new_id, "phase": "Technical & security review", "title": "Security questionnaire",
                     "side": "buyer", "owners": ["sec@acme.example"], "due": "2027-01-20",
                     "status": "not started", "done_on": None, "depends_on": [], "notes": ""}
     assert len(data["steps"]) == 17

@@ -97,7 +97,8 @@ def test_closing_again_after_clearing_the_outcome_re_archives_and_tells_whoever_
     from mapsheets.core.parse import parse_plan
 
     watched(plan_file, db)
-    assert invoke("close", str(plan_file), "--lost", "--reason", "budget", db=db, outbox=tmp_path / "out").exit_code == 0
+    closed = invoke("close", str(plan_file), "--lost", "--reason", "budget", db=db, outbox=tmp_path / "out")
+    assert closed.exit_code == 0
     r, c = parse_plan(read_grid(plan_file)).location.overview_at["outcome"]
     book = openpyxl.load_workbook(plan_file)
     book["Plan"].cell(row=r + 1, column=c + 1).value = None  # cleared by hand

@@ -40,7 +40,7 @@ def _run_together(commands: list[list[str]], timeout: float = 90) -> list[subpro
                               stderr=subprocess.PIPE, text=True) for cmd in commands]
     deadline = time.monotonic() + timeout
     done = []
-    for p, cmd in zip(procs, commands):
+    for p, cmd in zip(procs, commands, strict=True):
         out, err = p.communicate(timeout=max(1.0, deadline - time.monotonic()))
         done.append(subprocess.CompletedProcess(cmd, p.returncode, out, err))
     return done
@@ -85,7 +85,8 @@ def test_twenty_concurrent_add_steps_all_land(plan_ref, plan):
     printed = {r.stdout.split()[1].rstrip(":") for r in results}  # "Added S-XXXX: ..."
     assert {s.id for s in added} == printed and len(printed) == WRITERS
     after = _grid(plan_ref)
-    assert {t: rows for t, rows in after.items() if t != "Plan"} == {t: rows for t, rows in before.items() if t != "Plan"}
+    assert {t: rows for t, rows in after.items() if t != "Plan"} \
+        == {t: rows for t, rows in before.items() if t != "Plan"}
     width = max(len(r) for r in before["Plan"])
     padded = [(list(r) + [None] * width)[:width] for r in after["Plan"][:len(before["Plan"])]]
     assert padded == [(list(r) + [None] * width)[:width] for r in before["Plan"]]  # nothing above them changed

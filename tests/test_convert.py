@@ -135,7 +135,8 @@ def test_the_map_has_no_internal_step_and_every_shared_step_cell_for_cell(closin
     assert len(changed) == 1 and after[changed.pop()] == str(out.resolve())
     assert service.read_plan(str(closing), today=TODAY).plan.mutual_plan == str(out.resolve())
     events = [e for e in audit(str(closing)) if e.kind == "converted"]
-    assert len(events) == 1 and events[0].detail["forced"] == [] and events[0].detail["mutual_plan"] == str(out.resolve())
+    assert len(events) == 1 and events[0].detail["forced"] == [] \
+        and events[0].detail["mutual_plan"] == str(out.resolve())
 
 
 def test_the_gate_names_what_is_missing_and_force_is_recorded(closing, tmp_path):
@@ -176,7 +177,8 @@ def test_a_map_or_a_converted_plan_is_refused(closing, tmp_path):
     _fill(closing, {**QUALIFIED, "Economic buyer": EB})
     first = convert(str(closing), str(tmp_path / "m.xlsx"), today=TODAY, now=NOW)
     again = CliRunner().invoke(cli, ["convert", str(closing), "-o", str(tmp_path / "m2.xlsx")])
-    assert again.exit_code == 1 and f"converted already, its mutual plan is {Path(first.location).resolve()}" in again.output
+    assert again.exit_code == 1 \
+        and f"converted already, its mutual plan is {Path(first.location).resolve()}" in again.output
     of_map = CliRunner().invoke(cli, ["convert", first.location, "-o", str(tmp_path / "m3.xlsx")])
     assert of_map.exit_code == 1 and "is a mutual plan already" in of_map.output
 

@@ -29,9 +29,11 @@ def small_disk(tmp_path):
     mount = shutil.which("mount")
     if mount is None:
         pytest.skip("no `mount` command: cannot make a small disk to fill")
-    done = subprocess.run([mount, "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(where)], capture_output=True, text=True)
+    done = subprocess.run([mount, "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(where)],
+                          capture_output=True, text=True)
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip() or done.returncode}): disk-full case not run")
+        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip() or done.returncode}): "
+                    "disk-full case not run")
     try:
         yield where
     finally:
@@ -98,7 +100,8 @@ def test_a_digest_on_a_full_disk_says_one_line_per_plan_and_no_traceback(small_d
     os.truncate(filler, max(filler.stat().st_size - free_kb * 1024, 0))
     before = plan.read_bytes()
     env = {**os.environ, "PYTHONPATH": str(REPO), "MAPSHEETS_DB": db}
-    done = subprocess.run([sys.executable, "-m", "mapsheets.cli", "digest", "--now", (T0 + timedelta(days=1)).isoformat(),
+    done = subprocess.run([sys.executable, "-m", "mapsheets.cli", "digest",
+                           "--now", (T0 + timedelta(days=1)).isoformat(),
                            "--outbox", str(tmp_path / "outbox"), "--workers", workers],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done

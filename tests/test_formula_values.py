@@ -121,7 +121,8 @@ def _show(path) -> str:
     return done.stdout + done.stderr
 
 
-def test_a_title_and_a_due_date_whose_results_were_dropped_are_no_change_and_keep_the_signature(plan_file, plan, tmp_path):
+def test_a_title_and_a_due_date_whose_results_were_dropped_are_no_change_and_keep_the_signature(plan_file, plan,
+                                                                                                 tmp_path):
     """Issue 17, seen 8: after an openpyxl save a title ``=A1`` read as renamed to "=A1" in the diff,
     the digest and the Changes tab, and the buyer's signature turned stale. The default state store
     is the one `show` and the digest read, as a person's would be."""
@@ -177,7 +178,8 @@ def test_formula_texts_are_compared_when_neither_side_has_a_value():
 
     value, uncached = plan_with("Kickoff", {}), plan_with("=A1", {"Step": "=A1"})
     assert diff(uncached, plan_with("=A1", {"Step": "=A1"})) == []
-    assert [(c.field, c.old, c.new) for c in diff(uncached, plan_with("=A2", {"Step": "=A2"}))] == [("title", "=A1", "=A2")]
+    assert [(c.field, c.old, c.new) for c in diff(uncached, plan_with("=A2", {"Step": "=A2"}))] \
+        == [("title", "=A1", "=A2")]
     assert diff(value, uncached) == [] and diff(uncached, value) == []  # a value on one side only: unknown
     assert value.fingerprint() != uncached.fingerprint()  # only a stored value makes the signature hold
 
@@ -186,9 +188,11 @@ def test_the_last_value_stands_in_for_any_step_column_and_the_overview():
     from mapsheets.core.formulas import keep_formula_values
     from mapsheets.core.model import Plan, Step
 
-    before = Plan(kind="mutual", title="P", buyer="A", seller="G", problem="Slow quotes", target_close=date(2027, 3, 31),
+    before = Plan(kind="mutual", title="P", buyer="A", seller="G", problem="Slow quotes",
+                  target_close=date(2027, 3, 31),
                   steps=[Step(id="S-1", title="Kickoff", owners=["Jane"], extra={"Budget": 1200})])
-    after = Plan(kind="mutual", title="P", buyer="A", seller="G", problem="=B3", formulas={"problem": "=B3", "target_close": "=C10+90"},
+    after = Plan(kind="mutual", title="P", buyer="A", seller="G", problem="=B3",
+                 formulas={"problem": "=B3", "target_close": "=C10+90"},
                  steps=[Step(id="S-1", title="=A1", owners=["=A2"], extra={"Budget": "=H3*2"},
                              formulas={"Step": "=A1", "Owners": "=A2", "Budget": "=H3*2"})])
     kept = keep_formula_values(before, after)

@@ -52,7 +52,8 @@ def test_close_records_the_outcome_tells_everyone_once_and_archives_the_plan(pla
     assert (cells["outcome"], cells["outcome_reason"]) == ("won", "Security review passed")
     assert cells["closed_on"].date() == date(2026, 12, 30)
     shown = json.loads(CliRunner().invoke(cli, ["show", path, "--json"]).output)
-    assert (shown["outcome"], shown["closed_on"], shown["outcome_reason"]) == ("won", "2026-12-30", "Security review passed")
+    assert (shown["outcome"], shown["closed_on"], shown["outcome_reason"]) \
+        == ("won", "2026-12-30", "Security review passed")
     assert [s["status"] for s in shown["signatures"]] == ["valid", "valid"]  # the outcome is not a commitment
     assert 0 <= shown["execution_score"]["score"] <= 100 and shown["execution_score"]["signed_sides"] == 2
     text = CliRunner().invoke(cli, ["show", path]).output
@@ -151,7 +152,8 @@ def test_close_and_the_handoff_tab_on_a_google_sheet(google_env, plan, db, tmp_p
                         store_url=db, mailer=OutboxMailer(tmp_path / "out"))
     assert result.written and result.told == []
     read = parse_plan(GoogleWorkbook.from_env(book.sheet_id).read_grid())
-    assert (read.plan.outcome, read.plan.closed_on, read.plan.outcome_reason) == ("lost", date(2027, 1, 8), "Budget frozen")
+    assert (read.plan.outcome, read.plan.closed_on, read.plan.outcome_reason) \
+        == ("lost", date(2027, 1, 8), "Budget frozen")
     assert [read.plan.signature_status(s) for s in read.plan.signatures] == ["valid"]
     handoff(ref, today=date(2027, 1, 8), tab=True)
     handoff(ref, today=date(2027, 1, 8), tab=True)  # rewritten in place, not appended twice

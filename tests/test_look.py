@@ -113,7 +113,7 @@ def test_timeline_tab_follows_the_plan_and_is_not_read(plan_file, plan):
     assert rows[2][:6] == ["ID", "Step", "Start", "Due", "Done on", "Status"]
     weeks = [d for d in rows[2][6:] if d is not None]
     assert weeks[0].date() == plan.start_date - timedelta(days=plan.start_date.weekday())
-    assert all((b - a).days == 7 for a, b in zip(weeks, weeks[1:]))
+    assert all((b - a).days == 7 for a, b in zip(weeks, weeks[1:], strict=False))
     assert weeks[-1].date() <= plan.go_live < weeks[-1].date() + timedelta(days=7)
     ids = [r[0] for r in rows[3:] if r and r[0] and not str(r[0]).startswith("▸")]
     assert ids == [s.id for s in plan.steps]
@@ -273,7 +273,8 @@ def test_timeline_picture_png_and_svg(tmp_path):
 def test_timeline_picture_errors_are_one_line(plan_file, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "mapsheets", "timeline", str(plan_file), "-o",
                           str(tmp_path / "plan.pdf")], capture_output=True, text=True, timeout=60)
-    assert (bad.returncode, bad.stderr.strip()) == (1, f"Error: {tmp_path / 'plan.pdf'}: the picture must be .png or .svg")
+    assert (bad.returncode, bad.stderr.strip()) \
+        == (1, f"Error: {tmp_path / 'plan.pdf'}: the picture must be .png or .svg")
     # Without matplotlib (the extra not installed): the extra named, nothing written.
     code = ("import sys; sys.modules['matplotlib'] = None\n"
             "from mapsheets.cli import cli\n"
@@ -314,7 +315,7 @@ def test_a_finished_step_is_green_whatever_its_spelling_in_libreoffice(tmp_path,
 
     def near(rgb, hex_colour):
         want = tuple(int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))
-        return all(abs(a - b) <= 12 for a, b in zip(rgb, want))
+        return all(abs(a - b) <= 12 for a, b in zip(rgb, want, strict=False))
 
     assert near(fill_behind("Complete"), "C6EFCE")  # done: green, not overdue red
     assert near(fill_behind("WIP"), "FFC7CE")  # in progress and past due: overdue

@@ -129,7 +129,8 @@ def test_show_lists_signatures_and_diff_since_signature_says_what_changed(plan_f
 def _clear_ids(path, indexes) -> None:
     edit_steps(path, {(i, "ID"): None for i in indexes})
     # "Depends on" cells naming them would warn; this test is about the IDs only.
-    edit_steps(path, {(i, "Depends on"): None for i in range(len(service.read_plan(str(path), today=TODAY).plan.steps))})
+    steps = service.read_plan(str(path), today=TODAY).plan.steps
+    edit_steps(path, {(i, "Depends on"): None for i in range(len(steps))})
 
 
 def test_a_row_typed_without_an_id_keeps_the_id_every_write_gave_it(plan_file, db):

@@ -127,7 +127,8 @@ def test_a_sheet_holding_a_lone_surrogate_reads_over_http_with_a_warning(google_
 # --- seen 2: control characters --------------------------------------------------------------------
 
 def test_control_characters_are_removed_with_a_warning_not_a_traceback(plan_file):
-    done = _cli("add-step", str(plan_file), "--title", "Legal\x0b review", "--notes", "x\x01y\x02z", check=0)  # (no NUL: argv cannot hold one)
+    # (no NUL: argv cannot hold one)
+    done = _cli("add-step", str(plan_file), "--title", "Legal\x0b review", "--notes", "x\x01y\x02z", check=0)
     err = done.stderr.decode()
     assert "Traceback" not in err
     assert "warning: --notes: removed control characters a cell cannot hold (U+0001, U+0002)" in err, err

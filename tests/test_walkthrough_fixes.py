@@ -41,7 +41,8 @@ def test_durations_name_stages_by_phase_and_errors_name_the_file(tmp_path):
     bad.write_text("stage,days\nLawyers,30\n")
     code, out = invoke("new", "-t", "midmarket-map", "--buyer", "A", "--seller", "B", "--durations", bad,
                        "-o", tmp_path / "q.xlsx")
-    assert code == 1 and out.startswith(f"Error: {bad}: unknown stage 'Lawyers'") and "legal (Legal & procurement)" in out
+    assert code == 1 and out.startswith(f"Error: {bad}: unknown stage 'Lawyers'") \
+        and "legal (Legal & procurement)" in out
 
 
 def test_a_backward_plan_that_should_have_started_already_says_so(tmp_path):

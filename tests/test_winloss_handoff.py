@@ -45,7 +45,8 @@ def test_the_winloss_report_opens_as_a_workbook_and_names_the_findings(deals):
     assert "Wrote" in result.output and "4 plans" in result.output
     assert "- Technical & security review slipped a median 9 business days in lost deals, 2 business days in won" \
         in result.output
-    assert "- Won deals: signed by both sides 2/2" in result.output and "- Lost deals: signed by both sides 0/2" in result.output
+    assert "- Won deals: signed by both sides 2/2" in result.output \
+        and "- Lost deals: signed by both sides 0/2" in result.output
 
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["Win-loss", "Plans", "Slip by phase", "Findings"]
@@ -99,13 +100,15 @@ def test_winloss_bad_input_is_one_line(deals, tmp_path, plan_file):
         result = CliRunner().invoke(cli, ["report", "winloss", *args, "--db", db])
         assert result.exit_code == 1 and result.output.count("\n") == 1 and words in result.output, result.output
     CliRunner().invoke(cli, ["snapshot", str(plan_file), "--db", db])
-    open_plan = CliRunner().invoke(cli, ["report", "winloss", str(plan_file), "-o", str(tmp_path / "r.csv"), "--db", db])
+    open_plan = CliRunner().invoke(cli, ["report", "winloss", str(plan_file), "-o", str(tmp_path / "r.csv"),
+                                         "--db", db])
     assert open_plan.exit_code == 1 and "not closed" in open_plan.output
 
 
 def test_the_execution_score_follows_its_formula():
     steps = [Step("S-1", "Discovery", side="joint", due=date(2027, 1, 4), status="done", done_on=date(2027, 1, 4)),
-             Step("S-2", "Security review", side="buyer", due=date(2027, 1, 6), status="done", done_on=date(2027, 1, 8)),
+             Step("S-2", "Security review", side="buyer", due=date(2027, 1, 6), status="done",
+                  done_on=date(2027, 1, 8)),
              Step("S-3", "Legal", side="buyer", due=date(2027, 1, 11)),
              Step("S-4", "Kickoff", side="seller", due=date(2027, 2, 1)),
              Step("S-5", "Dropped", status="n/a")]

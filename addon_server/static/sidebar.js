@@ -47,7 +47,8 @@
     if (!slot) {  // about no field of this form (who may write, say): beside its button, where the eye is
       slot = form.querySelector(".err.form-level");
       if (!slot) {
-        slot = form.insertBefore(el("div", null, "err form-level"), form.querySelector("button[type=submit]"));
+        var at = form.querySelector("button[type=submit]");
+        slot = at.parentNode.insertBefore(el("div", null, "err form-level"), at);
         slot.setAttribute("role", "alert");
       }
       slot.textContent = text;
@@ -78,6 +79,8 @@
         say(""); fail(answer.body.error); return;
       }
       fail("");
+      var notice = document.getElementById("notice");  // e.g. the scheduled digest run cannot open this sheet
+      notice.textContent = answer.body.notice || ""; notice.hidden = !answer.body.notice;
       state.plan = answer.body.plan; state.me = answer.body.me;
       document.getElementById("generate").hidden = !!state.plan;
       document.getElementById("plan").hidden = !state.plan;
@@ -92,7 +95,8 @@
 
   function render(data) {
     var plan = data.plan, box = clear(document.getElementById("summary"));
-    document.getElementById("plan-h").textContent = plan.title || "Plan";
+    // "Acme × Globex" wrapped after the "×" puts it at the line's end, where it reads as a close button.
+    document.getElementById("plan-h").textContent = (plan.title || "Plan").replace(/ × /g, " ×\u00a0");
     var bar = box.appendChild(el("progress"));
     bar.max = plan.progress.total || 1; bar.value = plan.progress.done;
     bar.setAttribute("aria-label", "Steps done");
@@ -124,6 +128,8 @@
     steps.hidden = true;
     plan.steps.forEach(function (s) { steps.appendChild(el("li", s.id + " " + s.title)); });
 
+    renderSteps(data.my_steps);
+
     var changes = clear(document.getElementById("changes"));
     var ch = data.changes;
     if (ch.first_look) changes.appendChild(el("li", "First visit: changes show from your next visit."));
@@ -152,6 +158,85 @@
     });
   }
 
+  // After any success no error from before stays red: it was about a request now behind us.
+  function succeeded(message) {
+    document.querySelectorAll("form").forEach(clearErrors);
+    notifyParent();
+    return load(message);
+  }
+
+  // My steps: the caller's open steps, then the rest of the next ones; each can be marked done,
+  // or given a status (blocked needs a reason) or a new due date.
+  function renderSteps(lists) {
+    var mine = clear(document.getElementById("mine")), next = clear(document.getElementById("next-steps"));
+    if (!lists) return;
+    document.getElementById("my-steps-h").textContent = "My steps (" + lists.mine.length + ")";
+    if (!lists.mine.length) mine.appendChild(el("li", "No open steps name you as owner.", "none"));
+    lists.mine.forEach(function (s) { mine.appendChild(stepItem(s, lists.statuses)); });
+    lists.next.forEach(function (s) { next.appendChild(stepItem(s, lists.statuses)); });
+    if (lists.more) next.appendChild(el("li", "…and " + lists.more + " more in the sheet", "none"));
+    document.getElementById("next-steps-h").hidden = !lists.next.length;
+  }
+  function stepItem(s, statuses) {
+    var li = el("li", null, "step"), key = "st-" + s.id;
+    li.dataset.step = s.id;
+    li.appendChild(el("span", s.id + " " + s.title, "step-title"));
+    li.appendChild(el("span", [s.owners.join(", ") || "no owner", s.due ? "due " + s.due : "no due date"].join(" · "),
+      "step-meta"));
+    var state = li.appendChild(el("span", null, "step-state"));
+    state.appendChild(el("span", s.status, "chip " + s.status.replace(/ /g, "-")));
+    state.appendChild(el("span", (s.phase || "(no phase)") + ": " + s.band, "band"));
+    var form = el("form", null, "step-form");
+    form.noValidate = true;
+    var done = form.appendChild(el("button", "Mark done", "mark-done"));
+    done.type = "button"; done.hidden = s.status === "done";
+    var box = form.appendChild(el("details", null, "step-edit"));
+    box.appendChild(el("summary", "Status or due date"));
+    var status = field(box, "select", key + "-status", "Status", "status");
+    statuses.forEach(function (v) { var o = el("option", v); o.value = v; status.appendChild(o); });
+    status.value = s.status;
+    field(box, "input", key + "-reason", "Reason (when blocked)", "reason");
+    var due = field(box, "input", key + "-due", "Due date", "due");
+    due.type = "date"; due.value = s.due || "";
+    var save = box.appendChild(el("button", "Save"));
+    save.type = "submit";
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var body = { step: s.id };
+      if (status.value !== s.status) body.status = status.value;
+      if (due.value !== (s.due || "")) body.due = due.value;
+      if (status.value === "blocked") body.reason = form.elements.reason.value;
+      setStep(form, body, save);
+    });
+    done.addEventListener("click", function () { setStep(form, { step: s.id, status: "done" }, done); });
+    li.appendChild(form);
+    return li;
+  }
+  function field(parent, tag, id, label, name) {
+    var lab = parent.appendChild(el("label", label));
+    lab.htmlFor = id;
+    var input = parent.appendChild(el(tag));
+    input.id = id; input.name = name;
+    var err = parent.appendChild(el("div", null, "err"));
+    err.dataset.for = name; err.id = id + "-err";
+    return input;
+  }
+  function setStep(form, body, button) {
+    clearErrors(form); fail("");
+    button.disabled = true;
+    call("step-status", body).then(function (answer) {
+      button.disabled = false;
+      if (answer.status >= 400) {
+        form.querySelector("details").open = true;  // the error shows beside the field it names
+        showError(form, answer); return;
+      }
+      var s = answer.body.step, moved = answer.body.changed.indexOf("due") >= 0;
+      var what = moved ? (answer.body.changed.length > 1 ? s.status + ", " : "") + "due " + s.due : s.status;
+      return succeeded([s.id + ": " + what + "."]
+        .concat(answer.body.warnings || []).join(" "));
+    }, function (err) { button.disabled = false; fail(String(err)); });
+  }
+
   function submit(formId, path, build, done) {
     var form = document.getElementById(formId);
     form.addEventListener("submit", function (event) {
@@ -162,9 +247,7 @@
       call(path, build(formData(form))).then(function (answer) {
         button.disabled = false;
         if (answer.status >= 400) { showError(form, answer); return; }
-        var message = done ? done(form, answer.body) : "";
-        notifyParent();
-        return load(message);
+        return succeeded(done ? done(form, answer.body) : "");
       }, function (err) { button.disabled = false; fail(String(err)); });
     });
   }

@@ -220,7 +220,8 @@ class GoogleWorkbook:
             requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": tab,
                                                          "gridProperties": {"frozenRowCount": 1}}}})
             rows = [list(header)] + rows
-        requests.append({"appendCells": {"sheetId": sheet_id, "fields": "userEnteredValue,userEnteredFormat.numberFormat",
+        requests.append({"appendCells": {"sheetId": sheet_id,
+                                         "fields": "userEnteredValue,userEnteredFormat.numberFormat",
                                          "rows": [{"values": [cells_json.cell_data(v) for v in row]} for row in rows]}})
         self._call("post", f"{SHEETS_V4}/{self.sheet_id}:batchUpdate", json={"requests": requests})
         self._sheet_ids[tab] = sheet_id
@@ -282,7 +283,8 @@ def find_plans(client, name_contains: str = "", modified_after: str | None = Non
     files, token = [], None
     while True:
         params = {"q": " and ".join(query), "orderBy": "modifiedTime desc", "pageSize": "1000",
-                  "fields": "nextPageToken,files(id,name,modifiedTime,version,lastModifyingUser(displayName,emailAddress))"}
+                  "fields": "nextPageToken,files(id,name,modifiedTime,version,"
+                            "lastModifyingUser(displayName,emailAddress))"}
         if token:
             params["pageToken"] = token
         data = book._call("get", DRIVE_V3, params=params)

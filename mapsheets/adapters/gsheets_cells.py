@@ -253,12 +253,11 @@ def update_cells_requests(sheet_id: int, cells: dict[tuple[int, int], Any]) -> l
     """One updateCells per cell run on a row; only values and number formats are touched."""
     requests = []
     by_row: dict[int, dict[int, Any]] = {}
-    for (r, c), v in cells.items():
-        by_row.setdefault(r, {})[c] = v
+    for (row, col), v in cells.items():
+        by_row.setdefault(row, {})[col] = v
     for r in sorted(by_row):
-        cols = sorted(by_row[r])
         run: list[int] = []
-        for c in cols + [None]:
+        for c in [*sorted(by_row[r]), None]:  # None ends the last run
             if run and (c is None or c != run[-1] + 1):
                 requests.append({"updateCells": {
                     "start": {"sheetId": sheet_id, "rowIndex": r, "columnIndex": run[0]},

@@ -129,7 +129,7 @@ def _client_class():
         """gspread's HTTP client, pointed at ``api_root`` and retrying within a budget."""
 
         def __init__(self, session, api_root: str | None, policy: RetryPolicy):
-            super().__init__(auth=None, session=session)  # type: ignore[arg-type]  # the session authorizes
+            super().__init__(auth=None, session=session)  # the session authorizes
             self.api_root = api_root.rstrip("/") if api_root else None
             self.policy = policy
 

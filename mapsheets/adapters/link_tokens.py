@@ -34,7 +34,7 @@ def make(secret: bytes, payload: dict[str, Any], now: float) -> str:
     return _serializer(secret, now).dumps(payload)
 
 
-def read(secret: bytes, token: str, *, max_age: float | None, now: float) -> dict[str, Any]:
+def read(secret: bytes, token: str, *, max_age: int | None, now: float) -> dict[str, Any]:
     """The payload of a genuine, unexpired token; else LinkExpired or LinkTampered."""
     serializer = _serializer(secret, now)
     try:

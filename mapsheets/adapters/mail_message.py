@@ -87,7 +87,8 @@ def build_message(*, sender: str, to: list[str], subject: str, html: str, text: 
     # Same inputs, same bytes: a resent digest is identical to the first try; "=_" keeps the
     # boundary out of any quoted-printable body, whatever the sheet says.
     msg.set_boundary("=_" + hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32])
-    _verify_headers(msg, sender=sender, to=[email for _name, email in named], texts={"Subject": subject, **(headers or {})})
+    _verify_headers(msg, sender=sender, to=[email for _name, email in named],
+                    texts={"Subject": subject, **(headers or {})})
     return msg
 
 
@@ -112,6 +113,8 @@ class _EncodedText(str):
     """An unstructured header the policy must not parse: text that contains ``=?`` is written as
     RFC 2047 encoded words of our own, so a reader decodes it (once) back to exactly that text."""
 
+    name: str
+
     def __new__(cls, name: str, text: str) -> _EncodedText:
         obj = super().__new__(cls, text)
         obj.name = name  # header objects have a name; the policy then stores and folds them as is
@@ -135,6 +138,8 @@ _MAX_LINE = 998  # RFC 5322 2.1.1: no line longer, folding aside
 class _Verbatim(str):
     """A header written exactly as given on one line: printable ASCII, never folded (RFC 2369:
     no whitespace may be added inside the angle brackets) and never encoded."""
+
+    name: str
 
     def __new__(cls, name: str, text: str) -> _Verbatim:
         if not re.fullmatch(r"[ -~]*", text) or "=?" in text:

@@ -50,18 +50,16 @@ def escape_text(text: str, where: str) -> str:
     return text
 
 
-def _lines(value: Any, width: int) -> int:
+def _lines(value: Any, width: float) -> int:
     """Lines a wrapped cell needs at a column width (in characters), roughly."""
     if not isinstance(value, str) or not value:
         return 1
-    return sum(max(1, -(-len(part) // max(width - 1, 1))) for part in value.split("\n"))
+    return sum(max(1, int(-(-len(part) // max(width - 1, 1)))) for part in value.split("\n"))
 
 
-def write_sheet(ws, sheet: SheetSpec) -> None:
-    from openpyxl.formatting.rule import FormulaRule
-    from openpyxl.styles import Alignment, Font, PatternFill
+def write_sheet(ws: Any, sheet: SheetSpec) -> None:
+    """Values, widths and formats of one sheet onto an openpyxl worksheet."""
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):
@@ -69,49 +67,94 @@ def write_sheet(ws, sheet: SheetSpec) -> None:
                 set_cell(ws.cell(row=r + 1, column=c + 1), value)
     for c, width in enumerate(sheet.widths):
         ws.column_dimensions[get_column_letter(c + 1)].width = width
+    _bold_labels(ws, sheet)
+    if sheet.header_row is not None:
+        _format_table(ws, sheet, sheet.header_row)
+    if sheet.label_column is not None:
+        from openpyxl.styles import Alignment
+
+        left = Alignment(horizontal="left", vertical="top", wrap_text=False)
+        for r in _label_rows(sheet):
+            ws.cell(row=r + 1, column=sheet.label_column + 2).alignment = left
+    if sheet.frozen_rows:
+        ws.freeze_panes = ws.cell(row=sheet.frozen_rows + 1, column=1)
+    _add_validations(ws, sheet)
+    _write_looks(ws, sheet)
+    _add_conditional_formats(ws, sheet)
+    if sheet.protected:
+        ws.protection.sheet = True
+        ws.sheet_properties.tabColor = "808080"
+    if sheet.print_setup:
+        _print_setup(ws, sheet.print_setup)
+    if sheet.hidden:
+        ws.sheet_state = "hidden"
+
+
+def _label_rows(sheet: SheetSpec) -> range:
+    """The rows above the table (all of them without one): where the overview's labels are."""
+    return range(len(sheet.rows) if sheet.header_row is None else min(sheet.header_row, len(sheet.rows)))
+
+
+def _bold_labels(ws: Any, sheet: SheetSpec) -> None:
+    """Headings large and bold, the label column bold above the table."""
+    from openpyxl.styles import Font
+
     for r in sheet.heading_rows:
         ws.cell(row=r + 1, column=1).font = Font(bold=True, size=16)
     if sheet.label_column is not None:
-        for r in range(len(sheet.rows)):
-            if sheet.header_row is None or r < sheet.header_row:
-                ws.cell(row=r + 1, column=sheet.label_column + 1).font = Font(bold=True)
-    if sheet.header_row is not None:
-        header = sheet.rows[sheet.header_row]
+        for r in _label_rows(sheet):
+            ws.cell(row=r + 1, column=sheet.label_column + 1).font = Font(bold=True)
+
+
+def _format_table(ws: Any, sheet: SheetSpec, header_row: int) -> None:
+    """The header row white on the header fill; below it the column formats, and body rows wrapped
+    and tall enough for their text (bands and unwrapped sheets aside)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    header = sheet.rows[header_row]
+    for c in range(len(header)):
+        cell = ws.cell(row=header_row + 1, column=c + 1)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+    first_body = header_row + 2
+    for c, fmt in sheet.column_formats.items():
+        for r in range(first_body, max(first_body, len(sheet.rows) + 1) + 1):
+            ws.cell(row=r, column=c + 1).number_format = fmt
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for r in range(first_body, len(sheet.rows) + 1):
+        if r - 1 in sheet.band_rows or not sheet.wrap_body:
+            continue
         for c in range(len(header)):
-            cell = ws.cell(row=sheet.header_row + 1, column=c + 1)
-            cell.font = Font(bold=True, color="FFFFFF")
-            cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
-        first_body = sheet.header_row + 2
-        for c, fmt in sheet.column_formats.items():
-            for r in range(first_body, max(first_body, len(sheet.rows) + 1) + 1):
-                ws.cell(row=r, column=c + 1).number_format = fmt
-        wrap = Alignment(wrap_text=True, vertical="top")
-        for r in range(first_body, len(sheet.rows) + 1):
-            if r - 1 in sheet.band_rows or not sheet.wrap_body:
-                continue
-            for c in range(len(header)):
-                ws.cell(row=r, column=c + 1).alignment = wrap
-            # LibreOffice does not grow rows for wrapped text on open: give them their height.
-            lines = max((_lines(ws.cell(row=r, column=c + 1).value, sheet.widths[c] if c < len(sheet.widths) else 16)
-                         for c in range(len(header))), default=1)
-            if lines > 1:
-                ws.row_dimensions[r].height = 15 * lines
-    if sheet.label_column is not None:
-        left = Alignment(horizontal="left", vertical="top", wrap_text=False)
-        for r in range(len(sheet.rows)):
-            if sheet.header_row is None or r < sheet.header_row:
-                ws.cell(row=r + 1, column=sheet.label_column + 2).alignment = left
-    if sheet.frozen_rows:
-        ws.freeze_panes = ws.cell(row=sheet.frozen_rows + 1, column=1)
+            ws.cell(row=r, column=c + 1).alignment = wrap
+        # LibreOffice does not grow rows for wrapped text on open: give them their height.
+        lines = max((_lines(ws.cell(row=r, column=c + 1).value, sheet.widths[c] if c < len(sheet.widths) else 16)
+                     for c in range(len(header))), default=1)
+        if lines > 1:
+            ws.row_dimensions[r].height = 15 * lines
+
+
+def _add_validations(ws: Any, sheet: SheetSpec) -> None:
+    """Drop-down lists (Status, Side)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     for v in sheet.validations:
         dv = DataValidation(type="list", formula1='"' + ",".join(v.options) + '"', allow_blank=True,
                             showErrorMessage=v.strict, showDropDown=False)
         col = get_column_letter(v.column + 1)
         dv.add(f"{col}{v.first_row + 1}:{col}{v.last_row + 1}")
         ws.add_data_validation(dv)
-    _write_looks(ws, sheet)
+
+
+def _add_conditional_formats(ws: Any, sheet: SheetSpec) -> None:
+    """Each conditional format as a formula rule: a palette style, muted grey, or the red alert."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     for cf in sheet.conditional:
-        area = f"{get_column_letter(cf.first_column + 1)}{cf.first_row + 1}:{get_column_letter(cf.columns)}{cf.last_row + 1}"
+        area = (f"{get_column_letter(cf.first_column + 1)}{cf.first_row + 1}:"
+                f"{get_column_letter(cf.columns)}{cf.last_row + 1}")
         if cf.style in STYLES:
             rule = FormulaRule(formula=[cf.formula.lstrip("=")], stopIfTrue=True, **_style(cf.style, differential=True))
         elif cf.style == "muted":
@@ -120,13 +163,6 @@ def write_sheet(ws, sheet: SheetSpec) -> None:
             rule = FormulaRule(formula=[cf.formula.lstrip("=")], fill=PatternFill("solid", bgColor=ALERT_RED),
                                font=Font(color="9C0006"))
         ws.conditional_formatting.add(area, rule)
-    if sheet.protected:
-        ws.protection.sheet = True
-        ws.sheet_properties.tabColor = "808080"
-    if sheet.print_setup:
-        _print_setup(ws, sheet.print_setup)
-    if sheet.hidden:
-        ws.sheet_state = "hidden"
 
 
 def _style(name: str, *, differential: bool = False) -> dict[str, Any]:

@@ -134,7 +134,8 @@ def _check_archive(path: Path, archive: zipfile.ZipFile, limit: dict[str, int]) 
             raise PlanFileError(f"{path}: unpacks to more than {limit['MAPSHEETS_MAX_UNCOMPRESSED_MB']} MB "
                                 "(limit MAPSHEETS_MAX_UNCOMPRESSED_MB)")
         if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise PlanFileError(f"{path}: part {info.filename} inflates {info.file_size // max(info.compress_size, 1):,} "
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise PlanFileError(f"{path}: part {info.filename} inflates {ratio:,} "
                                 f"times (more than {MAX_RATIO}): refusing a zip bomb")
     checked = Checked(unpacked=total)
     try:
@@ -172,10 +173,10 @@ def sheet_members(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
                 member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
                 targets[rid] = member
         for m in _SHEET.finditer(small("xl/workbook.xml")):
-            rid = re.search(rb"""\s[\w.-]+:id\s*=\s*["']([^"']*)["']""", m.group(1))
-            member = targets.get(rid.group(1).decode("utf-8", "replace") if rid else "")
-            if member in names:
-                found.append((_attr(m.group(1), "name") or member, member))
+            rid_at = re.search(rb"""\s[\w.-]+:id\s*=\s*["']([^"']*)["']""", m.group(1))
+            sheet = targets.get(rid_at.group(1).decode("utf-8", "replace") if rid_at else "")
+            if sheet is not None and sheet in names:
+                found.append((_attr(m.group(1), "name") or sheet, sheet))
     seen = {member for _tab, member in found}
     found += [(n, n) for n in sorted(names) if n.startswith("xl/worksheets/") and n.endswith(".xml") and n not in seen]
     return found
@@ -207,7 +208,7 @@ def _scan_sheet(path: Path, archive: zipfile.ZipFile, member: str, tab: str,
                     and not any(map(buf.__contains__, (b":row", b":c ", b":c>", b":c/")))):
                 # Every tag says where it is (Excel, LibreOffice, openpyxl): the largest references are the
                 # used range, found at C speed without a Python step per cell.
-                letters, numbers = zip(*cells) if cells else ((), ())
+                letters, numbers = zip(*cells, strict=True) if cells else ((), ())
                 row = max([row, *map(int, rows), *map(int, numbers)])
                 col = max((_column(c) for c in set(letters)), default=0)
                 _refuse(path, tab, row, col, max_rows, max_cols)
@@ -228,7 +229,8 @@ def _scan_sheet(path: Path, archive: zipfile.ZipFile, member: str, tab: str,
 
 def _refuse(path: Path, tab: str, row: int, col: int, max_rows: int, max_cols: int) -> None:
     if row > max_rows:
-        raise PlanFileError(f"{path}: tab {tab!r} uses more than {max_rows:,} rows (row {row:,}; limit MAPSHEETS_MAX_ROWS)")
+        raise PlanFileError(f"{path}: tab {tab!r} uses more than {max_rows:,} rows "
+                            f"(row {row:,}; limit MAPSHEETS_MAX_ROWS)")
     if col > max_cols:
         raise PlanFileError(f"{path}: tab {tab!r} uses more than {max_cols:,} columns "
                             f"(column {col:,}; limit MAPSHEETS_MAX_COLUMNS)")

@@ -131,8 +131,9 @@ _ENTITY = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
 
 def _add_uncached_formulas(path: Path, data: bytes | None, grid: Grid) -> bool:
     """Put each formula that has no cached result into ``grid`` as its text (as openpyxl reads it:
-    ``=`` and the formula), and each cached error as its text ("#DIV/0!"). False when one needs openpyxl's help: a shared formula's copy, whose
-    text is the first cell's translated, or a cell that does not say where it is."""
+    ``=`` and the formula), and each cached error as its text ("#DIV/0!"). False when one needs
+    openpyxl's help: a shared formula's copy, whose text is the first cell's translated, or a cell
+    that does not say where it is."""
     from mapsheets.core.model import UncachedFormula
 
     with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as archive:
@@ -145,8 +146,8 @@ def _add_uncached_formulas(path: Path, data: bytes | None, grid: Grid) -> bool:
                 body = cell.group(3)
                 if not body:
                     continue
-                cell_type = _T.search(cell.group(1))
-                cell_type = cell_type.group(1) if cell_type else b""
+                type_at = _T.search(cell.group(1))
+                cell_type = type_at.group(1) if type_at else b""
                 v = _V.search(body)
                 if cell_type == b"e" and v is not None and v.group(1):
                     value = _unescape(v.group(1).decode("utf-8"))  # an error result: calamine reads it blank
@@ -154,8 +155,8 @@ def _add_uncached_formulas(path: Path, data: bytes | None, grid: Grid) -> bool:
                     f = _F.search(body) if b"f" in body else None
                     if f is None or (v is not None and v.group(1)) or cell_type == b"inlineStr":
                         continue  # no formula, or its cached result (which calamine read)
-                    kind = _T.search(f.group(1))
-                    kind = kind.group(1) if kind else b""
+                    kind_at = _T.search(f.group(1))
+                    kind = kind_at.group(1) if kind_at else b""
                     if kind in (b"array", b"dataTable"):
                         continue  # openpyxl gives these as objects, not text: the cell reads blank
                     if kind == b"shared" and not f.group(2):

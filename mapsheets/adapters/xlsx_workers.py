@@ -20,7 +20,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
 from mapsheets.errors import MapsheetsError, PlanFileError
 
@@ -52,6 +52,8 @@ class _Worker:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self.proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, close_fds=True, env=env)
+        assert self.proc.stdin is not None  # stdin=PIPE
+        self.stdin: IO[bytes] = self.proc.stdin
         self.answers: queue.SimpleQueue = queue.SimpleQueue()
         self.in_hand = 0
         self.started = False  # said it is ready: from then on, a death may be mid-write
@@ -59,6 +61,7 @@ class _Worker:
 
     def _read(self) -> None:
         out = self.proc.stdout
+        assert out is not None  # stdout=PIPE
         try:
             self.started = pickle.load(out) == "ready"
             while self.started:
@@ -70,8 +73,8 @@ class _Worker:
     def send(self, job: tuple) -> None:
         self.in_hand += 1
         try:
-            pickle.dump(job, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.proc.stdin.flush()
+            pickle.dump(job, self.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.stdin.flush()
         except (BrokenPipeError, OSError):
             pass  # answered as died when its answer is asked for
 
@@ -127,7 +130,7 @@ class WriterPool:
         """No more jobs: each worker finishes what it has and exits."""
         for worker in self._workers:
             try:
-                worker.proc.stdin.close()
+                worker.stdin.close()
             except OSError:
                 pass
         for worker in self._workers:

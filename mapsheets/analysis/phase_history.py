@@ -38,6 +38,8 @@ def deal_phases(changes: Changes, *, holidays: Collection[date] = (),
     per = phases.assign(unknown=phases["days"].isna(), lost=phases["next"] == "\x00lost").groupby(
         ["deal", "key"], sort=False).agg(days=("days", "sum"), unknown=("unknown", "any"), lost=("lost", "any"))
     per = per[~per["unknown"]].reset_index()
+    if per.empty:  # no deal finished yet: nothing to keep
+        return []
     closed = per["deal"].map(finished["at"]).dt.date.astype(object).where(lambda d: d.notna(), None)
     segment = (per["deal"].map(df.groupby("deal", sort=False)["segment"].agg(_last_given))
                if by_segment and "segment" in df else pd.Series("", index=per.index))

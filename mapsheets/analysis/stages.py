@@ -23,6 +23,7 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -119,7 +120,7 @@ def read_changes(table: dict[str, list[str]], lines: Sequence[int], columns: Col
     problems[df["raw"] == ""] = "no stage"
     problems[df["deal"] == ""] = "no opportunity id"
     bad_mask = problems != ""
-    bad = [BadRow(int(line), why) for line, why in zip(df["line"][bad_mask], problems[bad_mask])]
+    bad = [BadRow(int(line), why) for line, why in zip(df["line"][bad_mask], problems[bad_mask], strict=True)]
     good = df[~bad_mask].assign(at=at[~bad_mask]).drop(columns="at_text")
     if "target_text" in good:
         good = good.assign(target=_dates(good.pop("target_text"), date_order))
@@ -282,7 +283,7 @@ def labelled(changes: Changes, template_stages: Sequence[tuple[str, str]] | None
     else:
         # One spelling per stage ("Appointment Scheduled" and appointmentscheduled are one stage).
         first_spelling = df.assign(f=folded).drop_duplicates("f")
-        label = folded.map(dict(zip(first_spelling["f"], first_spelling["raw"])))
+        label = folded.map(dict(zip(first_spelling["f"], first_spelling["raw"], strict=True)))
     closed = folded.isin(won_names | lost_names)
     df = df.assign(key=np.where(closed, np.where(folded.isin(won_names), "\x00won", "\x00lost"), label.fillna("")),
                    folded=folded)
@@ -344,7 +345,7 @@ def _stats(visits: pd.DataFrame, deal_won: pd.Series, order: list[str]) -> list[
     reach[deal_won.to_numpy()] = len(order)
     reach = reach.to_numpy()
     sorted_reach = np.sort(reach)
-    entered = entered.assign(reach=entered["deal"].map(dict(zip(deal_won.index, reach))))
+    entered = entered.assign(reach=entered["deal"].map(dict(zip(deal_won.index, reach, strict=True))))
     went_past_entered = entered[entered["reach"] > entered["i"]].groupby("key").size()
     entered_count = entered.groupby("key").size()
     out = []
@@ -361,5 +362,5 @@ def _stats(visits: pd.DataFrame, deal_won: pd.Series, order: list[str]) -> list[
     return out
 
 
-def _round(value) -> float | None:
+def _round(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else round(float(value), 1)

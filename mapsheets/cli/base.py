@@ -113,7 +113,8 @@ class _Date(click.ParamType):
 DATE = _Date()
 TEMPLATES_OPTION = click.option(
     "--templates", "template_dirs", multiple=True, type=click.Path(path_type=Path),
-    envvar="MAPSHEETS_TEMPLATES", help="Extra folder of templates (repeatable; env MAPSHEETS_TEMPLATES, ':'-separated).")
+    envvar="MAPSHEETS_TEMPLATES",
+    help="Extra folder of templates (repeatable; env MAPSHEETS_TEMPLATES, ':'-separated).")
 AS_OF_OPTION = click.option(
     "--as-of", "as_of", type=DATE, default=None, envvar="MAPSHEETS_TODAY",
     help="Judge overdue steps and the projected close as of this date (default: today).")
@@ -188,7 +189,8 @@ def MAIL_OPTIONS(command):
     """--outbox, --smtp and --from, for every command that sends mail (digest, close)."""
     for option in reversed((
         click.option("--outbox", type=click.Path(path_type=Path, file_okay=False), envvar="MAPSHEETS_OUTBOX",
-                     help="Folder for .eml files when MAPSHEETS_SMTP_URL is not set (default: beside the state store)."),
+                     help="Folder for .eml files when MAPSHEETS_SMTP_URL is not set "
+                          "(default: beside the state store)."),
         click.option("--smtp", "smtp_url", envvar="MAPSHEETS_SMTP_URL", metavar="URL",
                      help="smtp://user:pass@host:587 (STARTTLS) or smtps://...:465 (env MAPSHEETS_SMTP_URL)."),
         click.option("--from", "sender", envvar="MAPSHEETS_MAIL_FROM", default="mapsheets <mapsheets@localhost>",

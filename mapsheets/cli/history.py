@@ -77,8 +77,8 @@ def diff_cmd(old, new, since, since_signature, as_json, db_url):
     for change in result.readable():
         click.echo(f"  {change.describe()}")
     for tab, changes in result.tabs.items():
-        for change in changes:
-            click.echo(f"  [{tab}] {change.describe()}")
+        for grid_change in changes:
+            click.echo(f"  [{tab}] {grid_change.describe()}")
 
 
 @cli.command()

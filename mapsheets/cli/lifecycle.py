@@ -19,7 +19,8 @@ from mapsheets.core.words import plural
 @click.option("--message", default="", metavar="TEXT",
               help="Your words to everyone told, the buyer included (else the buyer gets a neutral closing note).")
 @click.option("--date", "on", type=DATE, help="The day it closed (default: today; not in the future).")
-@click.option("--correct", is_flag=True, help="Change the outcome of a plan closed otherwise; whoever heard it is told.")
+@click.option("--correct", is_flag=True,
+              help="Change the outcome of a plan closed otherwise; whoever heard it is told.")
 @click.option("--reopen", is_flag=True, help="Clear the outcome: digests resume; whoever heard it is told.")
 @MAIL_OPTIONS
 @click.option("--seller-domains", envvar="MAPSHEETS_SELLER_DOMAINS", metavar="DOMAINS",

@@ -107,7 +107,7 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
             click.echo(f"Fits the target close {fit.target_close} with {fit.slack} business days to spare "
                        f"(close step due {fit.finish}).")
         else:
-            click.echo(f"Misses the target close {fit.target_close} by {-fit.slack} business days "
+            click.echo(f"Misses the target close {fit.target_close} by {-(fit.slack or 0)} business days "
                        f"(close step due {fit.finish}).")
     if result.watchers:
         click.echo(f"Daily digest to {', '.join(result.watchers)} (mapsheets digest sends it; --no-watch to opt out). "

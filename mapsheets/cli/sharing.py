@@ -68,8 +68,9 @@ def request_signature(plan, to, base_url, days, seller_domains, outbox, smtp_url
     from mapsheets.service import sign_links
     from mapsheets.service.delivery import make_mailer
 
-    sign_links.request(plan, to, now=datetime.now(timezone.utc), mailer=make_mailer(smtp_url, outbox), base_url=base_url,
-                       sender=sender, store_url=db_url, days=days, requested_by=f"{getpass.getuser()} (command line)",
+    sign_links.request(plan, to, now=datetime.now(timezone.utc), mailer=make_mailer(smtp_url, outbox),
+                       base_url=base_url, sender=sender, store_url=db_url, days=days,
+                       requested_by=f"{getpass.getuser()} (command line)",
                        seller_domains=(seller_domains or "").split(","))
     click.echo(f"Sent a link to sign to {to.strip()} (works once, for {days} days)")
 
@@ -126,7 +127,8 @@ def verify(plan, show_keys, trust, rotate_key):
 
 @cli.command()
 @click.argument("plan")
-@click.option("--with", "emails", multiple=True, required=True, metavar="EMAIL", help="Person to share with (repeatable).")
+@click.option("--with", "emails", multiple=True, required=True, metavar="EMAIL",
+              help="Person to share with (repeatable).")
 @click.option("--role", type=click.Choice(["writer", "commenter", "reader"]), default="writer", show_default=True)
 @click.option("--message", help="Send Google's notification email with this message (default: no email).")
 @click.option("--watch/--no-watch", default=True, show_default=True,

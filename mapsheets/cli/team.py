@@ -14,7 +14,8 @@ from mapsheets.cli.base import AS_OF_OPTION, TEMPLATES_OPTION, _print_json, _tod
 @click.option("--role", default="", metavar="ROLE",
               help="With --add: a template role key (see `templates --json`), which fills that role's "
                    "placeholder everywhere, or a team role such as Champion.")
-@click.option("--rename", metavar="EMAIL-OR-NAME", help="Rename this person on the Team tab and in every step's Owners.")
+@click.option("--rename", metavar="EMAIL-OR-NAME",
+              help="Rename this person on the Team tab and in every step's Owners.")
 @click.option("--to", "to", metavar="NAME", help="With --rename: the new name.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable team list.")
 @AS_OF_OPTION

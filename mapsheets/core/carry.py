@@ -87,7 +87,7 @@ def join(template_steps: list[Step], carried: list[Step], stage: dict[str, tuple
         out.steps += [twin.get(t.id, t) for t in template_steps if t.phase == phase] + extra[phase]
     for step in out.steps:  # what depended on a replaced template step now waits for its twin
         step.depends_on = list(dict.fromkeys(out.replaced.get(d, d) for d in step.depends_on if d != step.id))
-    for template_id, carried_id in out.replaced.items():
+    for template_id in out.replaced:
         mine = twin[template_id]
         before = next(t for t in template_steps if t.id == template_id).depends_on
         mine.depends_on = list(dict.fromkeys([out.replaced.get(d, d) for d in before] + mine.depends_on))

@@ -9,7 +9,7 @@ increasing subsequence so moving one row reports one move.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from difflib import SequenceMatcher
@@ -75,12 +75,12 @@ class Change:
 
 def diff(old: Plan, new: Plan, holidays: Collection[date] = ()) -> list[Change]:
     """Every change from ``old`` to ``new``, steps in new-plan order, then overview, team, sign-off."""
-    out: list[tuple[tuple, Change]] = []
+    out: list[tuple[tuple[int, ...], Change]] = []
     pairs, removed, added = match_steps(old.steps, new.steps)
     id_map = {old.steps[i].id: new.steps[j].id for i, j in pairs}
     for i, j in pairs:
         for n, change in enumerate(_step_changes(old.steps[i], new.steps[j], id_map, holidays, old.close_step)):
-            out.append(((0, j, 0, 1 + _FIELD_ORDER.get(change.field, len(_FIELD_ORDER)), n), change))
+            out.append(((0, j, 0, 1 + _FIELD_ORDER.get(change.field or "", len(_FIELD_ORDER)), n), change))
     for j in added:
         s = new.steps[j]
         out.append(((0, j, 0, 0, 0), Change("step_added", s.id, None, None, s.to_dict(),
@@ -143,7 +143,8 @@ def match_steps(old: list[Step], new: list[Step]) -> tuple[list[tuple[int, int]]
     return sorted(pairs, key=lambda p: p[1]), left_old, left_new
 
 
-def _match_by_content(old: list[Step], new: list[Step], left_old: list[int], left_new: list[int]) -> list[tuple[int, int]]:
+def _match_by_content(old: list[Step], new: list[Step], left_old: list[int],
+                      left_new: list[int]) -> list[tuple[int, int]]:
     pairs: list[tuple[int, int]] = []
     by_title: dict[str, list[int]] = {}
     for i in left_old:
@@ -162,7 +163,8 @@ def _match_by_content(old: list[Step], new: list[Step], left_old: list[int], lef
     for j in rest_new:
         matcher.set_seq2(_fold(new[j].title)[:TITLE_COMPARED])
         for i in rest_old:
-            rest = _W_PHASE * (_fold(old[i].phase) == _fold(new[j].phase)) + _W_OWNERS * _jaccard(old[i].owners, new[j].owners)
+            rest = (_W_PHASE * (_fold(old[i].phase) == _fold(new[j].phase))
+                    + _W_OWNERS * _jaccard(old[i].owners, new[j].owners))
             if rest + _W_TITLE < MATCH_THRESHOLD:
                 continue
             matcher.set_seq1(_fold(old[i].title)[:TITLE_COMPARED])
@@ -205,7 +207,8 @@ def moved_pairs(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 # --- field comparison ----------------------------------------------------------------------------
 
-def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection[date], close_step: str) -> list[Change]:
+def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection[date],
+                  close_step: str) -> list[Change]:
     if a == b and a.extra == b.extra and a.unparsed == b.unparsed:
         return []  # the common case, one tuple comparison
     out: list[Change] = []
@@ -270,7 +273,8 @@ def _overview_changes(old: Plan, new: Plan, id_map: dict[str, str]) -> list[Chan
 
 def _stakeholder_changes(old: list[Stakeholder], new: list[Stakeholder]) -> list[Change]:
     pairs: list[tuple[int, int]] = []
-    for key in (lambda p: _fold(p.email), lambda p: _fold(p.name)):  # email first, then name
+    keys: tuple[Callable[[Stakeholder], str], ...] = (lambda p: _fold(p.email), lambda p: _fold(p.name))
+    for key in keys:  # email first, then name
         used_o, used_n = {i for i, _ in pairs}, {j for _, j in pairs}
         index: dict[str, list[int]] = {}
         for i, p in enumerate(old):
@@ -311,7 +315,7 @@ def _signature_changes(old: Plan, new: Plan) -> list[Change]:
             out.append(Change("signature_added", None, "fingerprint", was.fingerprint if was else None,
                               s.fingerprint, title=s.name, side=s.side, how=s.by_line() if s.method else ""))
         # Each judged by the rule it was signed under (see Plan.signature_status).
-        if new.signature_status(s) == "stale" and (fresh or old.signature_status(was) == "valid"):
+        if new.signature_status(s) == "stale" and (fresh or (was is not None and old.signature_status(was) == "valid")):
             out.append(Change("signature_stale", None, "fingerprint", s.fingerprint, new.fingerprint(),
                               severity="high", title=s.name, side=s.side))
     for rest in before.values():

@@ -131,13 +131,13 @@ def _aligned(a: _Table, b: _Table, common: list[str]) -> list[GridChange]:
     return out
 
 
-def _pair_rows(ta: list[tuple], tb: list[tuple], olds: range, news: range) -> list[tuple[int, int]]:
+def _pair_rows(ta: list[tuple[Any, ...]], tb: list[tuple[Any, ...]], olds: range, news: range) -> list[tuple[int, int]]:
     """Replaced rows paired greedily, most similar first, when enough of their cells agree."""
     scored = []
     for i in olds:
         for j in news:
             width = max(len(ta[i]), 1)
-            score = sum(x == y for x, y in zip(ta[i], tb[j])) / width
+            score = sum(x == y for x, y in zip(ta[i], tb[j], strict=True)) / width
             if score >= ROW_MATCH_THRESHOLD:
                 scored.append((-score, abs((i - olds.start) - (j - news.start)), i, j))
     scored.sort()
@@ -203,7 +203,7 @@ def _unique(t: _Table, h: str) -> bool:
     return all(values) and len(set(values)) == len(values)
 
 
-def _delta(a: _Table, old: list[Any], b: _Table, new: list[Any], common: list[str]) -> tuple:
+def _delta(a: _Table, old: list[Any], b: _Table, new: list[Any], common: list[str]) -> tuple[tuple[str, Any, Any], ...]:
     return tuple((h, _get(a, old, h), _get(b, new, h)) for h in common
                  if _cmp(_get(a, old, h)) != _cmp(_get(b, new, h)))
 

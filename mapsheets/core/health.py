@@ -70,7 +70,8 @@ def assess(plan: Plan, today: date, *, soon_days: int = 7, holidays: Collection[
     late = [(s, overdue_days(s, today, holidays)) for s in counted]
     overdue = sorted(((s, d) for s, d in late if d), key=lambda pair: -pair[1])
     horizon = today + timedelta(days=soon_days)
-    due_soon = sorted((s for s in counted if s.is_open and s.due and today <= s.due <= horizon), key=lambda s: s.due)
+    due_soon = sorted((s for s in counted if s.is_open and s.due and today <= s.due <= horizon),
+                      key=lambda s: s.due or today)
     worst = overdue[0][1] if overdue else 0
     slip = project(plan, today, holidays).slip
     quiet = None

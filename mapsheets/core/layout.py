@@ -108,7 +108,7 @@ class SheetSpec:
     rows: list[list[Any]]
     header_row: int | None = None
     frozen_rows: int = 0
-    widths: list[int] = field(default_factory=list)
+    widths: list[float] = field(default_factory=list)  # in characters
     column_formats: dict[int, str] = field(default_factory=dict)  # applied below header_row
     validations: list[Validation] = field(default_factory=list)
     conditional: list[ConditionalFormat] = field(default_factory=list)

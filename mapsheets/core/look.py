@@ -165,7 +165,7 @@ def timeline_rows(plan: Plan, today: date | None = None) -> list[TimelineRow]:
     out = []
     for _phase, steps in phase_runs(plan):
         for step in steps:
-            start = max((by_id[d].due for d in step.depends_on if d in by_id and by_id[d].due), default=None)
+            start = max((due for due in (by_id[d].due for d in step.depends_on if d in by_id) if due), default=None)
             start = start or plan.start_date or step.due
             if start and step.due and start > step.due:
                 start = step.due

@@ -6,6 +6,7 @@ warning naming the cell and is kept verbatim so a rewrite never loses it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -25,9 +26,13 @@ from mapsheets.core.model import (
     Step,
     UncachedFormula,
 )
-from mapsheets.core.parse_tables import (  # noqa: F401  (Warning, TableLocation: what callers import from here)
-    TableLocation,
-    Warning,
+from mapsheets.core.parse_tables import (  # Warning, TableLocation: what callers import from here
+    TableLocation as TableLocation,
+)
+from mapsheets.core.parse_tables import (
+    Warning as Warning,
+)
+from mapsheets.core.parse_tables import (
     find_header,
     find_tab,
     read_signoff,
@@ -98,7 +103,8 @@ class TimelineLocation:
 
 _LABEL_OF = {attr: label for attr, label, _w in STEP_COLUMNS}
 # A formula cell saved without its result: no value is known, which is neither empty nor a change.
-NOT_COMPUTED = "is not computed: its formula was saved without a result (open and save the workbook in Excel or LibreOffice)"
+NOT_COMPUTED = ("is not computed: its formula was saved without a result "
+                "(open and save the workbook in Excel or LibreOffice)")
 
 
 def not_computed(raw: Any) -> str:
@@ -115,6 +121,36 @@ def parse_plan(grid: Grid) -> ParsedPlan:
 
 
 def _parse_plan(grid: Grid) -> ParsedPlan:
+    tab, header_row, colmap = _find_steps_table(grid)
+    rows = grid[tab]
+    warnings: list[Warning] = []
+    plan = Plan(kind="mutual", title="", buyer="", seller="")
+    machine = read_machine(plan, grid)
+    labels_at: dict[str, tuple[int, int]] = {}
+    overview_at = _read_overview(plan, rows[:header_row], tab, warnings, labels_at, machine)
+    overview_cells = {attr: cell_ref(tab, r, c) for attr, (r, c) in overview_at.items()}
+    if machine is not None:  # where mapsheets reads the field from: its visible row only while not yet moved
+        overview_cells.update({attr: machine.ref(attr) for attr in machine.at if attr not in overview_at})
+
+    columns = _step_columns(rows[header_row], colmap, tab, header_row, warnings)
+    plan.step_columns = list(columns)
+    location = PlanLocation(tab=tab, header_row=header_row, columns=columns, next_row=header_row + 1,
+                            overview_cells=overview_cells, overview_at=overview_at, overview_labels=labels_at,
+                            machine=machine)
+    _read_steps(rows, plan, location, warnings)
+
+    _cycle_warnings(plan, location, warnings)
+    plan.stakeholders, team = read_team(grid, warnings)
+    team_warnings(grid, team, warnings)
+    follow_team(plan)
+    plan.signatures, signoff = read_signoff(grid, warnings)
+    location.summary_at = _summary_cells(rows[:header_row])
+    return ParsedPlan(plan=plan, warnings=warnings, location=location, signoff=signoff, team=team,
+                      timeline=_find_timeline(grid, tab))
+
+
+def _find_steps_table(grid: Grid) -> tuple[str, int, dict[int, str]]:
+    """The tab with the steps table, its header row, and column -> field; NoPlan when none has one."""
     tab = find_tab(grid, PLAN_TAB)
     located = find_header(grid[tab], _STEP_HEADER_SYNONYMS, {"title"}) if tab else None
     if located is None:
@@ -129,20 +165,14 @@ def _parse_plan(grid: Grid) -> ParsedPlan:
     if located is None or tab is None:
         raise NoPlan("no steps table found: expected a 'Plan' tab with a header row "
                             "containing at least 'Step' (and 'ID', 'Due', 'Status', ...)")
-    header_row, colmap = located
-    rows = grid[tab]
-    warnings: list[Warning] = []
-    plan = Plan(kind="mutual", title="", buyer="", seller="")
-    machine = read_machine(plan, grid)
-    labels_at: dict[str, tuple[int, int]] = {}
-    overview_at = _read_overview(plan, rows[:header_row], tab, warnings, labels_at, machine)
-    overview_cells = {attr: cell_ref(tab, r, c) for attr, (r, c) in overview_at.items()}
-    if machine is not None:  # where mapsheets reads the field from: its visible row only while not yet moved
-        overview_cells.update({attr: machine.ref(attr) for attr in machine.at if attr not in overview_at})
+    return tab, *located
 
-    header_cells = rows[header_row]
+
+def _step_columns(header_cells: list[Any], colmap: dict[int, str], tab: str, header_row: int,
+                  warnings: list[Warning]) -> dict[str, int]:
+    """Column label -> column of the steps table, in the sheet's order (a known field under its own
+    label); a second column of one label is kept as "Notes (2)", and a missing key column is said."""
     columns: dict[str, int] = {}
-    order: list[str] = []
     seen_fields: set[str] = set()
     for c, value in enumerate(header_cells):
         if _text(value) == "":
@@ -160,17 +190,18 @@ def _parse_plan(grid: Grid) -> ParsedPlan:
             label = f"{base} ({n})"
             warnings.append(Warning(cell_ref(tab, header_row, c), f'second "{base}" column: read as "{label}"'))
         columns[label] = c
-        order.append(label)
-    plan.step_columns = order
     for label, meaning in (("Status", "every step reads as not started"), ("Due", "no step has a due date"),
                            ("Side", "every step reads as joint")):
         if label not in columns:  # a header cleared or renamed by hand: say so, never guess silently
             warnings.append(Warning(cell_ref(tab, header_row, 0),
                                     f"the steps table has no {label} column: {meaning}"))
-    location = PlanLocation(tab=tab, header_row=header_row, columns=columns, next_row=header_row + 1,
-                            overview_cells=overview_cells, overview_at=overview_at, overview_labels=labels_at,
-                            machine=machine)
+    return columns
 
+
+def _read_steps(rows: list[list[Any]], plan: Plan, location: PlanLocation, warnings: list[Warning]) -> None:
+    """The steps below the header into ``plan`` (IDs given where missing or taken twice), phase bands
+    and step rows into ``location``; a dependency on no step is said."""
+    tab, header_row, columns = location.tab, location.header_row, location.columns
     taken = {_text(row[columns["ID"]]).upper() for row in rows[header_row + 1:]
              if "ID" in columns and columns["ID"] < len(row)} - {""}
     for r in range(header_row + 1, len(rows)):
@@ -201,15 +232,6 @@ def _parse_plan(grid: Grid) -> ParsedPlan:
             if dep not in ids:
                 r = location.step_rows[step.id]
                 warnings.append(Warning(cell_ref(tab, r, columns["Depends on"]), f"unknown step {dep} in 'Depends on'"))
-
-    _cycle_warnings(plan, location, warnings)
-    plan.stakeholders, team = read_team(grid, warnings)
-    team_warnings(grid, team, warnings)
-    follow_team(plan)
-    plan.signatures, signoff = read_signoff(grid, warnings)
-    location.summary_at = _summary_cells(rows[:header_row])
-    return ParsedPlan(plan=plan, warnings=warnings, location=location, signoff=signoff, team=team,
-                      timeline=_find_timeline(grid, tab))
 
 
 def _cycle_warnings(plan: Plan, location: PlanLocation, warnings: list[Warning]) -> None:
@@ -300,10 +322,19 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
                 plan.qualification[QUALIFICATION_LABELS[key]] = _text(value[1])
         elif heading is None and len(filled) == 1:
             heading = _text(first)
+    _settle_overview(plan, tab, cells, typed_dates, heading, machine, warnings)
+    return cells
+
+
+def _settle_overview(plan: Plan, tab: str, cells: dict[str, tuple[int, int]], typed_dates: list[tuple[str, str, Any]],
+                     heading: str | None, machine: MachineLocation | None, warnings: list[Warning]) -> None:
+    """What the overview's values mean together: the date order the dates typed as text are read
+    in, the title from the heading where none is given, the outcome and the kind."""
     if plan.date_order:
         order = normal_date_order(plan.date_order)
         if order is None:
-            where = cell_ref(tab, *cells["date_order"]) if "date_order" in cells else machine.ref("date_order")
+            where = (cell_ref(tab, *cells["date_order"]) if "date_order" in cells or machine is None
+                     else machine.ref("date_order"))
             warnings.append(Warning(where,
                                     f'"{plan.date_order}" is not a date order (MDY, DMY or '
                                     "YMD): dates typed as text are read month first"))
@@ -323,7 +354,6 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
         plan.outcome = outcome or ""
     if plan.kind not in ("closing", "mutual"):
         plan.kind = "closing" if "closing" in _norm(plan.kind) else "mutual"
-    return cells
 
 
 def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: Plan, warnings: list[Warning]) -> Step:
@@ -359,6 +389,15 @@ def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: 
             warn("Status", f'"{_text(cell("Status"))}" is not a status (not started, in progress, done, blocked, n/a)')
         step.unparsed["Status"] = cell("Status")
     step.status = status or "not started"
+    _read_step_dates(step, cell, warn, plan.date_order)
+    known = set(_LABEL_OF.values())
+    step.extra = {label: row[c] for label, c in columns.items() if label not in known and c < len(row)}
+    return step
+
+
+def _read_step_dates(step: Step, cell: Callable[[str], Any], warn: Callable[[str, str], None],
+                     date_order: str) -> None:
+    """Due and Done on, read in the plan's date order; what is not a date is kept as typed and said."""
     for label, attr in (("Due", "due"), ("Done on", "done_on")):
         raw = cell(label)
         if _text(raw) == "":
@@ -366,14 +405,11 @@ def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: 
         if label in step.formulas:
             step.unparsed[label] = raw  # no date known: "not computed", never empty
             continue
-        parsed, doubt = read_date(raw, plan.date_order)
+        parsed, doubt = read_date(raw, date_order)
         if doubt or parsed is None:
             warn(label, doubt or f'"{_text(raw)}" is not a date')
         if parsed is None:
             step.unparsed[label] = raw
         setattr(step, attr, parsed)
-    known = set(_LABEL_OF.values())
-    step.extra = {label: row[c] for label, c in columns.items() if label not in known and c < len(row)}
-    return step
 
 

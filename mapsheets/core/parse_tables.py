@@ -47,7 +47,8 @@ def find_tab(grid: Grid, wanted: str) -> str | None:
     return next((t for t in grid if _norm(t) == _norm(wanted)), None)
 
 
-def find_header(rows: list[list[Any]], synonyms: dict[str, str], required: set[str]) -> tuple[int, dict[int, str]] | None:
+def find_header(rows: list[list[Any]], synonyms: dict[str, str],
+                required: set[str]) -> tuple[int, dict[int, str]] | None:
     """First row whose cells name all ``required`` fields; returns it and col -> field."""
     for r, row in enumerate(rows[:200]):
         found = {c: synonyms[_norm(v)] for c, v in enumerate(row) if _norm(v) in synonyms}
@@ -57,13 +58,21 @@ def find_header(rows: list[list[Any]], synonyms: dict[str, str], required: set[s
     return None
 
 
-def _table(grid: Grid, tab_name: str, synonyms: dict[str, str], required: set[str]):
+@dataclass(frozen=True)
+class _Found:
+    """A small table as read: where it is, and its data rows as (row, field -> value)."""
+
+    location: TableLocation
+    cells: list[tuple[int, dict[str, Any]]]
+
+
+def _table(grid: Grid, tab_name: str, synonyms: dict[str, str], required: set[str]) -> _Found | None:
     tab = find_tab(grid, tab_name)
     if tab is None:
-        return None, -1, None, []
+        return None
     found = find_header(grid[tab], synonyms, required)
     if not found:
-        return tab, -1, None, []
+        return None
     header_row, colmap = found
     cols = {f: c for c, f in sorted(colmap.items(), reverse=True)}
     out = []
@@ -71,7 +80,7 @@ def _table(grid: Grid, tab_name: str, synonyms: dict[str, str], required: set[st
         row = grid[tab][r]
         if any(_text(v) for v in row):
             out.append((r, {f: row[c] if c < len(row) else None for f, c in cols.items()}))
-    return tab, header_row, cols, out
+    return _Found(TableLocation(tab=tab, header_row=header_row, columns=cols, rows=[r for r, _c in out]), out)
 
 
 _TEAM_SYNONYMS = {"name": "name", "email": "email", "e-mail": "email", "side": "side", "role": "role", "title": "role"}
@@ -81,26 +90,30 @@ _SIGN_SYNONYMS = {"name": "name", "email": "email", "e-mail": "email", "side": "
 
 
 def read_team(grid: Grid, warnings: list[Warning]) -> tuple[list[Stakeholder], TableLocation | None]:
-    tab, header, cols, rows = _table(grid, TEAM_TAB, _TEAM_SYNONYMS, {"name", "email"})
+    table = _table(grid, TEAM_TAB, _TEAM_SYNONYMS, {"name", "email"})
+    if table is None:
+        return [], None
+    tab, cols = table.location.tab, table.location.columns
     people = []
-    for r, cells in rows:
+    for r, cells in table.cells:
         side = parse_side(cells.get("side")) or ""
         if side not in ("buyer", "seller"):
             if _text(cells.get("side")):
-                warnings.append(Warning(cell_ref(tab, r, cols["side"]), f'"{_text(cells.get("side"))}" is not buyer or seller'))
+                warnings.append(Warning(cell_ref(tab, r, cols["side"]),
+                                        f'"{_text(cells.get("side"))}" is not buyer or seller'))
             side = _text(cells.get("side"))
         people.append(Stakeholder(name=_text(cells.get("name")), email=_text(cells.get("email")),
                                   side=side, role=_text(cells.get("role"))))
-    location = None
-    if tab is not None and cols is not None:
-        location = TableLocation(tab=tab, header_row=header, columns=dict(cols), rows=[r for r, _c in rows])
-    return people, location
+    return people, table.location
 
 
 def read_signoff(grid: Grid, warnings: list[Warning]) -> tuple[list[Signature], TableLocation | None]:
-    tab, header, cols, rows = _table(grid, SIGNOFF_TAB, _SIGN_SYNONYMS, {"name", "fingerprint"})
+    table = _table(grid, SIGNOFF_TAB, _SIGN_SYNONYMS, {"name", "fingerprint"})
+    if table is None:
+        return [], None
+    tab, cols = table.location.tab, table.location.columns
     signatures = []
-    for r, cells in rows:
+    for r, cells in table.cells:
         raw = cells.get("signed_at")
         signed_at = parse_datetime(raw) if _text(raw) else None
         if _text(raw) and signed_at is None:
@@ -109,10 +122,7 @@ def read_signoff(grid: Grid, warnings: list[Warning]) -> tuple[list[Signature], 
                                     side=_text(cells.get("side")), signed_at=signed_at,
                                     fingerprint=_text(cells.get("fingerprint")), method=_text(cells.get("method")),
                                     recorded_by=_text(cells.get("recorded_by")), seal=_text(cells.get("seal"))))
-    location = None
-    if tab is not None and cols is not None:
-        location = TableLocation(tab=tab, header_row=header, columns=dict(cols), rows=[r for r, _c in rows])
-    return signatures, location
+    return signatures, table.location
 
 
 def team_warnings(grid: Grid, team: TableLocation | None, warnings: list[Warning]) -> None:

@@ -7,7 +7,7 @@ every step she owns, and a diff compares owners by email where they have one.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from mapsheets.core.model import Plan, Stakeholder
 
@@ -40,13 +40,13 @@ def owner_key(entry: str) -> str:
     return found[0].casefold() if found else " ".join(entry.split()).casefold()
 
 
-def owner_name(entry: str, team: list[Stakeholder] = ()) -> str:
+def owner_name(entry: str, team: Sequence[Stakeholder] = ()) -> str:
     """The name to show for an Owners entry: the Team row's for its email, else the name written."""
     person = find_person(team, entry)
     return person.name if person and person.name else split_person(entry)[0]
 
 
-def find_person(team: list[Stakeholder], who: str) -> Stakeholder | None:
+def find_person(team: Sequence[Stakeholder], who: str) -> Stakeholder | None:
     """The Team row ``who`` (an email, a name, or "Name <email>") means: by email first, then by name."""
     name, email = split_person(who)
     if email:
@@ -57,7 +57,7 @@ def find_person(team: list[Stakeholder], who: str) -> Stakeholder | None:
     return next((p for p in team if " ".join(p.name.split()).casefold() == folded), None)
 
 
-def link_owner(entry: str, team: list[Stakeholder]) -> str:
+def link_owner(entry: str, team: Sequence[Stakeholder]) -> str:
     """An owner as written on write: a Team member with an email becomes "Name <email>"."""
     person = find_person(team, entry)
     return owner_label(person) if person and person.email else entry

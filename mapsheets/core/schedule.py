@@ -160,7 +160,8 @@ def _side_branch_successors(before: list[Task], dependents: Mapping[str, list[st
                           and s.key != t.key]
             if successors:
                 break
-        if close_key in dependents and close_key not in ancestors[t.key] and close_key not in successors:
+        if close_key is not None and close_key in dependents and close_key not in ancestors[t.key] \
+                and close_key not in successors:
             successors.append(close_key)  # whatever the stages say, before the signature
         if successors:
             out[t.key] = successors
@@ -190,7 +191,7 @@ def fit(tasks: list[Task], due: Mapping[str, date], start: date, target_close: d
         holidays: Collection[date] = NO_HOLIDAYS, close_key: str | None = None) -> Fit:
     """Where a schedule starts and closes, and its slack against the target close."""
     begin = min((add_business_days(due[t.key], -t.days, holidays) for t in tasks), default=start)
-    finish = due[close_key] if close_key in due else max(due.values(), default=start)
+    finish = due[close_key] if close_key is not None and close_key in due else max(due.values(), default=start)
     start = roll_forward(start, holidays)
     slack: int | None = None
     if target_close is not None:
@@ -238,7 +239,7 @@ def project(plan: Plan, today: date, holidays: Collection[date] = NO_HOLIDAYS) -
             continue
         candidates = [step.due, today]
         if dep_finish:
-            planned_dep = max((steps[d].due for d in deps[key] if steps[d].due), default=None)
+            planned_dep = max((due for due in (steps[d].due for d in deps[key]) if due), default=None)
             gap = max(0, business_days_between(planned_dep, step.due, holidays)) if planned_dep else 0
             candidates.append(add_business_days(dep_finish, gap, holidays))
         finish[key] = max(candidates)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from mapsheets.core.model import KINDS, SIDES
 from mapsheets.core.schedule import Task, topological
@@ -20,7 +20,7 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 @functools.cache
-def _env():
+def _env() -> Any:  # a jinja2 SandboxedEnvironment (jinja2 is imported lazily, unchecked)
     """The sandboxed Jinja2 environment, built on first use: commands that render nothing (show,
     digest) do not import Jinja2 or YAML at all."""
     import jinja2
@@ -90,10 +90,10 @@ class _Checker:
     def __init__(self, source: str):
         self.source = source
 
-    def fail(self, path: str, message: str) -> None:
+    def fail(self, path: str, message: str) -> NoReturn:
         raise TemplateError(f"{self.source}: {path}: {message}" if path else f"{self.source}: {message}")
 
-    def mapping(self, value: Any, path: str, required: tuple[str, ...], optional: tuple[str, ...]) -> dict:
+    def mapping(self, value: Any, path: str, required: tuple[str, ...], optional: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(value, dict):
             self.fail(path, f"expected a mapping, got {_kind(value)}")
         for key in required:
@@ -122,7 +122,7 @@ class _Checker:
         return value
 
     def choice(self, value: Any, path: str, allowed: tuple[str, ...]) -> str:
-        if value not in allowed:
+        if not isinstance(value, str) or value not in allowed:
             self.fail(path, f"{value!r} is not one of {', '.join(allowed)}")
         return value
 
@@ -140,7 +140,8 @@ def _join(path: str, key: str | int) -> str:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "text", type(None): "nothing"}.get(type(value), type(value).__name__)
+    kinds = {dict: "a mapping", list: "a list", str: "text", type(None): "nothing"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def parse_template(text: str, name: str, source: str = "") -> Template:
@@ -257,7 +258,8 @@ def render_text(text: str, context: dict[str, Any], source: str, path: str) -> s
     import jinja2
 
     try:
-        return _env().from_string(text).render(**context).strip()
+        rendered: str = _env().from_string(text).render(**context)
+        return rendered.strip()
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"{source}: {path}: {exc.message}") from None
     except jinja2.TemplateError as exc:

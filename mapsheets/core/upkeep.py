@@ -17,7 +17,8 @@ from typing import Any
 from mapsheets.core import look
 from mapsheets.core.machine import moved_cells
 from mapsheets.core.model import Plan, Signature
-from mapsheets.core.parse import ParsedPlan, PlanLocation, TableLocation, TimelineLocation
+from mapsheets.core.parse import ParsedPlan, PlanLocation, TimelineLocation
+from mapsheets.core.parse_tables import TableLocation
 
 Cells = dict[tuple[int, int], Any]
 
@@ -27,7 +28,7 @@ def signature_statuses(plan: Plan, signoff: TableLocation | None) -> Cells:
     if signoff is None or "status" not in signoff.columns:
         return {}
     col = signoff.columns["status"]
-    return {(r, col): plan.signature_status(s) for r, s in zip(signoff.rows, plan.signatures)}
+    return {(r, col): plan.signature_status(s) for r, s in zip(signoff.rows, plan.signatures, strict=False)}
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def upkeep_cells(plan: Plan, *, tab: str, id_column: int | None, missing_ids: di
     if id_column is not None and missing_ids:
         out.setdefault(tab, {}).update({(row, id_column): sid for row, sid in missing_ids.items()})
     statuses = signature_statuses(plan, signoff)
-    if statuses:
+    if statuses and signoff is not None:
         out.setdefault(signoff.tab, {}).update(statuses)
     return out
 

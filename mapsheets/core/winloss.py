@@ -60,7 +60,8 @@ def plan_record(name: str, revisions: Sequence[tuple[date, Plan]], holidays: Col
         due = planned.get(step.id, step.due)
         actual = step.done_on if step.status == "done" else None
         slip = _slip(due, actual, closed, holidays)
-        on_time = None if due is None or due > closed and actual is None else (actual is not None and slip <= 0)
+        on_time = (None if due is None or due > closed and actual is None
+                   else (actual is not None and slip is not None and slip <= 0))
         row = {"plan": name, "buyer": last.buyer, "outcome": plan_row["outcome"], "closed_on": closed,
                "map_date": first_taken, "days_map_to_close": days, "signed": signed,
                "execution_score": score.score, "step_id": step.id, "phase": step.phase, "step": step.title,

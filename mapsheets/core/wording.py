@@ -48,14 +48,14 @@ def describe(c: Change) -> str:
     if c.kind == "step_changed":
         return _describe_step_field(c, q, ref)
     if c.kind == "overview_changed":
-        return f"{_OVERVIEW_LABEL.get(c.field, c.field)} changed: {_show(c.old)} → {_show(c.new)}"
+        return f"{_OVERVIEW_LABEL.get(c.field or '', c.field or '')} changed: {_show(c.old)} → {_show(c.new)}"
     who = f"{c.title}" + (f" ({c.side})" if c.side else "")
     if c.kind == "stakeholder_added":
         return f"{who} joined the team"
     if c.kind == "stakeholder_removed":
         return f"{who} left the team"
     if c.kind == "stakeholder_changed":
-        return f"{c.field.capitalize()} of {c.title} changed: {_show(c.old)} → {_show(c.new)}"
+        return f"{(c.field or '').capitalize()} of {c.title} changed: {_show(c.old)} → {_show(c.new)}"
     signer = f"{_whose(c.side)} signature ({c.title})"
     if c.kind == "signature_added":
         how = f", {c.how}" if c.how else ""
@@ -93,5 +93,5 @@ def _describe_step_field(c: Change, q: str, ref: str) -> str:
         if c.new is None:
             return f"{q} no longer has a done date (was {_show(c.old)})"
         return f"{q} done on {_show(c.new)}" + (f" (was {_show(c.old)})" if c.old is not None else "")
-    label = c.field[6:] if c.field and c.field.startswith("extra:") else _LABEL.get(c.field, c.field)
+    label = c.field[6:] if c.field and c.field.startswith("extra:") else _LABEL.get(c.field or "", c.field or "")
     return f"{label} of {ref} changed: {_show(c.old)} → {_show(c.new)}"

@@ -77,7 +77,8 @@ def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict
     bg, fg, label = BADGE.get(d.health, BADGE["at risk"])
     if d.outcome:  # a closed deal has an outcome, not a health or a forecast
         bg, fg, label = "#e8eaed", "#3c4043", d.outcome_label
-    groups, left = [], max_changes
+    groups: list[dict[str, Any]] = []
+    left = max_changes
     for g in d.groups:
         shown = g.items[: max(0, min(per_group, left))]
         left -= len(shown)
@@ -85,8 +86,10 @@ def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict
                        "hidden": len(g.items) - len(shown)})
     hidden = sum(x["hidden"] for x in groups)
     return {
-        "d": d, "name": d.display_name, "href": safe_href(d.plan_url), "location": clip(d.plan_location or d.plan_url, 300),
-        "editors": _people(d.editors), "notice": _notice(d), "message": clip(d.message, 2000), "kind_label": _KIND_LABEL.get(d.kind, "Mutual action plan"),
+        "d": d, "name": d.display_name, "href": safe_href(d.plan_url),
+        "location": clip(d.plan_location or d.plan_url, 300),
+        "editors": _people(d.editors), "notice": _notice(d), "message": clip(d.message, 2000),
+        "kind_label": _KIND_LABEL.get(d.kind, "Mutual action plan"),
         "badge": {"bg": bg, "fg": fg, "label": label}, "outlook": _outlook(d),
         "progress_pct": round(100 * d.done / d.total) if d.total else 0,
         "groups": groups, "hidden_changes": hidden, "preheader": _preheader(d),
@@ -172,4 +175,5 @@ def _preheader(d: Digest) -> str:
 
 def render_certificate(context: dict[str, Any]) -> str:
     """The signing record (service/certificate.py) as one HTML document."""
-    return environment().get_template("certificate.html").render(**context)
+    html: str = environment().get_template("certificate.html").render(**context)
+    return html

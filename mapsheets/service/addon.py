@@ -113,12 +113,17 @@ def summary(ref: str, caller: Caller, *, today: date, now: datetime, store: Stor
             shown = {**shown, "warnings": [*shown["warnings"], lost.to_dict()]}
         changed = _changes_since_last_look(store, ref, caller, reading, now)
     who = member(reading.parsed.plan, caller.email, seller_domains)
-    out = {
+    from mapsheets.service.step_status import my_steps
+
+    out: dict[str, Any] = {
         "ref": book.ref,
+        "notice": _digest_notice(store, ref),
         "plan": shown,
         "me": {"email": caller.email, "on_plan": who.on_plan, "side": who.side, "name": who.name or caller.name,
                "subscription": _subscription(store, ref, caller.email)},
         "changes": changed,
+        # Per caller, so not memoized with the plan's part: theirs by email or by their Team name.
+        "my_steps": my_steps(reading.parsed.plan, caller.email, who.name),
     }
     if who.on_plan and sees_forecast(who.side):  # nothing of it reaches anyone else
         out["forecast"] = _forecast(store, reading, today, book.ref)
@@ -211,6 +216,14 @@ def changes(ref: str, caller: Caller, *, now: datetime, store: Store, credential
     """What changed since the caller last looked (one read); this look becomes the last."""
     with request_scope(credentials):
         return _changes_since_last_look(store, ref, caller, _reading(open_workbook(ref), ref), now)
+
+
+def _digest_notice(store: Store, ref: str) -> str | None:
+    """Why this plan's digests are not going out (the scheduled run cannot open it), else None."""
+    from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.unreadable import notice
+
+    return notice(store, canonical_ref(ref))
 
 
 def _subscription(store: Store, ref: str, email: str) -> str:

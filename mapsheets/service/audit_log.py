@@ -36,8 +36,9 @@ def log(store: Store, ref: str, kind: str, *, actor: str, detail: dict[str, Any]
     from mapsheets.service.revisions import canonical_ref
 
     key = canonical_ref(ref)
-    entry = {"ref": key, "backend": "google" if google_id(ref) else "xlsx", "title": title, "kind": kind,
-             "actor": actor, "detail": detail or {}, "at": (at or datetime.now(UTC)).isoformat()}
+    entry: dict[str, Any] = {"ref": key, "backend": "google" if google_id(ref) else "xlsx", "title": title,
+                             "kind": kind, "actor": actor, "detail": detail or {},
+                             "at": (at or datetime.now(UTC)).isoformat()}
     try:
         flush(store)
         _store(store, {**entry, "at": datetime.fromisoformat(entry["at"])})

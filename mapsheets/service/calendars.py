@@ -35,7 +35,7 @@ def _dates(code: str, years: tuple[int, ...]) -> frozenset[date]:
     return days
 
 
-def _unknown(code: str, field: str | None = None) -> UsageError:
+def _unknown(code: str | None, field: str | None = None) -> UsageError:
     return UsageError(f"holiday calendar {code!r} is not known (use a country code such as US, GB "
                       "or DE, optionally with a region: DE-BY, US-CA)", field=field)
 

@@ -209,7 +209,8 @@ def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Te
     joined = join(mutual.steps, carried, {s.id: closing_spans.get(s.phase, (0.0, 1.0)) for s in shared})
     for step in carried:
         step.unparsed.pop("Phase", None)  # the MAP's phase, not the closing plan's stage
-    notes += [f'"{closing.step(cid).title}" carried over in place of the template step "{title}"'
+    titles = {s.id: s.title for s in closing.steps}
+    notes += [f'"{titles[cid]}" carried over in place of the template step "{title}"'
               for cid, title in joined.merged.items()]
     mutual.steps = joined.steps
     mutual.close_step = joined.replaced.get(mutual.close_step, mutual.close_step)
@@ -315,6 +316,7 @@ def _fitted(subset: Template, closing: Plan, roles: dict[str, str], today: date,
     """Built forward from today with the learned durations; where the close step would land after
     the target close, the stages shrink until it does not. Returns the plan and the stage days used."""
     close = closing.target_close
+    assert close is not None  # convert refuses a closing plan without one
     days_off = holiday_dates(closing.holidays, range(today.year - 1, close.year + 4))
     wanted = {s.key: s.days for s in subset.stages} | dict(durations or {})
     shrank = False

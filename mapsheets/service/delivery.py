@@ -25,13 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.errors import Deferred, Refused, RemoteError
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from mapsheets.adapters.mail import Mailer
-    from mapsheets.adapters.store import Store
 
 DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 # Seconds a run may spend sending: a mail server that accepts and never answers must not hold a
@@ -42,8 +43,6 @@ RETRY_RUNS = 3  # runs a server may answer "try again later" (4xx) to one digest
 
 @dataclass
 class RunReport:
-    """What a digest run (or ``close``'s last digests) did: plans read, digests sent, left pending, refused."""
-
     plans: int = 0
     unchanged: int = 0  # plans not read at all: their backend said nothing changed
     not_read: set[str] = field(default_factory=set)  # their refs
@@ -82,6 +81,8 @@ def make_mailer(smtp_url: str | None, outbox: Path | None = None, env: dict[str,
 
 
 mailer = make_mailer  # its name before 0.2: a digest run's parameter is also called mailer
+
+
 def run_clock(now: datetime) -> Callable[[], datetime]:
     """A run's clock: its ``now`` moved on by the time taken since. Leases taken late in a long run
     get their whole length, and a run told another ``now`` (a test's, a replay's) keeps to it."""
@@ -89,40 +90,63 @@ def run_clock(now: datetime) -> Callable[[], datetime]:
     return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
-def deliver(store: Store, mailer, delivery, message, now: datetime, report: RunReport, deadline: float,
-            clock: Callable[[], datetime], resend: bool = False, retry_runs: int = RETRY_RUNS) -> None:
+@dataclass(frozen=True)
+class Delivered:
+    """What became of one recorded digest this run (all empty: another run holds its lease)."""
+
+    sent: tuple[str, str] | None = None  # (To, Subject): accepted, a new digest
+    resent: bool = False  # accepted, one left pending by an earlier run
+    deferred: bool = False  # not tried: the send budget was spent
+    bounced: tuple[str, str] | None = None  # (to, server reply): the subscriber gets no more digests
+    failed: str | None = None  # refused for this message, or kept pending for the next run
+
+    def into(self, report: RunReport) -> None:
+        """Count this in a run's report."""
+        report.deferred += self.deferred
+        report.resent += self.resent
+        if self.sent is not None:
+            report.sent.append(self.sent)
+        if self.bounced is not None:
+            report.bounced.append(self.bounced)
+        if self.failed is not None:
+            report.failed.append(self.failed)
+
+
+def deliver(store: Any, mailer: Mailer, delivery: Any, message: EmailMessage, now: datetime, report: RunReport,
+            deadline: float, clock: Callable[[], datetime], resend: bool = False,
+            retry_runs: int = RETRY_RUNS) -> None:
+    """``send_recorded``, counted in ``report``."""
+    send_recorded(store, mailer, delivery, message, now, deadline, clock, resend=resend,
+                  retry_runs=retry_runs).into(report)
+
+
+def send_recorded(store: Any, mailer: Mailer, delivery: Any, message: EmailMessage, now: datetime, deadline: float,
+                  clock: Callable[[], datetime], *, resend: bool = False, retry_runs: int = RETRY_RUNS) -> Delivered:
     """Send one recorded digest: within the run's send budget (``deadline``), under a lease taken
     on the run's ``clock``, then confirmed; refused for good, or kept pending for the next run
     (the module docstring says which answer leads where)."""
     left = deadline - time.monotonic()
     if left <= 0:  # left pending, unclaimed: the next run sends it first
-        report.deferred += 1
-        return
+        return Delivered(deferred=True)
     if not store.digests.claim_delivery(delivery, clock()):  # the lease covers this very send
-        return
+        return Delivered()
     try:
         mailer.send(message, [delivery.email], timeout=left)
     except Refused as exc:  # never retried; a refused address gets no more digests until watched again
         bounced = delivery.email in exc.addresses
         store.digests.refuse_delivery(delivery, exc.addresses.get(delivery.email) or str(exc), now, bounced=bounced)
         if bounced:
-            report.bounced.append((delivery.email, exc.addresses[delivery.email]))
-        else:
-            report.failed.append(f"{delivery.message_id}: {exc}")
-        return
+            return Delivered(bounced=(delivery.email, exc.addresses[delivery.email]))
+        return Delivered(failed=f"{delivery.message_id}: {exc}")
     except Deferred as exc:  # "try again later": a few runs, then the subscriber is bounced
         gave_up = store.digests.defer_delivery(delivery, exc.reply, now, limit=retry_runs)
         if gave_up:
-            report.bounced.append((delivery.email, gave_up))
-        else:
-            report.failed.append(f"{delivery.message_id}: {exc} (tried again next run)")
-        return
+            return Delivered(bounced=(delivery.email, gave_up))
+        return Delivered(failed=f"{delivery.message_id}: {exc} (tried again next run)")
     except RemoteError as exc:  # kept pending: the next run retries it with the same Message-ID
         store.digests.release_delivery(delivery.id, str(exc))
-        report.failed.append(f"{delivery.message_id}: {exc}")
-        return
+        return Delivered(failed=f"{delivery.message_id}: {exc}")
     store.digests.mark_sent(delivery.id, now)
     if resend:
-        report.resent += 1
-    else:
-        report.sent.append((str(message["To"]), str(message["Subject"])))
+        return Delivered(resent=True)
+    return Delivered(sent=(str(message["To"]), str(message["Subject"])))

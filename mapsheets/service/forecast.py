@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,6 +78,32 @@ def stored_history(store: Store) -> History | None:
 def forecast_of(view: PlanView, *, store_url: str | None = None) -> Forecast | None:
     """`show`'s forecast: the plan against the kept history."""
     return plan_forecast(view, kept_history(store_url))
+
+
+@dataclass(frozen=True)
+class Told:
+    """One plan's chance to close in a digest run, and the chance the last digest told."""
+
+    now: Forecast | None = None
+    previous: float | None = None
+
+    @classmethod
+    def of(cls, store: Store, ref: str, plan: Plan, today: date, days_off: Collection[date],
+           history: History | None) -> Told:
+        chance = chance_of(plan, today, days_off, history)
+        told = store.history.last_told(ref) if chance is not None else None
+        return cls(chance, (told or {}).get("chance"))
+
+    def words(self, plan: Plan, today: date, days_off: Collection[date]) -> tuple[str, str]:
+        """What a seller-side digest says (``core.digest.chance_words``); ("", "") with no history."""
+        from mapsheets.core.digest import chance_words
+
+        return ("", "") if self.now is None else chance_words(self.now, self.previous, plan, today, days_off)
+
+    def keep(self, store: Store, ref: str, at: datetime) -> None:
+        """A digest told it: the figure the next one says it moved from (none when there was no percentage)."""
+        if self.now is not None and self.now.chance is not None:
+            store.history.tell(ref, self.now.to_dict(), at)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.utils import formataddr
@@ -136,6 +136,62 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
 
     ``date_order`` (MDY, DMY, YMD) defaults to how the holiday calendar's country writes dates.
     """
+    holidays, order = _checked_inputs(template, buyer=buyer, seller=seller, start=start, close=close,
+                                      backward=backward, durations=durations, holidays=holidays,
+                                      date_order=date_order)
+    buyer, seller = buyer.strip(), seller.strip()
+    values = {"buyer": buyer, "seller": seller, "start_date": start, "close_date": close}
+    context = tpl.render_context(template, values, roles)
+    tasks = tpl.tasks(template, durations)
+    close_key = next((s.key for s in template.steps if s.closes), None)
+    days_off = holiday_dates(holidays, range(start.year - 1, (close or start).year + 4))
+    try:
+        if backward and close is not None:  # (backward without a close date was refused above)
+            due = schedule.schedule_backward(tasks, close, days_off, close_key=close_key,
+                                             stages=[s.key for s in template.stages])
+        else:
+            due = schedule.schedule_forward(tasks, start, days_off)
+    except OverflowError:
+        raise ScheduleError(f"the schedule runs past the calendar from {start} (check the dates)") from None
+    fit = schedule.fit(tasks, due, start, close, days_off, close_key=close_key)
+
+    ids: dict[str, str] = {}
+    for ts in template.steps:
+        ids[ts.key] = new_step_id(set(ids.values()), rng)
+
+    def render(text: str, path: str) -> str:
+        return tpl.render_text(text, context, template.source, path)
+
+    overview = {k: render(v, f"overview.{k}") for k, v in template.overview.items()}
+    go_live = None
+    if template.go_live_days is not None:
+        go_live = add_business_days(close or fit.finish, template.go_live_days, days_off)
+    plan = Plan(
+        kind=template.kind, title=title or render(template.title, "title"), buyer=buyer,
+        seller=seller, problem=overview.get("problem", ""), solution=overview.get("solution", ""),
+        start_date=fit.start, target_close=close, go_live=go_live, holidays=holidays.strip().upper(),
+        date_order=order,
+        buying_process=overview.get("buying_process", ""),
+        seller_lead=render(template.leads["seller"], "leads.seller") if "seller" in template.leads else "",
+        buyer_lead=render(template.leads["buyer"], "leads.buyer") if "buyer" in template.leads else "",
+        template=template.name, steps=_new_steps(template, ids, due, render),
+        close_step=next((ids[s.key] for s in template.steps if s.closes), ""),
+        stakeholders=[_person(render(m["name"], f"team[{i}].name"), m.get("email", ""), m["side"], m["role"])
+                      for i, m in enumerate(template.team)],
+    )
+    for step in plan.steps:  # owners on the team with an email follow their Team row
+        step.owners = [link_owner(o, plan.stakeholders) for o in step.owners]
+    if template.kind == "closing" or any(ts.visibility for ts in template.steps):
+        plan.step_columns = [*STEP_HEADERS, VISIBILITY]  # says which steps `convert` may show the buyer
+        for ts, step in zip(template.steps, plan.steps, strict=True):
+            step.extra[VISIBILITY] = "shared" if ts.shown_to_buyer(template.kind) else "internal"
+    return plan, fit
+
+
+def _checked_inputs(template: tpl.Template, *, buyer: str, seller: str, start: date, close: date | None,
+                    backward: bool, durations: dict[str, int] | None, holidays: str,
+                    date_order: str | None) -> tuple[str, str]:
+    """build_plan's arguments refused where wrong; the holiday calendar's code and the date order to use."""
     for name, value in (("buyer", buyer), ("seller", seller)):
         if not value.strip():
             raise UsageError(f"{name} must not be empty", field=name)
@@ -151,61 +207,19 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     unknown = sorted(set(durations or {}) - stage_keys)
     if unknown:
         raise UsageError(f"durations: unknown stage {unknown[0]!r} (stages: {', '.join(sorted(stage_keys))})")
-    values = {"buyer": buyer.strip(), "seller": seller.strip(), "start_date": start, "close_date": close}
-    context = tpl.render_context(template, values, roles)
-    tasks = tpl.tasks(template, durations)
-    close_key = next((s.key for s in template.steps if s.closes), None)
-    days_off = holiday_dates(holidays, range(start.year - 1, (close or start).year + 4))
-    try:
-        if backward:
-            due = schedule.schedule_backward(tasks, close, days_off, close_key=close_key,
-                                             stages=[s.key for s in template.stages])
-        else:
-            due = schedule.schedule_forward(tasks, start, days_off)
-    except OverflowError:
-        raise ScheduleError(f"the schedule runs past the calendar from {start} (check the dates)") from None
-    fit = schedule.fit(tasks, due, start, close, days_off, close_key=close_key)
+    return holidays, order
 
-    ids: dict[str, str] = {}
-    for step in template.steps:
-        ids[step.key] = new_step_id(set(ids.values()), rng)
 
-    def render(text: str, path: str) -> str:
-        return tpl.render_text(text, context, template.source, path)
-
-    steps = []
-    for i, ts in enumerate(template.steps):
-        steps.append(Step(
-            id=ids[ts.key], title=render(ts.title, f"steps[{i}].title"),
-            phase=template.stage(ts.stage).name, side=ts.side,
-            owners=[render(o, f"steps[{i}].owner") for o in ts.owners], due=due[ts.key],
-            depends_on=[ids[d] for d in ts.depends_on],
-            notes=render(ts.notes, f"steps[{i}].notes") if ts.notes else "",
-        ))
-    overview = {k: render(v, f"overview.{k}") for k, v in template.overview.items()}
-    go_live = None
-    if template.go_live_days is not None:
-        go_live = add_business_days(close or fit.finish, template.go_live_days, days_off)
-    plan = Plan(
-        kind=template.kind, title=title or render(template.title, "title"), buyer=values["buyer"],
-        seller=values["seller"], problem=overview.get("problem", ""), solution=overview.get("solution", ""),
-        start_date=fit.start, target_close=close, go_live=go_live, holidays=holidays.strip().upper(),
-        date_order=order,
-        buying_process=overview.get("buying_process", ""),
-        seller_lead=render(template.leads["seller"], "leads.seller") if "seller" in template.leads else "",
-        buyer_lead=render(template.leads["buyer"], "leads.buyer") if "buyer" in template.leads else "",
-        template=template.name, steps=steps,
-        close_step=next((ids[s.key] for s in template.steps if s.closes), ""),
-        stakeholders=[_person(render(m["name"], f"team[{i}].name"), m.get("email", ""), m["side"], m["role"])
-                      for i, m in enumerate(template.team)],
-    )
-    for step in plan.steps:  # owners on the team with an email follow their Team row
-        step.owners = [link_owner(o, plan.stakeholders) for o in step.owners]
-    if template.kind == "closing" or any(ts.visibility for ts in template.steps):
-        plan.step_columns = [*STEP_HEADERS, VISIBILITY]  # says which steps `convert` may show the buyer
-        for ts, step in zip(template.steps, plan.steps, strict=False):
-            step.extra[VISIBILITY] = "shared" if ts.shown_to_buyer(template.kind) else "internal"
-    return plan, fit
+def _new_steps(template: tpl.Template, ids: dict[str, str], due: Mapping[str, date],
+               render: Callable[[str, str], str]) -> list[Step]:
+    """The template's steps with their new IDs and due dates, their text rendered."""
+    return [Step(
+        id=ids[ts.key], title=render(ts.title, f"steps[{i}].title"),
+        phase=template.stage(ts.stage).name, side=ts.side,
+        owners=[render(o, f"steps[{i}].owner") for o in ts.owners], due=due[ts.key],
+        depends_on=[ids[d] for d in ts.depends_on],
+        notes=render(ts.notes, f"steps[{i}].notes") if ts.notes else "",
+    ) for i, ts in enumerate(template.steps)]
 
 
 def _person(name: str, email: str, side: str, role: str) -> Stakeholder:

@@ -50,6 +50,13 @@ def request_scope(credentials=None) -> Iterator[None]:
         _SCOPE.reset(token)
 
 
+def deployment_credentials() -> bool:
+    """Whether a workbook opened now reads with the environment's Google credentials (the
+    deployment's, as the cron run's), not a caller's given to the request scope."""
+    scope = _SCOPE.get()
+    return scope is None or scope.credentials is None
+
+
 class _ReadOnce:
     """A workbook whose grid is read once and reused until the next write through it."""
 

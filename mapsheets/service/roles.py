@@ -21,9 +21,10 @@ def placeholders(plan: Plan) -> dict[str, str]:
 @lru_cache(maxsize=256)  # every write asks; a digest run writes many plans of a few templates
 def _placeholders(name: str, buyer: str, seller: str, start, close) -> tuple[tuple[str, str], ...]:
     try:
-        source, text = files.template_sources([]).get(name, (None, None))
-        if text is None:
+        found = files.template_sources([]).get(name)
+        if found is None:
             return ()
+        source, text = found
         template = tpl.parse_template(text, name, source)
         context = tpl.render_context(template, {"buyer": buyer, "seller": seller, "start_date": start,
                                                 "close_date": close})

@@ -76,7 +76,7 @@ def add_step(ref: str, *, title: str, today: date, side: str = "joint", owners: 
         if "Step" not in loc.columns:
             raise UsageError(f"{book.ref}: the steps table has no 'Step' column")
         # Only the columns the sheet has: a missing column is not silently recreated mid-sheet.
-        row = {loc.columns[h]: v for h, v in zip(headers, step_cells(step, headers)) if h in loc.columns}
+        row = {loc.columns[h]: v for h, v in zip(headers, step_cells(step, headers), strict=True) if h in loc.columns}
         # Rows that had no ID get the one they were given on read, so it stays stable; and every
         # signature's Status is judged again against the plan with the new step, in the same write.
         at = _inside_its_phase(plan, loc, step_phase)

@@ -137,7 +137,6 @@ def _role(plan: Plan, role: str, template_dirs: Sequence[Path]) -> tuple[str, st
         except MapsheetsError:  # a template this machine does not have: Team role labels still work
             template = None
     label = next((r for r in ROLES if r.casefold() == role.replace("_", " ").casefold()), "")
-    key = None
     if template is not None:
         values = {"buyer": plan.buyer, "seller": plan.seller, "start_date": plan.start_date,
                   "close_date": plan.target_close}
@@ -148,12 +147,12 @@ def _role(plan: Plan, role: str, template_dirs: Sequence[Path]) -> tuple[str, st
             key = next((k for k in template.roles for m in template.team
                         if m.get("role", "").casefold() == label.casefold()
                         and tpl.render_text(m["name"], context, template.source, "team") == context["roles"][k]), None)
-    if key is not None:
-        placeholder = context["roles"][key]
-        for member in template.team:
-            if tpl.render_text(member["name"], context, template.source, "team") == placeholder:
-                label = member.get("role", label)
-        return placeholder, label or key
+        if key is not None:
+            placeholder = context["roles"][key]
+            for member in template.team:
+                if tpl.render_text(member["name"], context, template.source, "team") == placeholder:
+                    label = member.get("role", label)
+            return placeholder, label or key
     if label:
         return "", label
     keys = ", ".join(template.roles) if template is not None else "none (template unknown)"
@@ -195,7 +194,9 @@ def _edit(book, parsed: ParsedPlan, grid, person: Stakeholder, row: int | None,
     steps, leads = renamed
     if "Owners" in loc.columns:
         for step_id in steps:
-            plan_cells[(loc.step_rows[step_id], loc.columns["Owners"])] = ", ".join(plan.step(step_id).owners)
+            step = plan.step(step_id)
+            if step is not None:  # (always: the IDs are the plan's own)
+                plan_cells[(loc.step_rows[step_id], loc.columns["Owners"])] = ", ".join(step.owners)
     for attr in leads:
         if attr in loc.overview_at:
             plan_cells[loc.overview_at[attr]] = getattr(plan, attr)

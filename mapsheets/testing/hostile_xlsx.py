@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -56,7 +56,7 @@ def _text_cell(ref: str, text: str) -> bytes:
     return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'.encode()
 
 
-def write(path: Path, parts: dict[str, bytes | Iterable[bytes]]) -> Path:
+def write(path: Path, parts: Mapping[str, bytes | Iterable[bytes]]) -> Path:
     """A zip of ``parts``; a part given as an iterable of chunks is streamed into the archive."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for name, data in parts.items():

@@ -95,8 +95,9 @@ def server():
 
 
 def message(to=("dana@acme.test",), msgid="<digest-1@mapsheets.test>", **headers):
-    return build_message(sender="MAP digest <digest@globex.test>", to=list(to), subject="[MAP] Acme × Globex: 3 changes",
-                         html=HTML, text=TEXT, message_id=msgid, headers=headers or None,
+    return build_message(sender="MAP digest <digest@globex.test>", to=list(to),
+                         subject="[MAP] Acme × Globex: 3 changes", html=HTML, text=TEXT, message_id=msgid,
+                         headers=headers or None,
                          date=dt.datetime(2027, 1, 12, 8, 0, tzinfo=dt.UTC))
 
 

@@ -81,7 +81,8 @@ def test_status_and_side_dropdowns(book):
     ws = book["Plan"]
     header = _header_row(ws)
     first, last = header + 1, header + 1000
-    side, status = get_column_letter(STEP_HEADERS.index("Side") + 1), get_column_letter(STEP_HEADERS.index("Status") + 1)
+    side = get_column_letter(STEP_HEADERS.index("Side") + 1)
+    status = get_column_letter(STEP_HEADERS.index("Status") + 1)
     dropdowns = _validations(ws)
     assert dropdowns == {
         f"{side}{first}:{side}{last}": '"buyer,seller,joint"',

@@ -33,7 +33,8 @@ def measured_show(path: Path) -> tuple[subprocess.CompletedProcess, float, float
     """`mapsheets show` in a child process: its result, wall seconds and peak memory in MB."""
     code = ("import resource, subprocess, sys, time\n"
             "start = time.perf_counter()\n"
-            "r = subprocess.run([sys.executable, '-m', 'mapsheets.cli', 'show', sys.argv[1]], capture_output=True, text=True)\n"
+            "r = subprocess.run([sys.executable, '-m', 'mapsheets.cli', 'show', sys.argv[1]],"
+            " capture_output=True, text=True)\n"
             "took = time.perf_counter() - start\n"
             "sys.stdout.write(f'{r.returncode}\\n{took}\\n{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n')\n"
             "sys.stdout.write(r.stderr)\n")
@@ -48,7 +49,8 @@ def test_one_cell_at_the_end_of_the_sheet_is_refused_fast_and_small(tmp_path):
     far = hostile.far_cell(tmp_path / "far.xlsx")
     result, seconds, megabytes = measured_show(far)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr == f"Error: {far}: tab 'Plan' uses more than 20,000 rows (row 1,048,576; limit MAPSHEETS_MAX_ROWS)"
+    assert result.stderr == (f"Error: {far}: tab 'Plan' uses more than 20,000 rows "
+                             "(row 1,048,576; limit MAPSHEETS_MAX_ROWS)")
     # The whole process, Python's start included: today's main takes 3.8 GB and two minutes.
     assert megabytes < 100, megabytes
     assert seconds < 5, seconds  # the machine is shared: the benchmark shows the real figure (well under 1 s)
@@ -119,7 +121,8 @@ def test_the_uncompressed_limit_counts_every_part_together(tmp_path, monkeypatch
     extra = lead + b"e" * (600_000 - len(lead) - 4) + b"</x>"
     sheet = hostile._sheet(b'<row r="1"><c r="A1" t="s"><v>0</v></c></row>')
     one = hostile.write(tmp_path / "one.xlsx", hostile._parts(sheet, strings))
-    other = hostile.write(tmp_path / "other.xlsx", {**hostile._parts(sheet, head + b"<si><t>s</t></si></sst>"), "customXml/item1.xml": extra})
+    other = hostile.write(tmp_path / "other.xlsx", {**hostile._parts(sheet, head + b"<si><t>s</t></si></sst>"),
+                                                    "customXml/item1.xml": extra})
     both = hostile.write(tmp_path / "both.xlsx", {**hostile._parts(sheet, strings), "customXml/item1.xml": extra})
     assert len(strings) == len(extra) == 600_000
     assert read_grid(one)["Plan"][0][0] == "s" * (600_000 - len(head) - 22)
@@ -142,7 +145,8 @@ def test_malformed_xml_corrupt_deflate_and_passwords_are_one_line(tmp_path):
         hostile.malformed_xml(tmp_path / "malformed.xlsx"))
     assert "is damaged: a compressed part cannot be unpacked (Error -3 while decompressing data" in show_error(
         hostile.corrupt_deflate(tmp_path / "deflate.xlsx"))
-    assert "is password-protected: save it without a password" in show_error(hostile.encrypted(tmp_path / "locked.xlsx"))
+    locked = hostile.encrypted(tmp_path / "locked.xlsx")
+    assert "is password-protected: save it without a password" in show_error(locked)
 
 
 def test_a_hostile_workbook_is_refused_by_writes_too(tmp_path):

@@ -121,7 +121,8 @@ def test_ods_and_xls_read_like_the_xlsx_and_refuse_writes(office_copies, kind):
 
     before = path.read_bytes()
     for args in (["add-step", str(path), "--title", "Security review"],
-                 ["sign", str(path), "--name", "Dana", "--email", "dana@acme.example", "--side", "buyer", "--no-record"]):
+                 ["sign", str(path), "--name", "Dana", "--email", "dana@acme.example", "--side", "buyer",
+                  "--no-record"]):
         result = CliRunner().invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == 1 and "Traceback" not in result.stderr
         assert result.stderr.splitlines() == [

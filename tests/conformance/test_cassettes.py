@@ -76,7 +76,7 @@ class IdMap:
                 elif k in actual:
                     self.learn(v, actual[k])
         elif isinstance(recorded, list) and isinstance(actual, list):
-            for a, b in zip(recorded, actual):
+            for a, b in zip(recorded, actual, strict=False):
                 self.learn(a, b)
 
     def text(self, s: str) -> str:

@@ -72,7 +72,8 @@ def test_one_sheet_with_both_kinds_of_dates_warns_instead_of_guessing(tmp_path):
     assert (steps[3].due, steps[4].due) == (date(2027, 5, 13), date(2027, 5, 2))
     assert [(w.cell, w.message) for w in view.warnings] == [
         (f"Plan!{step_cell(path, 1, 'Due')}", '"02/05/2027" could be 5 February 2027 or 2 May 2027: read as '
-                                              "5 February 2027 (the plan's date order is MDY); type 2027-02-05 to be sure"),
+                                              "5 February 2027 (the plan's date order is MDY); "
+                                              "type 2027-02-05 to be sure"),
         (f"Plan!{step_cell(path, 2, 'Due')}", "\"13/05/2027\" is not a date in the plan's date order MDY "
                                               "(13 May 2027 would be DMY)"),
     ]
@@ -98,7 +99,8 @@ def test_date_order_row_is_kept_on_the_hidden_tab_and_can_be_changed_by_hand(tmp
     book.save(path)
     view = service.read_plan(str(path), today=START)
     assert (view.warnings[0].cell, view.warnings[0].message) == (
-        f"_mapsheets!B{row[1].row}", '"European" is not a date order (MDY, DMY or YMD): dates typed as text are read month first')
+        f"_mapsheets!B{row[1].row}",
+        '"European" is not a date order (MDY, DMY or YMD): dates typed as text are read month first')
     assert view.plan.date_order == "European"  # kept as typed
 
 

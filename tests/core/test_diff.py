@@ -153,7 +153,8 @@ def test_deleted_id_is_matched_by_content(plan):
     step.id = "S-0000"  # what the parser derives for a row whose ID cell is empty
     new.steps.insert(0, new.steps.pop(0))
     [change] = diff(plan, new)
-    assert (change.kind, change.step_id, change.field, change.old, change.new) == ("step_changed", "S-0000", "id", old_id, "S-0000")
+    assert (change.kind, change.step_id, change.field, change.old, change.new) \
+        == ("step_changed", "S-0000", "id", old_id, "S-0000")
 
 
 def test_retyped_id_with_edited_title_reports_exactly_those(plan):

@@ -189,7 +189,7 @@ def test_nothing_to_tell_says_what_the_built_digest_would(today, statuses):
     from mapsheets.core.digest import nothing_to_tell
 
     plan = small_plan()
-    for step, status in zip(plan.steps, statuses):
+    for step, status in zip(plan.steps, statuses, strict=True):
         step.status = status
     built = build_digest(plan=plan, changes=[], today=today, plan_url=URL, previous_close=None)
     assert nothing_to_tell(plan, [], today) == (not built.is_worth_sending)

@@ -43,7 +43,8 @@ def test_keyed_rows_changed_added_removed():
     del new[4]
     new.append(["B-5", "Data migration", "Dee", 12000, None])
     changes = diff_tab(BUDGET, new)
-    assert kinds(changes) == [("row_changed", "B-2"), ("row_changed", "B-3"), ("row_added", "B-5"), ("row_removed", "B-4")]
+    assert kinds(changes) == [("row_changed", "B-2"), ("row_changed", "B-3"), ("row_added", "B-5"),
+                              ("row_removed", "B-4")]
     assert changes[0].cells == (("Amount", 30000, 35000),)
     assert (changes[0].row_old, changes[0].row_new) == (3, 3)
     assert changes[0].describe() == 'Row changed "B-2" (row 3): Amount: 30000 → 35000'
@@ -76,7 +77,8 @@ def test_id_like_headers_and_fallback():
     dupes = [["ID", "Summary"], ["1", "SSO"], ["1", "SCIM"]]  # not unique: aligned by content
     edited = [dupes[0], ["1", "SSO"], ["1", "SCIM provisioning"]]
     [change] = diff_tab(dupes, edited)
-    assert change.kind == "row_changed" and change.row_old == 3 and change.cells == (("Summary", "SCIM", "SCIM provisioning"),)
+    assert change.kind == "row_changed" and change.row_old == 3 \
+        and change.cells == (("Summary", "SCIM", "SCIM provisioning"),)
 
 
 def test_unkeyed_insert_edit_delete_aligned_by_content():

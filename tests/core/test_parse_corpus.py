@@ -425,7 +425,8 @@ def test_a_formula_without_a_cached_value_is_a_warning_not_a_blank(plan_file, pl
     assert view.plan.steps[0].due is None
     # Issue 17 part 5: "not computed" (no value is known), no longer "is not a date".
     assert [w.message for w in view.warnings] == ['"=DATE(2030,3,15)" is not computed: its formula was saved '
-                                                  'without a result (open and save the workbook in Excel or LibreOffice)']
+                                                  'without a result (open and save the workbook in Excel '
+                                                  'or LibreOffice)']
     add_step(plan_file)
     book = openpyxl.load_workbook(plan_file)
     assert book["Plan"].cell(row, sheet.cols["Due"]).value == "=DATE(2030,3,15)"  # still the formula

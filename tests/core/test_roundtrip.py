@@ -85,7 +85,7 @@ def test_cli_new_reads_back_as_the_built_plan(tmp_path, monkeypatch):
     assert view.warnings == []
     got, want = view.plan.to_dict(), built.to_dict()
     # IDs are random per run: compare with them mapped onto the built plan's.
-    rename = {a["id"]: b["id"] for a, b in zip(got["steps"], want["steps"])}
+    rename = {a["id"]: b["id"] for a, b in zip(got["steps"], want["steps"], strict=True)}
     for step in got["steps"]:
         step["id"] = rename[step["id"]]
         step["depends_on"] = [rename[d] for d in step["depends_on"]]

@@ -22,7 +22,8 @@ VALID = {
     "roles": {"ae": "{{ seller }} AE", "champion": "{{ buyer }} Champion"},
     "stages": [{"key": "discover", "name": "Discovery", "days": 4}, {"key": "close", "name": "Close", "days": 2}],
     "steps": [
-        {"key": "call", "stage": "discover", "title": "Call {{ buyer }}", "side": "joint", "owner": "{{ roles.ae }}", "days": 1},
+        {"key": "call", "stage": "discover", "title": "Call {{ buyer }}", "side": "joint", "owner": "{{ roles.ae }}",
+         "days": 1},
         {"key": "agree", "stage": "discover", "title": "Agree plan", "side": "buyer", "owner": "{{ roles.champion }}",
          "days": 1, "depends_on": ["call"]},
         {"key": "sign", "stage": "close", "title": "Sign", "side": "seller", "owner": ["{{ roles.ae }}"], "days": 2,

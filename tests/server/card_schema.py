@@ -26,7 +26,8 @@ ON_CLICK = {
 BUTTON = {
     "type": "object", "additionalProperties": False, "required": ["text", "onClick"],
     "properties": {"text": {"type": "string", "minLength": 1}, "onClick": ON_CLICK, "disabled": {"type": "boolean"},
-                   "altText": {"type": "string"}, "type": {"enum": ["OUTLINED", "FILLED", "FILLED_TONAL", "BORDERLESS"]}},
+                   "altText": {"type": "string"},
+                   "type": {"enum": ["OUTLINED", "FILLED", "FILLED_TONAL", "BORDERLESS"]}},
 }
 NAMED = {"name": {"type": "string", "pattern": "^[a-z_]+$"}, "label": {"type": "string"}}
 WIDGETS = {

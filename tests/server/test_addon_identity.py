@@ -104,7 +104,8 @@ def test_a_non_dev_server_on_loopback_ignores_the_dev_header(issuer, tmp_path, g
                              headers={"X-Mapsheets-Dev-User": AE, **token})
         assert answer.status_code == 401 and "sign in" in answer.json["error"], answer.json
         assert google_env.stats()["total"] == 0
-        signed_in = client.post("/api/summary", json={"spreadsheet_id": sheet}, headers={**headers(issuer, AE), **token})
+        signed_in = client.post("/api/summary", json={"spreadsheet_id": sheet},
+                                headers={**headers(issuer, AE), **token})
         assert signed_in.status_code == 200  # the same request with a token: the 401 was the header
     finally:
         app.extensions["mapsheets_store"].close()

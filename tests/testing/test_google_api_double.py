@@ -57,7 +57,8 @@ def test_unknown_field_is_invalid_argument(g):
 
 
 @pytest.mark.parametrize("request_body,fragment", [
-    ({"requests": [{"addSheet": {"properties": {"index": "abc"}}}]}, "'requests[0].add_sheet.properties.index' (TYPE_INT32)"),
+    ({"requests": [{"addSheet": {"properties": {"index": "abc"}}}]},
+     "'requests[0].add_sheet.properties.index' (TYPE_INT32)"),
     ({"requests": [{"addSheet": {"properties": {"hidden": "yes"}}}]}, "(TYPE_BOOL)"),
     ({"requests": [{"mergeCells": {"mergeType": "DIAGONAL"}}]}, "MergeCellsRequest.MergeType"),
     ({"requests": [{"addSheet": {"properties": {"gridProperties": {"bogus": 1}}}}]},
@@ -154,7 +155,8 @@ def test_stats_endpoint_and_reset(g):
 
 def test_writes_bump_modified_time_and_user(g):
     g.clock = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
-    sid = call(g, "POST", "/drive/v3/files", {"name": "Plan", "mimeType": "application/vnd.google-apps.spreadsheet"}).json()["id"]
+    sid = call(g, "POST", "/drive/v3/files",
+               {"name": "Plan", "mimeType": "application/vnd.google-apps.spreadsheet"}).json()["id"]
     g.clock.advance(minutes=5)
     requests.put(g.root + f"/v4/spreadsheets/{sid}/values/A1", params={"valueInputOption": "RAW"},
                  json={"values": [["x"]]}, headers={**AUTH, "X-Double-User": "Ann Lee <ann@example.com>"})
@@ -166,7 +168,8 @@ def test_writes_bump_modified_time_and_user(g):
 
 def test_revisions_list_says_who_saved_when_paged(g):
     g.clock = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
-    sid = call(g, "POST", "/drive/v3/files", {"name": "Plan", "mimeType": "application/vnd.google-apps.spreadsheet"}).json()["id"]
+    sid = call(g, "POST", "/drive/v3/files",
+               {"name": "Plan", "mimeType": "application/vnd.google-apps.spreadsheet"}).json()["id"]
     for who in ("Ann Lee <ann@example.com>", "bo@example.com"):
         g.clock.advance(minutes=5)
         requests.put(g.root + f"/v4/spreadsheets/{sid}/values/A1", params={"valueInputOption": "RAW"},
@@ -210,8 +213,8 @@ def test_create_with_grid_and_get_with_ranges(g):
         "properties": {"title": "Plan", "gridProperties": {"rowCount": 10, "columnCount": 5, "frozenRowCount": 1}},
         "data": [{"rowData": [{"values": [{"userEnteredValue": {"stringValue": "Step"}},
                                           {"userEnteredValue": {"numberValue": 3},
-                                           "dataValidation": {"condition": {"type": "ONE_OF_LIST",
-                                                                            "values": [{"userEnteredValue": "3"}]}}}]}]}],
+                                           "dataValidation": {"condition": {
+                                               "type": "ONE_OF_LIST", "values": [{"userEnteredValue": "3"}]}}}]}]}],
         "protectedRanges": [{"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1}, "warningOnly": True}],
     }]}
     created = call(g, "POST", "/v4/spreadsheets", body).json()
@@ -314,7 +317,8 @@ def test_masked_get_omits_cells_left_empty_by_the_mask(g):
             {"updateCells": {"range": {"sheetId": 0, "startRowIndex": r, "endRowIndex": r + 1, "startColumnIndex": c,
                                        "endColumnIndex": c + 1}, "fields": "note", "rows": [{"values": [{"note": n}]}]}}
             for r, c, n in [(0, 0, "read my note"), (1, 1, "Or don't"), (2, 0, "another note"), (2, 2, "test")]]}
-    sid = g.create_spreadsheet("Notes", {"Sheet1": [["a", "b", "c", "d"], ["e", "f", "g"], ["h", "i", "j", "k"], ["l"]]})
+    sid = g.create_spreadsheet("Notes", {"Sheet1": [["a", "b", "c", "d"], ["e", "f", "g"], ["h", "i", "j", "k"],
+                                                    ["l"]]})
     sheet_id = call(g, "GET", f"/v4/spreadsheets/{sid}").json()["sheets"][0]["properties"]["sheetId"]
     for req in notes["requests"]:
         req["updateCells"]["range"]["sheetId"] = sheet_id

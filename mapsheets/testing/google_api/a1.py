@@ -18,9 +18,19 @@ class Box:
     r1: int | None = None
     c1: int | None = None
 
-    def clamp(self, rows: int, cols: int) -> "Box":
-        return Box(self.r0 or 0, self.c0 or 0,
-                   rows if self.r1 is None else self.r1, cols if self.c1 is None else self.c1)
+    def clamp(self, rows: int, cols: int) -> Rect:
+        return Rect(self.r0 or 0, self.c0 or 0,
+                    rows if self.r1 is None else self.r1, cols if self.c1 is None else self.c1)
+
+
+@dataclass(frozen=True)
+class Rect(Box):
+    """A rectangle with every side known: a Box clamped to a grid, or a range of given cells."""
+
+    r0: int = 0
+    c0: int = 0
+    r1: int = 0
+    c1: int = 0
 
 
 class A1Error(ValueError):
@@ -120,12 +130,12 @@ def quote_title(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def format_box(box: Box) -> str:
+def format_box(box: Rect) -> str:
     """Format a clamped box as A1 (single cell collapses to 'A1')."""
     a = f"{index_to_col(box.c0)}{box.r0 + 1}"
     b = f"{index_to_col(box.c1 - 1)}{box.r1}"
     return a if (box.r1 - box.r0 == 1 and box.c1 - box.c0 == 1) else f"{a}:{b}"
 
 
-def format_range(title: str, box: Box) -> str:
+def format_range(title: str, box: Rect) -> str:
     return f"{quote_title(title)}!{format_box(box)}"

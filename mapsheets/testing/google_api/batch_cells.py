@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 
 from . import cells
-from .a1 import Box
+from .a1 import Rect
 from .batch_common import Ctx, _cells_in, _set_cell_fields
 from .model import Sheet, grid_range_json
 
@@ -16,7 +16,7 @@ def update_cells(ctx: Ctx, req: dict) -> dict:
     else:
         start = req.get("start") or {}
         sheet = ctx.sheet(start.get("sheetId"))
-        box = Box(start.get("rowIndex") or 0, start.get("columnIndex") or 0, sheet.rows, sheet.cols)
+        box = Rect(start.get("rowIndex") or 0, start.get("columnIndex") or 0, sheet.rows, sheet.cols)
     rows = req.get("rows") or []
     for i, row in enumerate(rows):
         for j, data in enumerate(row.get("values") or []):
@@ -64,8 +64,8 @@ def merge_cells(ctx: Ctx, req: dict) -> dict:
     sheet, box = ctx.grid(req.get("range") or {})
     kind = req.get("mergeType") or "MERGE_ALL"
     parts = ([box] if kind == "MERGE_ALL" else
-             [Box(r, box.c0, r + 1, box.c1) for r in range(box.r0, box.r1)] if kind == "MERGE_ROWS" else
-             [Box(box.r0, c, box.r1, c + 1) for c in range(box.c0, box.c1)])
+             [Rect(r, box.c0, r + 1, box.c1) for r in range(box.r0, box.r1)] if kind == "MERGE_ROWS" else
+             [Rect(box.r0, c, box.r1, c + 1) for c in range(box.c0, box.c1)])
     sheet.merges = [m for m in sheet.merges  # a new merge replaces the merges it overlaps
                     if m["endRowIndex"] <= box.r0 or m["startRowIndex"] >= box.r1
                     or m["endColumnIndex"] <= box.c0 or m["startColumnIndex"] >= box.c1]
@@ -116,7 +116,7 @@ def update_borders(ctx: Ctx, req: dict) -> dict:
     return {}
 
 
-def _paste(ctx: Ctx, src_sheet: Sheet, src: Box, dst_sheet: Sheet, r0: int, c0: int, cut: bool,
+def _paste(ctx: Ctx, src_sheet: Sheet, src: Rect, dst_sheet: Sheet, r0: int, c0: int, cut: bool,
            rows: int | None = None, cols: int | None = None) -> None:
     block = {(r - src.r0, c - src.c0): copy.deepcopy(src_sheet.cells.get((r, c))) for r, c in _cells_in(src)}
     if cut:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 
 from . import cells, colors, fieldmask
-from .a1 import Box
+from .a1 import Rect
 from .errors import ApiError, bad_request
 from .model import Sheet, Spreadsheet, box_from_grid_range
 
@@ -27,7 +28,7 @@ class Ctx:
             raise self.fail(f"No grid with id: {sheet_id or 0}")
         return sheet
 
-    def grid(self, gr: dict) -> tuple[Sheet, Box]:
+    def grid(self, gr: dict) -> tuple[Sheet, Rect]:
         sheet = self.sheet(gr.get("sheetId"))
         return sheet, sheet.clamp(box_from_grid_range(gr))
 
@@ -51,7 +52,7 @@ def _prune(obj):
     return obj
 
 
-def _cells_in(box: Box):
+def _cells_in(box: Rect) -> Iterator[tuple[int, int]]:
     for r in range(box.r0, box.r1):
         for c in range(box.c0, box.c1):
             yield r, c

@@ -134,8 +134,8 @@ def _shift(sheet: Sheet, d: str, at: int, n: int) -> None:
         if m[hi] > at:
             m[hi] = max(at, m[hi] + n)
     sheet.merges = [m for m in sheet.merges if m[hi] > m[lo]]
-    key = "rowCount" if axis == 0 else "columnCount"
-    sheet.grid[key] = sheet.grid[key] + n
+    count = "rowCount" if axis == 0 else "columnCount"
+    sheet.grid[count] = sheet.grid[count] + n
 
 
 def insert_dimension(ctx: Ctx, req: dict) -> dict:

@@ -204,8 +204,8 @@ def render(cell: dict | None, value_render: str, date_render: str):
 
 
 def has_content(cell: dict | None) -> bool:
-    return bool(cell) and any(v not in (None, {}, []) for v in cell.values())
+    return cell is not None and any(v not in (None, {}, []) for v in cell.values())
 
 
 def has_value(cell: dict | None) -> bool:
-    return bool(cell) and bool(cell.get("userEnteredValue"))
+    return cell is not None and bool(cell.get("userEnteredValue"))

@@ -58,12 +58,12 @@ def sync_pair(props: dict, key: str, mask: str) -> None:
     """Keep a legacy color and its Style twin consistent after a masked update."""
     from .fieldmask import parse
 
+    # membership below is by field name, not substring
     names = set(parse(mask)) if mask.strip() != "*" else {key, key + "Style"}
     style = key + "Style"
-    mask = names  # membership below is by field name, not substring
-    if style in mask and style not in props:
+    if style in names and style not in props:
         props.pop(key, None)
-    elif key in mask and key not in props:
+    elif key in names and key not in props:
         props.pop(style, None)
-    elif style in mask and key not in mask and "rgbColor" in props.get(style, {}):
+    elif style in names and key not in names and "rgbColor" in props.get(style, {}):
         props[key] = props[style]["rgbColor"]

@@ -83,7 +83,7 @@ def _typename(api: str, spec: dict, owner: str, field: str) -> str:
     fmt = spec.get("format", "")
     return {"int32": "TYPE_INT32", "uint32": "TYPE_UINT32", "int64": "TYPE_INT64",
             "uint64": "TYPE_UINT64", "double": "TYPE_DOUBLE", "float": "TYPE_FLOAT"}.get(
-        fmt, {"boolean": "TYPE_BOOL", "integer": "TYPE_INT32", "number": "TYPE_DOUBLE"}.get(t, "TYPE_STRING"))
+        fmt, {"boolean": "TYPE_BOOL", "integer": "TYPE_INT32", "number": "TYPE_DOUBLE"}.get(t or "", "TYPE_STRING"))
 
 
 def _is_int(v, fmt: str) -> bool:
@@ -111,7 +111,7 @@ def _check_scalar(api: str, spec: dict, value, path: str, owner: str, field: str
         if ok and fmt in ("int32", "uint32") and not -(2**31) <= int(float(value)) < 2**32:
             ok = False
     elif t == "number":
-        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) or bool(
             isinstance(value, str) and re.fullmatch(r"-?(\d+\.?\d*([eE][-+]?\d+)?|NaN|Infinity)", value))
     elif t == "string":
         if fmt in ("int64", "uint64"):

@@ -84,6 +84,32 @@ class GoogleApiDouble:
         ``reset`` clears hooks."""
         self._stats.on_request(method, hook, applied)
 
+    def act_as_google(self, tokens: dict[str, str]) -> None:
+        """Answer as Google does, not to any token: each bearer token in ``tokens`` is its user's
+        (others get 401), and a file opens only for a user it is shared with (its owner, a
+        permission naming them, or "anyone"): Sheets answers 403 PERMISSION_DENIED, Drive 404, and
+        files.list leaves the file out. ``reset`` does not undo it; ``act_leniently`` does."""
+        with self.state.lock:
+            self.state.tokens = dict(tokens)
+
+    def add_token(self, token: str, user: str) -> None:
+        """One more token, e.g. a fresh one minted for a user (strict mode)."""
+        with self.state.lock:
+            self.state.tokens = {**(self.state.tokens or {}), token: user}
+
+    def act_leniently(self) -> None:
+        """Back to the default: any bearer token, every file opens."""
+        with self.state.lock:
+            self.state.tokens = None
+
+    def share(self, file_id: str, email: str, role: str = "writer") -> None:
+        """Share a file with a user, as the owner would in Drive (permissions.create)."""
+        from .drive import create_permission
+
+        with self.state.lock:
+            create_permission(self.state, file_id, {"type": "user", "role": role, "emailAddress": email},
+                              {"sendNotificationEmail": False})
+
     def spreadsheet(self, spreadsheet_id: str) -> Spreadsheet:
         return self.state.spreadsheets[spreadsheet_id]
 
@@ -110,6 +136,7 @@ class GoogleApiDouble:
             ss = self.state.spreadsheets[sid]
             for name, rows in (sheets_data or {}).items():
                 sheet = ss.sheet_by_title(name)
+                assert sheet is not None  # just made
                 for i, row in enumerate(rows):
                     for j, v in enumerate(row):
                         sheet.put(i, j, cells.parse_input(v, True))

@@ -7,6 +7,8 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
+from typing import Any
 
 from . import fieldmask
 from .errors import ApiError
@@ -30,7 +32,7 @@ def _tokens(q: str) -> list[tuple[str, str]]:
         if q[pos:].strip() == "":
             break
         m = _TOKEN.match(q, pos)
-        if not m:
+        if not m or m.lastgroup is None:
             raise invalid_query(q)
         pos = m.end()
         kind = m.lastgroup
@@ -41,83 +43,93 @@ def _tokens(q: str) -> list[tuple[str, str]]:
     return out
 
 
-def compile_query(q: str):
-    """Parse a Drive `q` into a predicate over file records."""
-    toks = _tokens(q)
-    pos = 0
+Predicate = Callable[[dict[str, Any]], bool]
 
-    def peek(word: str | None = None):
-        if pos < len(toks) and (word is None or toks[pos][1].lower() == word):
-            return toks[pos]
+
+def compile_query(q: str) -> Predicate:
+    """Parse a Drive `q` into a predicate over file records."""
+    return _Query(q).parse()
+
+
+class _Query:
+    """A recursive descent over the tokens of `q`: or of ands of clauses, `not` and parentheses."""
+
+    def __init__(self, q: str) -> None:
+        self.q, self.toks, self.pos = q, _tokens(q), 0
+
+    def parse(self) -> Predicate:
+        pred = self.expr()
+        if self.pos != len(self.toks):
+            raise invalid_query(self.q)
+        return pred
+
+    def peek(self, word: str | None = None) -> tuple[str, str] | None:
+        if self.pos < len(self.toks) and (word is None or self.toks[self.pos][1].lower() == word):
+            return self.toks[self.pos]
         return None
 
-    def take():
-        nonlocal pos
-        if pos >= len(toks):
-            raise invalid_query(q)
-        pos += 1
-        return toks[pos - 1]
+    def take(self) -> tuple[str, str]:
+        if self.pos >= len(self.toks):
+            raise invalid_query(self.q)
+        self.pos += 1
+        return self.toks[self.pos - 1]
 
-    def value():
-        kind, val = take()
+    def value(self) -> str | float | bool:
+        kind, val = self.take()
         if kind == "str":
             return val
         if kind == "num":
             return float(val)
         if kind == "word" and val.lower() in ("true", "false"):
             return val.lower() == "true"
-        raise invalid_query(q)
+        raise invalid_query(self.q)
 
-    def clause():
-        if peek("not"):
-            take()
-            inner = clause()
+    def clause(self) -> Predicate:
+        if self.peek("not"):
+            self.take()
+            inner = self.clause()
             return lambda f: not inner(f)
-        if peek("("):
-            take()
-            inner = expr()
-            if take()[1] != ")":
-                raise invalid_query(q)
+        if self.peek("("):
+            self.take()
+            inner = self.expr()
+            if self.take()[1] != ")":
+                raise invalid_query(self.q)
             return inner
-        kind, first = take()
+        kind, first = self.take()
         if kind == "str":  # 'x' in parents / owners / writers / readers
-            if take()[1].lower() != "in":
-                raise invalid_query(q)
-            field = take()[1]
+            if self.take()[1].lower() != "in":
+                raise invalid_query(self.q)
+            field = self.take()[1]
             return lambda f: first in _list_field(f, field)
         field = first
         if field == "sharedWithMe":
             return lambda f: False
-        op = take()[1].lower()
-        val = value()
-        return _compare(field, op, val, q)
+        op = self.take()[1].lower()
+        val = self.value()
+        return _compare(field, op, val, self.q)
 
-    def term():
-        left = clause()
-        while peek("and"):
-            take()
-            right, prev = clause(), left
+    def term(self) -> Predicate:
+        left = self.clause()
+        while self.peek("and"):
+            self.take()
+            right, prev = self.clause(), left
             left = (lambda a, b: lambda f: a(f) and b(f))(prev, right)
         return left
 
-    def expr():
-        left = term()
-        while peek("or"):
-            take()
-            right, prev = term(), left
+    def expr(self) -> Predicate:
+        left = self.term()
+        while self.peek("or"):
+            self.take()
+            right, prev = self.term(), left
             left = (lambda a, b: lambda f: a(f) or b(f))(prev, right)
         return left
-
-    pred = expr()
-    if pos != len(toks):
-        raise invalid_query(q)
-    return pred
 
 
 def _list_field(f: dict, field: str) -> list[str]:
     if field == "parents":
         return f["parents"]
-    roles = {"owners": ("owner",), "writers": ("owner", "writer"), "readers": ("owner", "writer", "commenter", "reader")}
+    roles = {"owners": ("owner",), "writers": ("owner", "writer"),
+             "readers": ("owner", "writer", "commenter", "reader")}
     if field not in roles:
         raise invalid_query(field)
     return [p.get("emailAddress") for p in f["permissions"] if p["role"] in roles[field]]
@@ -200,7 +212,8 @@ def _sort_key(spec: str):
 def list_files(state: State, params: dict) -> dict:
     pred = compile_query(params["q"]) if params.get("q") else (lambda f: True)
     files = [f for fid, f in state.files.items()
-             if not (fid in state.spreadsheets and state.spreadsheets[fid].private) and pred(f)]
+             if not (fid in state.spreadsheets and state.spreadsheets[fid].private)
+             and state.may_open(f) and pred(f)]
     files.sort(key=lambda f: f["modifiedTime"], reverse=True)
     for spec in reversed((params.get("orderBy") or "").split(",") if params.get("orderBy") else []):
         key, desc = _sort_key(spec)

@@ -5,8 +5,8 @@ import copy
 import random
 
 from . import a1, cells
-from .a1 import Box
-from .errors import bad_request
+from .a1 import Box, Rect
+from .errors import ApiError, bad_request
 
 DEFAULT_FORMAT = {
     "backgroundColor": {"red": 1, "green": 1, "blue": 1},
@@ -78,12 +78,12 @@ class Sheet:
     def cols(self) -> int:
         return self.grid.get("columnCount", 0)
 
-    def full(self) -> Box:
-        return Box(0, 0, self.rows, self.cols)
+    def full(self) -> Rect:
+        return Rect(0, 0, self.rows, self.cols)
 
-    def clamp(self, box: Box) -> Box:
+    def clamp(self, box: Box) -> Rect:
         b = box.clamp(self.rows, self.cols)
-        return Box(b.r0, b.c0, min(b.r1, self.rows), min(b.c1, self.cols))
+        return Rect(b.r0, b.c0, min(b.r1, self.rows), min(b.c1, self.cols))
 
     def cell(self, r: int, c: int) -> dict | None:
         return self.cells.get((r, c))
@@ -106,11 +106,11 @@ class Sheet:
         else:
             self.cells.pop((r, c), None)
 
-    def clear_values(self, box: Box) -> None:
+    def clear_values(self, box: Rect) -> None:
         for (r, c) in [k for k in self.cells if box.r0 <= k[0] < box.r1 and box.c0 <= k[1] < box.c1]:
             self.put(r, c, {})
 
-    def value_extent(self, box: Box) -> tuple[int, int]:
+    def value_extent(self, box: Rect) -> tuple[int, int]:
         """(rows, cols) inside box up to the last cell holding a value."""
         rmax = cmax = 0
         for (r, c), cell in self.cells.items():
@@ -121,7 +121,7 @@ class Sheet:
     def pixel_size(self, dim: str, i: int) -> int:
         return self.meta[dim].get(i, {}).get("pixelSize", DEFAULT_PIXEL[dim])
 
-    def grid_data(self, box: Box) -> dict:
+    def grid_data(self, box: Rect) -> dict:
         """GridData for a clamped box: rowData up to the last non-empty row/cell."""
         out: dict = {}
         if box.r0:
@@ -251,9 +251,12 @@ class Spreadsheet:
     def named(self, name: str) -> dict | None:
         return next((n for n in self.named_ranges if n["name"].lower() == name.lower()), None)
 
-    def _named_box(self, nr: dict) -> tuple[Sheet, Box]:
+    def _named_box(self, nr: dict, err: ApiError) -> tuple[Sheet, Box]:
         rng = nr["range"]
-        return self.sheet_by_id(rng.get("sheetId", 0)), box_from_grid_range(rng)
+        sheet = self.sheet_by_id(rng.get("sheetId", 0))
+        if sheet is None:  # (its tab deleted)
+            raise err
+        return sheet, box_from_grid_range(rng)
 
     def resolve(self, text: str) -> tuple[Sheet, Box]:
         """Resolve A1 text to (sheet, unclamped box); 400 'Unable to parse range' otherwise."""
@@ -262,7 +265,8 @@ class Spreadsheet:
             title, ref = a1.split_sheet(text)
         except a1.A1Error:
             raise err from None
-        if title is None:
+        if title is None:  # no '!': a tab's title, a range of the first tab, or a named range
+            ref = text
             sheet = self.sheet_by_title(ref, exact=False)
             if sheet is not None:
                 return sheet, Box()
@@ -270,7 +274,7 @@ class Spreadsheet:
                 return self.sheets[0], a1.parse_ref(ref)
             nr = self.named(ref)
             if nr:
-                return self._named_box(nr)
+                return self._named_box(nr, err)
             raise err
         sheet = self.sheet_by_title(title, exact=False)
         if sheet is None:
@@ -282,7 +286,7 @@ class Spreadsheet:
         except a1.A1Error:
             nr = self.named(ref)
             if nr and nr["range"].get("sheetId", 0) == sheet.id:
-                return self._named_box(nr)
+                return self._named_box(nr, err)
             raise err from None
 
     def to_json(self, grid_ranges: list[str] | None = None, include_grid: bool = False) -> dict:

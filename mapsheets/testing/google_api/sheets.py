@@ -55,9 +55,10 @@ def create(state: State, body: dict, user: str) -> dict:
     for nr in body.get("namedRanges") or []:
         if not nr.get("name"):
             raise bad_request("Invalid namedRanges: name is required.")
+        where = nr.get("range") or {}
         ss.named_ranges.append({"namedRangeId": nr.get("namedRangeId") or str(state.rng.randrange(1, 2**31 - 1)),
-                                "name": nr["name"], "range": grid_range_json((nr.get("range") or {}).get("sheetId", 0),
-                                                                             box_from_grid_range(nr.get("range") or {}))})
+                                "name": nr["name"],
+                                "range": grid_range_json(where.get("sheetId", 0), box_from_grid_range(where))})
     state.files[ss.id]["name"] = ss.props["title"]
     return ss.to_json()
 

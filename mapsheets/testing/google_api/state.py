@@ -57,6 +57,10 @@ class State:
         self.clock = Clock()
         self.rng = random.Random(seed)
         self.default_user = self.DEFAULT_USER
+        # Strict mode (``GoogleApiDouble.act_as_google``): bearer token -> user, and a file opens only
+        # for a user it is shared with; None: any token is the default user and every file opens.
+        self.tokens: dict[str, str] | None = None
+        self.acting: str | None = None  # the user of the request being answered, in strict mode
         self.reset()
 
     def reset(self) -> None:
@@ -98,14 +102,22 @@ class State:
     def file(self, fid: str) -> dict:
         rec = self.files.get(fid)
         ss = self.spreadsheets.get(fid)
-        if rec is None or (ss is not None and ss.private):
-            raise drive_not_found(fid)
+        if rec is None or (ss is not None and ss.private) or not self.may_open(rec):
+            raise drive_not_found(fid)  # Drive says "not found" for a file you cannot see
         return rec
 
-    def touch(self, fid: str, user: str) -> None:
+    def may_open(self, rec: dict | None) -> bool:
+        """Whether the request's user may open the file: always, unless strict; then only when a
+        permission names them (any role) or anyone with the link may."""
+        if self.acting is None or rec is None:
+            return True
+        return any(p.get("type") == "anyone" or (p.get("emailAddress") or "").lower() == self.acting.lower()
+                   for p in rec.get("permissions", ()))
+
+    def touch(self, fid: str | None, user: str) -> None:
         """Record a modification: bump modifiedTime (strictly increasing) and lastModifyingUser."""
-        rec = self.files.get(fid)
-        if rec is None:
+        rec = self.files.get(fid) if fid is not None else None
+        if rec is None:  # (a spreadsheet the call did not name, or that is gone)
             return
         now = self.clock.now()
         if now <= rec["modifiedTime"] and self.clock._fixed is None:
@@ -134,6 +146,8 @@ class State:
         rec = self.files.get(sid)
         if ss is None or (rec is not None and rec.get("trashed") and False):
             raise ApiError(404)
-        if ss.private:
+        if ss.private or not self.may_open(rec):
+            # Google's answer to a sheet not shared with the caller (recorded: gspread's
+            # ClientTest.test_access_private_spreadsheet cassette)
             raise ApiError(403, "The caller does not have permission")
         return ss

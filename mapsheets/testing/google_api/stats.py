@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import ApiError, drive_rate_limited
 
@@ -24,7 +26,7 @@ class Injection:
         if self.code == 403 and (self.reason or method_id.startswith("drive.")):
             if (self.reason or "userRateLimitExceeded") in ("userRateLimitExceeded", "rateLimitExceeded"):
                 err = drive_rate_limited()
-                if self.reason:
+                if self.reason and err.errors:
                     err.errors[0]["reason"] = self.reason
                 return err
         return ApiError(self.code, self.message)
@@ -37,7 +39,8 @@ class Stats:
         self._lock = threading.Lock()
         self.counts: Counter = Counter()
         self.injections: list[Injection] = []
-        self.hooks: list[tuple[str, bool, object]] = []  # (method id, applied, hook(body) -> True when done)
+        # (method id, applied, hook(body) -> True when done)
+        self.hooks: list[tuple[str, bool, Callable[[Any], bool]]] = []
 
     def count(self, method_id: str) -> None:
         with self._lock:
@@ -61,7 +64,7 @@ class Stats:
             self.injections.clear()
             self.hooks.clear()
 
-    def on_request(self, method_id: str, hook, applied: bool) -> None:
+    def on_request(self, method_id: str, hook: Callable[[Any], bool], applied: bool) -> None:
         with self._lock:
             self.hooks.append((method_id, applied, hook))
 

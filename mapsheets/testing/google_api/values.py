@@ -1,13 +1,15 @@
 """spreadsheets.values.*: get, batchGet, update, batchUpdate, append, clear, batchClear."""
 from __future__ import annotations
 
+from typing import Any
+
 from . import a1, cells
-from .a1 import Box
+from .a1 import Box, Rect
 from .errors import bad_request
 from .model import Sheet, Spreadsheet
 
 
-def _matrix(sheet: Sheet, box: Box, major: str, vr: str, dr: str) -> list[list]:
+def _matrix(sheet: Sheet, box: Rect, major: str, vr: str, dr: str) -> list[list]:
     """Rendered values, trailing empties trimmed, inner empties as ''."""
     outer = range(box.r0, box.r1) if major != "COLUMNS" else range(box.c0, box.c1)
     inner = range(box.c0, box.c1) if major != "COLUMNS" else range(box.r0, box.r1)
@@ -29,7 +31,7 @@ def value_range(ss: Spreadsheet, text: str, major: str = "ROWS", vr: str = "FORM
                 dr: str = "SERIAL_NUMBER") -> dict:
     sheet, box = ss.resolve(text)
     cb = sheet.clamp(box)
-    out = {"range": a1.format_range(sheet.title, cb), "majorDimension": major or "ROWS"}
+    out: dict[str, Any] = {"range": a1.format_range(sheet.title, cb), "majorDimension": major or "ROWS"}
     vals = _matrix(sheet, cb, major, vr, dr)
     if vals:
         out["values"] = vals
@@ -75,7 +77,7 @@ def _write(ss: Spreadsheet, sheet: Sheet, r0: int, c0: int, rows: list[list], us
             raise bad_request(f"Requested writing within range [{shown}], but tried writing to column "
                               f"[{a1.index_to_col(c0 + width - 1)}]")
     if height and width and (r0 + height > sheet.rows or c0 + width > sheet.cols):
-        bad = a1.format_range(sheet.title, Box(r0 + height - 1, c0 + width - 1, r0 + height, c0 + width))
+        bad = a1.format_range(sheet.title, Rect(r0 + height - 1, c0 + width - 1, r0 + height, c0 + width))
         raise bad_request(f"Range ({bad.split('!')[0]}!{bad.split('!')[1]}) exceeds grid limits. "
                           f"Max rows: {sheet.rows}, max columns: {sheet.cols}")
     written: set[tuple[int, int]] = set()
@@ -90,7 +92,7 @@ def _write(ss: Spreadsheet, sheet: Sheet, r0: int, c0: int, rows: list[list], us
             written.add((r0 + i, c0 + j))
     out: dict = {"spreadsheetId": ss.id}
     if height and width:
-        box = Box(r0, c0, r0 + height, c0 + width)
+        box = Rect(r0, c0, r0 + height, c0 + width)
         out["updatedRange"] = a1.format_range(sheet.title, box)
         if written:
             out.update({"updatedRows": len({r for r, _ in written}), "updatedColumns": len({c for _, c in written}),
@@ -111,8 +113,8 @@ def update(ss: Spreadsheet, rng: str, p: dict, body: dict) -> dict:
             raise bad_request(f"Requested range [{rng}] is not the same as the range in the body "
                               f"[{body['range']}].")
     shown = rng
-    bounded = None if (box.r1 is None and box.c1 is None) or (box.r1 == (box.r0 or 0) + 1 and box.c1 == (box.c0 or 0) + 1
-                                                             ) else box
+    single = box.r1 == (box.r0 or 0) + 1 and box.c1 == (box.c0 or 0) + 1
+    bounded = None if (box.r1 is None and box.c1 is None) or single else box
     return _write(ss, sheet, box.r0 or 0, box.c0 or 0, _rows_of(body), user_entered, bounded, shown, p)
 
 
@@ -125,7 +127,7 @@ def batch_update(ss: Spreadsheet, p: dict, body: dict) -> dict:
     out: dict = {"spreadsheetId": ss.id}
     if responses:
         # Google counts distinct rows/columns over all ranges, cells in total
-        boxes = [(r["updatedRange"].rsplit("!", 1)[0], ss.resolve(r["updatedRange"])[1]) for r in responses
+        boxes = [(r["updatedRange"].rsplit("!", 1)[0], _clamped(ss, r["updatedRange"])) for r in responses
                  if "updatedRange" in r]
         out["totalUpdatedRows"] = len({(t, i) for t, b in boxes for i in range(b.r0, b.r1)})
         out["totalUpdatedColumns"] = len({(t, i) for t, b in boxes for i in range(b.c0, b.c1)})
@@ -136,17 +138,22 @@ def batch_update(ss: Spreadsheet, p: dict, body: dict) -> dict:
     return out
 
 
-def find_table(sheet: Sheet, box: Box) -> Box | None:
+def _clamped(ss: Spreadsheet, text: str) -> Rect:
+    sheet, box = ss.resolve(text)
+    return sheet.clamp(box)
+
+
+def find_table(sheet: Sheet, box: Rect) -> Rect | None:
     """Google's append 'table': the contiguous block around the last value inside box."""
     filled = {k for k, c in sheet.cells.items()
               if cells.has_value(c) and box.r0 <= k[0] < box.r1 and box.c0 <= k[1] < box.c1}
     if not filled:
         return None
     r, c = max(filled)
-    t = Box(r, c, r + 1, c + 1)
+    t = Rect(r, c, r + 1, c + 1)
     while True:
         grown = [k for k in filled if t.r0 - 1 <= k[0] <= t.r1 and t.c0 - 1 <= k[1] <= t.c1]
-        nt = Box(min([t.r0] + [k[0] for k in grown]), min([t.c0] + [k[1] for k in grown]),
+        nt = Rect(min([t.r0] + [k[0] for k in grown]), min([t.c0] + [k[1] for k in grown]),
                  max([t.r1] + [k[0] + 1 for k in grown]), max([t.c1] + [k[1] + 1 for k in grown]))
         if nt == t:
             return t
