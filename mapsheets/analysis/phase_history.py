@@ -4,16 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import pandas as pd
 
 from mapsheets.analysis.stages import Changes, _last_given, labelled, stage_visits
 
 
-@dataclass(frozen=True)
-class DealPhase:
+class DealPhase(NamedTuple):
+    """The fields and order of ``store.history``'s PhaseRow: kept as they are, no copy."""
+
     deal: str  # the CRM's ID
     phase: str
     days: float
@@ -43,6 +44,7 @@ def deal_phases(changes: Changes, *, holidays: Collection[date] = (),
     closed = per["deal"].map(finished["at"]).dt.date.astype(object).where(lambda d: d.notna(), None)
     segment = (per["deal"].map(df.groupby("deal", sort=False)["segment"].agg(_last_given))
                if by_segment and "segment" in df else pd.Series("", index=per.index))
-    return [DealPhase(str(ids[deal]), str(key), float(days), bool(lost), str(seg), day)
-            for deal, key, days, lost, seg, day in zip(per["deal"], per["key"], per["days"], per["lost"], segment,
-                                                      closed, strict=True)]
+    deals = ids.astype(str)[per["deal"].to_numpy()].tolist()
+    columns = (deals, per["key"].astype(str).tolist(), per["days"].astype(float).tolist(),
+               per["lost"].astype(bool).tolist(), segment.astype(str).tolist(), closed.tolist())
+    return [DealPhase(*row) for row in zip(*columns, strict=True)]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mapsheets.cli.base import AS_OF_OPTION, DB_OPTION, TEMPLATES_OPTION, _today, cli
 from mapsheets.errors import UsageError
+
+if TYPE_CHECKING:
+    from mapsheets.service.forecast import PipelineRow
 
 
 @cli.command("forecast")
@@ -58,7 +63,7 @@ def forecast_cmd(plans, all_plans, output, history, fmt, template_name, maps, ma
         click.echo(f"Wrote {result.written}")
 
 
-def _print_pipeline(rows) -> None:
+def _print_pipeline(rows: Sequence[PipelineRow]) -> None:
     head = ("plan", "target", "chance", "P50", "P90", "risk phase", "health", "owner")
     table = [head]
     for row in rows:
@@ -78,7 +83,7 @@ def _print_pipeline(rows) -> None:
                        "`mapsheets report winloss`)")
 
 
-def _backtest(history: Path, **options) -> None:
+def _backtest(history: Path, **options: Any) -> None:
     from mapsheets.service.backtest import backtest_history
 
     result = backtest_history(history, **options)

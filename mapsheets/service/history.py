@@ -24,13 +24,11 @@ def keep_stage_history(changes: Changes, source: str, *, now: datetime, holidays
                        store_url: str | None = None) -> int:
     """Keep each finished deal's business days per phase of a stage history, replacing what the same
     ``source`` (e.g. "stages OpportunityHistory.csv") kept before; how many rows were kept."""
-    from mapsheets.adapters.store.history import PhaseRow
     from mapsheets.analysis.phase_history import deal_phases
 
     rows = deal_phases(changes, holidays=holidays, template_stages=template_stages, mapping=mapping,
                        by_segment=by_segment)
-    kept = [PhaseRow(r.deal, r.phase, r.days, r.lost, r.segment, r.finished_on) for r in rows]
-    return open_store(store_url).history.keep(source, kept, now)
+    return open_store(store_url).history.keep(source, rows, now)
 
 
 def keep_winloss_history(store: Store, closed: Iterable[tuple[str, Sequence[tuple[date, Plan]], Collection[date]]],

@@ -32,7 +32,7 @@ def test_migration_7_keeps_pending_digests_and_counts_their_4xx_from_zero(store_
     finally:
         engine.dispose()
     with Store(store_url) as store:
-        assert store.applied == [7]
+        assert store.applied == [number for number, _name, _step in MIGRATIONS[6:]]  # 7 and any later one
         [pending] = store.digests.pending_deliveries()
         assert store.digests.pending_subscriptions() == {1}
         # Two runs the server was down do not count: two 4xx answers are not yet three.
