@@ -61,10 +61,10 @@ def plan_forecast(view: PlanView, history: History | None, *, simulations: int |
 def chance_of(plan: Plan, today: date, days_off: Collection[date], history: History | None, *,
               simulations: int | None = None) -> Forecast | None:
     """``plan_forecast`` of a plan and its calendar (the digest's, which has no view)."""
+    if history is None or plan.outcome:
+        return None  # and numpy is not imported: `show` without history loads none
     from mapsheets.analysis.forecast import SIMULATIONS, forecast
 
-    if history is None or plan.outcome:
-        return None
     return forecast(plan, history.days, today, days_off, simulations=simulations or SIMULATIONS,
                     lost_after=history.lost_after)
 
