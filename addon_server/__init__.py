@@ -7,16 +7,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from addon_server import config as settings
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+    from flask.typing import ResponseReturnValue
 
 # Only the app's own scripts and styles; the dev page frames the sidebar from the same origin.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
 
 
-def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None):
+def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Flask:
     """The app: settings from MAPSHEETS_* (``config`` wins), one store for its lifetime, blueprints
     ``sidebar`` (HTML), ``api`` (JSON under /api/) and ``workspace`` (cards under /workspace/),
     errors as JSON in one place."""
@@ -38,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
         app.logger.warning("MAPSHEETS_SELLER_DOMAINS is not set: who signs for the seller is taken from the "
                            "Team tab, which buyers who can edit the sheet can change; set the seller's domains")
     app.config["MAX_CONTENT_LENGTH"] = conf["MAX_BODY"]
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
     # The process's one Store for this URL (the service's open_store): the same engine as any
     # service call in this process, disposed at exit.
     app.extensions["mapsheets_store"] = open_store(conf["DB"] or None)
@@ -61,14 +65,14 @@ def create_app(config: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     return app
 
 
-def _signing_key():
+def _signing_key() -> ResponseReturnValue:
     """The public keys seals are checked with (current first), one per line: what a buyer verifies with."""
     from mapsheets.service.seals import public_keys
 
     return "\n".join(public_keys()) + "\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-def _loopback_host():
+def _loopback_host() -> ResponseReturnValue | None:
     """Dev mode trusts a header for identity: answer only requests addressed to a loopback name,
     so a web page that rebinds its own name to 127.0.0.1 (DNS rebinding) gets nothing."""
     from flask import request
@@ -101,7 +105,7 @@ def _started() -> None:
     g.started = perf_counter()
 
 
-def _errors(app) -> None:
+def _errors(app: Flask) -> None:
     """MapsheetsError → {"error", "field"} and its status: the one place the HTTP surface does it."""
     from flask import jsonify
     from werkzeug.exceptions import HTTPException
@@ -109,17 +113,17 @@ def _errors(app) -> None:
     from mapsheets.errors import MapsheetsError
 
     @app.errorhandler(MapsheetsError)
-    def _mapsheets(exc: MapsheetsError):
+    def _mapsheets(exc: MapsheetsError) -> ResponseReturnValue:
         return jsonify({"error": str(exc), "field": getattr(exc, "field", None)}), exc.http_status
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         field = "body" if exc.code in (400, 413) else None
         text = "the request body is too large" if exc.code == 413 else exc.description or exc.name
-        return jsonify({"error": text, "field": field}), exc.code
+        return jsonify({"error": text, "field": field}), exc.code or 500
 
 
-def _headers(response):
+def _headers(response: Response) -> Response:
     from time import perf_counter
 
     from flask import g
@@ -133,7 +137,7 @@ def _headers(response):
     return response
 
 
-def run_locally(app, host: str, port: int) -> None:
+def run_locally(app: Flask, host: str, port: int) -> None:
     """Werkzeug's threaded server, for `mapsheets serve` (production: gunicorn)."""
     from werkzeug.serving import run_simple
 

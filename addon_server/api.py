@@ -7,15 +7,17 @@ import re
 from datetime import date, datetime, timezone
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Request, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
+from addon_server import shown
 from addon_server.auth import Unauthenticated, access_token, identify
+from addon_server.dev import local_plan
+from mapsheets.core.vocabulary import SHEET_ID, YEARS, in_years
 from mapsheets.errors import UsageError
 from mapsheets.service import addon, addon_writes
-from mapsheets.service.addon_dev import local_plan
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-_SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
 @bp.before_request
@@ -27,7 +29,7 @@ def _body() -> dict[str, Any]:
     return json_object(request, "the request body must be a JSON object")
 
 
-def json_object(req, error: str) -> dict[str, Any]:
+def json_object(req: Request, error: str) -> dict[str, Any]:
     """The request's JSON object, or a 400 naming the body (malformed, not an object, or nested
     deep enough to exhaust the parser)."""
     try:
@@ -65,8 +67,8 @@ def _date(data: dict[str, Any], name: str) -> date | None:
         parsed = date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{value!r} is not a date (YYYY-MM-DD)", field=name) from None
-    if not 1950 <= parsed.year <= 2200:
-        raise UsageError(f"{value!r} is outside the years 1950–2200", field=name)
+    if not in_years(parsed.year):
+        raise UsageError(f"{value!r} is outside the years {YEARS}", field=name)
     return parsed
 
 
@@ -74,7 +76,7 @@ def _target(data: dict[str, Any]) -> tuple[str, Any]:
     """(plan reference, Google credentials) of the open spreadsheet."""
     config = current_app.config["MAPSHEETS"]
     sheet = _str(data, "spreadsheet_id").strip()
-    if not _SHEET_ID.match(sheet):
+    if not SHEET_ID.match(sheet):
         raise UsageError("spreadsheet_id is missing or not a spreadsheet ID", field="spreadsheet_id")
     if config["DEV"] and config["PLANS_DIR"]:
         return local_plan(config["PLANS_DIR"], sheet), None
@@ -95,30 +97,32 @@ def _now() -> datetime:
 
 
 def _today() -> date:
-    return current_app.config["MAPSHEETS"].get("TODAY") or date.today()
+    today: date = current_app.config["MAPSHEETS"].get("TODAY") or date.today()
+    return today
 
 
 def _domains() -> list[str]:
-    return current_app.config["MAPSHEETS"]["SELLER_DOMAINS"]
+    domains: list[str] = current_app.config["MAPSHEETS"]["SELLER_DOMAINS"]
+    return domains
 
 
 @bp.post("/summary")
-def summary():
+def summary() -> ResponseReturnValue:
     data = _body()
     ref, credentials = _target(data)
-    return jsonify(addon.summary(ref, g.caller, today=_today(), credentials=credentials,
-                                 seller_domains=_domains(), **_common()))
+    return jsonify(shown.glance(addon.summary(ref, g.caller, today=_today(), credentials=credentials,
+                                              seller_domains=_domains(), **_common())))
 
 
 @bp.post("/changes")
-def changes():
+def changes() -> ResponseReturnValue:
     data = _body()
     ref, credentials = _target(data)
-    return jsonify(addon.changes(ref, g.caller, credentials=credentials, **_common()))
+    return jsonify(shown.since(addon.changes(ref, g.caller, credentials=credentials, **_common())))
 
 
 @bp.post("/generate")
-def generate():
+def generate() -> ResponseReturnValue:
     data = _body()
     ref, credentials = _target(data)
     result = addon_writes.generate(
@@ -128,11 +132,11 @@ def generate():
         economic_buyer=(_str(data, "economic_buyer_name"), _str(data, "economic_buyer_email")),
         today=_today(), credentials=credentials, template_dirs=current_app.config["MAPSHEETS"]["TEMPLATES"],
         ae_name=_str(data, "ae_name"), **_common())
-    return jsonify(result), 201
+    return jsonify(shown.generated(result)), 201
 
 
 @bp.post("/steps")
-def add_step():
+def add_step() -> ResponseReturnValue:
     data = _body()
     ref, credentials = _target(data)
     step, warnings = addon_writes.add_step(
@@ -141,11 +145,11 @@ def add_step():
         notes=_str(data, "notes"), today=_today(), credentials=credentials, seller_domains=_domains(),
         **_common())
     return jsonify({"id": step.id, "title": step.title, "due": step.due.isoformat() if step.due else None,
-                    "warnings": warnings}), 201
+                    "warnings": shown.words(warnings)}), 201
 
 
 @bp.post("/sign")
-def sign():
+def sign() -> ResponseReturnValue:
     data = _body()
     ref, credentials = _target(data)
     side = _str(data, "side").strip() or None
@@ -155,7 +159,7 @@ def sign():
 
 
 @bp.post("/request-signature")
-def request_signature():
+def request_signature() -> ResponseReturnValue:
     from addon_server.signing import base_url, mailer
 
     data = _body()
@@ -168,7 +172,7 @@ def request_signature():
 
 
 @bp.post("/subscription")
-def subscription():
+def subscription() -> ResponseReturnValue:
     data = _body()
     ref, credentials = _target(data)
     every = addon_writes.subscribe(ref, g.caller, every=_str(data, "every"), credentials=credentials,
@@ -186,11 +190,11 @@ def step_status() -> Any:
     result = set_step(ref, g.caller, step_id=_str(data, "step"), status=_str(data, "status"),
                       reason=_str(data, "reason"), due=_date(data, "due"), today=_today(), credentials=credentials,
                       seller_domains=_domains(), **_common())
-    return jsonify(result)
+    return jsonify({**result, "warnings": shown.words(result["warnings"])})
 
 
 @bp.post("/digest-run")
-def digest_run():
+def digest_run() -> Any:
     """The add-on's hourly trigger, as one subscriber: read the plan with their token, send what is due."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 

@@ -12,12 +12,15 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from addon_server.config import LOOPBACK
 from mapsheets.errors import MapsheetsError, RemoteError, UsageError
 from mapsheets.service.addon import Caller
 from mapsheets.service.signoff import check_email
+
+if TYPE_CHECKING:
+    from flask import Request
 
 ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 DEV_HEADER = "X-Mapsheets-Dev-User"
@@ -50,7 +53,8 @@ class CertsCache:
         self._expires = 0.0
         self.fetches = 0  # for tests: how often the network was asked
 
-    def __call__(self, url: str, method: str = "GET", body=None, headers=None, timeout=None, **kwargs) -> _Response:
+    def __call__(self, url: str, method: str = "GET", body: Any = None, headers: Any = None, timeout: Any = None,
+                 **kwargs: Any) -> _Response:
         with self._lock:
             if self._body is not None and time.monotonic() < self._expires and url == self.url:
                 return _Response(200, {}, self._body)
@@ -126,7 +130,7 @@ def _first_line(exc: Exception) -> str:
     return (text[0] if text else exc.__class__.__name__)[:200]
 
 
-def identify(request, config: dict[str, Any], verifier: Verifier) -> Caller:
+def identify(request: Request, config: dict[str, Any], verifier: Verifier) -> Caller:
     """The caller of ``request``, or Unauthenticated."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer ") and header[7:].strip():
@@ -141,12 +145,12 @@ def identify(request, config: dict[str, Any], verifier: Verifier) -> Caller:
     raise Unauthenticated("sign in: no identity token (Authorization: Bearer ...)")
 
 
-def dev_identity_allowed(request, config: dict[str, Any]) -> bool:
+def dev_identity_allowed(request: Request, config: dict[str, Any]) -> bool:
     """Dev mode, a server bound to loopback, and the request coming from loopback."""
     return bool(config["DEV"]) and config["HOST"] in LOOPBACK and (request.remote_addr or "") in LOOPBACK
 
 
-def access_token(request) -> str | None:
+def access_token(request: Request) -> str | None:
     """The caller's Google OAuth access token (``ScriptApp.getOAuthToken()``): this request only."""
     token = request.headers.get(ACCESS_TOKEN_HEADER, "").strip()
     return token or None

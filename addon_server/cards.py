@@ -15,6 +15,8 @@ from datetime import date, tzinfo
 from typing import Any
 
 from addon_server.events import date_ms
+from mapsheets.core.vocabulary import DIGEST_EVERY
+from mapsheets.core.vocabulary import SIDES as SIDE_NAMES
 
 MAX_WIDGETS = 100
 STEP_PAGE = 40
@@ -23,8 +25,8 @@ CHANGE_LINES = 10  # change descriptions per widget
 CHANGE_CAP = 300  # 30 widgets
 SUMMARY_CHANGES = 100  # 10 widgets beside the summary and a page of steps
 ERROR_COLOR = "#B3261E"
-SIDES = (("Joint", "joint"), ("Buyer", "buyer"), ("Seller", "seller"))
-EVERY = (("Daily", "daily"), ("Weekly", "weekly"), ("Off", "off"))
+SIDES = tuple((side.capitalize(), side) for side in sorted(SIDE_NAMES, key=lambda side: side != "joint"))  # joint first
+EVERY = tuple((every.capitalize(), every) for every in DIGEST_EVERY)
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def widget_count(built: dict[str, Any]) -> int:
     return sum(len(s["widgets"]) for s in built["sections"])
 
 
-def _with_errors(fields: Sequence[tuple[str, dict[str, Any]]], errors: Mapping[str, str]) -> list[dict[str, Any]]:
+def with_errors(fields: Sequence[tuple[str, dict[str, Any]]], errors: Mapping[str, str]) -> list[dict[str, Any]]:
     """Each field's widget, its error (if any) right below it; errors for no field on top."""
     names = {n for n, _w in fields}
     out = [error(m) for f, m in errors.items() if f not in names]
@@ -247,7 +249,7 @@ def generate_form(templates: Sequence[str], values: Mapping[str, Any], errors: M
                                             v("economic_buyer_email") or "")),
         ("holidays", text_input("holidays", "Holidays", v("holidays") or "", hint="country code, e.g. US")),
     ]
-    widgets = _with_errors(fields, errors) + [buttons(button("Generate MAP", links.to("generate")))]
+    widgets = with_errors(fields, errors) + [buttons(button("Generate MAP", links.to("generate")))]
     return card("New Mutual Action Plan", [section(widgets)], subtitle="This spreadsheet has no plan yet")
 
 
@@ -266,7 +268,7 @@ def step_form(phases: Sequence[str], values: Mapping[str, Any], errors: Mapping[
         ("notes", text_input("notes", "Notes", v("notes") or "", multiline=True)),
     ]
     keep = {"phases": "\n".join(phases)}
-    widgets = _with_errors(fields, errors) + [buttons(button("Add step", links.to("add-step"), keep),
+    widgets = with_errors(fields, errors) + [buttons(button("Add step", links.to("add-step"), keep),
                                                       button("Cancel", links.to("home")))]
     return card("Add a step", [section(widgets)])
 
@@ -310,7 +312,7 @@ def changes(changed: Mapping[str, Any], links: Links) -> dict[str, Any]:
 
 def email_form(every: str, links: Links, errors: Mapping[str, str] | None = None) -> dict[str, Any]:
     fields = [("every", selection("every", "Email me what changed", EVERY, every or "off", kind="RADIO_BUTTON"))]
-    widgets = _with_errors(fields, errors or {}) + [buttons(button("Save", links.to("subscription")),
+    widgets = with_errors(fields, errors or {}) + [buttons(button("Save", links.to("subscription")),
                                                             button("Cancel", links.to("home")))]
     return card("Email me changes", [section(widgets)])
 
@@ -318,7 +320,7 @@ def email_form(every: str, links: Links, errors: Mapping[str, str] | None = None
 def ask_form(to: str, links: Links, errors: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Whom to email a link to sign (issue 20): a buyer signs without installing anything."""
     fields = [("to", text_input("to", "Who signs (on the plan)", to, hint="e.g. Jane Doe <jane@acme.example>"))]
-    widgets = _with_errors(fields, errors or {}) + [
+    widgets = with_errors(fields, errors or {}) + [
         buttons(button("Email a link to sign", links.to("request-signature")), button("Cancel", links.to("home")))]
     return card("Ask for a signature", [section(widgets)])
 

@@ -13,13 +13,11 @@ missing reads as None or empty, never a crash (the caller asks the user for it).
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
+from mapsheets.core.vocabulary import SHEET_ID, YEARS, in_years
 from mapsheets.errors import UsageError
-
-SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -102,8 +100,8 @@ def form_date(event: dict[str, Any], name: str) -> date | None:
     except (TypeError, ValueError, OverflowError, OSError):
         raise UsageError(f"{name.replace('_', ' ')}: {ms!r} is not a date", field=name) from None
     day = when.astimezone(user_tz(event)).date()
-    if not 1950 <= day.year <= 2200:
-        raise UsageError(f"{name.replace('_', ' ')}: {day} is outside the years 1950–2200", field=name)
+    if not in_years(day.year):
+        raise UsageError(f"{name.replace('_', ' ')}: {day} is outside the years {YEARS}", field=name)
     return day
 
 

@@ -7,8 +7,10 @@ A link that is used, expired or not ours is a plain page that says which; it sho
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 
 from mapsheets.errors import MapsheetsError, PermissionDenied
 from mapsheets.service import sign_links
@@ -22,12 +24,12 @@ PROBLEMS = {
 }
 
 
-def _settings():
+def _settings() -> dict[str, Any]:
     conf = current_app.config["MAPSHEETS"]
     return {"store": current_app.extensions["mapsheets_store"], "seller_domains": conf["SELLER_DOMAINS"]}
 
 
-def mailer():
+def mailer() -> Any:
     from mapsheets.service.delivery import make_mailer
 
     conf = current_app.config["MAPSHEETS"]
@@ -36,21 +38,22 @@ def mailer():
 
 def base_url() -> str:
     """Where links point: MAPSHEETS_PUBLIC_URL, else the address this request came to."""
-    return current_app.config["MAPSHEETS"]["PUBLIC_URL"] or request.host_url.rstrip("/")
+    url: str = current_app.config["MAPSHEETS"]["PUBLIC_URL"] or request.host_url.rstrip("/")
+    return url
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _problem(link, token: str):
+def _problem(link: Any, token: str) -> ResponseReturnValue:
     status, heading, why = PROBLEMS[link.state]
     renewable = link.state in ("used", "expired") and bool(link.email)
     return render_template("sign_problem.html", heading=heading, why=why, renewable=renewable, token=token), status
 
 
 @bp.errorhandler(MapsheetsError)
-def _refused(exc: MapsheetsError):
+def _refused(exc: MapsheetsError) -> ResponseReturnValue:
     """A page, not the API's JSON; saying why only when it names the signer, never the plan."""
     current_app.logger.warning("signing link refused: %s", exc.__class__.__name__)
     why = str(exc) if isinstance(exc, PermissionDenied) else "Ask the sender for a new link."
@@ -59,7 +62,7 @@ def _refused(exc: MapsheetsError):
 
 
 @bp.get("/sign/<token>")
-def page(token: str):
+def page(token: str) -> ResponseReturnValue:
     link = sign_links.look(token, now=_now(), client=request.remote_addr or "", store=_settings()["store"])
     if link.state != "ok":
         return _problem(link, token)
@@ -67,7 +70,7 @@ def page(token: str):
 
 
 @bp.post("/sign/<token>")
-def sign(token: str):
+def sign(token: str) -> ResponseReturnValue:
     conf = current_app.config["MAPSHEETS"]
     link, signed = sign_links.sign(token, seen=request.form.get("fingerprint", ""), now=_now(), mailer=mailer(),
                                    client=request.remote_addr or "", sender=conf["MAIL_FROM"] or None, **_settings())
@@ -79,7 +82,7 @@ def sign(token: str):
 
 
 @bp.post("/sign/<token>/again")
-def again(token: str):
+def again(token: str) -> ResponseReturnValue:
     conf = current_app.config["MAPSHEETS"]
     sign_links.again(token, now=_now(), mailer=mailer(), base_url=base_url(), sender=conf["MAIL_FROM"] or None,
                      **_settings())

@@ -9,7 +9,6 @@ from typing import Any
 
 from addon_server.cards import (
     Links,
-    _with_errors,
     button,
     buttons,
     card,
@@ -19,6 +18,7 @@ from addon_server.cards import (
     selection,
     text,
     text_input,
+    with_errors,
 )
 
 MINE_CAP = 15  # the plan's card stays under Google's 100 widgets with a page of steps beside
@@ -61,7 +61,7 @@ def step_form(params: Mapping[str, str], statuses: Sequence[str], values: Mappin
         ("reason", text_input("reason", "Reason (when blocked)", v("reason") or "")),
         ("due", date_picker("due", "Due", due, tz)),
     ]
-    widgets = _with_errors(fields, errors) + [buttons(
+    widgets = with_errors(fields, errors) + [buttons(
         button("Save", links.to("step-status"), keep),
         button("Mark done", links.to("step-status"), {**keep, "mark": "done"}),
         button("Cancel", links.to("home")))]

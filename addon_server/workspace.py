@@ -11,18 +11,20 @@ mapsheets.service.addon* (the sidebar's), and a card from addon_server.cards.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
-from addon_server import cards, events, step_cards
+from addon_server import cards, events, shown, step_cards
 from addon_server.api import json_object
 from addon_server.auth import Unauthenticated
+from addon_server.dev import local_plan
 from mapsheets.errors import MapsheetsError, PermissionDenied, PlanFileError, UsageError
 from mapsheets.service import addon, addon_writes
-from mapsheets.service.addon_dev import local_plan
 
 bp = Blueprint("workspace", __name__, url_prefix="/workspace")
 TRIGGERS = ("workspace.homepage", "workspace.file_scope_granted")
@@ -32,7 +34,8 @@ STEP_FIELDS = ("title", "phase", "side", "owners", "depends_on", "notes")
 
 
 def _conf() -> dict[str, Any]:
-    return current_app.config["MAPSHEETS"]
+    conf: dict[str, Any] = current_app.config["MAPSHEETS"]
+    return conf
 
 
 def _links() -> cards.Links:
@@ -60,7 +63,7 @@ def _verify() -> None:
 
 
 @bp.errorhandler(MapsheetsError)
-def _failed(exc: MapsheetsError):
+def _failed(exc: MapsheetsError) -> ResponseReturnValue:
     """Before the event is read (identity, body): JSON and its status. After: a card saying what
     went wrong, so Google shows it in the panel."""
     if isinstance(exc, Unauthenticated) or g.get("event") is None:
@@ -68,7 +71,7 @@ def _failed(exc: MapsheetsError):
     return jsonify(g.respond(cards.message("Could not do that", str(exc), _links())))
 
 
-def _answer(card: dict[str, Any]):
+def _answer(card: dict[str, Any]) -> Response:
     return jsonify(g.respond(card))
 
 
@@ -76,8 +79,9 @@ def _common() -> dict[str, Any]:
     return {"store": current_app.extensions["mapsheets_store"], "now": datetime.now(timezone.utc)}
 
 
-def _today():
-    return _conf().get("TODAY") or events.today(g.event)
+def _today() -> date:
+    today: date = _conf().get("TODAY") or events.today(g.event)
+    return today
 
 
 def _ready() -> tuple[str, Any] | dict[str, Any]:
@@ -103,14 +107,22 @@ def _templates() -> list[str]:
     return template_names(_conf()["TEMPLATES"])
 
 
-def _home(page: int = 0):
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
+def _on_the_file(view: Callable[..., Response]) -> Callable[..., Response]:
+    """``view(ref, credentials, ...)`` on the open spreadsheet; or the card that asks for what is missing."""
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        target = _ready()
+        if isinstance(target, dict):
+            return _answer(target)
+        return view(*target, *args, **kwargs)
+    return wrapped
+
+
+@_on_the_file
+def _home(ref: str, credentials: Any, page: int = 0) -> Response:
     try:
-        data = addon.summary(ref, g.caller, today=_today(), credentials=credentials,
-                             seller_domains=_conf()["SELLER_DOMAINS"], **_common())
+        data = shown.glance(addon.summary(ref, g.caller, today=_today(), credentials=credentials,
+                                          seller_domains=_conf()["SELLER_DOMAINS"], **_common()))
     except PlanFileError as exc:  # not NoPlan: summary answers that with plan None
         return _answer(cards.refused(str(exc), _links()))
     if data["plan"] is None:
@@ -124,18 +136,18 @@ def _home(page: int = 0):
 
 
 @bp.post("/homepage")
-def homepage():
+def homepage() -> ResponseReturnValue:
     return _home()
 
 
 @bp.post("/file-scope-granted")
-def file_scope_granted():
+def file_scope_granted() -> ResponseReturnValue:
     """addOns.sheets.onFileScopeGrantedTrigger: the event now carries sheets.id; carry on."""
     return _home()
 
 
 @bp.post("/home")
-def home():
+def home() -> ResponseReturnValue:
     try:
         page = int(events.parameters(g.event).get("page") or 0)
     except ValueError:
@@ -144,7 +156,7 @@ def home():
 
 
 @bp.post("/request-file-scope")
-def request_file_scope():
+def request_file_scope() -> ResponseReturnValue:
     return jsonify(cards.request_file_scope())
 
 
@@ -164,14 +176,12 @@ def _field_error(exc: MapsheetsError) -> dict[str, str]:
     return {getattr(exc, "field", None) or "form": str(exc)}
 
 
-def _form_action(fields, dates: tuple[str, ...], write: Callable[[str, Any, dict[str, Any]], dict[str, Any]],
-                 form: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]):
+@_on_the_file
+def _form_action(ref: str, credentials: Any, fields: tuple[str, ...], dates: tuple[str, ...],
+                 write: Callable[[str, Any, dict[str, Any]], dict[str, Any]],
+                 form: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]) -> Response:
     """A form's submit: the file ready, the fields read, ``write`` (ref, credentials, values) -> the
     card that says it is done; on a field or permission error, the form again with what was typed."""
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
     values, errors = _form(fields, dates)
     if not errors:
         try:
@@ -182,8 +192,8 @@ def _form_action(fields, dates: tuple[str, ...], write: Callable[[str, Any, dict
 
 
 @bp.post("/generate")
-def generate():
-    def write(ref, credentials, values):
+def generate() -> ResponseReturnValue:
+    def write(ref: str, credentials: Any, values: dict[str, Any]) -> dict[str, Any]:
         result = addon_writes.generate(
             ref, g.caller, template=values["template"], buyer=values["buyer"], seller=values["seller"],
             start=values["start_date"], close=values["close_date"], holidays=values["holidays"],
@@ -191,7 +201,7 @@ def generate():
             economic_buyer=(values["economic_buyer_name"], values["economic_buyer_email"]),
             today=_today(), credentials=credentials, template_dirs=_conf()["TEMPLATES"],
             ae_name=values["ae_name"], **_common())
-        return cards.message("Plan generated", f"{result['title']}: {result['steps']} steps.", _links())
+        return cards.message("Plan generated", f"{result.title}: {result.steps} steps.", _links())
 
     return _form_action(GENERATE_FIELDS, ("start_date", "close_date"), write, lambda values, errors:
                         cards.generate_form(_templates(), values, errors, events.user_tz(g.event), _links()))
@@ -202,32 +212,29 @@ def _phases() -> list[str]:
 
 
 @bp.post("/step-form")
-def step_form():
+def step_form() -> ResponseReturnValue:
     chosen = {"phase": events.parameters(g.event).get("next_phase", "")}  # the next open step's phase
     return _answer(cards.step_form(_phases(), chosen, {}, events.user_tz(g.event), _links()))
 
 
 @bp.post("/add-step")
-def add_step():
-    def write(ref, credentials, values):
+def add_step() -> ResponseReturnValue:
+    def write(ref: str, credentials: Any, values: dict[str, Any]) -> dict[str, Any]:
         step, warnings = addon_writes.add_step(
             ref, g.caller, title=values["title"], phase=values["phase"], side=values["side"] or "joint",
             owners=values["owners"].split(","), due=values["due"], depends_on=values["depends_on"].split(","),
             notes=values["notes"], today=_today(), credentials=credentials,
             seller_domains=_conf()["SELLER_DOMAINS"], **_common())
         return cards.step_added({"id": step.id, "title": step.title,
-                                 "due": step.due.isoformat() if step.due else None}, _links(), warnings)
+                                 "due": step.due.isoformat() if step.due else None}, _links(), shown.words(warnings))
 
     return _form_action(STEP_FIELDS, ("due",), write, lambda values, errors:
                         cards.step_form(_phases(), values, errors, events.user_tz(g.event), _links()))
 
 
 @bp.post("/sign")
-def sign():
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
+@_on_the_file
+def sign(ref: str, credentials: Any) -> Response:
     try:
         signature, written = addon_writes.sign(ref, g.caller, credentials=credentials,
                                                seller_domains=_conf()["SELLER_DOMAINS"], **_common())
@@ -237,24 +244,22 @@ def sign():
 
 
 @bp.post("/changes")
-def changes():
-    target = _ready()
-    if isinstance(target, dict):
-        return _answer(target)
-    ref, credentials = target
-    return _answer(cards.changes(addon.changes(ref, g.caller, credentials=credentials, **_common()), _links()))
+@_on_the_file
+def changes(ref: str, credentials: Any) -> Response:
+    return _answer(cards.changes(shown.since(addon.changes(ref, g.caller, credentials=credentials, **_common())),
+                                 _links()))
 
 
 @bp.post("/ask-form")
-def ask_form():
+def ask_form() -> ResponseReturnValue:
     return _answer(cards.ask_form("", _links()))
 
 
 @bp.post("/request-signature")
-def request_signature():
+def request_signature() -> ResponseReturnValue:
     from addon_server.signing import base_url, mailer
 
-    def write(ref, credentials, values):
+    def write(ref: str, credentials: Any, values: dict[str, Any]) -> dict[str, Any]:
         sent_to = addon_writes.request_signature(ref, g.caller, to=values["to"], credentials=credentials,
                                                  mailer=mailer(), base_url=base_url(),
                                                  seller_domains=_conf()["SELLER_DOMAINS"],
@@ -265,13 +270,13 @@ def request_signature():
 
 
 @bp.post("/email-form")
-def email_form():
+def email_form() -> ResponseReturnValue:
     return _answer(cards.email_form(events.parameters(g.event).get("every", "off"), _links()))
 
 
 @bp.post("/subscription")
-def subscription():
-    def write(ref, credentials, values):
+def subscription() -> ResponseReturnValue:
+    def write(ref: str, credentials: Any, values: dict[str, Any]) -> dict[str, Any]:
         every = addon_writes.subscribe(ref, g.caller, every=values["every"], credentials=credentials,
                                        seller_domains=_conf()["SELLER_DOMAINS"], **_common())
         if every != "off":  # no trigger here: the digest run must be able to open the sheet itself
@@ -311,7 +316,7 @@ def step_status() -> Any:
         result = set_step(ref, g.caller, step_id=params.get("step", ""), status=status, reason=values["reason"],
                           due=None if params.get("mark") else moved, today=_today(), credentials=credentials,
                           seller_domains=_conf()["SELLER_DOMAINS"], **_common())
-        return step_cards.step_saved(result, _links())
+        return step_cards.step_saved({**result, "warnings": shown.words(result["warnings"])}, _links())
 
     return _form_action(("status", "reason"), ("due",), write, lambda values, errors: step_cards.step_form(
         params, SETTABLE, values, errors, events.user_tz(g.event), _links()))

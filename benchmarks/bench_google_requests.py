@@ -16,7 +16,8 @@ from google.oauth2.credentials import Credentials
 from mapsheets import service
 from mapsheets.adapters.gsheets import GoogleWorkbook, make_client
 from mapsheets.core.layout import STATUSES, workbook_spec
-from mapsheets.service.signoff import share, sign
+from mapsheets.service.sharing import share
+from mapsheets.service.signoff import sign
 from mapsheets.testing.google_api import GoogleApiDouble, rebasing_session
 
 TODAY = date(2026, 12, 1)

@@ -39,7 +39,8 @@ if TYPE_CHECKING:  # the same names as _EXPORTS; tests/test_public_api.py keeps 
     )
     from mapsheets.service.plans import timeline_picture as draw_timeline
     from mapsheets.service.revisions import DiffResult, SnapshotResult, diff_plans, snapshot
-    from mapsheets.service.signoff import share, sign
+    from mapsheets.service.sharing import share
+    from mapsheets.service.signoff import sign
     from mapsheets.service.stages import StagesResult, learn_stages
     from mapsheets.service.steps import add_step
     from mapsheets.service.team import TeamChange, add_person, rename_person
@@ -70,7 +71,7 @@ _EXPORTS = {
     "rename_person": "mapsheets.service.team",
     "TeamChange": "mapsheets.service.team",
     "sign": "mapsheets.service.signoff",
-    "share": "mapsheets.service.signoff",
+    "share": "mapsheets.service.sharing",
     # Revisions and diffs
     "snapshot": "mapsheets.service.revisions",
     "SnapshotResult": "mapsheets.service.revisions",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class MapsheetsError(Exception):
     """Base of every error mapsheets raises on purpose; its str() is the one line a user sees."""
@@ -43,7 +45,7 @@ class PlanBusy(PlanFileError):
 class PlanOpen(PlanBusy):
     """A plan file is open in Excel or LibreOffice, whose next save would drop what we write."""
 
-    def __init__(self, path: str, program: str, person: str = ""):
+    def __init__(self, path: str, program: str, person: str = "") -> None:
         self.path, self.program, self.person = path, program, person
         super().__init__(f"{path}: is open in {self.where}: close it first, or pass --force")
 
@@ -51,7 +53,8 @@ class PlanOpen(PlanBusy):
     def where(self) -> str:
         return f"{self.program} ({self.person})" if self.person else self.program
 
-    def __reduce__(self):  # rebuilt from its parts when it crosses a process boundary (digest run's writers)
+    # Rebuilt from its parts when it crosses a process boundary (digest run's writers).
+    def __reduce__(self) -> tuple[type[PlanOpen], tuple[str, str, str]]:
         return (type(self), (self.path, self.program, self.person))
 
 
@@ -112,10 +115,23 @@ class Deferred(RemoteError):
         self.reply = reply
 
 
-def file_error(path, exc: OSError, what: str) -> MapsheetsError:
-    """The one line for a file that cannot be opened at all: missing, a folder, or not ours to read."""
+def os_reason(exc: OSError) -> str:
+    """What the system said went wrong ("No space left on device"), else the error's own words or name."""
+    return exc.strerror or str(exc) or exc.__class__.__name__
+
+
+def file_error(path: object, exc: OSError, what: str = "a file", *, writing: bool = False,
+               error: type[MapsheetsError] | None = None, shown: str = "") -> MapsheetsError:
+    """The one line for a file that cannot be read or written: missing (or its folder), a folder, not
+    ours, a full disk. ``error``: the class to raise instead of NotFound / PlanFileError (UsageError
+    for a file a person named on the command line); ``shown``: how the file is named, e.g. "-o out.csv"."""
+    name = shown or str(path)
     if isinstance(exc, FileNotFoundError):
-        return NotFound(f"{path}: no such file")
+        if writing:
+            return (error or PlanFileError)(f"{name}: folder {Path(str(path)).parent} does not exist")
+        return (error or NotFound)(f"{name}: no such file")
     if isinstance(exc, IsADirectoryError):
-        return PlanFileError(f"{path}: is a folder, not {what}")
-    return PlanFileError(f"{path}: permission denied")
+        return (error or PlanFileError)(f"{name}: is a folder, not {what}")
+    if isinstance(exc, PermissionError) and not writing:
+        return (error or PlanFileError)(f"{name}: permission denied")
+    return (error or PlanFileError)(f"{name}: cannot {'write' if writing else 'read'} ({os_reason(exc)})")

@@ -7,12 +7,10 @@ command that can; one that cannot even be queued is one error line and exit 1, a
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from cli_helpers import run_cli
 from test_disk_full import fill, small_disk  # noqa: F401  (the fixture: a real 200 KB tmpfs)
 
 from mapsheets.adapters.store import Store
@@ -20,10 +18,7 @@ from mapsheets.adapters.store import Store
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _cli(*args: str, db: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "MAPSHEETS_DB": db}
-    return subprocess.run([sys.executable, "-m", "mapsheets.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+_cli = run_cli
 
 
 def _added(db: str, plan: Path) -> list[str]:

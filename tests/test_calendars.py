@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import invoke_cli
 
-from mapsheets.cli import cli
 from mapsheets.service.calendars import locale_calendar
 
 NEW = ["new", "-t", "midmarket-map", "--buyer", "Acme", "--seller", "Globex", "--start-date", "2026-12-01",
@@ -17,10 +16,8 @@ NEW = ["new", "-t", "midmarket-map", "--buyer", "Acme", "--seller", "Globex", "-
 @pytest.fixture
 def run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
     def invoke(*args, env=None):
-        return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+        return invoke_cli(*args, env=env, catch_exceptions=False)
     return invoke
 
 

@@ -11,9 +11,7 @@ from datetime import date
 
 import pytest
 import yaml
-from click.testing import CliRunner
-
-from mapsheets.cli import cli
+from cli_helpers import invoke_cli
 
 QUICKSTART = ["new", "--template", "enterprise-map", "--buyer", "Acme Corp", "--seller", "Globex",
               "--close-date", "2027-03-31", "--start-date", "2026-12-01", "-o", "acme-map.xlsx"]
@@ -29,10 +27,8 @@ def run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name in ("MAPSHEETS_TEMPLATES", "MAPSHEETS_TODAY"):
         monkeypatch.delenv(name, raising=False)
-    runner = CliRunner()
-
     def invoke(*args, env=None):
-        return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+        return invoke_cli(*args, env=env, catch_exceptions=False)
     return invoke
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cli_helpers import invoke_cli
 from click.testing import CliRunner
 from closed_plans import START, at
 from digest_helpers import html_of, outbox_messages, text_of
@@ -29,7 +30,7 @@ CLOSE_DAY = date(2027, 1, 8)
 
 def invoke(*args, db, outbox=None):
     extra = ["--outbox", str(outbox), "--seller-domains", "globex.example"] if outbox else []
-    return CliRunner().invoke(cli, [*args, "--as-of", str(CLOSE_DAY), *extra, "--db", db])
+    return invoke_cli(*args, "--as-of", CLOSE_DAY, *extra, db=db)
 
 
 def watched(plan_file, db):

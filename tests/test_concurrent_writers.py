@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 from digest_helpers import T0, outbox_messages
 
 from mapsheets import service
@@ -62,7 +63,7 @@ def _grid(ref: str) -> dict:
     """Every tab's rows, without trailing empty ones (a file keeps formatted spare rows); without
     what every write redraws from the plan (the summary lines' values, the Timeline tab)."""
     from mapsheets.core.parse import parse_plan
-    from mapsheets.service.refs import open_workbook
+    from mapsheets.service.workbooks import open_workbook
 
     grid = open_workbook(ref).read_grid()
     grid.pop("Timeline", None)
@@ -237,9 +238,7 @@ def test_a_writer_holding_the_lock_too_long_is_one_line(plan_file, plan, monkeyp
 
 # --- open in Excel or LibreOffice ----------------------------------------------------------------
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mapsheets.cli", *args], env=_env(), capture_output=True,
-                          text=True, timeout=60)
+_cli = run_cli
 
 
 def test_open_in_libreoffice_refuses_naming_the_person_and_force_writes(plan_file, plan):

@@ -14,8 +14,8 @@ from mapsheets.cli import cli
 from mapsheets.core.dates import business_days_between
 from mapsheets.service.convert import convert
 from mapsheets.service.digest import watching
-from mapsheets.service.refs import open_workbook
 from mapsheets.service.revisions import audit
+from mapsheets.service.workbooks import open_workbook
 
 TODAY = date(2026, 12, 1)
 CLOSE = date(2027, 3, 31)

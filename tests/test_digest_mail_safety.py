@@ -14,13 +14,14 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from cli_helpers import invoke_cli
 from digest_helpers import T0, outbox_messages
 from smtp_servers import smtp_server as serving
 
 from mapsheets.adapters.mail import OutboxMailer, SmtpMailer
 from mapsheets.core.model import Stakeholder
 from mapsheets.service import digest
-from mapsheets.service.refs import open_workbook, read_parsed
+from mapsheets.service.workbooks import open_workbook, read_parsed
 
 SUBSCRIBERS = ["ae@globex.example", "champion@acme.example"]
 EVIL_WORD = "=?utf-8?q?Evil=0D=0ABcc:_attacker@evil.example?="
@@ -150,12 +151,7 @@ def test_sheet_text_never_adds_a_recipient(backend, transport, plan, db, tmp_pat
     assert all(s.startswith("[MAP] ") for s in subjects)
 
 
-def cli(*args):
-    from click.testing import CliRunner
-
-    from mapsheets.cli import cli as command
-
-    return CliRunner().invoke(command, [str(a) for a in args])
+cli = invoke_cli
 
 
 def test_an_address_refused_for_good_is_told_once_then_skipped_until_watched_again(plan_file, db, smtp_server):

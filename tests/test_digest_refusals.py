@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
-import subprocess
-import sys
 import threading
 from collections import Counter
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from cli_helpers import run_cli
 from digest_helpers import T0
 from plan_cells import edit_steps as edit
 from smtp_servers import free_port, smtp_server
@@ -68,9 +66,7 @@ def refusing():
 
 
 def mapsheets(db: str, *args: str, smtp_url: str = ""):
-    env = {**os.environ, "MAPSHEETS_DB": db, "MAPSHEETS_SMTP_URL": smtp_url}
-    return subprocess.run([sys.executable, "-m", "mapsheets.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return run_cli(*args, db=db, env={"MAPSHEETS_SMTP_URL": smtp_url})
 
 
 def line_of(listing: str, address: str) -> str:

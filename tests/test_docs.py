@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-from mapsheets.cli_docs import render
+from mapsheets.cli.docs import render
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 
 
 def test_cli_docs_match_help():
     assert DOC.read_text(encoding="utf-8") == render(), (
-        "docs/cli.md is out of date: run `python -m mapsheets.cli_docs > docs/cli.md`")
+        "docs/cli.md is out of date: run `python -m mapsheets.cli.docs > docs/cli.md`")
 
 
 def test_readme_quickstart_commands_exist():

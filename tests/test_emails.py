@@ -220,7 +220,7 @@ def test_a_first_digest_says_since_you_started_watching_and_names_the_calendar()
     from mapsheets.core.model import Plan, Step
     from mapsheets.emails import render_digest
 
-    plan = Plan(kind="mutual", title="T", buyer="Acme", seller="Globex", holidays="US",
+    plan = Plan(kind="mutual", title="T", buyer="Acme", seller="Globex", calendar="US",
                 steps=[Step(id="S-0001", title="Late step", due=date(2027, 1, 4))])
     first = build_digest(plan=plan, changes=[], today=date(2027, 1, 12), plan_url="https://example.com/p",
                          previous_close=None, first=True)

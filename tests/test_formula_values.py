@@ -33,7 +33,9 @@ def _type_formula_with_result(path, cell: str, formula: str, result: date) -> No
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename.startswith("xl/worksheets/"):
-                data = re.sub(rf'(<c r="{cell}"[^>]*><f>[^<]*</f>)<v\s*/>'.encode(), rb"\g<1><v>%d</v>" % serial, data)
+                # openpyxl writes <v/>, or <v></v> when lxml is installed
+                data = re.sub(rf'(<c r="{cell}"[^>]*><f>[^<]*</f>)(?:<v\s*/>|<v></v>)'.encode(),
+                              rb"\g<1><v>%d</v>" % serial, data)
             dst.writestr(item, data)
     shutil.move(tmp, path)
 
@@ -104,7 +106,7 @@ def _type_formulas_with_results(path, cells: dict) -> None:
                         typed, value = "", str((result - date(1899, 12, 30)).days)
                     else:
                         typed, value = ' t="str"', escape(result)
-                    data = re.sub(rf'<c r="{cell}"([^>]*)><f>([^<]*)</f><v\s*/>'.encode(),
+                    data = re.sub(rf'<c r="{cell}"([^>]*)><f>([^<]*)</f>(?:<v\s*/>|<v></v>)'.encode(),
                                   f'<c r="{cell}"\\1{typed}><f>\\2</f><v>{value}</v>'.encode(), data)
             dst.writestr(item, data)
     shutil.move(tmp, path)

@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
+from cli_helpers import invoke_cli
 from click.testing import CliRunner
 from digest_helpers import T0, outbox_messages
 from plan_cells import add_to_team, edit_steps
@@ -16,10 +17,7 @@ from mapsheets.adapters.mail import OutboxMailer
 from mapsheets.cli import cli
 from mapsheets.service import digest
 
-
-def invoke(*args, db: str | None = None):
-    result = CliRunner().invoke(cli, [str(a) for a in args] + (["--db", db] if db else []))
-    return result
+invoke = invoke_cli
 
 
 def one_line_error(result) -> str:

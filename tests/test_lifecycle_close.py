@@ -7,6 +7,7 @@ import json
 from datetime import date, timedelta
 
 import openpyxl
+from cli_helpers import invoke_cli
 from click.testing import CliRunner
 from closed_plans import START, at, closed_plan, work_week
 from digest_helpers import html_of, outbox_messages
@@ -20,9 +21,7 @@ from mapsheets.core.parse import parse_plan
 from mapsheets.service import digest
 from mapsheets.service.signoff import sign
 
-
-def invoke(*args, db):
-    return CliRunner().invoke(cli, [*args, "--db", db])
+invoke = invoke_cli
 
 
 def overview(path):

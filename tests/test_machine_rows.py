@@ -15,7 +15,7 @@ from mapsheets.core.layout import MACHINE_FIELDS, MACHINE_TAB
 from mapsheets.core.model import OVERVIEW_FIELDS
 from mapsheets.core.score import execution_score
 from mapsheets.service.lifecycle_close import close_plan
-from mapsheets.service.refs import open_workbook
+from mapsheets.service.workbooks import open_workbook
 
 TODAY = date(2026, 12, 1)
 CLOSE = date(2027, 3, 31)

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
+from cli_helpers import run_cli
 from digest_helpers import T0, outbox_messages, text_of
 from plan_cells import edit_steps
 
@@ -30,9 +31,7 @@ OVERWRITTEN = "is no longer in the sheet: it was probably overwritten by another
 
 
 def _cli(*args: str, db: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "MAPSHEETS_DB": db}
-    done = subprocess.run([sys.executable, "-m", "mapsheets.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+    done = run_cli(*args, db=db)
     assert done.returncode == 0, done.stderr
     return done
 

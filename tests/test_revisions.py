@@ -6,15 +6,14 @@ import json
 import shutil
 
 import openpyxl
-from click.testing import CliRunner
+from cli_helpers import invoke_cli
 from plan_cells import edit_steps as edit
 
 from mapsheets.adapters.store import Store
-from mapsheets.cli import cli
 
 
 def run(*args, db=None):
-    result = CliRunner().invoke(cli, [*args, *(["--db", db] if db else [])])
+    result = invoke_cli(*args, db=db)
     return result.exit_code, result.output
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
 from datetime import date, datetime, timezone
 
 import openpyxl
 import pytest
+from cli_helpers import run_cli
 
 from mapsheets import service
 from mapsheets.adapters.xlsx import read_grid, write_workbook
@@ -41,8 +39,7 @@ def signable(plan_file):
 
 
 def cli(*args, env_extra=None):
-    env = {**os.environ, "MAPSHEETS_SELLER_DOMAINS": "globex.example", **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "mapsheets.cli", *args], capture_output=True, text=True, env=env)
+    return run_cli(*args, env={"MAPSHEETS_SELLER_DOMAINS": "globex.example", **(env_extra or {})})
 
 
 def signoff_rows(path) -> list[list]:

@@ -7,10 +7,9 @@ import math
 from datetime import date
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import invoke_cli
 from crm_exports import STAGES, generate
 
-from mapsheets.cli import cli
 from mapsheets.service.calendars import holiday_dates
 from mapsheets.service.stages import learn_stages
 
@@ -48,7 +47,7 @@ Legal,3,2.5,2.5,2,0,0.3333
 
 
 def run(*args):
-    result = CliRunner().invoke(cli, list(args))
+    result = invoke_cli(*args)
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -6,12 +6,11 @@ never got the step, though "Added" was printed.)"""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import requests
+from cli_helpers import run_cli
 
 from mapsheets.service import read_plan
 from tests.server_process import DevServer
@@ -23,10 +22,7 @@ GENERATE = {"template": "enterprise-map", "buyer": "Acme Corp", "seller": "Globe
             "start_date": "2026-12-01"}
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "mapsheets.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+_cli = run_cli
 
 
 def _titles(path: Path) -> list[str]:

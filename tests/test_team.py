@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 import openpyxl
+from cli_helpers import invoke_cli
 from click.testing import CliRunner
 
 from mapsheets import service
@@ -16,8 +17,7 @@ from mapsheets.service import team
 TODAY = date(2026, 12, 1)
 
 
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+invoke = invoke_cli
 
 
 def new_plan(tmp_path, *roles):

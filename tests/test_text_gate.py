@@ -3,12 +3,11 @@ Google double; the add-on's side is in tests/server/test_addon_text_gate.py."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 from click.testing import CliRunner
 
 from mapsheets.adapters.xlsx import read_grid, read_grid_openpyxl
@@ -20,9 +19,7 @@ EMOJI = "\U0001F600"
 
 def _cli(*args: str | bytes, check: int | None = None) -> subprocess.CompletedProcess:
     """The real command in a subprocess; bytes arguments reach it as those bytes (not UTF-8 ones too)."""
-    argv = [sys.executable, "-m", "mapsheets.cli", *(os.fsdecode(a) if isinstance(a, bytes) else a for a in args)]
-    done = subprocess.run(argv, capture_output=True, timeout=120, env={**os.environ, "LANG": "C.UTF-8"},
-                          check=False)
+    done = run_cli(*args, env={"LANG": "C.UTF-8"}, text=False)
     if check is not None:
         assert done.returncode == check, done.stderr.decode(errors="replace")
     return done

@@ -7,6 +7,7 @@ import email.policy
 import json
 from datetime import datetime, timedelta, timezone
 
+from cli_helpers import invoke_cli
 from click.testing import CliRunner
 from plan_cells import edit_steps
 
@@ -18,7 +19,7 @@ T0 = datetime(2026, 12, 1, 7, 0, tzinfo=timezone.utc)  # a Tuesday
 
 
 def invoke(*args):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
+    result = invoke_cli(*args)
     return result.exit_code, result.output
 
 

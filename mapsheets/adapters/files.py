@@ -28,8 +28,10 @@ def template_sources(extra_dirs: list[Path]) -> dict[str, tuple[str, str]]:
         for path in sorted(folder.glob("*.y*ml")):
             try:
                 found[path.stem] = (str(path), path.read_text("utf-8"))
-            except (OSError, UnicodeDecodeError) as exc:
-                raise TemplateError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+            except OSError as exc:
+                raise file_error(path, exc, "a template", error=TemplateError) from None
+            except UnicodeDecodeError:
+                raise TemplateError(f"{path}: cannot read (UnicodeDecodeError)") from None
     return found
 
 
@@ -41,9 +43,9 @@ def read_durations(path: Path) -> dict[str, Decimal]:
             reader = csv.DictReader(fh)
             rows = list(reader)
             header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except OSError as exc:
+        raise file_error(path, exc, "a durations table", error=UsageError) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
         raise UsageError(f"{path}: cannot read durations ({exc.__class__.__name__})") from None
     if not {"stage", "days"} <= set(header):
         raise UsageError(f"{path}: expected CSV columns 'stage' and 'days'")
@@ -59,7 +61,7 @@ def read_durations(path: Path) -> dict[str, Decimal]:
                 raise ValueError
         except (ValueError, ArithmeticError):
             raise UsageError(f"{path}:{line}: days {norm['days']!r} is not a number of days from 0 to 365") from None
-        from mapsheets.core.words import from_csv_text
+        from mapsheets.core.cell_input import from_csv_text
 
         table[from_csv_text(norm["stage"])] = days
     return table
@@ -75,14 +77,23 @@ def read_text(path: Path, what: str) -> str:
         raise file_error(path, exc, what) from None
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write beside the target, then rename: readers never see half a file."""
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """The one atomic file writer: a temporary beside the target (0600, as the data may be private),
+    flushed to disk, then renamed over it. Readers never see half a file, nor does a crash leave one;
+    a failed write removes its temporary and raises the OSError. Text is written as UTF-8."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """``write_atomic`` for text (the name callers know)."""
+    write_atomic(path, text)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-KINDS = ("access_token", "service_account", "user_file")
+CREDENTIAL_KINDS = ("access_token", "service_account", "user_file")
+KINDS = CREDENTIAL_KINDS  # the old name
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,8 @@ class GoogleCredentials:
     value: str = field(repr=False)  # a token is a password: never in a repr, a log line or a message
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"credentials kind {self.kind!r} is not one of {', '.join(KINDS)}")
+        if self.kind not in CREDENTIAL_KINDS:
+            raise ValueError(f"credentials kind {self.kind!r} is not one of {', '.join(CREDENTIAL_KINDS)}")
 
     @classmethod
     def access_token(cls, token: str) -> GoogleCredentials:

@@ -10,15 +10,22 @@ from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core.dates import SERIAL_EPOCH, from_serial
-from mapsheets.core.layout import DATE_FORMAT, DATETIME_FORMAT, STYLES, SheetSpec, WorkbookSpec
+from mapsheets.core.layout import (
+    ALERT_BACKGROUND,
+    ALERT_TEXT,
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    HEADER_BACKGROUND,
+    HEADER_TEXT,
+    MUTED_TEXT,
+    PROTECTED_TAB,
+    STYLES,
+    SheetSpec,
+    WorkbookSpec,
+)
 from mapsheets.core.text_gate import problem
 from mapsheets.errors import PlanFileError
 
-HEADER_BG = {"red": 0.12, "green": 0.22, "blue": 0.39}
-WHITE = {"red": 1, "green": 1, "blue": 1}
-MUTED = {"red": 0.62, "green": 0.62, "blue": 0.62}
-ALERT_BG = {"red": 0.97, "green": 0.84, "blue": 0.85}
-ALERT_FG = {"red": 0.61, "green": 0.0, "blue": 0.02}
 PIXELS_PER_CHAR = 7
 # Dropdowns are per cell in the API: cover this many spare rows below the data, not the whole
 # TABLE_ROWS the .xlsx gets as a range, or a new plan's create body grows to megabytes.
@@ -152,7 +159,8 @@ def _row_cells(spec: SheetSpec, r: int, width: int) -> list[dict[str, Any]]:
         if r in spec.band_rows:  # coloured by a conditional format (layout.band_format)
             fmt = {"wrapStrategy": "OVERFLOW_CELL"}
         elif spec.header_row is not None and r == spec.header_row:
-            fmt = {"textFormat": {"bold": True, "foregroundColor": WHITE}, "backgroundColor": HEADER_BG}
+            fmt = {"textFormat": {"bold": True, "foregroundColor": rgb(HEADER_TEXT)},
+                   "backgroundColor": rgb(HEADER_BACKGROUND)}
             if r in spec.rotated_rows and not isinstance(value, str):
                 fmt.update({"textRotation": {"angle": 90}, "horizontalAlignment": "CENTER"})
         elif r in spec.heading_rows and c == 0:
@@ -198,7 +206,7 @@ def sheet_body(spec: SheetSpec, sheet_id: int, index: int) -> dict[str, Any]:
     if spec.hidden:
         body["properties"]["hidden"] = True
     if spec.protected:
-        body["properties"]["tabColorStyle"] = {"rgbColor": MUTED}
+        body["properties"]["tabColorStyle"] = {"rgbColor": rgb(PROTECTED_TAB)}
         body["protectedRanges"] = [{
             "range": {"sheetId": sheet_id}, "warningOnly": True,
             "description": "Written by mapsheets when people sign; edit by hand only if you mean to.",
@@ -208,8 +216,8 @@ def sheet_body(spec: SheetSpec, sheet_id: int, index: int) -> dict[str, Any]:
         if cf.style in STYLES:
             fmt = style_format(cf.style)
         else:
-            fmt = ({"textFormat": {"foregroundColor": MUTED}} if cf.style == "muted"
-                   else {"backgroundColor": ALERT_BG, "textFormat": {"foregroundColor": ALERT_FG}})
+            fmt = ({"textFormat": {"foregroundColor": rgb(MUTED_TEXT)}} if cf.style == "muted"
+                   else {"backgroundColor": rgb(ALERT_BACKGROUND), "textFormat": {"foregroundColor": rgb(ALERT_TEXT)}})
         rules.append({
             "ranges": [_grid_range(sheet_id, cf.first_row, cf.last_row + 1, cf.first_column, cf.columns)],
             "booleanRule": {"condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": cf.formula}]},

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import smtplib
 import ssl
-import tempfile
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from mapsheets.adapters.files import write_atomic
 from mapsheets.adapters.mail_message import (  # noqa: F401  (the names callers import from here)
     build_message,
     format_address,
@@ -26,7 +25,7 @@ from mapsheets.adapters.mail_message import (  # noqa: F401  (the names callers 
     parse_message,
     sender_domain,
 )
-from mapsheets.errors import Deferred, Refused, RemoteError, UsageError
+from mapsheets.errors import Deferred, Refused, RemoteError, UsageError, os_reason
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +64,12 @@ class OutboxMailer:
         target = self.path_for(str(message_id))
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # digests hold plan text
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
         except OSError as exc:  # kept pending like an SMTP failure: fix the folder, the next run sends
-            raise RemoteError(f"outbox {self.folder}: {exc.strerror or exc.__class__.__name__}") from None
+            raise RemoteError(f"outbox {self.folder}: {os_reason(exc)}") from None
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(message.as_bytes())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException as exc:
-            Path(tmp).unlink(missing_ok=True)
-            if isinstance(exc, OSError):  # a full disk: pending like any failed send, the run goes on
-                raise RemoteError(f"outbox {self.folder}: {exc.strerror or exc or type(exc).__name__}") from None
-            raise
+            write_atomic(target, message.as_bytes())
+        except OSError as exc:  # a full disk: pending like any failed send, the run goes on
+            raise RemoteError(f"outbox {self.folder}: {os_reason(exc)}") from None
         log.info("wrote %s", target)
 
     def __repr__(self) -> str:

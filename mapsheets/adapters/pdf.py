@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mapsheets.adapters.files import write_atomic
 from mapsheets.errors import UsageError
 
 
@@ -12,9 +13,4 @@ def write_pdf(html: str, path: Path) -> None:
         from weasyprint import HTML
     except ImportError:
         raise UsageError("a PDF needs WeasyPrint: pip install 'mapsheets[certificate]' (or write .html)") from None
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        HTML(string=html).write_pdf(str(tmp))
-        tmp.replace(path)  # readers never see half a file
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, HTML(string=html).write_pdf())  # readers never see half a file

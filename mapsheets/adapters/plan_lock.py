@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from mapsheets.errors import PlanBusy, PlanFileError, PlanOpen
+from mapsheets.errors import PlanBusy, PlanFileError, PlanOpen, file_error
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another mapsheets command writing the same plan
 STALE_AFTER = 600.0  # seconds after which a temporary is a leftover even without the lock
@@ -57,10 +57,8 @@ def locked(path: Path, timeout: float | None = None) -> Iterator[None]:
     except Timeout:
         raise PlanBusy(f"{path}: another mapsheets command kept it locked for {wait:g} s "
                        f"({lock_path(path).name}); try again") from None
-    except FileNotFoundError:
-        raise PlanFileError(f"{path}: folder {path.parent} does not exist") from None
     except OSError as exc:
-        raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise file_error(path, exc, "a workbook", writing=True) from None
     try:
         clean_stale(path, 0.0)  # nobody else writes this plan now: any temporary is a leftover
         yield

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import sys
-import threading
-import zipfile
-import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +10,12 @@ from mapsheets.adapters import plan_lock
 from mapsheets.adapters.xlsx_format import set_cell as _set
 from mapsheets.adapters.xlsx_format import write_sheet as _write_sheet
 from mapsheets.adapters.xlsx_limits import check_workbook, check_writable_size
+from mapsheets.adapters.xlsx_open import (
+    load_openpyxl,
+    open_book,
+    read_grid_openpyxl,  # noqa: F401  (callers import it from here)
+)
+from mapsheets.adapters.xlsx_open import load_openpyxl as _openpyxl  # noqa: F401  (its old name, for tests)
 from mapsheets.adapters.xlsx_read import refuse_write
 from mapsheets.adapters.xlsx_results import formula_results
 from mapsheets.adapters.xlsx_save import (  # noqa: F401  (save_atomic: callers import it from here)
@@ -25,52 +26,14 @@ from mapsheets.adapters.xlsx_save import (  # noqa: F401  (save_atomic: callers 
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import MACHINE_TAB, WorkbookSpec, column_letter
 from mapsheets.core.text_gate import problem
-from mapsheets.errors import AlreadyExists, NotFound, PlanBusy, PlanFileError, UsageError, file_error
-
-
-def _openpyxl():
-    if "openpyxl" not in sys.modules and "numpy" not in sys.modules and threading.active_count() == 1:
-        # openpyxl imports numpy, where installed, only to accept numpy numbers as cell values: we
-        # never give it any, and that import was a sixth of `mapsheets new`. numpy stays importable
-        # afterwards; only a lone thread may hide it, so no other thread's `import numpy` sees it hidden.
-        sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` raises ImportError
-        try:
-            import openpyxl
-        finally:
-            del sys.modules["numpy"]
-    import openpyxl  # heavy: only when a workbook is touched
-
-    keep_temporaries_beside_target()
-    return openpyxl
+from mapsheets.errors import AlreadyExists, PlanBusy, PlanFileError, UsageError, file_error
 
 
 def load(path: Path, *, data_only: bool = True, data: bytes | None = None):
     """The workbook at ``path`` (or its ``data`` already read), checked against the limits first;
     errors name the file."""
     check_workbook(path, data)
-    return _open(path, data_only=data_only, data=data)
-
-
-def _open(path: Path, *, data_only: bool, data: bytes | None = None):
-    """openpyxl's load, its failures as one PlanFileError line; check_workbook must have run."""
-    openpyxl = _openpyxl()
-    try:
-        # rich_text: a cell with a bold or coloured word in it is saved back as it was, not flattened.
-        return openpyxl.load_workbook(io.BytesIO(data) if data is not None else path, data_only=data_only,
-                                      rich_text=not data_only)
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        raise file_error(path, exc, "an .xlsx workbook") from None
-    except (SyntaxError, zlib.error, EOFError, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError,
-            openpyxl.utils.exceptions.InvalidFileException) as exc:
-        # openpyxl re-raises some parse errors as a ValueError "from" the real one: word the real one.
-        cause = exc.__cause__ or exc
-        if type(cause).__module__.startswith("defusedxml"):  # openpyxl parses through defusedxml
-            raise PlanFileError(f"{path}: declares XML entities, which no workbook needs: refusing it") from None
-        if isinstance(cause, SyntaxError):  # xml.etree's ParseError, expat's amplification limit among them
-            raise PlanFileError(f"{path}: not a readable .xlsx workbook (malformed XML: {cause})") from None
-        if isinstance(cause, (zlib.error, EOFError)):
-            raise PlanFileError(f"{path}: is damaged: a compressed part cannot be unpacked ({cause})") from None
-        raise PlanFileError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+    return open_book(path, data_only=data_only, data=data)
 
 
 def read_grid(path: Path, data: bytes | None = None) -> dict[str, list[list[Any]]]:
@@ -86,37 +49,12 @@ def read_grid(path: Path, data: bytes | None = None) -> dict[str, list[list[Any]
     return xlsx_read.read_grid(path, data=data)
 
 
-def read_grid_openpyxl(path: Path, data: bytes | None = None) -> dict[str, list[list[Any]]]:
-    """``read_grid`` through openpyxl: the reference the calamine reader must equal (a contract
-    test), and the reader of what calamine cannot see (shared formulas without a cached result)."""
-    from mapsheets.adapters.xlsx_read import tidy
-    from mapsheets.core.model import UncachedFormula
-
-    if data is None:
-        plan_lock.clean_stale(Path(path))  # leftovers of a save killed long ago
-    checked = check_workbook(path, data)
-    workbook = _open(path, data_only=True, data=data)
-    from openpyxl.utils.escape import unescape  # "_x0041_" is "A", as calamine reads it
-
-    grid = {ws.title: [[unescape(v) if isinstance(v, str) else v for v in row]
-                       for row in ws.iter_rows(values_only=True)] for ws in workbook.worksheets}
-    if checked.has_formulas:
-        formulas = _open(path, data_only=False, data=data)
-        for ws in formulas.worksheets:
-            rows = grid[ws.title]
-            for r, row in enumerate(ws.iter_rows(values_only=True)):
-                for c, value in enumerate(row):
-                    if isinstance(value, str) and value.startswith("=") and rows[r][c] is None:
-                        rows[r][c] = UncachedFormula(value)
-    return {tab: tidy(rows) for tab, rows in grid.items()}
-
-
 def write_workbook(path: Path, spec: WorkbookSpec, *, force: bool = False) -> None:
     path = plan_lock.target(path)
     refuse_write(path)
     if path.exists() and not force:
         raise AlreadyExists(f"{path}: already exists (use --force to overwrite)")
-    openpyxl = _openpyxl()
+    openpyxl = load_openpyxl()
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     for sheet in spec.sheets:
@@ -133,7 +71,7 @@ def write_workbook(path: Path, spec: WorkbookSpec, *, force: bool = False) -> No
 
 def write_tables(path: Path, tables: Mapping[str, list[list[Any]]]) -> None:
     """A report workbook: one tab per table (first row the header, bold and frozen), saved atomically."""
-    openpyxl = _openpyxl()
+    openpyxl = load_openpyxl()
     from openpyxl.styles import Font
 
     workbook = openpyxl.Workbook()
@@ -182,13 +120,11 @@ def rewrite(path: Path, change: Callable[[Any, bytes], Any], *, force: bool = Fa
                     plan_lock.check_not_open(given)
             try:
                 data, identity = plan_lock.read_with_identity(path)
-            except FileNotFoundError:
-                raise NotFound(f"{path}: no such file") from None
             except OSError as exc:
-                raise PlanFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+                raise file_error(path, exc, "an .xlsx workbook") from None
             checked = check_workbook(path, data)
             check_writable_size(path, checked)
-            workbook = _open(path, data_only=False, data=data)
+            workbook = open_book(path, data_only=False, data=data)
             result = change(workbook, data)
             if isinstance(result, Unchanged):  # nothing to write: the file stays as it is
                 return result.result
@@ -308,8 +244,8 @@ class XlsxWorkbook:
         """What identifies this version of the file, for change detection."""
         try:
             stat = self.path.stat()
-        except FileNotFoundError:
-            raise NotFound(f"{self.path}: no such file") from None
+        except FileNotFoundError as exc:
+            raise file_error(self.path, exc) from None
         return {"modified_ns": stat.st_mtime_ns, "size": stat.st_size}
 
     def edits(self) -> None:

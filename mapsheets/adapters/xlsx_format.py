@@ -6,13 +6,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mapsheets.core.layout import STYLES, PrintSetup, SheetSpec, cell_format
+from mapsheets.core.layout import (
+    ALERT_BACKGROUND,
+    ALERT_TEXT,
+    HEADER_BACKGROUND,
+    HEADER_TEXT,
+    MUTED_TEXT,
+    PROTECTED_TAB,
+    STYLES,
+    PrintSetup,
+    SheetSpec,
+    cell_format,
+)
 from mapsheets.core.text_gate import problem
 from mapsheets.errors import PlanFileError
-
-HEADER_FILL = "1F3864"
-MUTED_GREY = "9E9E9E"
-ALERT_RED = "F8D7DA"
 
 
 def set_cell(cell, value: Any) -> None:
@@ -83,7 +90,7 @@ def write_sheet(ws: Any, sheet: SheetSpec) -> None:
     _add_conditional_formats(ws, sheet)
     if sheet.protected:
         ws.protection.sheet = True
-        ws.sheet_properties.tabColor = "808080"
+        ws.sheet_properties.tabColor = PROTECTED_TAB
     if sheet.print_setup:
         _print_setup(ws, sheet.print_setup)
     if sheet.hidden:
@@ -114,8 +121,8 @@ def _format_table(ws: Any, sheet: SheetSpec, header_row: int) -> None:
     header = sheet.rows[header_row]
     for c in range(len(header)):
         cell = ws.cell(row=header_row + 1, column=c + 1)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.font = Font(bold=True, color=HEADER_TEXT)
+        cell.fill = PatternFill("solid", fgColor=HEADER_BACKGROUND)
     first_body = header_row + 2
     for c, fmt in sheet.column_formats.items():
         for r in range(first_body, max(first_body, len(sheet.rows) + 1) + 1):
@@ -158,10 +165,10 @@ def _add_conditional_formats(ws: Any, sheet: SheetSpec) -> None:
         if cf.style in STYLES:
             rule = FormulaRule(formula=[cf.formula.lstrip("=")], stopIfTrue=True, **_style(cf.style, differential=True))
         elif cf.style == "muted":
-            rule = FormulaRule(formula=[cf.formula.lstrip("=")], font=Font(color=MUTED_GREY), stopIfTrue=True)
+            rule = FormulaRule(formula=[cf.formula.lstrip("=")], font=Font(color=MUTED_TEXT), stopIfTrue=True)
         else:
-            rule = FormulaRule(formula=[cf.formula.lstrip("=")], fill=PatternFill("solid", bgColor=ALERT_RED),
-                               font=Font(color="9C0006"))
+            rule = FormulaRule(formula=[cf.formula.lstrip("=")], fill=PatternFill("solid", bgColor=ALERT_BACKGROUND),
+                               font=Font(color=ALERT_TEXT))
         ws.conditional_formatting.add(area, rule)
 
 

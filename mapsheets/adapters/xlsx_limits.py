@@ -210,7 +210,7 @@ def _scan_sheet(path: Path, archive: zipfile.ZipFile, member: str, tab: str,
                 # used range, found at C speed without a Python step per cell.
                 letters, numbers = zip(*cells, strict=True) if cells else ((), ())
                 row = max([row, *map(int, rows), *map(int, numbers)])
-                col = max((_column(c) for c in set(letters)), default=0)
+                col = max((column_number(c) for c in set(letters)), default=0)
                 _refuse(path, tab, row, col, max_rows, max_cols)
             else:
                 for m in _TAG.finditer(buf):  # some tags rely on their position: follow them one by one
@@ -219,7 +219,7 @@ def _scan_sheet(path: Path, archive: zipfile.ZipFile, member: str, tab: str,
                         row = int(ref.group(2)) if ref and ref.group(2) else row + 1
                         col = 0
                     else:
-                        col = _column(ref.group(1)) if ref and ref.group(1) else col + 1
+                        col = column_number(ref.group(1)) if ref and ref.group(1) else col + 1
                         if ref and ref.group(2):
                             row = max(row, int(ref.group(2)))
                     _refuse(path, tab, row, col, max_rows, max_cols)
@@ -236,7 +236,7 @@ def _refuse(path: Path, tab: str, row: int, col: int, max_rows: int, max_cols: i
                             f"(column {col:,}; limit MAPSHEETS_MAX_COLUMNS)")
 
 
-def _column(letters: bytes) -> int:
+def column_number(letters: bytes) -> int:
     n = 0
     for ch in letters.upper():
         n = n * 26 + ch - 64

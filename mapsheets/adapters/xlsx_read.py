@@ -1,7 +1,7 @@
 """Reading plan workbooks with python-calamine (Rust): values at the speed of the file.
 
 .xlsx/.xlsm, and .ods/.xls (which buyers save from LibreOffice or old Excel: read-only here).
-Gives the same grid as the openpyxl reader in ``xlsx.read_grid_openpyxl`` (a contract test runs the
+Gives the same grid as the openpyxl reader in ``xlsx_open.read_grid_openpyxl`` (a contract test runs the
 hand-edit corpus through both): integers as int, dates as datetime, blanks as None, rows trimmed
 after the last value, merged cells blank but their first, and a formula without a cached result as
 its text, marked ``UncachedFormula``. calamine sees values only, so that text comes from a scan of
@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from mapsheets.adapters import plan_lock
-from mapsheets.adapters.xlsx_limits import _column, check_workbook, sheet_members
+from mapsheets.adapters.xlsx_limits import check_workbook, column_number, sheet_members
+from mapsheets.adapters.xlsx_open import read_grid_openpyxl, tidy
 from mapsheets.errors import NotFound, PlanFileError, file_error
 
 Grid = dict[str, list[list[Any]]]
@@ -67,20 +68,9 @@ def read_grid(path: Path, data: bytes | None = None) -> Grid:
     finally:
         book.close()
     if checked is not None and checked.has_formulas:
-        if not _add_uncached_formulas(path, data, grid):
-            from mapsheets.adapters.xlsx import read_grid_openpyxl  # shared formulas: let openpyxl translate
-
+        if not _add_uncached_formulas(path, data, grid):  # shared formulas: let openpyxl translate
             return read_grid_openpyxl(path, data=data)
     return {tab: tidy(rows) for tab, rows in grid.items()}
-
-
-def tidy(rows: list[list[Any]]) -> list[list[Any]]:
-    """Blank strings as None; rows after the last value dropped, columns after the last value too."""
-    rows = [[None if v == "" else v for v in row] for row in rows]
-    while rows and all(v is None for v in rows[-1]):
-        rows.pop()
-    width = max((max((i + 1 for i, v in enumerate(row) if v is not None), default=0) for row in rows), default=0)
-    return [row[:width] + [None] * (width - len(row)) for row in rows]
 
 
 def _value(v: Any) -> Any:
@@ -165,7 +155,7 @@ def _add_uncached_formulas(path: Path, data: bytes | None, grid: Grid) -> bool:
                 ref = _R.search(cell.group(1))
                 if ref is None:
                     return False
-                r, c = int(ref.group(2)) - 1, _column(ref.group(1)) - 1
+                r, c = int(ref.group(2)) - 1, column_number(ref.group(1)) - 1
                 while len(rows) <= r:
                     rows.append([])
                 if len(rows[r]) <= c:

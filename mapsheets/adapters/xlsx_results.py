@@ -25,7 +25,7 @@ Results = dict[str, tuple[str | None, str]]
 
 # A formula cell as openpyxl writes it: no type attribute, the formula, an empty value.
 _WRITTEN = re.compile(rb'<c r="(?P<ref>[A-Z]{1,3}[0-9]{1,7})"(?P<attrs>[^>]*)>(?P<f><f(?: [^>]*)?>[^<]*</f>)'
-                      rb'<v ?/>(?=</c>)')
+                      rb'(?:<v ?/>|<v></v>)(?=</c>)')  # openpyxl's own writer, or lxml's
 
 
 def formula_results(data: bytes) -> dict[str, Results]:

@@ -5,6 +5,7 @@ still the version read; openpyxl's temporaries beside it too; formula results ke
 from __future__ import annotations
 
 import contextvars
+import errno
 import os
 import stat
 import zipfile
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from mapsheets.adapters import plan_lock
 from mapsheets.adapters.xlsx_results import Results, ResultsZip
-from mapsheets.errors import PlanFileError
+from mapsheets.errors import file_error
 
 # The workbook being saved: openpyxl's per-sheet temporary files go beside it, not to /tmp.
 _SAVING: contextvars.ContextVar[Path | None] = contextvars.ContextVar("mapsheets_saving", default=None)
@@ -61,10 +62,8 @@ def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = N
         mode = plan_lock.new_file_mode()
     try:
         tmp = plan_lock.create_temp(path)
-    except FileNotFoundError:
-        raise PlanFileError(f"{path}: folder {path.parent} does not exist") from None
     except OSError as exc:
-        raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise file_error(path, exc, "a workbook", writing=True) from None
     # openpyxl keeps formulas but drops their results: Excel and LibreOffice recompute on open.
     workbook.calculation.fullCalcOnLoad = True
     token = _SAVING.set(path)
@@ -76,11 +75,25 @@ def save_atomic(workbook, path: Path, *, expect: tuple[int, int, str] | None = N
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise PlanFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        failed = _os_error(exc)
+        if failed is not None:
+            raise file_error(path, failed, "a workbook", writing=True) from None
         raise
     finally:
         _SAVING.reset(token)
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OS error behind a failed save. With lxml installed, openpyxl writes through it, and lxml
+    reports a full disk as ``SerialisationError: IO_ENOSPC`` rather than an OSError."""
+    if isinstance(exc, OSError):
+        return exc
+    if type(exc).__name__ == "SerialisationError" and type(exc).__module__.startswith("lxml"):
+        code = str(exc).strip()
+        if code == "IO_ENOSPC":
+            return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return OSError(errno.EIO, f"{os.strerror(errno.EIO)}: {code}")
+    return None
 
 
 def _save_zip(workbook, tmp: Path, results: dict[str, Results] | None = None) -> None:

@@ -140,9 +140,10 @@ class WriterPool:
 
 def _serve() -> None:
     """A worker: jobs from stdin until it ends, an answer for each on stdout."""
-    from mapsheets.adapters.xlsx import XlsxWorkbook, _openpyxl
+    from mapsheets.adapters.xlsx import XlsxWorkbook
+    from mapsheets.adapters.xlsx_open import load_openpyxl
 
-    _openpyxl()  # loaded before it says it is ready: a worker that cannot load it begins no job
+    load_openpyxl()  # loaded before it says it is ready: a worker that cannot load it begins no job
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the caller decides
     jobs, answers = sys.stdin.buffer, sys.stdout.buffer

@@ -1,7 +1,6 @@
 """The chance a plan closes by its target date, simulated from how long each phase took in past deals.
 
-Pure: numpy and the plan; ``today`` and the holiday dates are arguments. In analysis/, where numpy
-lives (the house rule), not core/: it is imported only when a forecast is made.
+Pure computation (numpy) on the plan; ``today`` and the holiday dates are arguments.
 
 The method, in the words of the README:
 - each phase the plan still has work in draws, per simulation, how many business days it takes from

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from mapsheets.analysis.stages import Changes, _last_given, labelled, stage_visits
+from mapsheets.analysis.stages import Changes, labelled, last_given, stage_visits
 
 
 class DealPhase(NamedTuple):
@@ -42,7 +42,7 @@ def deal_phases(changes: Changes, *, holidays: Collection[date] = (),
     if per.empty:  # no deal finished yet: nothing to keep
         return []
     closed = per["deal"].map(finished["at"]).dt.date.astype(object).where(lambda d: d.notna(), None)
-    segment = (per["deal"].map(df.groupby("deal", sort=False)["segment"].agg(_last_given))
+    segment = (per["deal"].map(df.groupby("deal", sort=False)["segment"].agg(last_given))
                if by_segment and "segment" in df else pd.Series("", index=per.index))
     deals = ids.astype(str)[per["deal"].to_numpy()].tolist()
     columns = (deals, per["key"].astype(str).tolist(), per["days"].astype(float).tolist(),

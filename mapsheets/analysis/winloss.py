@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from mapsheets.core.text import business_days, plural
 from mapsheets.core.winloss import STEP_COLUMNS
-from mapsheets.core.words import plural
 
 PLAN_COLUMNS = ("plan", "title", "buyer", "seller", "outcome", "closed_on", "map_date", "days_map_to_close",
                 "signed", "signed_sides", "execution_score", "buyer_steps_on_time", "steps", "done", "reason",
@@ -38,12 +38,6 @@ def _rows(frame: pd.DataFrame) -> list[list[Any]]:
     return [list(frame.columns)] + [[cell(v) for v in row] for row in frame.itertuples(index=False)]
 
 
-def _days(n: float) -> str:
-    n = round(float(n), 1)
-    n = int(n) if n == int(n) else n
-    return f"{n} business day{'' if n == 1 else 's'}"
-
-
 def analyse(plans: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]]) -> WinLoss:
     """The tables (steps, plans, slip by phase and side) and the findings across closed plans."""
     plan_df = pd.DataFrame(list(plans), columns=list(PLAN_COLUMNS))
@@ -66,7 +60,7 @@ def analyse(plans: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]]) ->
 
 def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     """Text a spreadsheet would run as a formula ("=HYPERLINK(...)", "+cmd") opens as text: a leading '."""
-    from mapsheets.core.words import as_csv_text
+    from mapsheets.core.cell_input import as_csv_text
 
     return frame.map(as_csv_text)
 
@@ -81,8 +75,8 @@ def _findings(plans: pd.DataFrame, slipped: pd.DataFrame, on_time: pd.Series) ->
         for phase, gap in gaps.items():
             if gap < NOTABLE_GAP or len(out) >= 4:
                 break
-            out.append(f"{phase} slipped a median {_days(medians.loc[phase, 'lost'])} in lost deals, "
-                       f"{_days(medians.loc[phase, 'won'])} in won")
+            out.append(f"{phase} slipped a median {business_days(medians.loc[phase, 'lost'])} in lost deals, "
+                       f"{business_days(medians.loc[phase, 'won'])} in won")
     if {"won", "lost"} <= set(on_time.index):
         out.append(f"Buyer steps were done on time {on_time['won']:.0%} of the time in won deals, "
                    f"{on_time['lost']:.0%} in lost")

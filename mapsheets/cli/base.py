@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from mapsheets.core.vocabulary import DEFAULT_SENDER, YEARS, in_years
 from mapsheets.errors import MapsheetsError
 
 # The command being run, for the error boundary to name its options (set as it starts).
@@ -18,7 +19,7 @@ _RUNNING: ContextVar[click.Command | None] = ContextVar("mapsheets_command", def
 _FIELD_OPTIONS = {"person": "add"}
 
 
-class _Command(click.Command):
+class Command(click.Command):
     def get_short_help_str(self, limit: int = 45) -> str:
         # `mapsheets --help` shows each command's whole first sentence (wrapped), never cut at "...".
         return super().get_short_help_str(limit=10_000)
@@ -68,7 +69,7 @@ def with_options(message: str, *fields: str | None) -> str:
 class _Cli(click.Group):
     """Turns every expected error into ``Error: ...`` and exit 1, without a traceback."""
 
-    command_class = _Command
+    command_class = Command
 
     def main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False
@@ -105,8 +106,8 @@ class _Date(click.ParamType):
             self.fail(f"{value!r} could be {month_first.day} {month_first:%B %Y} or {day_first.day} "
                       f"{day_first:%B %Y}: write it as {month_first.isoformat()} or {day_first.isoformat()}",
                       param, ctx)
-        if not 1950 <= parsed.year <= 2200:
-            self.fail(f"{value!r} is outside the years 1950–2200", param, ctx)
+        if not in_years(parsed.year):
+            self.fail(f"{value!r} is outside the years {YEARS}", param, ctx)
         return parsed
 
 
@@ -120,7 +121,7 @@ AS_OF_OPTION = click.option(
     help="Judge overdue steps and the projected close as of this date (default: today).")
 
 
-def _today(as_of: date | None) -> date:
+def today_of(as_of: date | None) -> date:
     return as_of or date.today()
 
 
@@ -134,7 +135,7 @@ def record_write(plan: str, kind: str, detail: dict | None = None, *, store_url:
         click.echo(f"warning: {note}", err=True)
 
 
-def _print_json(data) -> None:
+def print_json(data) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
@@ -193,7 +194,7 @@ def MAIL_OPTIONS(command):
                           "(default: beside the state store)."),
         click.option("--smtp", "smtp_url", envvar="MAPSHEETS_SMTP_URL", metavar="URL",
                      help="smtp://user:pass@host:587 (STARTTLS) or smtps://...:465 (env MAPSHEETS_SMTP_URL)."),
-        click.option("--from", "sender", envvar="MAPSHEETS_MAIL_FROM", default="mapsheets <mapsheets@localhost>",
+        click.option("--from", "sender", envvar="MAPSHEETS_MAIL_FROM", default=DEFAULT_SENDER,
                      show_default=True, help="Sender address (env MAPSHEETS_MAIL_FROM)."),
     )):
         command = option(command)

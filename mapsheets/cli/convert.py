@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mapsheets.cli.base import AS_OF_OPTION, DB_OPTION, TEMPLATES_OPTION, _today, cli
+from mapsheets.cli.base import AS_OF_OPTION, DB_OPTION, TEMPLATES_OPTION, cli, today_of
 
 
 @cli.command()
@@ -47,7 +47,7 @@ def convert(closing, champion, economic_buyer, template_name, durations, output,
     """
     from mapsheets.service.convert import convert as run
 
-    result = run(closing, output, today=_today(as_of), now=datetime.now(timezone.utc), champion=champion,
+    result = run(closing, output, today=today_of(as_of), now=datetime.now(timezone.utc), champion=champion,
                  economic_buyer=economic_buyer, template=template_name, durations_file=durations, google=google,
                  share=share, force=force, template_dirs=template_dirs, store_url=db_url,
                  watch_owners=watch_owners)

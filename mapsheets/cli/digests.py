@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mapsheets.cli.base import DB_OPTION, MAIL_OPTIONS, _Command, _print_json, cli
-from mapsheets.core.words import plural
+from mapsheets.cli.base import DB_OPTION, MAIL_OPTIONS, Command, cli, print_json
+from mapsheets.core.text import plural
+from mapsheets.core.vocabulary import DIGEST_HOUR, DIGEST_PERIODS
 
 if TYPE_CHECKING:
     from mapsheets.service.delivery import RunReport
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 @click.argument("plan")
 @click.option("--to", "emails", multiple=True, required=True, metavar="EMAIL",
               help='Recipient: jane@acme.example or "Jane Doe <jane@acme.example>" (repeatable).')
-@click.option("--every", type=click.Choice(["daily", "weekly"]), default="daily", show_default=True)
+@click.option("--every", type=click.Choice(list(DIGEST_PERIODS)), default="daily", show_default=True)
 @click.option("--only-changes", is_flag=True, help="No email for overdue steps alone, only when something changed.")
 @click.option("--link", metavar="URL", help="Where recipients open the plan (http/https, e.g. the file on a share); "
                                             "kept for the plan. Without it a local file is named, not linked.")
@@ -61,7 +62,7 @@ def watching(as_json, db_url):
     subs = digest.watching(store_url=db_url)
     closed = archived(db_url)
     if as_json:
-        _print_json([{"plan": s.ref, "email": s.email, "name": s.name, "every": s.every, "only_changes": s.only_changes,
+        print_json([{"plan": s.ref, "email": s.email, "name": s.name, "every": s.every, "only_changes": s.only_changes,
                       "last_sent_at": s.delivered_at, "bounced_at": s.bounced_at,
                       "bounce_reason": s.bounce_reason or None, "archived": closed.get(s.ref)} for s in subs])
         return
@@ -80,10 +81,10 @@ class _DigestGroup(click.Group):
     PLAN`) still work: they are read as the new ones, with a note on a terminal (never to cron, which
     mails whatever a job prints)."""
 
-    command_class = _Command
+    command_class = Command
 
     def get_short_help_str(self, limit: int = 45) -> str:
-        return super().get_short_help_str(limit=10_000)  # whole, as _Command's
+        return super().get_short_help_str(limit=10_000)  # whole, as Command's
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
@@ -128,7 +129,8 @@ def digest() -> None:
 @click.option("--dry-run", is_flag=True, help="Say what would be sent; send and record nothing.")
 @MAIL_OPTIONS
 @TZ_OPTION
-@click.option("--hour", type=click.IntRange(0, 23), default=7, show_default=True, envvar="MAPSHEETS_DIGEST_HOUR",
+@click.option("--hour", type=click.IntRange(0, 23), default=DIGEST_HOUR, show_default=True,
+              envvar="MAPSHEETS_DIGEST_HOUR",
               help="Send each day's digests with the first run at or after this hour (env MAPSHEETS_DIGEST_HOUR).")
 @click.option("--stale-after", type=click.IntRange(1, 365), metavar="DAYS",
               help="Call a plan stalled after this many calendar days (1-365) without any update to it "

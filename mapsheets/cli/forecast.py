@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mapsheets.cli.base import AS_OF_OPTION, DB_OPTION, TEMPLATES_OPTION, _today, cli
+from mapsheets.cli.base import AS_OF_OPTION, DB_OPTION, TEMPLATES_OPTION, cli, today_of
 from mapsheets.errors import UsageError
 
 if TYPE_CHECKING:
-    from mapsheets.service.forecast import PipelineRow
+    from mapsheets.service.pipeline import PipelineRow
 
 
 @cli.command("forecast")
@@ -53,9 +53,9 @@ def forecast_cmd(plans, all_plans, output, history, fmt, template_name, maps, ma
         _backtest(history, fmt=fmt, template=template_name, template_dirs=template_dirs, maps=maps,
                   map_file=map_file, target_days=target_days, holidays=holidays)
         return
-    from mapsheets.service.forecast import pipeline
+    from mapsheets.service.pipeline import pipeline
 
-    result = pipeline(plans, all_plans=all_plans, today=_today(as_of), output=output, store_url=db_url)
+    result = pipeline(plans, all_plans=all_plans, today=today_of(as_of), output=output, store_url=db_url)
     _print_pipeline(result.rows)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mapsheets.cli.base import DB_OPTION, _print_json, cli
+from mapsheets.cli.base import DB_OPTION, cli, print_json
 
 
 @cli.command()
@@ -36,7 +36,7 @@ def log(plan, as_json, db_url):
 
     records = revisions.log(plan, store_url=db_url)
     if as_json:
-        _print_json([{"rev": r.seq, "taken_at": r.taken_at.isoformat(), "fingerprint": r.fingerprint,
+        print_json([{"rev": r.seq, "taken_at": r.taken_at.isoformat(), "fingerprint": r.fingerprint,
                       "steps": r.step_count, "done": r.done_count, "origin": r.origin or "unknown"}
                      for r in records])
         return
@@ -68,7 +68,7 @@ def diff_cmd(old, new, since, since_signature, as_json, db_url):
         raise UsageError("give either NEW or --since REV or --since-signature EMAIL, not more than one")
     result = revisions.diff_plans(old, new, since=since, since_signature=since_signature, store_url=db_url)
     if as_json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
         return
     if not result.changes and not any(result.tabs.values()):
         click.echo(f"No changes between {result.old.label} and {result.new.label}.")
@@ -91,7 +91,7 @@ def audit(plan, as_json, db_url):
 
     events = revisions.audit(plan, store_url=db_url)
     if as_json:
-        _print_json([{"at": e.at.isoformat(), "actor": e.actor, "action": e.kind, "details": e.detail}
+        print_json([{"at": e.at.isoformat(), "actor": e.actor, "action": e.kind, "details": e.detail}
                      for e in events])
         return
     if not events:

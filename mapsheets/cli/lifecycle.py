@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, _Command, _today, cli
-from mapsheets.core.words import plural
+from mapsheets.cli.base import AS_OF_OPTION, DATE, DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, Command, cli, today_of
+from mapsheets.core.text import plural
 
 
 @cli.command()
@@ -53,7 +53,7 @@ def close(plan, won, lost, reason, message, on, correct, reopen, outbox, smtp_ur
     if not (won or lost or reopen):
         raise click.UsageError("say how the deal closed: --won or --lost")
     mailer = digests.make_mailer(smtp_url, outbox)
-    common = {"today": _today(as_of), "now": datetime.now(timezone.utc), "store_url": db_url, "mailer": mailer,
+    common = {"today": today_of(as_of), "now": datetime.now(timezone.utc), "store_url": db_url, "mailer": mailer,
               "sender": sender, "seller_domains": seller_domains.split(",") if seller_domains else None,
               "force": force}
     if reopen:
@@ -89,7 +89,7 @@ def report():
     """Reports across plans."""
 
 
-report.command_class = _Command  # whole first sentences in `report --help`, as everywhere
+report.command_class = Command  # whole first sentences in `report --help`, as everywhere
 
 @report.command()
 @click.argument("plans", nargs=-1)
@@ -108,7 +108,7 @@ def winloss(plans, all_plans, output, as_of, db_url):
     """
     from mapsheets.service.winloss import winloss as build
 
-    result = build(plans, output, all_plans=all_plans, today=_today(as_of), store_url=db_url)
+    result = build(plans, output, all_plans=all_plans, today=today_of(as_of), store_url=db_url)
     click.echo(f"Wrote {result.output}: {plural(result.plans, 'plan')}, {plural(result.steps, 'step')}")
     for finding in result.findings:
         click.echo(f"- {finding}")
@@ -128,7 +128,7 @@ def handoff(plan, output, tab, as_of, force):
     """
     from mapsheets.service.handoff import handoff as build
 
-    result = build(plan, today=_today(as_of), output=output, tab=tab, force=force)
+    result = build(plan, today=today_of(as_of), output=output, tab=tab, force=force)
     where = [str(result.output)] if result.output else []
     where += [f"the Handoff tab of {plan}"] if result.tab else []
     h = result.handoff

@@ -12,11 +12,12 @@ from mapsheets.cli.base import (
     DB_OPTION,
     FORCE_WRITE_OPTION,
     TEMPLATES_OPTION,
-    _print_json,
-    _today,
     cli,
+    print_json,
+    today_of,
     with_options,
 )
+from mapsheets.core.vocabulary import SIDES, STATUSES
 
 
 @cli.command()
@@ -28,7 +29,7 @@ def templates(template_dirs, as_json):
 
     infos = service.list_templates(template_dirs)
     if as_json:
-        _print_json([vars(i) for i in infos])
+        print_json([vars(i) for i in infos])
         return
     width = max((len(i.name) for i in infos), default=4)
     for info in infos:
@@ -81,7 +82,7 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
     if holidays is not None and holidays.strip().lower() in ("none", "-"):
         holidays = ""
     result = service.new_plan(
-        template_name, output, buyer=buyer, seller=seller, today=_today(as_of), start=start_date,
+        template_name, output, buyer=buyer, seller=seller, today=today_of(as_of), start=start_date,
         close=close_date, backward=backward, durations_file=durations, roles=_parse_roles(roles), title=title,
         force=force, template_dirs=template_dirs, google=google, watch_owners=watch_owners, store_url=db_url,
         holidays=holidays, date_order=date_order)
@@ -119,13 +120,13 @@ def new(template_name, buyer, seller, close_date, start_date, backward, duration
 def _say_calendar(plan, locale_setting: str | None) -> None:
     """Which calendar and date order the plan got, where from, and how to change them."""
     if locale_setting is None:
-        source = f"--holidays {plan.holidays or 'none'}"
-    elif plan.holidays:
+        source = f"--holidays {plan.calendar or 'none'}"
+    elif plan.calendar:
         source = f"from your locale {locale_setting}"
     else:
         source = f"your locale {locale_setting} names no country" if locale_setting else "no locale is set"
-    if plan.holidays:
-        click.echo(f"Holidays: {plan.holidays} ({source}; --holidays CODE or --holidays none to change).")
+    if plan.calendar:
+        click.echo(f"Holidays: {plan.calendar} ({source}; --holidays CODE or --holidays none to change).")
     else:
         click.echo(f"Holidays: none, weekends only ({source}; --holidays US, GB, DE-BY, ... to skip public holidays).")
     if plan.date_order:
@@ -145,10 +146,10 @@ def _say_calendar(plan, locale_setting: str | None) -> None:
 def show(plan, as_json, show_all, fix_ids, as_of):
     """Summarise a plan: progress, overdue steps, projected close, signatures."""
     from mapsheets import service
-    from mapsheets.textout import plan_summary
+    from mapsheets.cli.textout import plan_summary
 
     if fix_ids:
-        filled = service.fix_ids(plan, today=_today(as_of))
+        filled = service.fix_ids(plan, today=today_of(as_of))
         click.echo(f"Filled in {filled} step ID{'' if filled == 1 else 's'}.", err=as_json)
         if filled:
             from mapsheets.cli.base import record_write
@@ -156,10 +157,10 @@ def show(plan, as_json, show_all, fix_ids, as_of):
             record_write(plan, "ids filled", {"count": filled})
     from mapsheets.service.forecast import forecast_of
 
-    view = service.read_plan(plan, today=_today(as_of))
+    view = service.read_plan(plan, today=today_of(as_of))
     chance = forecast_of(view)
     if as_json:
-        _print_json({**view.to_dict(), "forecast": chance.to_dict() if chance else None})
+        print_json({**view.to_dict(), "forecast": chance.to_dict() if chance else None})
     else:
         click.echo(plan_summary(view, limit=None if show_all else 10, forecast=chance))
     for warning in view.warnings if not as_json else ():
@@ -180,14 +181,14 @@ def timeline(plan, output, as_of):
     """
     from mapsheets import service
 
-    written = service.timeline_picture(plan, output, today=_today(as_of))
+    written = service.timeline_picture(plan, output, today=today_of(as_of))
     click.echo(f"Wrote {written}")
 
 
 @cli.command("add-step")
 @click.argument("plan")
 @click.option("--title", required=True, help="What has to happen.")
-@click.option("--side", type=click.Choice(["buyer", "seller", "joint"]), default="joint", show_default=True)
+@click.option("--side", type=click.Choice(SIDES), default="joint", show_default=True)
 @click.option("--owner", "owners", multiple=True, help="Owner name or email (repeatable).")
 @click.option("--due", type=DATE,
               help="Due date (on a weekend or a holiday of the plan's calendar: kept, with a warning).")
@@ -195,7 +196,7 @@ def timeline(plan, output, as_of):
 @click.option("--phase", default="", help="Phase the step belongs to: one of the plan's, matched ignoring case.")
 @click.option("--new-phase", is_flag=True, help="Start a phase the plan does not have yet (--phase names it).")
 @click.option("--depends-on", "depends_on", multiple=True, metavar="ID", help="Step ID this waits for (repeatable).")
-@click.option("--status", type=click.Choice(["not started", "in progress", "done", "blocked", "n/a"]),
+@click.option("--status", type=click.Choice(STATUSES),
               default="not started", show_default=True)
 @click.option("--notes", default="")
 @AS_OF_OPTION
@@ -205,7 +206,7 @@ def add_step(plan, title, side, owners, due, snap, phase, new_phase, depends_on,
     from mapsheets import service
 
     step = service.add_step(plan, title=title, side=side, owners=owners, due=due, phase=phase, new_phase=new_phase,
-                            depends_on=depends_on, status=status, notes=notes, today=_today(as_of), snap=snap,
+                            depends_on=depends_on, status=status, notes=notes, today=today_of(as_of), snap=snap,
                             on_warning=_step_warning, force=force)
     click.echo(f"Added {step.id}: {step.title}")
     from mapsheets.cli.base import record_write
@@ -228,10 +229,10 @@ def _step_warning(message: str) -> None:
 def demo(output, force, as_of):
     """Create an example enterprise MAP (Acme Corp × Globex) and show it."""
     from mapsheets import service
+    from mapsheets.cli.textout import plan_summary
     from mapsheets.core.dates import add_business_days
-    from mapsheets.textout import plan_summary
 
-    today = _today(as_of)
+    today = today_of(as_of)
     result = service.new_plan("enterprise-map", output, buyer="Acme Corp", seller="Globex", today=today,
                               close=add_business_days(today, 90), force=force)
     click.echo(f"Created {result.location}\n")

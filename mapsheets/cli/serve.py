@@ -43,7 +43,7 @@ def serve(host, port, dev, plans_dir, google_double, db_url):
         overrides["PLANS_DIR"] = str(plans_dir.resolve())
     app = create_app(overrides)  # refuses, with the reason, before anything is made
     if google_double:
-        from addon_server.dev_google import attach
+        from addon_server.dev import attach
 
         attach(app)
     elif dev:

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
-from mapsheets.cli.base import DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, _print_json, cli
+from mapsheets.cli.base import DB_OPTION, FORCE_WRITE_OPTION, MAIL_OPTIONS, cli, print_json
+from mapsheets.core.vocabulary import PERSON_SIDES
 
 
 @cli.command()
 @click.argument("plan")
 @click.option("--name", required=True, help="Your name as it should appear on the plan.")
 @click.option("--email", required=True, help="Your email: on the Team tab or a plan owner, on the side you sign.")
-@click.option("--side", type=click.Choice(["buyer", "seller"]), required=True)
+@click.option("--side", type=click.Choice(PERSON_SIDES), required=True)
 @click.option("--on-behalf-of", metavar='"NAME <EMAIL>"',
               help="Record a signature this person gave elsewhere (on paper, on a call): shown as recorded by "
                    "you on their behalf, never counted as their own.")
@@ -118,7 +119,9 @@ def verify(plan, show_keys, trust, rotate_key):
             return
     if not plan:
         raise UsageError("give a PLAN to verify, or --public-key")
-    report = seals.verify_plan(plan, trust=list(trust) or None)
+    from mapsheets.service.verify import verify_plan
+
+    report = verify_plan(plan, trust=list(trust) or None)
     for line in report.lines:
         click.echo(line)
     if not report.ok:
@@ -136,9 +139,9 @@ def verify(plan, show_keys, trust, rotate_key):
 @DB_OPTION
 def share(plan, emails, role, message, watch, db_url):
     """Share a Google Sheet plan with people (one Drive request per person)."""
-    from mapsheets.service import signoff
+    from mapsheets.service.sharing import share
 
-    for email in signoff.share(plan, emails, role=role, message=message, watch=watch, store_url=db_url):
+    for email in share(plan, emails, role=role, message=message, watch=watch, store_url=db_url):
         click.echo(f"Shared with {email} as {role}" + ("; their daily digest is on" if watch else ""))
 
 
@@ -147,11 +150,11 @@ def share(plan, emails, role, message, watch, db_url):
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def find(name_contains, as_json):
     """List the Google Sheets plans this account can reach through mapsheets."""
-    from mapsheets.service import signoff
+    from mapsheets.service.find import find_plans
 
-    files = signoff.find_plans(name_contains)
+    files = find_plans(name_contains)
     if as_json:
-        _print_json(files)
+        print_json(files)
         return
     if not files:
         click.echo(f"No plans found{f' whose name contains {name_contains!r}' if name_contains else ''}.")
@@ -167,7 +170,7 @@ def login(client_secrets):
     """Sign in to Google in your browser; later commands use that account."""
     import os
 
-    from mapsheets.service import signoff
+    from mapsheets.service.login import login
 
-    path = signoff.login(client_secrets, os.environ)
+    path = login(client_secrets, os.environ)
     click.echo(f"Signed in; token kept in {path}")

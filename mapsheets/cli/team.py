@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from mapsheets.cli.base import AS_OF_OPTION, TEMPLATES_OPTION, _print_json, _today, cli
+from mapsheets.cli.base import AS_OF_OPTION, TEMPLATES_OPTION, cli, print_json, today_of
+from mapsheets.core.vocabulary import PERSON_SIDES
 
 
 @cli.command()
 @click.argument("plan")
 @click.option("--add", "add", metavar='"NAME <EMAIL>"', help="Add a person (a name, an email, or both).")
-@click.option("--side", type=click.Choice(["buyer", "seller"]), help="With --add: the person's side.")
+@click.option("--side", type=click.Choice(PERSON_SIDES), help="With --add: the person's side.")
 @click.option("--role", default="", metavar="ROLE",
               help="With --add: a template role key (see `templates --json`), which fills that role's "
                    "placeholder everywhere, or a team role such as Champion.")
@@ -46,7 +47,7 @@ def team(plan, add, side, role, rename, to, as_json, as_of, template_dirs):
         raise UsageError("--to goes with --rename")
     if add is not None:
         change = people.add_person(plan, add, side=side or "", role=role, template_dirs=template_dirs,
-                                   today=_today(as_of), on_warning=_warn)
+                                   today=today_of(as_of), on_warning=_warn)
         who = change.person
         filled = f"; filled the {change.role_filled} role ({change.was}) in {change.steps} steps" if change.was else ""
         click.echo(f"Added {who.name}{f' <{who.email}>' if who.email else ''} ({who.side}, {who.role or 'no role'})"
@@ -55,13 +56,13 @@ def team(plan, add, side, role, rename, to, as_json, as_of, template_dirs):
                                                  "role": who.role, "filled_role": change.role_filled or None})
         return
     if rename is not None:
-        change = people.rename_person(plan, rename, to=to, today=_today(as_of), on_warning=_warn)
+        change = people.rename_person(plan, rename, to=to, today=today_of(as_of), on_warning=_warn)
         click.echo(f"Renamed {change.was} to {change.person.name} on the Team tab and in {change.steps} steps' Owners")
         record_write(plan, "team member renamed", {"was": change.was, "now": change.person.name})
         return
     members = people.team(plan)
     if as_json:
-        _print_json([m.to_dict() for m in members])
+        print_json([m.to_dict() for m in members])
         return
     if not members:
         click.echo("No one on the team yet (team PLAN --add \"Name <email>\" --side buyer).")

@@ -6,6 +6,8 @@ import re
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
 
+from mapsheets.core.vocabulary import FIRST_YEAR, LAST_YEAR
+
 NO_HOLIDAYS: frozenset[date] = frozenset()
 # Spreadsheet serial day 0 (Google Sheets, Excel's 1900 system after its leap-year bug).
 SERIAL_EPOCH = date(1899, 12, 30)
@@ -82,6 +84,9 @@ def from_serial(serial: float) -> date:
 
 def to_serial(day: date) -> int:
     return (day - SERIAL_EPOCH).days
+
+
+_FIRST_SERIAL, _LAST_SERIAL = to_serial(date(FIRST_YEAR, 1, 1)), to_serial(date(LAST_YEAR, 12, 31))
 
 
 def parse_date(value: object) -> date | None:
@@ -172,8 +177,8 @@ def _parse_unambiguous(value: object) -> date | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        # Serials between 1950 and 2200 only: small numbers are far more likely typos.
-        return from_serial(value) if 18264 <= value <= 109574 else None
+        # Serials in the years dates may fall in only: small numbers are far more likely typos.
+        return from_serial(value) if _FIRST_SERIAL <= value <= _LAST_SERIAL else None
     if not isinstance(value, str):
         return None
     text = value.strip()

@@ -11,29 +11,25 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from difflib import SequenceMatcher
 from typing import Any
 
+from mapsheets.core.change_text import describe
 from mapsheets.core.dates import business_days_between
 from mapsheets.core.formulas import keep_formula_values, unknown_labels  # noqa: F401  (keep_formula_values: for callers)
-from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, jsonable
-from mapsheets.core.people import owner_key
+from mapsheets.core.labels import STEP_FIELDS, STEP_LABEL
+from mapsheets.core.model import OVERVIEW_FIELDS, Plan, Signature, Stakeholder, Step, overview_key
+from mapsheets.core.people import owner_keys
+from mapsheets.core.text import fold, jsonable, to_json
 
-KINDS = (
+CHANGE_KINDS = (
     "step_added", "step_removed", "step_changed", "step_moved", "overview_changed",
     "stakeholder_added", "stakeholder_removed", "stakeholder_changed",
     "signature_added", "signature_stale", "signature_removed",
 )
-# Step fields in report order, with the sheet label used in wording (and for unparsed cells).
-STEP_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "ID"), ("phase", "Phase"), ("title", "Step"), ("side", "Side"), ("owners", "Owners"),
-    ("due", "Due"), ("status", "Status"), ("done_on", "Done on"), ("depends_on", "Depends on"),
-    ("notes", "Notes"),
-)
-_LABEL = dict(STEP_FIELDS)
+KINDS = CHANGE_KINDS  # the old name, kept for callers
 _FIELD_ORDER = {f: i for i, (f, _label) in enumerate(STEP_FIELDS)}
-_OVERVIEW_LABEL = {attr: label for attr, label, _typ in OVERVIEW_FIELDS}
 _OVERVIEW_ORDER = {attr: i for i, (attr, _l, _t) in enumerate(OVERVIEW_FIELDS)}
 # Content matching: weights of title / phase / owners similarity, and the bar a pair must clear.
 _W_TITLE, _W_PHASE, _W_OWNERS = 0.6, 0.2, 0.2
@@ -60,15 +56,14 @@ class Change:
 
     def to_dict(self) -> dict[str, Any]:
         out = {"kind": self.kind, "step_id": self.step_id, "field": self.field,
-               "old": _json(self.old), "new": _json(self.new)}
+               "old": to_json(self.old), "new": to_json(self.new)}
         if self.slip_days is not None:
             out["slip_days"] = self.slip_days
         out.update(severity=self.severity, title=self.title, side=self.side or None, text=self.describe())
         return out
 
     def describe(self) -> str:
-        """The change in the plan's own words (see wording.py)."""
-        from mapsheets.core.wording import describe
+        """The change in the plan's own words (see change_text.py)."""
 
         return describe(self)
 
@@ -105,7 +100,7 @@ def diff(old: Plan, new: Plan, holidays: Collection[date] = ()) -> list[Change]:
 
 def summary(changes: Iterable[Change]) -> dict[str, int]:
     """Counts by kind (every kind present, zeros too), total, high-severity count, days slipped later."""
-    out = {kind: 0 for kind in KINDS}
+    out = {kind: 0 for kind in CHANGE_KINDS}
     total = high = slipped = 0
     for c in changes:
         out[c.kind] = out.get(c.kind, 0) + 1
@@ -148,10 +143,10 @@ def _match_by_content(old: list[Step], new: list[Step], left_old: list[int],
     pairs: list[tuple[int, int]] = []
     by_title: dict[str, list[int]] = {}
     for i in left_old:
-        by_title.setdefault(_fold(old[i].title), []).append(i)
+        by_title.setdefault(fold(old[i].title), []).append(i)
     rest_new = []
     for j in left_new:  # exact title first, in order
-        candidates = by_title.get(_fold(new[j].title))
+        candidates = by_title.get(fold(new[j].title))
         if candidates and new[j].title.strip():
             pairs.append((candidates.pop(0), j))
         else:
@@ -161,13 +156,13 @@ def _match_by_content(old: list[Step], new: list[Step], left_old: list[int],
     scored = []
     matcher = SequenceMatcher(autojunk=False)
     for j in rest_new:
-        matcher.set_seq2(_fold(new[j].title)[:TITLE_COMPARED])
+        matcher.set_seq2(fold(new[j].title)[:TITLE_COMPARED])
         for i in rest_old:
-            rest = (_W_PHASE * (_fold(old[i].phase) == _fold(new[j].phase))
+            rest = (_W_PHASE * (fold(old[i].phase) == fold(new[j].phase))
                     + _W_OWNERS * _jaccard(old[i].owners, new[j].owners))
             if rest + _W_TITLE < MATCH_THRESHOLD:
                 continue
-            matcher.set_seq1(_fold(old[i].title)[:TITLE_COMPARED])
+            matcher.set_seq1(fold(old[i].title)[:TITLE_COMPARED])
             if matcher.real_quick_ratio() < MIN_TITLE_RATIO or matcher.quick_ratio() < MIN_TITLE_RATIO:
                 continue
             ratio = matcher.ratio()
@@ -215,7 +210,7 @@ def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection
     unknown = unknown_labels(a, b)
 
     def add(name: str, old: Any, new: Any, severity: str = "normal", slip: int | None = None) -> None:
-        if _LABEL.get(name, name.removeprefix("extra:")) in unknown:
+        if STEP_LABEL.get(name, name.removeprefix("extra:")) in unknown:
             return  # a formula without a result on one side: neither a change nor a commitment change
         out.append(Change("step_changed", b.id, name, old, new, slip, severity, b.title))
 
@@ -225,7 +220,7 @@ def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection
         old, new = _value(a, name), _value(b, name)
         if old != new:
             add(name, old, new, "low" if name == "notes" else "normal")
-    if a.owners != b.owners and _people(a.owners) != _people(b.owners):
+    if a.owners != b.owners and owner_keys(a.owners) != owner_keys(b.owners):
         add("owners", tuple(a.owners), tuple(b.owners))
     old_due, new_due = _value(a, "due"), _value(b, "due")
     if old_due != new_due:
@@ -244,7 +239,7 @@ def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection
     if deps_new != set(a.depends_on) and deps_new != {id_map.get(d, d) for d in a.depends_on}:
         add("depends_on", tuple(a.depends_on), tuple(b.depends_on))
     for header in list(b.extra) + [h for h in a.extra if h not in b.extra]:
-        old, new = _blank(a.extra.get(header)), _blank(b.extra.get(header))
+        old, new = jsonable(a.extra.get(header)), jsonable(b.extra.get(header))
         if old != new:
             add(f"extra:{header}", old, new, "low")
     return out
@@ -252,9 +247,9 @@ def _step_changes(a: Step, b: Step, id_map: dict[str, str], holidays: Collection
 
 def _value(step: Step, name: str) -> Any:
     """The field as the sheet shows it: a cell we could not parse counts as its raw text."""
-    label = _LABEL[name]
+    label = STEP_LABEL[name]
     if label in step.unparsed:
-        return _blank(step.unparsed[label])
+        return jsonable(step.unparsed[label])
     return getattr(step, name)
 
 
@@ -267,13 +262,13 @@ def _overview_changes(old: Plan, new: Plan, id_map: dict[str, str]) -> list[Chan
             continue
         later = isinstance(a, date) and isinstance(b, date) and b > a
         severity = "high" if attr in ("target_close", "go_live") and later else "normal"
-        out.append(Change("overview_changed", None, attr, a, b, severity=severity, title=new.title))
+        out.append(Change("overview_changed", None, overview_key(attr), a, b, severity=severity, title=new.title))
     return out
 
 
 def _stakeholder_changes(old: list[Stakeholder], new: list[Stakeholder]) -> list[Change]:
     pairs: list[tuple[int, int]] = []
-    keys: tuple[Callable[[Stakeholder], str], ...] = (lambda p: _fold(p.email), lambda p: _fold(p.name))
+    keys: tuple[Callable[[Stakeholder], str], ...] = (lambda p: fold(p.email), lambda p: fold(p.name))
     for key in keys:  # email first, then name
         used_o, used_n = {i for i, _ in pairs}, {j for _, j in pairs}
         index: dict[str, list[int]] = {}
@@ -325,41 +320,18 @@ def _signature_changes(old: Plan, new: Plan) -> list[Change]:
 
 
 def _signer(s: Signature) -> tuple[str, str]:
-    return (_fold(s.email) or _fold(s.name), _fold(s.side))
+    return (fold(s.email) or fold(s.name), fold(s.side))
 
 
 def _sev_presence(step: Step, plan: Plan) -> str:
     return "high" if step.id and step.id == plan.close_step else "normal"
 
 
-def _fold(text: Any) -> str:
-    return " ".join(str(text or "").split()).casefold()
-
-
-def _people(names: list[str]) -> set[str]:
-    return {owner_key(n) for n in names}  # "Jane <jane@x>" and "Jane Smith <jane@x>" are one person
 
 
 def _jaccard(a: list[str], b: list[str]) -> float:
-    sa, sb = _people(a), _people(b)
+    sa, sb = owner_keys(a), owner_keys(b)
     return 1.0 if not sa and not sb else len(sa & sb) / len(sa | sb)
-
-
-def _blank(value: Any) -> Any:
-    # Live cells (datetime, 3.0) and stored ones (ISO text, 3) must compare equal.
-    return jsonable(value)
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_json(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json(v) for k, v in value.items()}
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 def restore_ids(old: Plan, new: Plan, given: set[str]) -> dict[str, str]:

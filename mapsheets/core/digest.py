@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from mapsheets.core.change_text import fold_done_on
 from mapsheets.core.dates import NO_HOLIDAYS, business_days_between
 from mapsheets.core.diff import Change
 from mapsheets.core.health import STALLED_AFTER_DAYS, assess, overdue_days
 from mapsheets.core.model import OUTCOMES, Plan, Step
 from mapsheets.core.schedule import project
-from mapsheets.core.wording import fold_done_on
-from mapsheets.core.words import plural
+from mapsheets.core.text import iso, plural
 
 if TYPE_CHECKING:  # numpy is imported only where a forecast is made
     from mapsheets.analysis.forecast import Forecast
@@ -102,7 +102,7 @@ class StepLine:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "owners": list(self.owners),
-                "due": _iso(self.due), "status": self.status,
+                "due": iso(self.due), "status": self.status,
                 "side": self.side, "days_overdue": self.days_overdue}
 
 
@@ -115,8 +115,8 @@ class CloseOutlook:
     moved_days: int | None  # since ``previous``, business days; positive = later
 
     def to_dict(self) -> dict[str, Any]:
-        return {"projected": _iso(self.projected), "target": _iso(self.target), "slip_days": self.slip_days,
-                "previous": _iso(self.previous), "moved_days": self.moved_days}
+        return {"projected": iso(self.projected), "target": iso(self.target), "slip_days": self.slip_days,
+                "previous": iso(self.previous), "moved_days": self.moved_days}
 
 
 @dataclass(frozen=True)
@@ -304,7 +304,7 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
         done=health.done, total=health.total, change_count=len(changes),
         high_severity=sum(c.severity == "high" for c in changes),
         stats={key: len(items) for key, items in buckets.items()},
-        first=first, calendar=plan.holidays, since_label=since_label,
+        first=first, calendar=plan.calendar, since_label=since_label,
         unreadable=tuple(Unreadable(w["cell"], w["message"]) for w in warnings),
         kind=plan.kind, plan_location=plan_location, editors=tuple(editors), closed_out=closed_out,
         outcome=outcome, correction=correction, message=message, lost=tuple(lost), external=external,
@@ -335,10 +335,6 @@ def chance_words(forecast: Forecast, previous: float | None, plan: Plan, today: 
 def _line(step: Step, days: int) -> StepLine:
     return StepLine(id=step.id, title=step.title, owners=tuple(step.owners), due=step.due, status=step.status,
                     side=step.side, days_overdue=days)
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 def _one_line(text: str) -> str:

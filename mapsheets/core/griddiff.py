@@ -15,6 +15,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from mapsheets.core.layout import column_letter
+from mapsheets.core.text import fold, to_json
 
 Rows = list[list[Any]]
 ROW_MATCH_THRESHOLD = 0.5  # share of equal cells for two replaced rows to count as one edited row
@@ -30,7 +31,7 @@ class GridChange:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "key": self.key, "row_old": self.row_old, "row_new": self.row_new,
-                "cells": [{"column": h, "old": _json(o), "new": _json(n)} for h, o, n in self.cells],
+                "cells": [{"column": h, "old": to_json(o), "new": to_json(n)} for h, o, n in self.cells],
                 "text": self.describe()}
 
     def describe(self) -> str:
@@ -51,10 +52,10 @@ class GridChange:
 def diff_grids(old_grid: Mapping[str, Rows], new_grid: Mapping[str, Rows],
                skip_tabs: Collection[str] = ()) -> dict[str, list[GridChange]]:
     """Changes per tab, for tabs present in either grid except ``skip_tabs``; unchanged tabs omitted."""
-    skip = {_fold(t) for t in skip_tabs}
+    skip = {fold(t) for t in skip_tabs}
     out: dict[str, list[GridChange]] = {}
     for tab in list(new_grid) + [t for t in old_grid if t not in new_grid]:
-        if _fold(tab) in skip:
+        if fold(tab) in skip:
             continue
         if tab not in old_grid:
             changes = [GridChange("tab_added", tab)] + diff_tab([], new_grid[tab])
@@ -193,7 +194,7 @@ _KEY_HEADER = re.compile(r"^(id|key|#|ref|.*\sid)$")
 
 def _key_column(a: _Table, b: _Table) -> str | None:
     for h in b.headers:
-        if h in a.cols and _KEY_HEADER.match(_fold(h)) and _unique(a, h) and _unique(b, h):
+        if h in a.cols and _KEY_HEADER.match(fold(h)) and _unique(a, h) and _unique(b, h):
             return h
     return None
 
@@ -247,18 +248,6 @@ def _text(value: Any) -> str:
     return v.isoformat() if isinstance(v, (date, datetime)) else str(v)
 
 
-def _fold(text: Any) -> str:
-    return " ".join(str(text or "").split()).casefold()
-
-
 def _show(value: Any) -> str:
     text = _text(value)
     return text if text else "(empty)"
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)

@@ -23,6 +23,7 @@ from mapsheets.core.health import overdue_days
 from mapsheets.core.model import Plan, Step
 from mapsheets.core.people import owner_name
 from mapsheets.core.qualify import LABELS as QUALIFICATION_LABELS
+from mapsheets.core.text import business_days
 
 _SUCCESS = re.compile(r"success criteria|success metric|required capabilit|metrics", re.IGNORECASE)
 # What customer success needs of the qualification, in this order.
@@ -94,7 +95,7 @@ def build(plan: Plan, today: date, holidays: Collection[date] = NO_HOLIDAYS,
     for step in counted:
         if step.is_open:
             late = overdue_days(step, today, holidays)
-            open_items.append(_step_line(step, plan) + (f" — overdue {late} business days" if late else ""))
+            open_items.append(_step_line(step, plan) + (f" — overdue {business_days(late)}" if late else ""))
     people = [(p.name, p.email, p.side, p.role) for p in plan.stakeholders]
     out = Handoff(title=plan.title, deal=deal, stakeholders=people, qualification=meddpicc,
                   problem=plan.problem, solution=plan.solution,

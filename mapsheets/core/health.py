@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from mapsheets.core.dates import NO_HOLIDAYS, business_days_between
 from mapsheets.core.model import Plan, Step
 from mapsheets.core.schedule import project
-from mapsheets.core.words import plural
+from mapsheets.core.text import plural
 
 AT_RISK, STALLED, ON_TRACK = "at risk", "stalled", "on track"
 AT_RISK_AFTER_DAYS = 1

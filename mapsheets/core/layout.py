@@ -6,18 +6,32 @@ Adapters turn a WorkbookSpec into an .xlsx or a Google Sheet; parse.py reads gri
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from mapsheets.core import look
+from mapsheets.core.cell_input import status_spellings
 from mapsheets.core.model import OVERVIEW_FIELDS, ROLES, SIDES, STATUSES, Plan, Signature, Stakeholder, Step
+from mapsheets.core.notices import Notice
 from mapsheets.core.qualify import MEDDPICC, QUALIFICATION_HEADING
+
+# Their old home: callers import them from here too (explicit re-exports).
+from mapsheets.core.sheet_spec import DATE_FORMAT as DATE_FORMAT
+from mapsheets.core.sheet_spec import DATETIME_FORMAT as DATETIME_FORMAT
+from mapsheets.core.sheet_spec import ConditionalFormat as ConditionalFormat
+from mapsheets.core.sheet_spec import PrintSetup as PrintSetup
+from mapsheets.core.sheet_spec import SheetSpec as SheetSpec
+from mapsheets.core.sheet_spec import Validation as Validation
+from mapsheets.core.sheet_spec import WorkbookSpec as WorkbookSpec
+from mapsheets.core.sheet_spec import band_format as band_format
+from mapsheets.core.sheet_spec import cell_ref as cell_ref
+from mapsheets.core.sheet_spec import column_letter as column_letter
 from mapsheets.core.text_gate import CELL_TEXT_LIMIT, admit_all  # noqa: F401  (CELL_TEXT_LIMIT: its old home)
-from mapsheets.core.words import status_spellings
+from mapsheets.core.timeline import TIMELINE_TAB as TIMELINE_TAB  # its old home
+from mapsheets.core.timeline import timeline_sheet
+from mapsheets.core.vocabulary import PERSON_SIDES
 
 PLAN_TAB, TEAM_TAB, SIGNOFF_TAB, CHANGES_TAB = "Plan", "Team", "Sign-off", "Changes"
-TIMELINE_TAB = "Timeline"
 # What only mapsheets reads (how to read the sheet, links, internal notes) lives on this hidden tab,
 # out of the buyer's sight, label in column A and value in B: the same reader finds it on both backends.
 MACHINE_TAB = "_mapsheets"
@@ -25,8 +39,6 @@ MACHINE_FIELDS = ("kind", "template", "close_step", "date_order", "closing_plan"
 MACHINE_NOTE = "Read by mapsheets, not meant for people: edit with care"
 # Rows the dropdowns and conditional formats cover, so rows people add by hand get them too.
 TABLE_ROWS = 1000
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 # Step field -> header label, in default column order; widths in characters.
 STEP_COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -54,29 +66,6 @@ VISIBILITIES = ("internal", "shared")
 DEFAULT_WIDTH = 16
 
 
-@dataclass(frozen=True)
-class Validation:
-    """A dropdown on one column from ``first_row`` down to ``last_row`` (0-based, inclusive)."""
-
-    column: int
-    first_row: int
-    last_row: int
-    options: tuple[str, ...]
-    strict: bool = False  # hand edits such as "WIP" must stay possible: warn, don't reject
-
-
-@dataclass(frozen=True)
-class ConditionalFormat:
-    """Rows ``first_row``..``last_row`` over ``columns`` styled when ``formula`` (for first_row) holds."""
-
-    first_row: int
-    last_row: int
-    columns: int
-    formula: str
-    style: str  # "muted" (done, greyed), "alert" (overdue, red), or a name in STYLES
-    first_column: int = 0  # columns first_column..columns-1
-
-
 # One palette for both backends: style -> (background, text colour, bold); hex RGB, None = unchanged.
 STYLES: dict[str, tuple[str | None, str | None, bool]] = {
     "chip done": ("C6EFCE", "006100", True),
@@ -89,70 +78,11 @@ STYLES: dict[str, tuple[str | None, str | None, bool]] = {
     "today": ("FFD966", "000000", True),
     "band": ("D9E1F2", "1F3864", True),
 }
-
-
-@dataclass(frozen=True)
-class PrintSetup:
-    """How a tab prints (.xlsx; Google Sheets keeps print settings out of its API)."""
-
-    landscape: bool = True
-    fit_width: bool = True  # one page wide, as many pages tall as it takes
-    title_rows: tuple[int, int] | None = None  # 0-based rows repeated at the top of every page
-    header: str = ""  # centred at the top of every page
-    footer: str = "Page &P of &N"  # Excel's codes: page number, page count
-
-
-@dataclass
-class SheetSpec:
-    title: str
-    rows: list[list[Any]]
-    header_row: int | None = None
-    frozen_rows: int = 0
-    widths: list[float] = field(default_factory=list)  # in characters
-    column_formats: dict[int, str] = field(default_factory=dict)  # applied below header_row
-    validations: list[Validation] = field(default_factory=list)
-    conditional: list[ConditionalFormat] = field(default_factory=list)
-    protected: bool = False
-    heading_rows: tuple[int, ...] = ()
-    label_column: int | None = None  # overview labels, shown bold
-    band_rows: tuple[int, ...] = ()  # phase bands: one text across the row, never wrapped
-    wrap_body: bool = True  # body cells wrap (rows grow); off where rows are rewritten and move
-    rotated_rows: tuple[int, ...] = ()  # header text turned upright (the Timeline's week dates)
-    row_formats: dict[int, str] = field(default_factory=dict)  # number format of whole rows
-    print_setup: PrintSetup | None = None
-    hidden: bool = False  # a tab people do not see (MACHINE_TAB)
-
-
-    def record_rows(self) -> list[int]:
-        """0-based rows of the table's records (the steps), phase bands left out."""
-        if self.header_row is None:
-            return []
-        return [r for r in range(self.header_row + 1, len(self.rows)) if r not in self.band_rows]
-
-
-@dataclass
-class WorkbookSpec:
-    title: str
-    sheets: list[SheetSpec]
-
-    def sheet(self, title: str) -> SheetSpec:
-        return next(s for s in self.sheets if s.title == title)
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def cell_ref(tab: str, row: int, col: int) -> str:
-    """A1 reference for 0-based row/col, e.g. ``Plan!F12``; odd tab names are quoted."""
-    name = tab if tab.replace("_", "").isalnum() else "'" + tab.replace("'", "''") + "'"
-    return f"{name}!{column_letter(col)}{row + 1}"
+# The rest of the palette, hex RGB: the header row, done rows greyed, overdue rows, a protected tab.
+HEADER_BACKGROUND, HEADER_TEXT = "1F3864", "FFFFFF"
+MUTED_TEXT = "9E9E9E"
+ALERT_BACKGROUND, ALERT_TEXT = "F8D7DA", "9C0006"
+PROTECTED_TAB = "808080"
 
 
 def step_columns(plan: Plan) -> list[str]:
@@ -162,11 +92,12 @@ def step_columns(plan: Plan) -> list[str]:
 
 
 def check_cell_text(fields: dict[str, Any], field: str | None = None,
-                    on_warning: Callable[[str], None] | None = None) -> dict[str, Any]:
+                    on_warning: Callable[[str], None] | None = None, *,
+                    on_notice: Callable[[Notice], None] | None = None) -> dict[str, Any]:
     """The fields as they may enter cells (core/text_gate.py): text that is not text or longer than
     a cell holds refused naming the field, never cut; control characters removed with a warning.
     Keys are field names ("notes", "depends_on"); ``field`` tags the error instead when given."""
-    return admit_all(fields, on_warning, field=field)
+    return admit_all(fields, on_warning, field=field, on_notice=on_notice)
 
 
 def step_cells(step: Step, headers: list[str]) -> list[Any]:
@@ -231,12 +162,6 @@ def step_rows(plan: Plan, headers: list[str]) -> tuple[list[list[Any]], list[int
     return rows, bands
 
 
-def band_format(first: int, last: int, columns: int, mark_column: int = 0) -> ConditionalFormat:
-    """Phase bands coloured by what they hold, not where they were written: rows move."""
-    a = column_letter(mark_column)
-    return ConditionalFormat(first, last, columns, f'=LEFT(${a}{first + 1},1)="{look.PHASE_MARK}"', "band")
-
-
 def status_is(cell: str, *statuses: str) -> str:
     """A sheet formula true when ``cell`` holds any spelling the reader takes for one of ``statuses``
     ("Complete", "✅" and "done" alike), so the colours never disagree with `show`."""
@@ -295,7 +220,7 @@ def team_sheet(stakeholders: list[Stakeholder]) -> SheetSpec:
     rows.extend([s.name, _cell(s.email), s.side, _cell(s.role)] for s in stakeholders)
     return SheetSpec(
         title=TEAM_TAB, rows=rows, header_row=0, frozen_rows=1, widths=[w for *_x, w in TEAM_COLUMNS],
-        validations=[Validation(2, 1, TABLE_ROWS, ("buyer", "seller")), Validation(3, 1, TABLE_ROWS, ROLES)],
+        validations=[Validation(2, 1, TABLE_ROWS, PERSON_SIDES), Validation(3, 1, TABLE_ROWS, ROLES)],
     )
 
 
@@ -316,8 +241,6 @@ def signoff_sheet(plan: Plan) -> SheetSpec:
 
 def workbook_spec(plan: Plan, today: date | None = None, days_off: Collection[date] = ()) -> WorkbookSpec:
     """The whole workbook; ``today`` dates the progress line (None: no progress line yet)."""
-    from mapsheets.core.timeline import timeline_sheet
-
     sheets = [plan_sheet(plan, today, days_off), team_sheet(plan.stakeholders), signoff_sheet(plan)]
     sheets.append(timeline_sheet(plan))
     sheets.append(machine_sheet(plan))

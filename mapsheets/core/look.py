@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from mapsheets.core.dates import NO_HOLIDAYS
 from mapsheets.core.model import Plan, Signature, Step
 from mapsheets.core.schedule import project
+from mapsheets.core.text import business_days
 
 # A phase band's text starts with this mark: how the parser tells a band from a step.
 PHASE_MARK = "▸"
@@ -126,7 +127,7 @@ def progress_text(plan: Plan, today: date, projected: date | None, slip: int | N
     if projected or plan.target_close:
         close = f"projected close {projected or '—'} vs target {plan.target_close or '—'}"
         if slip is not None:
-            close += (f" ({slip} business day{'s' * (abs(slip) != 1)} late)" if slip > 0
+            close += (f" ({business_days(slip)} late)" if slip > 0
                       else " (on target)")  # the close only: health is core.health's word
         parts.append(close)
     parts.append(f"as of {today}")

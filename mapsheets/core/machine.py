@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mapsheets.core.cell_input import norm, text
+from mapsheets.core.labels import OVERVIEW_LABEL
 from mapsheets.core.layout import MACHINE_FIELDS, MACHINE_NOTE, MACHINE_TAB, cell_ref
-from mapsheets.core.model import OVERVIEW_FIELDS, Plan
-from mapsheets.core.words import norm, text
+from mapsheets.core.model import Plan
 
 if TYPE_CHECKING:
     from mapsheets.core.parse import Grid, PlanLocation
 
 Cells = dict[tuple[int, int], Any]
-_LABEL = {attr: label for attr, label, _t in OVERVIEW_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def read_machine(plan: Plan, grid: Grid) -> MachineLocation | None:
     tab = next((t for t in grid if norm(t) == norm(MACHINE_TAB)), None)
     if tab is None:
         return None
-    labels = {norm(_LABEL[attr]): attr for attr in MACHINE_FIELDS}
+    labels = {norm(OVERVIEW_LABEL[attr]): attr for attr in MACHINE_FIELDS}
     at: dict[str, tuple[int, int]] = {}
     last = -1
     for r, row in enumerate(grid[tab]):
@@ -62,7 +62,7 @@ def _places(loc: PlanLocation) -> tuple[str, Cells, dict[str, tuple[int, int]]]:
     for attr in MACHINE_FIELDS:
         if attr not in at:
             at[attr] = (row, 1)
-            cells[(row, 0)] = _LABEL[attr]
+            cells[(row, 0)] = OVERVIEW_LABEL[attr]
             row += 1
     return tab, cells, at
 

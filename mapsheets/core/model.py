@@ -9,16 +9,20 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from mapsheets.core.people import owner_key
 from mapsheets.core.qualify import QUALIFICATION_KEYS
+from mapsheets.core.text import iso
+from mapsheets.core.text import jsonable as jsonable  # its old home
+from mapsheets.core.vocabulary import OPEN_STATUSES as OPEN_STATUSES  # their old home
+from mapsheets.core.vocabulary import PLAN_KINDS
+from mapsheets.core.vocabulary import SIDES as SIDES
+from mapsheets.core.vocabulary import STATUSES as STATUSES
 
-KINDS = ("closing", "mutual")
-SIDES = ("buyer", "seller", "joint")
-STATUSES = ("not started", "in progress", "done", "blocked", "n/a")
+KINDS = PLAN_KINDS  # the old name, kept for callers
 ROLES = (
     "Champion", "Economic buyer", "Decision maker", "Legal", "Security", "Procurement",
     "IT", "Finance", "User", "AE", "SE", "CSM", "Sales manager", "Executive sponsor", "Other",
 )
-OPEN_STATUSES = ("not started", "in progress", "blocked")
 
 # Crockford base32 without I, L, O, U: IDs people can read aloud and retype.
 ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -68,9 +72,9 @@ class Step:
             "title": self.title,
             "side": self.side,
             "owners": list(self.owners),
-            "due": _iso(self.due),
+            "due": iso(self.due),
             "status": self.status,
-            "done_on": _iso(self.done_on),
+            "done_on": iso(self.done_on),
             "depends_on": list(self.depends_on),
             "notes": self.notes,
             # Hand-added columns and cells that did not parse: part of what people agreed on.
@@ -181,7 +185,7 @@ OVERVIEW_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("start_date", "Start date", date),
     ("target_close", "Target close", date),
     ("go_live", "Go-live", date),
-    ("holidays", "Holidays", str),  # a holiday calendar such as US, GB or DE-BY; empty: weekends only
+    ("calendar", "Holidays", str),  # a holiday calendar such as US, GB or DE-BY; empty: weekends only
     ("date_order", "Date order", str),  # MDY, DMY or YMD: how dates typed as text are read; empty: month first
     ("buying_process", "Buying process", str),
     ("seller_lead", "Seller lead", str),
@@ -195,6 +199,15 @@ OVERVIEW_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("outcome_reason", "Outcome reason", str),
 )
 OUTCOMES = ("won", "lost")
+# An overview field's key where it is not its attribute: in JSON (`show --json`, stored revisions,
+# fingerprints) and in a diff's changes the calendar keeps the name it had, "holidays".
+_KEYS = {"calendar": "holidays"}
+_ATTRS = {key: attr for attr, key in _KEYS.items()}
+
+
+def overview_key(attr: str) -> str:
+    """The name an overview field has outside the Plan object (JSON, diffs): ``calendar`` is "holidays"."""
+    return _KEYS.get(attr, attr)
 
 # How the sheet is read, not what anyone agreed to: outside the fingerprint, so plans signed before
 # the field existed stay signed (the dates it yields are inside).
@@ -225,7 +238,7 @@ class Plan:
     start_date: date | None = None
     target_close: date | None = None
     go_live: date | None = None
-    holidays: str = ""
+    calendar: str = ""  # a holiday calendar code (US, GB, DE-BY); the dates themselves are calendars.py's
     date_order: str = ""
     buying_process: str = ""
     seller_lead: str = ""
@@ -252,6 +265,11 @@ class Plan:
         return next((s for s in self.steps if s.id == step_id), None)
 
     @property
+    def holidays(self) -> str:
+        """The old name of ``calendar`` (read only): elsewhere "holidays" is a set of dates."""
+        return self.calendar
+
+    @property
     def step_ids(self) -> set[str]:
         return {s.id for s in self.steps}
 
@@ -262,11 +280,11 @@ class Plan:
             if attr in _READING_ONLY or attr in _LINKS or attr in _LIFECYCLE:
                 continue
             value = getattr(self, attr)
-            out[attr] = _iso(value) if typ is date else value
+            out[overview_key(attr)] = iso(value) if typ is date else value
         out["steps"] = [s.to_dict() for s in self.steps]
         out["stakeholders"] = [s.to_dict() for s in self.stakeholders]
         if self.formulas:
-            out["formulas"] = dict(self.formulas)
+            out["formulas"] = {overview_key(attr): text for attr, text in self.formulas.items()}
         return out
 
     def commitments(self) -> dict[str, Any]:
@@ -274,10 +292,8 @@ class Plan:
 
         Status, done on, notes and extra columns are progress: they change without breaking a signature.
         """
-        out: dict[str, Any] = {attr: _iso(getattr(self, attr)) if isinstance(getattr(self, attr), date)
+        out: dict[str, Any] = {attr: iso(getattr(self, attr)) if isinstance(getattr(self, attr), date)
                                else getattr(self, attr) for attr in SIGNED_OVERVIEW}
-        from mapsheets.core.people import owner_key
-
         # Who owns a step and who is on the team, not in which order they were typed.
         out["steps"] = [{k: sorted(map(owner_key, v)) if k == "owners" else v
                          for k, v in s.to_dict().items() if k in SIGNED_STEP_FIELDS} for s in self.steps]
@@ -309,7 +325,7 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         out = self.content_dict()
         out.update({attr: getattr(self, attr) for attr in _READING_ONLY + _LINKS})
-        out.update({attr: _iso(v) if isinstance(v := getattr(self, attr), date) else v for attr in _LIFECYCLE})
+        out.update({attr: iso(v) if isinstance(v := getattr(self, attr), date) else v for attr in _LIFECYCLE})
         out["qualification"] = {k: self.qualification.get(k, "") for k in QUALIFICATION_KEYS}
         out["fingerprint"] = self.fingerprint()
         out["signatures"] = [s.to_dict(self.signature_status(s)) for s in self.signatures]
@@ -319,7 +335,7 @@ class Plan:
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         kwargs: dict[str, Any] = {}
         for attr, _label, typ in OVERVIEW_FIELDS:
-            value = data.get(attr)
+            value = data.get(overview_key(attr))
             kwargs[attr] = _date(value) if typ is date else (value or "")
         return cls(
             **kwargs,
@@ -327,7 +343,7 @@ class Plan:
             stakeholders=[Stakeholder.from_dict(s) for s in data.get("stakeholders", [])],
             signatures=[Signature.from_dict(s) for s in data.get("signatures", [])],
             qualification={k: v for k, v in (data.get("qualification") or {}).items() if v},
-            formulas=dict(data.get("formulas") or {}),
+            formulas={_ATTRS.get(key, key): text for key, text in (data.get("formulas") or {}).items()},
         )
 
 
@@ -337,7 +353,7 @@ def seal_payload(signature: Signature, identity: str) -> bytes:
     if at is not None:
         at = (at + timedelta(microseconds=500_000)).replace(microsecond=0, tzinfo=None)  # sheets round
     content = {"v": 1, "plan": identity, "fingerprint": signature.fingerprint, "name": signature.name.strip(),
-               "email": signature.email.strip().lower(), "side": signature.side, "signed_at": _iso(at),
+               "email": signature.email.strip().lower(), "side": signature.side, "signed_at": iso(at),
                "method": signature.method, "recorded_by": signature.recorded_by.strip().lower()}
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -345,21 +361,6 @@ def seal_payload(signature: Signature, identity: str) -> bytes:
 def _hash(content: dict[str, Any]) -> str:
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
-
-
-def jsonable(value: Any) -> Any:
-    """A cell value as JSON keeps it: dates as ISO text, whole floats as ints, blanks as None."""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _date(value: Any) -> date | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from mapsheets.core.look import phase_progress
 from mapsheets.core.model import Plan, Step
@@ -53,3 +54,10 @@ def step_view(plan: Plan, step: Step) -> dict[str, object]:
             "due": step.due.isoformat() if step.due else None,
             "owners": [owner_name(o, plan.stakeholders) for o in step.owners],
             "band": band_count(plan, step.phase)}
+
+
+def my_steps(plan: Plan, email: str, name: str = "") -> dict[str, Any]:
+    """What "My steps" shows on open: the caller's open steps, then the rest of the next ones."""
+    lists = step_lists(plan, email, name)
+    return {"mine": [step_view(plan, s) for s in lists.mine], "next": [step_view(plan, s) for s in lists.next],
+            "more": lists.more, "statuses": list(SETTABLE)}

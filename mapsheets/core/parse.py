@@ -6,15 +6,26 @@ warning naming the cell and is kept verbatim so a rewrite never loses it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from mapsheets.core.cell_input import STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS
+from mapsheets.core.cell_input import (
+    derived_step_id,
+    parse_outcome,
+)
+from mapsheets.core.cell_input import (
+    norm as _norm,
+)
+from mapsheets.core.cell_input import split_ids as split_ids  # read here, used by callers
+from mapsheets.core.cell_input import split_people as split_people
+from mapsheets.core.cell_input import (
+    text as _text,
+)
 from mapsheets.core.dates import normal_date_order, read_date
 from mapsheets.core.layout import (
     PLAN_TAB,
-    STEP_COLUMNS,
     TIMELINE_TAB,
     cell_ref,
 )
@@ -23,10 +34,13 @@ from mapsheets.core.machine import MachineLocation, read_machine
 from mapsheets.core.model import (
     OVERVIEW_FIELDS,
     Plan,
-    Step,
     UncachedFormula,
 )
-from mapsheets.core.parse_tables import (  # Warning, TableLocation: what callers import from here
+from mapsheets.core.parse_step import LABEL_OF, read_step
+from mapsheets.core.parse_step import NOT_COMPUTED as NOT_COMPUTED  # its old home
+from mapsheets.core.parse_step import not_computed as not_computed
+from mapsheets.core.parse_tables import ParseWarning as ParseWarning  # what callers import from here
+from mapsheets.core.parse_tables import (
     TableLocation as TableLocation,
 )
 from mapsheets.core.parse_tables import (
@@ -43,23 +57,6 @@ from mapsheets.core.people import follow_team
 from mapsheets.core.qualify import SYNONYMS as QUALIFICATION_LABELS
 from mapsheets.core.schedule import topological
 from mapsheets.core.text_gate import clean_grid
-from mapsheets.core.words import (  # noqa: F401  (parse_outcome, split_ids: read here, used by callers)
-    STEP_HEADER_SYNONYMS as _STEP_HEADER_SYNONYMS,
-)
-from mapsheets.core.words import (
-    derived_step_id,
-    parse_outcome,
-    parse_side,
-    parse_status,
-    split_ids,
-    split_people,
-)
-from mapsheets.core.words import (
-    norm as _norm,
-)
-from mapsheets.core.words import (
-    text as _text,
-)
 from mapsheets.errors import NoPlan, ScheduleError
 
 Grid = dict[str, list[list[Any]]]
@@ -86,7 +83,7 @@ class PlanLocation:
 @dataclass
 class ParsedPlan:
     plan: Plan
-    warnings: list[Warning]
+    warnings: list[ParseWarning]
     location: PlanLocation
     signoff: TableLocation | None = None
     team: TableLocation | None = None
@@ -101,20 +98,10 @@ class TimelineLocation:
     filled: frozenset[tuple[int, int]]  # its non-empty cells, to clear what the plan no longer has
 
 
-_LABEL_OF = {attr: label for attr, label, _w in STEP_COLUMNS}
-# A formula cell saved without its result: no value is known, which is neither empty nor a change.
-NOT_COMPUTED = ("is not computed: its formula was saved without a result "
-                "(open and save the workbook in Excel or LibreOffice)")
-
-
-def not_computed(raw: Any) -> str:
-    return f'"{raw}" {NOT_COMPUTED}'
-
-
 def parse_plan(grid: Grid) -> ParsedPlan:
     """The plan a grid holds; text no cell may hold (a lone surrogate, a control character) is
     made fit in ``grid`` itself first, with a warning naming the cell (core/text_gate.py)."""
-    read_fixes = [Warning(cell_ref(t, r, c), what) for t, r, c, what in clean_grid(grid)]
+    read_fixes = [ParseWarning(cell_ref(t, r, c), what) for t, r, c, what in clean_grid(grid)]
     parsed = _parse_plan(grid)
     parsed.warnings[:0] = read_fixes
     return parsed
@@ -180,7 +167,7 @@ def _step_columns(header_cells: list[Any], colmap: dict[int, str], tab: str, hea
         field_name = colmap.get(c)
         if field_name and field_name not in seen_fields:
             seen_fields.add(field_name)
-            label = _LABEL_OF[field_name]
+            label = LABEL_OF[field_name]
         else:
             label = _text(value)
         if label in columns:  # a second "Notes" column is kept as an extra, never hidden
@@ -188,12 +175,12 @@ def _step_columns(header_cells: list[Any], colmap: dict[int, str], tab: str, hea
             while f"{base} ({n})" in columns:
                 n += 1
             label = f"{base} ({n})"
-            warnings.append(Warning(cell_ref(tab, header_row, c), f'second "{base}" column: read as "{label}"'))
+            warnings.append(ParseWarning(cell_ref(tab, header_row, c), f'second "{base}" column: read as "{label}"'))
         columns[label] = c
     for label, meaning in (("Status", "every step reads as not started"), ("Due", "no step has a due date"),
                            ("Side", "every step reads as joint")):
         if label not in columns:  # a header cleared or renamed by hand: say so, never guess silently
-            warnings.append(Warning(cell_ref(tab, header_row, 0),
+            warnings.append(ParseWarning(cell_ref(tab, header_row, 0),
                                     f"the steps table has no {label} column: {meaning}"))
     return columns
 
@@ -213,12 +200,12 @@ def _read_steps(rows: list[list[Any]], plan: Plan, location: PlanLocation, warni
         if band is not None:  # a phase's heading, written by mapsheets: not a step
             location.bands[r] = band
             continue
-        step = _read_step(row, r, tab, columns, plan, warnings)
+        step = read_step(row, r, tab, columns, plan, warnings)
         if not step.id:
             step.id = derived_step_id(f"{step.phase}|{step.title}", taken)
             location.missing_ids[r] = step.id
         elif step.id in location.step_rows:
-            warnings.append(Warning(cell_ref(tab, r, columns["ID"]), f"duplicate ID {step.id}: given a new one"))
+            warnings.append(ParseWarning(cell_ref(tab, r, columns["ID"]), f"duplicate ID {step.id}: given a new one"))
             step.unparsed.pop("ID", None)
             step.id = derived_step_id(f"{step.phase}|{step.title}|{r}", taken)
             location.missing_ids[r] = step.id
@@ -231,22 +218,23 @@ def _read_steps(rows: list[list[Any]], plan: Plan, location: PlanLocation, warni
         for dep in step.depends_on:
             if dep not in ids:
                 r = location.step_rows[step.id]
-                warnings.append(Warning(cell_ref(tab, r, columns["Depends on"]), f"unknown step {dep} in 'Depends on'"))
+                warnings.append(ParseWarning(cell_ref(tab, r, columns["Depends on"]),
+                                             f"unknown step {dep} in 'Depends on'"))
 
 
-def _cycle_warnings(plan: Plan, location: PlanLocation, warnings: list[Warning]) -> None:
+def _cycle_warnings(plan: Plan, location: PlanLocation, warnings: list[ParseWarning]) -> None:
     """Steps that wait for each other can never be scheduled in order: name the cycle."""
     deps = {s.id: s.depends_on for s in plan.steps}
     column = location.columns.get("Depends on", 0)
     for step in plan.steps:
         if step.id in step.depends_on:
-            warnings.append(Warning(cell_ref(location.tab, location.step_rows[step.id], column),
+            warnings.append(ParseWarning(cell_ref(location.tab, location.step_rows[step.id], column),
                                     f"{step.id} depends on itself: it is scheduled as if it did not"))
     try:
         topological(deps, deps)
     except ScheduleError as exc:
         loop = str(exc).removeprefix("dependency cycle: ").split(" -> ")
-        warnings.append(Warning(cell_ref(location.tab, location.step_rows[loop[0]], column),
+        warnings.append(ParseWarning(cell_ref(location.tab, location.step_rows[loop[0]], column),
                                 f"circular dependency {' → '.join(loop)}: these steps wait for each other, "
                                 "so their dates cannot follow one another"))
 
@@ -279,7 +267,7 @@ def _find_timeline(grid: Grid, plan_tab: str) -> TimelineLocation | None:
     return TimelineLocation(tab=tab, filled=filled)
 
 
-def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[Warning],
+def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[ParseWarning],
                    labels_at: dict[str, tuple[int, int]] | None = None,
                    machine: MachineLocation | None = None) -> dict[str, tuple[int, int]]:
     """Fill the plan's overview fields; returns field -> the cell (row, col) its value is in (and
@@ -289,7 +277,7 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
     labels.update({"title": ("title", str), "customer": ("buyer", str), "vendor": ("seller", str),
                    "target close date": ("target_close", date), "close date": ("target_close", date),
                    "go live": ("go_live", date), "problem": ("problem", str), "solution": ("solution", str),
-                   "holiday calendar": ("holidays", str), "date format": ("date_order", str)})
+                   "holiday calendar": ("calendar", str), "date format": ("date_order", str)})
     heading: str | None = None
     cells: dict[str, tuple[int, int]] = {}
     typed_dates: list[tuple[str, str, Any]] = []  # read once the date order is known
@@ -309,7 +297,7 @@ def _read_overview(plan: Plan, rows: list[list[Any]], tab: str, warnings: list[W
                 labels_at[attr] = (r, c)
             if isinstance(value[1], UncachedFormula):
                 plan.formulas[attr] = str(value[1])
-                warnings.append(Warning(cell_ref(tab, r, value[0]), not_computed(value[1])))
+                warnings.append(ParseWarning(cell_ref(tab, r, value[0]), not_computed(value[1])))
                 if typ is not str:
                     continue
             if typ is str and not (machine and attr in machine.at and not _text(value[1])):
@@ -335,81 +323,22 @@ def _settle_overview(plan: Plan, tab: str, cells: dict[str, tuple[int, int]], ty
         if order is None:
             where = (cell_ref(tab, *cells["date_order"]) if "date_order" in cells or machine is None
                      else machine.ref("date_order"))
-            warnings.append(Warning(where,
+            warnings.append(ParseWarning(where,
                                     f'"{plan.date_order}" is not a date order (MDY, DMY or '
                                     "YMD): dates typed as text are read month first"))
         plan.date_order = order or plan.date_order
     for attr, ref, raw in typed_dates:
         parsed, doubt = read_date(raw, plan.date_order)
         if doubt or parsed is None:
-            warnings.append(Warning(ref, doubt or f'"{_text(raw)}" is not a date'))
+            warnings.append(ParseWarning(ref, doubt or f'"{_text(raw)}" is not a date'))
         setattr(plan, attr, parsed)
     if not plan.title and heading:
         plan.title = heading
     if plan.outcome:
         outcome = parse_outcome(plan.outcome)
         if outcome is None:
-            warnings.append(Warning(cell_ref(tab, *cells["outcome"]),
+            warnings.append(ParseWarning(cell_ref(tab, *cells["outcome"]),
                                     f'"{plan.outcome}" is not an outcome (won or lost): the deal reads as open'))
         plan.outcome = outcome or ""
     if plan.kind not in ("closing", "mutual"):
         plan.kind = "closing" if "closing" in _norm(plan.kind) else "mutual"
-
-
-def _read_step(row: list[Any], r: int, tab: str, columns: dict[str, int], plan: Plan, warnings: list[Warning]) -> Step:
-    def cell(label: str) -> Any:
-        c = columns.get(label)
-        return row[c] if c is not None and c < len(row) else None
-
-    def warn(label: str, message: str) -> None:
-        warnings.append(Warning(cell_ref(tab, r, columns[label]), message))
-
-    step = Step(id=_text(cell("ID")).upper(), title=_text(cell("Step")), phase=_text(cell("Phase")),
-                owners=split_people(cell("Owners")), notes=_text(cell("Notes")),
-                depends_on=split_ids(cell("Depends on")))
-    for label in columns:
-        if isinstance(raw := cell(label), UncachedFormula):
-            step.formulas[label] = str(raw)
-            warn(label, not_computed(raw))
-    if not step.title:
-        warn("Step", "step has no title") if "Step" in columns else None
-    side = parse_side(cell("Side"), plan.buyer, plan.seller)
-    if side is None:
-        if "Side" not in step.formulas:
-            warn("Side", f'"{_text(cell("Side"))}" is not a side (buyer, seller or joint)')
-        step.unparsed["Side"] = cell("Side")
-    if side == "joint" and _text(cell("Side")) == "" and "Side" in columns and step.id and step.title:
-        # A step with an ID was written with a side: a blank one now (cleared, or merged into the
-        # Step cell) would silently make a commitment joint. Rows typed by hand have no ID yet.
-        warn("Side", "no side given: read as joint (buyer, seller or joint)")
-    step.side = side or "joint"
-    status = parse_status(cell("Status"))
-    if status is None:
-        if "Status" not in step.formulas:
-            warn("Status", f'"{_text(cell("Status"))}" is not a status (not started, in progress, done, blocked, n/a)')
-        step.unparsed["Status"] = cell("Status")
-    step.status = status or "not started"
-    _read_step_dates(step, cell, warn, plan.date_order)
-    known = set(_LABEL_OF.values())
-    step.extra = {label: row[c] for label, c in columns.items() if label not in known and c < len(row)}
-    return step
-
-
-def _read_step_dates(step: Step, cell: Callable[[str], Any], warn: Callable[[str, str], None],
-                     date_order: str) -> None:
-    """Due and Done on, read in the plan's date order; what is not a date is kept as typed and said."""
-    for label, attr in (("Due", "due"), ("Done on", "done_on")):
-        raw = cell(label)
-        if _text(raw) == "":
-            continue
-        if label in step.formulas:
-            step.unparsed[label] = raw  # no date known: "not computed", never empty
-            continue
-        parsed, doubt = read_date(raw, date_order)
-        if doubt or parsed is None:
-            warn(label, doubt or f'"{_text(raw)}" is not a date')
-        if parsed is None:
-            step.unparsed[label] = raw
-        setattr(step, attr, parsed)
-
-

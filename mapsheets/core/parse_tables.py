@@ -1,5 +1,5 @@
 """Finding tabs and header rows by their labels, and reading the small tables people edit: the
-Team tab and the Sign-off tab. Whatever cannot be understood is a ``Warning`` naming the cell. Pure;
+Team tab and the Sign-off tab. Whatever cannot be understood is a ``ParseWarning`` naming the cell. Pure;
 ``parse.py`` reads the steps table and the overview with these."""
 
 from __future__ import annotations
@@ -7,18 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mapsheets.core.cell_input import norm as _norm
+from mapsheets.core.cell_input import parse_side
+from mapsheets.core.cell_input import text as _text
 from mapsheets.core.dates import parse_datetime
 from mapsheets.core.layout import SIGNOFF_TAB, TEAM_TAB, TIMELINE_TAB, cell_ref
 from mapsheets.core.model import Signature, Stakeholder
-from mapsheets.core.words import norm as _norm
-from mapsheets.core.words import parse_side
-from mapsheets.core.words import text as _text
+from mapsheets.core.vocabulary import PERSON_SIDES
 
 Grid = dict[str, list[list[Any]]]
 
 
 @dataclass(frozen=True)
-class Warning:
+class ParseWarning:
     cell: str
     message: str
 
@@ -27,6 +28,9 @@ class Warning:
 
     def to_dict(self) -> dict[str, str]:
         return {"cell": self.cell, "message": self.message}
+
+
+Warning = ParseWarning  # the old name (it shadowed the built-in), kept for callers
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ _SIGN_SYNONYMS = {"name": "name", "email": "email", "e-mail": "email", "side": "
                   "method": "method", "recorded by": "recorded_by", "seal": "seal"}
 
 
-def read_team(grid: Grid, warnings: list[Warning]) -> tuple[list[Stakeholder], TableLocation | None]:
+def read_team(grid: Grid, warnings: list[ParseWarning]) -> tuple[list[Stakeholder], TableLocation | None]:
     table = _table(grid, TEAM_TAB, _TEAM_SYNONYMS, {"name", "email"})
     if table is None:
         return [], None
@@ -97,17 +101,17 @@ def read_team(grid: Grid, warnings: list[Warning]) -> tuple[list[Stakeholder], T
     people = []
     for r, cells in table.cells:
         side = parse_side(cells.get("side")) or ""
-        if side not in ("buyer", "seller"):
+        if side not in PERSON_SIDES:
             if _text(cells.get("side")):
-                warnings.append(Warning(cell_ref(tab, r, cols["side"]),
-                                        f'"{_text(cells.get("side"))}" is not buyer or seller'))
+                warnings.append(ParseWarning(cell_ref(tab, r, cols["side"]),
+                                             f'"{_text(cells.get("side"))}" is not buyer or seller'))
             side = _text(cells.get("side"))
         people.append(Stakeholder(name=_text(cells.get("name")), email=_text(cells.get("email")),
                                   side=side, role=_text(cells.get("role"))))
     return people, table.location
 
 
-def read_signoff(grid: Grid, warnings: list[Warning]) -> tuple[list[Signature], TableLocation | None]:
+def read_signoff(grid: Grid, warnings: list[ParseWarning]) -> tuple[list[Signature], TableLocation | None]:
     table = _table(grid, SIGNOFF_TAB, _SIGN_SYNONYMS, {"name", "fingerprint"})
     if table is None:
         return [], None
@@ -117,7 +121,7 @@ def read_signoff(grid: Grid, warnings: list[Warning]) -> tuple[list[Signature], 
         raw = cells.get("signed_at")
         signed_at = parse_datetime(raw) if _text(raw) else None
         if _text(raw) and signed_at is None:
-            warnings.append(Warning(cell_ref(tab, r, cols["signed_at"]), f'"{_text(raw)}" is not a date and time'))
+            warnings.append(ParseWarning(cell_ref(tab, r, cols["signed_at"]), f'"{_text(raw)}" is not a date and time'))
         signatures.append(Signature(name=_text(cells.get("name")), email=_text(cells.get("email")),
                                     side=_text(cells.get("side")), signed_at=signed_at,
                                     fingerprint=_text(cells.get("fingerprint")), method=_text(cells.get("method")),
@@ -125,7 +129,7 @@ def read_signoff(grid: Grid, warnings: list[Warning]) -> tuple[list[Signature], 
     return signatures, table.location
 
 
-def team_warnings(grid: Grid, team: TableLocation | None, warnings: list[Warning]) -> None:
+def team_warnings(grid: Grid, team: TableLocation | None, warnings: list[ParseWarning]) -> None:
     """A Team tab deleted or cleared by hand (its header gone): owners then match people by email only.
     Only in a workbook mapsheets made (it has a Sign-off or Timeline tab): one typed from scratch may have none."""
     made_by_us = find_tab(grid, SIGNOFF_TAB) is not None or find_tab(grid, TIMELINE_TAB) is not None
@@ -133,4 +137,4 @@ def team_warnings(grid: Grid, team: TableLocation | None, warnings: list[Warning
         tab = find_tab(grid, TEAM_TAB)
         where = f"{tab}!A1" if tab else TEAM_TAB
         what = "has no Name and Email header row" if tab else "is gone"
-        warnings.append(Warning(where, f"the Team tab {what}: owners are matched to people by email only"))
+        warnings.append(ParseWarning(where, f"the Team tab {what}: owners are matched to people by email only"))

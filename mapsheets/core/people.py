@@ -6,14 +6,15 @@ every step she owns, and a diff compares owners by email where they have one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from mapsheets.core.model import Plan, Stakeholder
+if TYPE_CHECKING:  # names for annotations only: model.py imports this module
+    from mapsheets.core.model import Plan, Stakeholder
 
-# The lookbehind starts a match only where a run of mailbox characters starts: searching a long
-# cell without an @ is then linear, not quadratic (issue 17), and finds the same addresses.
-EMAIL_IN = re.compile(r"(?<![^@\s<>,;])[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z]{2,}")
+from mapsheets.core.vocabulary import EMAIL
+
+EMAIL_IN = EMAIL  # the old name: one pattern for the package (vocabulary.EMAIL)
 
 
 def split_person(text: str) -> tuple[str, str]:
@@ -23,7 +24,7 @@ def split_person(text: str) -> tuple[str, str]:
     if not found:
         return text, ""
     email = found[0]
-    name = text.replace(f"<{email}>", "").replace(email, "").strip(" <>,")
+    name = text.replace(f"<{email}>", "").replace(f"({email})", "").replace(email, "").strip(" <>,")
     return name or email, email
 
 
@@ -38,6 +39,11 @@ def owner_key(entry: str) -> str:
     """Who an Owners entry means: their email where it has one, else the name (case and spaces folded)."""
     found = EMAIL_IN.search(entry)
     return found[0].casefold() if found else " ".join(entry.split()).casefold()
+
+
+def owner_keys(names: list[str]) -> set[str]:
+    """Who a list of owners means: "Jane <jane@x>" and "Jane Smith <jane@x>" are one person."""
+    return {owner_key(n) for n in names}
 
 
 def owner_name(entry: str, team: Sequence[Stakeholder] = ()) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 from mapsheets.core.dates import NO_HOLIDAYS
 from mapsheets.core.health import overdue_days
 from mapsheets.core.model import Plan, Step
+from mapsheets.core.vocabulary import PERSON_SIDES
 
 WEIGHTS = {"progress": 0.35, "on_time": 0.25, "buyer": 0.25, "signed": 0.15}
 FORMULA = "round(100 × (0.35 progress + 0.25 on time + 0.25 buyer participation + 0.15 signed sides/2))"
@@ -79,7 +80,7 @@ def execution_score(plan: Plan, today: date, holidays: Collection[date] = NO_HOL
     buyer = sum(_on_time(s) for s in buyer_due) / len(buyer_due) if buyer_due else 1.0
     # A signature recorded on someone's behalf is not theirs: it does not sign their side.
     sides = {s.side for s in plan.signatures
-             if s.side in ("buyer", "seller") and s.own and plan.signature_status(s) == "valid"}
+             if s.side in PERSON_SIDES and s.own and plan.signature_status(s) == "valid"}
     parts = {"progress": progress, "on_time": on_time, "buyer": buyer, "signed": len(sides) / 2}
     seller_only = plan.kind == "closing"
     if seller_only:

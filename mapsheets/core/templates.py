@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from mapsheets.core.model import KINDS, SIDES
 from mapsheets.core.schedule import Task, topological
 from mapsheets.core.text_gate import problem
+from mapsheets.core.vocabulary import PERSON_SIDES, PLAN_KINDS, SIDES
 from mapsheets.errors import ScheduleError, TemplateError, UsageError
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -159,7 +159,7 @@ def parse_template(text: str, name: str, source: str = "") -> Template:
         raise TemplateError(f"{source}: {where}: {getattr(exc, 'problem', None) or exc}") from None
     check.mapping(data, "", ("kind", "title", "stages", "steps"),
                   ("name", "description", "roles", "overview", "leads", "team", "go_live_days"))
-    kind = check.choice(data["kind"], "kind", KINDS)
+    kind = check.choice(data["kind"], "kind", PLAN_KINDS)
     stages = _stages(check, data["stages"])
     steps = _steps(check, data["steps"], {s.key for s in stages}, kind)
     overview = check.text_map(data.get("overview"), "overview")
@@ -170,7 +170,7 @@ def parse_template(text: str, name: str, source: str = "") -> Template:
     for i, member in enumerate(data.get("team") or []):
         path = f"team[{i}]"
         check.mapping(member, path, ("name", "side", "role"), ("email",))
-        check.choice(member["side"], path + ".side", ("buyer", "seller"))
+        check.choice(member["side"], path + ".side", PERSON_SIDES)
         team.append({k: check.text(v, f"{path}.{k}") for k, v in member.items()})
     return Template(
         name=data.get("name") or name, kind=kind, description=str(data.get("description") or ""),

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from mapsheets.core.notices import CHARACTERS_REMOVED, Notice, notice, teller
 from mapsheets.errors import UsageError
 
 # UTF-16 units one cell holds (Excel's limit; openpyxl would cut longer text silently).
@@ -46,8 +47,10 @@ def _char(ch: str) -> str:
     return f"U+{ord(ch):04X}"
 
 
-def admit(text: str, field: str, on_warning: Callable[[str], None] | None = None) -> str:
-    """``text`` a person gave for ``field``, as it may enter a cell (see the module docstring)."""
+def admit(text: str, field: str, on_warning: Callable[[str], None] | None = None, *,
+          on_notice: Callable[[Notice], None] | None = None) -> str:
+    """``text`` a person gave for ``field``, as it may enter a cell (see the module docstring);
+    what was removed told as a Notice to ``on_notice``, else as text to ``on_warning``."""
     if "\r" not in text and not _BAD.search(text):
         _check_length(text, field)
         return text
@@ -55,21 +58,23 @@ def admit(text: str, field: str, on_warning: Callable[[str], None] | None = None
         raise UsageError(f"{_label(field)} holds {_char(m.group())}, which is not a character (text that is "
                          "not valid UTF-8?): type it again", field=field)
     cleaned, removed = _clean(text.replace("\r\n", "\n").replace("\r", "\n"))  # a typed line end
-    if removed and on_warning is not None:
-        on_warning(f"{_label(field)}: removed {_count(removed)} a cell cannot hold ({removed})")
+    if removed:
+        count = _count(removed)
+        teller(on_warning, on_notice)(notice(CHARACTERS_REMOVED, f"{_label(field)}: removed {count} a cell cannot "
+                                             f"hold ({removed})", field=_label(field), count=count, removed=removed))
     _check_length(cleaned, field)
     return cleaned
 
 
 def admit_all(fields: dict[str, Any], on_warning: Callable[[str], None] | None = None,
-              field: str | None = None) -> dict[str, Any]:
+              field: str | None = None, *, on_notice: Callable[[Notice], None] | None = None) -> dict[str, Any]:
     """``admit`` over several fields (non-text values pass as they are); ``field`` names them all
     in an error instead of each key."""
     out = {}
     for name, value in fields.items():
         if isinstance(value, str):
             try:
-                value = admit(value, name, on_warning)
+                value = admit(value, name, on_warning, on_notice=on_notice)
             except UsageError as exc:
                 exc.field = field or exc.field
                 raise

@@ -12,16 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from mapsheets.core import look
-from mapsheets.core.layout import (
-    DATE_FORMAT,
-    TIMELINE_TAB,
-    ConditionalFormat,
-    PrintSetup,
-    SheetSpec,
-    band_format,
-    column_letter,
-)
 from mapsheets.core.model import Plan
+from mapsheets.core.sheet_spec import DATE_FORMAT, ConditionalFormat, PrintSetup, SheetSpec, band_format, column_letter
+
+TIMELINE_TAB = "Timeline"
 
 HEADER_ROW = 2
 COLUMNS = (("ID", 8), ("Step", 44), ("Start", 12), ("Due", 12), ("Done on", 12), ("Status", 12))

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from mapsheets.core.digest import Digest, StepLine
+from mapsheets.core.text import business_days
 
 GMAIL_CLIP_BYTES = 102 * 1024  # Gmail hides everything after this behind "[Message clipped]"
 HTML_BUDGET = 90 * 1024  # leave room for the headers/transfer encoding some clients count
@@ -69,10 +70,6 @@ def day(value: date | None) -> str:
     return f"{value:%a} {value.day} {value:%b %Y}"
 
 
-def _days(n: int) -> str:
-    return f"{n} business day" + ("" if n == 1 else "s")
-
-
 def _context(d: Digest, max_changes: int, per_group: int, max_rows: int) -> dict[str, Any]:
     bg, fg, label = BADGE.get(d.health, BADGE["at risk"])
     if d.outcome:  # a closed deal has an outcome, not a health or a forecast
@@ -123,7 +120,7 @@ def _notice(d: Digest) -> str:
     if not d.closed_out:
         return ""
     target = day(d.close.target)
-    return (f"The target close ({target}) passed {_days(d.closed_out)} ago and the close step is not done. "
+    return (f"The target close ({target}) passed {business_days(d.closed_out)} ago and the close step is not done. "
             "This is the last digest: people outside your company no longer get digests of this plan. "
             "Move the target close or mark the close step done to resume them.")
 
@@ -146,9 +143,9 @@ def _outlook(d: Digest) -> dict[str, Any]:
     if c.slip_days is None:
         vs, tone = ("no target close set" if c.target is None else "not projected yet"), "#5f6368"
     elif c.slip_days > 0:
-        vs, tone = f"{_days(c.slip_days)} after target", "#c5221f"
+        vs, tone = f"{business_days(c.slip_days)} after target", "#c5221f"
     elif c.slip_days < 0:
-        vs, tone = f"{_days(-c.slip_days)} ahead of target", "#137333"
+        vs, tone = f"{business_days(-c.slip_days)} ahead of target", "#137333"
     else:
         vs, tone = "on target", "#137333"
     moved = None
@@ -156,7 +153,7 @@ def _outlook(d: Digest) -> dict[str, Any]:
         way = "later" if c.moved_days > 0 else "earlier"
         then = ("than " + d.since_label.replace("since ", "at ") if d.since_label
                 else "than when you started watching" if d.first else "than in your last digest")
-        moved = f"{_days(abs(c.moved_days))} {way} {then} ({day(c.previous)})"
+        moved = f"{business_days(abs(c.moved_days))} {way} {then} ({day(c.previous)})"
     elif c.moved_days == 0:
         moved = f"unchanged {_since(d)}"
     return {"vs": vs, "tone": tone, "moved": moved, "moved_later": bool(c.moved_days and c.moved_days > 0)}
@@ -170,7 +167,6 @@ def _preheader(d: Digest) -> str:
     if d.change_count:
         bits.append(f"{d.change_count} change" + ("" if d.change_count == 1 else "s"))
     return clip(" · ".join(bits), 150)
-
 
 
 def render_certificate(context: dict[str, Any]) -> str:

@@ -8,25 +8,29 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from mapsheets.adapters.gcreds import GoogleCredentials
-from mapsheets.core.diff import diff
+from mapsheets.core.diff import Change, diff
 from mapsheets.core.diff import summary as change_summary
 from mapsheets.core.model import Plan
+from mapsheets.core.vocabulary import DIGEST_EVERY
 from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PlanBusy, PlanOpen, UsageError
 from mapsheets.service.addon_cache import PLANS, Reading
 from mapsheets.service.audience import sees_forecast
 from mapsheets.service.audit_log import lost_warning
-from mapsheets.service.refs import google_id, open_workbook, read_parsed, request_scope
 from mapsheets.service.signers import Member, member, require_member
+from mapsheets.service.workbooks import google_id, open_workbook, read_parsed, request_scope
 
 if TYPE_CHECKING:
-    from mapsheets.adapters.store import Store
+    from mapsheets.analysis.forecast import Forecast
+    from mapsheets.core.parse_tables import Warning as ReadWarning
+    from mapsheets.service.plans import PlanView
+    from mapsheets.service.revisions import Snapshot
 
-EVERY = ("daily", "weekly", "off")
+EVERY = DIGEST_EVERY  # the old name
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ _LOCKS_GUARD = threading.Lock()
 
 
 @contextmanager
-def _writing(ref: str) -> Iterator[None]:
+def writing(ref: str) -> Iterator[None]:
     with _LOCKS_GUARD:
         lock = _LOCKS.setdefault(ref, threading.Lock())
     with lock:
@@ -64,117 +68,115 @@ def _reading(book, ref: str) -> Reading:
     return PLANS.read(ref, lambda: read_parsed(book))
 
 
-def _read(ref: str):
+def read_now(ref: str):
     """(book, grid, parsed) of the plan as it reads now; grid and parsed are shared: do not change them."""
     book = open_workbook(ref)
     reading = _reading(book, ref)
     return book, reading.grid, reading.parsed
 
 
-def _require_member(plan: Plan, caller: Caller, seller_domains: Sequence[str], what: str) -> Member:
+def require_caller(plan: Plan, caller: Caller, seller_domains: Sequence[str], what: str) -> Member:
     return require_member(plan, caller.email, seller_domains, what)
 
 
-def _audit(store: Store, ref: str, plan: Plan, kind: str, caller: Caller, now: datetime,
-           detail: dict[str, Any]) -> str | None:
+def audit(store, ref: str, plan: Plan, kind: str, caller: Caller, now: datetime, detail: dict[str, Any]) -> str | None:
     """The caller's write into the audit log; what to tell them if the entry had to be queued."""
     from mapsheets.service.audit_log import log
 
     return log(store, ref, kind, actor=caller.email, at=now, detail=detail, title=plan.title)
 
 
-def _aware(now: datetime) -> datetime:
+def aware(now: datetime) -> datetime:
     return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
 
 
 # -- reading ------------------------------------------------------------------------------------
 
-def summary(ref: str, caller: Caller, *, today: date, now: datetime, store: Store, credentials=None,
-            seller_domains: Sequence[str] = ()) -> dict[str, Any]:
-    """What the sidebar shows on open, from one read: the plan's state, the caller's standing, and
-    what changed since the caller last looked (which this look then becomes). ``{"plan": None}``
-    when the sheet reads but holds no plan yet; a workbook refused (damaged, past the limits) is
-    its PlanFileError, so no surface offers to generate over it."""
+@dataclass(frozen=True)
+class Standing:
+    """The caller as the plan sees them, and their own digest subscription."""
+
+    email: str
+    name: str
+    on_plan: bool = False
+    side: str | None = None
+    subscription: str = "off"
+
+
+@dataclass(frozen=True)
+class SinceLastLook:
+    """What changed since the caller last looked (``since``: when that was; None on a first look)."""
+
+    first_look: bool
+    since: datetime | None = None
+    changes: list[Change] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # core.diff.summary of the changes
+
+
+@dataclass(frozen=True)
+class Glance:
+    """What the sidebar shows on open, from one read. ``view`` None: the sheet reads but holds no
+    plan yet (then ``me`` is the caller as signed in, and there is nothing since a last look)."""
+
+    ref: str
+    me: Standing
+    view: PlanView | None = None
+    lost: ReadWarning | None = None  # mapsheets' own last write to the plan is gone (audit log)
+    since: SinceLastLook | None = None
+    notice: str | None = None  # why this plan's digests are not going out (the cron run cannot open it)
+    # The caller's open steps, then the rest of the next ones (``service.step_status.my_steps``).
+    my_steps: dict[str, Any] | None = None
+    shows_forecast: bool = False  # the caller is on the seller side: the chance to close is theirs to see
+    forecast: Forecast | None = None  # None: no history kept
+
+
+def summary(ref: str, caller: Caller, *, today: date, now: datetime, store: Any, credentials: Any = None,
+            seller_domains: Sequence[str] = ()) -> Glance:
+    """The plan's state, the caller's standing, and what changed since the caller last looked
+    (which this look then becomes). A workbook refused (damaged, past the limits) is its
+    PlanFileError, so no surface offers to generate over it."""
+    signed_in = Standing(caller.email, caller.name)
     with request_scope(credentials):
         book = open_workbook(ref)
         try:
             reading = _reading(book, ref)
         except NoPlan:
-            return {"plan": None, "ref": book.ref, "me": {"email": caller.email, "name": caller.name}}
+            return Glance(book.ref, signed_in)
         except NotFound:
             if google_id(ref):
                 raise
-            # "me": the generate form takes the AE's name from the sign-in profile.
-            return {"plan": None, "ref": ref, "me": {"email": caller.email, "name": caller.name}}
-        # The plan's part depends on the plan and the day only: computed once per version and day.
-        shown = reading.memo(("summary", today), lambda: _plan_summary(reading, today, book.ref))
+            return Glance(ref, signed_in)  # the generate form takes the AE's name from the sign-in
+        # The view depends on the plan and the day only: computed once per version and day.
+        view = reading.memo(("view", today), lambda: _view(reading, today, book.ref))
         lost = lost_warning(store, book, reading.parsed)  # not memoized: it depends on the audit log
-        if lost is not None:
-            shown = {**shown, "warnings": [*shown["warnings"], lost.to_dict()]}
-        changed = _changes_since_last_look(store, ref, caller, reading, now)
+        since = _changes_since_last_look(store, ref, caller, reading, now)
+    from mapsheets.core.my_steps import my_steps
+
     who = member(reading.parsed.plan, caller.email, seller_domains)
-    from mapsheets.service.step_status import my_steps
-
-    out: dict[str, Any] = {
-        "ref": book.ref,
-        "notice": _digest_notice(store, ref),
-        "plan": shown,
-        "me": {"email": caller.email, "on_plan": who.on_plan, "side": who.side, "name": who.name or caller.name,
-               "subscription": _subscription(store, ref, caller.email)},
-        "changes": changed,
-        # Per caller, so not memoized with the plan's part: theirs by email or by their Team name.
-        "my_steps": my_steps(reading.parsed.plan, caller.email, who.name),
-    }
-    if who.on_plan and sees_forecast(who.side):  # nothing of it reaches anyone else
-        out["forecast"] = _forecast(store, reading, today, book.ref)
-    return out
+    me = Standing(caller.email, who.name or caller.name, who.on_plan, who.side,
+                  _subscription(store, ref, caller.email))
+    # My steps are per caller, so not memoized with the plan's view: theirs by email or Team name.
+    seller = who.on_plan and sees_forecast(who.side)  # the chance to close: nothing of it reaches anyone else
+    return Glance(book.ref, me, view, lost, since, _digest_notice(store, ref),
+                  my_steps(reading.parsed.plan, caller.email, who.name), seller,
+                  _forecast(store, view) if seller else None)
 
 
-def _forecast(store: Store, reading: Reading, today: date, ref: str) -> dict[str, Any] | None:
+def _forecast(store: Any, view: PlanView) -> Forecast | None:
     """The chance to close against the history the store keeps; None when none is kept."""
-    from mapsheets.service.forecast import History, plan_forecast
-    from mapsheets.service.plans import view_of
+    from mapsheets.service.forecast import plan_forecast, stored_history
 
-    rows = store.history.durations()
-    if not rows:
-        return None
-    parsed = reading.parsed
-    found = plan_forecast(view_of(parsed.plan, parsed.warnings, today, ref=ref, parsed=parsed), History.of(rows))
-    return None if found is None else {**found.to_dict(), "text": found.sentence()}
+    return plan_forecast(view, stored_history(store))
 
 
-def _plan_summary(reading: Reading, today: date, ref: str) -> dict[str, Any]:
+def _view(reading: Reading, today: date, ref: str) -> PlanView:
     from mapsheets.service.plans import view_of
 
     parsed = reading.parsed
-    view = view_of(parsed.plan, parsed.warnings, today, ref=ref, parsed=parsed)
-    plan, health, proj = view.plan, view.health, view.projection
-    team = [{"name": p.name, "email": p.email, "side": p.side, "role": p.role} for p in plan.stakeholders]
-    return {
-        "title": plan.title, "buyer": plan.buyer, "seller": plan.seller,
-        "progress": {"done": health.done, "total": health.total, "percent": round(100 * health.progress)},
-        "health": health.state,
-        "overdue": [{"id": s.id, "title": s.title, "due": _iso(s.due), "days": d} for s, d in health.overdue],
-        "due_soon": [{"id": s.id, "title": s.title, "due": _iso(s.due)} for s in health.due_soon],
-        "target_close": _iso(plan.target_close), "projected_close": _iso(proj.close),
-        "slip_days": proj.slip,
-        "phases": list(dict.fromkeys(s.phase for s in plan.steps if s.phase)),
-        "next_phase": _next_phase(plan),
-        "steps": [{"id": s.id, "title": s.title, "status": s.status, "due": _iso(s.due)} for s in plan.steps],
-        "team": team,
-        "signatures": [s.to_dict(plan.signature_status(s)) for s in plan.signatures],
-        "fingerprint": plan.fingerprint(), "step_count": len(plan.steps),
-        "warnings": [w.to_dict() for w in view.warnings],
-    }
+    return view_of(parsed.plan, parsed.warnings, today, ref=ref, parsed=parsed)
 
 
-def _next_phase(plan) -> str:
-    """The phase of the next open step (earliest due, then sheet order): where a new step most likely goes."""
-    open_steps = [(s.due or date.max, i, s.phase) for i, s in enumerate(plan.steps) if s.is_open and s.phase]
-    return min(open_steps)[2] if open_steps else ""
-
-
-def _snapshot(ref: str, reading: Reading):
+def _snapshot(ref: str, reading: Reading) -> Snapshot:
     """The reading as a revision to store (its own copy of the plan: storing may fill it in)."""
     import copy
 
@@ -185,49 +187,50 @@ def _snapshot(ref: str, reading: Reading):
                     warnings=[w.to_dict() for w in parsed.warnings])
 
 
-def _changes_since_last_look(store: Store, ref: str, caller: Caller, reading: Reading, now: datetime) -> dict[str, Any]:
+def _changes_since_last_look(store: Any, ref: str, caller: Caller, reading: Reading,
+                             now: datetime) -> SinceLastLook:
     """The diff from the revision the caller last looked at to now; now becomes their last look."""
     from mapsheets.adapters.store import canonical_json
     from mapsheets.service.calendars import plan_holidays
-    from mapsheets.service.revisions import canonical_ref, snapshot_into
+    from mapsheets.service.revisions import snapshot_into
+    from mapsheets.service.workbooks import canonical_ref
 
-    now = _aware(now)
+    now = aware(now)
     key = canonical_ref(ref)
     before = store.last_seen.get(key, caller.email)
     content = reading.memo("content_json", lambda: canonical_json(_snapshot(ref, reading).content()))
     if before is not None and before.content_json == content:
         # Nothing new since this person's last look: a read-only answer, no store write.
-        return {"first_look": False, "since": before.taken_at.isoformat(), "changes": [], "text": [], "summary": {}}
+        return SinceLastLook(False, before.taken_at)
     snap = _snapshot(ref, reading)
     current = snapshot_into(store, ref, now=now, snapshot=(snap, {})).revision
     store.last_seen.set(key, caller.email, current.id, now)
     if before is None:
-        return {"first_look": True, "since": None, "changes": [], "text": [], "summary": {}}
+        return SinceLastLook(True)
     try:
         days_off = plan_holidays(snap.plan)
     except UsageError:
         days_off = frozenset()
     changes = diff(Plan.from_dict(before.content["plan"]), snap.plan, days_off)
-    return {"first_look": False, "since": before.taken_at.isoformat(), "changes": [c.to_dict() for c in changes],
-            "text": [c.describe() for c in changes], "summary": change_summary(changes)}
+    return SinceLastLook(False, before.taken_at, changes, change_summary(changes))
 
 
-def changes(ref: str, caller: Caller, *, now: datetime, store: Store, credentials=None) -> dict[str, Any]:
+def changes(ref: str, caller: Caller, *, now: datetime, store: Any, credentials: Any = None) -> SinceLastLook:
     """What changed since the caller last looked (one read); this look becomes the last."""
     with request_scope(credentials):
         return _changes_since_last_look(store, ref, caller, _reading(open_workbook(ref), ref), now)
 
 
-def _digest_notice(store: Store, ref: str) -> str | None:
+def _digest_notice(store: Any, ref: str) -> str | None:
     """Why this plan's digests are not going out (the scheduled run cannot open it), else None."""
-    from mapsheets.service.revisions import canonical_ref
     from mapsheets.service.unreadable import notice
+    from mapsheets.service.workbooks import canonical_ref
 
     return notice(store, canonical_ref(ref))
 
 
-def _subscription(store: Store, ref: str, email: str) -> str:
-    from mapsheets.service.revisions import canonical_ref
+def _subscription(store, ref: str, email: str) -> str:
+    from mapsheets.service.workbooks import canonical_ref
 
     key = canonical_ref(ref)
     for sub in store.digests.subscriptions(key):
@@ -236,17 +239,12 @@ def _subscription(store: Store, ref: str, email: str) -> str:
     return "off"
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
+__all__ = ["Caller", "EVERY", "Glance", "GoogleCredentials", "Member", "MapsheetsError", "SinceLastLook", "Standing",
+           "changes", "member", "open_store", "summary"]
 
 
-__all__ = ["Caller", "EVERY", "GoogleCredentials", "Member", "MapsheetsError", "changes", "member", "open_store",
-           "summary"]
-
-
-def open_store(url: str | None = None) -> Store:
-    """The store a server keeps for its lifetime: the process's one Store for ``url`` (disposed at exit).
-    The server's one way to it: surfaces import the service, never the adapter."""
+def open_store(url: str | None = None) -> Any:
+    """The store a server keeps for its lifetime: the process's one Store for ``url`` (disposed at exit)."""
     from mapsheets.adapters.store import open_store as store_at
 
     return store_at(url)

@@ -17,7 +17,7 @@ from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 from mapsheets.service.addon import Caller
-from mapsheets.service.refs import request_scope
+from mapsheets.service.workbooks import request_scope
 
 
 def run_as_subscriber(ref: str, caller: Caller, *, now: datetime, store: Any, mailer: Any, credentials: Any = None,
@@ -29,8 +29,8 @@ def run_as_subscriber(ref: str, caller: Caller, *, now: datetime, store: Any, ma
     from mapsheets.errors import RemoteError
     from mapsheets.service import digest, unreadable
     from mapsheets.service.digest_run import DigestOptions
-    from mapsheets.service.refs import open_workbook, read_parsed
     from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.workbooks import open_workbook, read_parsed
 
     key = canonical_ref(ref)
     if not any(sub.email.lower() == caller.email.lower() for sub in store.digests.subscriptions(key)):
@@ -58,8 +58,8 @@ def share_for_digests(ref: str, caller: Caller, *, account: str, now: datetime, 
     digest run reads as (writer: the run writes the Changes tab), under the add-on's ``drive.file``
     grant for this file, so the cron run can open it (again, if someone took the share away). False
     when there is nothing to do: no account configured, or not a Google Sheet."""
-    from mapsheets.service.refs import google_id, open_workbook
     from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.workbooks import google_id, open_workbook
 
     key = canonical_ref(ref)
     if not account or not google_id(ref):

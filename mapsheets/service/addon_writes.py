@@ -6,27 +6,34 @@ write, then the audit log with the caller's verified email.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from mapsheets.core.addresses import EMAIL
 from mapsheets.core.model import GOOGLE, SIDES, Signature, Step
+from mapsheets.core.notices import AUDIT_QUEUED as AUDIT_QUEUED  # the codes: for the add-on to word them
+from mapsheets.core.notices import CHARACTERS_REMOVED as CHARACTERS_REMOVED
+from mapsheets.core.notices import DUE_BEFORE_DEPENDENCY as DUE_BEFORE_DEPENDENCY
+from mapsheets.core.notices import DUE_NOT_BUSINESS_DAY as DUE_NOT_BUSINESS_DAY
+from mapsheets.core.notices import Notice as Notice
+from mapsheets.core.notices import notice
 from mapsheets.core.text_gate import admit
+from mapsheets.core.vocabulary import PERSON_SIDES
 from mapsheets.errors import AlreadyExists, UsageError
-from mapsheets.service.addon import EVERY, Caller, _audit, _aware, _read, _require_member, _writing
-from mapsheets.service.refs import request_scope
+from mapsheets.service.addon import EVERY, Caller, audit, aware, read_now, require_caller, writing
 from mapsheets.service.signers import may_sign
+from mapsheets.service.workbooks import request_scope
 
 if TYPE_CHECKING:
     from mapsheets.adapters.store import Store
 
 
-def _text(value: str, field: str, *, required: bool = False, limit: int = 500,
-          on_warning: Callable[[str], None] | None = None) -> str:
+def form_text(value: str, field: str, *, required: bool = False, limit: int = 500,
+          on_warning: Callable[[Notice], None] | None = None) -> str:
     """A form field through the text gate (core/text_gate.py), then the sidebar's own limits."""
-    value = admit((value or "").strip(), field, on_warning).strip()
+    value = admit((value or "").strip(), field, on_notice=on_warning).strip()
     if required and not value:
         raise UsageError(f"{field.replace('_', ' ')} must not be empty", field=field)
     if len(value) > limit:
@@ -48,68 +55,74 @@ def _person(name: str, email: str) -> str | None:
     return name or email or None
 
 
+@dataclass(frozen=True)
+class Generated:
+    """A plan generated into the open spreadsheet, and what the person should know."""
+
+    location: str
+    title: str
+    steps: int
+    notices: list[Notice] = field(default_factory=list)
+
+
 def generate(ref: str, caller: Caller, *, template: str, buyer: str, seller: str, today: date, now: datetime,
-             store: Store, credentials=None, start: date | None = None, close: date | None = None, holidays: str = "",
-             champion: tuple[str, str] = ("", ""), economic_buyer: tuple[str, str] = ("", ""),
-             template_dirs: Sequence[Any] = (), ae_name: str = "") -> dict[str, Any]:
+             store: Store, credentials: Any = None, start: date | None = None, close: date | None = None,
+             holidays: str = "", champion: tuple[str, str] = ("", ""), economic_buyer: tuple[str, str] = ("", ""),
+             template_dirs: Sequence[Any] = (), ae_name: str = "") -> Generated:
     """A new plan written into the open spreadsheet (one request); the caller is its seller lead and
     its AE, as "Name <email>" with the name the form gives (else the sign-in profile's)."""
     from mapsheets.errors import NotFound
+    from mapsheets.service.calendars import calendar_code
     from mapsheets.service.plans import get_template, new_plan
 
-    said: list[str] = []  # what the gate removed from the form's text
-    buyer = _text(buyer, "buyer", required=True, on_warning=said.append)
-    seller = _text(seller, "seller", required=True, on_warning=said.append)
+    said: list[Notice] = []  # what the gate removed from the form's text
+    buyer = form_text(buyer, "buyer", required=True, on_warning=said.append)
+    seller = form_text(seller, "seller", required=True, on_warning=said.append)
     try:
-        tmpl = get_template(_text(template, "template", required=True), template_dirs)
+        tmpl = get_template(form_text(template, "template", required=True), template_dirs)
     except NotFound as exc:
         raise UsageError(str(exc), field="template") from None
     if close is not None and close < (start or today):
         raise UsageError(f"target close {close} is before the start {start or today}", field="close_date")
-    wanted = {"ae": _person(_text(ae_name, "ae_name", on_warning=said.append)
-                            or _text(caller.name, "ae_name", on_warning=said.append), caller.email),
-              "champion": _person(_text(champion[0], "champion_name", on_warning=said.append),
+    wanted = {"ae": _person(form_text(ae_name, "ae_name", on_warning=said.append)
+                            or form_text(caller.name, "ae_name", on_warning=said.append), caller.email),
+              "champion": _person(form_text(champion[0], "champion_name", on_warning=said.append),
                                   _email(champion[1], "champion_email")),
-              "economic_buyer": _person(_text(economic_buyer[0], "economic_buyer_name", on_warning=said.append),
+              "economic_buyer": _person(form_text(economic_buyer[0], "economic_buyer_name", on_warning=said.append),
                                         _email(economic_buyer[1], "economic_buyer_email"))}
     roles = {k: v for k, v in wanted.items() if v and k in tmpl.roles}
-    with request_scope(credentials), _writing(ref):
+    calendar = calendar_code(form_text(holidays, "holidays", limit=20))  # refused naming its field
+    with request_scope(credentials), writing(ref):
         try:
             result = new_plan(tmpl.name, ref, buyer=buyer, seller=seller, today=today, start=start, close=close,
-                              roles=roles, holidays=_text(holidays, "holidays", limit=20), template_dirs=template_dirs,
-                              watch_owners=False)
-        except UsageError as exc:
-            if exc.field is None and "holiday" in str(exc).lower():
-                exc.field = "holidays"
-            raise
+                              roles=roles, holidays=calendar, template_dirs=template_dirs, watch_owners=False)
         except AlreadyExists:  # its own words name the CLI's --force, which the add-on has not
             raise AlreadyExists("this spreadsheet already has a plan (or tabs of the same names): generate "
                                 "into a new spreadsheet", field="spreadsheet_id") from None
     plan = result.view.plan
-    _audit(store, ref, plan, "generated", caller, _aware(now), {"template": tmpl.name, "steps": len(plan.steps)})
-    out = {"location": result.location, "steps": len(plan.steps), "title": plan.title}
-    return {**out, "warnings": [_for_the_sidebar(w) for w in said]} if said else out
+    audit(store, ref, plan, "generated", caller, aware(now), {"template": tmpl.name, "steps": len(plan.steps)})
+    return Generated(result.location, plan.title, len(plan.steps), said)
 
 
-def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime, store: Store, credentials=None,
+def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime, store: Store, credentials: Any = None,
              seller_domains: Sequence[str] = (), phase: str = "", side: str = "joint", owners: Sequence[str] = (),
-             due: date | None = None, depends_on: Sequence[str] = (), notes: str = "") -> tuple[Step, list[str]]:
+             due: date | None = None, depends_on: Sequence[str] = (), notes: str = "") -> tuple[Step, list[Notice]]:
     """One step appended by someone on the plan; (the step, what the person should know: a due
     date on a weekend or a holiday, kept as they gave it)."""
     from mapsheets.service.steps import add_step as append_step
 
-    said: list[str] = []
-    title = _text(title, "title", required=True, on_warning=said.append)
+    said: list[Notice] = []
+    title = form_text(title, "title", required=True, on_warning=said.append)
     if side not in SIDES:
         raise UsageError(f"side {side!r} is not one of {', '.join(SIDES)}", field="side")
-    notes = _text(notes, "notes", limit=5000, on_warning=said.append)
-    owners = [_text(o, "owners", limit=200, on_warning=said.append) for o in owners if (o or "").strip()]
-    with request_scope(credentials), _writing(ref):
-        _book, _grid, parsed = _read(ref)
+    notes = form_text(notes, "notes", limit=5000, on_warning=said.append)
+    owners = [form_text(o, "owners", limit=200, on_warning=said.append) for o in owners if (o or "").strip()]
+    with request_scope(credentials), writing(ref):
+        _book, _grid, parsed = read_now(ref)
         plan = parsed.plan
-        _require_member(plan, caller, seller_domains, "add steps")
+        require_caller(plan, caller, seller_domains, "add steps")
         phases = {s.phase for s in plan.steps if s.phase}
-        phase = _text(phase, "phase", limit=200, on_warning=said.append)
+        phase = form_text(phase, "phase", limit=200, on_warning=said.append)
         if phase and phases and phase not in phases:
             raise UsageError(f"phase {phase!r} is not one of the plan's phases", field="phase")
         deps = [d.strip().upper() for d in depends_on if (d or "").strip()]
@@ -117,21 +130,14 @@ def add_step(ref: str, caller: Caller, *, title: str, today: date, now: datetime
         if missing:
             raise UsageError(f"no step {missing[0]} in this plan", field="depends_on")
         step = append_step(ref, title=title, today=today, side=side, owners=owners, due=due, phase=phase,
-                           depends_on=deps, notes=notes, on_warning=said.append)
+                           depends_on=deps, notes=notes, on_notice=said.append)
     from mapsheets.service.audit_log import written_version
 
-    queued = _audit(store, ref, plan, "step added", caller, _aware(now),
+    queued = audit(store, ref, plan, "step added", caller, aware(now),
                     {"id": step.id, "title": step.title, **written_version(ref)})
     if queued:  # the server's own paths and reasons are for its log, not for the person
-        said.append("The step is in the sheet; the audit log records it as soon as the server's store can")
-    return step, [_for_the_sidebar(w) for w in said]
-
-
-def _for_the_sidebar(warning: str) -> str:
-    """A warning worded for the command line ("snap moves it to ..." names its --snap), for people
-    in the sidebar, who have no such option: the day it would move to, as a fact."""
-    text = re.sub(r"\(snap moves it to ([0-9-]+)\)", r"(the next business day is \1)", warning)
-    return text[:1].upper() + text[1:]
+        said.append(notice(AUDIT_QUEUED, "the step is written; its audit entry is queued until the store can take it"))
+    return step, said
 
 
 def sign(ref: str, caller: Caller, *, now: datetime, store: Store, credentials=None,
@@ -140,15 +146,15 @@ def sign(ref: str, caller: Caller, *, now: datetime, store: Store, credentials=N
     Signing a plan one has signed as it reads now changes nothing."""
     from mapsheets.service.signoff import sign_into
 
-    if side is not None and side not in ("buyer", "seller"):
+    if side is not None and side not in PERSON_SIDES:
         raise UsageError(f"side {side!r} is not buyer or seller", field="side")
-    with request_scope(credentials), _writing(ref):
-        _book, _grid, parsed = _read(ref)
+    with request_scope(credentials), writing(ref):
+        _book, _grid, parsed = read_now(ref)
         plan = parsed.plan
         who = may_sign(plan, caller.email, side, seller_domains)  # the rule signoff.sign checks again
         # sign() itself adds nothing when this person signed the plan as it reads now.
         signature = sign_into(store, ref, name=who.name or caller.name or caller.email, email=caller.email,
-                              side=str(who.side), now=_aware(now), method=GOOGLE, seller_domains=seller_domains)
+                              side=str(who.side), now=aware(now), method=GOOGLE, seller_domains=seller_domains)
     return signature, not signature.already
 
 
@@ -160,13 +166,13 @@ def subscribe(ref: str, caller: Caller, *, every: str, now: datetime, store: Sto
     if every not in EVERY:
         raise UsageError(f"{every!r} is not one of {', '.join(EVERY)}", field="every")
     with request_scope(credentials):
-        _book, _grid, parsed = _read(ref)
-        _require_member(parsed.plan, caller, seller_domains, "change their subscription")
-        _audit(store, ref, parsed.plan, "subscription", caller, _aware(now), {"every": every})
+        _book, _grid, parsed = read_now(ref)
+        require_caller(parsed.plan, caller, seller_domains, "change their subscription")
+        audit(store, ref, parsed.plan, "subscription", caller, aware(now), {"every": every})
         if every == "off":
             unwatch_from(store, ref, [caller.email])
         else:
-            watch_into(store, ref, [caller.email], every=every, now=_aware(now))
+            watch_into(store, ref, [caller.email], every=every, now=aware(now))
     return every
 
 
@@ -177,9 +183,9 @@ def request_signature(ref: str, caller: Caller, *, to: str, now: datetime, store
     from mapsheets.service import sign_links
 
     with request_scope(credentials):
-        _book, _grid, parsed = _read(ref)
-        _require_member(parsed.plan, caller, seller_domains, "ask for signatures")
-        sign_links.request_into(store, ref, _text(to, "to", required=True), now=_aware(now), mailer=mailer,
+        _book, _grid, parsed = read_now(ref)
+        require_caller(parsed.plan, caller, seller_domains, "ask for signatures")
+        sign_links.request_into(store, ref, form_text(to, "to", required=True), now=aware(now), mailer=mailer,
                                 base_url=base_url, sender=sender, seller_domains=seller_domains,
                                 requested_by=caller.email)
     return to.strip()

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from mapsheets.core.dates import business_days_between
 from mapsheets.core.model import Plan
 from mapsheets.errors import UsageError
-from mapsheets.service.refs import google_id
+from mapsheets.service.workbooks import google_id
 
 LINK_EVENT = "digest_link"  # audit event: `watch --link URL` (detail: url)
 DEAD_NOTICE = "dead_deal_notice"  # audit event: the last digest of a dead deal went to one person

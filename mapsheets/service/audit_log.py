@@ -32,8 +32,7 @@ def log(store: Store, ref: str, kind: str, *, actor: str, detail: dict[str, Any]
     """Put one entry in ``ref``'s audit log (the plan registered if new); None when stored, else
     what to tell the person: where it was queued. StoreError, naming both reasons, when it could
     be neither stored nor queued."""
-    from mapsheets.service.refs import google_id
-    from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.workbooks import canonical_ref, google_id
 
     key = canonical_ref(ref)
     entry: dict[str, Any] = {"ref": key, "backend": "google" if google_id(ref) else "xlsx", "title": title,
@@ -94,7 +93,7 @@ def written_version(ref: str) -> dict[str, Any]:
     """What a checked write's audit entry carries: the local file's version right after the write,
     which later reads compare with (nothing for a Google Sheet, edited cell by cell)."""
     from mapsheets.core.own_writes import WRITTEN
-    from mapsheets.service.refs import google_id, open_workbook
+    from mapsheets.service.workbooks import google_id, open_workbook
 
     if google_id(ref):
         return {}
@@ -111,7 +110,7 @@ def check_own_write(store: StoreSource, ref: str, plan: Any, version: dict[str, 
     ends (best effort: a store that cannot take it checks again next time). ``store`` may be a
     function giving it, called only when needed."""
     from mapsheets.core.own_writes import check
-    from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.workbooks import canonical_ref
 
     if events is None:
         store = store() if callable(store) else store
@@ -125,7 +124,7 @@ def check_own_write(store: StoreSource, ref: str, plan: Any, version: dict[str, 
 
 def _mark_seen(store: StoreSource, ref: str, event_id: int) -> None:
     from mapsheets.core.own_writes import SEEN
-    from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.workbooks import canonical_ref
 
     try:
         store = store() if callable(store) else store
@@ -142,7 +141,7 @@ def lost_write(book: Any, parsed: Any) -> Any | None:
 
     from mapsheets.adapters.store import existing_url, open_store, quick
     from mapsheets.core.own_writes import CHECKED, SEEN, TOLD
-    from mapsheets.service.revisions import canonical_ref
+    from mapsheets.service.workbooks import canonical_ref
 
     url = existing_url(os.environ)
     if url is None:
@@ -160,9 +159,8 @@ def lost_warning(store: StoreSource, book: Any, parsed: Any, *, events: list[Any
     the plan's, read already (else from ``store``, or a function giving it)."""
     from mapsheets.core.layout import SIGNOFF_TAB
     from mapsheets.core.own_writes import STEP_ADDED
-    from mapsheets.core.parse import Warning
-    from mapsheets.service.refs import google_id
-    from mapsheets.service.revisions import canonical_ref
+    from mapsheets.core.parse import ParseWarning
+    from mapsheets.service.workbooks import canonical_ref, google_id
 
     try:
         if events is None:
@@ -175,4 +173,4 @@ def lost_warning(store: StoreSource, book: Any, parsed: Any, *, events: list[Any
         return None
     if found.lost is None:
         return None
-    return Warning(parsed.location.tab if found.lost.kind == STEP_ADDED else SIGNOFF_TAB, found.lost.message())
+    return ParseWarning(parsed.location.tab if found.lost.kind == STEP_ADDED else SIGNOFF_TAB, found.lost.message())

@@ -78,7 +78,7 @@ def plan_years(plan: Plan, today: date | None = None) -> range:
 
 
 def plan_holidays(plan: Plan, today: date | None = None) -> frozenset[date]:
-    return holiday_dates(plan.holidays, plan_years(plan, today))
+    return holiday_dates(plan.calendar, plan_years(plan, today))
 
 
 def holiday_name(code: str, day: date) -> str | None:

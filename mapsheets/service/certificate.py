@@ -35,7 +35,7 @@ def certificate(ref: str, output: Path, *, now: datetime, store_url: str | None 
     from mapsheets.adapters.files import write_text_atomic
     from mapsheets.adapters.store import open_store
     from mapsheets.emails.render import render_certificate
-    from mapsheets.service.refs import open_workbook, read_parsed
+    from mapsheets.service.workbooks import open_workbook, read_parsed
 
     output = Path(output)
     if output.suffix.lower() not in (".html", ".pdf"):

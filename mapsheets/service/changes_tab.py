@@ -56,7 +56,7 @@ def fill_ids(store: Store, ref: str, book, snap, source: dict, now: datetime, re
     from mapsheets.core.edits import Edit
     from mapsheets.core.upkeep import changed_only, upkeep_cells
     from mapsheets.service.calendars import looks
-    from mapsheets.service.refs import parse_grid
+    from mapsheets.service.workbooks import parse_grid
 
     titles = {s.id: (s.title, s.phase) for s in snap.plan.steps}
     wanted = {row: (sid, titles.get(sid)) for row, sid in snap.missing_ids.items()}

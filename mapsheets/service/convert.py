@@ -30,8 +30,8 @@ from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import UsageError
 from mapsheets.service.calendars import days_off_or_weekends, holiday_dates
 from mapsheets.service.plans import PlanView, build_plan, get_template, stage_durations, view_of, watch_seller_owners
-from mapsheets.service.refs import google_id, new_workbook, open_workbook, parse_grid, read_parsed
 from mapsheets.service.signoff import check_address
+from mapsheets.service.workbooks import google_id, new_workbook, open_workbook, parse_grid, read_parsed
 
 CONVERTED = "converted"  # the audit-log event
 # Steps-table columns carried cell for cell from the closing plan into the MAP.
@@ -78,25 +78,9 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
     book = open_workbook(ref)
     grid, parsed = read_parsed(book)
     closing = parsed.plan
-    if closing.kind != "closing":
-        raise UsageError(f"{book.ref}: is a mutual plan already (convert turns a closing plan into one)")
-    if closing.mutual_plan and not force:
-        raise UsageError(f"{book.ref}: converted already, its mutual plan is {closing.mutual_plan} "
-                         "(--force makes another)")
-    cell = parsed.location.overview_cells.get("target_close", "the overview's Target close")
-    if closing.target_close is None:
-        raise UsageError(f"{cell}: no target close: the MAP is scheduled up to it")
-    if closing.target_close < today:
-        raise UsageError(f"{cell}: the target close {closing.target_close} is past: move it first")
+    _check_closing(book.ref, parsed, today, force)
     q = closing.qualification
-    who = {"champion": given.get("champion") or _person(q.get("champion", "")),
-           "economic_buyer": given.get("economic_buyer") or _person(q.get("economic_buyer", ""))}
-    gaps = [qualify.LABELS[k].lower() for k in ("champion", "economic_buyer") if not who[k]]
-    gaps += [qualify.LABELS[k].lower() for k in ("identified_pain", "metrics") if not q.get(k, "").strip()]
-    if gaps and not force:
-        raise UsageError(f"{book.ref}: not ready for a MAP: no {', no '.join(gaps)} (name the people with "
-                         "--champion/--economic-buyer or in the Qualification block, fill the rest there; "
-                         "--force converts anyway and says so in the audit log)")
+    who, gaps = _ready(book.ref, q, given, force)
     tmpl = get_template(template, template_dirs)
     if tmpl.kind != "mutual":
         raise UsageError(f"{template!r} is a {tmpl.kind} plan template, not a MAP template", field="template")
@@ -116,17 +100,7 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
         if step.id in carried:
             step.unparsed = dict(closing.step(step.id).unparsed)
     map_ref = location if google_id(location) else str(Path(location).resolve())
-
-    def compute(grid):  # the link, under the plan's lock; IDs and Sign-off statuses as every write
-        fresh = parse_grid(book, grid)
-        upkeep = changed_only(parsed_upkeep(fresh), grid)
-        for tab, cells in field_cells(fresh.location, {"mutual_plan": map_ref}).items():  # on the hidden tab
-            upkeep.setdefault(tab, {}).update(cells)
-        tab = fresh.location.tab
-        return Edit(tab, cells=upkeep.pop(tab, {}), also=upkeep), fresh
-
-    fresh = book.modify(compute)
-    fresh.plan.mutual_plan = map_ref
+    _link(book, map_ref)
     snapshot_into(store, ref, now=now, origin="convert")
     missing = [qualify.LABELS[k].lower() for k in qualify.missing(q) if not who.get(k)]
     store.audit.log(CONVERTED, ref=canonical_ref(ref), actor=closing.seller_lead or "mapsheets convert", at=now,
@@ -139,16 +113,64 @@ def convert(ref: str, output: str | None, *, today: date, now: datetime, champio
     if watch_owners:
         result.watchers, result.watch_error = watch_seller_owners(mutual, location, store_url=store_url)
     if share:
-        from mapsheets.service.digest import watch
-        from mapsheets.service.signoff import share as share_sheet
-
-        committee = [p for p in mutual.stakeholders if p.side == "buyer" and p.email]
-        result.shared_with = share_sheet(location, [p.email for p in committee])
-        labels = [f"{p.name} <{p.email}>" if p.name and p.name != p.email else p.email for p in committee]
-        if labels:
-            watch(location, labels, now=now, store_url=store_url)
-            result.watchers += [p.email for p in committee if p.email not in result.watchers]
+        _share_with_committee(result, mutual, location, now, store_url)
     return result
+
+
+def _check_closing(ref: str, parsed: Any, today: date, force: bool) -> None:
+    """A closing plan, not converted yet (unless forced), with a target close still ahead."""
+    closing = parsed.plan
+    if closing.kind != "closing":
+        raise UsageError(f"{ref}: is a mutual plan already (convert turns a closing plan into one)")
+    if closing.mutual_plan and not force:
+        raise UsageError(f"{ref}: converted already, its mutual plan is {closing.mutual_plan} "
+                         "(--force makes another)")
+    cell = parsed.location.overview_cells.get("target_close", "the overview's Target close")
+    if closing.target_close is None:
+        raise UsageError(f"{cell}: no target close: the MAP is scheduled up to it")
+    if closing.target_close < today:
+        raise UsageError(f"{cell}: the target close {closing.target_close} is past: move it first")
+
+
+def _ready(ref: str, q: dict[str, str], given: dict[str, tuple[str, str]],
+           force: bool) -> tuple[dict[str, tuple[str, str] | None], list[str]]:
+    """The champion and economic buyer, and what qualification lacks (refused unless ``force``)."""
+    who = {"champion": given.get("champion") or _person(q.get("champion", "")),
+           "economic_buyer": given.get("economic_buyer") or _person(q.get("economic_buyer", ""))}
+    gaps = [qualify.LABELS[k].lower() for k in ("champion", "economic_buyer") if not who[k]]
+    gaps += [qualify.LABELS[k].lower() for k in ("identified_pain", "metrics") if not q.get(k, "").strip()]
+    if gaps and not force:
+        raise UsageError(f"{ref}: not ready for a MAP: no {', no '.join(gaps)} (name the people with "
+                         "--champion/--economic-buyer or in the Qualification block, fill the rest there; "
+                         "--force converts anyway and says so in the audit log)")
+    return who, gaps
+
+
+def _link(book: Any, map_ref: str) -> None:
+    """The closing plan names its MAP (on the hidden tab), under the plan's lock; IDs and Sign-off
+    statuses kept true as every write does."""
+    def compute(grid: Any) -> tuple[Edit, Any]:
+        fresh = parse_grid(book, grid)
+        upkeep = changed_only(parsed_upkeep(fresh), grid)
+        for tab, cells in field_cells(fresh.location, {"mutual_plan": map_ref}).items():
+            upkeep.setdefault(tab, {}).update(cells)
+        tab = fresh.location.tab
+        return Edit(tab, cells=upkeep.pop(tab, {}), also=upkeep), fresh
+
+    book.modify(compute)
+
+
+def _share_with_committee(result: ConvertResult, mutual: Plan, location: str, now: datetime,
+                          store_url: str | None) -> None:
+    from mapsheets.service.digest import watch
+    from mapsheets.service.sharing import share as share_sheet
+
+    committee = [p for p in mutual.stakeholders if p.side == "buyer" and p.email]
+    result.shared_with = share_sheet(location, [p.email for p in committee])
+    labels = [f"{p.name} <{p.email}>" if p.name and p.name != p.email else p.email for p in committee]
+    if labels:
+        watch(location, labels, now=now, store_url=store_url)
+        result.watchers += [p.email for p in committee if p.email not in result.watchers]
 
 
 def _person(text: str) -> tuple[str, str] | None:
@@ -191,7 +213,7 @@ def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Te
     mutual.problem = (f"{pain.rstrip(' .')}. Measured by: {metrics}" if pain and metrics
                       else pain or metrics or closing.problem)
     mutual.solution, mutual.buying_process = closing.solution, closing.buying_process
-    mutual.holidays, mutual.date_order, mutual.closing_plan = closing.holidays, closing.date_order, closing_ref
+    mutual.calendar, mutual.date_order, mutual.closing_plan = closing.calendar, closing.date_order, closing_ref
     check_cell_text({"the MAP's problem statement": mutual.problem})
 
     taken = {s.id for s in shared}
@@ -214,7 +236,7 @@ def build_map(closing: Plan, parsed: ParsedPlan, rows: list[list[Any]], tmpl: Te
               for cid, title in joined.merged.items()]
     mutual.steps = joined.steps
     mutual.close_step = joined.replaced.get(mutual.close_step, mutual.close_step)
-    _forward(mutual, days, today, holiday_dates(closing.holidays, range(today.year - 1, today.year + 6)), notes)
+    _forward(mutual, days, today, holiday_dates(closing.calendar, range(today.year - 1, today.year + 6)), notes)
     _bring_people(mutual, closing)
     dated = [d for s in mutual.steps for d in (s.due, s.done_on) if d is not None]
     mutual.start_date = min([today, *dated])  # the plan starts with its first step
@@ -317,12 +339,12 @@ def _fitted(subset: Template, closing: Plan, roles: dict[str, str], today: date,
     the target close, the stages shrink until it does not. Returns the plan and the stage days used."""
     close = closing.target_close
     assert close is not None  # convert refuses a closing plan without one
-    days_off = holiday_dates(closing.holidays, range(today.year - 1, close.year + 4))
+    days_off = holiday_dates(closing.calendar, range(today.year - 1, close.year + 4))
     wanted = {s.key: s.days for s in subset.stages} | dict(durations or {})
     shrank = False
     for _attempt in range(40):
         plan, fit = build_plan(subset, buyer=closing.buyer, seller=closing.seller, start=today, close=close,
-                               durations=wanted, roles=roles, holidays=closing.holidays,
+                               durations=wanted, roles=roles, holidays=closing.calendar,
                                date_order=closing.date_order)
         if fit.fits is not False:  # fits, or no target close to fit
             break

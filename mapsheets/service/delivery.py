@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mapsheets.core.vocabulary import DEFAULT_SENDER as DEFAULT_SENDER  # its old home
 from mapsheets.errors import Deferred, Refused, RemoteError
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
     from mapsheets.adapters.mail import Mailer
 
-DEFAULT_SENDER = "mapsheets <mapsheets@localhost>"
 # Seconds a run may spend sending: a mail server that accepts and never answers must not hold a
 # cron run for 30 s per message. What is left stays pending and goes out first next run.
 SEND_BUDGET = 120.0

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from mapsheets.adapters.store import open_store
 from mapsheets.core.diff import diff
 from mapsheets.core.schedule import project
-from mapsheets.errors import UsageError
+from mapsheets.core.vocabulary import DIGEST_PERIODS
+from mapsheets.errors import UsageError, file_error
 from mapsheets.service import audience, unreadable
 from mapsheets.service.audit_log import flush_quietly
 from mapsheets.service.calendars import days_off_or_weekends
@@ -29,6 +30,7 @@ from mapsheets.service.delivery import (  # noqa: F401  (RunReport, make_mailer,
     DEFAULT_SENDER,
     RETRY_RUNS,
     SEND_BUDGET,
+    Delivered,
     RunReport,
     make_mailer,
 )
@@ -37,19 +39,19 @@ from mapsheets.service.digest_run import (  # noqa: F401  (PERIOD, DIGEST_HOUR, 
     DIGEST_HOUR,
     PERIOD,
     DigestOptions,
+    PlansDue,
     PlanTurn,
     Prefetched,
     RunContext,
     is_due,
     plan_turn,
     plans_due,
-    report,
     resend_pending,
 )
-from mapsheets.service.refs import deployment_credentials, google_id
 from mapsheets.service.revisions import canonical_ref, read_snapshot, snapshot_into
 from mapsheets.service.sheet_writes import SheetWrites
 from mapsheets.service.signoff import check_address
+from mapsheets.service.workbooks import deployment_credentials, google_id
 
 if TYPE_CHECKING:
     from mapsheets.adapters.mail import Mailer
@@ -70,7 +72,7 @@ def watch_into(store: Store, ref: str, emails: Iterable[str], *, every: str = "d
     ``link``: where recipients open the plan (an http(s) URL, e.g. the file on a share), kept for
     the plan and used by every digest of it from now on.
     """
-    if every not in PERIOD:
+    if every not in DIGEST_PERIODS:
         raise UsageError(f"every {every!r} is not daily or weekly", field="every")
     link = audience.check_link(link) if link is not None else None
     names: dict[str, str] = {}
@@ -200,5 +202,40 @@ def preview(ref: str, output: Path, *, today: date, since: str | None = None,
     try:
         write_text_atomic(output, render_digest(digest)[0])
     except OSError as exc:
-        raise UsageError(f"{output}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+        raise file_error(output, exc, "a preview", writing=True, error=UsageError) from None
     return output
+
+
+def report(plans: PlansDue, resent: list[Delivered], turns: list[PlanTurn], writes_notes: list[str],
+           options: DigestOptions) -> RunReport:
+    """The run's report, from what each step did."""
+    out = RunReport(waiting=plans.waiting, archived=plans.archived, notes=list(plans.notes))
+    for done in resent:
+        done.into(out)
+    for turn in turns:
+        out.plans += 1
+        read = turn.read
+        if read is not None:
+            out.unchanged += read.unchanged
+            out.not_read |= {turn.ref} if read.unchanged else set()
+            out.snapshots += read.snapshots
+        out.notes += turn.said.notes
+        out.warnings += turn.said.warnings
+        out.failed += turn.failed
+        for sub in turn.digests:
+            out.quiet += sub.quiet
+            out.stopped += sub.stopped
+            if sub.would_send is not None:
+                out.would_send.append(sub.would_send)
+            if sub.failed is not None:
+                out.failed.append(sub.failed)
+            if sub.delivered is not None:
+                sub.delivered.into(out)
+        if turn.looked is not None:
+            out.changed += turn.looked[2]
+            out.looked.append(turn.looked)
+    out.notes += writes_notes
+    if out.deferred:
+        out.notes.append(f"the send budget ({options.send_budget:g} s) ran out: {out.deferred} digest(s) "
+                         "left pending for the next run")
+    return out

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from mapsheets.errors import NotFound
 from mapsheets.service.attribution import OwnWrites
 from mapsheets.service.changes_tab import changes_upkeep, fill_ids
-from mapsheets.service.refs import google_id, open_workbook
 from mapsheets.service.revisions import read_snapshot, snapshot_into
+from mapsheets.service.workbooks import google_id, open_workbook
 
 if TYPE_CHECKING:
     from mapsheets.adapters.store import RevisionRecord, Store

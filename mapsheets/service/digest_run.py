@@ -16,6 +16,8 @@ from mapsheets.core.diff import diff
 from mapsheets.core.model import Plan
 from mapsheets.core.own_writes import TOLD
 from mapsheets.core.schedule import project
+from mapsheets.core.vocabulary import DIGEST_HOUR as DIGEST_HOUR  # its old home
+from mapsheets.core.vocabulary import DIGEST_PERIODS
 from mapsheets.errors import MapsheetsError, UsageError
 from mapsheets.service import audience, forecast, unreadable
 from mapsheets.service.attribution import OWN_WRITE, Attributor
@@ -27,25 +29,23 @@ from mapsheets.service.delivery import (
     RETRY_RUNS,
     SEND_BUDGET,
     Delivered,
-    RunReport,
     run_clock,
     send_recorded,
 )
 from mapsheets.service.digest_reads import PlanRead, Said, changed_google_ids, read_plan
 from mapsheets.service.lifecycle_close import closed_refs
-from mapsheets.service.refs import google_id
 from mapsheets.service.revisions import canonical_ref
 from mapsheets.service.sheet_writes import SheetWrites
+from mapsheets.service.workbooks import google_id
 
 if TYPE_CHECKING:
     from mapsheets.adapters.mail import Mailer
     from mapsheets.adapters.store import EventRecord, Store, SubscriptionRecord
     from mapsheets.core.digest import Digest
 
-PERIOD = {"daily": 1, "weekly": 7}  # days between digests
+PERIOD = DIGEST_PERIODS  # days between digests (the old name)
 # Digests go out with the first run at or after this local hour: a cron every 10 minutes sends
 # each daily digest at the same time of day, not drifting by the minutes a run takes.
-DIGEST_HOUR = 7
 CONSIDERED_BATCH = 200  # subscriptions marked "looked at" per transaction
 
 
@@ -388,38 +388,3 @@ def _send(run: RunContext, plan: PlanFacts, sub: SubscriptionRecord, digest: Dig
                             detail={"target_close": close.isoformat(), "days": plan.dead})
     return SubscriberDigest(sub, changed=changed, told_lost=bool(lost), told_chance=bool(digest.chance),
                             delivered=run.send(delivery, message))
-
-
-def report(plans: PlansDue, resent: list[Delivered], turns: list[PlanTurn], writes_notes: list[str],
-           options: DigestOptions) -> RunReport:
-    """The run's report, from what each step did."""
-    out = RunReport(waiting=plans.waiting, archived=plans.archived, notes=list(plans.notes))
-    for done in resent:
-        done.into(out)
-    for turn in turns:
-        out.plans += 1
-        read = turn.read
-        if read is not None:
-            out.unchanged += read.unchanged
-            out.not_read |= {turn.ref} if read.unchanged else set()
-            out.snapshots += read.snapshots
-        out.notes += turn.said.notes
-        out.warnings += turn.said.warnings
-        out.failed += turn.failed
-        for sub in turn.digests:
-            out.quiet += sub.quiet
-            out.stopped += sub.stopped
-            if sub.would_send is not None:
-                out.would_send.append(sub.would_send)
-            if sub.failed is not None:
-                out.failed.append(sub.failed)
-            if sub.delivered is not None:
-                sub.delivered.into(out)
-        if turn.looked is not None:
-            out.changed += turn.looked[2]
-            out.looked.append(turn.looked)
-    out.notes += writes_notes
-    if out.deferred:
-        out.notes.append(f"the send budget ({options.send_budget:g} s) ran out: {out.deferred} digest(s) "
-                         "left pending for the next run")
-    return out

@@ -1,8 +1,9 @@
 """The chance a plan closes by its target (issue 24), from the history the state store keeps.
 
 ``analysis.forecast`` simulates; this module finds the history (``store.history``, read with sqlite3
-when it can so `show` pays no SQLAlchemy import), the plans of the pipeline view, and its file.
-A plan's phases are its steps' ``phase`` names, matched to the kept phases by name.
+when it can so `show` pays no SQLAlchemy import) and says it in `show` and the digest.
+A plan's phases are its steps' ``phase`` names, matched to the kept phases by name. The pipeline
+view is ``service.pipeline``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,7 @@ import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
-
-from mapsheets.errors import MapsheetsError, UsageError
 
 if TYPE_CHECKING:
     from mapsheets.adapters.store import Store
@@ -22,9 +20,6 @@ if TYPE_CHECKING:
     from mapsheets.core.model import Plan
     from mapsheets.service.plans import PlanView
 
-FORMATS = (".csv", ".xlsx")
-COLUMNS = ("plan", "title", "target_close", "chance_by_target", "p50", "p90", "risk_phase", "health", "owner",
-           "past_deals", "reason")
 
 
 @dataclass(frozen=True)
@@ -104,94 +99,3 @@ class Told:
         """A digest told it: the figure the next one says it moved from (none when there was no percentage)."""
         if self.now is not None and self.now.chance is not None:
             store.history.tell(ref, self.now.to_dict(), at)
-
-
-@dataclass(frozen=True)
-class PipelineRow:
-    ref: str
-    view: PlanView
-    forecast: Forecast | None
-
-    def cells(self) -> list[object]:
-        f, plan = self.forecast, self.view.plan
-        return [self.ref, plan.title, plan.target_close, None if f is None else f.chance, f and f.p50,
-                f and f.p90, f and f.risk_phase, self.view.health.state, plan.seller_lead,
-                0 if f is None else f.deals, "no history kept" if f is None else f.reason]
-
-
-@dataclass
-class Pipeline:
-    rows: list[PipelineRow]
-    warnings: list[str]
-    written: Path | None = None
-
-
-def pipeline(plans: Sequence[str], *, all_plans: bool, today: date, output: Path | None = None,
-             store_url: str | None = None) -> Pipeline:
-    """One row per plan (named, or every open plan the store knows), riskiest first."""
-    from mapsheets.adapters.store import open_store
-    from mapsheets.service.lifecycle_close import closed_refs
-    from mapsheets.service.plans import read_plan
-
-    if bool(plans) == all_plans:
-        raise UsageError("name the plans to forecast, or pass --all (not both)")
-    if output is not None and output.suffix.lower() not in FORMATS:
-        raise UsageError(f"-o {output}: write the forecast to a .csv or .xlsx file")
-    history = kept_history(store_url)
-    refs = list(plans)
-    warnings: list[str] = []
-    if all_plans:
-        store = open_store(store_url)
-        closed = closed_refs(store)
-        refs = [r for r in store.plans.refs() if r not in closed]
-    rows = []
-    for ref in refs:
-        try:
-            view = read_plan(ref, today=today)
-        except MapsheetsError as exc:
-            if not all_plans:
-                raise
-            warnings.append(f"{ref}: left out ({exc})")
-            continue
-        if view.plan.outcome:
-            continue
-        rows.append(PipelineRow(ref, view, plan_forecast(view, history)))
-    rows.sort(key=_risk)
-    result = Pipeline(rows, warnings)
-    if output is not None:
-        _write(output, rows)
-        result.written = output
-    return result
-
-
-def _risk(row: PipelineRow) -> tuple[int, float, str]:
-    """Lowest chance first; plans without a chance after, then by name."""
-    chance = row.forecast.chance if row.forecast else None
-    return (chance is None, chance if chance is not None else 0.0, row.ref)
-
-
-def _write(output: Path, rows: Sequence[PipelineRow]) -> None:
-    if not output.parent.is_dir():
-        raise UsageError(f"-o {output}: folder {output.parent} does not exist")
-    table: list[list[object]] = [list(COLUMNS), *(r.cells() for r in rows)]
-    if output.suffix.lower() == ".xlsx":
-        from mapsheets.adapters.xlsx import write_tables
-
-        write_tables(output, {"Forecast": table})
-        return
-    import csv
-    import io
-
-    from mapsheets.adapters.files import write_text_atomic
-    from mapsheets.core.words import as_csv_text
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for line in table:
-        writer.writerow([as_csv_text(v.isoformat() if isinstance(v, date) else "" if v is None else v)
-                         for v in line])
-    try:
-        write_text_atomic(output, out.getvalue())
-    except OSError as exc:
-        raise UsageError(f"-o {output}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
-

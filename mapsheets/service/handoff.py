@@ -10,9 +10,9 @@ from mapsheets.core import handoff as core
 from mapsheets.core.edits import Edit
 from mapsheets.core.layout import cell_ref, check_cell_text
 from mapsheets.core.upkeep import parsed_upkeep
-from mapsheets.errors import MapsheetsError, UsageError
-from mapsheets.service.calendars import plan_holidays
-from mapsheets.service.refs import google_id, open_workbook, parse_grid, read_parsed
+from mapsheets.errors import MapsheetsError, UsageError, file_error
+from mapsheets.service.calendars import days_off_or_weekends
+from mapsheets.service.workbooks import google_id, open_workbook, parse_grid, read_parsed
 
 HANDOFF_TAB = "Handoff"
 
@@ -35,10 +35,7 @@ def handoff(ref: str, *, today: date, output: Path | None = None, tab: bool = Fa
         raise UsageError(f"-o {output}: folder {Path(output).parent} does not exist")
     book = open_workbook(ref)
     _grid, parsed = read_parsed(book)
-    try:
-        days_off = plan_holidays(parsed.plan, today)
-    except UsageError:  # an unknown calendar typed in the sheet: weekends only, as everywhere
-        days_off = frozenset()
+    days_off = days_off_or_weekends(parsed.plan, today)
     result = HandoffResult(core.build(parsed.plan, today, days_off, _qualification(parsed.plan, book.ref)),
                            output=output, tab=tab)
     if tab:
@@ -49,7 +46,7 @@ def handoff(ref: str, *, today: date, output: Path | None = None, tab: bool = Fa
         try:
             write_text_atomic(Path(output), core.markdown(result.handoff))
         except OSError as exc:
-            raise UsageError(f"-o {output}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+            raise file_error(output, exc, "a hand-off", writing=True, error=UsageError, shown=f"-o {output}") from None
     return result
 
 

@@ -31,8 +31,8 @@ from mapsheets.core.schedule import project
 from mapsheets.core.upkeep import parsed_upkeep
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service import audience
-from mapsheets.service.refs import open_workbook, parse_grid
 from mapsheets.service.revisions import canonical_ref, snapshot_into
+from mapsheets.service.workbooks import open_workbook, parse_grid
 
 if TYPE_CHECKING:
     from mapsheets.adapters.store import Store

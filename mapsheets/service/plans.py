@@ -32,7 +32,7 @@ from mapsheets.core.layout import (
     workbook_spec,
 )
 from mapsheets.core.model import Plan, Stakeholder, Step, new_step_id
-from mapsheets.core.parse import ParsedPlan, Warning
+from mapsheets.core.parse import ParsedPlan, ParseWarning
 from mapsheets.core.people import link_owner, owner_name, split_person
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import MapsheetsError, NotFound, ScheduleError, UsageError
@@ -44,7 +44,7 @@ from mapsheets.service.calendars import (
     looks,
     plan_holidays,
 )
-from mapsheets.service.refs import new_workbook, open_workbook, parse_grid, read_parsed
+from mapsheets.service.workbooks import new_workbook, open_workbook, parse_grid, read_parsed
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class PlanView:
     """A plan as read now: the plan, what could not be read, and what today makes of it."""
 
     plan: Plan
-    warnings: list[Warning]
+    warnings: list[ParseWarning]
     projection: schedule.Projection
     health: Health
     today: date
@@ -169,7 +169,7 @@ def build_plan(template: tpl.Template, *, buyer: str, seller: str, start: date, 
     plan = Plan(
         kind=template.kind, title=title or render(template.title, "title"), buyer=buyer,
         seller=seller, problem=overview.get("problem", ""), solution=overview.get("solution", ""),
-        start_date=fit.start, target_close=close, go_live=go_live, holidays=holidays.strip().upper(),
+        start_date=fit.start, target_close=close, go_live=go_live, calendar=holidays.strip().upper(),
         date_order=order,
         buying_process=overview.get("buying_process", ""),
         seller_lead=render(template.leads["seller"], "leads.seller") if "seller" in template.leads else "",
@@ -300,7 +300,7 @@ def stage_durations(tmpl: tpl.Template, durations_file: Path, notes: list[str]) 
     return durations
 
 
-def view_of(plan: Plan, warnings: list[Warning], today: date, ref: str = "",
+def view_of(plan: Plan, warnings: list[ParseWarning], today: date, ref: str = "",
             parsed: ParsedPlan | None = None) -> PlanView:
     """The plan as of ``today``; a closed plan as it stood the day it closed (its health stops moving)."""
     from mapsheets.core.score import judged_on
@@ -309,8 +309,8 @@ def view_of(plan: Plan, warnings: list[Warning], today: date, ref: str = "",
     try:
         days_off = plan_holidays(plan, today)
     except UsageError as exc:  # someone typed a calendar we do not know: say where, count weekends only
-        cell = parsed.location.overview_cells.get("holidays", "Plan") if parsed else "Plan"
-        warnings = [*warnings, Warning(cell, str(exc))]
+        cell = parsed.location.overview_cells.get("calendar", "Plan") if parsed else "Plan"
+        warnings = [*warnings, ParseWarning(cell, str(exc))]
         days_off = frozenset()
     return PlanView(plan=plan, warnings=warnings, projection=schedule.project(plan, today, days_off),
                     health=assess(plan, today, holidays=days_off), today=today, ref=ref, parsed=parsed,

@@ -6,7 +6,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mapsheets.adapters.store import open_store
@@ -17,18 +16,12 @@ from mapsheets.core.layout import CHANGES_TAB, MACHINE_TAB, SIGNOFF_TAB, TEAM_TA
 from mapsheets.core.model import Plan, jsonable
 from mapsheets.core.parse import ParsedPlan, TableLocation
 from mapsheets.core.upkeep import upkeep_cells
-from mapsheets.service.refs import google_id, open_workbook, read_parsed
+from mapsheets.service.workbooks import canonical_ref, google_id, open_workbook, read_parsed
 
 if TYPE_CHECKING:
     from mapsheets.adapters.store import Store
 
 _REV = re.compile(r"^(latest|-?\d+)$")
-
-
-def canonical_ref(ref: str) -> str:
-    """One spelling per plan in the store: absolute paths, bare spreadsheet IDs."""
-    sheet_id = google_id(ref)
-    return sheet_id if sheet_id else str(Path(ref).expanduser().resolve())
 
 
 def other_tabs(grid: dict[str, list[list[Any]]], parsed: ParsedPlan) -> dict[str, list[list[Any]]]:
@@ -241,7 +234,7 @@ class DiffResult:
 
     def readable(self) -> list[Change]:
         """The changes as a reader is told them (a step's "Done on" folded into "is now done")."""
-        from mapsheets.core.wording import fold_done_on
+        from mapsheets.core.change_text import fold_done_on
 
         return fold_done_on(self.changes)
 
@@ -292,16 +285,12 @@ def diff_plans(old_spec: str, new_spec: str | None = None, *, since: str | None 
         old, new = load(f"{ref}@{since}", store_url=store_url), load(ref, store_url=store_url)
     else:
         old, new = load(old_spec, store_url=store_url), load(new_spec or "", store_url=store_url)
-    from mapsheets.errors import UsageError
-    from mapsheets.service.calendars import plan_holidays
+    from mapsheets.service.calendars import days_off_or_weekends
 
     if new.missing_ids:  # an emptied ID cell is the same step, not a new ID
         restore_ids(old.plan, new.plan, set(new.missing_ids.values()))
     if has_uncached(new.plan):  # a formula whose result was dropped on save has not changed
         keep_formulas(old.plan, new)
-    try:
-        days_off = plan_holidays(new.plan)
-    except UsageError:  # an unknown calendar typed in the sheet: `show` warns about it
-        days_off = frozenset()
+    days_off = days_off_or_weekends(new.plan)  # an unknown calendar typed in the sheet: `show` warns about it
     return DiffResult(old=old, new=new, changes=diff(old.plan, new.plan, days_off),
                       tabs=diff_grids(old.tabs, new.tabs))

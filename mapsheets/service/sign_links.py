@@ -142,7 +142,7 @@ def _link(state: str, payload: dict[str, Any]) -> Link:
 def _current(link: Link, store: Store) -> None:
     """The plan as it reads now and, when its commitments changed since sending, what changed."""
     from mapsheets.core.diff import diff
-    from mapsheets.service.refs import open_workbook, read_parsed
+    from mapsheets.service.workbooks import open_workbook, read_parsed
 
     link.plan = read_parsed(open_workbook(link.ref))[1].plan
     if link.plan.fingerprint() != link.fingerprint and link.revision is not None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from mapsheets.core.addresses import find_email
 from mapsheets.core.model import Plan
+from mapsheets.core.vocabulary import PERSON_SIDES
 from mapsheets.errors import PermissionDenied
 
 
@@ -31,7 +32,7 @@ def member(plan: Plan, email: str, seller_domains: Sequence[str] = ()) -> Member
     for person in plan.stakeholders:
         if person.email.strip().lower() == email:
             on_plan, name = True, person.name
-            side = person.side if person.side in ("buyer", "seller") else side
+            side = person.side if person.side in PERSON_SIDES else side
     for lead, lead_side in ((plan.seller_lead, "seller"), (plan.buyer_lead, "buyer")):
         found = find_email(lead or "")
         if found and found.lower() == email:

@@ -1,4 +1,4 @@
-"""Signing a plan (both sides, not legally binding) and sharing it with the buying committee."""
+"""Signing a plan (both sides, not legally binding), and the email checks the service shares."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import PlanFileError, UsageError
 from mapsheets.service import seals
 from mapsheets.service.calendars import looks
-from mapsheets.service.refs import open_workbook, parse_grid
 from mapsheets.service.signers import may_sign, require_member
+from mapsheets.service.workbooks import open_workbook, parse_grid
 
 if TYPE_CHECKING:
     from mapsheets.adapters.store import Store
@@ -109,7 +109,8 @@ def sign_into(store: Store | None, ref: str, *, name: str, email: str, side: str
         fields = [f for f, _label, _w in SIGNOFF_COLUMNS]
         cells = upkeep.pop(table.tab, {})
         columns = _with_new_columns(table, cells)
-        row = {columns[f]: v for f, v in zip(fields, signature_cells(signature, plan), strict=False) if f in columns}
+        row = {columns[f]: v for f, v in zip(fields, signature_cells(signature, plan), strict=False)
+               if f in columns}
         edit = Edit(table.tab, cells=cells, rows=[row], next_row=table.next_row,
                     header_row=table.header_row, also=upkeep,
                     # one row however many sign
@@ -186,37 +187,3 @@ def _record(store: Store, ref: str, signature: Signature, parsed, grid, now: dat
     store.audit.log("signed", ref=key, actor=signature.recorded_by or signature.email, at=aware,
                     detail={"side": signature.side, "fingerprint": signature.fingerprint, "title": plan.title,
                             "method": signature.method, "signer": signature.email, **written_version(ref)})
-
-
-def share(ref: str, emails: Sequence[str], *, role: str = "writer", message: str | None = None,
-          watch: bool = False, store_url: str | None = None) -> list[str]:
-    """Give each person access to the plan's Google Sheet: one Drive request per person; with
-    ``watch``, each is subscribed to the plan's digest (sharing is when a buyer starts to hear of it)."""
-    book = open_workbook(ref)
-    checked = [check_email(e, "emails") for e in emails]
-    for email in checked:
-        book.share(email, role=role, message=message)
-    if watch and checked:
-        from datetime import datetime, timezone
-
-        from mapsheets.service.digest import watch as subscribe
-
-        subscribe(ref, checked, now=datetime.now(timezone.utc), store_url=store_url)
-    return checked
-
-
-def find_plans(name_contains: str = "", modified_after: str | None = None) -> list[dict]:
-    """Google Sheets this account can see through mapsheets (Drive query), newest first."""
-    from mapsheets.adapters.gsheets import GoogleWorkbook
-    from mapsheets.adapters.gsheets import find_plans as drive_find
-
-    return drive_find(GoogleWorkbook.from_env(None).client, name_contains, modified_after)
-
-
-def login(client_secrets: str, env) -> str:
-    """Run Google's OAuth consent for a user and keep the token for later commands."""
-    from pathlib import Path
-
-    from mapsheets.adapters.gsheets import login as google_login
-
-    return str(google_login(Path(client_secrets), env))

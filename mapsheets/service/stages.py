@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 from mapsheets.adapters import files
 from mapsheets.adapters.crm_history import read_history_table
 from mapsheets.analysis.crm_formats import norm
-from mapsheets.core.words import as_csv_text
+from mapsheets.core.cell_input import as_csv_text
 from mapsheets.errors import UsageError
 from mapsheets.service.calendars import calendar_code, holiday_dates, locale_calendar
 
 if TYPE_CHECKING:  # pandas is imported only when a history is read
-    from mapsheets.analysis.stages import StageReport
+    from mapsheets.adapters.crm_history import CsvTable
+    from mapsheets.analysis.stages import Changes, StageReport
     from mapsheets.core.templates import Stage
 
 CSV_COLUMNS = ("stage", "days", "mean_days", "median_days", "deals", "open", "skipped_share")
@@ -54,28 +55,11 @@ def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None =
     for no phase). A run that measures no stage raises UsageError and writes nothing.
     ``holidays=None`` takes the calendar of the user's locale, "" weekends only.
     """
-    from mapsheets.analysis.crm_formats import resolve_columns
-    from mapsheets.analysis.stages import read_changes, stage_durations
+    from mapsheets.analysis.stages import stage_durations
 
-    stages = None
-    mapping: dict[str, str | None] = {}
-    if template:
-        from mapsheets.service.plans import get_template
-
-        phases = get_template(template, template_dirs).stages
-        stages = [(s.key, s.name) for s in phases]
-        mapping = stage_mapping(phases, template, maps, map_file)
-    elif maps or map_file:
-        raise UsageError("--map and --map-file name the template's phases: give the template with -t")
-    table = read_history_table(history)
-    columns = resolve_columns(table.header, str(history), fmt, id_column=id_column, stage_column=stage_column,
-                              at_column=at_column, segment=segment)
-    changes = read_changes(table.columns, table.lines, columns, date_order=date_order.upper())
-    bad = sorted([(line, why) for line, why in table.malformed] + [(b.line, b.reason) for b in changes.bad])
-    if changes.frame.empty:
-        first = f" (line {bad[0][0]}: {bad[0][1]})" if bad else ""
-        what = f"{len(bad)} rows, none usable{first}" if bad else "no rows"
-        raise UsageError(f"{history}: no usable stage changes: {what}")
+    stages, mapping = _phases(template, template_dirs, maps, map_file)
+    table, changes, bad = _read(history, fmt, date_order, id_column=id_column, stage_column=stage_column,
+                                at_column=at_column, segment=segment)
     locale_setting = None
     if holidays is None:
         holidays, locale_setting = locale_calendar(os.environ)
@@ -90,16 +74,7 @@ def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None =
         raise UsageError(f"{history}: {_why_nothing_measured(report, template, stages or [])}{unread}; "
                          "nothing written")
     result = StagesResult(report, [f"{history}:{line}: {why}" for line, why in bad], holidays, locale_setting)
-    result.notes += table.notes + changes.notes
-    if changes.ignored:
-        result.notes.append(f"{changes.ignored} rows change other fields than the stage: not stage changes")
-    if report.unmatched:
-        result.notes.append(f"CRM stages that feed no phase of template {template} (their time counts for none): "
-                            f"{_unmatched(report)}; {_map_hint(report, stages or [])}")
-    missing = [s.stage for s in report.stages if s.days is None]
-    if missing:
-        result.notes.append(f"no finished deal passed through {', '.join(missing)}: left out of the table"
-                            + (" (the template's days apply)" if template else ""))
+    result.notes += table.notes + changes.notes + _notes(report, changes.ignored, template, stages or [])
     if keep:
         from mapsheets.service.history import keep_stage_history
 
@@ -107,13 +82,63 @@ def learn_stages(history: Path, *, fmt: str = "generic", id_column: str | None =
                                          holidays=days_off, template_stages=stages, mapping=mapping,
                                          by_segment=segment is not None, store_url=store_url)
     if output is not None:
-        files.write_text_atomic(output, durations_csv(report.stages))
-        result.written.append(str(output))
-        for value, rows in report.segments.items():
-            path = segment_path(output, value)
-            files.write_text_atomic(path, durations_csv(rows))
-            result.written.append(str(path))
+        result.written += _write(output, report)
     return result
+
+
+def _phases(template: str | None, template_dirs: Sequence[Path], maps: Sequence[str],
+            map_file: Path | None) -> tuple[list[tuple[str, str]] | None, dict[str, str | None]]:
+    """The template's phases as (key, name), and which CRM stage feeds which (none without a template)."""
+    if not template:
+        if maps or map_file:
+            raise UsageError("--map and --map-file name the template's phases: give the template with -t")
+        return None, {}
+    from mapsheets.service.plans import get_template
+
+    phases = get_template(template, template_dirs).stages
+    return [(s.key, s.name) for s in phases], stage_mapping(phases, template, maps, map_file)
+
+
+def _read(history: Path, fmt: str, date_order: str, **columns: str | None) -> tuple[CsvTable, Changes,
+                                                                                     list[tuple[int, str]]]:
+    """The export's stage changes, and every row that could not be used (line, why), in line order."""
+    from mapsheets.analysis.crm_formats import resolve_columns
+    from mapsheets.analysis.stages import read_changes
+
+    table = read_history_table(history)
+    found = resolve_columns(table.header, str(history), fmt, **columns)
+    changes = read_changes(table.columns, table.lines, found, date_order=date_order.upper())
+    bad = sorted([(line, why) for line, why in table.malformed] + [(b.line, b.reason) for b in changes.bad])
+    if changes.frame.empty:
+        first = f" (line {bad[0][0]}: {bad[0][1]})" if bad else ""
+        what = f"{len(bad)} rows, none usable{first}" if bad else "no rows"
+        raise UsageError(f"{history}: no usable stage changes: {what}")
+    return table, changes, bad
+
+
+def _notes(report: StageReport, ignored: int, template: str | None, stages: Sequence[tuple[str, str]]) -> list[str]:
+    notes = []
+    if ignored:
+        notes.append(f"{ignored} rows change other fields than the stage: not stage changes")
+    if report.unmatched:
+        notes.append(f"CRM stages that feed no phase of template {template} (their time counts for none): "
+                     f"{_unmatched(report)}; {_map_hint(report, stages)}")
+    missing = [s.stage for s in report.stages if s.days is None]
+    if missing:
+        notes.append(f"no finished deal passed through {', '.join(missing)}: left out of the table"
+                     + (" (the template's days apply)" if template else ""))
+    return notes
+
+
+def _write(output: Path, report: StageReport) -> list[str]:
+    """The durations table, and one per segment beside it; the files written."""
+    files.write_text_atomic(output, durations_csv(report.stages))
+    written = [str(output)]
+    for value, rows in report.segments.items():
+        path = segment_path(output, value)
+        files.write_text_atomic(path, durations_csv(rows))
+        written.append(str(path))
+    return written
 
 
 def stage_mapping(phases: Sequence[Stage], template: str, maps: Sequence[str],

@@ -17,31 +17,27 @@ from mapsheets.core.edits import Edit
 from mapsheets.core.layout import step_cells
 from mapsheets.core.look import phase_progress
 from mapsheets.core.model import Plan, Step
-from mapsheets.core.my_steps import SETTABLE, step_lists, step_view
+from mapsheets.core.my_steps import SETTABLE as SETTABLE  # the add-on's forms offer these
+from mapsheets.core.my_steps import my_steps as my_steps
+from mapsheets.core.my_steps import step_view
+from mapsheets.core.notices import AUDIT_QUEUED, Notice, notice
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
 from mapsheets.errors import UsageError
-from mapsheets.service.addon import Caller, _audit, _aware, _read, _require_member, _writing
-from mapsheets.service.addon_writes import _for_the_sidebar, _text
+from mapsheets.service.addon import Caller, audit, aware, read_now, require_caller, writing
+from mapsheets.service.addon_writes import form_text
 from mapsheets.service.calendars import looks
-from mapsheets.service.refs import parse_grid, request_scope
+from mapsheets.service.workbooks import parse_grid, request_scope
 
 BLOCKED_NOTE = "Blocked"
 
 
-def my_steps(plan: Plan, email: str, name: str = "") -> dict[str, Any]:
-    """What "My steps" shows on open: the caller's open steps, then the rest of the next ones."""
-    lists = step_lists(plan, email, name)
-    return {"mine": [step_view(plan, s) for s in lists.mine], "next": [step_view(plan, s) for s in lists.next],
-            "more": lists.more, "statuses": list(SETTABLE)}
-
-
-def _checked(step_id: str, status: str, reason: str, due: date | None, said: list[str]) -> tuple[str, str, str]:
+def _checked(step_id: str, status: str, reason: str, due: date | None, said: list[Notice]) -> tuple[str, str, str]:
     """The form's fields through the text gate, each refused with a one-line error naming it."""
-    step_id = _text(step_id, "step", required=True, limit=40).upper()
-    status = _text(status, "status", limit=40, on_warning=said.append).lower()
+    step_id = form_text(step_id, "step", required=True, limit=40).upper()
+    status = form_text(status, "status", limit=40, on_warning=said.append).lower()
     if status and status not in SETTABLE:
         raise UsageError(f"status {status!r} is not one of {', '.join(SETTABLE)}", field="status")
-    reason = _text(reason, "reason", limit=500, on_warning=said.append)
+    reason = form_text(reason, "reason", limit=500, on_warning=said.append)
     if not status and due is None:
         raise UsageError("nothing to change: choose a status or a due date", field="status")
     return step_id, status, reason
@@ -77,13 +73,13 @@ def set_step(ref: str, caller: Caller, *, step_id: str, today: date, now: dateti
     due date; the step as it now reads, the plan's progress and the step's band count, whether the
     plan's signatures are still valid, and what the person should know (a due date on a day off)."""
     from mapsheets.service.audit_log import written_version
-    from mapsheets.service.steps import _due_on_business_day
+    from mapsheets.service.steps import due_on_business_day
 
-    said: list[str] = []
+    said: list[Notice] = []
     step_id, status, reason = _checked(step_id, status, reason, due, said)
-    with request_scope(credentials), _writing(ref):
-        book, _grid, parsed = _read(ref)
-        _require_member(parsed.plan, caller, seller_domains, "update steps")
+    with request_scope(credentials), writing(ref):
+        book, _grid, parsed = read_now(ref)
+        require_caller(parsed.plan, caller, seller_domains, "update steps")
         found = parsed.plan.step(step_id)
         if found is None:
             raise UsageError(f"no step {step_id} in this plan", field="step")
@@ -99,7 +95,7 @@ def set_step(ref: str, caller: Caller, *, step_id: str, today: date, now: dateti
                 raise UsageError(f"no step {step_id} in this plan any more", field="step")
             was = {"status": step.status, "due": step.due.isoformat() if step.due else None}
             if due is not None and due != step.due:
-                _moved, doubt = _due_on_business_day(plan, due, False)
+                _moved, doubt = due_on_business_day(plan, due, False)
                 if doubt and doubt not in said:
                     said.append(doubt)
             changed = _apply(step, status, reason, due, today, caller.email)
@@ -118,11 +114,11 @@ def set_step(ref: str, caller: Caller, *, step_id: str, today: date, now: dateti
     detail = {"id": step.id, "title": step.title, **{k: [was[k], now_reads[k]] for k in was if was[k] != now_reads[k]}}
     if status == "blocked":
         detail["reason"] = reason
-    queued = _audit(store, ref, plan, "step updated", caller, _aware(now), {**detail, **written_version(ref)})
+    queued = audit(store, ref, plan, "step updated", caller, aware(now), {**detail, **written_version(ref)})
     if queued:
-        said.append("The step is updated in the sheet; the audit log records it as soon as the server's store can")
+        said.append(notice(AUDIT_QUEUED, f"The step is updated in the sheet; {queued}"))
     done, total = phase_progress(plan.steps)
     return {"step": step_view(plan, step), "changed": [k for k in was if was[k] != now_reads[k]],
             "progress": {"done": done, "total": total, "percent": round(100 * done / total) if total else 0},
             "signatures": [plan.signature_status(s) for s in plan.signatures],
-            "warnings": [_for_the_sidebar(w) for w in said]}
+            "warnings": said}

@@ -19,10 +19,11 @@ from mapsheets.core.parse import ParsedPlan
 from mapsheets.core.people import find_person, owner_key, owner_label, split_person
 from mapsheets.core.text_gate import admit
 from mapsheets.core.upkeep import changed_only, parsed_upkeep
+from mapsheets.core.vocabulary import PERSON_SIDES
 from mapsheets.errors import MapsheetsError, NotFound, PlanFileError, UsageError
 from mapsheets.service.calendars import looks
-from mapsheets.service.refs import open_workbook, parse_grid, read_parsed
 from mapsheets.service.signoff import check_email
+from mapsheets.service.workbooks import open_workbook, parse_grid, read_parsed
 
 _LEADS = ("seller_lead", "buyer_lead")
 
@@ -59,7 +60,7 @@ def add_person(ref: str, person: str, *, side: str = "", role: str = "",
         raise UsageError("person needs a name, an email, or \"Name <email>\"", field="person")
     if email:
         email = check_email(email, "person")
-    if side and side not in ("buyer", "seller"):
+    if side and side not in PERSON_SIDES:
         raise UsageError(f"side {side!r} is not buyer or seller", field="side")
     book = open_workbook(ref)
 

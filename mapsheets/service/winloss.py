@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mapsheets.adapters.store import open_store
 from mapsheets.core.model import Plan
-from mapsheets.errors import NotFound, UsageError
+from mapsheets.errors import NotFound, UsageError, file_error
 from mapsheets.service.lifecycle_close import closed_refs
 from mapsheets.service.revisions import canonical_ref
 
@@ -84,7 +84,7 @@ def _write(output: Path, result) -> None:
         try:
             write_text_atomic(output, result.csv)
         except OSError as exc:
-            raise UsageError(f"-o {output}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+            raise file_error(output, exc, "a report", writing=True, error=UsageError, shown=f"-o {output}") from None
         return
     from mapsheets.adapters.xlsx import write_tables
 

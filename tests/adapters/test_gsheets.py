@@ -12,7 +12,8 @@ from mapsheets import service
 from mapsheets.adapters.gsheets import GoogleWorkbook, RetryPolicy, credentials_from_env, make_client
 from mapsheets.core.layout import workbook_spec
 from mapsheets.errors import AlreadyExists, NotFound, PermissionDenied, PlanFileError, QuotaExceeded, UsageError
-from mapsheets.service.signoff import share, sign
+from mapsheets.service.sharing import share
+from mapsheets.service.signoff import sign
 
 TODAY = date(2026, 12, 1)
 TOKEN = "test-token-not-secret"

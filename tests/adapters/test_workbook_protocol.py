@@ -50,7 +50,7 @@ def test_each_backend_has_every_member_with_a_compatible_signature(backend):
 
 def test_instances_and_the_service_wrappers_are_workbooks(tmp_path):
     from mapsheets.service.attribution import OwnWrites
-    from mapsheets.service.refs import _ReadOnce
+    from mapsheets.service.workbooks import _ReadOnce
 
     xlsx, google = XlsxWorkbook(tmp_path / "p.xlsx"), GoogleWorkbook("abc", client=None)
     for book in (xlsx, google, _ReadOnce(xlsx), OwnWrites(google)):
@@ -80,3 +80,32 @@ def test_mypy_passes_on_the_protocol_the_backends_and_the_service():
     done = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", "/dev/null"], cwd=REPO,
                           capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_both_backends_paint_with_one_palette(plan):
+    """The header row, a done row greyed, an overdue row and a signed (protected) tab: the same
+    colours in an .xlsx file as in a Google Sheet (each backend used to keep its own copy)."""
+    from openpyxl import Workbook
+
+    from mapsheets.adapters.gsheets_cells import rgb, sheet_body
+    from mapsheets.adapters.xlsx_format import write_sheet
+    from mapsheets.core.layout import workbook_spec
+
+    for spec in workbook_spec(plan).sheets:
+        ws = Workbook().active
+        write_sheet(ws, spec)
+        body = sheet_body(spec, 0, 0)
+        if spec.header_row is not None:
+            cell = ws.cell(row=spec.header_row + 1, column=1)
+            google = body["data"][0]["rowData"][spec.header_row]["values"][0]["userEnteredFormat"]
+            assert google["backgroundColor"] == rgb(cell.fill.fgColor.rgb[-6:]), spec.title
+            assert google["textFormat"]["foregroundColor"] == rgb(cell.font.color.rgb[-6:]), spec.title
+        if spec.protected:
+            assert body["properties"]["tabColorStyle"]["rgbColor"] == rgb(ws.sheet_properties.tabColor.rgb[-6:])
+        rules = [rule for area in ws.conditional_formatting for rule in area.rules]
+        for rule, google_rule in zip(rules, body.get("conditionalFormats", []), strict=True):
+            fmt = google_rule["booleanRule"]["format"]
+            if rule.dxf.fill is not None and "backgroundColor" in fmt:
+                assert fmt["backgroundColor"] == rgb(rule.dxf.fill.bgColor.rgb[-6:]), spec.title
+            if rule.dxf.font is not None and rule.dxf.font.color is not None:
+                assert fmt["textFormat"]["foregroundColor"] == rgb(rule.dxf.font.color.rgb[-6:]), spec.title

@@ -38,7 +38,7 @@ def test_the_sidebar_shows_the_unreadable_notice_and_drops_it_once_read(tmp_path
                              headers=hdrs, timeout=60).status_code == 200
         # What the digest run records when it cannot open the plan (and has told its owner).
         store, ref, now = open_store(db), canonical_ref(str(plans / "acme.xlsx")), datetime.now(timezone.utc)
-        store.log_event(unreadable.UNREADABLE, ref=ref, actor="mapsheets digest", at=now,
+        store.audit.log(unreadable.UNREADABLE, ref=ref, actor="mapsheets digest", at=now,
                         detail={"error": "HTTP 403 PERMISSION_DENIED", "told": AE})
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])

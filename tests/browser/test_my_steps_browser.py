@@ -103,7 +103,7 @@ def test_my_steps_mark_done_block_and_move_a_due_date(server, narrow):  # noqa: 
     _state(page, "5-due-moved")
 
     store = Store(f"sqlite:///{server.plans.parent / 'state.db'}")
-    updates = [(e.actor, e.detail.get("id")) for e in store.events() if e.kind == "step updated"]
+    updates = [(e.actor, e.detail.get("id")) for e in store.audit.events() if e.kind == "step updated"]
     store.close()
     assert updates == [(CHAMPION, step), (CHAMPION, other), (CHAMPION, other)]
     assert AE  # the AE made and signed the plan

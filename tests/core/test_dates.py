@@ -139,3 +139,12 @@ def test_whole_weeks_from_a_weekend_land_on_a_weekday():
     assert add_business_days(saturday, -10) == date(2026, 12, 21)
     for n in range(-30, 31):
         assert add_business_days(saturday, n).weekday() < 5
+
+
+def test_a_serial_date_reads_in_the_same_years_as_a_typed_one():
+    """Typed dates may fall in 1950–2200; a serial of 2200 was refused (the bound was 31 Dec 2199)."""
+    from mapsheets.core.dates import parse_date, to_serial
+
+    assert parse_date(float(to_serial(date(2200, 6, 1)))) == parse_date("2200-06-01") == date(2200, 6, 1)
+    assert parse_date(float(to_serial(date(1950, 1, 1)))) == date(1950, 1, 1)
+    assert parse_date(float(to_serial(date(2201, 1, 1)))) is None and parse_date(18263.0) is None

@@ -54,7 +54,7 @@ SIGNERS = [(f"Signer {i}", f"signer{i}@{'acme' if i % 2 else 'globex'}.example",
 def _add_signers(ref: str) -> None:
     """The twenty onto the Team tab in one write (as a person typing them in would)."""
     from mapsheets.core.layout import TEAM_COLUMNS, TEAM_TAB
-    from mapsheets.service.refs import open_workbook
+    from mapsheets.service.workbooks import open_workbook
 
     open_workbook(ref).append_rows(TEAM_TAB, [[name, email, side, "Signer"] for name, email, side in SIGNERS],
                                    header=[label for _f, label, _w in TEAM_COLUMNS])
@@ -152,7 +152,7 @@ def test_twenty_simultaneous_signatures_on_google(issuer, google_env, tmp_path, 
     from werkzeug.serving import make_server
 
     from addon_server import create_app
-    from mapsheets.service.refs import request_scope
+    from mapsheets.service.workbooks import request_scope
 
     sheet = google_env.create_spreadsheet("Acme deal", {"Sheet1": []})
     monkeypatch.delenv("MAPSHEETS_GOOGLE_TOKEN")

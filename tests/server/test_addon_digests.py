@@ -102,7 +102,7 @@ def mark_first_step_done(sheet: str, token: str = "jane-oauth") -> str:
     """A person (the champion by default) types "Done" into the first step's Status cell in Google
     Sheets, with their own token; the step's title."""
     from mapsheets.core.layout import column_letter
-    from mapsheets.service.refs import open_workbook, read_parsed, request_scope
+    from mapsheets.service.workbooks import open_workbook, read_parsed, request_scope
 
     with request_scope(GoogleCredentials.access_token(token)):
         _grid, parsed = read_parsed(open_workbook(sheet))
@@ -133,7 +133,7 @@ def sidebar_session(tmp_path, issuer, backend, sheet, steps, user=None):
 def test_a_sidebar_subscription_gets_digests_from_its_trigger_on_a_sheet_the_cron_cannot_open(
         tmp_path, issuer, google, backend, inbox):
     from mapsheets.service import digest
-    from mapsheets.service.refs import request_scope
+    from mapsheets.service.workbooks import request_scope
 
     sheet = sheet_of_ae(google)
     # The AE generates the plan and saves "Email me changes: daily" in the sidebar.

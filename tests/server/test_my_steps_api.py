@@ -77,7 +77,7 @@ def test_on_google_one_read_and_one_write_and_a_signature_stale_only_when_a_comm
 
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
     entries = [(e.actor, e.detail.get("id"), e.detail.get("status"), e.detail.get("due"))
-               for e in store.events() if e.kind == "step updated"]
+               for e in store.audit.events() if e.kind == "step updated"]
     store.close()
     app.extensions["mapsheets_store"].close()
     assert entries == [(CHAMPION, step["id"], ["not started", "done"], None),

@@ -8,8 +8,10 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from rebasing_session import rebasing_session
 
-from mapsheets.testing.google_api import GoogleApiDouble, rebase_url, rebasing_session
+from mapsheets.adapters.gsheets_client import rebase_url
+from mapsheets.testing.google_api import GoogleApiDouble
 
 AUTH = {"Authorization": "Bearer anything"}
 

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mapsheets.adapters.store.base import Repository, guarded
+from mapsheets.core.vocabulary import DIGEST_PERIODS
 
-PERIODS = ("daily", "weekly")
+PERIODS = tuple(DIGEST_PERIODS)
 # Longer than any one send can take: a claim this old was left by a run that was killed.
 CLAIM_LEASE = timedelta(minutes=15)
 

@@ -2,10 +2,11 @@
 
     from mapsheets.testing.google_api import GoogleApiDouble
     with GoogleApiDouble() as g:
-        session = rebasing_session(g.root)  # gspread / requests talk to the double
+        ...  # point MAPSHEETS_GOOGLE_API_ROOT (or any client's base URL) at g.root
+
+It imports nothing of mapsheets.adapters: the double does not depend on the code it tests.
 """
-from .client import rebase_url, rebasing_session
 from .double import GoogleApiDouble
 from .errors import ApiError
 
-__all__ = ["GoogleApiDouble", "ApiError", "rebasing_session", "rebase_url"]
+__all__ = ["GoogleApiDouble", "ApiError"]

@@ -5,7 +5,7 @@ import copy
 
 from . import cells
 from .a1 import Rect
-from .batch_common import Ctx, _cells_in, _set_cell_fields
+from .batch_common import Ctx, cells_in, set_cell_fields
 from .model import Sheet, grid_range_json
 
 
@@ -22,12 +22,12 @@ def update_cells(ctx: Ctx, req: dict) -> dict:
         for j, data in enumerate(row.get("values") or []):
             r, c = box.r0 + i, box.c0 + j
             if r < box.r1 and c < box.c1:
-                _set_cell_fields(sheet, r, c, data or {}, mask)
+                set_cell_fields(sheet, r, c, data or {}, mask)
     if req.get("range"):  # cells in range without data are cleared for the masked fields
-        for r, c in _cells_in(box):
+        for r, c in cells_in(box):
             i, j = r - box.r0, c - box.c0
             if i >= len(rows) or j >= len(rows[i].get("values") or []):
-                _set_cell_fields(sheet, r, c, {}, mask)
+                set_cell_fields(sheet, r, c, {}, mask)
     return {}
 
 
@@ -41,22 +41,22 @@ def append_cells(ctx: Ctx, req: dict) -> dict:
         for j, data in enumerate(row.get("values") or []):
             if j >= sheet.cols:
                 sheet.grid["columnCount"] = j + 1
-            _set_cell_fields(sheet, last + 1 + i, j, data or {}, req.get("fields") or "")
+            set_cell_fields(sheet, last + 1 + i, j, data or {}, req.get("fields") or "")
     return {}
 
 
 def repeat_cell(ctx: Ctx, req: dict) -> dict:
     sheet, box = ctx.grid(req.get("range") or {})
-    for r, c in _cells_in(box):
-        _set_cell_fields(sheet, r, c, req.get("cell") or {}, req.get("fields") or "")
+    for r, c in cells_in(box):
+        set_cell_fields(sheet, r, c, req.get("cell") or {}, req.get("fields") or "")
     return {}
 
 
 def set_data_validation(ctx: Ctx, req: dict) -> dict:
     sheet, box = ctx.grid(req.get("range") or {})
     rule = req.get("rule")
-    for r, c in _cells_in(box):
-        _set_cell_fields(sheet, r, c, {"dataValidation": rule} if rule else {}, "dataValidation")
+    for r, c in cells_in(box):
+        set_cell_fields(sheet, r, c, {"dataValidation": rule} if rule else {}, "dataValidation")
     return {}
 
 
@@ -70,7 +70,7 @@ def merge_cells(ctx: Ctx, req: dict) -> dict:
                     if m["endRowIndex"] <= box.r0 or m["startRowIndex"] >= box.r1
                     or m["endColumnIndex"] <= box.c0 or m["startColumnIndex"] >= box.c1]
     for p in parts:
-        for r, c in _cells_in(p):
+        for r, c in cells_in(p):
             if (r, c) != (p.r0, p.c0):
                 sheet.put(r, c, {})
         sheet.merges.append(grid_range_json(0, p))
@@ -100,7 +100,7 @@ DEFAULT_MIN = {"ROWS": 21, "COLUMNS": 100}
 
 def update_borders(ctx: Ctx, req: dict) -> dict:
     sheet, box = ctx.grid(req.get("range") or {})
-    for r, c in _cells_in(box):
+    for r, c in cells_in(box):
         borders = {}
         if r == box.r0 and req.get("top"):
             borders["top"] = req["top"]
@@ -118,9 +118,9 @@ def update_borders(ctx: Ctx, req: dict) -> dict:
 
 def _paste(ctx: Ctx, src_sheet: Sheet, src: Rect, dst_sheet: Sheet, r0: int, c0: int, cut: bool,
            rows: int | None = None, cols: int | None = None) -> None:
-    block = {(r - src.r0, c - src.c0): copy.deepcopy(src_sheet.cells.get((r, c))) for r, c in _cells_in(src)}
+    block = {(r - src.r0, c - src.c0): copy.deepcopy(src_sheet.cells.get((r, c))) for r, c in cells_in(src)}
     if cut:
-        for r, c in _cells_in(src):
+        for r, c in cells_in(src):
             src_sheet.cells.pop((r, c), None)
     h, w = src.r1 - src.r0, src.c1 - src.c0
     for i in range(rows or h):

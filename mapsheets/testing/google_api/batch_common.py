@@ -43,22 +43,22 @@ class Ctx:
         return sheet, d, start, end
 
 
-def _prune(obj):
+def prune(obj):
     """Drop nulls, falses and empty lists the way proto3 JSON output does."""
     if isinstance(obj, dict):
-        return {k: _prune(v) for k, v in obj.items() if v is not None and v is not False and v != []}
+        return {k: prune(v) for k, v in obj.items() if v is not None and v is not False and v != []}
     if isinstance(obj, list):
-        return [_prune(v) for v in obj]
+        return [prune(v) for v in obj]
     return obj
 
 
-def _cells_in(box: Rect) -> Iterator[tuple[int, int]]:
+def cells_in(box: Rect) -> Iterator[tuple[int, int]]:
     for r in range(box.r0, box.r1):
         for c in range(box.c0, box.c1):
             yield r, c
 
 
-def _set_cell_fields(sheet: Sheet, r: int, c: int, data: dict, mask: str) -> None:
+def set_cell_fields(sheet: Sheet, r: int, c: int, data: dict, mask: str) -> None:
     cur = copy.deepcopy(sheet.cells.get((r, c), {}))
     fieldmask.copy_fields(cur, data, mask)
     cur = colors.normalise(cur)

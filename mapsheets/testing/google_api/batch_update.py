@@ -17,7 +17,7 @@ from .batch_cells import (
     update_borders,
     update_cells,
 )
-from .batch_common import Ctx, _prune
+from .batch_common import Ctx, prune
 from .errors import ApiError, bad_request
 from .model import Sheet, Spreadsheet, box_from_grid_range, grid_range_json
 
@@ -85,7 +85,7 @@ def add_protected_range(ctx: Ctx, req: dict) -> dict:
     pr["protectedRangeId"] = pr.get("protectedRangeId") or ctx.ss.rng.randrange(1, 2**31 - 1)
     pr["range"] = grid_range_json(sheet.id, box_from_grid_range(pr.get("range") or {}))
     pr["requestingUserCanEdit"] = True
-    reply = _prune({"protectedRangeId": pr["protectedRangeId"], **pr})
+    reply = prune({"protectedRangeId": pr["protectedRangeId"], **pr})
     reply.setdefault("editors", {})
     stored = copy.deepcopy(reply)
     users = stored["editors"].setdefault("users", [])
@@ -205,7 +205,7 @@ def create_developer_metadata(ctx: Ctx, req: dict) -> dict:
         raise ctx.fail("Developer metadata ID must be positive.")
     if mid in ctx.ss.developer_metadata:
         raise ctx.fail(f"Developer metadata with ID {mid} already exists.")
-    stored = _prune({"metadataId": mid, "metadataKey": given["metadataKey"],
+    stored = prune({"metadataId": mid, "metadataKey": given["metadataKey"],
                      "metadataValue": given.get("metadataValue"),
                      "location": {"locationType": "SPREADSHEET", "spreadsheet": True},
                      "visibility": given["visibility"]})

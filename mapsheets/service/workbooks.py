@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,20 +10,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mapsheets.core.vocabulary import SHEETS_URL, looks_like_google_id
 from mapsheets.errors import UsageError
 
 if TYPE_CHECKING:
     from mapsheets.adapters.workbook import Grid, Workbook
 
-_SHEETS_URL = re.compile(r"^https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
-_SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{25,}$")
+
+
+def canonical_ref(ref: str) -> str:
+    """One spelling per plan in the store: absolute paths, bare spreadsheet IDs."""
+    sheet_id = google_id(ref)
+    return sheet_id if sheet_id else str(Path(ref).expanduser().resolve())
 
 
 def google_id(ref: str) -> str | None:
     """The spreadsheet ID if ``ref`` names a Google Sheet, else None."""
-    if m := _SHEETS_URL.match(ref.strip()):
+    if m := SHEETS_URL.match(ref.strip()):
         return m[1]
-    if _SHEET_ID.match(ref.strip()) and not Path(ref).exists():
+    if looks_like_google_id(ref.strip()) and not Path(ref).exists():
         return ref.strip()
     return None
 
@@ -197,7 +201,6 @@ def _latest_stored(ref: str):
     from mapsheets.adapters.store import open_store, store_exists
     from mapsheets.core.model import Plan
     from mapsheets.errors import MapsheetsError
-    from mapsheets.service.revisions import canonical_ref
 
     if not store_exists():
         return None  # never stored anything (and no store made by a read)

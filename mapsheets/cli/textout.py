@@ -7,15 +7,16 @@ import shlex
 from mapsheets.core import qualify
 from mapsheets.core.health import overdue_days
 from mapsheets.core.people import owner_name
+from mapsheets.core.text import business_days
 
 
 def _slip_words(days: int | None) -> str:
     if days is None:
         return ""
     if days > 0:
-        return f" ({days} business days late)"
+        return f" ({business_days(days)} late)"
     if days < 0:
-        return f" ({-days} business days early)"
+        return f" ({business_days(-days)} early)"
     return " (on target)"
 
 
@@ -51,7 +52,7 @@ def plan_summary(view, limit: int | None = 10, forecast=None) -> str:
         lines.append("Next steps:")
         for step in open_steps[:limit]:
             late = overdue_days(step, view.today, view.days_off)
-            flag = (f"  OVERDUE {late} business day{'s' if late != 1 else ''}" if late
+            flag = (f"  OVERDUE {business_days(late)}" if late
                     else "  BLOCKED" if step.status == "blocked" else "")
             due = step.due.isoformat() if step.due else "not computed" if "Due" in step.formulas else "no date   "
             owners = ", ".join(owner_name(o, plan.stakeholders) for o in step.owners) or "no owner"

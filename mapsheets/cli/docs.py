@@ -1,4 +1,4 @@
-"""docs/cli.md, generated from the commands' own --help: `python -m mapsheets.cli_docs > docs/cli.md`."""
+"""docs/cli.md, generated from the commands' own --help: `python -m mapsheets.cli.docs > docs/cli.md`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from mapsheets.cli import cli
 
 def render() -> str:
     parts = ["# mapsheets command line", "",
-             "Generated from `--help` by `python -m mapsheets.cli_docs > docs/cli.md`; "
+             "Generated from `--help` by `python -m mapsheets.cli.docs > docs/cli.md`; "
              "a test fails when it drifts.", ""]
     root = click.Context(cli, info_name="mapsheets", terminal_width=100, max_content_width=100,
                          help_option_names=["-h", "--help"])

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mapsheets.core.diff import _LABEL, _OVERVIEW_LABEL, Change, _people
-from mapsheets.core.people import owner_key
+from mapsheets.core.labels import OVERVIEW_LABEL, STEP_LABEL
+from mapsheets.core.people import owner_key, owner_keys
+from mapsheets.core.text import business_days
+
+if TYPE_CHECKING:  # diff.py imports this module to word its changes
+    from mapsheets.core.diff import Change
 
 
 def fold_done_on(changes: Iterable[Change]) -> list[Change]:
@@ -27,10 +31,6 @@ def _show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _days(n: int) -> str:
-    return f"{n} business day" + ("" if n == 1 else "s")
-
-
 def _whose(side: str) -> str:
     return f"{side.capitalize()}'s" if side else "A"
 
@@ -48,7 +48,7 @@ def describe(c: Change) -> str:
     if c.kind == "step_changed":
         return _describe_step_field(c, q, ref)
     if c.kind == "overview_changed":
-        return f"{_OVERVIEW_LABEL.get(c.field or '', c.field or '')} changed: {_show(c.old)} → {_show(c.new)}"
+        return f"{OVERVIEW_LABEL.get(c.field or '', c.field or '')} changed: {_show(c.old)} → {_show(c.new)}"
     who = f"{c.title}" + (f" ({c.side})" if c.side else "")
     if c.kind == "stakeholder_added":
         return f"{who} joined the team"
@@ -71,7 +71,7 @@ def _describe_step_field(c: Change, q: str, ref: str) -> str:
     if c.field == "due":
         if c.slip_days:
             verb = "slipped" if c.slip_days > 0 else "was pulled in"
-            return f"{q} {verb} {_days(abs(c.slip_days))} ({_show(c.old)} → {_show(c.new)})"
+            return f"{q} {verb} {business_days(abs(c.slip_days))} ({_show(c.old)} → {_show(c.new)})"
         if c.new is None:
             return f"{q} no longer has a due date (was {_show(c.old)})"
         return f"{q} is now due {_show(c.new)}" + (f" (was {_show(c.old)})" if c.old is not None else "")
@@ -79,8 +79,8 @@ def _describe_step_field(c: Change, q: str, ref: str) -> str:
         return f"{q} is now {c.new}" + ("" if c.new == "done" else f" (was {_show(c.old)})")
     if c.field == "owners":
         olds, news = list(c.old or ()), list(c.new or ())
-        gone = [o for o in olds if owner_key(o) not in _people(news)]
-        came = [n for n in news if owner_key(n) not in _people(olds)]
+        gone = [o for o in olds if owner_key(o) not in owner_keys(news)]
+        came = [n for n in news if owner_key(n) not in owner_keys(olds)]
         if len(gone) == 1 and len(came) == 1:
             return f"Owner of {ref} changed: {gone[0]} → {came[0]}"
         parts = ([f"added {', '.join(came)}"] if came else []) + ([f"removed {', '.join(gone)}"] if gone else [])
@@ -93,5 +93,5 @@ def _describe_step_field(c: Change, q: str, ref: str) -> str:
         if c.new is None:
             return f"{q} no longer has a done date (was {_show(c.old)})"
         return f"{q} done on {_show(c.new)}" + (f" (was {_show(c.old)})" if c.old is not None else "")
-    label = c.field[6:] if c.field and c.field.startswith("extra:") else _LABEL.get(c.field or "", c.field or "")
+    label = c.field[6:] if c.field and c.field.startswith("extra:") else STEP_LABEL.get(c.field or "", c.field or "")
     return f"{label} of {ref} changed: {_show(c.old)} → {_show(c.new)}"

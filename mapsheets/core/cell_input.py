@@ -8,6 +8,8 @@ import re
 from typing import Any
 
 from mapsheets.core.model import ID_ALPHABET, ID_PREFIX
+from mapsheets.core.text import plural  # noqa: F401  (its old home)
+from mapsheets.core.vocabulary import SIDES
 
 
 def norm(value: Any) -> str:
@@ -90,7 +92,7 @@ def parse_side(value: Any, buyer: str = "", seller: str = "") -> str | None:
     text = norm(value)
     if not text:
         return "joint"
-    if text in ("buyer", "seller", "joint"):  # the words themselves win over a company so named
+    if text in SIDES:  # the words themselves win over a company so named
         return text
     if buyer and text == norm(buyer):
         return "buyer"
@@ -160,8 +162,3 @@ def as_csv_text(value: Any) -> Any:
 def from_csv_text(value: str) -> str:
     """What ``as_csv_text`` wrote, read back."""
     return value[1:] if value[:1] == "'" and value[1:2] in FORMULA_STARTS else value
-
-
-def plural(n: int, word: str) -> str:
-    """``1 plan``, ``2 plans``: a count as people say it (regular plurals only)."""
-    return f"{n} {word}" + ("" if n == 1 else "s")
