@@ -183,6 +183,8 @@ def summary(data: dict[str, Any], links: Links, page: int = 0) -> dict[str, Any]
         text(esc(f"target {plan['target_close'] or '—'}, projected {plan['projected_close'] or '—'}"
                  + (f" ({plan['slip_days']:+d} days)" if plan.get("slip_days") else "")), top="Close"),
     ]
+    if data.get("forecast"):  # the service sends it to the seller side only
+        glance.append(text(esc(data["forecast"]["text"]), top="Chance to close"))
     if data.get("notice"):  # the scheduled digest run cannot open this sheet: where people look, first
         glance.insert(0, text(esc(data["notice"]), top="Digests"))
     overdue = plan.get("overdue") or []

@@ -38,6 +38,10 @@ def glance(shown: Glance) -> dict[str, Any]:
         "changes": since(shown.since) if shown.since is not None else {},
         "notice": shown.notice,
         "my_steps": shown.my_steps,
+        # The seller side's only: for anyone else the key is not there at all.
+        **({"forecast": None if shown.forecast is None else {**shown.forecast.to_dict(),
+                                                             "text": shown.forecast.sentence()}}
+           if shown.shows_forecast else {}),
     }
 
 

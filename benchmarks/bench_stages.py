@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["MAPSHEETS_DB"] = f"sqlite:///{Path(tmp) / 'state.db'}"  # what stages keeps: not the user's store
         history = Path(tmp) / "OpportunityHistory.csv"
         export = generate(history, max(1, round(args.changes / 7.5)), fmt="salesforce", bad_rows=20)
         print(f"export: {export.rows:,} rows ({history.stat().st_size / 1e6:.1f} MB), "

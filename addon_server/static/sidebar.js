@@ -105,6 +105,7 @@
     progress.appendChild(el("span", plan.health, "badge " + String(plan.health).replace(/ /g, "-")));
     box.appendChild(el("p", "Target close: " + (plan.target_close || "not set") + " · projected: " +
       (plan.projected_close || "unknown")));
+    if (data.forecast) box.appendChild(el("p", data.forecast.text, "forecast"));  // the seller side's only
     if (plan.overdue.length) {
       box.appendChild(el("h3", "Overdue"));
       var ul = box.appendChild(el("ul"));

@@ -61,9 +61,12 @@ class Backtest:
     skipped: int  # phase entries with too little history before them
 
     def brier(self) -> dict[str, float]:
-        """Per predictor, over the moments every predictor answered."""
-        scored = self.predictions.dropna(subset=list(PREDICTORS))
-        return {name: float(np.mean((scored[name] - scored["outcome"]) ** 2)) for name in PREDICTORS}
+        """Per predictor, over the moments every predictor answered; NaN for one that never did (an
+        export whose stages have no CRM default probability)."""
+        answered = [name for name in PREDICTORS if self.predictions[name].notna().any()]
+        scored = self.predictions.dropna(subset=answered)
+        return {name: float(np.mean((scored[name] - scored["outcome"]) ** 2)) if name in answered and len(scored)
+                else math.nan for name in PREDICTORS}
 
     def reliability(self, predictor: str = "model") -> list[Decile]:
         p, y = self.predictions[predictor].to_numpy(float), self.predictions["outcome"].to_numpy(float)

@@ -248,7 +248,7 @@ def stage_durations(changes: Changes, *, holidays: Collection[date] = (), won_on
                          open=int((~last["key"].str.startswith("\x00")).sum()), changes=len(df),
                          unmatched=dict(sorted(unmatched.items(), key=lambda kv: -kv[1])))
     if by_segment and "segment" in df:
-        segment = df.groupby("deal", sort=False)["segment"].agg(_last_given)
+        segment = df.groupby("deal", sort=False)["segment"].agg(last_given)
         for value in sorted(segment.unique(), key=lambda v: (v == NO_SEGMENT, v.lower())):
             deals = segment.index[segment == value]
             report.segments[value] = _stats(visits[visits["deal"].isin(deals)], deal_won[deals], order)
@@ -294,7 +294,7 @@ def labelled(changes: Changes, template_stages: Sequence[tuple[str, str]] | None
     return df, dropped
 
 
-def _last_given(values: pd.Series) -> str:
+def last_given(values: pd.Series) -> str:
     given = values[values != ""]
     return given.iloc[-1] if len(given) else NO_SEGMENT
 

@@ -7,6 +7,7 @@ from mapsheets.cli import (  # noqa: F401  (they register commands)
     convert,
     crm,
     digests,
+    forecast,
     history,
     lifecycle,
     plans,

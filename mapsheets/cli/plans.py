@@ -155,11 +155,14 @@ def show(plan, as_json, show_all, fix_ids, as_of):
             from mapsheets.cli.base import record_write
 
             record_write(plan, "ids filled", {"count": filled})
+    from mapsheets.service.forecast import forecast_of
+
     view = service.read_plan(plan, today=today_of(as_of))
+    chance = forecast_of(view)
     if as_json:
-        print_json(view.to_dict())
+        print_json({**view.to_dict(), "forecast": chance.to_dict() if chance else None})
     else:
-        click.echo(plan_summary(view, limit=None if show_all else 10))
+        click.echo(plan_summary(view, limit=None if show_all else 10, forecast=chance))
     for warning in view.warnings if not as_json else ():
         click.echo(f"warning: {warning}", err=True)
 

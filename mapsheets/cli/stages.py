@@ -103,6 +103,8 @@ def stages(history, crm, output, fmt, id_column, stage_column, at_column, templa
         click.echo(f"warning: {len(result.warnings)} rows skipped (listed above)", err=True)
     for path in result.written:
         click.echo(f"Wrote {path}")
+    if result.kept:
+        click.echo(f"Kept {result.kept} finished deals' days per phase for the forecast (`mapsheets history`)")
 
 
 def _table(rows) -> None:

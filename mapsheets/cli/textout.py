@@ -20,7 +20,7 @@ def _slip_words(days: int | None) -> str:
     return " (on target)"
 
 
-def plan_summary(view, limit: int | None = 10) -> str:
+def plan_summary(view, limit: int | None = 10, forecast=None) -> str:
     plan, health, proj = view.plan, view.health, view.projection
     lines = [plan.title or "(untitled plan)", f"{plan.kind} plan · buyer {plan.buyer} · seller {plan.seller}"]
     leads = ", ".join(x for x in (plan.seller_lead, plan.buyer_lead) if x)
@@ -38,6 +38,9 @@ def plan_summary(view, limit: int | None = 10) -> str:
     target = plan.target_close.isoformat() if plan.target_close else "not set"
     projected = proj.close.isoformat() if proj.close else "unknown"
     lines.append(f"Target close: {target} · projected close: {projected}{_slip_words(proj.slip)}")
+    if forecast is not None:
+        risk = f" · most risk in {forecast.risk_phase}" if forecast.chance is not None and forecast.risk_phase else ""
+        lines.append(forecast.sentence() + risk)
     if plan.kind == "closing" or any(plan.qualification.values()):
         lines.append(f"Qualification: {qualify.summary(plan.qualification)}")
     for label, link in (("Mutual plan", plan.mutual_plan), ("Closing plan", plan.closing_plan)):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapsheets.core.change_text import fold_done_on
 from mapsheets.core.dates import NO_HOLIDAYS, business_days_between
@@ -23,6 +23,9 @@ from mapsheets.core.health import STALLED_AFTER_DAYS, assess, overdue_days
 from mapsheets.core.model import OUTCOMES, Plan, Step
 from mapsheets.core.schedule import project
 from mapsheets.core.text import iso, plural
+
+if TYPE_CHECKING:  # numpy is imported only where a forecast is made
+    from mapsheets.analysis.forecast import Forecast
 
 DUE_SOON_DAYS = 7
 # Groups in the order a reader cares about them: (key, heading).
@@ -190,6 +193,8 @@ class Digest:
     message: str = ""  # the seller's own words with the closing (`close --message`)
     lost: tuple[str, ...] = ()  # mapsheets' own last write, gone from the sheet (core.own_writes): sellers only
     external: bool = False  # for someone outside the seller: plain words, no cell codes or commands
+    chance: str = ""  # the chance to close (Forecast.sentence), for the seller side only
+    chance_moved: str = ""  # "down from 71%: Security review is 6 business days over"
 
     @property
     def name(self) -> str:
@@ -271,6 +276,7 @@ class Digest:
             "worth_sending": self.is_worth_sending,
             "unreadable": [{"cell": u.cell, "message": u.message} for u in self.unreadable],
             "lost": list(self.lost),
+            "forecast": {"text": self.chance, "moved": self.chance_moved or None} if self.chance else None,
         }
 
 
@@ -290,13 +296,14 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
                  warnings: Iterable[dict[str, str]] = (), plan_location: str = "",
                  editors: Iterable[str] = (), closed_out: int | None = None, outcome: str = "",
                  correction: str = "", message: str = "", lost: Iterable[str] = (),
-                 external: bool = False) -> Digest:
+                 external: bool = False, chance: tuple[str, str] = ("", "")) -> Digest:
     """The digest of ``plan`` as of ``today``, given the ``changes`` since the recipient's last one.
 
     ``changes`` is what ``core.diff.diff`` returned; a Done-on date set together with the step's
     change to done is folded into that status change (``change_count`` counts what is shown).
     Health is ``core.health.assess`` (one rule everywhere); ``stale_update_days``: calendar days
-    without any update (``last_update``) after which the plan counts as stalled.
+    without any update (``last_update``) after which the plan counts as stalled. ``chance``: the
+    forecast's sentence and how it moved (``chance_words``), "" for a recipient who may not see it.
     """
     health = assess(plan, today, soon_days=DUE_SOON_DAYS, holidays=holidays, stalled_after_days=stalled_after_days,
                     stale_after_days=stale_update_days, last_update=last_update)
@@ -328,7 +335,28 @@ def build_digest(*, plan: Plan, changes: list[Change], today: date, plan_url: st
         unreadable=tuple(Unreadable(w["cell"], w["message"]) for w in warnings),
         kind=plan.kind, plan_location=plan_location, editors=tuple(editors), closed_out=closed_out,
         outcome=outcome, correction=correction, message=message, lost=tuple(lost), external=external,
+        chance=chance[0], chance_moved=chance[1],
     )
+
+
+def chance_words(forecast: Forecast, previous: float | None, plan: Plan, today: date,
+                 holidays: Collection[date] = NO_HOLIDAYS) -> tuple[str, str]:
+    """(the forecast's sentence, how it moved since the chance last told), e.g. "down from 71%:
+    Security review is 6 business days over": the most overdue step of the riskiest phase (or of
+    the plan), else the riskiest phase. "" when it did not move (in whole percents) or was not told."""
+    if forecast.chance is None or previous is None or round(forecast.chance * 100) == round(previous * 100):
+        return forecast.sentence(), ""
+    way = "down" if forecast.chance < previous else "up"
+    overdue = assess(plan, today, holidays=holidays).overdue
+    in_phase = [(s, d) for s, d in overdue if forecast.risk_phase and s.phase == forecast.risk_phase]
+    why = ""
+    if in_phase or overdue:
+        step, days = (in_phase or overdue)[0]
+        why = f": {step.title} is {days} business day{'' if days == 1 else 's'} over"
+    elif forecast.risk_phase:
+        why = f": most risk in {forecast.risk_phase}"
+    return forecast.sentence(), f"{way} from {previous:.0%}{why}"
+
 
 
 def _line(step: Step, days: int) -> StepLine:

@@ -72,3 +72,33 @@ def plan_record(name: str, revisions: Sequence[tuple[date, Plan]], holidays: Col
             buyer_rows.append(on_time)
     plan_row["buyer_steps_on_time"] = round(sum(buyer_rows) / len(buyer_rows), 3) if buyer_rows else None
     return plan_row, rows
+
+
+def phase_times(revisions: Sequence[tuple[date, Plan]], holidays: Collection[date] = NO_HOLIDAYS
+                ) -> list[tuple[str, int, bool]]:
+    """(phase, business days spent in it, lost right after it) for each phase the closed plan
+    finished: a phase runs from the end of the phases before it (the first from the first revision)
+    to its last step's Done on. A lost plan's last finished phase is the one it was lost after."""
+    last = revisions[-1][1]
+    order: list[str] = []
+    ends: dict[str, date | None] = {}
+    for step in last.steps:
+        if step.status == "n/a":
+            continue
+        if step.phase not in ends:
+            order.append(step.phase)
+            ends[step.phase] = step.done_on
+        done = step.done_on if step.status == "done" else None
+        current = ends[step.phase]
+        ends[step.phase] = None if done is None or current is None else max(done, current)
+    out: list[tuple[str, int, bool]] = []
+    begin = revisions[0][0]
+    for phase in order:
+        end = ends[phase]
+        if end is None:
+            break  # the deal closed before this phase finished: nothing after it is known
+        out.append((phase, business_days_between(begin, end, holidays) if end > begin else 0, False))
+        begin = max(begin, end)
+    if out and last.outcome == "lost":
+        out[-1] = (out[-1][0], out[-1][1], True)
+    return out

@@ -19,11 +19,13 @@ from mapsheets.core.model import Plan
 from mapsheets.core.vocabulary import DIGEST_EVERY
 from mapsheets.errors import MapsheetsError, NoPlan, NotFound, PlanBusy, PlanOpen, UsageError
 from mapsheets.service.addon_cache import PLANS, Reading
+from mapsheets.service.audience import sees_forecast
 from mapsheets.service.audit_log import lost_warning
 from mapsheets.service.signers import Member, member, require_member
 from mapsheets.service.workbooks import google_id, open_workbook, read_parsed, request_scope
 
 if TYPE_CHECKING:
+    from mapsheets.analysis.forecast import Forecast
     from mapsheets.core.parse_tables import Warning as ReadWarning
     from mapsheets.service.plans import PlanView
     from mapsheets.service.revisions import Snapshot
@@ -124,6 +126,8 @@ class Glance:
     notice: str | None = None  # why this plan's digests are not going out (the cron run cannot open it)
     # The caller's open steps, then the rest of the next ones (``service.step_status.my_steps``).
     my_steps: dict[str, Any] | None = None
+    shows_forecast: bool = False  # the caller is on the seller side: the chance to close is theirs to see
+    forecast: Forecast | None = None  # None: no history kept
 
 
 def summary(ref: str, caller: Caller, *, today: date, now: datetime, store: Any, credentials: Any = None,
@@ -152,8 +156,17 @@ def summary(ref: str, caller: Caller, *, today: date, now: datetime, store: Any,
     me = Standing(caller.email, who.name or caller.name, who.on_plan, who.side,
                   _subscription(store, ref, caller.email))
     # My steps are per caller, so not memoized with the plan's view: theirs by email or Team name.
+    seller = who.on_plan and sees_forecast(who.side)  # the chance to close: nothing of it reaches anyone else
     return Glance(book.ref, me, view, lost, since, _digest_notice(store, ref),
-                  my_steps(reading.parsed.plan, caller.email, who.name))
+                  my_steps(reading.parsed.plan, caller.email, who.name), seller,
+                  _forecast(store, view) if seller else None)
+
+
+def _forecast(store: Any, view: PlanView) -> Forecast | None:
+    """The chance to close against the history the store keeps; None when none is kept."""
+    from mapsheets.service.forecast import plan_forecast, stored_history
+
+    return plan_forecast(view, stored_history(store))
 
 
 def _view(reading: Reading, today: date, ref: str) -> PlanView:

@@ -40,6 +40,12 @@ def is_external(email: str, domains: Collection[str]) -> bool:
     return _domain(email) not in domains
 
 
+def sees_forecast(side: str | None) -> bool:
+    """The chance to close is the seller's pipeline judgement: the buyer co-owns the plan, but not
+    the seller's odds on it. Only the seller side (a Team-tab seller, an inside address) sees it."""
+    return side == "seller"
+
+
 # How the deal closed is the seller's business: `close` tells the buyer in words of its own.
 OUTCOME_FIELDS = ("outcome", "closed_on", "outcome_reason")
 

@@ -19,7 +19,7 @@ from mapsheets.core.schedule import project
 from mapsheets.core.vocabulary import DIGEST_HOUR as DIGEST_HOUR  # its old home
 from mapsheets.core.vocabulary import DIGEST_PERIODS
 from mapsheets.errors import MapsheetsError, UsageError
-from mapsheets.service import audience, unreadable
+from mapsheets.service import audience, forecast, unreadable
 from mapsheets.service.archive import closed_refs
 from mapsheets.service.attribution import OWN_WRITE, Attributor
 from mapsheets.service.audit_log import check_own_write
@@ -89,11 +89,13 @@ class RunContext:
     domain: str  # of the sender, for Message-IDs
     deadline: float  # time.monotonic() when the send budget runs out
     clock: Callable[[], datetime]  # the run's now, moving on (``delivery.run_clock``)
+    history: forecast.History | None = None  # the forecast's, read once a run (issue 24)
 
     @classmethod
     def start(cls, store: Store, mailer: Mailer, options: DigestOptions, now: datetime, domain: str) -> RunContext:
         """The run's clock and send budget start now."""
-        return cls(store, mailer, options, now, domain, time.monotonic() + options.send_budget, run_clock(now))
+        return cls(store, mailer, options, now, domain, time.monotonic() + options.send_budget, run_clock(now),
+                   forecast.stored_history(store))
 
     @property
     def today(self) -> date:
@@ -217,6 +219,7 @@ class PlanFacts:
     told_dead: set[str]  # seller-side recipients told already
     lost: tuple[str, ...]  # a write of ours someone's save dropped: said once, to the seller side
     closes: dict[tuple[int, date], Any] = field(default_factory=dict)  # (revision id, as of) -> projected close
+    chance: forecast.Told = field(default_factory=forecast.Told)  # the chance to close, for the seller side
 
 
 def plan_turn(run: RunContext, ref: str, subs: list[SubscriptionRecord], plans: PlansDue, known: Prefetched,
@@ -236,8 +239,11 @@ def plan_turn(run: RunContext, ref: str, subs: list[SubscriptionRecord], plans: 
         turn.said.notes.append(f"{ref}: {facts.dead} business days past its target close; no seller-side recipient "
                                "to tell (MAPSHEETS_SELLER_DOMAINS names the seller's domains)")
     own_lost = _lost_event(run, facts)
+    facts.chance = forecast.Told.of(run.store, ref, facts.current, run.today, facts.days_off, run.history)
     for sub in subs:
         turn.digests.append(subscriber_digest(run, facts, sub))
+    if any(d.told_chance for d in turn.digests):  # what the next digest says it moved from
+        facts.chance.keep(run.store, ref, run.now)
     if own_lost is not None and any(d.told_lost for d in turn.digests):  # recorded: not said again
         run.store.audit.log(TOLD, ref=ref, actor="mapsheets digest", at=run.now, detail={"event": own_lost})
     changed = any(d.changed for d in turn.digests) or turn.read.snapshots > 0
@@ -300,6 +306,7 @@ class SubscriberDigest:
     delivered: Delivered | None = None
     failed: str | None = None  # the message could not be built
     told_lost: bool = False  # the digest recorded for sending says our lost write
+    told_chance: bool = False  # the digest recorded for sending says the chance to close
 
 
 def subscriber_digest(run: RunContext, plan: PlanFacts, sub: SubscriptionRecord) -> SubscriberDigest:
@@ -351,7 +358,8 @@ def _build(run: RunContext, plan: PlanFacts, sub: SubscriptionRecord, since: Any
         actors=credit.actors, editors=credit.editors, stale_update_days=run.options.stale_update_days,
         last_update=latest.taken_at.date(), holidays=plan.days_off, first=sub.last_sent_at is None,
         warnings=latest.content.get("warnings", []), closed_out=plan.dead if last_notice else None,
-        lost=lost, external=external)
+        lost=lost, external=external, chance=("", "") if external else plan.chance.words(plan.current, run.today,
+                                                                                          plan.days_off))
 
 
 def _send(run: RunContext, plan: PlanFacts, sub: SubscriptionRecord, digest: Digest, external: bool,
@@ -378,4 +386,5 @@ def _send(run: RunContext, plan: PlanFacts, sub: SubscriptionRecord, digest: Dig
     if last_notice and close is not None:  # recorded: the next run must not tell them again
         run.store.audit.log(audience.DEAD_NOTICE, ref=plan.ref, actor=sub.email, at=run.now,
                             detail={"target_close": close.isoformat(), "days": plan.dead})
-    return SubscriberDigest(sub, changed=changed, told_lost=bool(lost), delivered=run.send(delivery, message))
+    return SubscriberDigest(sub, changed=changed, told_lost=bool(lost), told_chance=bool(digest.chance),
+                            delivered=run.send(delivery, message))

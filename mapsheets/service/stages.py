@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ class StagesResult:
     calendar_locale: str | None  # the locale the calendar came from; None: given
     written: list[str] = field(default_factory=list)  # files written
     notes: list[str] = field(default_factory=list)
+    kept: int = 0  # deal phases kept in the state store for the forecast
 
 
 def learn_stages(history: Path | str, *, fmt: str = "generic", id_column: str | None = None,
@@ -43,7 +44,8 @@ def learn_stages(history: Path | str, *, fmt: str = "generic", id_column: str | 
                  won_only: bool = False, since: date | None = None, template: str | None = None,
                  template_dirs: Sequence[Path] = (), holidays: str | None = "",
                  output: Path | None = None, maps: Sequence[str] = (),
-                 map_file: Path | None = None, date_order: str = "", table: CsvTable | None = None) -> StagesResult:
+                 map_file: Path | None = None, date_order: str = "", table: CsvTable | None = None,
+                 keep: bool = True, store_url: str | None = None) -> StagesResult:
     """Per stage, business days deals spent in it, from a stage-history export; written as a
     durations table to ``output`` (and, with ``segment``, one more table per segment beside it).
 
@@ -73,6 +75,12 @@ def learn_stages(history: Path | str, *, fmt: str = "generic", id_column: str | 
                          "nothing written")
     result = StagesResult(report, [f"{history}:{line}: {why}" for line, why in bad], holidays, locale_setting)
     result.notes += table.notes + changes.notes + _notes(report, changes.ignored, template, stages or [])
+    if keep:
+        from mapsheets.service.history import keep_stage_history
+
+        result.kept = keep_stage_history(changes, f"stages {Path(history).name}", now=datetime.now(UTC),
+                                         holidays=days_off, template_stages=stages, mapping=mapping,
+                                         by_segment=segment is not None, store_url=store_url)
     if output is not None:
         result.written += _write(output, report)
     return result

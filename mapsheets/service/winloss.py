@@ -45,7 +45,7 @@ def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, toda
     keys = sorted(closed_refs(store)) if all_plans else [canonical_ref(p) for p in plans]
     if not keys:
         raise NotFound("no closed plans in the state store: close one with `mapsheets close PLAN --won|--lost`")
-    plan_rows, step_rows = [], []
+    plan_rows, step_rows, closed = [], [], []
     for key, given in zip(keys, keys if all_plans else plans, strict=True):
         revisions = store.revisions.of(key)
         if not revisions:
@@ -54,13 +54,20 @@ def winloss(plans: Sequence[str], output: Path, *, all_plans: bool = False, toda
         last = history[-1][1]
         if not last.outcome:
             raise UsageError(f"{given}: not closed: run `mapsheets close {given} --won` or `--lost` first")
-        plan_row, rows = plan_record(_name(key), history, days_off_or_weekends(last, today))
+        days_off = days_off_or_weekends(last, today)
+        plan_row, rows = plan_record(_name(key), history, days_off)
+        closed.append((key, history, days_off))
         plan_rows.append(plan_row)
         step_rows.extend(rows)
     from mapsheets.analysis.winloss import analyse
 
     result = analyse(plan_rows, step_rows)
     _write(output, result)
+    from datetime import UTC, datetime
+
+    from mapsheets.service.history import keep_winloss_history
+
+    keep_winloss_history(store, closed, now=datetime.now(UTC))
     return WinLossReport(output=output, plans=len(plan_rows), steps=len(step_rows), findings=result.findings)
 
 

@@ -37,3 +37,10 @@ class PlanRepository(Repository):
         with self._tx() as conn:
             row = conn.execute(self._sa.select(p).where(p.c.ref == ref)).first()
         return PlanRecord(row.id, row.ref, row.backend, row.title, row.created_at) if row else None
+
+    @guarded
+    def refs(self) -> list[str]:
+        """Every registered plan's ref, in the order they were registered."""
+        p = self._t.plans
+        with self._tx() as conn:
+            return [row.ref for row in conn.execute(self._sa.select(p.c.ref).order_by(p.c.id))]

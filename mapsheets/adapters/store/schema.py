@@ -36,6 +36,7 @@ def tables() -> SimpleNamespace:
     _plan_tables(sa, t)
     _digest_tables(sa, t)
     _state_tables(sa, t)
+    _history_tables(sa, t)
     return t
 
 
@@ -191,6 +192,31 @@ def _state_tables(sa: Any, t: SimpleNamespace) -> None:
     )
 
 
+def _history_tables(sa: Any, t: SimpleNamespace) -> None:
+    """The forecast's history: per finished deal and phase, its business days there (issue 24); and
+    per plan, the last chance to close a digest told (what the next one says it moved from)."""
+    t.phase_history = sa.Table(
+        "phase_history", t.metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("source", sa.Text, nullable=False),  # "stages FILE" or "winloss": a new keep replaces its own
+        sa.Column("deal", sa.Text, nullable=False),
+        sa.Column("phase", sa.Text, nullable=False),
+        sa.Column("segment", sa.Text, nullable=False),  # "" : no --segment
+        sa.Column("days", sa.Float, nullable=False),  # business days the deal spent in the phase
+        sa.Column("lost", sa.Boolean, nullable=False),  # the deal was lost right after the phase
+        sa.Column("finished_on", sa.Date, nullable=True),  # when the deal closed (None: unknown)
+        sa.Column("kept_at", t.when(), nullable=False),
+        sa.Index("ix_phase_history_phase", "phase"),
+    )
+    t.forecast_told = sa.Table(
+        "forecast_told", t.metadata,
+        sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("chance", sa.Float, nullable=True),  # None: too little history then
+        sa.Column("detail", sa.Text, nullable=False),  # JSON: the forecast as told (Forecast.to_dict)
+        sa.Column("at", t.when(), nullable=False),
+    )
+
+
 # A released migration's DDL is frozen. Migration 1 builds the tables above as they are today; when a
 # later migration alters one of them, first copy that table's v1 definition into _m1 (the test
 # test_schema_matches_tables fails until you do). Each runs inside the start-up transaction.
@@ -294,6 +320,10 @@ def _m8_crm_links(conn: Any, t: SimpleNamespace) -> None:
     t.metadata.create_all(conn, tables=[t.crm_links], checkfirst=False)
 
 
+def _m9_phase_history(conn: Any, t: SimpleNamespace) -> None:
+    t.metadata.create_all(conn, tables=[t.phase_history, t.forecast_told], checkfirst=False)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] = (
     (1, "plans, revisions, signatures, events", _m1_initial),
     (2, "digest subscriptions, deliveries, plan sources", _m2_digests),
@@ -303,6 +333,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Any, SimpleNamespace], None]], ...] 
     (6, "Changes-tab claim per plan", _m6_changes_claim),
     (7, "4xx answers per delivery", _m7_delivery_deferrals),
     (8, "CRM record per plan, what was pushed to it", _m8_crm_links),
+    (9, "phase history and the last forecast told", _m9_phase_history),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -10,6 +10,7 @@ from mapsheets.adapters.store.base import Database, Repository, guarded
 from mapsheets.adapters.store.connect import default_url
 from mapsheets.adapters.store.crm_links import CrmLinkRepository
 from mapsheets.adapters.store.digests import DigestRepository
+from mapsheets.adapters.store.history import HistoryRepository
 from mapsheets.adapters.store.plans import PlanRepository
 from mapsheets.adapters.store.revisions import RevisionRepository
 from mapsheets.adapters.store.seen import SeenRepository
@@ -21,7 +22,7 @@ class Store(Repository):
     """The state store at a SQLAlchemy URL (default: ``default_url(os.environ)``); migrates on open.
 
     ``plans``, ``revisions``, ``signatures``, ``audit``, ``digests``, ``sources``, ``last_seen`` and
-    ``crm_links`` each own their tables' statements; all share this Store's engine.
+    ``crm_links``, ``history`` each own their tables' statements; all share this Store's engine.
     """
 
     def __init__(self, url: str | None = None) -> None:
@@ -37,6 +38,7 @@ class Store(Repository):
         self.sources = SourceRepository(db)
         self.last_seen = SeenRepository(db)
         self.crm_links = CrmLinkRepository(db)
+        self.history = HistoryRepository(db)
         try:
             self.applied: list[int] = self._migrate()  # versions this open applied (usually none)
         except BaseException:
