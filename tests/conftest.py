@@ -70,6 +70,7 @@ def _private_state(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("MAPSHEETS_DB", f"sqlite:///{home / 'state.db'}")
     monkeypatch.setenv("MAPSHEETS_OUTBOX", str(home / "outbox"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    monkeypatch.setenv("MAPSHEETS_CACHE_DIR", str(home / "cache"))  # holiday dates, forecasts: per test
     monkeypatch.setenv("MAPSHEETS_TZ", "UTC")
     # The default holiday calendar follows the locale: no country unless a test sets one.
     for name in ("LC_ALL", "LC_TIME", "MAPSHEETS_HOLIDAYS"):

@@ -130,7 +130,9 @@ def test_the_pipeline_view_is_sorted_by_risk_into_csv_and_xlsx(tmp_path: Path) -
     book = tmp_path / "forecast.xlsx"
     assert mapsheets("forecast", roomy, tight, "-o", book, "--as-of", AS_OF).returncode == 0
     sheet = openpyxl.load_workbook(book)["Forecast"]
-    assert sheet["A1"].value == "plan" and sheet["A1"].font.bold and sheet.freeze_panes == "A2"
+    # Formatted as the win/loss workbook: headers in words, bold, frozen, landscape one page wide.
+    assert sheet["A1"].value == "Plan" and sheet["C1"].value == "Target close" and sheet["A1"].font.bold
+    assert sheet.freeze_panes == "A2" and sheet.page_setup.orientation == "landscape"
     assert Path(sheet["A2"].value).name == "tight.xlsx" and sheet["D2"].value == pytest.approx(float(rows[0][3]))
     bad = mapsheets("forecast", roomy, "-o", tmp_path / "f.pdf")
     assert bad.returncode == 1 and "write the forecast to a .csv or .xlsx file" in bad.stderr
@@ -159,3 +161,27 @@ def test_the_backtest_prints_brier_scores_and_a_reliability_table(tmp_path: Path
     deciles = re.findall(r"^  \d+%-\d+%\s+(\d+)\s+[\d.]+%\s+[\d.]+%\s+\d+% - \d+%\s+(yes|no|too few)$", out, re.M)
     assert deciles and sum(int(n) for n, _v in deciles) == int(out.split()[0]), out
     assert re.search(r"^Calibrated: (yes|no) ", out, re.M)
+
+
+SHOW_AND_TELL = """
+import sys
+from mapsheets.cli import cli
+try:
+    cli.main(["show", sys.argv[1], "--as-of", sys.argv[2]], standalone_mode=False)
+finally:  # the command may end with SystemExit(0)
+    print("NUMPY" if "numpy" in sys.modules else "NO NUMPY", file=sys.stderr)
+"""
+
+
+def test_a_second_show_that_day_reads_the_kept_figure_without_the_simulation(tmp_path: Path) -> None:
+    """numpy's import alone is most of what the forecast adds to `show`: the figure computed once a
+    day (for this plan as it reads, and this history) is read back without it."""
+    plan = plan_file(tmp_path, "Acme", date(2027, 3, 31))
+    keep(tmp_path, 60)
+    runs = [subprocess.run([sys.executable, "-c", SHOW_AND_TELL, str(plan), AS_OF], capture_output=True, text=True,
+                           env=os.environ.copy(), check=True, timeout=300) for _ in range(2)]
+    assert runs[0].stderr.strip().endswith("NUMPY") and runs[1].stderr.strip().endswith("NO NUMPY")
+    assert "Chance to close by 2027-03-31" in runs[1].stdout and runs[0].stdout == runs[1].stdout
+    keep(tmp_path, 80)  # a new history: computed again, from it
+    again = mapsheets("show", plan, "--as-of", AS_OF).stdout
+    assert "from 140 past deals" in again, again  # both exports are kept: 60 + 80 deals

@@ -1,4 +1,5 @@
-"""Public-holiday dates kept on disk, so reading a plan does not load a country calendar each time.
+"""Results kept on disk in the user's cache folder: public-holiday dates, so reading a plan does not
+load a country calendar each time, and other figures costly to compute again (the forecast).
 
 Loading one of the ``holidays`` package's calendars costs about 200 ms, far more than reading a
 plan. The dates a plan needs are kept in the user's cache folder, keyed by calendar, years and the
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from mapsheets.adapters.files import write_text_atomic
 
@@ -58,6 +60,26 @@ def package_version() -> str:
     except OSError:
         return ""
     return f"{stat.st_size}-{stat.st_mtime_ns}"
+
+
+def read_json(folder: Path, kind: str, key: str) -> Any | None:
+    """A result kept under ``kind`` for ``key`` (any JSON), None when there is none usable (never raises)."""
+    path = folder / kind / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("value") if isinstance(data, dict) and data.get("key") == key else None
+
+
+def write_json(folder: Path, kind: str, key: str, value: Any) -> None:
+    """Keep ``value`` for ``key``; a cache that cannot be written is skipped silently."""
+    path = folder / kind / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_text_atomic(path, json.dumps({"key": key, "value": value}))
+    except OSError:
+        pass
 
 
 def _entry(folder: Path, code: str, years: tuple[int, ...], version: str) -> tuple[Path, str]:

@@ -25,43 +25,13 @@ from datetime import date
 
 import numpy as np
 
+from mapsheets.core.chance import Forecast as Forecast  # its home is numpy-free: `show` reads a kept one
 from mapsheets.core.model import Plan, Step
 from mapsheets.core.schedule import topological
 
 SIMULATIONS = 10_000
 MIN_DEALS = 20  # fewer past deals for a phase the plan needs: no percentage
 _EPOCH = np.datetime64("2000-01-03", "D")  # a Monday: business-day numbers count from here
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """What the simulation says about one plan; ``chance`` is None when there is too little history."""
-
-    target: date | None
-    chance: float | None  # P(close on or before target), 0..1
-    p50: date | None
-    p90: date | None
-    deals: int  # past deals behind the figures (the fewest of any phase the plan needs)
-    risk_phase: str | None  # the phase with the largest share of the gap between P90 and the plan
-    reason: str = ""  # why there is no percentage
-    simulations: int = 0
-
-    def sentence(self) -> str:
-        """"Chance to close by 2027-03-31: 64% · likely 2027-03-24 (P50), 2027-04-21 at worst one
-        time in ten (P90) · from 212 past deals", or why there is no chance to tell."""
-        if self.chance is None or self.p50 is None or self.p90 is None:
-            return f"No chance to close shown: {self.reason}"
-        head = f"Chance to close by {self.target.isoformat()}: {self.chance:.0%}" if self.target else \
-            "No target close to measure against"
-        return (f"{head} · likely {self.p50.isoformat()} (P50), {self.p90.isoformat()} at worst one time in ten "
-                f"(P90) · from {self.deals} past deals")
-
-    def to_dict(self) -> dict[str, object]:
-        return {"target": self.target.isoformat() if self.target else None,
-                "chance": None if self.chance is None else round(self.chance, 4),
-                "p50": self.p50.isoformat() if self.p50 else None, "p90": self.p90.isoformat() if self.p90 else None,
-                "deals": self.deals, "risk_phase": self.risk_phase, "reason": self.reason,
-                "simulations": self.simulations}
 
 
 class _Calendar:

@@ -71,8 +71,32 @@ def stored_history(store: Store) -> History | None:
 
 
 def forecast_of(view: PlanView, *, store_url: str | None = None) -> Forecast | None:
-    """`show`'s forecast: the plan against the kept history."""
-    return plan_forecast(view, kept_history(store_url))
+    """`show`'s forecast: the plan against the kept history. The figure is kept in the user's cache
+    folder, keyed by the plan as read, the day and the history's version, so a second `show` that
+    day reads it back without loading the simulation (numpy's import alone costs ~80 ms)."""
+    import json
+
+    from mapsheets.adapters import holiday_cache
+    from mapsheets.adapters.store import existing_url, quick
+    from mapsheets.core.chance import Forecast
+
+    url = store_url or existing_url(os.environ)
+    version = quick.history_version(url) if url else ""
+    if not version or view.plan.outcome:  # nothing kept, or not a file sqlite3 reads: compute as ever
+        return None if version == "" else plan_forecast(view, kept_history(store_url))
+    key = json.dumps([CACHE_FORMAT, view.plan.to_dict(), view.today.isoformat(), version], sort_keys=True,
+                     default=str)
+    folder = holiday_cache.cache_dir(os.environ)
+    kept = holiday_cache.read_json(folder, "forecast", key)
+    if isinstance(kept, dict):
+        return Forecast.from_dict(kept)
+    found = plan_forecast(view, kept_history(store_url))
+    if found is not None:
+        holiday_cache.write_json(folder, "forecast", key, found.to_dict())
+    return found
+
+
+CACHE_FORMAT = 1  # bump when the kept figure's shape or the simulation changes
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,24 @@ def phase_history(url: str) -> dict[str, list[tuple[float, bool]]] | None:
     return out
 
 
+def history_version(url: str) -> str | None:
+    """What identifies the kept history's content cheaply (rows, last id, last kept): a figure
+    computed from it stays true while this is unchanged. None: not a file sqlite3 can read."""
+    import sqlite3
+
+    path = _path(url)
+    if path is None:
+        return None
+    if not os.path.exists(path):
+        return ""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as conn:
+            row = conn.execute("SELECT count(*), max(id), max(kept_at) FROM phase_history").fetchone()
+    except (sqlite3.Error, ValueError, TypeError):  # e.g. a store from before the history was kept
+        return None
+    return "" if not row or not row[0] else f"{row[0]}|{row[1]}|{row[2]}"
+
+
 def _utc(text: str) -> datetime:
     when = datetime.fromisoformat(text)
     return when if when.tzinfo else when.replace(tzinfo=UTC)
