@@ -69,7 +69,8 @@ def test_a_formula_whose_result_openpyxl_dropped_keeps_its_value(plan_file, plan
     report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(outbox), store_url=db)
     assert len(report.sent) == 1
     logged = read_grid(plan_file)["Changes"][1:]
-    assert [row[4] for row in logged] == ["step_added"]  # the formula's step is not reported
+    # The Changes tab in words (When, Who, What changed, Before, After): one row, the step added.
+    assert len(logged) == 1 and "added" in str(logged[0][2]).lower()  # the formula's step is not reported
 
 
 def test_mapsheets_own_writes_keep_formula_results_so_a_new_signature_stays_valid(plan_file, plan):
@@ -152,7 +153,7 @@ def test_a_title_and_a_due_date_whose_results_were_dropped_are_no_change_and_kee
     report = digest.run(now=T0 + timedelta(days=1), mailer=OutboxMailer(tmp_path / "outbox"))
     assert len(report.sent) == 1  # the signature made after `watch`, nothing else
     logged = read_grid(plan_file)["Changes"][1:]
-    assert [row[4] for row in logged] == ["signature_added"] and "=A1" not in str(logged)
+    assert len(logged) == 1 and "signature" in str(logged[0][2]).lower() and "=A1" not in str(logged)
 
 
 def test_a_due_formula_without_a_result_reads_not_computed_naming_its_cell(plan_file, plan):
