@@ -9,16 +9,22 @@ minute per user, so requests are the budget that matters. Prints figures; assert
 from __future__ import annotations
 
 import random
+import sys
 from datetime import date, datetime
+from pathlib import Path
 
 from google.oauth2.credentials import Credentials
 
 from mapsheets import service
 from mapsheets.adapters.gsheets import GoogleWorkbook, make_client
-from mapsheets.core.layout import STATUSES, workbook_spec
+from mapsheets.core.layout import workbook_spec
+from mapsheets.core.vocabulary import STATUSES
 from mapsheets.service.sharing import share
 from mapsheets.service.signoff import sign
-from mapsheets.testing.google_api import GoogleApiDouble, rebasing_session
+from mapsheets.testing.google_api import GoogleApiDouble
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "testing"))
+from rebasing_session import rebasing_session  # noqa: E402  (the tests' helper: plain gspread on the double)
 
 TODAY = date(2026, 12, 1)
 PEOPLE = ["champion@acme.example", "cfo@acme.example", "sec@acme.example"]
