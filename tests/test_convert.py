@@ -321,3 +321,14 @@ def test_convert_makes_a_coherent_map_an_ae_would_send(tmp_path):
     assert "done" in str(grid["Plan"][r][c])  # the progress row filled, as `new` fills it
     cells = [str(v) for rows in grid.values() for row in rows for v in row if v not in (None, "")]
     assert not [v for v in cells if str(tmp_path) in v or "initech-closing" in v or ".xlsx" in v]
+
+
+def converted_map(tmp_path: Path, name: str) -> Path:
+    """A qualified closing plan (Acme Corp × Globex) converted into the MAP at ``tmp_path / name``."""
+    closing = tmp_path / "initech-closing.xlsx"
+    service.new_plan("closing-plan", str(closing), buyer="Acme Corp", seller="Globex", today=TODAY, close=CLOSE,
+                     holidays="", roles={"ae": "Sam Seller <sam@globex.example>"})
+    _fill(closing, {**QUALIFIED, "Economic buyer": EB}, shared_extra="Meet the economic buyer")
+    out = tmp_path / name
+    convert(str(closing), str(out), today=TODAY, now=datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
+    return out

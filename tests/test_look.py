@@ -327,19 +327,10 @@ def test_a_finished_step_is_green_whatever_its_spelling_in_libreoffice(tmp_path,
 
 def test_a_converted_map_renders_with_its_phases_in_order(tmp_path):
     """Issue 18: the MAP `convert` hands the buyer, rendered by LibreOffice into test-output/look/."""
-    from datetime import timezone
-
-    from test_convert import CLOSE, EB, QUALIFIED, _fill
-
-    from mapsheets.service.convert import convert
+    from test_convert import converted_map
 
     _soffice()
-    closing = tmp_path / "initech-closing.xlsx"
-    service.new_plan("closing-plan", str(closing), buyer="Acme Corp", seller="Globex", today=TODAY, close=CLOSE,
-                     holidays="", roles={"ae": "Sam Seller <sam@globex.example>"})
-    _fill(closing, {**QUALIFIED, "Economic buyer": EB}, shared_extra="Meet the economic buyer")
-    out = tmp_path / "converted.xlsx"
-    convert(str(closing), str(out), today=TODAY, now=datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
+    out = converted_map(tmp_path, "converted.xlsx")
     OUT.mkdir(parents=True, exist_ok=True)
     pdf = render(_one_tab(out, "Plan", tmp_path / "converted-map.xlsx"), OUT, tmp_path / "lo")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,

@@ -5,7 +5,7 @@ rendered tab by tab through LibreOffice into test-output/look/print-<tab>.pdf an
 from __future__ import annotations
 
 import subprocess
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -27,16 +27,9 @@ LONG_OWNER = "Sam Rivera <sam@globex.example>, Globex"
 
 def _map_with_history(tmp_path: Path, db: str) -> Path:
     """`convert`'s MAP grown to 25 steps, edited by hand, its Changes tab 10 rows long, with a hand-off."""
-    from test_convert import CLOSE, EB, QUALIFIED, TODAY, _fill
+    from test_convert import CLOSE, TODAY, converted_map
 
-    from mapsheets.service.convert import convert
-
-    closing = tmp_path / "initech-closing.xlsx"
-    service.new_plan("closing-plan", str(closing), buyer="Acme Corp", seller="Globex", today=TODAY, close=CLOSE,
-                     holidays="", roles={"ae": "Sam Seller <sam@globex.example>"})
-    _fill(closing, {**QUALIFIED, "Economic buyer": EB}, shared_extra="Meet the economic buyer")
-    path = tmp_path / "print.xlsx"
-    convert(str(closing), str(path), today=TODAY, now=datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
+    path = converted_map(tmp_path, "print.xlsx")
     steps = parse_plan(read_grid(path)).plan.steps
     for n in range(25 - len(steps)):
         service.add_step(str(path), title=f"Workshop {n + 1}: align the rollout with the regional teams",
