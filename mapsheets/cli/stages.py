@@ -104,7 +104,8 @@ def stages(history, crm, output, fmt, id_column, stage_column, at_column, templa
     for path in result.written:
         click.echo(f"Wrote {path}")
     if result.kept:
-        click.echo(f"Kept {result.kept} finished deals' days per phase for the forecast (`mapsheets history`)")
+        click.echo(f"Kept {result.kept} phase times of finished deals (one per deal and phase) for the forecast "
+                   "(`mapsheets history`)")
 
 
 def _table(rows) -> None:
